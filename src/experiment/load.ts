@@ -1,0 +1,264 @@
+/**
+ * Read an experiment file: YAML -> overrides -> schema (defaults) -> cross-field checks -> Istio
+ * resource validation. Every problem found is reported at once, each with file, line and field path,
+ * before anything starts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { SpilloverError, type ProblemDetail } from '../errors.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { applyOverrides, formatPath, parseOverride } from './overrides.ts';
+import { ExperimentSpec, type Experiment } from './schema.ts';
+import { scaleExperiment } from './time-scale.ts';
+
+export interface LoadOptions {
+  /** Raw `path=value` strings from `--set`. */
+  set?: string[];
+  /** 0 < F <= 1: every duration of the run is multiplied by F (rates and service times are not). */
+  timeScale?: number;
+}
+
+export interface ResolvedExperiment {
+  file: string;
+  spec: Experiment;
+  /** Absolute path of the k6 scenario script. */
+  scenarioPath: string;
+  /** Overrides as applied, with concrete paths (recorded in the manifest). */
+  overrides: string[];
+  timeScale: number;
+  /** Durations changed by the time scale, for the manifest. */
+  scaled: string[];
+}
+
+export function loadExperiment(file: string, opts: LoadOptions = {}): ResolvedExperiment {
+  const display = path.relative(process.cwd(), file) || file;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SpilloverError({
+      file: display,
+      message: `cannot read the experiment file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      fix: 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml',
+    });
+  }
+  return parseExperiment(text, display, path.resolve(file), opts);
+}
+
+export function parseExperiment(text: string, display: string, absFile: string, opts: LoadOptions = {}): ResolvedExperiment {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new SpilloverError(
+      doc.errors.map((e) => ({
+        file: display,
+        line: e.linePos?.[0]?.line,
+        message: `YAML syntax error: ${e.message.split('\n')[0]}`,
+        fix: 'fix the YAML (indentation uses spaces; a list item starts with "- "; quote values containing ": ")',
+      })),
+    );
+  }
+  const raw = doc.toJS() as unknown;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SpilloverError({ file: display, message: 'the experiment must be a YAML mapping', expected: 'apiVersion, kind, metadata, ...', found: Array.isArray(raw) ? 'a list' : String(raw) });
+  }
+  const overrides = (opts.set ?? []).map((s) => parseOverride(s));
+  const applied = applyOverrides(raw as Record<string, unknown>, overrides);
+
+  const parsed = ExperimentSpec.safeParse(raw);
+  if (!parsed.success) {
+    throw new SpilloverError(parsed.error.issues.map((i) => issueToProblem(i, display, doc, lineCounter, raw, applied)));
+  }
+  const spec = parsed.data;
+  const problems = crossCheck(spec, display, doc, lineCounter);
+  problems.push(...validateResources(spec, display, doc, lineCounter));
+  if (problems.length) throw new SpilloverError(problems);
+
+  const timeScale = opts.timeScale ?? 1;
+  if (!(timeScale > 0 && timeScale <= 1)) {
+    throw new SpilloverError({ file: '--time-scale', message: 'the time scale must be in (0, 1]', expected: 'a number such as 0.1', found: String(opts.timeScale), fix: 'use e.g. --time-scale 0.1 for a run ten times shorter' });
+  }
+  const scaled = timeScale === 1 ? [] : scaleExperiment(spec, timeScale);
+  const scenarioPath = path.resolve(path.dirname(absFile), spec.load.scenario);
+  if (!fs.existsSync(scenarioPath)) {
+    throw new SpilloverError({
+      file: display,
+      line: lineOf(doc, lineCounter, ['load', 'scenario']),
+      path: 'load.scenario',
+      message: `scenario script not found: ${path.relative(process.cwd(), scenarioPath)}`,
+      expected: 'a k6 script path relative to the experiment file',
+      found: spec.load.scenario,
+      fix: `paths are relative to ${path.relative(process.cwd(), path.dirname(absFile)) || '.'}/, e.g. ../scenarios/peak-load.js`,
+    });
+  }
+  return { file: absFile, spec, scenarioPath, overrides: applied, timeScale, scaled };
+}
+
+function lineOf(doc: Document, lc: LineCounter, p: ReadonlyArray<PropertyKey>): number | undefined {
+  for (let n = p.length; n >= 0; n--) {
+    const node = doc.getIn(p.slice(0, n) as Array<string | number>, true);
+    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function valueAt(raw: unknown, p: ReadonlyArray<PropertyKey>): unknown {
+  let v = raw as Record<PropertyKey, unknown> | undefined;
+  for (const seg of p) v = v && typeof v === 'object' ? (v[seg] as Record<PropertyKey, unknown>) : undefined;
+  return v;
+}
+
+const show = (v: unknown) => (v === undefined ? 'nothing' : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v)?.slice(0, 80));
+
+function issueToProblem(
+  issue: z.core.$ZodIssue,
+  file: string,
+  doc: Document,
+  lc: LineCounter,
+  raw: unknown,
+  applied: string[],
+): ProblemDetail {
+  const p = issue.path;
+  const where = formatPath(p);
+  const full = issue.code === 'unrecognized_keys' ? formatPath([...p, issue.keys[0]]) : where;
+  const fromOverride = applied.find((a) => {
+    const set = a.split('=')[0];
+    return full === set || full.startsWith(`${set}.`) || full.startsWith(`${set}[`);
+  });
+  const base: ProblemDetail = {
+    file: fromOverride ? `${file} (after --set ${fromOverride})` : file,
+    line: lineOf(doc, lc, p),
+    path: where || undefined,
+    message: issue.message,
+  };
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(p);
+    const probs = issue.keys.map((k) => {
+      const guess = didYouMean(k, known);
+      return `"${k}"${guess ? ` (did you mean "${guess}"?)` : ''}`;
+    });
+    return {
+      ...base,
+      line: lineOf(doc, lc, [...p, issue.keys[0]]),
+      path: formatPath([...p, issue.keys[0]]),
+      message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${probs.join(', ')}`,
+      expected: known.length ? `one of: ${known.join(', ')}` : undefined,
+      fix: 'remove or rename the field',
+    };
+  }
+  const found = valueAt(raw, p);
+  if (found === undefined && issue.code === 'invalid_type') {
+    return { ...base, message: `required field is missing`, expected: issue.message.replace(/^Invalid input: /, ''), fix: `add ${where}` };
+  }
+  return { ...base, found: show(found), fix: fixFor(where) };
+}
+
+function fixFor(where: string): string | undefined {
+  if (/stages|duration|interval|wanDelay|timeout|at$/i.test(where)) return 'write durations as a number with a unit: "250ms", "10s", "1m"';
+  return undefined;
+}
+
+/** Field names the schema accepts at a path, for did-you-mean. */
+function knownKeys(p: ReadonlyArray<PropertyKey>): string[] {
+  let s: unknown = ExperimentSpec;
+  const unwrap = (x: unknown): unknown => {
+    let cur = x as { _zod?: { def: Record<string, unknown> } };
+    for (let i = 0; i < 10 && cur?._zod; i++) {
+      const def = cur._zod.def;
+      if (def.type === 'default' || def.type === 'optional' || def.type === 'pipe' || def.type === 'nullable') cur = (def.innerType ?? def.in) as typeof cur;
+      else break;
+    }
+    return cur;
+  };
+  for (const seg of p) {
+    const cur = unwrap(s) as { _zod?: { def: Record<string, unknown> } };
+    const def = cur?._zod?.def;
+    if (!def) return [];
+    if (def.type === 'object') s = (def.shape as Record<string, unknown>)[String(seg)];
+    else if (def.type === 'record') s = def.valueType;
+    else if (def.type === 'array') s = def.element;
+    else return [];
+  }
+  const last = unwrap(s) as { _zod?: { def: Record<string, unknown> } };
+  const def = last?._zod?.def;
+  if (def?.type === 'object') return Object.keys(def.shape as object);
+  if (def?.type === 'union') {
+    return [...new Set((def.options as Array<{ _zod: { def: { shape?: object } } }>).flatMap((o) => Object.keys(o._zod.def.shape ?? {})))];
+  }
+  return [];
+}
+
+/** Relations zod cannot see: names that refer to each other. */
+function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
+  const problems: ProblemDetail[] = [];
+  const clusters = Object.keys(spec.topology.clusters);
+  const ref = (p: Array<string | number>, value: string) => {
+    if (!clusters.includes(value)) {
+      problems.push({
+        file,
+        line: lineOf(doc, lc, p),
+        path: formatPath(p),
+        message: `unknown cluster "${value}"`,
+        expected: `one of ${clusters.join(', ')} (topology.clusters)`,
+        found: JSON.stringify(value),
+        fix: didYouMean(value, clusters) ? `did you mean "${didYouMean(value, clusters)}"?` : 'name a cluster defined under topology.clusters',
+      });
+    }
+  };
+  ref(['client', 'cluster'], spec.client.cluster);
+  ref(['gateway', 'cluster'], spec.gateway.cluster);
+  for (const [n, s] of Object.entries(spec.services)) ref(['services', n, 'cluster'], s.cluster);
+  if (spec.gateway.cluster === spec.client.cluster && clusters.includes(spec.gateway.cluster)) {
+    problems.push({
+      file,
+      line: lineOf(doc, lc, ['gateway', 'cluster']),
+      path: 'gateway.cluster',
+      message: 'the east-west gateway must be in the other cluster than the client',
+      found: spec.gateway.cluster,
+      fix: `put the gateway in ${clusters.find((c) => c !== spec.client.cluster)}`,
+    });
+  }
+  const local = Object.entries(spec.services).filter(([, s]) => s.cluster === spec.client.cluster);
+  const remote = Object.entries(spec.services).filter(([, s]) => s.cluster === spec.gateway.cluster);
+  if (local.length !== 1 || remote.length !== 1) {
+    problems.push({
+      file,
+      line: lineOf(doc, lc, ['services']),
+      path: 'services',
+      message: 'expected one service in the client\'s cluster (the local one, "A") and one in the gateway\'s cluster (the remote one, "B")',
+      found: Object.entries(spec.services).map(([n, s]) => `${n} in ${s.cluster}`).join(', '),
+      fix: 'give each cluster exactly one service',
+    });
+  }
+  const ranges = Object.values(spec.topology.clusters).map((c) => c.addresses).filter(Boolean);
+  if (new Set(ranges).size !== ranges.length) {
+    problems.push({ file, path: 'topology.clusters', line: lineOf(doc, lc, ['topology', 'clusters']), message: 'two clusters use the same address range', found: ranges.join(', '), fix: 'give each cluster its own 127.0.N.0/24' });
+  }
+  return problems;
+}
+
+function validateResources(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
+  const problems = validateIstio(spec.resources, { file, basePath: 'resources' });
+  for (const p of problems) {
+    if (p.line === undefined && p.path) {
+      try {
+        const segs = p.path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+        p.line = lineOf(doc, lc, segs);
+      } catch {
+        /* the line is a convenience; the path is the reference */
+      }
+    }
+    p.file ??= file;
+  }
+  return problems;
+}
+
+// The Istio schema validation is its own concept (src/mesh/validate.ts); loaded lazily so that this
+// module does not depend on the translation's internals.
+type IstioValidator = (resources: Array<Record<string, unknown>>, ctx: { file: string; basePath: string }) => ProblemDetail[];
+let validateIstio: IstioValidator = () => [];
+export function setIstioValidator(v: IstioValidator) {
+  validateIstio = v;
+}

@@ -1,0 +1,107 @@
+/**
+ * `--set path=value` overrides, applied to the parsed experiment before validation so that an override
+ * is checked exactly like a value written in the file.
+ *
+ * Paths are dotted with `[i]` for list items. Istio resources can also be addressed by kind and name,
+ * which survives reordering the file: `resources.DestinationRule/a.spec.trafficPolicy.outlierDetection.consecutive5xxErrors=5`.
+ */
+import { parse as parseYamlValue } from 'yaml';
+import { SpilloverError } from '../errors.ts';
+
+export interface Override {
+  raw: string;
+  path: Array<string | number>;
+  value: unknown;
+}
+
+/** Split `a.b[2].c` (and `resources.Kind/name.x`) into path segments. */
+export function parsePath(p: string): Array<string | number> {
+  const out: Array<string | number> = [];
+  for (const part of p.split('.')) {
+    const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m || (m[1] === '' && !m[2])) throw new Error(`bad path segment "${part}"`);
+    if (m[1]) out.push(m[1]);
+    for (const idx of m[2].matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+  }
+  return out;
+}
+
+export function parseOverride(raw: string, source = '--set'): Override {
+  const eq = raw.indexOf('=');
+  if (eq <= 0) {
+    throw new SpilloverError({
+      file: source,
+      message: `override "${raw}" is not of the form path=value`,
+      expected: 'path=value, e.g. services.A.capacity.concurrency=2',
+      found: raw,
+      fix: 'write the field path, "=", and the new value',
+    });
+  }
+  const pathText = raw.slice(0, eq).trim();
+  let path: Array<string | number>;
+  try {
+    path = parsePath(pathText);
+  } catch (e) {
+    throw new SpilloverError({ file: source, path: pathText, message: (e as Error).message, fix: 'use a dotted path with [i] for list items' });
+  }
+  // Values are YAML scalars, so `5`, `true`, `2s` and `"quoted"` mean what they mean in the file.
+  const value = parseYamlValue(raw.slice(eq + 1));
+  return { raw, path, value };
+}
+
+/** Resolve a `Kind/name` segment under `resources` to the index of that resource. */
+function resolveSegment(container: unknown, seg: string | number, parentPath: Array<string | number>): string | number {
+  if (typeof seg === 'number' || !Array.isArray(container) || !seg.includes('/')) return seg;
+  const [kind, name] = seg.split('/');
+  const idx = container.findIndex(
+    (r) => r && typeof r === 'object' && (r as { kind?: string }).kind === kind && (r as { metadata?: { name?: string } }).metadata?.name === name,
+  );
+  if (idx < 0) {
+    const have = container.map((r) => `${(r as { kind?: string })?.kind}/${(r as { metadata?: { name?: string } })?.metadata?.name}`).join(', ');
+    throw new SpilloverError({
+      file: '--set',
+      path: [...parentPath, seg].join('.'),
+      message: `no resource ${seg} in ${parentPath.join('.')}`,
+      expected: `one of ${have}`,
+      found: seg,
+      fix: 'name an existing resource as Kind/name, or use its index, e.g. resources[1]',
+    });
+  }
+  return idx;
+}
+
+/** Apply overrides in order, creating intermediate objects as needed. Returns the concrete paths set. */
+export function applyOverrides(doc: Record<string, unknown>, overrides: Override[]): string[] {
+  const applied: string[] = [];
+  for (const o of overrides) {
+    let node: unknown = doc;
+    const concrete: Array<string | number> = [];
+    for (let i = 0; i < o.path.length; i++) {
+      const seg = resolveSegment(node, o.path[i], concrete);
+      concrete.push(seg);
+      const last = i === o.path.length - 1;
+      const holder = node as Record<string | number, unknown>;
+      if (holder === null || typeof holder !== 'object') {
+        throw new SpilloverError({
+          file: '--set',
+          path: concrete.join('.'),
+          message: `cannot set ${o.raw}: ${concrete.slice(0, -1).join('.')} is not an object or list`,
+          fix: 'check the path against the experiment file',
+        });
+      }
+      if (last) holder[seg] = o.value;
+      else {
+        if (holder[seg] === undefined) holder[seg] = typeof o.path[i + 1] === 'number' ? [] : {};
+        node = holder[seg];
+      }
+    }
+    applied.push(`${formatPath(concrete)}=${JSON.stringify(o.value)}`);
+  }
+  return applied;
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let s = '';
+  for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s ? `.${String(seg)}` : String(seg);
+  return s;
+}

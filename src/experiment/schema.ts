@@ -1,0 +1,126 @@
+/**
+ * The experiment spec: one source of truth for its shape, its defaults and its types.
+ *
+ * Defaults are applied here and nowhere else (zod `.default`), so the resolved experiment written to
+ * every run directory is exactly what ran. Objects are strict: an unknown field is an error with a
+ * did-you-mean, because a typo in a resilience setting silently changes the result.
+ */
+import { z } from 'zod';
+import { isDuration } from './duration.ts';
+
+const duration = (what = 'a duration') =>
+  z.string({ error: `expected ${what} such as "250ms", "10s" or "1m"` }).refine(isDuration, {
+    error: `expected ${what} such as "250ms", "10s" or "1m"`,
+  });
+
+const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
+  error: 'expected a DNS-label name: lower-case letters, digits and "-"',
+});
+
+const locality = z.string().regex(/^[^/\s]+(\/[^/\s]+){0,2}$/, { error: 'expected a locality "region/zone[/subzone]"' });
+
+const cidr24 = z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.0\/24$/, {
+  error: 'expected a loopback /24 such as "127.0.1.0/24" (the local backend only uses 127.0.0.0/8)',
+});
+
+export const ClusterSpec = z.strictObject({
+  network: z.string().default('network1'),
+  /** Locality of every workload in this cluster unless a service says otherwise. */
+  locality,
+  /** Local backend: the loopback /24 this cluster's processes bind to. */
+  addresses: cidr24.optional(),
+});
+
+export const ServiceTimeSpec = z.discriminatedUnion('distribution', [
+  z.strictObject({ distribution: z.literal('fixed'), value: duration() }),
+  z.strictObject({ distribution: z.literal('exponential'), mean: duration() }),
+  z.strictObject({ distribution: z.literal('lognormal'), median: duration(), p99: duration() }),
+]);
+
+export const CapacitySpec = z.strictObject({
+  /** Requests served at once. */
+  concurrency: z.number().int().min(1),
+  /** Requests waiting for a slot; one more is refused with 503 at once. */
+  queue: z.number().int().min(0).default(0),
+  serviceTime: ServiceTimeSpec,
+});
+
+export const ServiceSpec = z.strictObject({
+  cluster: name,
+  /** The Kubernetes host the workload is registered as: <svc>.<namespace>.svc.cluster.local. */
+  host: z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+\.svc\.[a-z0-9.-]+$/, {
+    error: 'expected a Kubernetes service host "<name>.<namespace>.svc.cluster.local"',
+  }),
+  port: z.strictObject({ number: z.number().int().min(1).max(65535), name: z.string().default('http') }).default({ number: 80, name: 'http' }),
+  serviceAccount: z.string().default('default'),
+  locality: locality.optional(),
+  replicas: z.number().int().min(1).max(1).default(1),
+  capacity: CapacitySpec,
+});
+
+export const FaultSpec = z.discriminatedUnion('action', [
+  z.strictObject({ at: duration(), action: z.literal('kill'), target: z.string(), signal: z.enum(['SIGKILL', 'SIGTERM']).default('SIGKILL') }),
+  z.strictObject({
+    at: duration(),
+    action: z.literal('service-fault'),
+    target: z.string(),
+    mode: z.enum(['ok', 'error503', 'reset', 'stall']),
+    duration: duration().optional(),
+  }),
+  z.strictObject({ at: duration(), action: z.literal('stall'), target: z.string(), duration: duration() }),
+]);
+
+export const ExperimentSpec = z.strictObject({
+  apiVersion: z.literal('spillover.dev/v1alpha1', { error: 'expected apiVersion "spillover.dev/v1alpha1"' }),
+  kind: z.literal('Experiment', { error: 'expected kind "Experiment"' }),
+  metadata: z.strictObject({ name, description: z.string().optional() }),
+  /** Seeds every random choice (service times); recorded in the manifest. */
+  seed: z.number().int().min(0).default(1),
+  istio: z
+    .strictObject({
+      /** Whose translation semantics apply: "1.29" (current), or an older release such as "1.6". */
+      version: z.string().regex(/^1\.\d+(\.\d+)?$/, { error: 'expected an Istio release such as "1.29" or "1.6.14"' }).default('1.29'),
+    })
+    .default({ version: '1.29' }),
+  topology: z.strictObject({
+    clusters: z.record(name, ClusterSpec).refine((c) => Object.keys(c).length === 2, {
+      error: 'expected exactly two clusters (the study federates two)',
+    }),
+    /** One-way delay added between the clusters. */
+    wanDelay: duration().default('0ms'),
+  }),
+  /** Workloads by name; the load targets A's host. */
+  services: z.record(z.string().regex(/^[A-Z][A-Za-z0-9]*$/, { error: 'expected a service name such as "A"' }), ServiceSpec),
+  client: z.strictObject({ cluster: name, locality: locality.optional() }),
+  gateway: z.strictObject({ cluster: name, port: z.number().int().min(1).max(65535).default(15443) }),
+  /** Real Istio resources (ServiceEntry, DestinationRule, VirtualService, PeerAuthentication). */
+  resources: z.array(z.record(z.string(), z.unknown())).min(1),
+  load: z.strictObject({
+    engine: z.enum(['embedded', 'k6']).default('embedded'),
+    scenario: z.string().min(1),
+    env: z.record(z.string(), z.string()).default({}),
+    requestTimeout: duration().default('10s'),
+  }),
+  scrape: z
+    .strictObject({ interval: duration().default('250ms'), clustersInterval: duration().optional() })
+    .default({ interval: '250ms' }),
+  envoy: z
+    .strictObject({
+      concurrency: z.number().int().min(1).default(1),
+      fileFlushInterval: duration().default('100ms'),
+      logLevel: z.enum(['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off']).default('warning'),
+    })
+    .default({ concurrency: 1, fileFlushInterval: '100ms', logLevel: 'warning' }),
+  faults: z.array(FaultSpec).default([]),
+  /**
+   * Expectations checked after the run, k6-threshold style: summary field -> conditions,
+   * e.g. `events.firstEjectionS: ["< 60"]`, `redirectedFraction: [">= 0.2"]`.
+   */
+  expect: z.record(z.string(), z.array(z.string())).default({}),
+});
+
+export type Experiment = z.infer<typeof ExperimentSpec>;
+export type ExperimentInput = z.input<typeof ExperimentSpec>;
+export type ServiceDef = z.infer<typeof ServiceSpec>;
+export type Capacity = z.infer<typeof CapacitySpec>;
+export type Fault = z.infer<typeof FaultSpec>;
