@@ -1,0 +1,84 @@
+/**
+ * Options shared by `spillover run` and `spillover experiment`, and the signal handling of a run:
+ * the first Ctrl-C / SIGTERM stops the run cleanly (load stops, everything is torn down, data kept);
+ * a second one kills every child at once.
+ */
+import type { Command } from 'commander';
+import { runExperiment, type RunOptions } from '../runner/run.ts';
+import { killEverythingNow } from '../runner/processes.ts';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('--backend <name>', 'local (default: real Envoy on loopback), kind, or kube (existing clusters)', 'local')
+    .option('--context-1 <ctx>', 'kube backend: kubeconfig context of cluster-1')
+    .option('--context-2 <ctx>', 'kube backend: kubeconfig context of cluster-2')
+    .option('--install-istio', 'kube backend: install Istio (otherwise it must be there)')
+    .option('--set <path=value>', 'override any field of the experiment (repeatable), e.g. services.A.capacity.concurrency=2', collect, [])
+    .option('--time-scale <F>', 'multiply every duration of the run by F (0 < F <= 1) for quick runs', parseFloat)
+    .option('--out <dir>', 'parent directory of the run directory (default results/<experiment>)')
+    .option('--keep', 'leave the deployment running after the load and print how to reach it')
+    .option('--dry-run', 'write the resolved experiment, every generated config and the plan; start nothing')
+    .option('--repeat <n>', 'run the experiment n times and aggregate the key figures', (v) => parseInt(v, 10))
+    .option('--metrics-port <port>', 'serve the load driver\'s live /metrics on 127.0.0.1:<port> (0 = any free port)', (v) => parseInt(v, 10))
+    .option('--quiet', 'print only the run directory and errors');
+}
+
+export interface CliRunFlags {
+  backend: string;
+  context1?: string;
+  context2?: string;
+  installIstio?: boolean;
+  set: string[];
+  timeScale?: number;
+  out?: string;
+  keep?: boolean;
+  dryRun?: boolean;
+  repeat?: number;
+  metricsPort?: number;
+  quiet?: boolean;
+}
+
+/** Run with signal handling; returns the process exit code. */
+export async function runFromCli(experimentFile: string, flags: CliRunFlags): Promise<number> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write(`\n${sig}: stopping the run cleanly (send it again to kill everything at once)\n`);
+      controller.abort(sig);
+    } else {
+      killEverythingNow();
+      process.exit(sig === 'SIGTERM' ? 143 : 130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const base: RunOptions = {
+      experimentFile,
+      set: flags.set,
+      timeScale: flags.timeScale,
+      backend: flags.backend as RunOptions['backend'],
+      backendOptions: { context1: flags.context1, context2: flags.context2, installIstio: flags.installIstio },
+      outDir: flags.out,
+      keep: flags.keep,
+      dryRun: flags.dryRun,
+      quiet: flags.quiet,
+      metricsPort: flags.metricsPort,
+      signal: controller.signal,
+    };
+    if (flags.repeat && flags.repeat > 1) {
+      const { runRepeated } = await import('../runner/repeat.ts');
+      return await runRepeated(base, flags.repeat);
+    }
+    const res = await runExperiment(base);
+    if (flags.quiet) process.stdout.write(`${res.runDir}\n`);
+    return res.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
