@@ -1,0 +1,91 @@
+/**
+ * `analyze(raw)`: the pure core. Everything a report needs, computed from a raw run already in
+ * memory (requests as columns, see request-columns.ts). No I/O, no clock.
+ */
+import type { ClustersRecord, LoadTick, RunEvent, RunManifest, ScrapeRecord } from '../runner/raw.ts';
+import type { AccessColumns } from './access-log.ts';
+import { configFacts } from './config-facts.ts';
+import { detectEvents, type DetectedEvent } from './events.ts';
+import type { OutlierEvent } from './outlier-log.ts';
+import { OUTCOME, type RequestColumns } from './request-columns.ts';
+import { buildSummary, type Summary } from './summary.ts';
+import { buildTimeseries, type TimeseriesRow } from './timeseries.ts';
+import { fineBuckets, fineFromRequests } from './windows.ts';
+
+export interface RawRun {
+  manifest: RunManifest;
+  requests: RequestColumns;
+  loadTicks: LoadTick[];
+  /** Keyed by Envoy name (raw/envoy/<name>/access.ndjson). */
+  access: Record<string, AccessColumns>;
+  outlier: Record<string, OutlierEvent[]>;
+  /** Keyed by target name. */
+  scrapes: Record<string, ScrapeRecord[]>;
+  clusters: Record<string, ClustersRecord[]>;
+  runEvents: RunEvent[];
+}
+
+export interface AnalyzeOptions {
+  /** Time-series bucket width. */
+  bucketS?: number;
+  /** Sliding window for redirect/recovery detection. */
+  windowS?: number;
+  /** B's share at which the redirect counts as on. */
+  redirectThreshold?: number;
+}
+
+export interface Analysis {
+  summary: Summary;
+  timeseries: TimeseriesRow[];
+  events: DetectedEvent[];
+  bucketS: number;
+  windowS: number;
+  redirectThreshold: number;
+  /** Names of Envoys with any telemetry, sorted. */
+  envoys: string[];
+}
+
+export const ANALYZE_DEFAULTS = { bucketS: 1, windowS: 1, redirectThreshold: 0.5 } as const;
+
+export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
+  const bucketS = opts.bucketS ?? ANALYZE_DEFAULTS.bucketS;
+  const windowS = opts.windowS ?? ANALYZE_DEFAULTS.windowS;
+  const redirectThreshold = opts.redirectThreshold ?? ANALYZE_DEFAULTS.redirectThreshold;
+  const roles = raw.manifest.topology?.envoys ?? {};
+  const clientName = Object.keys(roles).find((n) => roles[n].role === 'client');
+  const clientAccess = clientName ? raw.access[clientName] : undefined;
+
+  const req = raw.requests;
+  let fine = fineFromRequests(req, windowS / 10);
+  // A driver that did not see the service header (e.g. an imported k6 run) still lets the client's
+  // access log tell A from B.
+  if (fine.n > 0 && sum(fine.a) + sum(fine.b) === 0 && clientAccess && clientAccess.n > 0) {
+    const outc = new Uint8Array(clientAccess.n);
+    for (let i = 0; i < clientAccess.n; i++) outc[i] = clientAccess.code[i] > 0 && clientAccess.code[i] < 400 ? OUTCOME.ok : OUTCOME.upstream5xx;
+    fine = fineBuckets(clientAccess.start, clientAccess.dest, outc, clientAccess.n, windowS / 10);
+  }
+  let firstDriverOverflow: number | undefined;
+  for (let i = 0; i < req.n; i++) if (req.outcome[i] === OUTCOME.overflow503 && !(req.sent[i] >= (firstDriverOverflow ?? Infinity))) firstDriverOverflow = req.sent[i];
+
+  const events = detectEvents({
+    topology: raw.manifest.topology,
+    config: configFacts(raw.manifest.resolved),
+    ticks: raw.loadTicks,
+    fine,
+    firstDriverOverflow,
+    access: raw.access,
+    outlier: raw.outlier,
+    scrapes: raw.scrapes,
+    clusters: raw.clusters,
+    runEvents: raw.runEvents,
+    redirectThreshold,
+    windowS,
+  });
+  const timeseries = buildTimeseries(req, raw.loadTicks, clientAccess, bucketS);
+  const dropped = raw.loadTicks.reduce((s, k) => s + k.dropped, 0);
+  const envoys = [...new Set([...Object.keys(raw.access), ...Object.keys(raw.outlier), ...Object.keys(raw.clusters), ...Object.keys(roles)])].sort();
+  const envoyTelemetry = Object.keys(raw.access).length + Object.keys(raw.clusters).length + Object.keys(raw.outlier).length > 0;
+  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry), timeseries, events, bucketS, windowS, redirectThreshold, envoys };
+}
+
+const sum = (a: Int32Array) => a.reduce((s, x) => s + x, 0);

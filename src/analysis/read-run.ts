@@ -1,0 +1,127 @@
+/**
+ * `analyzeRun(runDir)`: read a run directory (raw.ts layout) and analyze it. The only I/O in
+ * src/analysis; requests and access logs are streamed into typed columns so a million-request run
+ * stays far below the memory a million parsed objects would take.
+ */
+import fs from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SpilloverError } from '../errors.ts';
+import { RAW, clustersFile, envoyFile, scrapeFile, type ClustersRecord, type LoadTick, type RequestRecord, type RunEvent, type RunManifest, type ScrapeRecord } from '../runner/raw.ts';
+import { AccessColumnsBuilder, type AccessColumns } from './access-log.ts';
+import { analyze, type Analysis, type AnalyzeOptions, type RawRun } from './analyze.ts';
+import { parseOutlierLog, type OutlierEvent } from './outlier-log.ts';
+import { RequestColumnsBuilder, destOfService } from './request-columns.ts';
+
+/**
+ * Calls `fn` for every non-empty line. A malformed line is bad input, except the very last line of a
+ * file, which an interrupted run may have left half-written: that one is skipped and counted.
+ */
+export async function forEachJsonLine<T>(file: string, fn: (value: T, lineNo: number) => void): Promise<{ lines: number; truncatedTail: boolean }> {
+  let carry = '';
+  let lineNo = 0;
+  let pendingBad: { lineNo: number; text: string } | undefined;
+  const handle = (line: string) => {
+    lineNo++;
+    if (line.trim() === '') return;
+    if (pendingBad) throw badLine(file, pendingBad.lineNo, pendingBad.text);
+    let v: T;
+    try {
+      v = JSON.parse(line) as T;
+    } catch {
+      pendingBad = { lineNo, text: line };
+      return;
+    }
+    fn(v, lineNo);
+  };
+  for await (const chunk of fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const text = carry + (chunk as string);
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      handle(text.slice(start, nl));
+      start = nl + 1;
+    }
+    carry = text.slice(start);
+  }
+  if (carry !== '') handle(carry);
+  return { lines: lineNo, truncatedTail: pendingBad !== undefined };
+}
+
+const badLine = (file: string, line: number, text: string) =>
+  new SpilloverError({ file, line, message: 'not a JSON line', expected: 'one JSON object per line (NDJSON)', found: text.slice(0, 80), fix: 'repair or remove the line; only a half-written last line is tolerated' });
+
+const exists = (p: string) => fs.existsSync(p);
+
+async function readLines<T>(file: string): Promise<T[]> {
+  const out: T[] = [];
+  if (exists(file)) await forEachJsonLine<T>(file, (v) => out.push(v));
+  return out;
+}
+
+async function names(dir: string, suffix: string): Promise<string[]> {
+  if (!exists(dir)) return [];
+  return (await readdir(dir)).filter((f) => f.endsWith(suffix)).map((f) => f.slice(0, -suffix.length)).sort();
+}
+
+export async function readManifest(runDir: string): Promise<RunManifest> {
+  const file = path.join(runDir, RAW.manifest);
+  if (!exists(file)) {
+    throw new SpilloverError({ file, message: 'no manifest.json: this is not a run directory', expected: 'a directory written by `spillover run`/`experiment` or `spillover import`', found: 'missing file', fix: 'pass the run directory (results/<experiment>/<runId>)' });
+  }
+  let m: RunManifest;
+  try {
+    m = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new SpilloverError({ file, message: 'manifest.json is not valid JSON', expected: 'a JSON object', found: String((e as Error).message), fix: 're-run or restore the manifest' });
+  }
+  for (const k of ['experiment', 'runId', 't0Epoch'] as const) {
+    if (m?.[k] === undefined) throw new SpilloverError({ file, path: k, message: `manifest has no ${k}`, expected: k === 't0Epoch' ? 'Unix ms of scenario time zero' : 'a string', found: 'undefined', fix: 'the run writer must fill it (see src/runner/raw.ts RunManifest)' });
+  }
+  return m;
+}
+
+export async function readRun(runDir: string): Promise<RawRun> {
+  const manifest = await readManifest(runDir);
+  const t0 = manifest.t0Epoch;
+  const reqFile = path.join(runDir, RAW.requests);
+  const rb = new RequestColumnsBuilder(1 << 16);
+  if (exists(reqFile)) await forEachJsonLine<RequestRecord>(reqFile, (r) => rb.add(r));
+
+  const endpoints = manifest.topology?.endpoints ?? {};
+  const destOf = (upstream: string) => destOfService(endpoints[upstream]?.service);
+  const access: Record<string, AccessColumns> = {};
+  const outlier: Record<string, OutlierEvent[]> = {};
+  const envoyRoot = path.join(runDir, RAW.envoyDir);
+  const envoyNames = exists(envoyRoot) ? (await readdir(envoyRoot, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
+  for (const name of envoyNames) {
+    const af = envoyFile(runDir, name, 'access.ndjson');
+    if (exists(af)) {
+      const b = new AccessColumnsBuilder(t0, destOf);
+      await forEachJsonLine<Record<string, unknown>>(af, (o) => b.add(o));
+      access[name] = b.build();
+    }
+    const of = envoyFile(runDir, name, 'outlier.ndjson');
+    if (exists(of)) outlier[name] = parseOutlierLog(await readFile(of, 'utf8'), t0);
+  }
+  const scrapes: Record<string, ScrapeRecord[]> = {};
+  for (const n of await names(path.join(runDir, RAW.scrapesDir), '.ndjson')) scrapes[n] = sortByT(await readLines<ScrapeRecord>(scrapeFile(runDir, n)));
+  const clusters: Record<string, ClustersRecord[]> = {};
+  for (const n of await names(path.join(runDir, RAW.clustersDir), '.ndjson')) clusters[n] = sortByT(await readLines<ClustersRecord>(clustersFile(runDir, n)));
+  return {
+    manifest,
+    requests: rb.build(),
+    loadTicks: sortByT(await readLines<LoadTick>(path.join(runDir, RAW.loadTicks))),
+    access,
+    outlier,
+    scrapes,
+    clusters,
+    runEvents: sortByT(await readLines<RunEvent>(path.join(runDir, RAW.runEvents))),
+  };
+}
+
+const sortByT = <T extends { t: number }>(a: T[]) => a.sort((x, y) => x.t - y.t);
+
+export async function analyzeRun(runDir: string, opts?: AnalyzeOptions): Promise<{ raw: RawRun; analysis: Analysis }> {
+  const raw = await readRun(runDir);
+  return { raw, analysis: analyze(raw, opts) };
+}

@@ -1,0 +1,3 @@
+/** Pure statistics over repeated runs: description of one set, comparison of two. */
+export { describe, type Description } from './describe.ts';
+export { mannWhitney, midranks, type MannWhitneyResult } from './mann-whitney.ts';
