@@ -1,0 +1,53 @@
+/**
+ * The service's own Prometheus metrics, in a registry per instance so that several services can
+ * live in one process (tests) without clashing.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Outcome = 'served' | 'rejected' | 'fault';
+
+export function createServiceMetrics(service: string, instance: string, state: { inFlight(): number; queued(): number; stalled(): number }) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service, instance });
+  // Process memory and event-loop lag: the bench reads the topology's footprint from here.
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'spillover_service_requests_total',
+    help: 'Requests answered by the service, by outcome (served, rejected = queue full, fault = injected).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const o of ['served', 'rejected', 'fault'] as const) requests.labels(o).inc(0);
+  // Gauges read the model at scrape time, so the request path does no metric bookkeeping for them.
+  new Gauge({
+    name: 'spillover_service_in_flight',
+    help: 'Requests holding a concurrency slot.',
+    registers: [registry],
+    collect() {
+      this.set(state.inFlight());
+    },
+  });
+  new Gauge({
+    name: 'spillover_service_queue_depth',
+    help: 'Requests waiting for a slot.',
+    registers: [registry],
+    collect() {
+      this.set(state.queued());
+    },
+  });
+  new Gauge({
+    name: 'spillover_service_stalled',
+    help: 'Requests held by an injected stall fault.',
+    registers: [registry],
+    collect() {
+      this.set(state.stalled());
+    },
+  });
+  const serviceTime = new Histogram({
+    name: 'spillover_service_time_seconds',
+    help: 'Sampled service time of served requests (excludes queueing).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  return { registry, requests, serviceTime };
+}

@@ -1,0 +1,160 @@
+/**
+ * One service instance (A or B): plain HTTP on a loopback address, answering through the capacity
+ * model, with its own /metrics, /healthz and a fault switch that tests and the `faults:` feature use.
+ */
+import http from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { CapacityModel } from './capacity.ts';
+import { effectiveSeed, parseServiceConfig, type ServiceConfigInput } from './config.ts';
+import { createServiceMetrics } from './metrics.ts';
+import { serviceTimeSampler } from './service-time.ts';
+
+export const FAULT_PATH = '/_spillover/fault';
+export const SERVICE_HEADER = 'x-spillover-service';
+export const INSTANCE_HEADER = 'x-spillover-instance';
+
+export const FaultSpec = z.strictObject({
+  /** ok: normal; error503: every request gets 503; reset: connections are cut; stall: requests hang. */
+  mode: z.enum(['ok', 'error503', 'reset', 'stall']),
+  /** After this long the service returns to ok (stalled requests then proceed); absent = until changed. */
+  durationMs: z.number().nonnegative().optional(),
+});
+export type Fault = z.infer<typeof FaultSpec>;
+
+export interface RunningService {
+  url: string;
+  address: { ip: string; port: number };
+  setFault(fault: Fault): void;
+  close(): Promise<void>;
+  metrics(): Promise<string>;
+}
+
+interface Job {
+  res: http.ServerResponse;
+  started: boolean;
+}
+
+export async function startService(input: ServiceConfigInput | unknown, source?: string): Promise<RunningService> {
+  const config = parseServiceConfig(input, source);
+  const model = new CapacityModel<Job>(config.capacity.concurrency, config.capacity.queue);
+  const sample = serviceTimeSampler(config.capacity.serviceTime, effectiveSeed(config));
+  let stalled: Job[] = [];
+  const m = createServiceMetrics(config.name, config.instance, { inFlight: () => model.inFlight, queued: () => model.queued, stalled: () => stalled.length });
+  const identity = { [SERVICE_HEADER]: config.name, [INSTANCE_HEADER]: config.instance };
+  const okBody = Buffer.from(JSON.stringify({ service: config.name, instance: config.instance }) + '\n');
+  const timers = new Set<NodeJS.Timeout>();
+
+  let fault: Fault['mode'] = 'ok';
+  let faultTimer: NodeJS.Timeout | undefined;
+
+  const reply = (res: http.ServerResponse, status: number, body: Buffer | string, type = 'text/plain') => {
+    if (res.destroyed || res.headersSent) return;
+    res.writeHead(status, { ...identity, 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
+  const run = (job: Job) => {
+    job.started = true;
+    const ms = sample();
+    const t = setTimeout(() => {
+      timers.delete(t);
+      m.serviceTime.observe(ms / 1000);
+      m.requests.labels('served').inc();
+      reply(job.res, 200, okBody, 'application/json');
+      const next = model.done();
+      if (next) run(next);
+    }, ms);
+    timers.add(t);
+  };
+
+  const admit = (job: Job) => {
+    const verdict = model.offer(job);
+    if (verdict === 'run') return run(job);
+    if (verdict === 'rejected') {
+      m.requests.labels('rejected').inc();
+      return reply(job.res, 503, 'overloaded\n');
+    }
+    job.res.once('close', () => {
+      if (!job.started) model.cancel(job);
+    });
+  };
+
+  const setFault = (f: Fault) => {
+    clearTimeout(faultTimer);
+    fault = f.mode;
+    if (f.mode !== 'ok' && f.durationMs !== undefined) faultTimer = setTimeout(() => setFault({ mode: 'ok' }), f.durationMs);
+    if (f.mode !== 'stall') {
+      const release = stalled;
+      stalled = [];
+      for (const job of release) if (!job.res.destroyed) admit(job);
+    }
+  };
+
+  const work = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    req.resume();
+    if (fault === 'error503') {
+      m.requests.labels('fault').inc();
+      return reply(res, 503, 'fault\n');
+    }
+    if (fault === 'reset') {
+      m.requests.labels('fault').inc();
+      return req.socket.destroy();
+    }
+    const job: Job = { res, started: false };
+    if (fault === 'stall') return void stalled.push(job);
+    admit(job);
+  };
+
+  const control = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    let parsed: ReturnType<typeof FaultSpec.safeParse>;
+    try {
+      parsed = FaultSpec.safeParse(JSON.parse(body));
+    } catch {
+      return reply(res, 400, 'expected a JSON body like {"mode":"error503","durationMs":2000}\n');
+    }
+    if (!parsed.success) return reply(res, 400, `${z.prettifyError(parsed.error)}\n`);
+    setFault(parsed.data);
+    reply(res, 200, JSON.stringify({ fault: parsed.data }) + '\n', 'application/json');
+  };
+
+  const server = http.createServer((req, res) => {
+    const path = req.url?.split('?', 1)[0];
+    if (path === '/healthz') return reply(res, 200, 'ok\n');
+    if (path === '/metrics') {
+      return void m.registry.metrics().then(
+        (text) => reply(res, 200, text, m.registry.contentType),
+        (e) => reply(res, 500, String(e)),
+      );
+    }
+    if (path === FAULT_PATH && req.method === 'POST') return void control(req, res).catch((e) => reply(res, 500, String(e)));
+    work(req, res);
+  });
+  // Envoy keeps upstream connections for up to an hour; a server closing idle ones first races with
+  // reuse and shows up as spurious resets, so idle connections stay open, and stalls are not cut short.
+  server.keepAliveTimeout = 0;
+  server.requestTimeout = 0;
+  server.headersTimeout = 0;
+
+  server.listen(config.listen.port, config.listen.ip);
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
+  const { port } = server.address() as AddressInfo;
+  const host = config.listen.ip.includes(':') ? `[${config.listen.ip}]` : config.listen.ip;
+
+  return {
+    url: `http://${host}:${port}`,
+    address: { ip: config.listen.ip, port },
+    setFault,
+    metrics: () => m.registry.metrics(),
+    close: async () => {
+      clearTimeout(faultTimer);
+      for (const t of timers) clearTimeout(t);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
