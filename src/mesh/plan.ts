@@ -77,6 +77,11 @@ export interface MeshPlan {
   wanDelayMs: number;
   /** Envoy runtime knobs that are not Istio's business. */
   envoy: { fileFlushIntervalMs: number; concurrency: number };
+  /**
+   * Where `resources` came from, so that messages can name it: e.g.
+   * { file: 'experiments/peak-load.yaml', basePath: 'resources' }. Default: { file: 'experiment', basePath: 'resources' }.
+   */
+  source?: { file: string; basePath: string };
 }
 
 /** What the translation produces: one bootstrap per proxy, plus caveats for the user. */
@@ -89,4 +94,8 @@ export interface MeshConfig {
   clientCluster: string;
   /** Upstream endpoints of the client's cluster: "ip:port" -> service (A/B), locality, priority. */
   endpoints: Record<string, { service: string; locality: Locality; priority: number }>;
+  /** Host (authority) the load must send to the client's outbound listener, e.g. a.istio.svc.cluster.local. */
+  authority: string;
+  /** Proxy name -> Envoy command-line arguments besides `-c <bootstrap>` (concurrency, flush interval...). */
+  envoyArgs: Record<string, string[]>;
 }

@@ -1,0 +1,70 @@
+/**
+ * cluster-2's east-west gateway, AUTO_PASSTHROUGH on 15443 (builtAutoPassthroughFilterChains,
+ * buildOutboundSniDnatClusters): routes on the ClientHello's SNI without terminating TLS, one filter
+ * chain per service port visible in its cluster, to an SNI-named cluster of the local endpoints.
+ */
+import type { TranslateContext } from './context.ts';
+import type { Json } from './resources.ts';
+import { bootstrapBase, socketAddress } from './bootstrap.ts';
+import { serviceView } from './endpoints.ts';
+import { buildOutboundCluster, istioSni } from './outbound-cluster.ts';
+import { autoPassthroughPerServiceChains } from './istio-version.ts';
+import { ISTIO_MTLS_ALPNS } from './tls.ts';
+import { fileAccessLog, TCP_ACCESS_LOG_FORMAT } from './access-log.ts';
+
+const tcpProxy = (cluster: string, accessLog: string): Json => ({
+  name: 'envoy.filters.network.tcp_proxy',
+  typed_config: {
+    '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+    stat_prefix: cluster,
+    cluster,
+    access_log: [fileAccessLog(accessLog, TCP_ACCESS_LOG_FORMAT)],
+  },
+});
+
+export function gatewayBootstrap(ctx: TranslateContext): Json {
+  const { plan } = ctx;
+  const gw = plan.gateway;
+  const b = bootstrapBase(gw, 'gateway', ctx.version.text);
+
+  const seen = new Set<string>();
+  const chains: Json[] = [];
+  for (const w of plan.workloads.filter((x) => x.sidecar.cluster === gw.cluster)) {
+    const sni = istioSni(w.port, w.host);
+    if (seen.has(sni)) continue;
+    seen.add(sni);
+    const view = serviceView(w.host, gw.cluster, ctx, { serviceEntries: false })!;
+    b.static_resources.clusters.push(buildOutboundCluster(view, gw, ctx, { name: sni, sniDnat: true }).cluster);
+    chains.push({
+      name: sni,
+      filter_chain_match: { server_names: [sni], application_protocols: ISTIO_MTLS_ALPNS },
+      filters: [tcpProxy(sni, gw.files.accessLog)],
+    });
+  }
+
+  if (!autoPassthroughPerServiceChains(ctx.version)) {
+    // Before the May-2021 fix one chain served every SNI: sni_cluster rewrites tcp_proxy's target.
+    chains.length = 0;
+    chains.push({
+      name: 'auto-passthrough',
+      filters: [
+        { name: 'envoy.filters.network.sni_cluster', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.sni_cluster.v3.SniCluster' } },
+        tcpProxy('BlackHoleCluster', gw.files.accessLog),
+      ],
+    });
+    b.static_resources.clusters.push({ name: 'BlackHoleCluster', type: 'STATIC', connect_timeout: '10s' });
+  }
+
+  b.static_resources.listeners.push({
+    name: `${gw.listener.ip}_${gw.listener.port}`,
+    address: socketAddress(gw.listener.ip, gw.listener.port),
+    listener_filters: [
+      {
+        name: 'envoy.filters.listener.tls_inspector',
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' },
+      },
+    ],
+    filter_chains: chains,
+  });
+  return b;
+}

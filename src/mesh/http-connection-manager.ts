@@ -1,0 +1,57 @@
+/**
+ * The HTTP connection manager istiod puts on sidecar listeners, minus the Istio-only filters
+ * (istio.metadata_exchange, istio.alpn, istio.stats) that upstream Envoy lacks.
+ */
+import type { Json } from './resources.ts';
+import { fileAccessLog, HTTP_ACCESS_LOG_FORMAT } from './access-log.ts';
+
+export const HCM = 'envoy.filters.network.http_connection_manager';
+
+export const faultFilter = (delayMs = 0): Json => {
+  const cfg: Json = { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault' };
+  if (delayMs > 0) cfg.delay = { fixed_delay: `${delayMs / 1000}s`, percentage: { numerator: 100, denominator: 'HUNDRED' } };
+  return { name: 'envoy.filters.http.fault', typed_config: cfg };
+};
+
+const corsFilter = () => ({ name: 'envoy.filters.http.cors', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' } });
+const routerFilter = () => ({ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } });
+
+export interface HcmOptions {
+  statPrefix: string;
+  routeConfig: Json;
+  accessLogPath: string;
+  inbound: boolean;
+  /** Fixed delay added by the fault filter (the WAN stand-in). */
+  delayMs?: number;
+}
+
+export function httpConnectionManager(o: HcmOptions): Json {
+  const cfg: Json = {
+    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+    stat_prefix: o.statPrefix,
+    route_config: o.routeConfig,
+    http_filters: [faultFilter(o.delayMs), corsFilter(), routerFilter()],
+    access_log: [fileAccessLog(o.accessLogPath, HTTP_ACCESS_LOG_FORMAT)],
+    // Sidecars never act as the edge: Envoy then keeps the caller's x-request-id end to end.
+    use_remote_address: false,
+    generate_request_id: true,
+    preserve_external_request_id: false,
+    normalize_path: true,
+    path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
+    stream_idle_timeout: '0s',
+    server_name: 'istio-envoy',
+    upgrade_configs: [{ upgrade_type: 'websocket' }],
+  };
+  if (o.inbound) {
+    cfg.forward_client_cert_details = 'APPEND_FORWARD';
+    cfg.set_current_client_cert_details = { subject: true, dns: true, uri: true };
+  }
+  return { name: HCM, typed_config: cfg };
+}
+
+/** A route as istiod writes it: prefix "/", timeout (0s = none), optional retry policy. */
+export function route(cluster: string, timeout: string, retry: Json | undefined, name = 'default'): Json {
+  const action: Json = { cluster, timeout, max_stream_duration: { max_stream_duration: '0s', grpc_timeout_header_max: '0s' } };
+  if (retry) action.retry_policy = retry;
+  return { name, match: { prefix: '/' }, route: action, decorator: { operation: `${cluster}/*` } };
+}

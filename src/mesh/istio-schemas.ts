@@ -1,0 +1,221 @@
+/**
+ * Structural schemas of the Istio resources an experiment may carry, transcribed from istio/api's
+ * networking/v1alpha3 and security/v1beta1 protos (field names as the generated CRDs spell them,
+ * camelCase). Objects are strict so that misplaced fields (the slide's `spec.tls`) are reported
+ * instead of being silently pruned the way the Kubernetes API server would.
+ */
+import { z } from 'zod';
+import { ISTIO_DURATION_RE } from './duration.ts';
+
+const duration = z.string().regex(ISTIO_DURATION_RE, { message: 'not an Istio duration' });
+const uint32 = z.number().int().min(0).max(4294967295);
+/** google.protobuf.UInt32Value: a number in YAML (protobuf JSON), or {value} as some tools write it. */
+const uint32Wrapper = z.union([uint32, z.strictObject({ value: uint32 })]);
+const int32 = z.number().int();
+const percent = z.number().int().min(0).max(100);
+const labels = z.record(z.string(), z.string());
+
+const tcpKeepalive = z.strictObject({ probes: uint32.optional(), time: duration.optional(), interval: duration.optional() });
+
+export const connectionPool = z.strictObject({
+  tcp: z
+    .strictObject({
+      maxConnections: int32.optional(),
+      connectTimeout: duration.optional(),
+      tcpKeepalive: tcpKeepalive.optional(),
+      maxConnectionDuration: duration.optional(),
+      idleTimeout: duration.optional(),
+    })
+    .optional(),
+  http: z
+    .strictObject({
+      http1MaxPendingRequests: int32.optional(),
+      http2MaxRequests: int32.optional(),
+      maxRequestsPerConnection: int32.optional(),
+      maxRetries: int32.optional(),
+      idleTimeout: duration.optional(),
+      h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
+      useClientProtocol: z.boolean().optional(),
+      maxConcurrentStreams: int32.optional(),
+    })
+    .optional(),
+});
+
+const outlierDetection = z.strictObject({
+  consecutiveErrors: int32.optional(),
+  splitExternalLocalOriginErrors: z.boolean().optional(),
+  consecutiveLocalOriginFailures: uint32Wrapper.optional(),
+  consecutiveGatewayErrors: uint32Wrapper.optional(),
+  consecutive5xxErrors: uint32Wrapper.optional(),
+  interval: duration.optional(),
+  baseEjectionTime: duration.optional(),
+  maxEjectionPercent: percent.optional(),
+  minHealthPercent: percent.optional(),
+});
+
+const loadBalancer = z.strictObject({
+  simple: z.enum(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST']).optional(),
+  consistentHash: z.record(z.string(), z.unknown()).optional(),
+  localityLbSetting: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      distribute: z.array(z.strictObject({ from: z.string().optional(), to: z.record(z.string(), uint32).optional() })).optional(),
+      failover: z.array(z.strictObject({ from: z.string().optional(), to: z.string().optional() })).optional(),
+      failoverPriority: z.array(z.string()).optional(),
+    })
+    .optional(),
+  warmupDurationSecs: duration.optional(),
+});
+
+const clientTls = z.strictObject({
+  mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).optional(),
+  clientCertificate: z.string().optional(),
+  privateKey: z.string().optional(),
+  caCertificates: z.string().optional(),
+  credentialName: z.string().optional(),
+  subjectAltNames: z.array(z.string()).optional(),
+  sni: z.string().optional(),
+  insecureSkipVerify: z.boolean().optional(),
+  caCrl: z.string().optional(),
+});
+
+const portSelector = z.strictObject({ number: uint32 });
+
+const portTrafficPolicy = z.strictObject({
+  port: portSelector.optional(),
+  loadBalancer: loadBalancer.optional(),
+  connectionPool: connectionPool.optional(),
+  outlierDetection: outlierDetection.optional(),
+  tls: clientTls.optional(),
+});
+
+const trafficPolicy = z.strictObject({
+  loadBalancer: loadBalancer.optional(),
+  connectionPool: connectionPool.optional(),
+  outlierDetection: outlierDetection.optional(),
+  tls: clientTls.optional(),
+  portLevelSettings: z.array(portTrafficPolicy).optional(),
+  tunnel: z.record(z.string(), z.unknown()).optional(),
+  proxyProtocol: z.record(z.string(), z.unknown()).optional(),
+  retryBudget: z.strictObject({ percent: z.number().min(0).max(100).optional(), minRetryConcurrency: uint32.optional() }).optional(),
+});
+
+const workloadSelector = z.strictObject({ matchLabels: labels.optional() });
+
+export const destinationRuleSpec = z.strictObject({
+  host: z.string().min(1),
+  trafficPolicy: trafficPolicy.optional(),
+  subsets: z.array(z.strictObject({ name: z.string(), labels: labels.optional(), trafficPolicy: trafficPolicy.optional() })).optional(),
+  exportTo: z.array(z.string()).optional(),
+  workloadSelector: workloadSelector.optional(),
+});
+
+export const serviceEntrySpec = z.strictObject({
+  hosts: z.array(z.string().min(1)).min(1),
+  addresses: z.array(z.string()).optional(),
+  ports: z
+    .array(z.strictObject({ number: uint32, protocol: z.string().optional(), name: z.string(), targetPort: uint32.optional() }))
+    .optional(),
+  location: z.enum(['MESH_EXTERNAL', 'MESH_INTERNAL']).optional(),
+  resolution: z.enum(['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN', 'DYNAMIC_DNS']).optional(),
+  endpoints: z
+    .array(
+      z.strictObject({
+        address: z.string().optional(),
+        ports: z.record(z.string(), uint32).optional(),
+        labels: labels.optional(),
+        network: z.string().optional(),
+        locality: z.string().optional(),
+        weight: uint32.optional(),
+        serviceAccount: z.string().optional(),
+      }),
+    )
+    .optional(),
+  workloadSelector: workloadSelector.optional(),
+  exportTo: z.array(z.string()).optional(),
+  subjectAltNames: z.array(z.string()).optional(),
+});
+
+const httpRetry = z.strictObject({
+  attempts: int32.optional(),
+  perTryTimeout: duration.optional(),
+  retryOn: z.string().optional(),
+  retryRemoteLocalities: z.boolean().optional(),
+  retryIgnorePreviousHosts: z.boolean().optional(),
+  backoff: duration.optional(),
+});
+
+const loose = z.unknown().optional();
+
+export const virtualServiceSpec = z.strictObject({
+  hosts: z.array(z.string()).optional(),
+  gateways: z.array(z.string()).optional(),
+  http: z
+    .array(
+      z.strictObject({
+        name: z.string().optional(),
+        match: loose,
+        route: loose,
+        redirect: loose,
+        directResponse: loose,
+        delegate: loose,
+        rewrite: loose,
+        timeout: duration.optional(),
+        retries: httpRetry.optional(),
+        fault: loose,
+        mirror: loose,
+        mirrors: loose,
+        mirrorPercentage: loose,
+        corsPolicy: loose,
+        headers: loose,
+      }),
+    )
+    .optional(),
+  tls: z.array(z.unknown()).optional(),
+  tcp: z.array(z.unknown()).optional(),
+  exportTo: z.array(z.string()).optional(),
+});
+
+const mtlsMode = z.enum(['UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT']);
+
+export const peerAuthenticationSpec = z.strictObject({
+  selector: workloadSelector.optional(),
+  mtls: z.strictObject({ mode: mtlsMode.optional() }).optional(),
+  portLevelMtls: z.record(z.string(), z.strictObject({ mode: mtlsMode.optional() })).optional(),
+});
+
+export const sidecarSpec = z.strictObject({
+  workloadSelector: workloadSelector.optional(),
+  ingress: z.array(z.unknown()).optional(),
+  egress: z.array(z.unknown()).optional(),
+  inboundConnectionPool: connectionPool.optional(),
+  outboundTrafficPolicy: z.unknown().optional(),
+});
+
+export const metadata = z.looseObject({
+  name: z.string().min(1),
+  namespace: z.string().optional(),
+  labels: labels.optional(),
+  annotations: labels.optional(),
+});
+
+const NETWORKING = ['networking.istio.io/v1alpha3', 'networking.istio.io/v1beta1', 'networking.istio.io/v1'];
+const SECURITY = ['security.istio.io/v1beta1', 'security.istio.io/v1'];
+
+export const KINDS: Record<string, { apiVersions: string[]; spec: z.ZodType }> = {
+  ServiceEntry: { apiVersions: NETWORKING, spec: serviceEntrySpec },
+  DestinationRule: { apiVersions: NETWORKING, spec: destinationRuleSpec },
+  VirtualService: { apiVersions: NETWORKING, spec: virtualServiceSpec },
+  Sidecar: { apiVersions: NETWORKING, spec: sidecarSpec },
+  PeerAuthentication: { apiVersions: SECURITY, spec: peerAuthenticationSpec },
+};
+
+export function resourceSchema(kind: string) {
+  const k = KINDS[kind];
+  return z.strictObject({
+    apiVersion: z.enum(k.apiVersions as [string, ...string[]]),
+    kind: z.literal(kind),
+    metadata,
+    spec: k.spec,
+  });
+}

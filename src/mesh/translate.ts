@@ -1,0 +1,63 @@
+/**
+ * Istio resources -> one Envoy bootstrap per proxy, the way istiod would configure them for the
+ * experiment's Istio release (see ../shared/facts/istio-translation.md and src/mesh/README.md for
+ * the known differences from a real istiod + istio-proxy).
+ */
+import type { MeshConfig, MeshPlan } from './plan.ts';
+import type { TranslateContext } from './context.ts';
+import { Resources } from './resources.ts';
+import { parseIstioVersion } from './istio-version.ts';
+import { clientBootstrap } from './client-proxy.ts';
+import { inboundSidecarBootstrap } from './inbound-sidecar.ts';
+import { gatewayBootstrap } from './gateway.ts';
+import { validateIstioResources } from './validate.ts';
+import { SpilloverError } from '../errors.ts';
+
+export function translate(plan: MeshPlan): MeshConfig {
+  const source = plan.source ?? { file: 'experiment', basePath: 'resources' };
+  const problems = validateIstioResources(plan.resources, { ...source, hosts: plan.workloads.map((w) => w.host) });
+  if (problems.length) throw new SpilloverError(problems);
+
+  const ctx: TranslateContext = {
+    plan,
+    version: parseIstioVersion(plan.istioVersion, { file: source.file, path: 'istio' }),
+    resources: new Resources(plan.resources, source),
+    warnings: [],
+  };
+
+  const bootstraps: MeshConfig['bootstraps'] = {};
+  const client = clientBootstrap(ctx);
+  bootstraps[plan.client.name] = client.bootstrap;
+  for (const w of plan.workloads) {
+    const local = w.sidecar.cluster === plan.client.cluster;
+    bootstraps[w.sidecar.name] = inboundSidecarBootstrap(w, ctx, {
+      role: local ? 'a-sidecar' : 'b-sidecar',
+      // WAN stand-in: cross-cluster requests arrive at cluster-2's sidecars, so delay them there.
+      delayMs: local ? 0 : plan.wanDelayMs,
+    });
+  }
+  bootstraps[plan.gateway.name] = gatewayBootstrap(ctx);
+
+  const endpoints: MeshConfig['endpoints'] = {};
+  for (const e of client.built.endpoints) endpoints[`${e.ip}:${e.port}`] = { service: e.service, locality: e.locality, priority: e.priority };
+
+  const envoyArgs: MeshConfig['envoyArgs'] = {};
+  for (const name of Object.keys(bootstraps)) {
+    envoyArgs[name] = [
+      '--concurrency', String(plan.envoy.concurrency),
+      '--file-flush-interval-msec', String(plan.envoy.fileFlushIntervalMs),
+      // Several Envoys share the machine: no hot-restart shared memory, so no base-id clashes.
+      '--disable-hot-restart',
+      '--service-node', name,
+    ];
+  }
+
+  return {
+    bootstraps,
+    warnings: [...new Set(ctx.warnings)],
+    clientCluster: client.clusterName,
+    endpoints,
+    authority: client.authority,
+    envoyArgs,
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * Structural validation of an experiment's Istio resources against istio/api's schemas, plus the
+ * cross-resource checks that catch a typo in a host: every problem names the file, the field path
+ * (`resources[1].spec.tls`), what was expected and found, and a fix.
+ */
+import { z } from 'zod';
+import { closest, distance } from 'fastest-levenshtein';
+import type { ProblemDetail } from '../errors.ts';
+import { KINDS, resourceSchema } from './istio-schemas.ts';
+import { hostMatches, type Json } from './resources.ts';
+
+export interface ValidateContext {
+  file: string;
+  /** Path of the resources list inside the file, e.g. "resources". */
+  basePath: string;
+  /** Hosts of the experiment's own services (Kubernetes Services): a DestinationRule may name them without a ServiceEntry. */
+  hosts?: string[];
+}
+
+export function validateIstioResources(resources: unknown, ctx: ValidateContext): ProblemDetail[] {
+  const problems: ProblemDetail[] = [];
+  if (!Array.isArray(resources)) {
+    return [{ file: ctx.file, path: ctx.basePath, message: 'Istio resources must be a list', expected: 'a YAML list of Istio resources', found: describe(resources), fix: `write ${ctx.basePath}: [ ... ]` }];
+  }
+  const valid: Array<{ r: Json; i: number }> = [];
+  resources.forEach((r: Json, i) => {
+    const at = `${ctx.basePath}[${i}]`;
+    const kind = r?.kind;
+    if (typeof kind !== 'string' || !KINDS[kind]) {
+      const known = Object.keys(KINDS);
+      const guess = typeof kind === 'string' ? closest(kind, known) : undefined;
+      problems.push({
+        file: ctx.file,
+        path: `${at}.kind`,
+        message: 'not an Istio resource kind this harness translates',
+        expected: known.join(', '),
+        found: describe(kind),
+        fix: guess && distance(guess.toLowerCase(), String(kind).toLowerCase()) <= 3 ? `did you mean ${guess}?` : 'use one of the expected kinds',
+      });
+      return;
+    }
+    const result = resourceSchema(kind).safeParse(r, { reportInput: true });
+    if (!result.success) {
+      for (const issue of result.error.issues) problems.push(toProblem(issue, r, at, ctx, kind));
+      return;
+    }
+    valid.push({ r, i });
+    problems.push(...semanticChecks(kind, r, at, ctx));
+  });
+  problems.push(...crossChecks(valid, ctx));
+  return problems;
+}
+
+function toProblem(issue: z.core.$ZodIssue, resource: Json, at: string, ctx: ValidateContext, kind: string): ProblemDetail {
+  const path = joinPath(at, issue.path);
+  const base = { file: ctx.file, path };
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const parentSchema = schemaAt(resourceSchema(kind), issue.path);
+      const key = issue.keys[0];
+      const keyPath = joinPath(at, [...issue.path, key]);
+      return {
+        ...base,
+        path: keyPath,
+        message: `unknown field${issue.keys.length > 1 ? `s ${issue.keys.join(', ')}` : ` "${key}"`} in ${kind} (istio/api has no such field here; the API server would silently drop it)`,
+        expected: parentSchema ? `one of: ${Object.keys(shapeOf(parentSchema) ?? {}).join(', ')}` : undefined,
+        found: issue.keys.join(', '),
+        fix: suggest(key, parentSchema, issue.path) ?? `remove ${key} or move it where ${kind} defines it`,
+      };
+    }
+    case 'invalid_type':
+      return {
+        ...base,
+        message: issue.input === undefined ? 'required field is missing' : `wrong type`,
+        expected: issue.expected,
+        found: describe(issue.input),
+        fix: issue.input === undefined ? `add ${path.split('.').pop()}` : `write a ${issue.expected}`,
+      };
+    case 'invalid_value':
+      return {
+        ...base,
+        message: 'value not allowed here',
+        expected: issue.values.map((v) => JSON.stringify(v)).join(' | '),
+        found: describe(issue.input),
+        fix: closestValue(issue.input, issue.values),
+      };
+    case 'invalid_format':
+      return {
+        ...base,
+        message: 'not an Istio duration',
+        expected: 'a Go-style duration such as 1s, 500ms, 1m, 1h30m (units ns us ms s m h; no days, no bare numbers)',
+        found: describe(issue.input),
+        fix: typeof issue.input === 'number' ? `write "${issue.input}s"` : 'write e.g. 30s',
+      };
+    default:
+      return { ...base, message: issue.message, found: describe((issue as { input?: unknown }).input), expected: undefined, fix: 'see the istio/api reference for this field' };
+  }
+}
+
+/** Istio's own validation rules (validateOutlierDetection, ...) beyond the structure. */
+function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext): ProblemDetail[] {
+  const out: ProblemDetail[] = [];
+  if (kind === 'DestinationRule') {
+    const policies: Array<[Json, string]> = [[r.spec.trafficPolicy, 'spec.trafficPolicy']];
+    (r.spec.trafficPolicy?.portLevelSettings ?? []).forEach((p: Json, i: number) => policies.push([p, `spec.trafficPolicy.portLevelSettings[${i}]`]));
+    for (const [p, path] of policies) {
+      const od = p?.outlierDetection;
+      if (od?.consecutiveLocalOriginFailures !== undefined && !od.splitExternalLocalOriginErrors) {
+        out.push({
+          file: ctx.file,
+          path: `${at}.${path}.outlierDetection.consecutiveLocalOriginFailures`,
+          message: 'Istio rejects consecutiveLocalOriginFailures unless local-origin errors are split',
+          expected: 'splitExternalLocalOriginErrors: true alongside it',
+          found: 'splitExternalLocalOriginErrors unset or false',
+          fix: `add ${path}.outlierDetection.splitExternalLocalOriginErrors: true`,
+        });
+      }
+    }
+  }
+  if (kind === 'ServiceEntry') {
+    const names = new Set((r.spec.ports ?? []).map((p: Json) => p.name));
+    (r.spec.endpoints ?? []).forEach((ep: Json, i: number) => {
+      for (const name of Object.keys(ep.ports ?? {})) {
+        if (!names.has(name)) {
+          out.push({
+            file: ctx.file,
+            path: `${at}.spec.endpoints[${i}].ports.${name}`,
+            message: 'endpoint port names a port the ServiceEntry does not declare',
+            expected: `one of spec.ports[].name: ${[...names].join(', ') || '(none declared)'}`,
+            found: name,
+            fix: `rename it to one of ${[...names].join(', ')} or declare it under spec.ports`,
+          });
+        }
+      }
+    });
+  }
+  return out;
+}
+
+/** A ServiceEntry host no DestinationRule covers (and vice versa) is almost always a typo. */
+function crossChecks(valid: Array<{ r: Json; i: number }>, ctx: ValidateContext): ProblemDetail[] {
+  const out: ProblemDetail[] = [];
+  const drs = valid.filter((x) => x.r.kind === 'DestinationRule');
+  const ses = valid.filter((x) => x.r.kind === 'ServiceEntry');
+  const seHosts = ses.flatMap((x) => x.r.spec.hosts as string[]);
+  const known = [...seHosts, ...(ctx.hosts ?? [])];
+  for (const { r, i } of ses) {
+    (r.spec.hosts as string[]).forEach((h, j) => {
+      if (drs.some((d) => hostMatches(d.r.spec.host, h))) return;
+      out.push({
+        file: ctx.file,
+        path: `${ctx.basePath}[${i}].spec.hosts[${j}]`,
+        message: 'no DestinationRule applies to this ServiceEntry host, so the experiment\'s traffic policy would not reach it',
+        expected: `a DestinationRule with spec.host matching ${h}`,
+        found: `DestinationRule hosts: ${drs.map((d) => d.r.spec.host).join(', ') || '(none)'}`,
+        fix: drs.length ? `did you mean host ${closest(h, drs.map((d) => d.r.spec.host))}? make the hosts equal` : 'add a DestinationRule for it',
+      });
+    });
+  }
+  for (const { r, i } of drs) {
+    const h: string = r.spec.host;
+    if (known.some((k) => hostMatches(h, k))) continue;
+    out.push({
+      file: ctx.file,
+      path: `${ctx.basePath}[${i}].spec.host`,
+      message: 'this DestinationRule host matches no ServiceEntry host and no service of the experiment, so it applies to nothing',
+      expected: `one of ${known.join(', ') || '(no hosts)'}`,
+      found: h,
+      fix: known.length ? `did you mean ${closest(h, known)}?` : 'add a ServiceEntry for the host',
+    });
+  }
+  const seen = new Map<string, number>();
+  valid.forEach(({ r, i }) => {
+    const key = `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name}`;
+    if (seen.has(key)) {
+      out.push({
+        file: ctx.file,
+        path: `${ctx.basePath}[${i}].metadata.name`,
+        message: `a second ${r.kind} with the same name and namespace (the first is ${ctx.basePath}[${seen.get(key)}]); Kubernetes would replace it`,
+        expected: 'unique names per kind and namespace',
+        found: r.metadata.name,
+        fix: 'rename one of them or merge them',
+      });
+    } else seen.set(key, i);
+  });
+  return out;
+}
+
+// ---- schema introspection for did-you-mean ----
+
+type AnySchema = z.ZodType;
+const def = (s: AnySchema): Json => (s as Json)._zod.def;
+
+function unwrap(s: AnySchema): AnySchema {
+  let cur = s;
+  for (;;) {
+    const d = def(cur);
+    if (d.type === 'optional' || d.type === 'nullable' || d.type === 'default') cur = d.innerType;
+    else if (d.type === 'pipe') cur = d.in;
+    else return cur;
+  }
+}
+
+function shapeOf(s: AnySchema): Record<string, AnySchema> | undefined {
+  const d = def(unwrap(s));
+  if (d.type === 'object') return d.shape;
+  if (d.type === 'union') {
+    for (const o of d.options) {
+      const sh = shapeOf(o);
+      if (sh) return sh;
+    }
+  }
+  return undefined;
+}
+
+function childOf(s: AnySchema, key: PropertyKey): AnySchema | undefined {
+  const u = unwrap(s);
+  const d = def(u);
+  if (d.type === 'array') return d.element;
+  if (d.type === 'record') return d.valueType;
+  const sh = shapeOf(u);
+  return sh?.[String(key)];
+}
+
+function schemaAt(s: AnySchema, path: PropertyKey[]): AnySchema | undefined {
+  let cur: AnySchema | undefined = s;
+  for (const k of path) {
+    if (!cur) return undefined;
+    cur = childOf(cur, k);
+  }
+  return cur;
+}
+
+/**
+ * A close spelling among the siblings, or else the nearest place below the parent where a field of
+ * that name exists (DestinationRule `spec.tls` -> `spec.trafficPolicy.tls`).
+ */
+function suggest(key: string, parent: AnySchema | undefined, parentPath: PropertyKey[]): string | undefined {
+  if (!parent) return undefined;
+  const siblings = Object.keys(shapeOf(parent) ?? {});
+  const near = siblings.length ? closest(key, siblings) : undefined;
+  if (near && distance(near.toLowerCase(), key.toLowerCase()) <= Math.max(2, Math.floor(key.length / 3))) {
+    return `did you mean ${rel([...parentPath, near])}?`;
+  }
+  const queue: Array<{ s: AnySchema; path: PropertyKey[]; depth: number }> = [{ s: parent, path: [], depth: 0 }];
+  while (queue.length) {
+    const { s, path, depth } = queue.shift()!;
+    const sh = shapeOf(s);
+    if (sh && depth > 0 && key in sh) return `did you mean ${rel([...parentPath, ...path, key])}?`;
+    if (depth >= 3) continue;
+    for (const [k, child] of Object.entries(sh ?? {})) {
+      const d = def(unwrap(child));
+      const next = d.type === 'array' ? d.element : child;
+      queue.push({ s: next, path: d.type === 'array' ? [...path, k, 0] : [...path, k], depth: depth + 1 });
+    }
+  }
+  return undefined;
+}
+
+/** Path inside the resource, as users write it: spec.trafficPolicy.tls. */
+const rel = (path: PropertyKey[]) => joinPath('', path).replace(/^\./, '');
+
+function joinPath(base: string, path: PropertyKey[]): string {
+  let out = base;
+  for (const k of path) out += typeof k === 'number' ? `[${k}]` : `.${String(k)}`;
+  return out;
+}
+
+function closestValue(input: unknown, values: readonly unknown[]): string {
+  const strs = values.filter((v): v is string => typeof v === 'string');
+  if (typeof input === 'string' && strs.length) {
+    const upper = strs.find((v) => v === input.toUpperCase());
+    if (upper) return `write ${upper} (enum values are upper case)`;
+    return `did you mean ${closest(input, strs)}?`;
+  }
+  return `use one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+}
+
+const describe = (v: unknown) => (v === undefined ? '(missing)' : JSON.stringify(v));
