@@ -1,0 +1,686 @@
+/**
+ * The embedded open-loop driver: runs a {@link Scenario} with k6's executor semantics against real HTTP
+ * servers and streams what happened into the run directory (src/runner/raw.ts).
+ *
+ * Design, for a 2-core machine: one scheduler loop (`pump`) fires every due iteration — no timer per
+ * request. It sleeps with one setTimeout until just before the next due time and then spins on
+ * setImmediate (still serving I/O between turns), so iterations start within a fraction of a ms of
+ * their due time; when it is late it fires everything overdue at once (k6 catches up, never skips).
+ * Requests go through undici's dispatcher API (no streams, no promises per request), keep-alive pools
+ * sized to the slot pool, and a single FIFO of in-flight requests ordered by send time implements the
+ * request timeout, gracefulStop hard cuts and abort without per-request timers.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Pool, type Dispatcher } from 'undici';
+import * as hdr from 'hdr-histogram-js';
+import { SpilloverError } from '../errors.ts';
+import { RAW, type LoadTick } from '../runner/raw.ts';
+import { arrivalTimes, vuSteps } from './schedule.ts';
+import { SlotPool } from './slot-pool.ts';
+import { resolveTarget } from './loopback.ts';
+import { NdjsonSink } from './ndjson-sink.ts';
+import { LoadMetrics } from './metrics.ts';
+import { ProgressView } from './progress.ts';
+import { isArrivalRate, scenarioDuration, totalDuration, type Scenario, type ScenarioSpec } from './types.ts';
+
+/**
+ * Per-second HDR latency histograms, one line per (second, scenario, origin of the latency):
+ * `{t, scenario, from: "intended"|"sent", count, hdr}` with `hdr` in HdrHistogram's compressed base64
+ * encoding, values in microseconds. Not (yet) named in raw.ts; see the load driver's report.
+ */
+export const LATENCY_HDR_FILE = 'raw/latency-hdr.ndjson';
+
+export interface LoadOptions {
+  scenario: Scenario;
+  runDir: string;
+  /** Unix ms of scenario time zero; the caller sets it so every source shares one clock. Default: now. */
+  t0Epoch?: number;
+  /** "ip:port": send every request to this socket address with the URL's host as Host header (curl --connect-to). */
+  connectTo?: string;
+  allowNonLoopback?: boolean;
+  /** Whole-request timeout (k6's default is 60 s). */
+  requestTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Progress line on stderr; default: process.stderr.isTTY. */
+  live?: boolean;
+  /** prom-client /metrics on 127.0.0.1; undefined = off, 0 = ephemeral port (see LoadResult.metricsPort). */
+  metricsPort?: number;
+  /** Called once the metrics endpoint listens, before load starts. */
+  onMetricsListening?: (port: number) => void;
+  /** After an abort, how long in-flight requests may still finish before they are cut (default 1000 ms). */
+  abortGraceMs?: number;
+}
+
+export interface ScenarioCounters {
+  /** Iterations started / completed in full / cut by gracefulStop, ramp-down or abort / dropped (no free VU). */
+  iterations: number;
+  iterationsCompleted: number;
+  interrupted: number;
+  dropped: number;
+  /** Requests sent; completed (= lines written); ok (status 200–399, k6's default expected range); failed. */
+  started: number;
+  completed: number;
+  ok: number;
+  failed: number;
+  /** Slots allocated at the end (arrival-rate) or highest VU count (VU executors). */
+  allocated: number;
+}
+
+export interface LoadResult extends Omit<ScenarioCounters, 'allocated'> {
+  t0Epoch: number;
+  /** True when the run was ended by the abort signal. */
+  aborted: boolean;
+  scenarios: Record<string, ScenarioCounters>;
+  metricsPort?: number;
+  /** Start lag (actual send − due time) of arrival-rate iterations, ms, from an HDR histogram. */
+  startLagMs: { count: number; p50: number; p99: number; max: number };
+  files: { requests: string; loadTicks: string; latencyHdr: string };
+}
+
+class RequestTimeout extends Error {
+  constructor() { super('request timeout'); this.name = 'RequestTimeout'; }
+}
+class Interrupted extends Error {
+  constructor(why: string) { super(why); this.name = 'Interrupted'; }
+}
+
+/** raw.ts error kinds from undici / Node errors. */
+export function errorKind(e: unknown): string {
+  if (e instanceof RequestTimeout) return 'timeout';
+  if (e instanceof Interrupted) return 'aborted';
+  const err = e as { code?: string; name?: string; cause?: { code?: string } };
+  const code = err?.code ?? err?.cause?.code;
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT': case 'UND_ERR_HEADERS_TIMEOUT': case 'UND_ERR_BODY_TIMEOUT': case 'ETIMEDOUT':
+      return 'timeout';
+    case 'ECONNRESET': case 'UND_ERR_SOCKET': case 'EPIPE':
+      return 'reset';
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'UND_ERR_ABORTED': case 'UND_ERR_DESTROYED': case 'UND_ERR_CLOSED': case 'ABORT_ERR':
+      return 'aborted';
+  }
+  if (err?.name === 'AbortError') return 'aborted';
+  return 'other';
+}
+
+interface RequestTemplate {
+  pool: Pool;
+  path: string;
+  method: string;
+  headers: string[];
+  body: string | null;
+  /** `,"method":…,"url":…` precomputed for the record line. */
+  tail: string;
+}
+
+interface VuState {
+  index: number;
+  it?: Iteration;
+  rampDownDeadline?: number;
+}
+
+interface Iteration {
+  run: ScenarioRun;
+  iter: number;
+  intendedMs: number;
+  reqIdx: number;
+  vu?: VuState;
+  interrupted: boolean;
+  current?: RequestHandler;
+}
+
+interface ScenarioRun {
+  spec: ScenarioSpec;
+  nameJson: string;
+  templates: RequestTemplate[];
+  startAbs: number;
+  regularEnd: number;
+  hardEnd: number;
+  hardCutDone: boolean;
+  slots?: SlotPool;
+  gen?: Iterator<number>;
+  nextDue: number;
+  steps?: Array<[number, number]>;
+  stepIdx: number;
+  targetVus: number;
+  vus: VuState[];
+  rampDownsPending: number;
+  iterSeq: number;
+  inflightIterations: number;
+  counters: ScenarioCounters;
+  tick: { target: number; started: number; dropped: number; completed: number; errors: number };
+  hdrIntended: hdr.Histogram;
+  hdrSent: hdr.Histogram;
+}
+
+const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
+const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const driver = new Driver(opts);
+  await driver.prepare();
+  return driver.run();
+}
+
+class Driver {
+  private readonly runs: ScenarioRun[] = [];
+  private readonly pools = new Map<string, Pool>();
+  private t0Epoch: number;
+  private t0Perf = 0;
+  private readonly timeoutMs: number;
+  private requests!: NdjsonSink;
+  private ticks!: NdjsonSink;
+  private hdrSink!: NdjsonSink;
+  private metrics?: LoadMetrics;
+  private metricsPort?: number;
+  private progress?: ProgressView;
+  private readonly ridPrefix = crypto.randomBytes(4).toString('hex');
+  private seq = 0;
+  private inflight: RequestHandler[] = [];
+  private inflightHead = 0;
+  private nextTickAbs = 0;
+  private tickIndex = 0;
+  private endAbs = 0;
+  private aborting = false;
+  private abortDeadline = Infinity;
+  private finished = false;
+  private timer?: NodeJS.Timeout;
+  private immediate?: NodeJS.Immediate;
+  private resolve!: (r: LoadResult) => void;
+  private reject!: (e: unknown) => void;
+  private readonly startLag = newHistogram();
+  private onAbort?: () => void;
+
+  constructor(private readonly opts: LoadOptions) {
+    this.t0Epoch = opts.t0Epoch ?? Date.now();
+    this.timeoutMs = opts.requestTimeoutMs ?? 60_000;
+  }
+
+  /** Everything that can fail on bad input happens here, before any file is opened or request sent. */
+  async prepare(): Promise<void> {
+    const { scenario, connectTo, allowNonLoopback = false } = this.opts;
+    let fixed: { address: string; port: number } | undefined;
+    if (connectTo) {
+      const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(connectTo);
+      if (!m) throw new SpilloverError({ path: 'connectTo', message: 'not a socket address', expected: 'host:port, e.g. 127.0.1.2:15001', found: connectTo });
+      fixed = await resolveTarget(m[1], Number(m[2]), allowNonLoopback, 'connectTo');
+    }
+    for (const spec of scenario.scenarios) {
+      const templates: RequestTemplate[] = [];
+      for (const [i, r] of spec.requests.entries()) {
+        const url = new URL(r.url);
+        const defaultPort = url.protocol === 'https:' ? 443 : 80;
+        const target = fixed ?? (await resolveTarget(url.hostname, Number(url.port || defaultPort), allowNonLoopback, `${scenario.file ?? 'scenario'} ${spec.name} requests[${i}].url`));
+        const host = target.address.includes(':') ? `[${target.address}]` : target.address;
+        const origin = `${url.protocol}//${host}:${target.port}`;
+        let pool = this.pools.get(origin);
+        if (!pool) {
+          pool = new Pool(origin, {
+            connections: this.slotsFor(origin),
+            pipelining: 1,
+            keepAliveTimeout: 30_000,
+            headersTimeout: 0,
+            bodyTimeout: 0,
+            connect: { timeout: this.timeoutMs, ...(url.protocol === 'https:' ? { servername: url.hostname } : {}) },
+          });
+          this.pools.set(origin, pool);
+        }
+        const headers: string[] = ['host', url.host];
+        for (const [k, v] of Object.entries(r.headers ?? {})) if (k.toLowerCase() !== 'host') headers.push(k, v);
+        for (const [k, v] of Object.entries(r.headers ?? {})) if (k.toLowerCase() === 'host') headers[1] = v;
+        templates.push({
+          pool, path: url.pathname + url.search, method: r.method, headers, body: r.body ?? null,
+          tail: `,"method":${JSON.stringify(r.method)},"url":${JSON.stringify(r.url)}`,
+        });
+      }
+      this.runs.push({
+        spec, nameJson: JSON.stringify(spec.name), templates,
+        startAbs: 0, regularEnd: 0, hardEnd: 0, hardCutDone: false,
+        slots: isArrivalRate(spec) ? new SlotPool(spec.preAllocatedVUs, spec.maxVUs) : undefined,
+        nextDue: Infinity, stepIdx: 0, targetVus: 0, vus: [], rampDownsPending: 0, iterSeq: 0, inflightIterations: 0,
+        counters: { iterations: 0, iterationsCompleted: 0, interrupted: 0, dropped: 0, started: 0, completed: 0, ok: 0, failed: 0, allocated: isArrivalRate(spec) ? spec.preAllocatedVUs : 0 },
+        tick: { target: 0, started: 0, dropped: 0, completed: 0, errors: 0 },
+        hdrIntended: newHistogram(), hdrSent: newHistogram(),
+      });
+    }
+    if (this.opts.metricsPort !== undefined) {
+      this.metrics = new LoadMetrics();
+      this.metricsPort = await this.metrics.listen(this.opts.metricsPort);
+      this.opts.onMetricsListening?.(this.metricsPort);
+    }
+    if (this.opts.live ?? process.stderr.isTTY) this.progress = new ProgressView();
+  }
+
+  /** Connections per origin = the most iterations that can be in flight towards it. */
+  private slotsFor(_origin: string): number {
+    let n = 0;
+    for (const s of this.opts.scenario.scenarios) {
+      if (isArrivalRate(s)) n += s.maxVUs;
+      else if (s.executor === 'constant-vus') n += s.vus;
+      else n += Math.max(s.startVUs, ...s.stages.map((st) => st.target));
+    }
+    return Math.max(1, n);
+  }
+
+  run(): Promise<LoadResult> {
+    const { runDir } = this.opts;
+    this.requests = new NdjsonSink(path.join(runDir, RAW.requests));
+    this.ticks = new NdjsonSink(path.join(runDir, RAW.loadTicks));
+    this.hdrSink = new NdjsonSink(path.join(runDir, LATENCY_HDR_FILE));
+    this.t0Perf = this.t0Epoch - performance.timeOrigin;
+    for (const run of this.runs) {
+      const s = run.spec;
+      run.startAbs = this.t0Perf + s.startTime * 1000;
+      run.regularEnd = run.startAbs + scenarioDuration(s) * 1000;
+      run.hardEnd = run.regularEnd + s.gracefulStop * 1000;
+      if (run.slots) {
+        run.gen = arrivalTimes(s);
+        this.advance(run);
+      } else {
+        run.steps = vuSteps(s).map(([t, v]) => [run.startAbs + t * 1000, v]);
+      }
+    }
+    this.endAbs = this.t0Perf + totalDuration(this.opts.scenario) * 1000;
+    this.nextTickAbs = this.t0Perf + 1000;
+    this.tickIndex = 1;
+    const signal = this.opts.signal;
+    if (signal) {
+      this.onAbort = () => this.startAbort();
+      if (signal.aborted) this.aborting = true;
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    if (this.aborting) this.abortDeadline = performance.now();
+    return new Promise<LoadResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.wakeSoon();
+    });
+  }
+
+  private startAbort(): void {
+    if (this.aborting || this.finished) return;
+    this.aborting = true;
+    this.abortDeadline = performance.now() + (this.opts.abortGraceMs ?? 1000);
+    this.wakeSoon();
+  }
+
+  private wakeSoon(): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (!this.immediate) this.immediate = setImmediate(this.pump);
+  }
+
+  private advance(run: ScenarioRun): void {
+    const r = run.gen!.next();
+    run.nextDue = r.done ? Infinity : run.startAbs + r.value * 1000;
+  }
+
+  private readonly pump = (): void => {
+    this.immediate = undefined;
+    this.timer = undefined;
+    try {
+      this.turn();
+    } catch (e) {
+      this.fail(e);
+    }
+  };
+
+  private turn(): void {
+    let now = performance.now();
+    for (const run of this.runs) {
+      if (run.slots?.completeGrowth()) {
+        run.counters.allocated = run.slots.allocated;
+      }
+    }
+    for (;;) {
+      const bound = Math.min(now, this.nextTickAbs);
+      if (!this.aborting) {
+        for (const run of this.runs) {
+          if (run.slots) {
+            while (run.nextDue <= bound) {
+              this.fireArrival(run, run.nextDue);
+              this.advance(run);
+            }
+          } else {
+            while (run.stepIdx < run.steps!.length && run.steps![run.stepIdx][0] <= bound) this.applyStep(run, now);
+          }
+        }
+      }
+      if (this.nextTickAbs > now) break;
+      this.emitTick();
+      now = performance.now();
+    }
+    this.sweep(now);
+    if (this.isComplete(now)) {
+      this.finish();
+      return;
+    }
+    this.requests.maybeFlush(now);
+    this.ticks.maybeFlush(now);
+    this.scheduleNext(now);
+  }
+
+  private scheduleNext(now: number): void {
+    let next = this.nextTickAbs;
+    if (!this.aborting) {
+      for (const run of this.runs) {
+        if (run.nextDue < next) next = run.nextDue;
+        if (run.steps && run.stepIdx < run.steps.length && run.steps[run.stepIdx][0] < next) next = run.steps[run.stepIdx][0];
+        if (!run.hardCutDone && run.hardEnd < next && run.inflightIterations > 0) next = run.hardEnd;
+        if (run.slots?.growthPending) next = now;
+      }
+    } else if (this.abortDeadline < next) next = this.abortDeadline;
+    // In-flight requests need the timeout sweep and the end-of-run check.
+    if (this.inflight.length > this.inflightHead && next > now + 50) next = now + 50;
+    const delta = next - performance.now();
+    if (delta > 1.5) this.timer = setTimeout(this.pump, delta - 1.2);
+    else this.immediate = setImmediate(this.pump);
+  }
+
+  private fireArrival(run: ScenarioRun, due: number): void {
+    const slots = run.slots!;
+    run.tick.target++;
+    if (!slots.tryAcquire()) {
+      run.counters.dropped++;
+      run.tick.dropped++;
+      this.metrics?.dropped.inc({ scenario: run.spec.name });
+      return;
+    }
+    this.startIteration(run, due, undefined);
+  }
+
+  private applyStep(run: ScenarioRun, now: number): void {
+    const [at, target] = run.steps![run.stepIdx++];
+    const prev = run.targetVus;
+    run.targetVus = target;
+    if (target > run.counters.allocated) run.counters.allocated = target;
+    for (let i = run.vus.length; i < target; i++) run.vus.push({ index: i });
+    if (target > prev) {
+      for (let i = prev; i < target; i++) {
+        const vu = run.vus[i];
+        vu.rampDownDeadline = undefined;
+        if (!vu.it && now < run.regularEnd) this.startIteration(run, Math.max(at, now), vu);
+      }
+    } else if (target < prev && at < run.regularEnd && run.spec.executor === 'ramping-vus') {
+      // A VU removed mid-test may finish its iteration for gracefulRampDown, then it is cut.
+      for (let i = target; i < prev; i++) {
+        const vu = run.vus[i];
+        if (vu.it) {
+          vu.rampDownDeadline = at + run.spec.gracefulRampDown * 1000;
+          run.rampDownsPending++;
+        }
+      }
+    }
+  }
+
+  private startIteration(run: ScenarioRun, intendedMs: number, vu: VuState | undefined): void {
+    const it: Iteration = { run, iter: run.iterSeq++, intendedMs, reqIdx: 0, vu, interrupted: false };
+    if (vu) vu.it = it;
+    run.counters.iterations++;
+    run.tick.started++;
+    run.inflightIterations++;
+    this.send(it);
+  }
+
+  private send(it: Iteration): void {
+    const run = it.run;
+    const tpl = run.templates[it.reqIdx];
+    const id = ++this.seq;
+    const rid = `${this.ridPrefix}-${id}`;
+    const sentMs = performance.now();
+    const h = new RequestHandler(this, it, id, rid, sentMs);
+    it.current = h;
+    run.counters.started++;
+    this.inflight.push(h);
+    if (it.reqIdx === 0 && run.slots) this.startLag.recordValue(Math.max(1, Math.round((sentMs - it.intendedMs) * 1000)));
+    const headers = tpl.headers.slice();
+    headers.push('x-request-id', rid);
+    tpl.pool.dispatch({ path: tpl.path, method: tpl.method as Dispatcher.HttpMethod, headers, body: tpl.body }, h);
+  }
+
+  /** Called by the handler exactly once per request. */
+  requestDone(h: RequestHandler, endMs: number, status: number, err: unknown): void {
+    const it = h.it;
+    const run = it.run;
+    const c = run.counters;
+    c.completed++;
+    const intendedMs = it.reqIdx === 0 ? it.intendedMs : h.sentMs;
+    const kind = err === undefined ? undefined : errorKind(err);
+    const ok = status >= 200 && status < 400;
+    if (ok) c.ok++;
+    else {
+      c.failed++;
+      run.tick.errors++;
+    }
+    run.tick.completed++;
+    const t0 = this.t0Perf;
+    let line = `{"id":${h.id},"scenario":${run.nameJson},"iter":${it.iter},"intended":${r6((intendedMs - t0) / 1000)},"sent":${r6((h.sentMs - t0) / 1000)},"end":${r6((endMs - t0) / 1000)},"status":${status}`;
+    if (kind) line += `,"error":"${kind}"`;
+    if (h.service !== undefined) line += `,"service":${JSON.stringify(h.service)}`;
+    if (h.instance !== undefined) line += `,"instance":${JSON.stringify(h.instance)}`;
+    if (h.envoy !== undefined) line += `,"envoy":"${h.envoy}"`;
+    line += `,"rid":"${h.rid}"${run.templates[it.reqIdx].tail}}`;
+    this.requests.write(line);
+    run.hdrIntended.recordValue(Math.max(1, Math.round((endMs - intendedMs) * 1000)));
+    run.hdrSent.recordValue(Math.max(1, Math.round((endMs - h.sentMs) * 1000)));
+    if (this.metrics) {
+      this.metrics.httpReqs.inc({ scenario: run.spec.name, status: String(status) });
+      if (!ok) this.metrics.httpReqFailed.inc({ scenario: run.spec.name });
+      this.metrics.duration.observe({ scenario: run.spec.name }, (endMs - h.sentMs) / 1000);
+      this.metrics.durationIntended.observe({ scenario: run.spec.name }, (endMs - intendedMs) / 1000);
+    }
+    if (kind === 'aborted' && err instanceof Interrupted) it.interrupted = true;
+    it.current = undefined;
+    it.reqIdx++;
+    if (!it.interrupted && !this.aborting && it.reqIdx < run.templates.length) {
+      this.send(it);
+      return;
+    }
+    this.iterationDone(it, endMs);
+  }
+
+  private iterationDone(it: Iteration, now: number): void {
+    const run = it.run;
+    run.inflightIterations--;
+    if (it.interrupted || it.reqIdx < run.templates.length) run.counters.interrupted++;
+    else {
+      run.counters.iterationsCompleted++;
+      this.metrics?.iterations.inc({ scenario: run.spec.name });
+    }
+    if (run.slots) {
+      run.slots.release();
+      return;
+    }
+    const vu = it.vu!;
+    vu.it = undefined;
+    if (vu.rampDownDeadline !== undefined) {
+      vu.rampDownDeadline = undefined;
+      run.rampDownsPending--;
+    }
+    // Closed loop: a VU starts its next iteration as soon as the previous one ends.
+    if (!this.aborting && !this.finished && vu.index < run.targetVus && now < run.regularEnd) this.startIteration(run, now, vu);
+  }
+
+  /** Timeouts, gracefulStop hard cuts, gracefulRampDown cuts and the post-abort cut; O(expired) per call. */
+  private sweep(now: number): void {
+    const q = this.inflight;
+    while (this.inflightHead < q.length && q[this.inflightHead].done) this.inflightHead++;
+    if (this.inflightHead > 4096 && this.inflightHead * 2 > q.length) {
+      this.inflight = q.slice(this.inflightHead);
+      this.inflightHead = 0;
+    }
+    const live = this.inflight;
+    const expiry = now - this.timeoutMs;
+    for (let i = this.inflightHead; i < live.length && live[i].sentMs <= expiry; i++) if (!live[i].done) live[i].cut(new RequestTimeout());
+    for (const run of this.runs) {
+      if (!run.hardCutDone && now >= run.hardEnd) {
+        run.hardCutDone = true;
+        for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended'));
+      }
+      if (run.rampDownsPending > 0) {
+        for (const vu of run.vus) {
+          if (vu.rampDownDeadline !== undefined && now >= vu.rampDownDeadline && vu.it?.current && !vu.it.current.done) {
+            vu.it.current.cut(new Interrupted('gracefulRampDown ended'));
+          }
+        }
+      }
+    }
+    if (this.aborting && now >= this.abortDeadline) {
+      for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done) live[i].cut(new Interrupted('run aborted'));
+    }
+  }
+
+  private isComplete(now: number): boolean {
+    for (const run of this.runs) {
+      if (run.inflightIterations > 0) return false;
+      if (!this.aborting && (run.nextDue !== Infinity || now < run.regularEnd)) return false;
+    }
+    return true;
+  }
+
+  private emitTick(): void {
+    const t = this.tickIndex;
+    this.writeTicks(t);
+    this.tickIndex++;
+    this.nextTickAbs += 1000;
+  }
+
+  private writeTicks(t: number): void {
+    let target = 0, achieved = 0, errors = 0, dropped = 0, active = 0, allocated = 0;
+    for (const run of this.runs) {
+      const startSec = run.spec.startTime;
+      if (t <= startSec && run.tick.target === 0 && run.tick.started === 0) continue;
+      const busy = run.slots ? run.slots.busy : run.inflightIterations;
+      const alloc = run.slots ? run.slots.allocated : run.counters.allocated;
+      const tick: LoadTick = {
+        t, scenario: run.spec.name, target: run.slots ? run.tick.target : run.tick.started,
+        started: run.tick.started, dropped: run.tick.dropped, active: busy, allocated: alloc,
+      };
+      this.ticks.writeObject(tick);
+      for (const [from, h] of [['intended', run.hdrIntended], ['sent', run.hdrSent]] as const) {
+        if (h.totalCount > 0) {
+          this.hdrSink.writeObject({ t, scenario: run.spec.name, from, count: h.totalCount, hdr: hdr.encodeIntoCompressedBase64(h) });
+          h.reset();
+        }
+      }
+      if (this.metrics) {
+        this.metrics.vus.set({ scenario: run.spec.name }, busy);
+        this.metrics.vusMax.set({ scenario: run.spec.name }, alloc);
+        this.metrics.targetRate.set({ scenario: run.spec.name }, tick.target);
+      }
+      target += tick.target; achieved += run.tick.started; errors += run.tick.errors; dropped += run.tick.dropped;
+      active += busy; allocated += alloc;
+      run.tick = { target: 0, started: 0, dropped: 0, completed: 0, errors: 0 };
+    }
+    this.hdrSink.flush();
+    this.progress?.update({ elapsed: t, total: (this.endAbs - this.t0Perf) / 1000, target, achieved, errors, dropped, active, allocated });
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const endT = (performance.now() - this.t0Perf) / 1000;
+    if (endT > this.tickIndex - 1) this.writeTicks(Math.max(this.tickIndex, Math.ceil(endT)));
+    this.progress?.done();
+    if (this.opts.signal && this.onAbort) this.opts.signal.removeEventListener('abort', this.onAbort);
+    const closeAll = async () => {
+      this.requests.close();
+      this.ticks.close();
+      this.hdrSink.close();
+      await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
+      await this.metrics?.close();
+    };
+    closeAll().then(() => this.resolve(this.result()), (e) => this.reject(e));
+  }
+
+  private fail(e: unknown): void {
+    this.finished = true;
+    try {
+      this.requests.close();
+      this.ticks.close();
+      this.hdrSink.close();
+    } catch { /* the original error matters more */ }
+    for (const p of this.pools.values()) p.destroy().catch(() => undefined);
+    this.metrics?.close().catch(() => undefined);
+    this.reject(e);
+  }
+
+  private result(): LoadResult {
+    const scenarios: Record<string, ScenarioCounters> = {};
+    const sum: Omit<ScenarioCounters, 'allocated'> = { iterations: 0, iterationsCompleted: 0, interrupted: 0, dropped: 0, started: 0, completed: 0, ok: 0, failed: 0 };
+    for (const run of this.runs) {
+      scenarios[run.spec.name] = { ...run.counters };
+      for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += run.counters[k];
+    }
+    const lag = this.startLag;
+    return {
+      ...sum, t0Epoch: this.t0Epoch, aborted: this.aborting, scenarios, metricsPort: this.metricsPort,
+      startLagMs: lag.totalCount === 0
+        ? { count: 0, p50: 0, p99: 0, max: 0 }
+        : { count: lag.totalCount, p50: lag.getValueAtPercentile(50) / 1000, p99: lag.getValueAtPercentile(99) / 1000, max: lag.maxValue / 1000 },
+      files: {
+        requests: path.join(this.opts.runDir, RAW.requests),
+        loadTicks: path.join(this.opts.runDir, RAW.loadTicks),
+        latencyHdr: path.join(this.opts.runDir, LATENCY_HDR_FILE),
+      },
+    };
+  }
+}
+
+/** undici dispatch handler for one request: keeps the identity headers and reports the end once. */
+class RequestHandler implements Dispatcher.DispatchHandler {
+  done = false;
+  status = 0;
+  service?: string;
+  instance?: string;
+  envoy?: string;
+  private controller?: Dispatcher.DispatchController;
+  private pendingCut?: Error;
+
+  constructor(
+    private readonly driver: Driver,
+    readonly it: Iteration,
+    readonly id: number,
+    readonly rid: string,
+    readonly sentMs: number,
+  ) {}
+
+  cut(reason: Error): void {
+    if (this.done) return;
+    if (this.controller) this.controller.abort(reason);
+    else this.pendingCut = reason;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.pendingCut) controller.abort(this.pendingCut);
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.status = statusCode;
+    const svc = headers['x-spillover-service'];
+    if (svc !== undefined) this.service = String(svc);
+    const inst = headers['x-spillover-instance'];
+    if (inst !== undefined) this.instance = String(inst);
+    if (headers['x-envoy-overloaded'] !== undefined) this.envoy = 'overloaded';
+    if (headers['x-envoy-ratelimited'] !== undefined) this.envoy = this.envoy ? `${this.envoy},ratelimited` : 'ratelimited';
+    if (headers['x-envoy-immediate-health-check-fail'] !== undefined) this.envoy = this.envoy ? `${this.envoy},health-check-fail` : 'health-check-fail';
+  }
+
+  onResponseData(): void {}
+
+  onResponseEnd(): void {
+    if (this.done) return;
+    this.done = true;
+    this.driver.requestDone(this, performance.now(), this.status, undefined);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, error: Error): void {
+    if (this.done) return;
+    this.done = true;
+    // A response cut after its headers still counts as failed: no complete HTTP response.
+    this.driver.requestDone(this, performance.now(), 0, error);
+  }
+}
