@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import { execa } from 'execa';
 import { createCa, removeCaKeys, type Ca } from '../../src/runner/ca.ts';
+import { ensureEnvoy } from '../../src/runner/envoy-install.ts';
 import type { IdentityFiles } from '../../src/mesh/plan.ts';
 
 const read = async (id: IdentityFiles) => ({
@@ -130,5 +132,71 @@ describe('runner/ca', () => {
     await assert.rejects(fs.access(path.join(dir, 'root-key.pem')));
     await fs.access(c.rootCertPath);
     await removeCaKeys(path.join(tmp, 'does-not-exist'));
+  });
+
+  it('real Envoy loads the identity files and, requiring a peer of the trust domain, tells same-CA from foreign-CA clients', async function () {
+    this.timeout(120_000);
+    const envoy = await ensureEnvoy();
+    const b = await ca.issue({ namespace: 'istio', serviceAccount: 'b' });
+    const dir = path.join(tmp, 'envoy');
+    await fs.mkdir(dir);
+    const adminPath = path.join(dir, 'admin');
+    const tlsContext = {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+      require_client_certificate: true,
+      common_tls_context: {
+        tls_certificates: [{ certificate_chain: { filename: b.certChain }, private_key: { filename: b.privateKey } }],
+        validation_context: { trusted_ca: { filename: b.rootCert }, match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: 'spiffe://cluster.local/' } }] },
+      },
+    };
+    const bootstrap = {
+      admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
+      static_resources: {
+        listeners: [
+          {
+            name: 'mtls',
+            address: { socket_address: { address: '127.0.2.1', port_value: 0 } },
+            filter_chains: [
+              {
+                transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: tlsContext },
+                filters: [{ name: 'envoy.filters.network.echo', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.echo.v3.Echo' } }],
+              },
+            ],
+          },
+        ],
+      },
+    };
+    const cfg = path.join(dir, 'envoy.json');
+    await fs.writeFile(cfg, JSON.stringify(bootstrap));
+    const proc = execa(envoy.bin, ['-c', cfg, '--concurrency', '1', '--admin-address-path', adminPath, '-l', 'warning', '--base-id-path', path.join(dir, 'base-id'), '--use-dynamic-base-id'], { reject: false, all: true });
+    try {
+      let listener: string | undefined;
+      for (let i = 0; i < 300 && !listener; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        const admin = await fs.readFile(adminPath, 'utf8').catch(() => '');
+        if (!admin) continue;
+        const res = await fetch(`http://${admin.trim()}/listeners?format=json`).catch(() => undefined);
+        const json = (await res?.json().catch(() => undefined)) as { listener_statuses?: Array<{ local_address?: { socket_address?: { port_value?: number } } }> } | undefined;
+        const port = json?.listener_statuses?.[0]?.local_address?.socket_address?.port_value;
+        if (port) listener = String(port);
+      }
+      assert.ok(listener, `Envoy did not come up: ${proc.exitCode ?? 'running'}`);
+      const talk = (files: { cert: Buffer; key: Buffer }) =>
+        new Promise<string>((resolve) => {
+          const s = tls.connect({ host: '127.0.2.1', port: Number(listener), ...files, rejectUnauthorized: false }, () => s.write('ping'));
+          let data = '';
+          s.on('data', (d) => {
+            data += d;
+            s.end();
+          });
+          s.on('close', () => resolve(data));
+          s.on('error', () => resolve(data));
+        });
+      assert.equal(await talk(await read(await ca.issue({ namespace: 'istio', serviceAccount: 'a' }))), 'ping');
+      assert.equal(await talk(await read(await foreign.issue({ namespace: 'istio', serviceAccount: 'a' }))), '');
+    } finally {
+      proc.kill('SIGTERM');
+      await proc;
+    }
   });
 });
