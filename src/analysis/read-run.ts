@@ -14,25 +14,24 @@ import { parseOutlierLog, type OutlierEvent } from './outlier-log.ts';
 import { RequestColumnsBuilder, destOfService } from './request-columns.ts';
 
 /**
- * Calls `fn` for every non-empty line. A malformed line is bad input, except the very last line of a
- * file, which an interrupted run may have left half-written: that one is skipped and counted.
+ * Streams an NDJSON file as batches of parsed values (one batch per ~1 MB read), awaiting `fn` so a
+ * slow consumer (a CSV writer) applies backpressure. A malformed line is bad input, except the very
+ * last line of a file, which an interrupted run may have left half-written: that one is skipped.
  */
-export async function forEachJsonLine<T>(file: string, fn: (value: T, lineNo: number) => void): Promise<{ lines: number; truncatedTail: boolean }> {
+export async function forEachJsonBatch<T>(file: string, fn: (values: T[]) => void | Promise<void>): Promise<{ lines: number; truncatedTail: boolean }> {
   let carry = '';
   let lineNo = 0;
   let pendingBad: { lineNo: number; text: string } | undefined;
+  let batch: T[] = [];
   const handle = (line: string) => {
     lineNo++;
     if (line.trim() === '') return;
     if (pendingBad) throw badLine(file, pendingBad.lineNo, pendingBad.text);
-    let v: T;
     try {
-      v = JSON.parse(line) as T;
+      batch.push(JSON.parse(line) as T);
     } catch {
       pendingBad = { lineNo, text: line };
-      return;
     }
-    fn(v, lineNo);
   };
   for await (const chunk of fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     const text = carry + (chunk as string);
@@ -42,10 +41,18 @@ export async function forEachJsonLine<T>(file: string, fn: (value: T, lineNo: nu
       start = nl + 1;
     }
     carry = text.slice(start);
+    if (batch.length) await fn(batch);
+    batch = [];
   }
   if (carry !== '') handle(carry);
+  if (batch.length) await fn(batch);
   return { lines: lineNo, truncatedTail: pendingBad !== undefined };
 }
+
+export const forEachJsonLine = <T>(file: string, fn: (value: T) => void) =>
+  forEachJsonBatch<T>(file, (values) => {
+    for (const v of values) fn(v);
+  });
 
 const badLine = (file: string, line: number, text: string) =>
   new SpilloverError({ file, line, message: 'not a JSON line', expected: 'one JSON object per line (NDJSON)', found: text.slice(0, 80), fix: 'repair or remove the line; only a half-written last line is tolerated' });

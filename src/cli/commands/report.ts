@@ -1,4 +1,25 @@
-import type { Command } from 'commander';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { ANALYZE_DEFAULTS } from '../../analysis/analyze.ts';
+import { writeReport } from '../../report/index.ts';
 
-// Placeholder registration; the owner of this command replaces this file.
-export function register(_program: Command): void {}
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a positive number, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command('report')
+    .description('regenerate every output of a run (CSV, summary.json, figures, report.md, report.html) from its raw data')
+    .argument('<run-dir>', 'run directory, e.g. results/peak-load/<runId>')
+    .option('--bucket <seconds>', 'time-series bucket width', positive('--bucket'), ANALYZE_DEFAULTS.bucketS)
+    .option('--window <seconds>', 'sliding window for redirect and recovery detection', positive('--window'), ANALYZE_DEFAULTS.windowS)
+    .option('--redirect-threshold <share>', "B's share of served requests at which traffic counts as redirected", positive('--redirect-threshold'), ANALYZE_DEFAULTS.redirectThreshold)
+    .option('--no-png', 'skip PNG rendering')
+    .action(async (runDir: string, o: { bucket: number; window: number; redirectThreshold: number; png: boolean }) => {
+      const r = await writeReport(runDir, { bucketS: o.bucket, windowS: o.window, redirectThreshold: o.redirectThreshold, png: o.png });
+      process.stdout.write(`report: ${path.relative(process.cwd(), r.reportPath) || r.reportPath}\n`);
+    });
+}

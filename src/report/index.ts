@@ -1,0 +1,48 @@
+/**
+ * `writeReport(runDir)`: every output of a run regenerated from its raw data. Byte-identical for the
+ * same input: stable ordering, rounded numbers, no clock reads (the manifest holds the only stamps).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AnalyzeOptions } from '../analysis/analyze.ts';
+import { analyzeRun } from '../analysis/read-run.ts';
+import type { Summary } from '../analysis/summary.ts';
+import { RAW } from '../runner/raw.ts';
+import { eventsCsv, timeseriesCsv, writeRequestsCsv } from './csv.ts';
+import { buildFigures } from './figures.ts';
+import { reportHtml } from './html.ts';
+import { reportMarkdown } from './markdown.ts';
+import { renderSvg, svgToPng } from './render.ts';
+
+export type { Summary } from '../analysis/summary.ts';
+
+export interface ReportOptions extends AnalyzeOptions {
+  /** Skip PNG rendering (the slowest step) when only data files are wanted. */
+  png?: boolean;
+}
+
+export async function writeReport(runDir: string, opts: ReportOptions = {}): Promise<{ files: string[]; reportPath: string; summary: Summary }> {
+  const { analysis } = await analyzeRun(runDir, opts);
+  const files: string[] = [];
+  const put = async (rel: string, data: string | Buffer) => {
+    const p = path.join(runDir, rel);
+    await writeFile(p, data);
+    files.push(p);
+  };
+  await mkdir(path.join(runDir, 'figures'), { recursive: true });
+  await put('summary.json', JSON.stringify(analysis.summary, null, 2) + '\n');
+  await put('timeseries.csv', timeseriesCsv(analysis.timeseries));
+  await put('events.csv', eventsCsv(analysis.events));
+  await writeRequestsCsv(path.join(runDir, RAW.requests), path.join(runDir, 'requests.csv'));
+  files.push(path.join(runDir, 'requests.csv'));
+  const figures = buildFigures(analysis);
+  for (const f of figures) {
+    await put(`figures/${f.name}.vl.json`, JSON.stringify(f.spec, null, 2) + '\n');
+    const svg = await renderSvg(f.spec);
+    await put(`figures/${f.name}.svg`, svg);
+    if (opts.png !== false) await put(`figures/${f.name}.png`, svgToPng(svg));
+  }
+  await put('report.md', reportMarkdown(analysis, figures));
+  await put('report.html', reportHtml(analysis, figures));
+  return { files, reportPath: path.join(runDir, 'report.html'), summary: analysis.summary };
+}

@@ -1,0 +1,68 @@
+/**
+ * The report's plain-words account of what happened, built only from the analysis: "A was ejected at
+ * 41.2 s after 5xx from A (consecutive5xxErrors=1); from 41.3 s B served 97 % of requests".
+ */
+import type { Analysis } from '../analysis/analyze.ts';
+import type { DetectedEvent } from '../analysis/events.ts';
+
+const s1 = (t: number) => `${t.toFixed(1)} s`;
+const pct = (x: number) => `${Math.round(x * 100)} %`;
+const rps = (x: number | null) => (x === null ? 'n/a' : `${Math.round(x)} req/s`);
+
+const DETECTOR_WORDS: Record<string, string> = {
+  CONSECUTIVE_5XX: 'consecutive 5xx responses',
+  CONSECUTIVE_GATEWAY_FAILURE: 'consecutive gateway errors (502/503/504)',
+  CONSECUTIVE_LOCAL_ORIGIN_FAILURE: 'consecutive local-origin failures',
+  SUCCESS_RATE: 'a low success rate',
+  FAILURE_PERCENTAGE: 'a high failure percentage',
+};
+
+/** B's share of A+B-served requests over [from, to), from the time series. */
+export function shareOfB(a: Analysis, from: number, to: number): number | undefined {
+  let na = 0;
+  let nb = 0;
+  for (const r of a.timeseries) {
+    if (r.t_s < from - 1e-9 || r.t_s >= to - 1e-9) continue;
+    na += r.served_a_rps;
+    nb += r.served_b_rps;
+  }
+  return na + nb > 0 ? nb / (na + nb) : undefined;
+}
+
+export function narrative(a: Analysis): string[] {
+  const s = a.summary;
+  const out: string[] = [];
+  const peak = a.timeseries.reduce((m, r) => Math.max(m, r.target_rps), 0);
+  out.push(
+    `${s.requests.total} requests were sent (offered load up to ${rps(peak)}); ${s.requests.ok} succeeded (${s.successRatio === null ? 'n/a' : pct(s.successRatio)}), ${s.requests.failed} failed` +
+      (s.requests.dropped ? `, and the schedule dropped ${s.requests.dropped} iterations it had no free slot for.` : ', and no scheduled iteration was dropped.'),
+  );
+  const byKind = (k: DetectedEvent['kind']) => a.events.filter((e) => e.kind === k);
+  const overflow = byKind('overflow');
+  if (overflow.length) {
+    for (const e of overflow) out.push(`The circuit breaker of ${e.envoy || 'the client'} first overflowed at ${s1(e.t)} (offered ${rps(e.offeredRps)}, achieved ${rps(e.achievedRps)})${e.cause ? `; limits: ${e.cause}` : ''}.`);
+  } else out.push('No circuit-breaker overflow was seen.');
+  for (const e of byKind('eject')) {
+    const type = /^(\w+)/.exec(e.detail)?.[1] ?? '';
+    const who = e.service ? `${e.service} (${e.host})` : e.host;
+    out.push(`${who} was ejected by ${e.envoy} at ${s1(e.t)} after ${DETECTOR_WORDS[type] ?? type}${e.cause ? ` (${e.cause})` : ''}, at offered ${rps(e.offeredRps)} and achieved ${rps(e.achievedRps)}.`);
+  }
+  for (const e of byKind('uneject')) out.push(`${e.service || e.host} was returned to service by ${e.envoy} at ${s1(e.t)}${e.detail ? ` (${e.detail})` : ''}.`);
+  const onsets = byKind('redirect-onset');
+  const ends = byKind('redirect-end');
+  for (const on of onsets) {
+    const end = ends.find((e) => e.t >= on.t);
+    const to = end ? end.t : Infinity;
+    const share = shareOfB(a, on.t, to);
+    out.push(`From ${s1(on.t)}${end ? ` to ${s1(end.t)}` : ' to the end of the run'} B served ${share === undefined ? 'most' : pct(share)} of requests (redirect: B's share over a ${a.windowS} s window ≥ ${pct(a.redirectThreshold)}).`);
+  }
+  if (!onsets.length) out.push(`Traffic was never redirected: B's share over a ${a.windowS} s window stayed below ${pct(a.redirectThreshold)}.`);
+  const uh = byKind('no-healthy-upstream');
+  for (const e of uh) out.push(`"No healthy upstream" (503 UH) first appeared at ${s1(e.t)} at ${e.envoy}: every host of the cluster was ejected at once.`);
+  const rec = byKind('recovery')[0];
+  if (rec) out.push(`The run recovered at ${s1(rec.t)}: A served again and ≥ 99 % of requests succeeded.`);
+  const gaps = byKind('capture-gap');
+  if (gaps.length) out.push(`Telemetry had ${gaps.length} gap(s) (failed scrapes are kept as data; see events.csv).`);
+  if (!s.envoyTelemetry) out.push('This run has no Envoy telemetry (e.g. an imported k6 run): the Envoy-side panels are left out.');
+  return out;
+}

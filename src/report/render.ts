@@ -1,0 +1,21 @@
+/** vega-lite spec → SVG (vega's headless renderer) → PNG (resvg), both byte-stable for a given spec. */
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile } from 'vega-lite';
+import type { VlSpec } from './figures.ts';
+
+export async function renderSvg(spec: VlSpec): Promise<string> {
+  const vg = compile(spec as never).spec;
+  const view = new vega.View(vega.parse(vg), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** 2× scale: sharp at print size without the file getting large. */
+export function svgToPng(svg: string): Buffer {
+  const r = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: 'white' });
+  return r.render().asPng();
+}
