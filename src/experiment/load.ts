@@ -12,6 +12,7 @@ import { didYouMean } from './did-you-mean.ts';
 import { applyOverrides, formatPath, parseOverride } from './overrides.ts';
 import { ExperimentSpec, type Experiment } from './schema.ts';
 import { scaleExperiment } from './time-scale.ts';
+import { validateIstioResources } from '../mesh/validate.ts';
 
 export interface LoadOptions {
   /** Raw `path=value` strings from `--set`. */
@@ -240,7 +241,7 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
 }
 
 function validateResources(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
-  const problems = validateIstio(spec.resources, { file, basePath: 'resources' });
+  const problems = validateIstioResources(spec.resources, { file, basePath: 'resources' });
   for (const p of problems) {
     if (p.line === undefined && p.path) {
       try {
@@ -253,12 +254,4 @@ function validateResources(spec: Experiment, file: string, doc: Document, lc: Li
     p.file ??= file;
   }
   return problems;
-}
-
-// The Istio schema validation is its own concept (src/mesh/validate.ts); loaded lazily so that this
-// module does not depend on the translation's internals.
-type IstioValidator = (resources: Array<Record<string, unknown>>, ctx: { file: string; basePath: string }) => ProblemDetail[];
-let validateIstio: IstioValidator = () => [];
-export function setIstioValidator(v: IstioValidator) {
-  validateIstio = v;
 }

@@ -196,7 +196,6 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
       scenario: scenario as never,
       runDir,
       t0Epoch,
-      targetUrl: deployment.entry.url,
       connectTo: deployment.entry.connectTo,
       allowNonLoopback: opts.allowNonLoopback,
       requestTimeoutMs: parseDuration(spec.load.requestTimeout),

@@ -190,6 +190,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       const addresses = await allocateAddresses(c.client, c.gateway, c.services, ctx.experiment.spec.gateway.port);
       const { plan, services } = await buildPlan(ctx, addresses, false);
       const mesh = translate(plan);
+      for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
       const files = writeConfigs(ctx, mesh.bootstraps);
       const steps = [
         `create a per-run CA in certs/ and issue ${[plan.client, plan.gateway, ...plan.workloads.map((w) => w.sidecar)].map((p) => p.identity.spiffe).join(', ')}`,

@@ -1,0 +1,35 @@
+/**
+ * `--repeat N`: the same experiment N times, one run directory each under a common parent, then the
+ * key figures aggregated across them (mean, spread, 95 % CI, coefficient of variation).
+ *
+ * Repeats run one after another, never in parallel: on a 2-core machine parallel runs would measure
+ * each other.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { newRunId, runExperiment, type RunOptions } from './run.ts';
+
+export async function runRepeated(base: RunOptions, n: number): Promise<number> {
+  const log = base.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const setId = `${newRunId()}-x${n}`;
+  const parentOut = path.resolve(base.outDir ?? path.join('results', path.basename(base.experimentFile).replace(/\.ya?ml$/, '')));
+  const setDir = path.join(parentOut, setId);
+  fs.mkdirSync(setDir, { recursive: true });
+  const runDirs: string[] = [];
+  let worst = 0;
+  for (let i = 1; i <= n; i++) {
+    if (base.signal?.aborted) break;
+    log(`repeat ${i}/${n}`);
+    const res = await runExperiment({ ...base, outDir: setDir, runId: `r${String(i).padStart(2, '0')}` });
+    runDirs.push(res.runDir);
+    worst = Math.max(worst, res.exitCode);
+  }
+  if (runDirs.length) {
+    const { aggregateRuns, writeAggregate } = await import('../compare/aggregate.ts');
+    const agg = aggregateRuns(runDirs);
+    const written = await writeAggregate(setDir, agg);
+    log(`aggregate of ${runDirs.length} runs: ${path.relative(process.cwd(), written)}`);
+  }
+  if (base.quiet) process.stdout.write(`${setDir}\n`);
+  return worst;
+}
