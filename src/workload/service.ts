@@ -55,6 +55,8 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
     res.end(body);
   };
 
+  // A client that gives up mid-request does not free the slot early: the work was already under way,
+  // as in a real server, so an impatient caller cannot make the service look faster than it is.
   const run = (job: Job) => {
     job.started = true;
     const ms = sample();
@@ -103,7 +105,13 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
       return req.socket.destroy();
     }
     const job: Job = { res, started: false };
-    if (fault === 'stall') return void stalled.push(job);
+    if (fault === 'stall') {
+      stalled.push(job);
+      res.once('close', () => {
+        if (!job.started) stalled = stalled.filter((j) => j !== job);
+      });
+      return;
+    }
     admit(job);
   };
 
