@@ -4,7 +4,7 @@
  */
 import type { RunManifest } from '../runner/raw.ts';
 import type { DetectedEvent } from './events.ts';
-import { k6Percentile } from './percentile.ts';
+import { k6Percentile } from '../load/percentile.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { r3 } from './timeseries.ts';
 

@@ -6,7 +6,7 @@
 import type { LoadTick } from '../runner/raw.ts';
 import { FLAG_BITS, OTHER_FLAG, type AccessColumns } from './access-log.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
-import { k6Percentile } from './percentile.ts';
+import { k6Percentile } from '../load/percentile.ts';
 
 export interface TimeseriesRow {
   t_s: number;
