@@ -11,6 +11,8 @@
  * request timeout, gracefulStop hard cuts and abort without per-request timers.
  */
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
@@ -35,7 +37,11 @@ export const LATENCY_HDR_FILE = 'raw/latency-hdr.ndjson';
 export interface LoadOptions {
   scenario: Scenario;
   runDir: string;
-  /** Unix ms of scenario time zero; the caller sets it so every source shares one clock. Default: now. */
+  /**
+   * Unix ms of scenario time zero; the caller sets it so every source shares one clock. Default: now
+   * (after warm-up). A t0 already in the past when the run starts makes the driver catch up in a burst,
+   * as k6 would: callers that fix t0 early should `await warmUp()` first and leave a little margin.
+   */
   t0Epoch?: number;
   /** "ip:port": send every request to this socket address with the URL's host as Host header (curl --connect-to). */
   connectTo?: string;
@@ -149,6 +155,7 @@ interface ScenarioRun {
   vus: VuState[];
   rampDownsPending: number;
   iterSeq: number;
+  dueSeq: number;
   inflightIterations: number;
   counters: ScenarioCounters;
   tick: { target: number; started: number; dropped: number; completed: number; errors: number };
@@ -162,6 +169,7 @@ const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackab
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const driver = new Driver(opts);
   await driver.prepare();
+  if (opts.t0Epoch === undefined) driver.setT0(Date.now());
   return driver.run();
 }
 
@@ -197,6 +205,10 @@ class Driver {
   constructor(private readonly opts: LoadOptions) {
     this.t0Epoch = opts.t0Epoch ?? Date.now();
     this.timeoutMs = opts.requestTimeoutMs ?? 60_000;
+  }
+
+  setT0(epochMs: number): void {
+    this.t0Epoch = epochMs;
   }
 
   /** Everything that can fail on bad input happens here, before any file is opened or request sent. */
@@ -240,7 +252,7 @@ class Driver {
         spec, nameJson: JSON.stringify(spec.name), templates,
         startAbs: 0, regularEnd: 0, hardEnd: 0, hardCutDone: false,
         slots: isArrivalRate(spec) ? new SlotPool(spec.preAllocatedVUs, spec.maxVUs) : undefined,
-        nextDue: Infinity, stepIdx: 0, targetVus: 0, vus: [], rampDownsPending: 0, iterSeq: 0, inflightIterations: 0,
+        nextDue: Infinity, stepIdx: 0, targetVus: 0, vus: [], rampDownsPending: 0, iterSeq: 0, dueSeq: 0, inflightIterations: 0,
         counters: { iterations: 0, iterationsCompleted: 0, interrupted: 0, dropped: 0, started: 0, completed: 0, ok: 0, failed: 0, allocated: isArrivalRate(spec) ? spec.preAllocatedVUs : 0 },
         tick: { target: 0, started: 0, dropped: 0, completed: 0, errors: 0 },
         hdrIntended: newHistogram(), hdrSent: newHistogram(),
@@ -248,10 +260,17 @@ class Driver {
     }
     if (this.opts.metricsPort !== undefined) {
       this.metrics = new LoadMetrics();
+      // Series exist from the start (a counter that never moved is still 0, not absent).
+      for (const spec of scenario.scenarios) {
+        this.metrics.dropped.inc({ scenario: spec.name }, 0);
+        this.metrics.iterations.inc({ scenario: spec.name }, 0);
+        this.metrics.httpReqFailed.inc({ scenario: spec.name }, 0);
+      }
       this.metricsPort = await this.metrics.listen(this.opts.metricsPort);
       this.opts.onMetricsListening?.(this.metricsPort);
     }
     if (this.opts.live ?? process.stderr.isTTY) this.progress = new ProgressView();
+    await warmUp();
   }
 
   /** Connections per origin = the most iterations that can be in flight towards it. */
@@ -381,6 +400,7 @@ class Driver {
 
   private fireArrival(run: ScenarioRun, due: number): void {
     const slots = run.slots!;
+    run.dueSeq++;
     run.tick.target++;
     if (!slots.tryAcquire()) {
       run.counters.dropped++;
@@ -388,7 +408,7 @@ class Driver {
       this.metrics?.dropped.inc({ scenario: run.spec.name });
       return;
     }
-    this.startIteration(run, due, undefined);
+    this.startIteration(run, due, undefined, run.dueSeq - 1);
   }
 
   private applyStep(run: ScenarioRun, now: number): void {
@@ -415,8 +435,9 @@ class Driver {
     }
   }
 
-  private startIteration(run: ScenarioRun, intendedMs: number, vu: VuState | undefined): void {
-    const it: Iteration = { run, iter: run.iterSeq++, intendedMs, reqIdx: 0, vu, interrupted: false };
+  /** `iter`: arrival-rate iterations are numbered by due index (dropped ones included), so records join with the plan. */
+  private startIteration(run: ScenarioRun, intendedMs: number, vu: VuState | undefined, iter = run.iterSeq++): void {
+    const it: Iteration = { run, iter, intendedMs, reqIdx: 0, vu, interrupted: false };
     if (vu) vu.it = it;
     run.counters.iterations++;
     run.tick.started++;
@@ -627,6 +648,35 @@ class Driver {
       },
     };
   }
+}
+
+/**
+ * The first requests of a process are slow (undici compiles its llhttp WebAssembly parser on the first
+ * connection, V8 has not optimised the hot path yet): without this the first second of every run is
+ * late and drops iterations. Warm up against a private in-process server on loopback, so the target
+ * sees no traffic outside the schedule.
+ */
+let warmedUp = false;
+/** Idempotent; runLoad calls it, callers that fix t0Epoch before runLoad may call it earlier. */
+export async function warmUp(): Promise<void> {
+  if (warmedUp) return;
+  // The per-second histogram encoding loads its compressor lazily on first use.
+  const h = newHistogram();
+  h.recordValue(1000);
+  hdr.encodeIntoCompressedBase64(h);
+  const server = http.createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const pool = new Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 8 });
+  const one = () => new Promise<void>((resolve) => {
+    pool.dispatch({ path: '/', method: 'GET', headers: ['host', 'warm-up', 'x-request-id', 'w'] }, {
+      onRequestStart() {}, onResponseStart() {}, onResponseData() {}, onResponseEnd: () => resolve(), onResponseError: () => resolve(),
+    });
+  });
+  for (let round = 0; round < 40; round++) await Promise.all(Array.from({ length: 8 }, one));
+  await pool.destroy();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  warmedUp = true;
 }
 
 /** undici dispatch handler for one request: keeps the identity headers and reports the end once. */
