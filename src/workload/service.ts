@@ -6,6 +6,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { SpilloverError } from '../errors.ts';
 import { CapacityModel } from './capacity.ts';
 import { effectiveSeed, parseServiceConfig, type ServiceConfigInput } from './config.ts';
 import { createServiceMetrics } from './metrics.ts';
@@ -148,7 +149,8 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
   server.headersTimeout = 0;
 
   server.listen(config.listen.port, config.listen.ip);
-  await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e))]);
+  // events.once rejects on 'error' while waiting for 'listening', which is how a taken address shows up.
+  await once(server, 'listening').catch((e: NodeJS.ErrnoException) => Promise.reject(listenError(e, config.listen)));
   const { port } = server.address() as AddressInfo;
   const host = config.listen.ip.includes(':') ? `[${config.listen.ip}]` : config.listen.ip;
 
@@ -165,4 +167,17 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
       await closed;
     },
   };
+}
+
+function listenError(e: NodeJS.ErrnoException, at: { ip: string; port: number }): Error {
+  if (e.code !== 'EADDRINUSE' && e.code !== 'EADDRNOTAVAIL') return e;
+  return new SpilloverError(
+    {
+      path: 'listen',
+      message: `service cannot listen on ${at.ip}:${at.port} (${e.code})`,
+      found: e.code === 'EADDRINUSE' ? 'the address is taken by another process' : 'the address is not on this machine',
+      fix: e.code === 'EADDRINUSE' ? `see who holds it (ss -ltnp | grep ${at.ip}:${at.port}); a run kept with --keep is ended by \`spillover cleanup\`` : 'use a loopback address (127.0.0.0/8)',
+    },
+    1,
+  );
 }

@@ -134,6 +134,16 @@ describe('workload/service', () => {
     await assert.rejects(startService(bad), (e: unknown) => e instanceof SpilloverError && e.problems[0].path === 'capacity.concurrency');
   });
 
+  it('a taken address is an error naming the address and how to find its holder', async () => {
+    const first = await start();
+    await assert.rejects(startService({ ...config(), listen: first.address }), (e: unknown) => {
+      assert.ok(e instanceof SpilloverError, String(e));
+      assert.equal(e.exitCode, 1);
+      assert.match(e.message, new RegExp(`${first.address.ip}:${first.address.port} \\(EADDRINUSE\\)[\\s\\S]*ss -ltnp`));
+      return true;
+    });
+  });
+
   it('runs as a child process: a ready line on stdout, serves, exits 0 on SIGTERM', async function () {
     this.timeout(30_000);
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', JSON.stringify({ ...config(), listen: { ip: '127.0.2.1', port: 0 } })], {
