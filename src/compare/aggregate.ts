@@ -1,0 +1,87 @@
+/**
+ * `--repeat N`: the key figures of N runs of one experiment, each with mean, spread, 95 % interval
+ * and coefficient of variation, plus how many runs saw the event at all.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, type Description } from '../analysis/stats/describe.ts';
+import { fieldValue } from './expect.ts';
+import { KEY_FIGURES, type KeyFigure } from './key-figures.ts';
+import { readRun, type RunRecord } from './run-set.ts';
+
+export interface FigureAggregate {
+  field: string;
+  label: string;
+  unit: string;
+  /** One entry per run, in run order; null where the event did not happen or the field is absent. */
+  values: Array<number | null>;
+  /** Runs with a number for this figure. */
+  happened: number;
+  /** Description of the numbers; null when no run had one. */
+  stats: Description | null;
+}
+
+export interface AggregateSummary {
+  experiment: string;
+  n: number;
+  runIds: string[];
+  figures: FigureAggregate[];
+}
+
+/** Value of a key figure in one summary: a finite number or null. */
+export function figureValue(summary: unknown, fig: KeyFigure): number | null {
+  const v = fieldValue(summary, fig.field);
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export function aggregateSummaries(runs: ReadonlyArray<Pick<RunRecord, 'runId' | 'summary'>>, figures: readonly KeyFigure[] = KEY_FIGURES): AggregateSummary {
+  return {
+    experiment: String(runs[0]?.summary.experiment ?? ''),
+    n: runs.length,
+    runIds: runs.map((r) => r.runId),
+    figures: figures.map((fig) => {
+      const values = runs.map((r) => figureValue(r.summary, fig));
+      const present = values.filter((v): v is number => v !== null);
+      return { field: fig.field, label: fig.label, unit: fig.unit, values, happened: present.length, stats: describe(present) };
+    }),
+  };
+}
+
+/** Aggregate the runs in these directories (each holding summary.json). */
+export function aggregateRuns(runDirs: readonly string[]): AggregateSummary {
+  return aggregateSummaries(runDirs.map(readRun));
+}
+
+const num = (v: number, unit: string) => {
+  const digits = unit === '' ? 3 : Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  return `${v.toFixed(digits)}${unit && unit !== 'req/s' ? unit : unit ? ` ${unit}` : ''}`;
+};
+const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)} %`);
+
+/** A markdown table of the aggregate: what `--repeat N` prints. */
+export function formatAggregate(a: AggregateSummary): string {
+  const rows = a.figures.map((f) => {
+    const s = f.stats;
+    const seen = `${f.happened}/${a.n}`;
+    if (!s) return `| ${f.label} | ${seen} | — | — | — | — |`;
+    return `| ${f.label} | ${seen} | ${num(s.mean, f.unit)} | ${num(s.sd, f.unit)} | ${num(s.ci95[0], f.unit)} … ${num(s.ci95[1], f.unit)} | ${pct(s.cv)} |`;
+  });
+  return [
+    `${a.experiment}: ${a.n} run${a.n === 1 ? '' : 's'} (${a.runIds.join(', ')})`,
+    '',
+    '| figure | runs with it | mean | sd | 95 % CI of mean | CV |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
+}
+
+export const AGGREGATE_JSON = 'aggregate.json';
+export const AGGREGATE_MD = 'aggregate.md';
+
+/** Write aggregate.json and aggregate.md into the repeat set's directory; returns the markdown's path. */
+export async function writeAggregate(setDir: string, agg: AggregateSummary): Promise<string> {
+  fs.writeFileSync(path.join(setDir, AGGREGATE_JSON), `${JSON.stringify(agg, null, 2)}\n`);
+  const md = path.join(setDir, AGGREGATE_MD);
+  fs.writeFileSync(md, `${formatAggregate(agg)}\n`);
+  return md;
+}
