@@ -10,7 +10,7 @@ import { clusterSeriesKey, clusterValue, statAcrossClusters } from './cluster-na
 import { describeConnectionPool, describeOutlier, type ConfigFacts } from './config-facts.ts';
 import type { OutlierEvent } from './outlier-log.ts';
 import { r3 } from './timeseries.ts';
-import { achievedAt, bucketIndex, firstCrossing, type FineBuckets } from './windows.ts';
+import { achievedAt, bucketIndex, firstCrossing, switchTime, type FineBuckets } from './windows.ts';
 
 export type EventKind =
   | 'overflow' | 'eject' | 'uneject' | 'detected-not-enforced' | 'no-healthy-upstream'
@@ -160,12 +160,12 @@ function redirectEvents(inp: EventInputs): Array<Omit<DetectedEvent, 'offeredRps
   for (;;) {
     const on = firstCrossing(fb, from, inp.windowS, minCount, (s) => served(s).total >= 1 && share(s) >= thr);
     if (!on) break;
-    const tOn = pick(fb.firstB[on.j], fb, on.j);
+    const tOn = switchTime(fb, on.j, 'B');
     firstTrouble ??= tOn;
     out.push({ t: tOn, kind: 'redirect-onset', envoy: '', host: '', service: 'B', source: 'requests', cause: '', detail });
     const off = firstCrossing(fb, on.i + 1, inp.windowS, minCount, (s) => served(s).total >= 1 && share(s) < thr);
     if (!off) break;
-    out.push({ t: pick(fb.firstA[off.j], fb, off.j), kind: 'redirect-end', envoy: '', host: '', service: 'A', source: 'requests', cause: '', detail: detail.replace('crossed', 'fell back below') });
+    out.push({ t: switchTime(fb, off.j, 'A'), kind: 'redirect-end', envoy: '', host: '', service: 'A', source: 'requests', cause: '', detail: detail.replace('crossed', 'fell back below') });
     from = off.i + 1;
   }
   // Recovery: after the first sign of trouble (redirect or failed requests), the first window where
@@ -175,13 +175,12 @@ function redirectEvents(inp: EventInputs): Array<Omit<DetectedEvent, 'offeredRps
   if (Number.isFinite(troubleT)) {
     const from2 = Math.max(0, bucketIndex(fb, troubleT) + Math.max(1, Math.round(inp.windowS / fb.stepS)));
     const rec = firstCrossing(fb, from2, inp.windowS, minCount, (s) => s.ok / s.total >= 0.99 && (s.a + s.b === 0 || s.a / (s.a + s.b) >= 1 - thr));
-    if (rec) out.push({ t: pick(fb.firstA[rec.j], fb, rec.j), kind: 'recovery', envoy: '', host: '', service: 'A', source: 'requests', cause: '', detail: `≥ 99 % success and A serving ≥ ${Math.round((1 - thr) * 100)} % over ${inp.windowS} s` });
+    if (rec) out.push({ t: switchTime(fb, rec.j, 'A'), kind: 'recovery', envoy: '', host: '', service: 'A', source: 'requests', cause: '', detail: `≥ 99 % success and A serving ≥ ${Math.round((1 - thr) * 100)} % over ${inp.windowS} s` });
   }
   return out;
 }
 
 const bucketStartOf = (fb: FineBuckets, k: number) => fb.t0 + k * fb.stepS;
-const pick = (t: number, fb: FineBuckets, k: number) => (Number.isNaN(t) ? bucketStartOf(fb, k) : t);
 
 function ejectionsFromClusters(envoy: string, recs: ClustersRecord[], serviceOf: (e: string, h: string) => string, cause: string) {
   const out: Array<Omit<DetectedEvent, 'offeredRps' | 'achievedRps'>> = [];

@@ -19,6 +19,9 @@ export interface FineBuckets {
   firstA: Float64Array;
   firstB: Float64Array;
   firstOk: Float64Array;
+  /** Latest send time in the bucket of a request served by A / by B. */
+  lastA: Float64Array;
+  lastB: Float64Array;
 }
 
 export function fineBuckets(times: Float64Array, dest: Uint8Array, outcome: Uint8Array | undefined, n: number, stepS: number): FineBuckets {
@@ -34,6 +37,7 @@ export function fineBuckets(times: Float64Array, dest: Uint8Array, outcome: Uint
     stepS, t0: first * stepS, n: nb,
     a: new Int32Array(nb), b: new Int32Array(nb), ok: new Int32Array(nb), total: new Int32Array(nb),
     firstA: new Float64Array(nb).fill(NaN), firstB: new Float64Array(nb).fill(NaN), firstOk: new Float64Array(nb).fill(NaN),
+    lastA: new Float64Array(nb).fill(NaN), lastB: new Float64Array(nb).fill(NaN),
   };
   const earliest = (arr: Float64Array, k: number, t: number) => {
     if (!(arr[k] <= t)) arr[k] = t;
@@ -45,9 +49,11 @@ export function fineBuckets(times: Float64Array, dest: Uint8Array, outcome: Uint
     if (dest[i] === DEST.A) {
       fb.a[k]++;
       earliest(fb.firstA, k, t);
+      if (!(fb.lastA[k] >= t)) fb.lastA[k] = t;
     } else if (dest[i] === DEST.B) {
       fb.b[k]++;
       earliest(fb.firstB, k, t);
+      if (!(fb.lastB[k] >= t)) fb.lastB[k] = t;
     }
     if (!outcome || outcome[i] === OUTCOME.ok) {
       fb.ok[k]++;
@@ -108,4 +114,18 @@ export function achievedAt(fb: FineBuckets, t: number): number {
   let c = 0;
   for (let k = Math.max(0, lo); k < Math.min(fb.n, hi); k++) c += fb.total[k];
   return c / ((Math.min(fb.n, hi) - Math.max(0, lo)) * fb.stepS || 1);
+}
+
+/**
+ * The instant traffic switched to `to`, given the first bucket j that is wholly in the new state: if
+ * the bucket before it holds a clean switch (every request to the old side precedes every request to
+ * the new side), the switch happened inside it, at its first request to the new side.
+ */
+export function switchTime(fb: FineBuckets, j: number, to: 'A' | 'B'): number {
+  const first = to === 'A' ? fb.firstA : fb.firstB;
+  const lastOld = to === 'A' ? fb.lastB : fb.lastA;
+  let k = j - 1;
+  while (k >= 0 && fb.total[k] === 0) k--;
+  if (k >= 0 && first[k] > lastOld[k]) return first[k];
+  return Number.isNaN(first[j]) ? fb.t0 + j * fb.stepS : first[j];
 }
