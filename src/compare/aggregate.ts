@@ -58,6 +58,14 @@ const num = (v: number, unit: string) => {
 };
 const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)} %`);
 
+// The issue's repeatability target: the first ejection should vary by at most 5 % between runs.
+const CV_TARGET = 0.05;
+function cvLine(a: AggregateSummary): string[] {
+  const cv = a.figures.find((f) => f.field === 'events.firstEjectionS')?.stats?.cv;
+  if (cv === undefined || cv === null || a.n < 2) return [];
+  return ['', `Coefficient of variation of the first ejection: ${pct(cv)} (target ≤ ${pct(CV_TARGET)}: ${cv <= CV_TARGET ? 'met' : 'NOT met'})`];
+}
+
 /** A markdown table of the aggregate: what `--repeat N` prints. */
 export function formatAggregate(a: AggregateSummary): string {
   const rows = a.figures.map((f) => {
@@ -72,16 +80,23 @@ export function formatAggregate(a: AggregateSummary): string {
     '| figure | runs with it | mean | sd | 95 % CI of mean | CV |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
+    ...cvLine(a),
   ].join('\n');
 }
 
 export const AGGREGATE_JSON = 'aggregate.json';
 export const AGGREGATE_MD = 'aggregate.md';
 
-/** Write aggregate.json and aggregate.md into the repeat set's directory; returns the markdown's path. */
-export async function writeAggregate(setDir: string, agg: AggregateSummary): Promise<string> {
+/**
+ * Write aggregate.json, aggregate.md and the repeat figures into the repeat set's directory; returns
+ * the markdown's path. Run directories default to `<setDir>/<runId>` for each run of the aggregate.
+ */
+export async function writeAggregate(setDir: string, agg: AggregateSummary, runDirs?: readonly string[]): Promise<string> {
   fs.writeFileSync(path.join(setDir, AGGREGATE_JSON), `${JSON.stringify(agg, null, 2)}\n`);
   const md = path.join(setDir, AGGREGATE_MD);
   fs.writeFileSync(md, `${formatAggregate(agg)}\n`);
+  const dirs = runDirs ?? agg.runIds.map((id) => path.join(setDir, id)).filter((d) => fs.existsSync(d));
+  const { writeRepeatFigures } = await import('./repeat-files.ts');
+  await writeRepeatFigures(setDir, agg, dirs);
   return md;
 }

@@ -1,0 +1,44 @@
+/**
+ * Figures of a repeat set, written next to aggregate.md: event times across runs, and the load
+ * served by A and by B over time as the mean of the runs with a 95 % band. SVG through the report's
+ * renderer, so repeat figures look like run figures.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import type { AggregateSummary } from './aggregate.ts';
+import { bandsFigure, eventTimesFigure, type RunSeries } from './figures.ts';
+
+/** One column of a run's timeseries.csv as a series; null when the run has no such file. */
+function readSeries(runDir: string, column: string): RunSeries | null {
+  const file = path.join(runDir, 'timeseries.csv');
+  if (!fs.existsSync(file)) return null;
+  const rows = parse(fs.readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+  if (!rows.length || !(column in rows[0])) return null;
+  return {
+    run: path.basename(runDir),
+    points: rows.map((r) => ({ t: Number(r.t_s), value: r[column] === '' ? null : Number(r[column]) })),
+  };
+}
+
+export async function writeRepeatFigures(setDir: string, agg: AggregateSummary, runDirs: readonly string[]): Promise<string[]> {
+  const { renderSvg } = await import('../report/render.ts');
+  const dir = path.join(setDir, 'figures');
+  fs.mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  const put = async (name: string, spec: object) => {
+    fs.writeFileSync(path.join(dir, `${name}.vl.json`), `${JSON.stringify(spec, null, 2)}\n`);
+    fs.writeFileSync(path.join(dir, `${name}.svg`), await renderSvg(spec as Record<string, unknown>));
+    written.push(path.join(dir, `${name}.svg`));
+  };
+  await put('event-times', eventTimesFigure(agg));
+  const groups = [
+    ['offered', 'target_rps'],
+    ['served by A', 'served_a_rps'],
+    ['served by B', 'served_b_rps'],
+  ]
+    .map(([series, column]) => ({ series, runs: runDirs.map((d) => readSeries(d, column)).filter((s): s is RunSeries => s !== null) }))
+    .filter((g) => g.runs.length > 0);
+  if (groups.length) await put('served-bands', bandsFigure(groups, { title: `${agg.experiment}: who served the load, across ${agg.n} runs`, yTitle: 'requests/s' }));
+  return written;
+}
