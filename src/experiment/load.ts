@@ -52,18 +52,32 @@ export function parseExperiment(text: string, display: string, absFile: string, 
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
-    throw new SpilloverError(
-      doc.errors.map((e) => ({
+    // yaml reports some errors twice (once per node it touches); one line per distinct error is enough.
+    const seen = new Set<string>();
+    const problems: ProblemDetail[] = [];
+    for (const e of doc.errors) {
+      const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
+      const message = `YAML syntax error: ${e.message.split('\n')[0]}`;
+      if (seen.has(`${line} ${message}`)) continue;
+      seen.add(`${line} ${message}`);
+      problems.push({
         file: display,
-        line: e.linePos?.[0]?.line,
-        message: `YAML syntax error: ${e.message.split('\n')[0]}`,
+        line,
+        message,
         fix: 'fix the YAML (indentation uses spaces; a list item starts with "- "; quote values containing ": ")',
-      })),
-    );
+      });
+    }
+    throw new SpilloverError(problems);
   }
   const raw = doc.toJS() as unknown;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new SpilloverError({ file: display, message: 'the experiment must be a YAML mapping', expected: 'apiVersion, kind, metadata, ...', found: Array.isArray(raw) ? 'a list' : String(raw) });
+    throw new SpilloverError({
+      file: display,
+      message: 'the experiment must be a YAML mapping',
+      expected: 'apiVersion, kind, metadata, ...',
+      found: Array.isArray(raw) ? 'a list' : raw === null ? 'an empty document' : String(raw),
+      fix: 'start from experiments/peak-load.yaml: top-level fields are written "name: value", without a leading "- "',
+    });
   }
   const overrides = (opts.set ?? []).map((s) => parseOverride(s));
   const applied = applyOverrides(raw as Record<string, unknown>, overrides);
@@ -153,12 +167,57 @@ function issueToProblem(
   if (found === undefined && issue.code === 'invalid_type') {
     return { ...base, message: `required field is missing`, expected: issue.message.replace(/^Invalid input: /, ''), fix: `add ${where}` };
   }
-  return { ...base, found: show(found), fix: fixFor(where) };
+  return { ...base, expected: expectedOf(issue), found: show(found), fix: fixFor(issue, where, found) };
 }
 
-function fixFor(where: string): string | undefined {
-  if (/stages|duration|interval|wanDelay|timeout|at$/i.test(where)) return 'write durations as a number with a unit: "250ms", "10s", "1m"';
-  return undefined;
+/** What the schema wanted, in words, from the issue zod raised. */
+function expectedOf(issue: z.core.$ZodIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected;
+    case 'too_small':
+      return `${issue.origin === 'array' || issue.origin === 'string' ? 'length ' : ''}${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
+    case 'too_big':
+      return `${issue.origin === 'array' || issue.origin === 'string' ? 'length ' : ''}${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
+    case 'invalid_value':
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union': {
+      // A discriminated union names the accepted tags in its note, e.g. action: kill | stall | service-fault.
+      const tags = /Expected (.*)$/.exec(issue.message)?.[1];
+      return tags ? tags.replaceAll("'", '"').replaceAll(' | ', ', ') : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Every problem carries a fix; the most specific one the issue allows. */
+function fixFor(issue: z.core.$ZodIssue, where: string, found: unknown): string {
+  if (issue.message.includes('a duration')) return 'write durations as a number with a unit: "250ms", "10s", "1m"';
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.expected === 'number' || issue.expected === 'int') {
+        const n = typeof found === 'string' ? Number(found) : NaN;
+        return Number.isFinite(n) && found !== '' ? `write ${where.split('.').pop()}: ${n} without quotes` : `write ${issue.expected === 'int' ? 'a whole number' : 'a number'}`;
+      }
+      return `write ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`} at ${where}`;
+    case 'too_small':
+      return `use a value ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
+    case 'too_big':
+      return `use a value ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
+    case 'invalid_value': {
+      const guess = typeof found === 'string' ? didYouMean(found, issue.values.map(String)) : undefined;
+      return guess ? `did you mean "${guess}"?` : `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    }
+    case 'invalid_union': {
+      const tags = [...issue.message.matchAll(/'([^']+)'/g)].map((m) => m[1]);
+      const guess = typeof found === 'string' ? didYouMean(found, tags) : undefined;
+      if (guess) return `did you mean "${guess}"?`;
+      return tags.length ? `use one of ${tags.map((t) => `"${t}"`).join(', ')}` : 'see experiments/peak-load.yaml for the shape of this field';
+    }
+    default:
+      return /^expected /.test(issue.message) ? `write ${issue.message.replace(/^expected /, '').replace(/ \(.*\)$/, '')}` : 'see experiments/peak-load.yaml for the shape of this field';
+  }
 }
 
 /** Field names the schema accepts at a path, for did-you-mean. */
