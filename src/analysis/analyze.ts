@@ -7,7 +7,7 @@ import type { AccessColumns } from './access-log.ts';
 import { configFacts } from './config-facts.ts';
 import { detectEvents, type DetectedEvent } from './events.ts';
 import type { OutlierEvent } from './outlier-log.ts';
-import { OUTCOME, type RequestColumns } from './request-columns.ts';
+import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { buildSummary, type Summary } from './summary.ts';
 import { buildTimeseries, type TimeseriesRow } from './timeseries.ts';
 import { fineBuckets, fineFromRequests } from './windows.ts';
@@ -43,6 +43,8 @@ export interface Analysis {
   redirectThreshold: number;
   /** Names of Envoys with any telemetry, sorted. */
   envoys: string[];
+  /** Each redirect interval and B's exact share of the A/B-served requests sent within it. */
+  redirects: Array<{ onsetS: number; endS: number | null; shareB: number | null }>;
 }
 
 export const ANALYZE_DEFAULTS = { bucketS: 1, windowS: 1, redirectThreshold: 0.5 } as const;
@@ -85,7 +87,29 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
   const dropped = raw.loadTicks.reduce((s, k) => s + k.dropped, 0);
   const envoys = [...new Set([...Object.keys(raw.access), ...Object.keys(raw.outlier), ...Object.keys(raw.clusters), ...Object.keys(roles)])].sort();
   const envoyTelemetry = Object.keys(raw.access).length + Object.keys(raw.clusters).length + Object.keys(raw.outlier).length > 0;
-  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry), timeseries, events, bucketS, windowS, redirectThreshold, envoys };
+  const useAccess = fine.n > 0 && sum(fine.a) + sum(fine.b) > 0 && !hasDest(req) && clientAccess !== undefined;
+  const times = useAccess ? clientAccess!.start : req.sent;
+  const dests = useAccess ? clientAccess!.dest : req.dest;
+  const redirects = events
+    .filter((e) => e.kind === 'redirect-onset')
+    .map((on) => {
+      const end = events.find((e) => e.kind === 'redirect-end' && e.t >= on.t);
+      const to = end ? end.t : Infinity;
+      let a = 0;
+      let b = 0;
+      for (let i = 0; i < times.length; i++) {
+        if (times[i] < on.t - 0.0005 || times[i] >= to - 0.0005) continue;
+        if (dests[i] === DEST.A) a++;
+        else if (dests[i] === DEST.B) b++;
+      }
+      return { onsetS: on.t, endS: end ? end.t : null, shareB: a + b ? Math.round((b / (a + b)) * 1000) / 1000 : null };
+    });
+  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry), timeseries, events, bucketS, windowS, redirectThreshold, envoys, redirects };
+}
+
+function hasDest(r: RequestColumns): boolean {
+  for (let i = 0; i < r.n; i++) if (r.dest[i] === DEST.A || r.dest[i] === DEST.B) return true;
+  return false;
 }
 
 const sum = (a: Int32Array) => a.reduce((s, x) => s + x, 0);

@@ -17,18 +17,6 @@ const DETECTOR_WORDS: Record<string, string> = {
   FAILURE_PERCENTAGE: 'a high failure percentage',
 };
 
-/** B's share of A+B-served requests over [from, to), from the time series. */
-export function shareOfB(a: Analysis, from: number, to: number): number | undefined {
-  let na = 0;
-  let nb = 0;
-  for (const r of a.timeseries) {
-    if (r.t_s < from - 1e-9 || r.t_s >= to - 1e-9) continue;
-    na += r.served_a_rps;
-    nb += r.served_b_rps;
-  }
-  return na + nb > 0 ? nb / (na + nb) : undefined;
-}
-
 export function narrative(a: Analysis): string[] {
   const s = a.summary;
   const out: string[] = [];
@@ -48,15 +36,10 @@ export function narrative(a: Analysis): string[] {
     out.push(`${who} was ejected by ${e.envoy} at ${s1(e.t)} after ${DETECTOR_WORDS[type] ?? type}${e.cause ? ` (${e.cause})` : ''}, at offered ${rps(e.offeredRps)} and achieved ${rps(e.achievedRps)}.`);
   }
   for (const e of byKind('uneject')) out.push(`${e.service || e.host} was returned to service by ${e.envoy} at ${s1(e.t)}${e.detail ? ` (${e.detail})` : ''}.`);
-  const onsets = byKind('redirect-onset');
-  const ends = byKind('redirect-end');
-  for (const on of onsets) {
-    const end = ends.find((e) => e.t >= on.t);
-    const to = end ? end.t : Infinity;
-    const share = shareOfB(a, on.t, to);
-    out.push(`From ${s1(on.t)}${end ? ` to ${s1(end.t)}` : ' to the end of the run'} B served ${share === undefined ? 'most' : pct(share)} of requests (redirect: B's share over a ${a.windowS} s window ≥ ${pct(a.redirectThreshold)}).`);
+  for (const r of a.redirects) {
+    out.push(`From ${s1(r.onsetS)}${r.endS !== null ? ` to ${s1(r.endS)}` : ' to the end of the run'} B served ${r.shareB === null ? 'most' : pct(r.shareB)} of requests (redirect: B's share over a ${a.windowS} s window ≥ ${pct(a.redirectThreshold)}).`);
   }
-  if (!onsets.length) out.push(`Traffic was never redirected: B's share over a ${a.windowS} s window stayed below ${pct(a.redirectThreshold)}.`);
+  if (!a.redirects.length) out.push(`Traffic was never redirected: B's share over a ${a.windowS} s window stayed below ${pct(a.redirectThreshold)}.`);
   const uh = byKind('no-healthy-upstream');
   for (const e of uh) out.push(`"No healthy upstream" (503 UH) first appeared at ${s1(e.t)} at ${e.envoy}: every host of the cluster was ejected at once.`);
   const rec = byKind('recovery')[0];
