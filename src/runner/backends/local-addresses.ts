@@ -6,8 +6,11 @@
  * Several runs can share the machine (tests, repeats): a run takes the first free "slot" of 8
  * addresses per cluster, checked by actually binding every address:port it needs.
  */
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { SpilloverError } from '../../errors.ts';
+import { stateDir, startTicks } from '../processes.ts';
 
 export const PORTS = { admin: 15000, outbound: 15001, inbound: 15006, app: 8080 } as const;
 const SLOT_SIZE = 8;
@@ -60,19 +63,57 @@ export function bindingsOf(a: LocalAddresses, gatewayPort: number): Array<[strin
   return out;
 }
 
-/** The first slot whose every address:port is free right now. */
+/**
+ * A slot is claimed with an exclusive lock file before its ports are probed, because a probe only says
+ * "free right now": two runs starting together would otherwise both see a slot free and both take it.
+ * A lock whose owner is gone (killed run) is taken over.
+ */
+function claimSlot(slot: number): (() => void) | undefined {
+  const file = path.join(stateDir(), `slot-${slot}.lock`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const me = `${process.pid} ${startTicks(process.pid)}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, me, { flag: 'wx' });
+      return () => {
+        try {
+          if (fs.readFileSync(file, 'utf8') === me) fs.rmSync(file);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch {
+      let owner = '';
+      try {
+        owner = fs.readFileSync(file, 'utf8');
+      } catch {
+        continue;
+      }
+      const [pid, ticks] = owner.split(' ');
+      if (Number(pid) === process.pid && owner !== me) return undefined;
+      if (startTicks(Number(pid)) === ticks) return undefined; // a live run holds it
+      fs.rmSync(file, { force: true });
+    }
+  }
+  return undefined;
+}
+
+/** The first slot whose every address:port is free right now; call `release` when the run ends. */
 export async function allocateAddresses(
   clientCidr: string,
   gatewayCidr: string,
   serviceCidrs: Record<string, string>,
   gatewayPort: number,
-): Promise<LocalAddresses> {
+): Promise<LocalAddresses & { release(): void }> {
   const busy: string[] = [];
   for (let slot = 0; slot < SLOTS; slot++) {
+    const release = claimSlot(slot);
+    if (!release) continue;
     const a = addressesForSlot(slot, clientCidr, gatewayCidr, serviceCidrs);
     const checks = await Promise.all(bindingsOf(a, gatewayPort).map(async ([ip, port]) => ((await canBind(ip, port)) ? null : `${ip}:${port}`)));
     const taken = checks.filter(Boolean) as string[];
-    if (!taken.length) return a;
+    if (!taken.length) return { ...a, release };
+    release();
     busy.push(...taken.slice(0, 2));
   }
   throw new SpilloverError({

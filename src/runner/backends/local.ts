@@ -41,6 +41,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
   let ca: Ca | undefined;
   let caDir: string | undefined;
   let keepAfter = false;
+  let releaseSlot: (() => void) | undefined;
 
   /** Build the mesh plan: addresses, identities and files of every proxy. */
   async function buildPlan(ctx: BackendContext, addresses: LocalAddresses, withCerts: boolean): Promise<{ plan: MeshPlan; services: Array<{ name: string; pod: string; w: WorkloadPlan }> }> {
@@ -188,6 +189,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
     async plan(ctx: BackendContext): Promise<DryRunPlan> {
       const c = cidrs(ctx);
       const addresses = await allocateAddresses(c.client, c.gateway, c.services, ctx.experiment.spec.gateway.port);
+      addresses.release(); // a dry run only shows which slot a run would take now
       const { plan, services } = await buildPlan(ctx, addresses, false);
       const mesh = translate(plan);
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
@@ -206,6 +208,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       const envoy = opts.envoyBin ? { bin: opts.envoyBin, version: 'unknown' } : await ensureEnvoy({ onProgress: ctx.log });
       const c = cidrs(ctx);
       const addresses = await allocateAddresses(c.client, c.gateway, c.services, ctx.experiment.spec.gateway.port);
+      releaseSlot = addresses.release;
       const { plan, services } = await buildPlan(ctx, addresses, true);
       const mesh = translate(plan);
       writeConfigs(ctx, mesh.bootstraps);
@@ -307,12 +310,13 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
 
     async down({ keep }) {
       keepAfter = keep;
-      if (!supervisor) return;
       if (keepAfter) {
-        supervisor.detach();
+        supervisor?.detach();
         return;
       }
-      await supervisor.stopAll();
+      await supervisor?.stopAll();
+      releaseSlot?.();
+      releaseSlot = undefined;
       // The CA's private keys live only as long as the run's processes need them.
       if (ca) await ca.removeCaKeys();
     },
