@@ -12,11 +12,11 @@ export async function main(argv: string[]): Promise<number> {
     .description('Reproducible service-mesh federation experiments on real Envoy')
     .showHelpAfterError()
     .exitOverride();
-  for (const name of COMMANDS) {
-    const mod = (await import(`./commands/${name}.ts`)) as { register(p: Command): void };
-    mod.register(program);
-  }
   try {
+    for (const name of COMMANDS) {
+      const mod = (await import(`./commands/${name}.ts`)) as { register(p: Command): void };
+      mod.register(program);
+    }
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {

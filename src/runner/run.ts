@@ -83,6 +83,14 @@ function checkWritable(dir: string) {
 /** Validate everything a run needs, without starting anything. */
 export async function prepareRun(opts: RunOptions): Promise<{ exp: ResolvedExperiment; scenario: unknown }> {
   const exp = loadExperiment(opts.experimentFile, { set: opts.set, timeScale: opts.timeScale });
+  if (exp.spec.load.engine === 'k6' && exp.timeScale !== 1) {
+    throw new SpilloverError({
+      file: '--time-scale',
+      message: 'the time scale shortens the embedded driver\'s schedule; a real k6 runs the script\'s own durations',
+      found: `--time-scale ${exp.timeScale} with load.engine k6`,
+      fix: 'drop --time-scale, or use the embedded engine (load.engine: embedded)',
+    });
+  }
   const { loadScenario } = await import('../load/scenario.ts');
   const scenario = await loadScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale: exp.timeScale });
   return { exp, scenario };
@@ -192,17 +200,20 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     }
     event({ kind: 'phase', what: 'load' });
     say(`load: ${path.relative(process.cwd(), exp.scenarioPath)} -> ${deployment.entry.url}${deployment.entry.connectTo ? ` (via ${deployment.entry.connectTo})` : ''}`);
-    const load = await runLoad({
-      scenario: scenario as never,
-      runDir,
-      t0Epoch,
-      connectTo: deployment.entry.connectTo,
-      allowNonLoopback: opts.allowNonLoopback,
-      requestTimeoutMs: parseDuration(spec.load.requestTimeout),
-      signal: controller.signal,
-      metricsPort: opts.metricsPort,
-      live: opts.quiet ? false : undefined,
-    } as never);
+    const load =
+      spec.load.engine === 'k6'
+        ? await runK6Engine(exp, runDir, t0Epoch, deployment, controller.signal, opts.allowNonLoopback)
+        : await runLoad({
+            scenario: scenario as never,
+            runDir,
+            t0Epoch,
+            connectTo: deployment.entry.connectTo,
+            allowNonLoopback: opts.allowNonLoopback,
+            requestTimeoutMs: parseDuration(spec.load.requestTimeout),
+            signal: controller.signal,
+            metricsPort: opts.metricsPort,
+            live: opts.quiet ? false : undefined,
+          } as never);
     event({ kind: 'phase', what: 'load-done', detail: load as unknown as Record<string, unknown> });
     // Let the last file flush of Envoy's logs and one more scrape land before stopping.
     await new Promise((r) => setTimeout(r, Math.max(statsIntervalMs, parseDuration(spec.envoy.fileFlushInterval)) + 200));
@@ -263,6 +274,21 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   }
   say(`run directory: ${path.relative(process.cwd(), runDir)}`);
   return { runDir, runId, exitCode, summary, reportPath, manifest };
+}
+
+/**
+ * `load.engine: k6`: the same script run by a real k6. Its requests reach the mesh through k6's own
+ * `hosts` option (the service host mapped to the client sidecar), so the script stays unchanged.
+ */
+async function runK6Engine(exp: ResolvedExperiment, runDir: string, t0Epoch: number, dep: Deployment, signal: AbortSignal, allowNonLoopback?: boolean) {
+  const { runK6 } = await import('../load/k6-engine.ts');
+  const args: string[] = [];
+  if (dep.entry.connectTo) {
+    const cfg = path.join(runDir, RAW.rawDir, 'k6-config.json');
+    fs.writeFileSync(cfg, JSON.stringify({ hosts: { [new URL(dep.entry.url).hostname]: dep.entry.connectTo } }, null, 2));
+    args.push('--config', cfg);
+  }
+  return runK6({ script: exp.scenarioPath, runDir, env: exp.spec.load.env, t0Epoch, allowNonLoopback, signal, args });
 }
 
 function signalExitCode(reason: unknown): number {
