@@ -55,6 +55,8 @@ export interface LoadOptions {
   metricsPort?: number;
   /** Called once the metrics endpoint listens, before load starts. */
   onMetricsListening?: (port: number) => void;
+  /** Called after every target passed validation and before anything is written or sent. */
+  onReady?: () => void;
   /** After an abort, how long in-flight requests may still finish before they are cut (default 1000 ms). */
   abortGraceMs?: number;
 }
@@ -170,6 +172,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const driver = new Driver(opts);
   await driver.prepare();
   if (opts.t0Epoch === undefined) driver.setT0(Date.now());
+  opts.onReady?.();
   return driver.run();
 }
 

@@ -15,7 +15,8 @@ import readline from 'node:readline';
 import zlib from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse';
 import { SpilloverError } from '../errors.ts';
-import { RAW, type LoadTick, type RunManifest } from '../runner/raw.ts';
+import { RAW, type LoadTick } from '../runner/raw.ts';
+import { writeStandaloneManifest } from './standalone-manifest.ts';
 import { NdjsonSink } from './ndjson-sink.ts';
 
 export interface K6Point {
@@ -235,15 +236,12 @@ export async function importK6(file: string, runDir: string, opts: ImportOptions
     req.close();
     tickSink.close();
   }
-  const manifestFile = path.join(runDir, RAW.manifest);
-  if (opts.writeManifest && !fs.existsSync(manifestFile)) {
-    const manifest: RunManifest = {
-      experiment: 'k6-import', runId: path.basename(path.resolve(runDir)), backend: 'external', engine: 'k6', t0Epoch: t0,
-      startedAt: new Date(t0).toISOString(), timeScale: 1, overrides: [], seeds: {}, versions: {},
+  if (opts.writeManifest) {
+    writeStandaloneManifest(runDir, {
+      experiment: 'k6-import', backend: 'external', engine: 'k6', t0Epoch: t0, outcome: 'ok',
       warnings: ['imported from k6 output: no intended start times (k6 measures latency from the send), no backend identity unless tagged'],
-      outcome: 'ok', resolved: { importedFrom: path.resolve(file), format },
-    };
-    fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+      resolved: { importedFrom: path.resolve(file), format },
+    });
   }
   return { format, t0Epoch: t0, requests: id, dropped, points, scenarios: [...scenarios] };
 }

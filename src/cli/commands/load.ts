@@ -1,4 +1,152 @@
-import type { Command } from 'commander';
+/**
+ * `spillover load`: the load driver on its own. Either a direct constant-arrival-rate against one URL
+ * (`spillover load <url> --rate R --duration D`) or a k6 scenario file (`--scenario scenarios/x.js`),
+ * run by the embedded driver or, with `--engine k6`, by a real k6. `--plan` prints the schedule only.
+ */
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { SpilloverError } from '../../errors.ts';
+import { parseK6Duration } from '../../load/duration.ts';
+import { planSchedule } from '../../load/schedule.ts';
+import { directScenario, loadScenario } from '../../load/scenario.ts';
+import { writeStandaloneManifest } from '../../load/standalone-manifest.ts';
+import { formatSummary, summarizeRequests } from '../../load/summary.ts';
+import type { Scenario } from '../../load/types.ts';
 
-// Placeholder registration; the owner of this command replaces this file.
-export function register(_program: Command): void {}
+interface LoadFlags {
+  scenario?: string;
+  rate?: string;
+  duration?: string;
+  timeUnit: string;
+  method: string;
+  header: string[];
+  body?: string;
+  preAllocatedVus?: string;
+  maxVus?: string;
+  gracefulStop: string;
+  env: string[];
+  timeScale: string;
+  plan?: boolean;
+  engine: 'embedded' | 'k6';
+  out?: string;
+  connectTo?: string;
+  allowNonLoopback?: boolean;
+  timeout: string;
+  metricsPort?: string;
+  k6?: string;
+  live?: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+function duration(flag: string, v: string): number {
+  const s = parseK6Duration(v);
+  if (s === undefined || s < 0) throw new SpilloverError({ path: flag, message: 'not a k6 duration', expected: 'e.g. 500ms, 30s, 1m30s', found: v });
+  return s;
+}
+
+function integer(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new SpilloverError({ path: flag, message: 'not a non-negative integer', found: v });
+  return n;
+}
+
+function keyValues(flag: string, list: string[], sep: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const i = item.indexOf(sep);
+    if (i <= 0) throw new SpilloverError({ path: flag, message: `expected KEY${sep}VALUE`, found: item });
+    out[item.slice(0, i).trim()] = item.slice(i + 1).trim();
+  }
+  return out;
+}
+
+async function buildScenario(url: string | undefined, f: LoadFlags): Promise<Scenario> {
+  const env = keyValues('--env', f.env, '=');
+  const timeScale = Number(f.timeScale);
+  if (f.scenario) {
+    if (url || f.rate || f.duration) {
+      throw new SpilloverError({ path: '--scenario', message: 'a scenario file and <url>/--rate/--duration are alternatives', fix: 'set the target through __ENV (e.g. --env TARGET=http://127.0.0.1:8080) instead' });
+    }
+    return loadScenario(f.scenario, { env, timeScale });
+  }
+  if (!url || f.rate === undefined || f.duration === undefined) {
+    throw new SpilloverError({ message: 'nothing to run', expected: 'spillover load <url> --rate R --duration D, or spillover load --scenario scenarios/x.js', fix: 'see spillover load --help' });
+  }
+  const sc = directScenario({
+    url, rate: Number(f.rate), duration: duration('--duration', f.duration) * timeScale, timeUnit: duration('--time-unit', f.timeUnit),
+    method: f.method, body: f.body, headers: f.header.length ? keyValues('--header', f.header, ':') : undefined,
+    preAllocatedVUs: integer('--pre-allocated-vus', f.preAllocatedVus), maxVUs: integer('--max-vus', f.maxVus),
+    gracefulStop: duration('--graceful-stop', f.gracefulStop) * timeScale,
+  });
+  return { ...sc, timeScale };
+}
+
+export function register(program: Command): void {
+  program
+    .command('load')
+    .description('open-loop load with k6 scenario semantics: a URL at a rate, or a k6 scenario file')
+    .argument('[url]', 'target URL for a direct constant-arrival-rate run')
+    .option('--scenario <file>', 'k6 script (scenarios/*.js) exporting options and requests')
+    .option('--rate <n>', 'iterations per time unit (direct mode)')
+    .option('--duration <d>', 'how long to start iterations, k6 duration (direct mode)')
+    .option('--time-unit <d>', 'time unit of --rate', '1s')
+    .option('--method <m>', 'HTTP method (direct mode)', 'GET')
+    .option('--header <k:v>', 'request header, repeatable (direct mode)', collect, [])
+    .option('--body <s>', 'request body (direct mode)')
+    .option('--pre-allocated-vus <n>', 'concurrency slots allocated up front (direct mode; default min(rate, 100))')
+    .option('--max-vus <n>', 'most concurrency slots (direct mode; default max(pre-allocated, 1000))')
+    .option('--graceful-stop <d>', 'how long in-flight iterations may finish after the end (direct mode)', '30s')
+    .option('--env <KEY=VALUE>', '__ENV for the script, repeatable', collect, [])
+    .option('--time-scale <f>', '0 < F <= 1: multiply every duration (rates stay)', '1')
+    .option('--plan', 'print the planned iteration start times as JSON (seconds from start, per scenario) and send nothing')
+    .addOption(new Option('--engine <engine>', 'who sends the load').choices(['embedded', 'k6']).default('embedded'))
+    .option('--out <run-dir>', 'run directory for raw results (default results/load/<timestamp>)')
+    .option('--connect-to <ip:port>', 'send every request to this address with the URL host as Host header')
+    .option('--allow-non-loopback', 'allow targets outside 127.0.0.0/8 and ::1')
+    .option('--timeout <d>', 'whole-request timeout', '60s')
+    .option('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n> during the run (0 = any free port)')
+    .option('--k6 <path>', 'k6 executable for --engine k6 (default: k6 on PATH)')
+    .option('--no-live', 'no progress line even on a terminal')
+    .action(async (url: string | undefined, f: LoadFlags) => {
+      const scenario = await buildScenario(url, f);
+      for (const w of scenario.warnings) process.stderr.write(`warning: ${w}\n`);
+      if (f.plan) {
+        const plan = planSchedule(scenario).map((p) => ({ ...p, times: p.times.map((t) => Math.round(t * 1e6) / 1e6) }));
+        process.stdout.write(JSON.stringify({ timeScale: scenario.timeScale, scenarios: plan }) + '\n');
+        return;
+      }
+      const runDir = path.resolve(f.out ?? path.join('results', 'load', new Date().toISOString().replace(/[:.]/g, '-')));
+      const controller = new AbortController();
+      const onSignal = () => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        if (f.engine === 'k6') {
+          if (!f.scenario) throw new SpilloverError({ path: '--engine k6', message: 'k6 runs scenario files', fix: 'pass --scenario scenarios/x.js' });
+          const { runK6 } = await import('../../load/k6-engine.ts');
+          const env = keyValues('--env', f.env, '=');
+          const res = await runK6({ script: f.scenario, runDir, env, k6: f.k6, allowNonLoopback: f.allowNonLoopback, signal: controller.signal });
+          writeStandaloneManifest(runDir, { experiment: 'load', backend: 'direct', engine: 'k6', t0Epoch: res.t0Epoch, warnings: scenario.warnings, resolved: { scenario: f.scenario, env }, outcome: controller.signal.aborted ? 'interrupted' : 'ok' });
+          process.stderr.write(`k6 exit ${res.exitCode}${res.thresholdsFailed ? ' (thresholds failed)' : ''}; imported ${res.requests} requests, ${res.dropped} dropped iterations\n`);
+          if (res.thresholdsFailed) process.exitCode = 99;
+        } else {
+          const { runLoad } = await import('../../load/driver.ts');
+          const t0Epoch = Date.now() + 200;
+          const res = await runLoad({
+            scenario, runDir, t0Epoch, connectTo: f.connectTo, allowNonLoopback: f.allowNonLoopback, requestTimeoutMs: duration('--timeout', f.timeout) * 1000,
+            signal: controller.signal, live: f.live === false ? false : undefined, metricsPort: integer('--metrics-port', f.metricsPort),
+            onMetricsListening: (port) => process.stderr.write(`metrics: http://127.0.0.1:${port}/metrics\n`),
+            onReady: () => writeStandaloneManifest(runDir, { experiment: 'load', backend: 'direct', engine: 'embedded', t0Epoch, timeScale: scenario.timeScale, warnings: scenario.warnings, resolved: { scenario: scenario.file ?? null, scenarios: scenario.scenarios } }),
+          });
+          process.stderr.write(`iterations: ${res.iterations} started, ${res.dropped} dropped, ${res.interrupted} interrupted; start lag p99 ${res.startLagMs.p99.toFixed(3)} ms\n`);
+          if (res.aborted) process.exitCode = 130;
+        }
+        process.stderr.write(`${formatSummary(await summarizeRequests(path.join(runDir, 'raw/requests.ndjson')))}\nraw results: ${path.relative(process.cwd(), runDir)}\n`);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
