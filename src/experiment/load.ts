@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { SpilloverError, type ProblemDetail } from '../errors.ts';
 import { didYouMean } from './did-you-mean.ts';
@@ -69,7 +69,18 @@ export function parseExperiment(text: string, display: string, absFile: string, 
     }
     throw new SpilloverError(problems);
   }
-  const raw = doc.toJS() as unknown;
+  let raw: unknown;
+  try {
+    // Aliases are resolved here: one used before its anchor, or a billion-laughs expansion, fails now.
+    raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (e) {
+    throw new SpilloverError({
+      file: display,
+      line: aliasLine(doc, lineCounter),
+      message: `YAML error: ${(e as Error).message.split('\n')[0]}`,
+      fix: 'define an anchor (&name) before any alias (*name) that uses it, and do not nest aliases to expand the document',
+    });
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpilloverError({
       file: display,
@@ -109,6 +120,20 @@ export function parseExperiment(text: string, display: string, absFile: string, 
     });
   }
   return { file: absFile, spec, scenarioPath, overrides: applied, timeScale, scaled };
+}
+
+/** The line of the alias to blame: the first one that resolves to nothing, else the first one. */
+function aliasLine(doc: Document, lc: LineCounter): number | undefined {
+  let first: number | undefined;
+  let broken: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      const line = node.range ? lc.linePos(node.range[0]).line : undefined;
+      first ??= line;
+      if (broken === undefined && !node.resolve(doc)) broken = line;
+    },
+  });
+  return broken ?? first;
 }
 
 function lineOf(doc: Document, lc: LineCounter, p: ReadonlyArray<PropertyKey>): number | undefined {

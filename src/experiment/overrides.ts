@@ -14,12 +14,17 @@ export interface Override {
   value: unknown;
 }
 
+const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
+
 /** Split `a.b[2].c` (and `resources.Kind/name.x`) into path segments. */
 export function parsePath(p: string): Array<string | number> {
   const out: Array<string | number> = [];
   for (const part of p.split('.')) {
     const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part);
     if (!m || (m[1] === '' && !m[2])) throw new Error(`bad path segment "${part}"`);
+    // These names reach Object.prototype through plain objects: `--set constructor.prototype.x=1`
+    // would change every object of the process.
+    if (FORBIDDEN.has(m[1])) throw new Error(`"${m[1]}" is not a field of an experiment`);
     if (m[1]) out.push(m[1]);
     for (const idx of m[2].matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
   }
@@ -45,7 +50,19 @@ export function parseOverride(raw: string, source = '--set'): Override {
     throw new SpilloverError({ file: source, path: pathText, message: (e as Error).message, fix: 'use a dotted path with [i] for list items' });
   }
   // Values are YAML scalars, so `5`, `true`, `2s` and `"quoted"` mean what they mean in the file.
-  const value = parseYamlValue(raw.slice(eq + 1));
+  let value: unknown;
+  try {
+    value = parseYamlValue(raw.slice(eq + 1), { logLevel: 'silent' });
+  } catch (e) {
+    throw new SpilloverError({
+      file: source,
+      path: pathText,
+      message: `the value of "${raw}" is not valid YAML: ${(e as Error).message.split('\n')[0]}`,
+      expected: 'a YAML scalar, list or mapping: 5, true, 2s, [a, b], {a: 1}',
+      found: raw.slice(eq + 1),
+      fix: `quote the value: --set '${pathText}="${raw.slice(eq + 1).replaceAll('"', '\\"')}"'`,
+    });
+  }
   return { raw, path, value };
 }
 
@@ -91,7 +108,8 @@ export function applyOverrides(doc: Record<string, unknown>, overrides: Override
       }
       if (last) holder[seg] = o.value;
       else {
-        if (holder[seg] === undefined) holder[seg] = typeof o.path[i + 1] === 'number' ? [] : {};
+        // Only own fields are descended into: an inherited one (toString, ...) is not part of the file.
+        if (!Object.hasOwn(holder, seg) || holder[seg] === undefined) holder[seg] = typeof o.path[i + 1] === 'number' ? [] : {};
         node = holder[seg];
       }
     }
