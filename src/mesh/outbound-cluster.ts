@@ -114,12 +114,11 @@ function applyClusterTls(cluster: Json, view: ServiceView, proxy: ProxyCommon, c
   checkSans(view, view.endpoints.filter((e) => e.tlsMode === 'istio'), sans, ctx);
   for (const e of view.endpoints.filter((x) => x.tlsMode === 'disabled' && x.service !== 'external')) {
     ctx.warnings.push(
-      `${e.origin}: ${e.ip}:${e.port} is dialled in plaintext (auto-mTLS: no DestinationRule ${dr(label)}${path}.tls and the endpoint has no serviceAccount or security.istio.io/tlsMode label), so the east-west gateway will refuse it; set ${path}.tls.mode: ISTIO_MUTUAL in the DestinationRule`,
+      `${e.origin}: ${e.ip}:${e.port} is dialled in plaintext (auto-mTLS: ${label ? `${label.split(' (')[0]} sets no ${path}.tls` : 'no DestinationRule applies'} and the endpoint has no serviceAccount or security.istio.io/tlsMode label), so the east-west gateway will refuse it; set ${path}.tls.mode: ISTIO_MUTUAL in the DestinationRule`,
     );
   }
 }
 
-const dr = (label: string) => (label ? `${label.split(' (')[0]} ` : '');
 
 /** The client checks the server's SPIFFE id; B must carry one of the service's identities (§5 pitfall). */
 function checkSans(view: ServiceView, endpoints: EndpointSpec[], sans: string[], ctx: TranslateContext) {
