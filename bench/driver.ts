@@ -1,0 +1,207 @@
+/**
+ * npm run bench:driver -- how fast the embedded open-loop driver is, next to closed-loop peers on the
+ * same server in the same run.
+ *
+ * Starts Debian's nginx (a static 200 on a loopback port, temp config, non-daemon, ended at exit) and
+ * measures, one after the other:
+ *  - wrk (Debian `wrk`) and autocannon (npm devDependency autocannon@8): best closed-loop throughput
+ *    over a few connection counts;
+ *  - the driver: the highest constant-arrival-rate it holds within 1 % of target (started iterations /
+ *    due iterations) with p99 start lag (send − due) <= 1 ms, found by doubling then bisecting;
+ *  - memory per 10k in-flight slots: RSS and heap growth while 10 000 requests hang on a
+ *    never-answering loopback server in a child process.
+ * Prints the ratios driver/autocannon and driver/wrk. Numbers are only comparable within one run.
+ *
+ * Needs: nginx and wrk from Debian (`apt-get install -y nginx wrk`; the bench installs them itself when
+ * missing and it runs as root), `npm install` for autocannon. Takes about 2 minutes.
+ *
+ *   npm run bench:driver [-- --trial 3 --peers 5]
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { execa } from 'execa';
+import { runLoad, warmUp, type LoadResult } from '../src/load/driver.ts';
+import { directScenario } from '../src/load/scenario.ts';
+import { which } from '../src/load/k6-engine.ts';
+import { Supervisor } from '../src/runner/processes.ts';
+
+const { values } = parseArgs({ options: { trial: { type: 'string', default: '3' }, peers: { type: 'string', default: '5' } } });
+const trialS = Number(values.trial);
+const peerS = Number(values.peers);
+
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+function ensureDebianTools(): void {
+  const missing = ['nginx', 'wrk'].filter((c) => !which(c, `${process.env.PATH}:/usr/sbin:/sbin`));
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`missing ${missing.join(', ')}: apt-get install -y ${missing.join(' ')}`);
+  log(`installing ${missing.join(', ')} from Debian...`);
+  execFileSync('apt-get', ['install', '-y', '-q', ...missing], { stdio: 'inherit' });
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function waitForPort(port: number, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listening on 127.0.0.1:${port}`);
+}
+
+async function startNginx(sup: Supervisor, dir: string): Promise<string> {
+  const port = await freePort();
+  fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
+  const conf = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(conf, `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/logs/error.log warn;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  keepalive_timeout 120s;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location / { add_header x-spillover-service A; return 200 "ok\\n"; }
+  }
+}
+`);
+  const bin = which('nginx', `${process.env.PATH}:/usr/sbin:/sbin`)!;
+  sup.start('nginx', bin, ['-c', conf, '-p', dir], { logFile: path.join(dir, 'logs', 'stdout.log') });
+  await waitForPort(port);
+  return `http://127.0.0.1:${port}/`;
+}
+
+async function wrkBest(url: string): Promise<{ rps: number; connections: number }> {
+  let best = { rps: 0, connections: 0 };
+  for (const c of [16, 64]) {
+    const { stdout } = await execa('wrk', ['-t', '2', '-c', String(c), '-d', `${peerS}s`, url]);
+    const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+    const rps = m ? Number(m[1]) : 0;
+    log(`  wrk -t2 -c${c}: ${rps.toFixed(0)} req/s`);
+    if (rps > best.rps) best = { rps, connections: c };
+  }
+  return best;
+}
+
+async function autocannonBest(url: string): Promise<{ rps: number; connections: number }> {
+  let best = { rps: 0, connections: 0 };
+  for (const c of [16, 64]) {
+    const r = await autocannon({ url, connections: c, duration: peerS, pipelining: 1 });
+    const rps = r.requests.total / (r.duration || peerS);
+    log(`  autocannon -c${c}: ${rps.toFixed(0)} req/s (${r.errors} errors, ${r.non2xx} non-2xx)`);
+    if (rps > best.rps) best = { rps, connections: c };
+  }
+  return best;
+}
+
+interface Trial { rate: number; achievedRatio: number; p99LagMs: number; pass: boolean; res: LoadResult }
+
+async function driverTrial(url: string, rate: number, tmp: string): Promise<Trial> {
+  const runDir = fs.mkdtempSync(path.join(tmp, `driver-${rate}-`));
+  const scenario = directScenario({ url, rate, duration: trialS, preAllocatedVUs: 256, maxVUs: 4096, gracefulStop: 2 });
+  const due = rate * trialS;
+  const res = await runLoad({ scenario, runDir, t0Epoch: Date.now() + 100, live: false, requestTimeoutMs: 10_000 });
+  fs.rmSync(runDir, { recursive: true, force: true });
+  const achievedRatio = res.ok / due;
+  const pass = achievedRatio >= 0.99 && res.startLagMs.p99 <= 1;
+  log(`  driver ${rate}/s: ok ${res.ok}/${due} (${(100 * achievedRatio).toFixed(2)} %), dropped ${res.dropped}, start lag p50 ${res.startLagMs.p50.toFixed(3)} ms p99 ${res.startLagMs.p99.toFixed(3)} ms -> ${pass ? 'holds' : 'does not hold'}`);
+  return { rate, achievedRatio, p99LagMs: res.startLagMs.p99, pass, res };
+}
+
+async function driverBest(url: string, tmp: string): Promise<number> {
+  let lo = 0;
+  let hi = 0;
+  for (let rate = 2000; rate <= 128_000; rate *= 2) {
+    if ((await driverTrial(url, rate, tmp)).pass) lo = rate;
+    else { hi = rate; break; }
+  }
+  if (hi === 0) return lo;
+  // Bisect to within ~6 % of the edge.
+  while (hi - lo > Math.max(250, lo * 0.06)) {
+    const mid = Math.round((lo + hi) / 2 / 50) * 50;
+    if ((await driverTrial(url, mid, tmp)).pass) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** RSS/heap growth with 10k requests in flight against a server (child process) that never answers. */
+async function memoryPer10k(sup: Supervisor, tmp: string): Promise<{ rssMiB: number; heapMiB: number; inFlight: number }> {
+  const port = await freePort();
+  const script = path.join(tmp, 'hang.cjs');
+  fs.writeFileSync(script, `require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); }).listen(${port}, '127.0.0.1');\n`);
+  sup.start('hang-server', process.execPath, [script]);
+  await waitForPort(port);
+  const slots = 10_000;
+  const scenario = directScenario({ url: `http://127.0.0.1:${port}/`, rate: 10_000, duration: 1, preAllocatedVUs: slots, maxVUs: slots, gracefulStop: 30 });
+  global.gc?.();
+  const before = process.memoryUsage();
+  const ac = new AbortController();
+  let peak = before;
+  const runDir = fs.mkdtempSync(path.join(tmp, 'mem-'));
+  const run = runLoad({ scenario, runDir, t0Epoch: Date.now() + 50, live: false, signal: ac.signal, abortGraceMs: 0, requestTimeoutMs: 60_000 });
+  await new Promise((r) => setTimeout(r, 2500));
+  global.gc?.();
+  peak = process.memoryUsage();
+  ac.abort();
+  const res = await run;
+  fs.rmSync(runDir, { recursive: true, force: true });
+  const inFlight = res.started;
+  const scale = slots / Math.max(1, inFlight);
+  return { rssMiB: ((peak.rss - before.rss) * scale) / 2 ** 20, heapMiB: ((peak.heapUsed - before.heapUsed) * scale) / 2 ** 20, inFlight };
+}
+
+ensureDebianTools();
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-bench-driver-'));
+const sup = new Supervisor(`bench-driver-${process.pid}`);
+const stop = () => sup.stopAll(1000);
+process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+try {
+  const url = await startNginx(sup, tmp);
+  log(`nginx on ${url} (${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  await warmUp();
+  log('closed-loop peers:');
+  const wrk = await wrkBest(url);
+  const ac = await autocannonBest(url);
+  log('driver (open loop, holds = >= 99 % of target and p99 start lag <= 1 ms):');
+  const driver = await driverBest(url, tmp);
+  log('memory with 10k requests in flight:');
+  const mem = await memoryPer10k(sup, tmp);
+  const lines = [
+    `wrk best closed-loop:        ${wrk.rps.toFixed(0)} req/s (c=${wrk.connections})`,
+    `autocannon best closed-loop: ${ac.rps.toFixed(0)} req/s (c=${ac.connections})`,
+    `driver highest held rate:    ${driver} req/s open loop`,
+    `ratio driver/autocannon:     ${(driver / ac.rps).toFixed(2)}x (target >= 1.0x)`,
+    `ratio driver/wrk:            ${(driver / wrk.rps).toFixed(2)}x (target >= 0.5x)`,
+    `memory per 10k in-flight slots: ${mem.rssMiB.toFixed(1)} MiB RSS, ${mem.heapMiB.toFixed(1)} MiB heap (measured with ${mem.inFlight} in flight)`,
+    `load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes on this machine skew every number)`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+} finally {
+  await stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
