@@ -10,13 +10,35 @@ import { envoyLocality } from './locality.ts';
  * Istio's bootstrap cluster_name extractor (tools/packaging/common/envoy_bootstrap.json). Envoy's
  * default takes only the first dot-separated token, which would cut
  * `outbound|80||a.istio.svc.cluster.local` to `outbound|80||a`; Istio's regex keeps the whole
- * `.svc.cluster.local` name. The tag keeps Envoy's name (`envoy.cluster_name`) so the Prometheus
- * label is `envoy_cluster_name` like per-endpoint stats, whose tags Envoy sets without extractors.
+ * `.svc.cluster.local` name. It keeps Envoy's tag name (`envoy.cluster_name`) so the Prometheus label
+ * is `envoy_cluster_name`, the same as on per-endpoint stats, whose tags Envoy sets without extractors.
+ *
+ * Envoy's default extractors would still run first and win (checked on Envoy 1.40), so, like Istio,
+ * the bootstrap turns them off and names the defaults it keeps (a tag with only a name gets Envoy's
+ * default regex).
  */
-export const ISTIO_STATS_TAGS = [
-  { tag_name: 'envoy.cluster_name', regex: '^cluster\\.((.+?(\\..+?\\.svc\\.cluster\\.local)?)\\.)' },
-  { tag_name: 'envoy.tcp_prefix', regex: '^tcp\\.((.*?)\\.)\\w+?$' },
+export const ISTIO_CLUSTER_NAME_REGEX = '^cluster\\.((.+?(\\..+?\\.svc\\.cluster\\.local)?)\\.)';
+
+const KEPT_DEFAULT_TAGS = [
+  'envoy.response_code',
+  'envoy.response_code_class',
+  'envoy.http_conn_manager_prefix',
+  'envoy.listener_address',
+  'envoy.tcp_prefix',
+  'envoy.virtual_host',
+  'envoy.virtual_cluster',
+  'envoy.worker_id',
+  'envoy.ssl_cipher',
+  'envoy.ssl_version',
 ];
+
+export const STATS_CONFIG = {
+  use_all_default_tags: false,
+  stats_tags: [{ tag_name: 'envoy.cluster_name', regex: ISTIO_CLUSTER_NAME_REGEX }, ...KEPT_DEFAULT_TAGS.map((tag_name) => ({ tag_name }))],
+};
+
+/** Stat prefixes without dots, so that the default prefix extractors keep them whole. */
+export const statPrefix = (direction: 'inbound' | 'outbound', ip: string, port: number) => `${direction}_${ip.replaceAll('.', '_')}_${port}`;
 
 export function bootstrapBase(proxy: ProxyCommon, role: string, istioVersion: string): Json {
   const node: Json = {
@@ -30,7 +52,7 @@ export function bootstrapBase(proxy: ProxyCommon, role: string, istioVersion: st
     node,
     admin: { address: { socket_address: { address: proxy.admin.ip, port_value: proxy.admin.port } } },
     cluster_manager: { outlier_detection: { event_log_path: proxy.files.outlierLog } },
-    stats_config: { stats_tags: ISTIO_STATS_TAGS, use_all_default_tags: true },
+    stats_config: STATS_CONFIG,
     static_resources: { listeners: [] as Json[], clusters: [] as Json[] },
   };
 }

@@ -5,7 +5,7 @@
 import type { MeshPlan, WorkloadPlan } from './plan.ts';
 import type { TranslateContext } from './context.ts';
 import type { Json } from './resources.ts';
-import { bootstrapBase, socketAddress } from './bootstrap.ts';
+import { bootstrapBase, socketAddress, statPrefix } from './bootstrap.ts';
 import { httpConnectionManager, route } from './http-connection-manager.ts';
 import { outboundRouteTraffic } from './retry-policy.ts';
 import { serviceView } from './endpoints.ts';
@@ -61,7 +61,7 @@ export function clientBootstrap(ctx: TranslateContext): { bootstrap: Json; built
       {
         filters: [
           httpConnectionManager({
-            statPrefix: `outbound_${out.ip}_${out.port}`,
+            statPrefix: statPrefix('outbound', out.ip, out.port),
             inbound: false,
             accessLogPath: plan.client.files.accessLog,
             routeConfig: {

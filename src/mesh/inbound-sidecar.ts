@@ -8,7 +8,7 @@ import type { WorkloadPlan } from './plan.ts';
 import type { TranslateContext } from './context.ts';
 import { trafficPolicyForPort } from './context.ts';
 import type { Json } from './resources.ts';
-import { bootstrapBase, socketAddress } from './bootstrap.ts';
+import { bootstrapBase, socketAddress, statPrefix } from './bootstrap.ts';
 import { applyConnectionPool } from './connection-pool.ts';
 import { httpConnectionManager, route } from './http-connection-manager.ts';
 import { defaultInboundRetry } from './istio-version.ts';
@@ -49,7 +49,7 @@ export function inboundSidecarBootstrap(w: WorkloadPlan, ctx: TranslateContext, 
 
   const hcm = () =>
     httpConnectionManager({
-      statPrefix: `inbound_${proxy.inbound.ip}_${w.port}`,
+      statPrefix: statPrefix('inbound', proxy.inbound.ip, w.port),
       inbound: true,
       accessLogPath: proxy.files.accessLog,
       delayMs: opts.delayMs,
