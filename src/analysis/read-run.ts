@@ -87,12 +87,22 @@ export async function readManifest(runDir: string): Promise<RunManifest> {
   return m;
 }
 
-export async function readRun(runDir: string): Promise<RawRun> {
+export interface ReadOptions {
+  /** Sees every batch of parsed requests as it streams by (the report writes requests.csv from it). */
+  onRequests?: (batch: RequestRecord[]) => void | Promise<void>;
+}
+
+export async function readRun(runDir: string, ro: ReadOptions = {}): Promise<RawRun> {
   const manifest = await readManifest(runDir);
   const t0 = manifest.t0Epoch;
   const reqFile = path.join(runDir, RAW.requests);
   const rb = new RequestColumnsBuilder(1 << 16);
-  if (exists(reqFile)) await forEachJsonLine<RequestRecord>(reqFile, (r) => rb.add(r));
+  if (exists(reqFile)) {
+    await forEachJsonBatch<RequestRecord>(reqFile, async (batch) => {
+      for (const r of batch) rb.add(r);
+      await ro.onRequests?.(batch);
+    });
+  }
 
   const endpoints = manifest.topology?.endpoints ?? {};
   const destOf = (upstream: string) => destOfService(endpoints[upstream]?.service);
@@ -128,7 +138,7 @@ export async function readRun(runDir: string): Promise<RawRun> {
 
 const sortByT = <T extends { t: number }>(a: T[]) => a.sort((x, y) => x.t - y.t);
 
-export async function analyzeRun(runDir: string, opts?: AnalyzeOptions): Promise<{ raw: RawRun; analysis: Analysis }> {
-  const raw = await readRun(runDir);
+export async function analyzeRun(runDir: string, opts?: AnalyzeOptions, ro?: ReadOptions): Promise<{ raw: RawRun; analysis: Analysis }> {
+  const raw = await readRun(runDir, ro);
   return { raw, analysis: analyze(raw, opts) };
 }

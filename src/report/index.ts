@@ -7,8 +7,7 @@ import path from 'node:path';
 import type { AnalyzeOptions } from '../analysis/analyze.ts';
 import { analyzeRun } from '../analysis/read-run.ts';
 import type { Summary } from '../analysis/summary.ts';
-import { RAW } from '../runner/raw.ts';
-import { eventsCsv, timeseriesCsv, writeRequestsCsv } from './csv.ts';
+import { eventsCsv, requestsCsvWriter, timeseriesCsv } from './csv.ts';
 import { buildFigures } from './figures.ts';
 import { reportHtml } from './html.ts';
 import { reportMarkdown } from './markdown.ts';
@@ -22,19 +21,24 @@ export interface ReportOptions extends AnalyzeOptions {
 }
 
 export async function writeReport(runDir: string, opts: ReportOptions = {}): Promise<{ files: string[]; reportPath: string; summary: Summary }> {
-  const { analysis } = await analyzeRun(runDir, opts);
-  const files: string[] = [];
+  await mkdir(path.join(runDir, 'figures'), { recursive: true });
+  // requests.csv is written while the requests stream past the analysis: one parse for both.
+  const requestsCsv = requestsCsvWriter(path.join(runDir, 'requests.csv'));
+  let analysis;
+  try {
+    ({ analysis } = await analyzeRun(runDir, opts, { onRequests: (b) => requestsCsv.write(b) }));
+  } finally {
+    await requestsCsv.end();
+  }
+  const files: string[] = [path.join(runDir, 'requests.csv')];
   const put = async (rel: string, data: string | Buffer) => {
     const p = path.join(runDir, rel);
     await writeFile(p, data);
     files.push(p);
   };
-  await mkdir(path.join(runDir, 'figures'), { recursive: true });
   await put('summary.json', JSON.stringify(analysis.summary, null, 2) + '\n');
   await put('timeseries.csv', timeseriesCsv(analysis.timeseries));
   await put('events.csv', eventsCsv(analysis.events));
-  await writeRequestsCsv(path.join(runDir, RAW.requests), path.join(runDir, 'requests.csv'));
-  files.push(path.join(runDir, 'requests.csv'));
   const figures = buildFigures(analysis);
   for (const f of figures) {
     await put(`figures/${f.name}.vl.json`, JSON.stringify(f.spec, null, 2) + '\n');
