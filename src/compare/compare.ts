@@ -136,6 +136,8 @@ export function compareSets(base: RunSet, cand: RunSet, opts: CompareOptions = {
   const minDeltaPct = opts.minDeltaPct ?? 5;
   const warnings: string[] = [];
   if (base.experiment !== cand.experiment) warnings.push(`comparing different experiments: ${base.experiment} (baseline) and ${cand.experiment} (candidate)`);
+  const settings = (set: RunSet) => [...new Set(set.runs.map((r) => `time scale ${r.manifest?.timeScale ?? '?'}${(r.manifest?.overrides ?? []).map((o) => ` --set ${o}`).join('')}`))].join(' | ');
+  if (settings(base) !== settings(cand)) warnings.push(`the two sides ran with different settings: baseline ${settings(base)}; candidate ${settings(cand)}`);
   const minP = minimumP(base.runs.length, cand.runs.length);
   if (minP >= alpha) {
     warnings.push(

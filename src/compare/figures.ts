@@ -50,6 +50,8 @@ export interface BandsFigureOptions {
   xTitle?: string;
   width?: number;
   height?: number;
+  /** Series name -> colour, so repeat figures use the run report's colours for A, B and offered load. */
+  colors?: Record<string, string>;
 }
 
 /**
@@ -59,13 +61,20 @@ export interface BandsFigureOptions {
 export function bandsFigure(groups: ReadonlyArray<{ series: string; runs: readonly RunSeries[] }>, opts: BandsFigureOptions): TopLevelSpec {
   const values = groups.flatMap((g) => bandPoints(g.series, g.runs));
   const n = Math.max(0, ...groups.map((g) => g.runs.length));
-  const x = { field: 't', type: 'quantitative' as const, title: opts.xTitle ?? 'time since load start (s)' };
-  const color = { field: 'series', type: 'nominal' as const, title: null };
+  const x = { field: 't', type: 'quantitative' as const, title: opts.xTitle ?? 'Time since load start (s)' };
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: null,
+    ...(opts.colors ? { scale: { domain: Object.keys(opts.colors), range: Object.values(opts.colors) } } : {}),
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: opts.title, subtitle: `mean of ${n} run${n === 1 ? '' : 's'}, band: 95 % CI of the mean` },
     width: opts.width ?? 640,
     height: opts.height ?? 240,
+    background: 'white',
+    config: { font: 'DejaVu Sans', legend: { orient: 'bottom', direction: 'horizontal', labelLimit: 320 } },
     data: { values },
     layer: [
       { mark: { type: 'area', opacity: 0.25 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: opts.yTitle }, y2: { field: 'hi' }, color } },
@@ -96,13 +105,15 @@ export function eventTimesFigure(agg: AggregateSummary, title = `${agg.experimen
   const summary = times.flatMap((f) =>
     f.stats ? [{ event: f.label, mean: round(f.stats.mean), lo: round(f.stats.ci95[0]), hi: round(f.stats.ci95[1]), seen: `${f.happened}/${agg.n}` }] : [],
   );
-  const y = { field: 'event', type: 'nominal' as const, title: null, sort: times.map((f) => f.label) };
+  const y = { field: 'event', type: 'nominal' as const, title: null, sort: times.map((f) => f.label), axis: { labelLimit: 260 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     width: 560,
+    background: 'white',
+    config: { font: 'DejaVu Sans' },
     layer: [
-      { data: { values: summary }, mark: { type: 'rule', strokeWidth: 3, opacity: 0.4 }, encoding: { y, x: { field: 'lo', type: 'quantitative', title: 'seconds since load start' }, x2: { field: 'hi' } } },
+      { data: { values: summary }, mark: { type: 'rule', strokeWidth: 3, opacity: 0.4 }, encoding: { y, x: { field: 'lo', type: 'quantitative', title: 'Time since load start (s)' }, x2: { field: 'hi' } } },
       { data: { values: summary }, mark: { type: 'tick', thickness: 2 }, encoding: { y, x: { field: 'mean', type: 'quantitative' }, tooltip: [{ field: 'event' }, { field: 'mean' }, { field: 'lo' }, { field: 'hi' }, { field: 'seen', title: 'runs with it' }] } },
       { data: { values: dots }, mark: { type: 'point', filled: true, size: 40, opacity: 0.7 }, encoding: { y, x: { field: 't', type: 'quantitative' }, tooltip: [{ field: 'run' }, { field: 't' }] } },
     ],

@@ -32,13 +32,19 @@ export async function writeRepeatFigures(setDir: string, agg: AggregateSummary, 
     written.push(path.join(dir, `${name}.svg`));
   };
   await put('event-times', eventTimesFigure(agg));
-  const groups = [
-    ['offered', 'target_rps'],
-    ['served by A', 'served_a_rps'],
-    ['served by B', 'served_b_rps'],
-  ]
-    .map(([series, column]) => ({ series, runs: runDirs.map((d) => readSeries(d, column)).filter((s): s is RunSeries => s !== null) }))
+  const { PALETTE } = await import('../report/figures.ts');
+  const series = [
+    ['A (local)', 'served_a_rps', PALETTE.blue],
+    ['B (remote, via gateway)', 'served_b_rps', PALETTE.orange],
+    ['Offered load', 'target_rps', PALETTE.black],
+  ];
+  const groups = series
+    .map(([name, column]) => ({ series: name, runs: runDirs.map((d) => readSeries(d, column)).filter((s): s is RunSeries => s !== null) }))
     .filter((g) => g.runs.length > 0);
-  if (groups.length) await put('served-bands', bandsFigure(groups, { title: `${agg.experiment}: who served the load, across ${agg.n} runs`, yTitle: 'requests/s' }));
+  if (groups.length) await put('served-bands', bandsFigure(groups, {
+        title: `${agg.experiment}: who served the load, across ${agg.n} runs`,
+        yTitle: 'Requests per second (req/s)',
+        colors: Object.fromEntries(series.filter(([name]) => groups.some((g) => g.series === name)).map(([name, , color]) => [name, color])),
+      }));
   return written;
 }

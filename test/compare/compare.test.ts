@@ -160,3 +160,24 @@ describe('compare: two sets of runs', () => {
     }
   });
 });
+
+describe('compare: settings of the two sides', () => {
+  it('says when the sides ran with different overrides or time scales', () => {
+    const root = tmpDir();
+    try {
+      const a = writeRuns(path.join(root, 'a'), 'peak-load', SAME_A);
+      const b = writeRuns(path.join(root, 'b'), 'peak-load', SAME_B);
+      assert.deepEqual(compareSets(loadRunSet(path.join(root, 'a')), loadRunSet(path.join(root, 'b'))).warnings, []);
+      for (const d of b) {
+        const m = JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8'));
+        m.overrides = ['services.A.capacity.concurrency=2'];
+        fs.writeFileSync(path.join(d, 'manifest.json'), JSON.stringify(m));
+      }
+      assert.equal(a.length, 5);
+      const w = compareSets(loadRunSet(path.join(root, 'a')), loadRunSet(path.join(root, 'b'))).warnings;
+      assert.deepEqual(w, ['the two sides ran with different settings: baseline time scale 1; candidate time scale 1 --set services.A.capacity.concurrency=2']);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

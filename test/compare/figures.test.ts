@@ -41,7 +41,7 @@ describe('compare: figures across repeats', () => {
       const figs = fs.readdirSync(path.join(root, 'figures')).sort();
       assert.deepEqual(figs, ['event-times.svg', 'event-times.vl.json', 'served-bands.svg', 'served-bands.vl.json']);
       const bands = JSON.parse(fs.readFileSync(path.join(root, 'figures', 'served-bands.vl.json'), 'utf8'));
-      assert.deepEqual(bands.data.values.find((v: { series: string; t: number }) => v.series === 'served by A' && v.t === 1).mean, 151);
+      assert.deepEqual(bands.data.values.find((v: { series: string; t: number }) => v.series === 'A (local)' && v.t === 1).mean, 151);
       const before = fs.readFileSync(path.join(root, 'figures', 'served-bands.svg'));
       await writeAggregate(root, aggregateRuns(dirs));
       assert.ok(before.equals(fs.readFileSync(path.join(root, 'figures', 'served-bands.svg'))));
