@@ -48,7 +48,6 @@ export function translate(plan: MeshPlan): MeshConfig {
       '--file-flush-interval-msec', String(plan.envoy.fileFlushIntervalMs),
       // Several Envoys share the machine: no hot-restart shared memory, so no base-id clashes.
       '--disable-hot-restart',
-      '--service-node', name,
     ];
   }
 

@@ -22,7 +22,7 @@ export function validateIstioResources(resources: unknown, ctx: ValidateContext)
   if (!Array.isArray(resources)) {
     return [{ file: ctx.file, path: ctx.basePath, message: 'Istio resources must be a list', expected: 'a YAML list of Istio resources', found: describe(resources), fix: `write ${ctx.basePath}: [ ... ]` }];
   }
-  const valid: Array<{ r: Json; i: number }> = [];
+  const known: Array<{ r: Json; i: number }> = [];
   resources.forEach((r: Json, i) => {
     const at = `${ctx.basePath}[${i}]`;
     const kind = r?.kind;
@@ -39,15 +39,17 @@ export function validateIstioResources(resources: unknown, ctx: ValidateContext)
       });
       return;
     }
+    // Cross-resource checks see structurally broken resources too: a DR with a misplaced field still
+    // names its host, and "no DestinationRule covers this host" would only mislead.
+    known.push({ r, i });
     const result = resourceSchema(kind).safeParse(r, { reportInput: true });
     if (!result.success) {
       for (const issue of result.error.issues) problems.push(toProblem(issue, r, at, ctx, kind));
       return;
     }
-    valid.push({ r, i });
     problems.push(...semanticChecks(kind, r, at, ctx));
   });
-  problems.push(...crossChecks(valid, ctx));
+  problems.push(...crossChecks(known, ctx));
   return problems;
 }
 
@@ -140,8 +142,8 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
 /** A ServiceEntry host no DestinationRule covers (and vice versa) is almost always a typo. */
 function crossChecks(valid: Array<{ r: Json; i: number }>, ctx: ValidateContext): ProblemDetail[] {
   const out: ProblemDetail[] = [];
-  const drs = valid.filter((x) => x.r.kind === 'DestinationRule');
-  const ses = valid.filter((x) => x.r.kind === 'ServiceEntry');
+  const drs = valid.filter((x) => x.r.kind === 'DestinationRule' && typeof x.r.spec?.host === 'string');
+  const ses = valid.filter((x) => x.r.kind === 'ServiceEntry' && Array.isArray(x.r.spec?.hosts) && x.r.spec.hosts.every((h: unknown) => typeof h === 'string'));
   const seHosts = ses.flatMap((x) => x.r.spec.hosts as string[]);
   const known = [...seHosts, ...(ctx.hosts ?? [])];
   for (const { r, i } of ses) {
@@ -171,6 +173,7 @@ function crossChecks(valid: Array<{ r: Json; i: number }>, ctx: ValidateContext)
   }
   const seen = new Map<string, number>();
   valid.forEach(({ r, i }) => {
+    if (typeof r.metadata?.name !== 'string') return;
     const key = `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name}`;
     if (seen.has(key)) {
       out.push({
