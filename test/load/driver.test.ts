@@ -191,4 +191,19 @@ export default function () { for (const r of requests) http.request(r.method, r.
     assert.equal(res.dropped, 0);
     assert.equal(readNd(path.join(dir, 'raw/requests.ndjson')).length, res.started);
   });
+
+  it('runs ramping-vus: VU count follows the stages, ramp-down cuts after gracefulRampDown', async () => {
+    const srv = await server((_req, res) => setTimeout(() => res.end('ok'), 150));
+    const dir = tmp();
+    const base = directScenario({ url: `http://127.0.0.1:${srv.port}/`, rate: 1, duration: 1 }).scenarios[0];
+    const spec = { ...base, executor: 'ramping-vus', startVUs: 0, gracefulRampDown: 0.02, gracefulStop: 0.02, stages: [{ duration: 0.3, target: 3 }, { duration: 0, target: 1 }, { duration: 0.4, target: 1 }] };
+    const res = await runLoad({ scenario: { timeScale: 1, warnings: [], scenarios: [spec as never] }, runDir: dir, t0Epoch: t0Soon(), ...quiet });
+    await srv.close();
+    const recs = readNd<RequestRecord>(path.join(dir, 'raw/requests.ndjson'));
+    assert.ok(srv.maxActive() <= 3, `max concurrency ${srv.maxActive()}`);
+    assert.equal(recs.length, res.started);
+    // The jump to 1 VU at 0.3 s removes VU 2 mid-request (20 ms grace); VU 1 is cut by gracefulStop at 0.7 s.
+    assert.ok(res.interrupted >= 2, `interrupted ${res.interrupted}`);
+    assert.ok(recs.filter((r) => r.error === 'aborted').every((r) => r.end < 0.3 + 0.15 || r.end >= 0.7));
+  });
 });
