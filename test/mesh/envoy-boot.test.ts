@@ -160,6 +160,7 @@ describe('mesh: translated bootstraps on real Envoy', function () {
       return lines.map((l) => JSON.parse(l)).find((l) => l.sni === 'outbound_.80_._.a.istio.svc.cluster.local');
     });
     assert.equal(gwLog.cluster, 'outbound_.80_._.a.istio.svc.cluster.local');
+    assert.deepEqual(Object.keys(gwLog).sort(), ['bytes_received', 'bytes_sent', 'cluster', 'duration', 'flags', 'sni', 'start', 'upstream']);
     // The gateway passed TLS through: B's sidecar, not the gateway, completed the handshakes.
     const b = plan.workloads[1].sidecar;
     const bStats = await admin(b, '/stats?filter=ssl.handshake$');
@@ -170,6 +171,8 @@ describe('mesh: translated bootstraps on real Envoy', function () {
     const text = await admin(plan.client, '/stats/prometheus');
     assert.match(text, /envoy_cluster_outlier_detection_ejections_enforced_total\{envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/);
     assert.match(text, /envoy_cluster_endpoint_rq_total\{envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local",envoy_endpoint_address="127\.0\.2\.241:\d+"\}/);
+    const a = await admin(plan.workloads[0].sidecar, '/stats/prometheus');
+    assert.match(a, /envoy_cluster_upstream_rq_total\{envoy_cluster_name="inbound\|80\|\|"\} [1-9]/);
     const gw = await admin(plan.gateway, '/stats/prometheus');
     assert.match(gw, /envoy_cluster_upstream_cx_total\{envoy_cluster_name="outbound_\.80_\._\.a\.istio\.svc\.cluster\.local"\} [1-9]/);
   });
