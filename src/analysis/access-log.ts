@@ -20,6 +20,8 @@ export interface AccessColumns {
   attempts: Uint8Array;
   /** Destination code per line (see DEST in request-columns.ts), from the upstream host. */
   dest: Uint8Array;
+  /** Upstream host ("" when Envoy printed "-"): interned, so a million lines share a few strings. */
+  host: string[];
 }
 
 export function flagBits(flags: unknown): number {
@@ -37,6 +39,8 @@ export class AccessColumnsBuilder {
   private flags = new Uint16Array(this.cap);
   private attempts = new Uint8Array(this.cap);
   private dest = new Uint8Array(this.cap);
+  private host: string[] = [];
+  private hosts = new Map<string, string>();
   malformed = 0;
 
   constructor(
@@ -70,7 +74,11 @@ export class AccessColumnsBuilder {
     this.flags[i] = flagBits(o.flags);
     const att = Number(o.attempts);
     this.attempts[i] = Number.isFinite(att) ? Math.min(255, att) : 0;
-    this.dest[i] = typeof o.upstream === 'string' ? this.destOf(o.upstream) : 0;
+    const up = typeof o.upstream === 'string' && o.upstream !== '-' ? o.upstream : '';
+    this.dest[i] = up ? this.destOf(up) : 0;
+    let h = this.hosts.get(up);
+    if (h === undefined) this.hosts.set(up, (h = up));
+    this.host.push(h);
   }
 
   private grow(): void {
@@ -89,6 +97,6 @@ export class AccessColumnsBuilder {
 
   build(): AccessColumns {
     const n = this.n;
-    return { n, start: this.start.subarray(0, n), code: this.code.subarray(0, n), flags: this.flags.subarray(0, n), attempts: this.attempts.subarray(0, n), dest: this.dest.subarray(0, n) };
+    return { n, start: this.start.subarray(0, n), code: this.code.subarray(0, n), flags: this.flags.subarray(0, n), attempts: this.attempts.subarray(0, n), dest: this.dest.subarray(0, n), host: this.host };
   }
 }

@@ -26,7 +26,7 @@ export interface RawRun {
 }
 
 export interface AnalyzeOptions {
-  /** Time-series bucket width. */
+  /** Time-series bucket width; default: the finest of 0.25, 0.5, 1, 2, 5, 10, 30, 60 s giving ≤ 300 buckets. */
   bucketS?: number;
   /** Sliding window for redirect/recovery detection. */
   windowS?: number;
@@ -47,10 +47,28 @@ export interface Analysis {
   redirects: Array<{ onsetS: number; endS: number | null; shareB: number | null }>;
 }
 
-export const ANALYZE_DEFAULTS = { bucketS: 1, windowS: 1, redirectThreshold: 0.5 } as const;
+export const ANALYZE_DEFAULTS = { windowS: 1, redirectThreshold: 0.5 } as const;
+
+const BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 30, 60];
+
+/** Fine enough to show a time-scaled 10 s run, coarse enough that an hour stays a readable figure. */
+export function autoBucket(req: RequestColumns, ticks: LoadTick[]): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < req.n; i++) {
+    if (req.sent[i] < lo) lo = req.sent[i];
+    if (req.sent[i] > hi) hi = req.sent[i];
+  }
+  for (const k of ticks) {
+    lo = Math.min(lo, k.t - 1);
+    hi = Math.max(hi, k.t);
+  }
+  const span = Number.isFinite(lo) ? hi - lo : 0;
+  return BUCKETS.find((b) => span / b <= 300) ?? BUCKETS[BUCKETS.length - 1];
+}
 
 export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
-  const bucketS = opts.bucketS ?? ANALYZE_DEFAULTS.bucketS;
+  const bucketS = opts.bucketS ?? autoBucket(raw.requests, raw.loadTicks);
   const windowS = opts.windowS ?? ANALYZE_DEFAULTS.windowS;
   const redirectThreshold = opts.redirectThreshold ?? ANALYZE_DEFAULTS.redirectThreshold;
   const roles = raw.manifest.topology?.envoys ?? {};

@@ -13,7 +13,7 @@ import { r3 } from './timeseries.ts';
 import { achievedAt, bucketIndex, firstCrossing, switchTime, type FineBuckets } from './windows.ts';
 
 export type EventKind =
-  | 'overflow' | 'eject' | 'uneject' | 'detected-not-enforced' | 'no-healthy-upstream'
+  | 'overflow' | 'upstream-5xx' | 'service-rejected' | 'eject' | 'uneject' | 'detected-not-enforced' | 'no-healthy-upstream'
   | 'redirect-onset' | 'redirect-end' | 'recovery' | 'capture-gap' | 'run';
 
 export interface DetectedEvent {
@@ -30,6 +30,12 @@ export interface DetectedEvent {
   cause: string;
   detail: string;
 }
+
+/**
+ * The only scraped series event detection reads. The reader drops every other sample, so a long run's
+ * scrapes (megabytes per minute per Envoy) do not have to sit in memory.
+ */
+export const USED_METRICS = /(_upstream_rq_pending_overflow|_upstream_rq_retry_overflow|_outlier_detection_ejections_active|_upstream_cx_none_healthy)$|^spillover_service_requests_total$/;
 
 export const EVENT_COLUMNS = ['t_s', 'kind', 'envoy', 'host', 'service', 'offered_rps', 'achieved_rps', 'source', 'cause', 'detail'] as const;
 
@@ -50,7 +56,7 @@ export interface EventInputs {
   windowS: number;
 }
 
-const KIND_ORDER: EventKind[] = ['run', 'overflow', 'detected-not-enforced', 'eject', 'redirect-onset', 'no-healthy-upstream', 'uneject', 'redirect-end', 'recovery', 'capture-gap'];
+const KIND_ORDER: EventKind[] = ['run', 'service-rejected', 'overflow', 'upstream-5xx', 'detected-not-enforced', 'eject', 'redirect-onset', 'no-healthy-upstream', 'uneject', 'redirect-end', 'recovery', 'capture-gap'];
 
 export function detectEvents(inp: EventInputs): DetectedEvent[] {
   const out: Array<Omit<DetectedEvent, 'offeredRps' | 'achievedRps'>> = [];
@@ -88,6 +94,31 @@ export function detectEvents(inp: EventInputs): DetectedEvent[] {
     if (first) {
       out.push({ t: first.t, kind: 'overflow', envoy, host: '', service: isClient ? '' : roles[envoy]?.role === 'a-sidecar' ? 'A' : roles[envoy]?.role === 'b-sidecar' ? 'B' : '', source: first.source, cause: poolCause, detail: cands.map((c) => `${c.source} ${fmt(c.t)} s`).join('; ') });
     }
+  }
+
+  // The first 5xx an upstream sent (not a local reply): what outlier detection counts.
+  for (const envoy of envoyNames) {
+    const acc = inp.access[envoy];
+    if (!acc) continue;
+    const i = firstIndex(acc, (k) => acc.code[k] >= 500 && (acc.flags[k] & (FLAG_BITS.UO | FLAG_BITS.UH)) === 0 && acc.host[k] !== '');
+    if (i < 0) continue;
+    const host = acc.host[i];
+    out.push({ t: acc.start[i], kind: 'upstream-5xx', envoy, host, service: serviceOf(envoy, host), source: 'access-log', cause: '', detail: `first ${acc.code[i]} from upstream ${host}` });
+  }
+  // A service refusing work (its own queue full): the load-bearing cause behind upstream 503s.
+  for (const [target, recs] of Object.entries(inp.scrapes).sort(([x], [y]) => x.localeCompare(y))) {
+    let service = '';
+    const rejected = (s: Sample[]) => {
+      let v: number | undefined;
+      for (const [name, labels, value] of s) {
+        if (name !== 'spillover_service_requests_total' || labels.outcome !== 'rejected') continue;
+        v = (v ?? 0) + value;
+        service = labels.service ?? service;
+      }
+      return v;
+    };
+    const inc = firstIncrease(recs, rejected);
+    if (inc) out.push({ t: inc.t, kind: 'service-rejected', envoy: target, host: '', service, source: 'scrape', cause: 'service capacity (queue full)', detail: `spillover_service_requests_total{outcome="rejected"} rose between ${fmt(inc.prevT)} s and ${fmt(inc.t)} s` });
   }
 
   // Ejections: the outlier event log is exact; gauges and /clusters confirm it (or stand in when the

@@ -10,6 +10,7 @@ import { SpilloverError } from '../errors.ts';
 import { RAW, clustersFile, envoyFile, scrapeFile, type ClustersRecord, type LoadTick, type RequestRecord, type RunEvent, type RunManifest, type ScrapeRecord } from '../runner/raw.ts';
 import { AccessColumnsBuilder, type AccessColumns } from './access-log.ts';
 import { analyze, type Analysis, type AnalyzeOptions, type RawRun } from './analyze.ts';
+import { USED_METRICS } from './events.ts';
 import { parseOutlierLog, type OutlierEvent } from './outlier-log.ts';
 import { RequestColumnsBuilder, destOfService } from './request-columns.ts';
 
@@ -121,7 +122,14 @@ export async function readRun(runDir: string, ro: ReadOptions = {}): Promise<Raw
     if (exists(of)) outlier[name] = parseOutlierLog(await readFile(of, 'utf8'), t0);
   }
   const scrapes: Record<string, ScrapeRecord[]> = {};
-  for (const n of await names(path.join(runDir, RAW.scrapesDir), '.ndjson')) scrapes[n] = sortByT(await readLines<ScrapeRecord>(scrapeFile(runDir, n)));
+  for (const n of await names(path.join(runDir, RAW.scrapesDir), '.ndjson')) {
+    const recs: ScrapeRecord[] = [];
+    await forEachJsonLine<ScrapeRecord>(scrapeFile(runDir, n), (r) => {
+      if (r.samples) r.samples = r.samples.filter(([name]) => USED_METRICS.test(name));
+      recs.push(r);
+    });
+    scrapes[n] = sortByT(recs);
+  }
   const clusters: Record<string, ClustersRecord[]> = {};
   for (const n of await names(path.join(runDir, RAW.clustersDir), '.ndjson')) clusters[n] = sortByT(await readLines<ClustersRecord>(clustersFile(runDir, n)));
   return {

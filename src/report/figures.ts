@@ -62,6 +62,12 @@ function eventLayers(a: Analysis): VlSpec[] {
   if (values.length === 0) return [];
   return [
     { data: { values }, mark: { type: 'rule', color: PALETTE.black, strokeDash: [4, 3], strokeWidth: 1 }, encoding: { x: { field: 't', type: 'quantitative' } } },
+    // A white outline under each label keeps it readable where it crosses the data.
+    {
+      data: { values },
+      mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, fontSize: 11, stroke: 'white', strokeWidth: 3, strokeOpacity: 0.9 },
+      encoding: { x: { field: 't', type: 'quantitative' }, y: { value: { expr: '4 + datum.row * 14' } }, text: { field: 'label' } },
+    },
     {
       data: { values },
       mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, fontSize: 11, color: PALETTE.black },

@@ -30,6 +30,11 @@ export function narrative(a: Analysis): string[] {
   if (overflow.length) {
     for (const e of overflow) out.push(`The circuit breaker of ${e.envoy || 'the client'} first overflowed at ${s1(e.t)} (offered ${rps(e.offeredRps)}, achieved ${rps(e.achievedRps)})${e.cause ? `; limits: ${e.cause}` : ''}.`);
   } else out.push('No circuit-breaker overflow was seen.');
+  for (const e of byKind('service-rejected')) out.push(`Service ${e.service || e.envoy} started refusing work (queue full, 503): its rejected-requests counter ${e.detail.replace(/^.*rose /, 'rose ')} (/metrics).`);
+  for (const e of byKind('upstream-5xx')) {
+    if (a.summary.firstEjection && e.envoy !== a.summary.firstEjection.envoy) continue;
+    out.push(`${e.envoy} got its first 5xx from upstream ${e.service ? `${e.service} (${e.host})` : e.host} at ${s1(e.t)}: ${e.detail.replace(/^first /, '')}.`);
+  }
   for (const e of byKind('eject')) {
     const type = /^(\w+)/.exec(e.detail)?.[1] ?? '';
     const who = e.service ? `${e.service} (${e.host})` : e.host;

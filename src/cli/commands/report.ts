@@ -14,11 +14,11 @@ export function register(program: Command): void {
     .command('report')
     .description('regenerate every output of a run (CSV, summary.json, figures, report.md, report.html) from its raw data')
     .argument('<run-dir>', 'run directory, e.g. results/peak-load/<runId>')
-    .option('--bucket <seconds>', 'time-series bucket width', positive('--bucket'), ANALYZE_DEFAULTS.bucketS)
+    .option('--bucket <seconds>', 'time-series bucket width (default: 0.25 s to 60 s, ≤ 300 buckets)', positive('--bucket'))
     .option('--window <seconds>', 'sliding window for redirect and recovery detection', positive('--window'), ANALYZE_DEFAULTS.windowS)
     .option('--redirect-threshold <share>', "B's share of served requests at which traffic counts as redirected", positive('--redirect-threshold'), ANALYZE_DEFAULTS.redirectThreshold)
     .option('--no-png', 'skip PNG rendering')
-    .action(async (runDir: string, o: { bucket: number; window: number; redirectThreshold: number; png: boolean }) => {
+    .action(async (runDir: string, o: { bucket?: number; window: number; redirectThreshold: number; png: boolean }) => {
       const r = await writeReport(runDir, { bucketS: o.bucket, windowS: o.window, redirectThreshold: o.redirectThreshold, png: o.png });
       process.stdout.write(`report: ${path.relative(process.cwd(), r.reportPath) || r.reportPath}\n`);
     });
