@@ -3,9 +3,11 @@
  * each side, the change between them and a Mann-Whitney U p-value; "~" when the change is not
  * significant. On top of that, the experiment's `expect:` thresholds are checked on the candidate.
  *
- * A change counts only when it is significant (p < alpha) AND large enough to matter: at least
- * `minDeltaPct` of the baseline and at least the figure's `minAbs` (see key-figures.ts). Significance
- * alone flags tiny shifts once there are many repeats; size alone flags noise with few.
+ * A change counts only when it is significant (p < alpha), the two sides' 95 % intervals of the mean
+ * do not overlap, and it is large enough to matter: at least `minDeltaPct` of the baseline and at
+ * least the figure's `minAbs` (see key-figures.ts). Significance alone flags tiny shifts once there
+ * are many repeats, and chance separations when a dozen figures are tested at once; size alone flags
+ * noise with few repeats.
  */
 import { median } from 'simple-statistics';
 import { describe } from '../analysis/stats/describe.ts';
@@ -100,13 +102,28 @@ function compareFigure(base: RunSet, cand: RunSet, fig: KeyFigure, alpha: number
   else if (!finite) {
     changed = b.median !== c.median;
     note = changed ? `${b.median === Infinity ? 'did not happen' : 'happened'} in the baseline, ${c.median === Infinity ? 'does not happen' : 'happens'} now` : 'no change';
-  } else if (Math.abs(delta!) < fig.minAbs) note = `significant but |Δ| < ${fig.minAbs}${fig.unit ? ` ${fig.unit}` : ''}`;
+  } else if (overlap(b, c)) note = 'significant but the 95 % CIs overlap';
+  else if (Math.abs(delta!) < fig.minAbs) note = `significant but |Δ| < ${fig.minAbs}${fig.unit ? ` ${fig.unit}` : ''}`;
   else if (deltaPct !== null && Math.abs(deltaPct) < minDeltaPct) note = `significant but |Δ| < ${minDeltaPct} %`;
   else {
     changed = true;
     note = `moved ${delta! > 0 ? 'up' : 'down'} by ${fmtDelta(delta!, fig.unit)}${deltaPct === null ? '' : ` (${deltaPct > 0 ? '+' : ''}${deltaPct.toFixed(1)} %)`}`;
   }
   return { field: fig.field, label: fig.label, unit: fig.unit, gate: fig.gate, base: b, cand: c, delta, deltaPct, p, significant, changed, note };
+}
+
+/**
+ * Whether the two sides' 95 % intervals of the mean overlap. With 5 runs a side the exact test
+ * separates two samples by chance 3 % of the time per figure, and a dozen figures are compared at
+ * once; also asking for disjoint intervals keeps identical setups from "changing" (see
+ * bench/compare-calibration.ts for the false-positive rate this gives).
+ */
+function overlap(b: SideStats, c: SideStats): boolean {
+  const ci = (s: SideStats) => describe(s.values.filter((v): v is number => v !== null));
+  const x = ci(b);
+  const y = ci(c);
+  if (!x || !y || x.n < 2 || y.n < 2) return false;
+  return x.ci95[0] <= y.ci95[1] && y.ci95[0] <= x.ci95[1];
 }
 
 const fmtDelta = (d: number, unit: string) => `${Math.abs(d) >= 100 ? Math.abs(d).toFixed(0) : Math.abs(d) >= 1 ? Math.abs(d).toFixed(2) : Math.abs(d).toFixed(3)}${unit ? ` ${unit}` : ''}`;

@@ -64,6 +64,15 @@ describe('compare: two sets of runs', () => {
     assert.equal(r.figures.find((f) => f.field === 'latencyMs.p99')!.changed, true);
   });
 
+  it('a separation whose 95 % intervals still overlap is not a change (one noisy run is not a new behaviour)', () => {
+    const a = [6, 10, 10.1, 10.2, 13.9].map((t) => ({ firstEjectionS: t }));
+    const b = [14, 14.5, 15, 15.5, 20].map((t) => ({ firstEjectionS: t }));
+    const ej = compareSets(loadRunSet(set('a', a)), loadRunSet(set('b', b))).figures.find((f) => f.field === 'events.firstEjectionS')!;
+    assert.ok(ej.p < 0.01, `p=${ej.p}`);
+    assert.equal(ej.changed, false);
+    assert.match(ej.note, /CIs overlap/);
+  });
+
   it('with --fail-on thresholds only the expect: block decides', () => {
     const r = compareSets(loadRunSet(set('a', SAME_A)), loadRunSet(set('b', LATER)), { failOn: 'thresholds' });
     assert.equal(r.exitCode, 0);
