@@ -132,21 +132,34 @@ async function driverTrial(url: string, rate: number, tmp: string): Promise<Tria
   return { rate, achievedRatio, p99LagMs: res.startLagMs.p99, pass, res };
 }
 
-async function driverBest(url: string, tmp: string): Promise<number> {
+/**
+ * Doubling then bisection on "holds the rate" (>= 99 % of due iterations answered 2xx); the headline
+ * is the highest rate among the trials that also kept p99 start lag <= 1 ms. Both are printed, since
+ * start lag is what a busy shared machine hurts first.
+ */
+async function driverBest(url: string, tmp: string): Promise<{ strict: number; held: number }> {
+  const trials: Trial[] = [];
+  const run = async (rate: number) => {
+    const t = await driverTrial(url, rate, tmp);
+    trials.push(t);
+    return t.achievedRatio >= 0.99;
+  };
   let lo = 0;
   let hi = 0;
   for (let rate = 2000; rate <= 128_000; rate *= 2) {
-    if ((await driverTrial(url, rate, tmp)).pass) lo = rate;
+    if (await run(rate)) lo = rate;
     else { hi = rate; break; }
   }
-  if (hi === 0) return lo;
-  // Bisect to within ~6 % of the edge.
-  while (hi - lo > Math.max(250, lo * 0.06)) {
+  if (lo === 0) {
+    for (const rate of [1000, 500]) if (await run(rate)) { lo = rate; hi = rate * 2; break; }
+  }
+  while (hi > 0 && lo > 0 && hi - lo > Math.max(250, lo * 0.06)) {
     const mid = Math.round((lo + hi) / 2 / 50) * 50;
-    if ((await driverTrial(url, mid, tmp)).pass) lo = mid;
+    if (await run(mid)) lo = mid;
     else hi = mid;
   }
-  return lo;
+  const strict = Math.max(0, ...trials.filter((t) => t.pass).map((t) => t.rate));
+  return { strict, held: lo };
 }
 
 /** RSS/heap growth with 10k requests in flight against a server (child process) that never answers. */
@@ -194,9 +207,10 @@ try {
   const lines = [
     `wrk best closed-loop:        ${wrk.rps.toFixed(0)} req/s (c=${wrk.connections})`,
     `autocannon best closed-loop: ${ac.rps.toFixed(0)} req/s (c=${ac.connections})`,
-    `driver highest held rate:    ${driver} req/s open loop`,
-    `ratio driver/autocannon:     ${(driver / ac.rps).toFixed(2)}x (target >= 1.0x)`,
-    `ratio driver/wrk:            ${(driver / wrk.rps).toFixed(2)}x (target >= 0.5x)`,
+    `driver highest rate held within 1 % AND p99 start lag <= 1 ms: ${driver.strict} req/s open loop`,
+    `driver highest rate held within 1 % (any start lag):          ${driver.held} req/s open loop`,
+    `ratio driver/autocannon:     ${(driver.strict / ac.rps).toFixed(2)}x strict, ${(driver.held / ac.rps).toFixed(2)}x held (target >= 1.0x)`,
+    `ratio driver/wrk:            ${(driver.strict / wrk.rps).toFixed(2)}x strict, ${(driver.held / wrk.rps).toFixed(2)}x held (target >= 0.5x)`,
     `memory per 10k in-flight slots: ${mem.rssMiB.toFixed(1)} MiB RSS, ${mem.heapMiB.toFixed(1)} MiB heap (measured with ${mem.inFlight} in flight)`,
     `load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes on this machine skew every number)`,
   ];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runK6 } from '../../src/load/k6-engine.ts';
+import { k6TestRun, runK6 } from '../../src/load/k6-engine.ts';
 import { SpilloverError } from '../../src/errors.ts';
 
 const FIXTURE = path.resolve('test/fixtures/k6/run.json');
@@ -57,5 +57,13 @@ describe('load/k6-engine: k6 run --out json, then import', () => {
   it('says what to do when there is no k6', async () => {
     process.env.PATH = fs.mkdtempSync(path.join(os.tmpdir(), 'empty-path-'));
     await assert.rejects(runK6({ script: 'x.js', runDir: os.tmpdir() }), (e: unknown) => e instanceof SpilloverError && /--engine embedded/.test(e.message));
+  });
+
+  it('describes a k6-operator TestRun with json output and env for the cluster backends', () => {
+    const tr = k6TestRun({ name: 'peak', namespace: 'load', configMap: 'peak-script', file: 'peak-load.js', parallelism: 2, env: { TARGET: 'http://a' } });
+    assert.equal(tr.kind, 'TestRun');
+    assert.equal(tr.spec.parallelism, 2);
+    assert.deepEqual(tr.spec.script.configMap, { name: 'peak-script', file: 'peak-load.js' });
+    assert.match(tr.spec.arguments, /--out json=\S+ --env TARGET=http:\/\/a/);
   });
 });
