@@ -95,5 +95,6 @@ export function applyRetryBudget(cluster: Json, budget: Json | undefined) {
     budget_percent: { value: budget.percent ?? 20 },
     min_retry_concurrency: budget.minRetryConcurrency ?? 3,
   };
+  if (budget.budgetInterval) rb.budget_interval = toEnvoyDuration(budget.budgetInterval);
   cluster.circuit_breakers.thresholds[0].retry_budget = rb;
 }

@@ -1,6 +1,6 @@
 /**
  * Structural schemas of the Istio resources an experiment may carry, transcribed from istio/api's
- * networking/v1alpha3 and security/v1beta1 protos (field names as the generated CRDs spell them,
+ * networking/v1alpha3 and security/v1beta1 protos at b8f8791d9 (2026-07; field names as the generated CRDs spell them,
  * camelCase). Objects are strict so that misplaced fields (the slide's `spec.tls`) are reported
  * instead of being silently pruned the way the Kubernetes API server would.
  */
@@ -37,6 +37,7 @@ export const connectionPool = z.strictObject({
       h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
       useClientProtocol: z.boolean().optional(),
       maxConcurrentStreams: int32.optional(),
+      http2KeepAlive: z.strictObject({ interval: duration.optional(), timeout: duration.optional() }).optional(),
     })
     .optional(),
 });
@@ -51,6 +52,7 @@ const outlierDetection = z.strictObject({
   baseEjectionTime: duration.optional(),
   maxEjectionPercent: percent.optional(),
   minHealthPercent: percent.optional(),
+  outlierDetectionHttpErrorCodes: z.array(uint32).optional(),
 });
 
 const loadBalancer = z.strictObject({
@@ -64,7 +66,9 @@ const loadBalancer = z.strictObject({
       failoverPriority: z.array(z.string()).optional(),
     })
     .optional(),
+  zoneAwareLbSetting: z.record(z.string(), z.unknown()).optional(),
   warmupDurationSecs: duration.optional(),
+  warmup: z.strictObject({ duration, minimumPercent: z.number().optional(), aggression: z.number().optional() }).optional(),
 });
 
 const clientTls = z.strictObject({
@@ -97,7 +101,9 @@ const trafficPolicy = z.strictObject({
   portLevelSettings: z.array(portTrafficPolicy).optional(),
   tunnel: z.record(z.string(), z.unknown()).optional(),
   proxyProtocol: z.record(z.string(), z.unknown()).optional(),
-  retryBudget: z.strictObject({ percent: z.number().min(0).max(100).optional(), minRetryConcurrency: uint32.optional() }).optional(),
+  retryBudget: z
+    .strictObject({ percent: z.number().min(0).max(100).optional(), minRetryConcurrency: uint32.optional(), budgetInterval: duration.optional() })
+    .optional(),
 });
 
 const workloadSelector = z.strictObject({ matchLabels: labels.optional() });
@@ -165,6 +171,7 @@ export const virtualServiceSpec = z.strictObject({
         fault: loose,
         mirror: loose,
         mirrors: loose,
+        mirrorPercent: loose,
         mirrorPercentage: loose,
         corsPolicy: loose,
         headers: loose,

@@ -76,6 +76,9 @@ export function applyOutlierDetection(cluster: Json, od: Json | undefined, ctx: 
       }
     }
   }
+  if (od.outlierDetectionHttpErrorCodes !== undefined) {
+    ctx.warnings.push(`${src.label}: ${field('outlierDetectionHttpErrorCodes')} is not modelled by this harness (Istio 1.31+ maps it to an HttpProtocolOptions error_matcher); only 5xx and gateway errors count`);
+  }
   cluster.outlier_detection = out;
 
   const minHealth = Number(od.minHealthPercent ?? 0);

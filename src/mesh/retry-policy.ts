@@ -45,6 +45,7 @@ function convertRetries(retries: Json, ctx: TranslateContext, where: string): Js
     else delete policy.retriable_status_codes;
   }
   if (retries.perTryTimeout) policy.per_try_timeout = toEnvoyDuration(retries.perTryTimeout);
+  if (retries.backoff) policy.retry_back_off = { base_interval: toEnvoyDuration(retries.backoff) };
   if (retries.retryRemoteLocalities) {
     if (hasRetryRemoteLocalities(ctx.version)) {
       policy.retry_priority = {
