@@ -131,7 +131,7 @@ export function outcomesFigure(a: Analysis): Figure {
       encoding: {
         x: { field: 't', type: 'quantitative', title: X_TITLE, bin: { step: a.bucketS }, },
         y: { field: 'n', type: 'quantitative', aggregate: 'sum', stack: 'zero', title: `Requests per ${a.bucketS} s bucket (count)` },
-        color: { field: 'outcome', type: 'nominal', title: null, scale: { domain: OUTCOMES.map((o) => o.key), range: OUTCOMES.map((o) => o.color) } },
+        color: { field: 'outcome', type: 'nominal', title: null, scale: { domain: OUTCOMES.map((o) => o.key), range: OUTCOMES.map((o) => o.color) }, legend: { columns: 3 } },
         order: { field: 'outcome' },
       },
     },
@@ -148,11 +148,11 @@ export function outcomesFigure(a: Analysis): Figure {
 }
 
 export function latencyFigure(a: Analysis): Figure {
-  const values: Array<{ t: number; destination: string; percentile: string; ms: number }> = [];
+  // A bucket without requests for a destination is written as null, so the line breaks there
+  // instead of drawing a straight segment across the time that destination served nothing.
+  const values: Array<{ t: number; destination: string; percentile: string; ms: number | null }> = [];
   for (const r of a.timeseries) {
-    const add = (destination: string, percentile: string, ms: number | null) => {
-      if (ms !== null && ms > 0) values.push({ t: r.t_s, destination, percentile, ms });
-    };
+    const add = (destination: string, percentile: string, ms: number | null) => values.push({ t: r.t_s, destination, percentile, ms: ms !== null && ms > 0 ? ms : null });
     add('A (local)', 'p50', r.a_p50_ms);
     add('A (local)', 'p95', r.a_p95_ms);
     add('A (local)', 'p99', r.a_p99_ms);
@@ -169,12 +169,12 @@ export function latencyFigure(a: Analysis): Figure {
       layer: [
         {
           data: { values },
-          mark: { type: 'line', point: { size: 12 }, strokeWidth: 1.5 },
+          mark: { type: 'line', point: { size: 12 }, strokeWidth: 1.5, invalid: 'break-paths-filter-domains' },
           encoding: {
             x: { field: 't', type: 'quantitative', title: X_TITLE },
             y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'Latency (ms, log scale)' },
             color: { field: 'destination', type: 'nominal', title: null, scale: { domain: ['A (local)', 'B (remote)'], range: [PALETTE.blue, PALETTE.orange] } },
-            strokeDash: { field: 'percentile', type: 'nominal', title: null, scale: { domain: ['p50', 'p95', 'p99'], range: [[1, 0], [6, 3], [2, 2]] } },
+            strokeDash: { field: 'percentile', type: 'nominal', title: null, scale: { domain: ['p50', 'p95', 'p99'], range: [[1, 0], [6, 3], [2, 2]] }, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300, encode: { symbols: { update: { stroke: { value: PALETTE.black } } } } } },
             detail: { field: 'percentile' },
           },
         },
