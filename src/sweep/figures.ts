@@ -34,7 +34,7 @@ function cells(axes: readonly SweepAxis[], results: readonly SweepPointResult[],
 export function sweepFigure(experiment: string, axes: readonly SweepAxis[], results: readonly SweepPointResult[], field: string, title: string, unit: string): TopLevelSpec {
   const values = cells(axes, results, field);
   const what = `${title}${unit ? ` (${unit})` : ''}`;
-  const x = { field: axes[0].label, type: 'ordinal' as const, sort: axes[0].values, title: axes[0].label };
+  const x = { field: axes[0].label, type: 'ordinal' as const, sort: axes[0].values, title: axes[0].label, axis: { labelAngle: 0 } };
   if (axes.length === 1) {
     const xq = { ...x };
     return {
@@ -51,22 +51,33 @@ export function sweepFigure(experiment: string, axes: readonly SweepAxis[], resu
     } as TopLevelSpec;
   }
   const y = { field: axes[1].label, type: 'ordinal' as const, sort: [...axes[1].values].reverse(), title: axes[1].label };
+  // Viridis runs from dark to light: white labels on the dark end, black on the light end and on
+  // the grey "never" cells.
+  const means = values.map((v) => v.mean).filter((m): m is number => m !== null);
+  const light = means.length ? Math.min(...means) + 0.6 * (Math.max(...means) - Math.min(...means)) : 0;
   const heat = {
     width: Math.max(160, 60 * axes[0].values.length),
     height: Math.max(120, 40 * axes[1].values.length),
     layer: [
-      { mark: { type: 'rect' }, encoding: { x, y, color: { field: 'mean', type: 'quantitative', title: what, scale: { scheme: 'viridis' } }, tooltip: [{ field: axes[0].label }, { field: axes[1].label }, { field: 'mean' }, { field: 'lo' }, { field: 'hi' }, { field: 'seen', title: 'runs with it' }] } },
-      { mark: { type: 'text', fontSize: 12 }, encoding: { x, y, text: { field: 'label' }, color: { value: 'white' } } },
+      { mark: { type: 'rect', color: '#dddddd' }, encoding: { x, y } },
+      { mark: { type: 'rect' }, encoding: { x, y, color: { field: 'mean', type: 'quantitative', title: unit ? `mean (${unit})` : 'mean', scale: { scheme: 'viridis' } }, tooltip: [{ field: axes[0].label }, { field: axes[1].label }, { field: 'mean' }, { field: 'lo' }, { field: 'hi' }, { field: 'seen', title: 'runs with it' }] } },
+      { mark: { type: 'text', fontSize: 12 }, encoding: { x, y, text: { field: 'label' }, color: { condition: { test: `datum.mean === null || datum.mean >= ${light}`, value: 'black' }, value: 'white' } } },
     ],
   };
-  const head = { $schema: SCHEMA, title: { text: `${experiment}: ${title}`, subtitle: 'mean across repeats; "never": the event did not happen in any repeat' }, background: 'white', data: { values } };
+  const head = {
+    $schema: SCHEMA,
+    title: { text: `${experiment}: ${title}`, subtitle: 'mean across repeats; grey "never": the event did not happen in any repeat', anchor: 'start' },
+    background: 'white',
+    config: { font: 'DejaVu Sans' },
+    data: { values },
+  };
   if (axes.length === 2) return { ...head, ...heat } as TopLevelSpec;
   return { ...head, facet: { row: { field: 'facet', type: 'nominal', title: null } }, spec: heat } as TopLevelSpec;
 }
 
 /** The figures a sweep writes: time-to-redirect first (the study's question), then the others. */
 export const SWEEP_FIGURES: ReadonlyArray<{ name: string; field: string; title: string; unit: string }> = [
-  { name: 'time-to-redirect', field: 'events.redirectOnsetS', title: 'time to redirect', unit: 's' },
+  { name: 'time-to-redirect', field: 'events.redirectOnsetS', title: 'time to redirect (since load start)', unit: 's' },
   { name: 'first-ejection', field: 'events.firstEjectionS', title: 'first ejection of A', unit: 's' },
   { name: 'redirected-fraction', field: 'redirectedFraction', title: 'redirected fraction', unit: '' },
   { name: 'success-ratio', field: 'successRatio', title: 'success ratio', unit: '' },

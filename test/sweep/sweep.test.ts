@@ -93,7 +93,7 @@ describe('sweep: run', () => {
     const md = fs.readFileSync(path.join(dir, 'sweep.md'), 'utf8');
     assert.match(md, /\| 5 +\| 4 +\| 3\/3 +\| never \(0\/3\)/);
     const heat = JSON.parse(fs.readFileSync(path.join(dir, 'figures', 'time-to-redirect.vl.json'), 'utf8'));
-    assert.deepEqual(heat.layer.map((l: { mark: { type: string } }) => l.mark.type), ['rect', 'text']);
+    assert.deepEqual(heat.layer.map((l: { mark: { type: string } }) => l.mark.type), ['rect', 'rect', 'text']);
     assert.equal(heat.data.values.length, 4);
     // Each point directory is a set of repeats that compare reads as it is.
     const point = loadRunSet(path.join(dir, res.points[0].dir));
