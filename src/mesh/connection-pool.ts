@@ -20,6 +20,8 @@ export interface PoolOptions {
   outbound: boolean;
   /** Mesh h2UpgradePolicy (default DO_NOT_UPGRADE). */
   meshH2Upgrade?: 'UPGRADE' | 'DO_NOT_UPGRADE';
+  /** "DestinationRule a (file resources[1]): trafficPolicy" for warnings; outbound only. */
+  where?: string;
 }
 
 /** Mutates `cluster`; returns whether the cluster ended up HTTP/2 (TLS ALPN depends on it). */
@@ -54,6 +56,11 @@ export function applyConnectionPool(cluster: Json, pool: Json | undefined, ctx: 
 
   const h2 = opts.outbound && shouldH2Upgrade(opts.meshH2Upgrade ?? 'DO_NOT_UPGRADE', http.h2UpgradePolicy, !!http.useClientProtocol, true);
   const explicit: Json = h2 ? { http2_protocol_options: h2Options(http) } : { http_protocol_options: {} };
+  if (!h2 && opts.where) {
+    for (const f of ['maxConcurrentStreams', 'http2KeepAlive'])
+      if (http[f] !== undefined)
+        ctx.warnings.push(`${opts.where}.connectionPool.http.${f} has no effect: the cluster speaks HTTP/1.1 (Istio applies it to HTTP/2 clusters only); set connectionPool.http.h2UpgradePolicy: UPGRADE to use it`);
+  }
 
   if (http.maxRequestsPerConnection > 0) {
     if (maxRequestsPerConnectionInProtocolOptions(ctx.version)) common.max_requests_per_connection = http.maxRequestsPerConnection;

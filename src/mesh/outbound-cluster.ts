@@ -39,7 +39,7 @@ export function buildOutboundCluster(
   const { policy, path } = trafficPolicyForPort(dr, view.port);
   const cluster: Json = { name: opts.name, type: 'STATIC' };
 
-  const h2 = applyConnectionPool(cluster, policy?.connectionPool, ctx, { http: !opts.sniDnat, outbound: true });
+  const h2 = applyConnectionPool(cluster, policy?.connectionPool, ctx, { http: !opts.sniDnat, outbound: true, where: opts.sniDnat || !dr ? undefined : `${label}: ${path}` });
   applyRetryBudget(cluster, dr?.spec?.trafficPolicy?.retryBudget);
 
   cluster.lb_policy = defaultLbPolicy(ctx.version);

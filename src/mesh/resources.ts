@@ -40,6 +40,18 @@ export class Resources {
     }));
   }
 
+  /**
+   * The resources applied in one cluster. With replicated control planes each istiod sees only its own
+   * cluster's config, and the study applies its ServiceEntry and DestinationRule in cluster-1 alone --
+   * so cluster-2's gateway and B's sidecar do not get cluster-1's connection-pool limits. A resource
+   * meant for several clusters says so: `metadata.annotations["spillover.dev/clusters"]: "cluster-1,cluster-2"`.
+   */
+  inCluster(cluster: string, defaultCluster: string): Resources {
+    const view = Object.create(Resources.prototype) as Resources;
+    Object.assign(view, { source: this.source, all: this.all.filter((r) => clustersOf(r, defaultCluster).includes(cluster)) });
+    return view;
+  }
+
   ofKind(kind: string) {
     return this.all.filter((r) => r.kind === kind);
   }
@@ -86,3 +98,10 @@ export function hostMatches(pattern: string, host: string) {
 }
 
 const specificity = (h: string) => (h.startsWith('*') ? h.length - 100 : h.length + 1000);
+
+export const CLUSTERS_ANNOTATION = 'spillover.dev/clusters';
+
+function clustersOf(r: IstioResource, defaultCluster: string): string[] {
+  const a = r.metadata?.annotations?.[CLUSTERS_ANNOTATION];
+  return typeof a === 'string' && a.trim() ? a.split(',').map((c: string) => c.trim()) : [defaultCluster];
+}

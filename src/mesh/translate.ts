@@ -25,18 +25,20 @@ export function translate(plan: MeshPlan): MeshConfig {
     warnings: [],
   };
 
+  // Each proxy sees the config of its own cluster only (see Resources.inCluster).
+  const inCluster = (cluster: string): TranslateContext => ({ ...ctx, resources: ctx.resources.inCluster(cluster, plan.client.cluster) });
   const bootstraps: MeshConfig['bootstraps'] = {};
-  const client = clientBootstrap(ctx);
+  const client = clientBootstrap(inCluster(plan.client.cluster));
   bootstraps[plan.client.name] = client.bootstrap;
   for (const w of plan.workloads) {
     const local = w.sidecar.cluster === plan.client.cluster;
-    bootstraps[w.sidecar.name] = inboundSidecarBootstrap(w, ctx, {
+    bootstraps[w.sidecar.name] = inboundSidecarBootstrap(w, inCluster(w.sidecar.cluster), {
       role: local ? 'a-sidecar' : 'b-sidecar',
       // WAN stand-in: cross-cluster requests arrive at cluster-2's sidecars, so delay them there.
       delayMs: local ? 0 : plan.wanDelayMs,
     });
   }
-  bootstraps[plan.gateway.name] = gatewayBootstrap(ctx);
+  bootstraps[plan.gateway.name] = gatewayBootstrap(inCluster(plan.gateway.cluster));
 
   const endpoints: MeshConfig['endpoints'] = {};
   for (const e of client.built.endpoints) endpoints[`${e.ip}:${e.port}`] = { service: e.service, locality: e.locality, priority: e.priority };

@@ -170,6 +170,8 @@ describe('mesh: translated bootstraps on real Envoy', function () {
   it('Prometheus stats carry the full cluster name', async () => {
     const text = await admin(plan.client, '/stats/prometheus');
     assert.match(text, /envoy_cluster_outlier_detection_ejections_enforced_total\{envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/);
+    assert.match(text, /envoy_cluster_upstream_rq\{envoy_response_code="503",envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/);
+    assert.match(text, /envoy_cluster_upstream_rq_xx\{envoy_response_code_class="2",envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/);
     assert.match(text, /envoy_cluster_endpoint_rq_total\{envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local",envoy_endpoint_address="127\.0\.2\.241:\d+"\}/);
     const a = await admin(plan.workloads[0].sidecar, '/stats/prometheus');
     assert.match(a, /envoy_cluster_upstream_rq_total\{envoy_cluster_name="inbound\|80\|\|"\} [1-9]/);
