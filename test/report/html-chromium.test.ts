@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { writeReport } from '../../src/report/index.ts';
 import { writeSyntheticRun } from '../fixtures/runs/synthetic-run.ts';
@@ -22,10 +22,12 @@ describe('report/html in headless Chromium', function () {
   });
   after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
-  for (const envoy of [true, false]) {
-    it(`renders every chart offline with no console errors (${envoy ? 'local run' : 'k6-like run without Envoy data'})`, async () => {
-      const run = path.join(dir, envoy ? 'local' : 'k6');
-      writeSyntheticRun(run, { rps: 30, durationS: 25, ejectAtS: 8, ejectForS: 9, envoy });
+  for (const kind of ['synthetic', 'k6-like run without Envoy data', 'recorded peak-load run'] as const) {
+    const envoy = kind !== 'k6-like run without Envoy data';
+    it(`renders every chart offline with no console errors (${kind})`, async () => {
+      const run = path.join(dir, kind.split(' ')[0]);
+      if (kind === 'recorded peak-load run') fs.cpSync(fileURLToPath(new URL('../fixtures/runs/peak-load-r01/', import.meta.url)), run, { recursive: true });
+      else writeSyntheticRun(run, { rps: 30, durationS: 25, ejectAtS: 8, ejectForS: 9, envoy });
       const { reportPath } = await writeReport(run, { png: false });
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
       try {
