@@ -83,8 +83,18 @@ describe('mesh: translate', () => {
     assert.deepEqual(inboundListener(strict, 'a-sidecar').filter_chains.map((c: any) => c.filter_chain_match.transport_protocol), ['tls']);
   });
 
-  it('applies the DR pool inbound and on the gateway, but outlier detection and TLS only where Istio does', () => {
+  it('applies cluster-1\'s resources in cluster-1 only: the gateway and B\'s sidecar keep Istio\'s defaults', () => {
     const m = translate(basePlan(peakLoadResources()));
+    const gw = (m.bootstraps.gateway as any).static_resources.clusters[0];
+    const bInbound = (m.bootstraps['b-sidecar'] as any).static_resources.clusters[0];
+    for (const c of [gw, bInbound]) assert.equal(c.circuit_breakers.thresholds[0].max_connections, 4294967295);
+    assert.equal(gw.outlier_detection, undefined);
+  });
+
+  it('applies the DR pool inbound and on the gateway, but outlier detection and TLS only where Istio does', () => {
+    // The same DestinationRule applied in both clusters (as a user would with `kubectl apply` in each).
+    const both = (peakLoadResources() as any[]).map((r) => ({ ...r, metadata: { ...r.metadata, annotations: { 'spillover.dev/clusters': 'cluster-1,cluster-2' } } }));
+    const m = translate(basePlan(both));
     const inbound = (m.bootstraps['a-sidecar'] as any).static_resources.clusters[0];
     const gw = (m.bootstraps.gateway as any).static_resources.clusters[0];
     for (const c of [inbound, gw]) assert.equal(c.circuit_breakers.thresholds[0].max_connections, 32);
