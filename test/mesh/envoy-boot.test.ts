@@ -150,11 +150,14 @@ describe('mesh: translated bootstraps on real Envoy', function () {
     assert.equal(eject.cluster_name, mesh.clientCluster);
     assert.equal(eject.type, 'CONSECUTIVE_5XX');
     assert.equal(eject.enforced, true);
+    let rid = '';
     const served = await until('a response from B', async () => {
-      const r = await call(`rid-b-${Date.now()}`);
+      rid = `rid-b-${Date.now()}`;
+      const r = await call(rid);
       return r.service === 'B' ? r : undefined;
     });
     assert.equal(served.status, 200);
+    assert.equal(served.seenRid, rid);
     const gwLog = await until('gateway TCP access log line', async () => {
       const lines = fs.existsSync(plan.gateway.files.accessLog) ? fs.readFileSync(plan.gateway.files.accessLog, 'utf8').split('\n').filter(Boolean) : [];
       return lines.map((l) => JSON.parse(l)).find((l) => l.sni === 'outbound_.80_._.a.istio.svc.cluster.local');
