@@ -20,10 +20,13 @@ function delta(f: FigureComparison): string {
   if (!f.significant) return '~';
   if (f.deltaPct !== null) return `${f.deltaPct > 0 ? '+' : ''}${f.deltaPct.toFixed(1)} %`;
   if (f.delta !== null) return `${f.delta > 0 ? '+' : ''}${fmt(f.delta, f.unit)}`;
-  return f.changed ? f.note : '~';
+  if (f.changed) return f.cand.median === Infinity ? 'now never' : 'now happens';
+  return '~';
 }
 
-const verdict = (f: FigureComparison) => (f.changed ? (f.gate ? '**changed**' : 'changed (informational)') : '');
+// A significant difference that is not a change says why not (intervals overlap, too small).
+const verdict = (f: FigureComparison) =>
+  f.changed ? (f.gate ? '**changed**' : 'changed (informational)') : f.significant ? f.note.replace(/^significant but /, 'not a change: ') : '';
 
 export function comparisonMarkdown(r: ComparisonResult, names: { base: string; cand: string }): string {
   const n = (f: FigureComparison, k: 'base' | 'cand') => f[k].n;
@@ -41,7 +44,7 @@ export function comparisonMarkdown(r: ComparisonResult, names: { base: string; c
     table,
     '',
     `Medians across runs; ± is the 95 % CI half-width of the mean; (k/n): runs in which the event happened. ` +
-      `Δ is shown when a two-sided Mann-Whitney U test gives p < ${r.alpha}, "~" otherwise; a figure has **changed** when it is also at least ${r.minDeltaPct} % and above its resolution.`,
+      `Δ is shown when a two-sided Mann-Whitney U test gives p < ${r.alpha}, "~" otherwise; a figure has **changed** when, in addition, the two sides' 95 % intervals are disjoint and the change is at least ${r.minDeltaPct} % and above the figure's resolution.`,
   ];
   const moved = r.figures.filter((f) => f.changed);
   if (moved.length) {
