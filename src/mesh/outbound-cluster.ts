@@ -48,7 +48,10 @@ export function buildOutboundCluster(
     if (LB[lb.simple]) cluster.lb_policy = LB[lb.simple];
     else ctx.warnings.push(`${label}: ${path}.loadBalancer.simple ${lb.simple} is not modelled by the local backend; ${cluster.lb_policy} is used`);
   }
-  if (lb?.consistentHash) ctx.warnings.push(`${label}: ${path}.loadBalancer.consistentHash is not modelled by the local backend; ${cluster.lb_policy} is used`);
+  for (const f of ['consistentHash', 'zoneAwareLbSetting', 'warmup', 'warmupDurationSecs'])
+    if (lb?.[f] !== undefined) ctx.warnings.push(`${label}: ${path}.loadBalancer.${f} is not modelled by this harness; ${cluster.lb_policy} is used without it`);
+  if (dr?.spec?.subsets?.length)
+    ctx.warnings.push(`${label}: spec.subsets are not modelled by this harness (no subset clusters or gateway chains are generated); route to the host itself`);
 
   applyOutlierDetection(cluster, policy?.outlierDetection, ctx, { label, path });
 
