@@ -63,7 +63,7 @@ describe('kind backend dry run (golden)', () => {
     const { dir, plan } = await planInto(createKindBackend({ k6Parallelism: 3 }), ['load.engine=k6']);
     const objs = objectsOf(path.join(dir, plan.files.find((f) => f.endsWith('40-k6.yaml'))!));
     assert.deepEqual(objs.map((o) => o.kind), ['ConfigMap', 'TestRun']);
-    assert.equal((objs[1] as { spec: { parallelism: number } }).spec.parallelism, 3);
+    assert.equal((objs[1] as unknown as { spec: { parallelism: number } }).spec.parallelism, 3);
   });
 
   it('every manifest it writes validates against the Kubernetes / Istio schemas', async () => {

@@ -81,7 +81,8 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
       const n = (polls.get(p) ?? 0) + 1;
       polls.set(p, n);
       if (p.endsWith('/services/istio-eastwestgateway')) return { status: 200, body: fixture(n > pending ? 'service-eastwest-ready.json' : 'service-eastwest-pending.json') };
-      if (/\/deployments\/[^/]+$/.test(p)) return { status: 200, body: fixture(n > pending ? 'deployment-available.json' : 'deployment-progressing.json') };
+      // A Deployment exists once applied; its status then progresses as the recorded rollout did.
+      if (/\/deployments\/[^/]+$/.test(p) && objects.has(p)) return { status: 200, body: fixture(n > pending ? 'deployment-available.json' : 'deployment-progressing.json') };
       if (objects.has(p)) return { status: 200, body: JSON.stringify(objects.get(p)) };
       return notFound(name);
     }

@@ -58,8 +58,9 @@ describe('kube client against recorded API responses', () => {
   });
 
   it('rollout resolves once updated and available replicas reach spec.replicas', async () => {
+    await c.apply({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a', namespace: 'istio' } });
     assert.equal(await c.rollout('istio', 'a', { timeoutMs: 10_000, pollMs: 1 }), true);
-    assert.equal(api.requests.filter((r) => r.path === '/apis/apps/v1/namespaces/istio/deployments/a').length, 3);
+    assert.equal(api.requests.filter((r) => r.method === 'GET' && r.path === '/apis/apps/v1/namespaces/istio/deployments/a').length, 3);
   });
 
   it('readyPod skips terminating pods and passes the label selector', async () => {

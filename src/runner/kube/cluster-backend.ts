@@ -66,7 +66,9 @@ interface KubeState {
   dockerContainers: string[];
 }
 
-const stateFileOf = (runId: string) => path.join(stateDir(), `kube-${runId}.json`);
+// Next to the process supervisor's state files but in a folder of their own: those are read as its own.
+const kubeStateDir = () => path.join(stateDir(), 'kube');
+const stateFileOf = (runId: string) => path.join(kubeStateDir(), `kube-${runId}.json`);
 
 function alive(pid: number): boolean {
   try {
@@ -80,13 +82,13 @@ function alive(pid: number): boolean {
 function liveStates(): KubeState[] {
   let files: string[] = [];
   try {
-    files = fs.readdirSync(stateDir()).filter((f) => f.startsWith('kube-') && f.endsWith('.json'));
+    files = fs.readdirSync(kubeStateDir()).filter((f) => f.startsWith('kube-') && f.endsWith('.json'));
   } catch {
     return [];
   }
   return files.flatMap((f) => {
     try {
-      return [JSON.parse(fs.readFileSync(path.join(stateDir(), f), 'utf8')) as KubeState];
+      return [JSON.parse(fs.readFileSync(path.join(kubeStateDir(), f), 'utf8')) as KubeState];
     } catch {
       return [];
     }
@@ -154,7 +156,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
 
   function saveState() {
     if (!state) return;
-    fs.mkdirSync(stateDir(), { recursive: true });
+    fs.mkdirSync(kubeStateDir(), { recursive: true });
     fs.writeFileSync(stateFileOf(state.runId), JSON.stringify(state, null, 1));
   }
 
@@ -326,20 +328,20 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
       }),
     );
     const fwd = async (name: string, p: Proxy, port: number): Promise<Forward> => pf.forward({ name, context: refOf(p.cluster).context, namespace: p.namespace, pod: p.pod!.name, port }, ctx.signal);
-    const admin: Record<string, string> = {};
-    const scrapeTargets: ScrapeTarget[] = [];
-    for (const p of proxies) {
-      const f = await fwd(`${p.name}-admin`, p, ENVOY_ADMIN_PORT);
-      admin[p.name] = `127.0.0.1:${f.localPort}`;
-      scrapeTargets.push({ name: p.name, kind: 'envoy', baseUrl: f.baseUrl });
-    }
-    const serviceFwd: Record<string, Forward> = {};
-    for (const [name, p] of [[local[0], proxies[1]], [remote[0], proxies[3]]] as const) {
-      serviceFwd[name] = await fwd(`${name.toLowerCase()}-app`, p, APP_PORT);
-      scrapeTargets.push({ name: name.toLowerCase(), kind: 'service', baseUrl: serviceFwd[name].baseUrl });
-    }
-    const entryProxy = useK6 ? { ...proxies[0], selector: `app=${CLIENT_NAME}`, pod: await client(refOf(spec.client.cluster)).readyPod(LOAD_NAMESPACE, `app=${CLIENT_NAME}`, wait) } : proxies[0];
-    const entry = await fwd('client-relay', entryProxy, CLIENT_RELAY_PORT);
+    // All forwards at once: each is a kubectl process and an API-server round trip.
+    const services = [[local[0], proxies[1]], [remote[0], proxies[3]]] as const;
+    const entryProxy = async () => (useK6 ? { ...proxies[0], pod: await client(refOf(spec.client.cluster)).readyPod(LOAD_NAMESPACE, `app=${CLIENT_NAME}`, wait) } : proxies[0]);
+    const [adminFwd, appFwd, entry] = await Promise.all([
+      Promise.all(proxies.map((p) => fwd(`${p.name}-admin`, p, ENVOY_ADMIN_PORT))),
+      Promise.all(services.map(([name, p]) => fwd(`${name.toLowerCase()}-app`, p, APP_PORT))),
+      entryProxy().then((p) => fwd('client-relay', p, CLIENT_RELAY_PORT)),
+    ]);
+    const admin: Record<string, string> = Object.fromEntries(proxies.map((p, i) => [p.name, `127.0.0.1:${adminFwd[i].localPort}`]));
+    const serviceFwd: Record<string, Forward> = Object.fromEntries(services.map(([name], i) => [name, appFwd[i]]));
+    const scrapeTargets: ScrapeTarget[] = [
+      ...proxies.map((p, i) => ({ name: p.name, kind: 'envoy' as const, baseUrl: adminFwd[i].baseUrl })),
+      ...services.map(([name], i) => ({ name: name.toLowerCase(), kind: 'service' as const, baseUrl: appFwd[i].baseUrl })),
+    ];
 
     for (const p of proxies) {
       const sink = proxyLogSink(ctx.runDir, p.name);

@@ -38,11 +38,15 @@ export function kubeConfigFor(context: string, file?: string): k8s.KubeConfig {
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(t);
-      reject(signal.reason ?? new Error('aborted'));
-    }, { once: true });
+      reject(signal!.reason ?? new Error('aborted'));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 const statusOf = (e: unknown) => (e as { code?: number; statusCode?: number })?.code ?? (e as { statusCode?: number })?.statusCode;

@@ -29,19 +29,22 @@ export function kubectlPortForwarder(sup: Supervisor, env?: NodeJS.ProcessEnv, t
       const p = sup.start(`port-forward-${name}`, 'kubectl', ['--context', context, '-n', namespace, 'port-forward', '--address', '127.0.0.1', `pod/${pod}`, `:${port}`], { captureStdout: true, env });
       const rl = readline.createInterface({ input: p.child.stdout! });
       const timer = AbortSignal.timeout(timeoutMs);
+      let onAbort = () => undefined as void;
       try {
         const localPort = await new Promise<number>((resolve, reject) => {
           const fail = (why: string) => reject(new SpilloverError({ message: `port-forward to ${context} ${namespace}/${pod}:${port} failed: ${why}`, fix: `try it by hand: kubectl --context ${context} -n ${namespace} port-forward pod/${pod} :${port}` }, 1));
+          onAbort = () => fail('interrupted');
           rl.on('line', (line) => {
             const m = FORWARDING.exec(line);
             if (m) resolve(Number(m[1]));
           });
           void p.exited.then(({ code, signal: sig }) => fail(`kubectl exited with ${sig ?? `code ${code}`}`));
           timer.addEventListener('abort', () => fail(`no "Forwarding from" line within ${timeoutMs / 1000}s`));
-          signal?.addEventListener('abort', () => fail('interrupted'));
+          signal?.addEventListener('abort', onAbort, { once: true });
         });
         return { localPort, baseUrl: `http://127.0.0.1:${localPort}`, process: p };
       } finally {
+        signal?.removeEventListener('abort', onAbort);
         // kubectl prints a line per connection; keep draining so it never blocks on a full pipe.
         rl.removeAllListeners('line');
         rl.on('line', () => undefined);
