@@ -27,6 +27,7 @@ import autocannon from 'autocannon';
 import { execa } from 'execa';
 import { runLoad, warmUp, type LoadResult } from '../src/load/driver.ts';
 import { directScenario } from '../src/load/scenario.ts';
+import type { ScenarioSpec } from '../src/load/types.ts';
 import { which } from '../src/load/k6-engine.ts';
 import { Supervisor } from '../src/runner/processes.ts';
 
@@ -107,29 +108,59 @@ async function wrkBest(url: string): Promise<{ rps: number; connections: number 
   return best;
 }
 
-async function autocannonBest(url: string): Promise<{ rps: number; connections: number }> {
-  let best = { rps: 0, connections: 0 };
+/** CPU time (user + system) of this process per request, µs: robust to other load on the machine. */
+const cpuPerRequest = (start: NodeJS.CpuUsage, requests: number) => {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / Math.max(1, requests);
+};
+
+async function autocannonBest(url: string): Promise<{ rps: number; connections: number; cpuUs: number }> {
+  let best = { rps: 0, connections: 0, cpuUs: 0 };
   for (const c of [16, 64]) {
+    const cpu = process.cpuUsage();
     const r = await autocannon({ url, connections: c, duration: peerS, pipelining: 1 });
+    const cpuUs = cpuPerRequest(cpu, r.requests.total);
     const rps = r.requests.total / (r.duration || peerS);
-    log(`  autocannon -c${c}: ${rps.toFixed(0)} req/s (${r.errors} errors, ${r.non2xx} non-2xx)`);
-    if (rps > best.rps) best = { rps, connections: c };
+    log(`  autocannon -c${c}: ${rps.toFixed(0)} req/s, ${cpuUs.toFixed(1)} µs CPU/request (${r.errors} errors, ${r.non2xx} non-2xx)`);
+    if (rps > best.rps) best = { rps, connections: c, cpuUs };
   }
   return best;
 }
 
-interface Trial { rate: number; achievedRatio: number; p99LagMs: number; pass: boolean; res: LoadResult }
+/** The driver as a closed loop (constant-vus), for a like-for-like throughput and CPU cost next to autocannon. */
+async function driverClosedLoop(url: string, tmp: string): Promise<{ rps: number; connections: number; cpuUs: number }> {
+  let best = { rps: 0, connections: 0, cpuUs: 0 };
+  const base = directScenario({ url, rate: 1, duration: 1 }).scenarios[0];
+  for (const vus of [16, 64]) {
+    const runDir = fs.mkdtempSync(path.join(tmp, `closed-${vus}-`));
+    const cpu = process.cpuUsage();
+    const res = await runLoad({
+      scenario: { timeScale: 1, warnings: [], scenarios: [{ ...base, executor: 'constant-vus', vus, duration: peerS, gracefulStop: 2 } as ScenarioSpec] },
+      runDir, live: false, requestTimeoutMs: 10_000,
+    });
+    const cpuUs = cpuPerRequest(cpu, res.started);
+    fs.rmSync(runDir, { recursive: true, force: true });
+    const rps = res.ok / peerS;
+    log(`  driver constant-vus ${vus}: ${rps.toFixed(0)} req/s, ${cpuUs.toFixed(1)} µs CPU/request`);
+    if (rps > best.rps) best = { rps, connections: vus, cpuUs };
+  }
+  return best;
+}
+
+interface Trial { rate: number; achievedRatio: number; p99LagMs: number; pass: boolean; cpuUs: number; res: LoadResult }
 
 async function driverTrial(url: string, rate: number, tmp: string): Promise<Trial> {
   const runDir = fs.mkdtempSync(path.join(tmp, `driver-${rate}-`));
   const scenario = directScenario({ url, rate, duration: trialS, preAllocatedVUs: 256, maxVUs: 4096, gracefulStop: 2 });
   const due = rate * trialS;
+  const cpu = process.cpuUsage();
   const res = await runLoad({ scenario, runDir, t0Epoch: Date.now() + 100, live: false, requestTimeoutMs: 10_000 });
+  const cpuUs = cpuPerRequest(cpu, res.started);
   fs.rmSync(runDir, { recursive: true, force: true });
   const achievedRatio = res.ok / due;
   const pass = achievedRatio >= 0.99 && res.startLagMs.p99 <= 1;
-  log(`  driver ${rate}/s: ok ${res.ok}/${due} (${(100 * achievedRatio).toFixed(2)} %), dropped ${res.dropped}, start lag p50 ${res.startLagMs.p50.toFixed(3)} ms p99 ${res.startLagMs.p99.toFixed(3)} ms -> ${pass ? 'holds' : 'does not hold'}`);
-  return { rate, achievedRatio, p99LagMs: res.startLagMs.p99, pass, res };
+  log(`  driver ${rate}/s: ok ${res.ok}/${due} (${(100 * achievedRatio).toFixed(2)} %), dropped ${res.dropped}, start lag p50 ${res.startLagMs.p50.toFixed(3)} ms p99 ${res.startLagMs.p99.toFixed(3)} ms, ${cpuUs.toFixed(1)} µs CPU/request -> ${pass ? 'holds' : 'does not hold'}`);
+  return { rate, achievedRatio, p99LagMs: res.startLagMs.p99, pass, cpuUs, res };
 }
 
 /**
@@ -137,7 +168,7 @@ async function driverTrial(url: string, rate: number, tmp: string): Promise<Tria
  * is the highest rate among the trials that also kept p99 start lag <= 1 ms. Both are printed, since
  * start lag is what a busy shared machine hurts first.
  */
-async function driverBest(url: string, tmp: string): Promise<{ strict: number; held: number }> {
+async function driverBest(url: string, tmp: string): Promise<{ strict: number; held: number; cpuUs: number }> {
   const trials: Trial[] = [];
   const run = async (rate: number) => {
     const t = await driverTrial(url, rate, tmp);
@@ -159,7 +190,9 @@ async function driverBest(url: string, tmp: string): Promise<{ strict: number; h
     else hi = mid;
   }
   const strict = Math.max(0, ...trials.filter((t) => t.pass).map((t) => t.rate));
-  return { strict, held: lo };
+  // CPU per request at the busiest trial that held: the driver's cost, comparable with autocannon's.
+  const busiest = trials.filter((t) => t.achievedRatio >= 0.99).sort((a, b) => b.rate - a.rate)[0] ?? trials[0];
+  return { strict, held: lo, cpuUs: busiest.cpuUs };
 }
 
 /** RSS/heap growth with 10k requests in flight against a server (child process) that never answers. */
@@ -200,6 +233,7 @@ try {
   log('closed-loop peers:');
   const wrk = await wrkBest(url);
   const ac = await autocannonBest(url);
+  const closed = await driverClosedLoop(url, tmp);
   log('driver (open loop, holds = >= 99 % of target and p99 start lag <= 1 ms):');
   const driver = await driverBest(url, tmp);
   log('memory with 10k requests in flight:');
@@ -211,6 +245,8 @@ try {
     `driver highest rate held within 1 % (any start lag):          ${driver.held} req/s open loop`,
     `ratio driver/autocannon:     ${(driver.strict / ac.rps).toFixed(2)}x strict, ${(driver.held / ac.rps).toFixed(2)}x held (target >= 1.0x)`,
     `ratio driver/wrk:            ${(driver.strict / wrk.rps).toFixed(2)}x strict, ${(driver.held / wrk.rps).toFixed(2)}x held (target >= 0.5x)`,
+    `driver as a closed loop:     ${closed.rps.toFixed(0)} req/s (vus=${closed.connections}) -> ${(closed.rps / ac.rps).toFixed(2)}x autocannon, ${(closed.rps / wrk.rps).toFixed(2)}x wrk`,
+    `CPU per request (this process): driver closed loop ${closed.cpuUs.toFixed(1)} µs, autocannon ${ac.cpuUs.toFixed(1)} µs; driver open loop ${driver.cpuUs.toFixed(1)} µs (includes the scheduler's spin before each due time)`,
     `memory per 10k in-flight slots: ${mem.rssMiB.toFixed(1)} MiB RSS, ${mem.heapMiB.toFixed(1)} MiB heap (measured with ${mem.inFlight} in flight)`,
     `load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes on this machine skew every number)`,
   ];

@@ -12,6 +12,9 @@
  * custom metrics, ...). Anything else is an error that says to use the k6 engine; nothing is ignored
  * silently. This catches logic that varies with __VU/__ITER; logic driven by randomness or time may
  * still slip through and remains the script author's responsibility.
+ *
+ * `__ENV` holds only the env given (the experiment's load.env / --env), not the process environment
+ * that `k6 run` would add by default: a run must not depend on the shell it was started from.
  */
 import fs from 'node:fs';
 import path from 'node:path';
