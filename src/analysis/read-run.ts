@@ -12,53 +12,76 @@ import { AccessColumnsBuilder, type AccessColumns } from './access-log.ts';
 import { analyze, type Analysis, type AnalyzeOptions, type RawRun } from './analyze.ts';
 import { USED_METRICS } from './events.ts';
 import { parseOutlierLog, type OutlierEvent } from './outlier-log.ts';
-import { RequestColumnsBuilder, destOfService } from './request-columns.ts';
+import { DEST, RequestColumnsBuilder, destOfService } from './request-columns.ts';
 
 /**
- * Streams an NDJSON file as batches of parsed values (one batch per ~1 MB read), awaiting `fn` so a
- * slow consumer (a CSV writer) applies backpressure. A malformed line is bad input, except the very
- * last line of a file, which an interrupted run may have left half-written: that one is skipped.
+ * Streams a file as batches of lines (one batch per ~1 MB read), awaiting `fn` so a slow consumer (a
+ * CSV writer) applies backpressure. Empty lines are skipped; numbers are 1-based file line numbers.
  */
-export async function forEachJsonBatch<T>(file: string, fn: (values: T[]) => void | Promise<void>): Promise<{ lines: number; truncatedTail: boolean }> {
+export async function forEachLineBatch(file: string, fn: (lines: string[], lineNos: number[]) => void | Promise<void>): Promise<void> {
   let carry = '';
   let lineNo = 0;
-  let pendingBad: { lineNo: number; text: string } | undefined;
-  let batch: T[] = [];
-  const handle = (line: string) => {
+  let lines: string[] = [];
+  let nos: number[] = [];
+  const take = (line: string) => {
     lineNo++;
     if (line.trim() === '') return;
-    if (pendingBad) throw badLine(file, pendingBad.lineNo, pendingBad.text);
-    try {
-      batch.push(JSON.parse(line) as T);
-    } catch {
-      pendingBad = { lineNo, text: line };
-    }
+    lines.push(line);
+    nos.push(lineNo);
   };
   for await (const chunk of fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     const text = carry + (chunk as string);
     let start = 0;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-      handle(text.slice(start, nl));
+      take(text.slice(start, nl));
       start = nl + 1;
     }
     carry = text.slice(start);
-    if (batch.length) await fn(batch);
-    batch = [];
+    if (lines.length) await fn(lines, nos);
+    lines = [];
+    nos = [];
   }
-  if (carry !== '') handle(carry);
-  if (batch.length) await fn(batch);
-  return { lines: lineNo, truncatedTail: pendingBad !== undefined };
+  if (carry !== '') take(carry);
+  if (lines.length) await fn(lines, nos);
 }
 
-export const forEachJsonLine = <T>(file: string, fn: (value: T) => void) =>
-  forEachJsonBatch<T>(file, (values) => {
-    for (const v of values) fn(v);
+/**
+ * NDJSON in batches of parsed values. A malformed line is bad input, except the very last line of a
+ * file, which an interrupted run may have left half-written: that one is skipped.
+ */
+export async function forEachJsonBatch<T>(file: string, fn: (values: T[]) => void | Promise<void>, keep?: (line: string) => boolean): Promise<{ truncatedTail: boolean }> {
+  let pendingBad: { lineNo: number; text: string } | undefined;
+  await forEachLineBatch(file, async (lines, nos) => {
+    const values: T[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      if (pendingBad) throw badLine(file, pendingBad.lineNo, pendingBad.text);
+      if (keep && !keep(lines[i])) continue;
+      try {
+        values.push(JSON.parse(lines[i]) as T);
+      } catch {
+        pendingBad = { lineNo: nos[i], text: lines[i] };
+      }
+    }
+    if (values.length) await fn(values);
   });
+  return { truncatedTail: pendingBad !== undefined };
+}
+
+export const forEachJsonLine = <T>(file: string, fn: (value: T) => void, keep?: (line: string) => boolean) =>
+  forEachJsonBatch<T>(
+    file,
+    (values) => {
+      for (const v of values) fn(v);
+    },
+    keep,
+  );
 
 const badLine = (file: string, line: number, text: string) =>
   new SpilloverError({ file, line, message: 'not a JSON line', expected: 'one JSON object per line (NDJSON)', found: text.slice(0, 80), fix: 'repair or remove the line; only a half-written last line is tolerated' });
 
 const exists = (p: string) => fs.existsSync(p);
+
+const UNREMARKABLE = [/"flags":"-"/, /"code":[1-4]\d\d[,}]/, /"attempts":1[,}]/];
 
 async function readLines<T>(file: string): Promise<T[]> {
   const out: T[] = [];
@@ -105,6 +128,9 @@ export async function readRun(runDir: string, ro: ReadOptions = {}): Promise<Raw
     });
   }
 
+  const requests = rb.build();
+  let requestsHaveDest = false;
+  for (let i = 0; i < requests.n && !requestsHaveDest; i++) requestsHaveDest = requests.dest[i] === DEST.A || requests.dest[i] === DEST.B;
   const endpoints = manifest.topology?.endpoints ?? {};
   const destOf = (upstream: string) => destOfService(endpoints[upstream]?.service);
   const access: Record<string, AccessColumns> = {};
@@ -115,7 +141,10 @@ export async function readRun(runDir: string, ro: ReadOptions = {}): Promise<Raw
     const af = envoyFile(runDir, name, 'access.ndjson');
     if (exists(af)) {
       const b = new AccessColumnsBuilder(t0, destOf);
-      await forEachJsonLine<Record<string, unknown>>(af, (o) => b.add(o));
+      // With the driver's own record of who served what, an unremarkable access-log line (2xx-4xx, no
+      // flag, one attempt) adds nothing: skip parsing it. Anything else, or any doubt, is parsed.
+      const keep = requestsHaveDest ? (line: string) => !UNREMARKABLE.every((re) => re.test(line)) : undefined;
+      await forEachJsonLine<Record<string, unknown>>(af, (o) => b.add(o), keep);
       access[name] = b.build();
     }
     const of = envoyFile(runDir, name, 'outlier.ndjson');
@@ -134,7 +163,7 @@ export async function readRun(runDir: string, ro: ReadOptions = {}): Promise<Raw
   for (const n of await names(path.join(runDir, RAW.clustersDir), '.ndjson')) clusters[n] = sortByT(await readLines<ClustersRecord>(clustersFile(runDir, n)));
   return {
     manifest,
-    requests: rb.build(),
+    requests,
     loadTicks: sortByT(await readLines<LoadTick>(path.join(runDir, RAW.loadTicks))),
     access,
     outlier,

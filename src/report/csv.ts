@@ -35,7 +35,8 @@ export function requestRowsCsv(batch: RequestRecord[]): string {
   let out = '';
   for (const r of batch) {
     const lat = Math.round((r.end - r.intended) * 1e6) / 1e3;
-    const text = `${r.scenario},${r.error ?? ''},${r.service ?? ''},${r.instance ?? ''},${r.envoy ?? ''},${r.rid},${r.method ?? ''},${r.url ?? ''}`;
+    // Concatenated without separators: one regex test covers every string cell of the row.
+    const text = `${r.scenario}${r.error ?? ''}${r.service ?? ''}${r.instance ?? ''}${r.envoy ?? ''}${r.rid}${r.method ?? ''}${r.url ?? ''}`;
     const plain =
       typeof r.scenario === 'string' && typeof r.rid === 'string' && !NEEDS_QUOTING.test(text) &&
       Number.isFinite(r.id) && Number.isFinite(r.iter) && Number.isFinite(r.intended) && Number.isFinite(r.sent) && Number.isFinite(r.end) && Number.isFinite(r.status) &&

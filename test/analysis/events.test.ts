@@ -37,9 +37,9 @@ describe('analysis/events on synthetic timelines', () => {
           assert.equal(s.firstEjection?.service, 'A');
           assert.equal(s.firstEjection?.host, A_ADDR);
           assert.match(s.firstEjection?.cause ?? '', /consecutive5xxErrors=1/);
-          assert.ok(s.events.redirectOnsetS! >= ejectAtS && s.events.redirectOnsetS! <= ejectAtS + step, `onset ${s.events.redirectOnsetS} vs ${ejectAtS}`);
+          assert.ok(s.events.redirectOnsetS! >= ejectAtS - 1e-6 && s.events.redirectOnsetS! <= ejectAtS + step, `onset ${s.events.redirectOnsetS} vs ${ejectAtS}`);
           const back = ejectAtS + ejectForS;
-          assert.ok(s.events.redirectEndS! >= back && s.events.redirectEndS! <= back + step, `end ${s.events.redirectEndS} vs ${back}`);
+          assert.ok(s.events.redirectEndS! >= back - 1e-6 && s.events.redirectEndS! <= back + step, `end ${s.events.redirectEndS} vs ${back}`);
           assert.equal(s.loadAtFirstEjectionRps, p.rps);
           assert.equal(s.servedBy.A + s.servedBy.B, s.requests.total);
           assert.ok(Math.abs(s.redirectedFraction! - ejectForS / p.durationS) < 2 / (p.rps * p.durationS) + 0.001);

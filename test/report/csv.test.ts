@@ -32,3 +32,4 @@ describe('report/csv requests.csv rows', () => {
     assert.equal(row[REQUEST_COLUMNS.indexOf('envoy')], 'overloaded');
   });
 });
+
