@@ -125,6 +125,12 @@ function pollState(round: Round) {
 }
 
 function findRunDir(round: Round) {
+  // The state file names the run id, which is the run directory's name: no guessing when it exists.
+  if (round.runId && fs.existsSync(path.join(outDir, round.runId))) {
+    round.runDir = path.join(outDir, round.runId);
+    seenRunDirs.add(round.runDir);
+    return;
+  }
   if (round.runDir) return;
   // --out is the parent of the run directories; at most one new one appears per round.
   for (const id of fs.existsSync(outDir) ? fs.readdirSync(outDir) : []) {
@@ -287,7 +293,10 @@ async function runRound(n: number, kill: Kill | undefined, atMs: number, waitFor
   round.ms = Date.now() - t0;
 
   if (round.kill && round.kill !== 'SIGKILL') {
-    if (round.code !== EXPECTED_CODE[round.kill]) round.problems.push(`exit code ${round.code ?? round.signal}, expected ${EXPECTED_CODE[round.kill]} for ${round.kill}`);
+    // A signal that lands before the CLI has installed its handlers (while Node and tsx load) ends the
+    // process the default way; nothing has been started then, so that is a clean end too.
+    const early = round.signal === (round.kill === 'SIGINTx2' ? 'SIGINT' : round.kill) && round.procs.length === 0 && !round.runDir;
+    if (round.code !== EXPECTED_CODE[round.kill] && !early) round.problems.push(`exit code ${round.code ?? round.signal}, expected ${EXPECTED_CODE[round.kill]} for ${round.kill}`);
     const m = round.runDir ? readJson<{ outcome?: string }>(path.join(round.runDir, 'manifest.json')) : undefined;
     if (m && m.outcome !== 'interrupted' && round.kill !== 'SIGINTx2') round.problems.push(`manifest outcome ${m.outcome}, expected interrupted`);
   } else if (!round.kill && round.code !== 0 && round.code !== 99) {

@@ -1,0 +1,153 @@
+/**
+ * Cleanup: whatever ends a run -- SIGINT, SIGTERM, an exception while the backend comes up or during
+ * the load -- no child process remains, no port of the run stays bound, the state file is gone and the
+ * CA's private keys are deleted. SIGKILL of the harness cannot be handled; the next run's start-up
+ * cleanup finds its leftovers by run id and removes them.
+ *
+ * END-TO-END (real Envoy, time-scaled peak-load at 0.03): about 6-10 s per case.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLocalBackend } from '../../src/runner/backends/local.ts';
+import type { Backend } from '../../src/runner/backend.ts';
+import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
+import { runExperiment } from '../../src/runner/run.ts';
+import { PEAK_LOAD, tmpDir } from './harness.ts';
+import { aliveAs, listeners, requestCounts, runIps, spawnRun, stateProcesses, type StateProcess } from './leftovers.ts';
+
+const SCALE = '0.03';
+
+function keyFiles(runDir: string): string[] {
+  const certs = path.join(runDir, 'certs');
+  if (!fs.existsSync(certs)) return [];
+  return (fs.readdirSync(certs, { recursive: true }) as string[]).filter((f) => /key\.pem$/.test(f));
+}
+
+function assertNothingLeft(stateDir: string, procs: StateProcess[], runDir: string | undefined) {
+  const alive = procs.filter((p) => aliveAs(p.pid, p.startTicks));
+  assert.deepEqual(alive.map((p) => `${p.name} (pid ${p.pid})`), [], 'child processes still alive');
+  assert.deepEqual([...stateProcesses(stateDir).keys()], [], 'state file left behind');
+  if (runDir) {
+    const ips = runIps(runDir);
+    assert.deepEqual(listeners(ips), [], `ports of the run still bound (${ips.join(', ')})`);
+    assert.deepEqual(keyFiles(runDir), [], 'CA private keys left behind');
+  }
+}
+
+describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, real Envoy)', function () {
+  this.timeout(90_000);
+  let tmp: string;
+  let stateDir: string;
+  const savedStateDir = process.env.SPILLOVER_STATE_DIR;
+  beforeEach(() => {
+    tmp = tmpDir('cleanup');
+    stateDir = path.join(tmp, 'state');
+    process.env.SPILLOVER_STATE_DIR = stateDir;
+  });
+  afterEach(() => {
+    // Whatever a failed assertion left running is not this suite's to leave for the next one.
+    cleanupStaleProcesses({ includeKept: true });
+    if (savedStateDir === undefined) delete process.env.SPILLOVER_STATE_DIR;
+    else process.env.SPILLOVER_STATE_DIR = savedStateDir;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('SIGINT while the backend comes up: exit 130, nothing left', async () => {
+    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE] });
+    // Services are up, Envoys may be starting: the middle of `up`.
+    const procs = await run.processes(2);
+    run.child.kill('SIGINT');
+    const { code } = await run.exited;
+    assert.equal(code, 130, run.stderr());
+    const all = [...procs, ...[...stateProcesses(stateDir).values()].flat()];
+    assertNothingLeft(stateDir, all, run.runDir());
+    const manifest = JSON.parse(fs.readFileSync(path.join(run.runDir()!, 'manifest.json'), 'utf8')) as { outcome: string };
+    assert.equal(manifest.outcome, 'interrupted');
+  });
+
+  it('SIGTERM during the load: exit 143, nothing left, every started request recorded', async () => {
+    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE] });
+    await run.phase('load');
+    const procs = [...stateProcesses(stateDir).values()].flat();
+    assert.ok(procs.length >= 6, `all of the mesh is up: ${procs.map((p) => p.name).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 800));
+    run.child.kill('SIGTERM');
+    const { code } = await run.exited;
+    assert.equal(code, 143, run.stderr());
+    assertNothingLeft(stateDir, procs, run.runDir());
+    const counts = requestCounts(run.runDir()!);
+    assert.ok(counts.started !== undefined && counts.started > 0, 'the driver reported what it started');
+    assert.equal(counts.recorded, counts.started, 'requests started vs recorded');
+    assert.equal(counts.torn, 0);
+  });
+
+  it('an exception while the backend comes up (Envoy cannot start): the services already started are stopped', async () => {
+    const out = path.join(tmp, 'out');
+    const seen: StateProcess[] = [];
+    const watch = setInterval(() => {
+      for (const p of [...stateProcesses(stateDir).values()].flat()) if (!seen.some((q) => q.pid === p.pid)) seen.push(p);
+    }, 10);
+    try {
+      await assert.rejects(
+        runExperiment({ experimentFile: PEAK_LOAD, timeScale: Number(SCALE), outDir: out, quiet: true, backend: createLocalBackend({ envoyBin: '/bin/false' }) }),
+        /exited during start-up/,
+      );
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(seen.some((p) => p.name === 'a') && seen.some((p) => p.name === 'b'), `services A and B had started: ${seen.map((p) => p.name).join(', ')}`);
+    const runDir = path.join(out, fs.readdirSync(out)[0]);
+    assertNothingLeft(stateDir, seen, runDir);
+    const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as { outcome: string; exitReason: string };
+    assert.equal(manifest.outcome, 'failed');
+    assert.match(manifest.exitReason, /exited during start-up/);
+  });
+
+  it('an exception during the load (the driver refuses a non-loopback target): the whole mesh is stopped', async () => {
+    const out = path.join(tmp, 'out');
+    const local = createLocalBackend();
+    // The one thing changed: the entry a backend hands back points off this machine.
+    const offLoopback: Backend = {
+      name: 'local',
+      plan: (ctx) => local.plan(ctx),
+      up: async (ctx) => ({ ...(await local.up(ctx)), entry: { url: 'http://a.istio.svc.cluster.local', connectTo: '192.0.2.10:15001' } }),
+      down: (o) => local.down(o),
+      cleanupStale: () => local.cleanupStale(),
+    };
+    let procs: StateProcess[] = [];
+    const watch = setInterval(() => {
+      const now = [...stateProcesses(stateDir).values()].flat();
+      if (now.length > procs.length) procs = now;
+    }, 10);
+    try {
+      await assert.rejects(runExperiment({ experimentFile: PEAK_LOAD, timeScale: Number(SCALE), outDir: out, quiet: true, backend: offLoopback }), /loopback|192\.0\.2\.10/);
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(procs.length >= 6, `the mesh had come up: ${procs.map((p) => p.name).join(', ')}`);
+    assertNothingLeft(stateDir, procs, path.join(out, fs.readdirSync(out)[0]));
+    const requests = path.join(out, fs.readdirSync(out)[0], 'raw/requests.ndjson');
+    assert.ok(!fs.existsSync(requests) || fs.readFileSync(requests, 'utf8').trim() === '', 'not one request was sent');
+  });
+
+  it('SIGKILL of the harness leaves processes that the next run\'s start-up cleanup removes', async () => {
+    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE] });
+    await run.phase('load');
+    const procs = [...stateProcesses(stateDir).values()].flat();
+    run.child.kill('SIGKILL');
+    await run.exited;
+    // No handler runs on SIGKILL: the children are still there (otherwise this case tests nothing).
+    assert.ok(procs.some((p) => aliveAs(p.pid, p.startTicks)), 'children outlive a SIGKILLed harness');
+    assert.ok(runIps(run.runDir()!).some((ip) => listeners([ip]).length > 0), 'their ports are still bound');
+
+    // What the next run does first (Backend.cleanupStale -> cleanupStaleProcesses).
+    const removed = cleanupStaleProcesses();
+    assert.ok(removed.length >= procs.length - 1, `removed: ${removed.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 300)); // SIGKILL is delivered; the kernel still needs to close sockets
+    const alive = procs.filter((p) => aliveAs(p.pid, p.startTicks));
+    assert.deepEqual(alive.map((p) => p.name), []);
+    assert.deepEqual([...stateProcesses(stateDir).keys()], []);
+    assert.deepEqual(listeners(runIps(run.runDir()!)), []);
+  });
+});
