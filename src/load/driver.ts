@@ -205,6 +205,8 @@ class Driver {
   private abortDeadline = Infinity;
   private finished = false;
   private timer?: NodeJS.Timeout;
+  /** performance.now() of the next thing the scheduler must do; 0 = now. */
+  private nextWake = 0;
   private immediate?: NodeJS.Immediate;
   private resolve!: (r: LoadResult) => void;
   private reject!: (e: unknown) => void;
@@ -336,6 +338,7 @@ class Driver {
   }
 
   private wakeSoon(): void {
+    this.nextWake = 0;
     if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
     if (!this.immediate) this.immediate = setImmediate(this.pump);
   }
@@ -348,6 +351,11 @@ class Driver {
   private readonly pump = (): void => {
     this.immediate = undefined;
     this.timer = undefined;
+    // Spinning towards the next due time: a clock read per turn, not a full scheduler turn.
+    if (performance.now() < this.nextWake) {
+      this.immediate = setImmediate(this.pump);
+      return;
+    }
     try {
       this.turn();
     } catch (e) {
@@ -397,11 +405,13 @@ class Driver {
         if (run.nextDue < next) next = run.nextDue;
         if (run.steps && run.stepIdx < run.steps.length && run.steps[run.stepIdx][0] < next) next = run.steps[run.stepIdx][0];
         if (!run.hardCutDone && run.hardEnd < next && run.inflightIterations > 0) next = run.hardEnd;
+        if (now < run.regularEnd && run.regularEnd < next) next = run.regularEnd;
         if (run.slots?.growthPending) next = now;
       }
     } else if (this.abortDeadline < next) next = this.abortDeadline;
     // In-flight requests need the timeout sweep and the end-of-run check.
     if (this.inflight.length > this.inflightHead && next > now + 50) next = now + 50;
+    this.nextWake = next;
     const delta = next - performance.now();
     if (delta > SPIN_MS) this.timer = setTimeout(this.pump, Math.max(1, delta - 1.2));
     else this.immediate = setImmediate(this.pump);
