@@ -56,7 +56,8 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     fs.mkdirSync(runDir, { recursive: true });
     return { experiment: loadExperiment(path.join(ROOT, 'test/fixtures/kube/peak-load.yaml'), { set }), runDir, runId, signal: new AbortController().signal, log: () => undefined, event: () => undefined };
   };
-  const common = () => ({ toolPath: `${BIN}:${process.env.PATH}`, pollMs: 1, kubeConfig: (context: string) => apis[/cluster-1|east/.test(context) ? 'cluster-1' : 'cluster-2'].kubeConfig(context) });
+  const ready = async () => [{ name: 'docker', ok: true, optional: false, found: 'fake' }];
+  const common = () => ({ preflight: ready, toolPath: `${BIN}:${process.env.PATH}`, pollMs: 1, kubeConfig: (context: string) => apis[/cluster-1|east/.test(context) ? 'cluster-1' : 'cluster-2'].kubeConfig(context) });
   const patches = (c: string) => apis[c].requests.filter((r) => r.method === 'PATCH');
 
   it('kind: creates both clusters, installs Istio with a shared root CA, applies everything and connects telemetry', async () => {
@@ -123,9 +124,22 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     const n = calls().length;
     await backend.down({ keep: true });
     assert.ok(!calls().slice(n).some((c) => c.cmd === 'kind' && c.args[0] === 'delete'));
+    // The kept port-forwards are what `spillover cleanup` ends later; end them here.
+    const { cleanupStaleProcesses } = await import('../../src/runner/processes.ts');
+    assert.equal(cleanupStaleProcesses({ includeKept: true, runId: 't2' }).length, 7);
 
     setEnv('FAKE_ISTIOCTL_FAIL', '1');
-    await assert.rejects(createKindBackend(common()).up(ctxFor('t3')), (e: unknown) => isSpilloverError(e) && /istioctl install .* failed with exit code 1/.test(e.message) && /context deadline exceeded/.test(e.message));
+    const failing = createKindBackend(common());
+    await assert.rejects(failing.up(ctxFor('t3')), (e: unknown) => isSpilloverError(e) && /istioctl install .* failed with exit code 1/.test(e.message) && /context deadline exceeded/.test(e.message));
+    const m = calls().length;
+    await failing.down({ keep: false });
+    assert.deepEqual(calls().slice(m).filter((c) => c.cmd === 'kind').map((c) => c.args[3]).sort(), ['spillover-t3-cluster-1', 'spillover-t3-cluster-2'], 'a failed up is torn down');
+  });
+
+  it('a failed preflight stops the run before anything is created, with the fix', async () => {
+    const backend = createKindBackend({ ...common(), preflight: async () => [{ name: 'memory', ok: false, optional: false, found: '4.0 GiB', fix: 'give Docker at least 8 GiB' }, { name: 'k6', ok: false, optional: true, found: 'missing' }] });
+    await assert.rejects(backend.up(ctxFor('p1')), (e: unknown) => isSpilloverError(e) && e.problems.length === 1 && /memory is not ready/.test(e.message) && /give Docker at least 8 GiB/.test(e.message));
+    assert.deepEqual(calls(), []);
   });
 
   it('cleanupStale removes the clusters of dead runs by prefix, and nothing else', async () => {

@@ -16,6 +16,7 @@ import { SpilloverError } from '../../errors.ts';
 import { parseDuration } from '../../experiment/duration.ts';
 import type { Fault } from '../../experiment/schema.ts';
 import type { Backend, BackendContext, Deployment, DryRunPlan, ScrapeTarget } from '../backend.ts';
+import { backendReady, defaultContext, runChecks, type CheckOutcome } from '../doctor.ts';
 import { cleanupStaleProcesses, stateDir, startTicks, Supervisor } from '../processes.ts';
 import { createMeshCas, plannedCas, type ClusterCa } from './cacerts.ts';
 import { EASTWEST, ISTIO_NS } from './istio-manifests.ts';
@@ -51,6 +52,8 @@ export interface ClusterBackendOptions {
   timeouts?: Partial<typeof TIMEOUTS>;
   pollMs?: number;
   repoRoot?: string;
+  /** Checks run before anything is created; default `spillover doctor`'s checks for the backend. */
+  preflight?: () => Promise<CheckOutcome[]>;
 }
 
 interface KubeState {
@@ -239,6 +242,13 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
     },
 
     async up(ctx): Promise<Deployment> {
+      const checks = await (opts.preflight ?? (() => runChecks(opts.mode, { ...defaultContext(), env: toolEnv })))();
+      if (!backendReady(checks)) {
+        throw new SpilloverError(
+          checks.filter((c) => !c.ok && !c.optional).map((c) => ({ message: `preflight: ${c.name} is not ready for --backend ${opts.mode}`, found: c.found, fix: c.fix ?? 'run `spillover doctor` for details' })),
+          2,
+        );
+      }
       const spec = ctx.experiment.spec;
       const clusterNames = Object.keys(spec.topology.clusters);
       const script = await readScript(ctx);
@@ -400,8 +410,12 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
 
   function k6Control(ctx: BackendContext, ref: ClusterRef, p: { namespace: string; pod?: { name: string } }, pf: PortForwarder) {
     return {
-      /** Start the paused k6 and write its `--out json` lines to `file`; resolves when k6 has ended. */
-      async run(file: string): Promise<void> {
+      /**
+       * Start the paused k6 at the run's t0, stream its `--out json` samples to raw/k6.json, and turn
+       * them into raw results with the same importer as `spillover import`; resolves when k6 has ended.
+       */
+      async run(runDir: string, t0Epoch: number) {
+        const file = path.join(runDir, 'raw', 'k6.json');
         const api = await pf.forward({ name: 'k6-api', context: ref.context, namespace: p.namespace, pod: p.pod!.name, port: K6_API_PORT }, ctx.signal);
         fs.mkdirSync(path.dirname(file), { recursive: true });
         const fd = fs.openSync(file, 'a');
@@ -409,10 +423,14 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
           if (line.startsWith('{')) fs.writeSync(fd, line + '\n');
         });
         stoppers.push(() => follow.stop());
+        const wait = t0Epoch - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const res = await fetch(`${api.baseUrl}/v1/status`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data: { type: 'status', id: 'default', attributes: { paused: false } } }) });
         if (!res.ok) throw new SpilloverError({ message: `k6 did not start: its REST API answered ${res.status}`, fix: `see kubectl --context ${ref.context} -n ${p.namespace} logs ${p.pod!.name} -c k6` }, 1);
         await follow.ended;
         fs.closeSync(fd);
+        const { importK6 } = await import('../../load/k6-import.ts');
+        return importK6(file, runDir, { t0Epoch });
       },
     };
   }
