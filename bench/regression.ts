@@ -8,9 +8,11 @@
  *
  *   node --import tsx bench/regression.ts [--repeat 5] [--baseline results/baselines/peak-load]
  *                                          [--out results/ci-regression] [--junit file]
+ *                                          [--fail-on any|thresholds]
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { isSpilloverError, formatProblem } from '../src/errors.ts';
 import { loadRunSet, type RunSet } from '../src/compare/run-set.ts';
@@ -65,6 +67,9 @@ async function main(): Promise<number> {
   const junit = arg('--junit', path.join(out, 'compare.junit.xml'));
   const baseline = loadRunSet(baselineDir);
   const s = settingsOf(baseline);
+  // Run-to-run spread grows a lot on a busy machine (see the report): say how busy it was.
+  const load = () => os.loadavg()[0].toFixed(1);
+  const loadBefore = load();
   process.stderr.write(`regression: ${repeat} × ${s.experimentFile} at time scale ${s.timeScale}${s.set.length ? ` with ${s.set.join(' ')}` : ''}, against ${baselineDir} (${baseline.runs.length} runs)\n`);
 
   const { runExperiment } = await import('../src/runner/run.ts');
@@ -73,7 +78,13 @@ async function main(): Promise<number> {
   const runDirs: string[] = [];
   for (let i = 1; i <= repeat; i++) {
     const t = performance.now();
-    const res = await runExperiment({ experimentFile: s.experimentFile, set: s.set, timeScale: s.timeScale, outDir: setDir, runId: `r${String(i).padStart(2, '0')}`, quiet: true });
+    const opts = { experimentFile: s.experimentFile, set: s.set, timeScale: s.timeScale, outDir: setDir, runId: `r${String(i).padStart(2, '0')}`, quiet: true };
+    // One retry: a run that could not start (e.g. a loopback port still held) says nothing about the mesh.
+    const res = await runExperiment(opts).catch(async (e: Error) => {
+      process.stderr.write(`  run ${i} failed (${e.message.split('\n')[0]}); retrying once\n`);
+      fs.rmSync(path.join(setDir, opts.runId), { recursive: true, force: true });
+      return runExperiment(opts);
+    });
     process.stderr.write(`  run ${i}/${repeat}: ${path.relative(process.cwd(), res.runDir)} exit ${res.exitCode} in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
     runDirs.push(res.runDir);
   }
@@ -81,10 +92,12 @@ async function main(): Promise<number> {
   await writeAggregate(setDir, agg, runDirs);
   process.stdout.write(`${fs.readFileSync(path.join(setDir, 'aggregate.md'), 'utf8')}\n`);
 
-  const { exitCode } = runCompare(baselineDir, setDir, { markdown: path.join(out, 'compare.md'), junit });
+  const failOn = arg('--fail-on', 'any') === 'thresholds' ? 'thresholds' : 'any';
+  const { exitCode } = runCompare(baselineDir, setDir, { markdown: path.join(out, 'compare.md'), junit, failOn });
   const changed = await reportIsDeterministic(runDirs[0]);
   if (changed.length) process.stdout.write(`\nreport NOT byte-identical on the same raw data: ${changed.join(', ')}\n`);
   else process.stdout.write(`\nreport regenerated from the same raw data: byte-identical (${outputHashes(runDirs[0]).size} files)\n`);
+  process.stdout.write(`machine load (1-min average, ${os.cpus().length} cores): ${loadBefore} before the runs, ${load()} after\n`);
   process.stdout.write(`regression check took ${((performance.now() - t0) / 1000).toFixed(0)} s; ${path.relative(process.cwd(), path.join(out, 'compare.md'))}, ${path.relative(process.cwd(), junit)}\n`);
   return exitCode === 0 && changed.length === 0 ? 0 : 1;
 }

@@ -28,6 +28,16 @@ export interface AggregateSummary {
   figures: FigureAggregate[];
 }
 
+/**
+ * A t interval is symmetric, so on skewed figures (latency) it can reach below zero; counts, rates,
+ * latencies and ratios cannot, and a ratio cannot exceed 1. The interval is cut to what is possible.
+ */
+function clampToRange(d: Description | null, fig: KeyFigure): Description | null {
+  if (!d || fig.kind === 'time') return d;
+  const hi = fig.kind === 'ratio' ? Math.min(1, d.ci95[1]) : d.ci95[1];
+  return { ...d, ci95: [Math.max(0, d.ci95[0]), hi] };
+}
+
 /** Value of a key figure in one summary: a finite number or null. */
 export function figureValue(summary: unknown, fig: KeyFigure): number | null {
   const v = fieldValue(summary, fig.field);
@@ -42,7 +52,7 @@ export function aggregateSummaries(runs: ReadonlyArray<Pick<RunRecord, 'runId' |
     figures: figures.map((fig) => {
       const values = runs.map((r) => figureValue(r.summary, fig));
       const present = values.filter((v): v is number => v !== null);
-      return { field: fig.field, label: fig.label, unit: fig.unit, values, happened: present.length, stats: describe(present) };
+      return { field: fig.field, label: fig.label, unit: fig.unit, values, happened: present.length, stats: clampToRange(describe(present), fig) };
     }),
   };
 }

@@ -38,3 +38,22 @@ describe('compare: aggregate repeats', () => {
     assert.throws(() => aggregateRuns([dir]), (e: Error) => /summary\.json/.test(e.message) && /spillover report/.test(e.message));
   });
 });
+
+describe('compare: aggregate intervals stay within what a figure can be', () => {
+  it('cuts a latency interval at 0 and a ratio interval at 1, but not an event time', () => {
+    const root = tmpDir();
+    try {
+      const dirs = writeRuns(root, 'peak-load', [
+        { firstEjectionS: 0.1, successRatio: 1, p99: 10 },
+        { firstEjectionS: 5, successRatio: 0.6, p99: 900 },
+      ]);
+      const a = aggregateRuns(dirs);
+      const get = (f: string) => a.figures.find((x) => x.field === f)!.stats!;
+      assert.equal(get('latencyMs.p99').ci95[0], 0);
+      assert.equal(get('successRatio').ci95[1], 1);
+      assert.ok(get('events.firstEjectionS').ci95[0] < 0, 'event times may be negative (before load start)');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
