@@ -160,7 +160,7 @@ interface ScenarioRun {
   dueSeq: number;
   inflightIterations: number;
   counters: ScenarioCounters;
-  tick: { target: number; started: number; dropped: number; completed: number; errors: number };
+  tick: { target: number; started: number; dropped: number; errors: number };
   hdrIntended: hdr.Histogram;
   hdrSent: hdr.Histogram;
 }
@@ -265,7 +265,7 @@ class Driver {
         slots: isArrivalRate(spec) ? new SlotPool(spec.preAllocatedVUs, spec.maxVUs) : undefined,
         nextDue: Infinity, stepIdx: 0, targetVus: 0, vus: [], rampDownsPending: 0, iterSeq: 0, dueSeq: 0, inflightIterations: 0,
         counters: { iterations: 0, iterationsCompleted: 0, interrupted: 0, dropped: 0, started: 0, completed: 0, ok: 0, failed: 0, allocated: isArrivalRate(spec) ? spec.preAllocatedVUs : 0 },
-        tick: { target: 0, started: 0, dropped: 0, completed: 0, errors: 0 },
+        tick: { target: 0, started: 0, dropped: 0, errors: 0 },
         hdrIntended: newHistogram(), hdrSent: newHistogram(),
       });
     }
@@ -284,7 +284,7 @@ class Driver {
     await warmUp();
   }
 
-  /** Connections per origin = the most iterations that can be in flight towards it. */
+  /** Connections per pool: the most iterations that can be in flight at all (an upper bound for any one origin). */
   private slotsFor(_origin: string): number {
     let n = 0;
     for (const s of this.opts.scenario.scenarios) {
@@ -439,7 +439,10 @@ class Driver {
     if (target > prev) {
       for (let i = prev; i < target; i++) {
         const vu = run.vus[i];
-        vu.rampDownDeadline = undefined;
+        if (vu.rampDownDeadline !== undefined) {
+          vu.rampDownDeadline = undefined;
+          run.rampDownsPending--;
+        }
         if (!vu.it && now < run.regularEnd) this.startIteration(run, Math.max(at, now), vu);
       }
     } else if (target < prev && at < run.regularEnd && run.spec.executor === 'ramping-vus') {
@@ -495,7 +498,6 @@ class Driver {
       c.failed++;
       run.tick.errors++;
     }
-    run.tick.completed++;
     const t0 = this.t0Perf;
     let line = `{"id":${h.id},"scenario":${run.nameJson},"iter":${it.iter},"intended":${r6((intendedMs - t0) / 1000)},"sent":${r6((h.sentMs - t0) / 1000)},"end":${r6((endMs - t0) / 1000)},"status":${status}`;
     if (kind) line += `,"error":"${kind}"`;
@@ -622,7 +624,7 @@ class Driver {
       }
       target += tick.target; achieved += run.tick.started; errors += run.tick.errors; dropped += run.tick.dropped;
       active += busy; allocated += alloc;
-      run.tick = { target: 0, started: 0, dropped: 0, completed: 0, errors: 0 };
+      run.tick = { target: 0, started: 0, dropped: 0, errors: 0 };
     }
     this.hdrSink.flush();
     this.progress?.update({ elapsed: t, total: (this.endAbs - this.t0Perf) / 1000, target, achieved, errors, dropped, active, allocated });
