@@ -325,7 +325,7 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
 }
 
 function validateResources(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
-  const problems = validateIstioResources(spec.resources, { file, basePath: 'resources' });
+  const problems = validateIstioResources(spec.resources, { file, basePath: 'resources', hosts: Object.values(spec.services).map((s) => s.host) });
   for (const p of problems) {
     if (p.line === undefined && p.path) {
       try {

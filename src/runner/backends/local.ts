@@ -99,6 +99,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
         listener: { ip: gatewayIp, port: spec.gateway.port },
       },
       resources,
+      source: { file: path.relative(process.cwd(), ctx.experiment.file), basePath: 'resources' },
       wanDelayMs: parseDuration(spec.topology.wanDelay),
       envoy: { fileFlushIntervalMs: parseDuration(spec.envoy.fileFlushInterval), concurrency: spec.envoy.concurrency },
     };
