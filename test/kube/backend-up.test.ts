@@ -113,7 +113,11 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
 
     await backend.down({ keep: false });
     const after = calls().slice(tool.length + 0);
-    assert.deepEqual(after.filter((c) => c.cmd === 'kind').map((c) => c.args.join(' ')).sort(), ['delete cluster --name spillover-t1-cluster-1', 'delete cluster --name spillover-t1-cluster-2']);
+    assert.deepEqual(after.filter((c) => c.cmd === 'kind').map((c) => c.args.slice(0, 4).join(' ')).sort(), ['delete cluster --name spillover-t1-cluster-1', 'delete cluster --name spillover-t1-cluster-2']);
+    // kind keeps the clusters' contexts in a run-local kubeconfig, never in the user's.
+    const kubeconfigs = (cs: Call[]) => new Set(cs.map((c) => c.args[c.args.indexOf('--kubeconfig') + 1]));
+    const expected = new Set(['cluster-1', 'cluster-2'].map((c) => path.join(ctx.runDir, `kube/kubeconfig-${c}`)));
+    for (const cs of [creates, after.filter((x) => x.cmd === 'kind'), tool.filter((x) => x.cmd === 'istioctl'), pfs]) assert.deepEqual(kubeconfigs(cs), expected);
     assert.ok(after.some((c) => c.cmd === 'docker' && c.args.join(' ') === 'rm -f spillover-t1-cloud-provider-kind'));
     assert.deepEqual(fs.readdirSync(path.join(tmp, 'state', 'kube')), []);
   });

@@ -18,15 +18,15 @@ export interface Forward {
 }
 
 export interface PortForwarder {
-  forward(opts: { name: string; context: string; namespace: string; pod: string; port: number }, signal?: AbortSignal): Promise<Forward>;
+  forward(opts: { name: string; context: string; kubeconfig?: string; namespace: string; pod: string; port: number }, signal?: AbortSignal): Promise<Forward>;
 }
 
 const FORWARDING = /Forwarding from 127\.0\.0\.1:(\d+) ->/;
 
 export function kubectlPortForwarder(sup: Supervisor, env?: NodeJS.ProcessEnv, timeoutMs = 30_000): PortForwarder {
   return {
-    async forward({ name, context, namespace, pod, port }, signal) {
-      const p = sup.start(`port-forward-${name}`, 'kubectl', ['--context', context, '-n', namespace, 'port-forward', '--address', '127.0.0.1', `pod/${pod}`, `:${port}`], { captureStdout: true, env });
+    async forward({ name, context, kubeconfig, namespace, pod, port }, signal) {
+      const p = sup.start(`port-forward-${name}`, 'kubectl', [...(kubeconfig ? ['--kubeconfig', kubeconfig] : []), '--context', context, '-n', namespace, 'port-forward', '--address', '127.0.0.1', `pod/${pod}`, `:${port}`], { captureStdout: true, env });
       const rl = readline.createInterface({ input: p.child.stdout! });
       const timer = AbortSignal.timeout(timeoutMs);
       let onAbort = () => undefined as void;

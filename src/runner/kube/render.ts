@@ -48,8 +48,11 @@ export function describeStep(s: Step, contextOf: (cluster: string) => string): s
   }
 }
 
-function shellOf(s: Step, contextOf: (cluster: string) => string): string[] {
-  const kc = (c: string) => `kubectl --context ${shellQuote(contextOf(c))}`;
+function shellOf(s: Step, contextOf: (cluster: string) => string, kubeconfigOf: (cluster: string) => string | undefined): string[] {
+  const kc = (c: string) => {
+    const f = kubeconfigOf(c);
+    return `kubectl ${f ? `--kubeconfig ${displayArg(f)} ` : ''}--context ${shellQuote(contextOf(c))}`;
+  };
   switch (s.kind) {
     case 'tool':
       return [displayCall(s.call)];
@@ -72,7 +75,7 @@ function shellOf(s: Step, contextOf: (cluster: string) => string): string[] {
   }
 }
 
-export function commandsSh(steps: Step[], contextOf: (cluster: string) => string, header: string[]): string {
+export function commandsSh(steps: Step[], contextOf: (cluster: string) => string, kubeconfigOf: (cluster: string) => string | undefined, header: string[]): string {
   const out = [
     '#!/usr/bin/env bash',
     ...header.map((h) => `# ${h}`),
@@ -84,7 +87,7 @@ export function commandsSh(steps: Step[], contextOf: (cluster: string) => string
   ];
   steps.forEach((s, i) => {
     out.push(`# ${i + 1}. ${s.title}${s.group ? ` [${s.group}]` : ''}`);
-    out.push(...shellOf(s, contextOf), '');
+    out.push(...shellOf(s, contextOf, kubeconfigOf), '');
   });
   return out.join('\n');
 }

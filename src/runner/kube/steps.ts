@@ -24,6 +24,11 @@ export interface ClusterRef {
   context: string;
   /** kind cluster name, when the kind backend creates it. */
   kindName?: string;
+  /**
+   * kubeconfig file holding the context ({run}/... for kind: a run-local file, so creating clusters
+   * never changes the user's current kubectl context); undefined means $KUBECONFIG / ~/.kube/config.
+   */
+  kubeconfig?: string;
 }
 
 export type Step =
@@ -65,13 +70,17 @@ export function buildSteps(input: StepsInput): { steps: Step[]; kindConfigs: Rec
   const spec = exp.spec;
   const labels = runLabels(runId);
   const ctx = (c: string) => clusters.find((x) => x.name === c)!.context;
+  const kcArgs = (c: string) => {
+    const f = clusters.find((x) => x.name === c)!.kubeconfig;
+    return f ? ['--kubeconfig', f] : [];
+  };
   const steps: Step[] = [];
   const useK6 = spec.load.engine === 'k6';
   const configs = mode === 'kind' ? kindConfigs(spec) : {};
 
   if (mode === 'kind') {
     for (const c of clusters) {
-      steps.push({ kind: 'tool', group: 'create', title: `create kind cluster ${c.kindName} for ${c.name}`, call: { cmd: 'kind', args: ['create', 'cluster', '--name', c.kindName!, '--config', `{run}/kube/kind/${c.name}.yaml`, '--wait', '120s'] } });
+      steps.push({ kind: 'tool', group: 'create', title: `create kind cluster ${c.kindName} for ${c.name}`, call: { cmd: 'kind', args: ['create', 'cluster', '--name', c.kindName!, '--config', `{run}/kube/kind/${c.name}.yaml`, '--wait', '120s', ...kcArgs(c.name)] } });
     }
     steps.push({
       kind: 'tool',
@@ -99,10 +108,10 @@ export function buildSteps(input: StepsInput): { steps: Step[]; kindConfigs: Rec
       steps.push({ kind: 'write', cluster: c.name, file: `kube/${c.name}/11-eastwest-gateway.yaml`, title: `${c.name}: IstioOperator for the east-west gateway (input of istioctl)`, objects: [eastWestGateway(spec, c.name, labels)] });
     }
     for (const c of clusters) {
-      steps.push({ kind: 'tool', group: 'istiod', title: `${c.name}: install istiod ${PINS.istio}`, call: { cmd: 'istioctl', args: ['install', '--context', ctx(c.name), '-y', '-f', `{run}/kube/${c.name}/10-istio-control-plane.yaml`] } });
+      steps.push({ kind: 'tool', group: 'istiod', title: `${c.name}: install istiod ${PINS.istio}`, call: { cmd: 'istioctl', args: ['install', '--context', ctx(c.name), '-y', '-f', `{run}/kube/${c.name}/10-istio-control-plane.yaml`, ...kcArgs(c.name)] } });
     }
     for (const c of clusters) {
-      steps.push({ kind: 'tool', group: 'eastwest', title: `${c.name}: install the east-west gateway`, call: { cmd: 'istioctl', args: ['install', '--context', ctx(c.name), '-y', '-f', `{run}/kube/${c.name}/11-eastwest-gateway.yaml`] } });
+      steps.push({ kind: 'tool', group: 'eastwest', title: `${c.name}: install the east-west gateway`, call: { cmd: 'istioctl', args: ['install', '--context', ctx(c.name), '-y', '-f', `{run}/kube/${c.name}/11-eastwest-gateway.yaml`, ...kcArgs(c.name)] } });
     }
     for (const c of clusters) {
       steps.push({ kind: 'apply', group: 'expose', cluster: c.name, file: `kube/${c.name}/12-cross-network-gateway.yaml`, title: `${c.name}: AUTO_PASSTHROUGH Gateway on ${spec.gateway.port} (expose-services)`, objects: [crossNetworkGateway(spec, labels)] });

@@ -8,10 +8,10 @@ RUN_DIR=${RUN_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 REPO=${REPO:-$(pwd)}
 
 # 1. create kind cluster spillover-golden-cluster-1 for cluster-1 [create]
-kind create cluster --name spillover-golden-cluster-1 --config "$RUN_DIR"/kube/kind/cluster-1.yaml --wait 120s
+kind create cluster --name spillover-golden-cluster-1 --config "$RUN_DIR"/kube/kind/cluster-1.yaml --wait 120s --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-1
 
 # 2. create kind cluster spillover-golden-cluster-2 for cluster-2 [create]
-kind create cluster --name spillover-golden-cluster-2 --config "$RUN_DIR"/kube/kind/cluster-2.yaml --wait 120s
+kind create cluster --name spillover-golden-cluster-2 --config "$RUN_DIR"/kube/kind/cluster-2.yaml --wait 120s --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-2
 
 # 3. LoadBalancer addresses for kind: cloud-provider-kind on the kind docker network
 docker run -d --name spillover-golden-cloud-provider-kind --label dev.spillover.run=golden --network kind -v /var/run/docker.sock:/var/run/docker.sock registry.k8s.io/cloud-provider-kind/cloud-controller-manager:v0.10.0
@@ -32,10 +32,10 @@ kind load docker-image spillover/service:dev --name spillover-golden-cluster-2
 kind load docker-image spillover/k6:v1.7.1 --name spillover-golden-cluster-1
 
 # 9. cluster-1: namespace istio-system (network network1) and the plug-in CA secret cacerts [istio-ns]
-kubectl --context kind-spillover-golden-cluster-1 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-1/00-istio-system.yaml
+kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-1 --context kind-spillover-golden-cluster-1 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-1/00-istio-system.yaml
 
 # 10. cluster-2: namespace istio-system (network network2) and the plug-in CA secret cacerts [istio-ns]
-kubectl --context kind-spillover-golden-cluster-2 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-2/00-istio-system.yaml
+kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-2 --context kind-spillover-golden-cluster-2 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-2/00-istio-system.yaml
 
 # 11. cluster-1: IstioOperator for istiod (input of istioctl)
 # (input of the istioctl step below: "$RUN_DIR"/kube/cluster-1/10-istio-control-plane.yaml)
@@ -50,43 +50,43 @@ kubectl --context kind-spillover-golden-cluster-2 apply --server-side --field-ma
 # (input of the istioctl step below: "$RUN_DIR"/kube/cluster-2/11-eastwest-gateway.yaml)
 
 # 15. cluster-1: install istiod 1.29.0 [istiod]
-istioctl install --context kind-spillover-golden-cluster-1 -y -f "$RUN_DIR"/kube/cluster-1/10-istio-control-plane.yaml
+istioctl install --context kind-spillover-golden-cluster-1 -y -f "$RUN_DIR"/kube/cluster-1/10-istio-control-plane.yaml --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-1
 
 # 16. cluster-2: install istiod 1.29.0 [istiod]
-istioctl install --context kind-spillover-golden-cluster-2 -y -f "$RUN_DIR"/kube/cluster-2/10-istio-control-plane.yaml
+istioctl install --context kind-spillover-golden-cluster-2 -y -f "$RUN_DIR"/kube/cluster-2/10-istio-control-plane.yaml --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-2
 
 # 17. cluster-1: install the east-west gateway [eastwest]
-istioctl install --context kind-spillover-golden-cluster-1 -y -f "$RUN_DIR"/kube/cluster-1/11-eastwest-gateway.yaml
+istioctl install --context kind-spillover-golden-cluster-1 -y -f "$RUN_DIR"/kube/cluster-1/11-eastwest-gateway.yaml --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-1
 
 # 18. cluster-2: install the east-west gateway [eastwest]
-istioctl install --context kind-spillover-golden-cluster-2 -y -f "$RUN_DIR"/kube/cluster-2/11-eastwest-gateway.yaml
+istioctl install --context kind-spillover-golden-cluster-2 -y -f "$RUN_DIR"/kube/cluster-2/11-eastwest-gateway.yaml --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-2
 
 # 19. cluster-1: AUTO_PASSTHROUGH Gateway on 15443 (expose-services) [expose]
-kubectl --context kind-spillover-golden-cluster-1 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-1/12-cross-network-gateway.yaml
+kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-1 --context kind-spillover-golden-cluster-1 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-1/12-cross-network-gateway.yaml
 
 # 20. cluster-2: AUTO_PASSTHROUGH Gateway on 15443 (expose-services) [expose]
-kubectl --context kind-spillover-golden-cluster-2 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-2/12-cross-network-gateway.yaml
+kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-2 --context kind-spillover-golden-cluster-2 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-2/12-cross-network-gateway.yaml
 
 # 21. cluster-1: workloads A and the load client [workloads]
-kubectl --context kind-spillover-golden-cluster-1 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-1/20-workloads.yaml
+kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-1 --context kind-spillover-golden-cluster-1 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-1/20-workloads.yaml
 
 # 22. cluster-2: workloads B [workloads]
-kubectl --context kind-spillover-golden-cluster-2 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-2/20-workloads.yaml
+kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-2 --context kind-spillover-golden-cluster-2 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-2/20-workloads.yaml
 
 # 23. cluster-1: wait for A (Deployment istio/a) [rollout]
-kubectl --context kind-spillover-golden-cluster-1 -n istio rollout status deployment/a --timeout=300s
+kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-1 --context kind-spillover-golden-cluster-1 -n istio rollout status deployment/a --timeout=300s
 
 # 24. cluster-2: wait for B (Deployment istio/a) [rollout]
-kubectl --context kind-spillover-golden-cluster-2 -n istio rollout status deployment/a --timeout=300s
+kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-2 --context kind-spillover-golden-cluster-2 -n istio rollout status deployment/a --timeout=300s
 
 # 25. cluster-1: wait for the load client [rollout]
-kubectl --context kind-spillover-golden-cluster-1 -n spillover-load rollout status deployment/client --timeout=300s
+kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-1 --context kind-spillover-golden-cluster-1 -n spillover-load rollout status deployment/client --timeout=300s
 
 # 26. cluster-2: wait for the east-west gateway's LoadBalancer address ({{gateway.cluster-2}})
-until GATEWAY_CLUSTER_2=$(kubectl --context kind-spillover-golden-cluster-2 -n istio-system get service istio-eastwestgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}') && [ -n "$GATEWAY_CLUSTER_2" ]; do sleep 2; done
+until GATEWAY_CLUSTER_2=$(kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-2 --context kind-spillover-golden-cluster-2 -n istio-system get service istio-eastwestgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}') && [ -n "$GATEWAY_CLUSTER_2" ]; do sleep 2; done
 
 # 27. cluster-1: the experiment's Istio resources, gateway addresses filled in
-sed -e 's/{{gateway.cluster-2}}/'"$GATEWAY_CLUSTER_2"'/g' "$RUN_DIR"/kube/cluster-1/30-federation.yaml | kubectl --context kind-spillover-golden-cluster-1 apply --server-side --field-manager=spillover --force-conflicts -f -
+sed -e 's/{{gateway.cluster-2}}/'"$GATEWAY_CLUSTER_2"'/g' "$RUN_DIR"/kube/cluster-1/30-federation.yaml | kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-1 --context kind-spillover-golden-cluster-1 apply --server-side --field-manager=spillover --force-conflicts -f -
 
 # 28. cluster-1: k6 Job, started paused
-kubectl --context kind-spillover-golden-cluster-1 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-1/40-k6.yaml
+kubectl --kubeconfig "$RUN_DIR"/kube/kubeconfig-cluster-1 --context kind-spillover-golden-cluster-1 apply --server-side --field-manager=spillover --force-conflicts -f "$RUN_DIR"/kube/cluster-1/40-k6.yaml
