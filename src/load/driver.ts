@@ -57,6 +57,8 @@ export interface LoadOptions {
   onMetricsListening?: (port: number) => void;
   /** Called after every target passed validation and before anything is written or sent. */
   onReady?: () => void;
+  /** Spin window before each due time, ms (default 1.5; 0 = always sleep on a timer). */
+  spinMs?: number;
   /** After an abort, how long in-flight requests may still finish before they are cut (default 1000 ms). */
   abortGraceMs?: number;
 }
@@ -167,8 +169,10 @@ interface ScenarioRun {
 
 /**
  * Within this many ms of the next due time the loop spins on setImmediate instead of sleeping: Node's
- * timers have 1 ms granularity and wake late, and on a busy 2-core machine a sleep measured ~10x worse
- * p99 start lag than a short spin (which still serves I/O between turns).
+ * timers have 1 ms granularity and wake late. Measured on this (shared, oversubscribed) 2-core machine:
+ * at 1000/s spinning gave p50 start lag 0.003-0.03 ms against 0.9-1.5 ms sleeping, at 3000/s the
+ * spinning process was preempted more and did worse. Precision is the default; LoadOptions.spinMs = 0
+ * trades it for less CPU.
  */
 const SPIN_MS = 1.5;
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -413,7 +417,7 @@ class Driver {
     if (this.inflight.length > this.inflightHead && next > now + 50) next = now + 50;
     this.nextWake = next;
     const delta = next - performance.now();
-    if (delta > SPIN_MS) this.timer = setTimeout(this.pump, Math.max(1, delta - 1.2));
+    if (delta > (this.opts.spinMs ?? SPIN_MS)) this.timer = setTimeout(this.pump, Math.max(1, delta - 1.2));
     else this.immediate = setImmediate(this.pump);
   }
 
