@@ -109,7 +109,7 @@ const OUTCOMES = [
 ];
 
 export function outcomesFigure(a: Analysis): Figure {
-  const values: Array<{ t: number; outcome: string; n: number }> = [];
+  const values: Array<{ t: number; outcome: string; n: number; order: number }> = [];
   const retried: Array<{ t: number; series: string; n: number }> = [];
   for (const r of a.timeseries) {
     const uh = r.flag_uh ?? 0;
@@ -121,18 +121,19 @@ export function outcomesFigure(a: Analysis): Figure {
       'transport error': r.transport_errors,
       '4xx': r.status_4xx,
     };
-    for (const o of OUTCOMES) if (counts[o.key] > 0) values.push({ t: r.t_s, outcome: o.key, n: counts[o.key] });
+    // Zeros are kept: a stacked area needs every series at every step to stack correctly.
+    OUTCOMES.forEach((o, order) => values.push({ t: r.t_s, outcome: o.key, n: counts[o.key], order }));
     if (r.retried !== null) retried.push({ t: r.t_s, series: 'retried by Envoy', n: r.retried });
   }
   const layers: VlSpec[] = [
     {
       data: { values },
-      mark: { type: 'bar', width: { band: 1 } },
+      mark: { type: 'area', interpolate: 'step-after' },
       encoding: {
-        x: { field: 't', type: 'quantitative', title: X_TITLE, bin: { step: a.bucketS }, },
-        y: { field: 'n', type: 'quantitative', aggregate: 'sum', stack: 'zero', title: `Requests per ${a.bucketS} s bucket (count)` },
+        x: { field: 't', type: 'quantitative', title: X_TITLE },
+        y: { field: 'n', type: 'quantitative', stack: 'zero', title: `Requests per ${a.bucketS} s bucket (count)` },
         color: { field: 'outcome', type: 'nominal', title: null, scale: { domain: OUTCOMES.map((o) => o.key), range: OUTCOMES.map((o) => o.color) }, legend: { columns: 3 } },
-        order: { field: 'outcome' },
+        order: { field: 'order' },
       },
     },
   ];
@@ -142,8 +143,8 @@ export function outcomesFigure(a: Analysis): Figure {
   return {
     name: 'outcomes',
     title: 'Outcomes over time',
-    caption: 'What the client got, per bucket: 2xx, circuit-breaker overflow (503 with x-envoy-overloaded), 503 from upstream, no healthy upstream (client access log flag UH), transport errors; the line counts requests Envoy retried.',
-    spec: { ...base('Outcomes over time'), layer: layers },
+    caption: 'What the client got, per bucket: 2xx, circuit-breaker overflow (503 with x-envoy-overloaded), 503 from upstream, no healthy upstream (client access log flag UH), transport errors; the line counts requests Envoy retried. Dashed rules mark detected events.',
+    spec: { ...base('Outcomes over time'), layer: [...layers, ...eventLayers(a)] },
   };
 }
 
