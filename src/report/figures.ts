@@ -202,7 +202,7 @@ export function ejectionFigure(a: Analysis): Figure {
   for (const [row, t] of [...open].sort(([x], [y]) => x.localeCompare(y))) rows.push({ row, state: 'ejected', t, t2: Math.max(tEnd, t), label: 'until end' });
   for (const r of a.timeseries) {
     const n = r.overflow_503 + (r.flag_uo ?? 0);
-    if (n > 0) rows.push({ row: 'circuit breaker', state: 'overflowing (503 UO)', t: r.t_s, t2: r.t_s + a.bucketS, label: '' });
+    if (n > 0) rows.push({ row: 'circuit breaker (503 UO at the client)', state: 'overflowing (503 UO)', t: r.t_s, t2: r.t_s + a.bucketS, label: '' });
   }
   for (const e of a.events) if (e.kind === 'overflow' && e.envoy) rows.push({ row: `circuit breaker @ ${e.envoy}`, state: 'first overflow', t: e.t, t2: e.t + Math.max(0.2, a.bucketS / 5), label: '' });
   return {
