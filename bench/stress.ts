@@ -6,8 +6,9 @@
  * SIGTERM, two SIGINTs, or SIGKILL. Then:
  *
  *   orphans   processes of the run still alive -- pids from the run's state file (with their kernel
- *             start time, so a reused pid is not blamed), anything whose command line names the run
- *             directory -- and loopback listeners still bound on the run's addresses. After SIGINT /
+ *             start time, so a reused pid is not blamed), any process carrying this session's
+ *             SPILLOVER_STATE_DIR in its environment that is not part of the harness running now, and
+ *             the listeners such processes hold. After SIGINT /
  *             SIGTERM this is checked as soon as the harness has exited; after SIGKILL (which nobody
  *             can handle) it is checked once the NEXT run has done its start-up cleanup, because that
  *             is the promise: leftovers of a killed run are found by run id and removed by the next.
@@ -27,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { mersenne } from 'pure-rand/generator/mersenne';
+import { descendsFrom, listenersOfPids, markedProcesses } from '../test/hardening/leftovers.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLI = path.join(REPO_ROOT, 'bin/spillover.js');
@@ -77,7 +79,6 @@ interface Round {
   runDir?: string;
   runId?: string;
   procs: Seen[];
-  ips: string[];
   orphans: string[];
   lost: number;
   torn: number;
@@ -144,55 +145,17 @@ function findRunDir(round: Round) {
 }
 const seenRunDirs = new Set<string>();
 
-/** Loopback addresses the run's proxies and services bind: every 127.x in its generated configs. */
-function runIps(runDir: string | undefined): string[] {
-  if (!runDir) return [];
-  const ips = new Set<string>();
-  for (const f of fs.existsSync(path.join(runDir, 'config')) ? fs.readdirSync(path.join(runDir, 'config')) : []) {
-    for (const m of fs.readFileSync(path.join(runDir, 'config', f), 'utf8').matchAll(/\b127\.0\.\d{1,3}\.\d{1,3}\b/g)) ips.add(m[0]);
-  }
-  return [...ips];
-}
-
-/** Listening TCP sockets on these addresses, from /proc/net/tcp (hex little-endian address:port). */
-function listenersOn(ips: string[]): string[] {
-  if (!ips.length) return [];
-  const hex = new Map(ips.map((ip) => [ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).reverse().join('').toUpperCase(), ip]));
-  const out: string[] = [];
-  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols.length < 4 || cols[3] !== '0A') continue; // 0A = LISTEN
-    const [addr, port] = cols[1].split(':');
-    const ip = hex.get(addr);
-    if (ip) out.push(`${ip}:${parseInt(port, 16)}`);
-  }
-  return out;
-}
-
-/** Processes whose command line names the run directory or (services) one of its addresses. */
-function processesMentioning(runDir: string | undefined, ips: string[]): string[] {
-  // Services carry their listen address (not the run directory) in their command line.
-  const needles = [...(runDir ? [runDir] : []), ...ips.map((ip) => `"${ip}"`)];
-  if (!needles.length) return [];
-  const out: string[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (needles.some((n) => cmd.includes(n)) && aliveAs(Number(d), null)) out.push(`pid ${d}: ${cmd.slice(0, 100)}`);
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-function orphansOf(round: Round, withPorts: boolean): string[] {
+/**
+ * Processes of a round still alive: pids from its state file (same start time), and any process of
+ * this stress session (SPILLOVER_STATE_DIR in its environment, inherited by everything a run starts)
+ * that does not belong to the harness running now. After a clean stop there is no harness running,
+ * so every such process is an orphan; listeners they hold are the ports not freed.
+ */
+function orphansOf(round: Round, liveHarness?: number): string[] {
   const out = round.procs.filter((p) => aliveAs(p.pid, p.ticks)).map((p) => `${p.name} (pid ${p.pid})`);
-  // After a SIGKILL the next run may take over the same address slot, so its services match the
-  // addresses: then only pids and the run directory identify the dead run's processes.
-  for (const m of processesMentioning(round.runDir, withPorts ? round.ips : [])) if (!out.some((o) => m.startsWith(`pid ${o.match(/pid (\d+)/)?.[1]}:`))) out.push(m);
-  if (withPorts) out.push(...listenersOn(round.ips).map((l) => `listener ${l}`));
+  const strays = markedProcesses(stateDir).filter((p) => !(liveHarness && descendsFrom(p.pid, liveHarness)));
+  for (const p of strays) if (!round.procs.some((q) => q.pid === p.pid)) out.push(`pid ${p.pid}: ${p.cmd}`);
+  if (!liveHarness) out.push(...listenersOfPids(strays.map((p) => p.pid)).map((l) => `listener ${l.address} (pid ${l.pid})`));
   return out;
 }
 
@@ -237,13 +200,14 @@ type RoundState = Round;
 
 async function runRound(n: number, kill: Kill | undefined, atMs: number, waitForPhase?: string): Promise<RoundState> {
   const t0 = Date.now();
-  const round: RoundState = { n, kill, code: null, signal: null, procs: [], ips: [], orphans: [], lost: 0, torn: 0, recorded: 0, problems: [], ms: 0 };
+  const round: RoundState = { n, kill, code: null, signal: null, procs: [], orphans: [], lost: 0, torn: 0, recorded: 0, problems: [], ms: 0 };
   const child: ChildProcess = spawn(process.execPath, [CLI, 'run', args.experiment!, '--time-scale', args['time-scale']!, '--out', outDir, '--quiet'], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   round.harnessPid = child.pid;
+  currentHarness = child.pid;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.on('exit', (code, signal) => ((round.code = code), (round.signal = signal), resolve())));
@@ -289,7 +253,6 @@ async function runRound(n: number, kill: Kill | undefined, atMs: number, waitFor
   clearInterval(poll);
   pollState(round);
   findRunDir(round);
-  round.ips = runIps(round.runDir);
   round.ms = Date.now() - t0;
 
   if (round.kill && round.kill !== 'SIGKILL') {
@@ -306,13 +269,15 @@ async function runRound(n: number, kill: Kill | undefined, atMs: number, waitFor
   // Orphans of a cleanly stopped run are checked now; a SIGKILLed one is the next round's to recover.
   if (round.kill !== 'SIGKILL') {
     await sleep(300); // a process that got SIGKILL a moment ago still needs the kernel to reap it
-    round.orphans = orphansOf(round, true);
+    round.orphans = orphansOf(round);
   }
   return round;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 let onRecoveryPoint: (() => Promise<void>) | undefined;
+let currentHarness: number | undefined;
+const nextHarness = () => currentHarness;
 
 // ---- main --------------------------------------------------------------------------------------------
 
@@ -339,8 +304,7 @@ async function main() {
       ? async () => {
           await sleep(300);
           for (const r of toRecover) {
-            // Ports are not checked here: the next run may legitimately take over the same slot.
-            r.orphans = orphansOf(r, false);
+            r.orphans = orphansOf(r, nextHarness());
             report(r, 'recovered by the next run');
           }
         }
@@ -359,7 +323,7 @@ async function main() {
     onRecoveryPoint = async () => {
       await sleep(300);
       for (const r of toRecover) {
-        r.orphans = orphansOf(r, false);
+        r.orphans = orphansOf(r, nextHarness());
         report(r, 'recovered by the final run');
       }
     };

@@ -162,6 +162,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   let deployment: Deployment | undefined;
   let capture: { stop(): Promise<unknown> } | undefined;
   const timers: NodeJS.Timeout[] = [];
+  let crashWatch: NodeJS.Timeout | undefined;
   let exitCode = 0;
   try {
     say(`run ${runId}: bringing up the ${manifest.backend} backend`);
@@ -198,6 +199,18 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
         }, Math.max(0, t0Epoch - Date.now() + parseDuration(f.at))),
       );
     }
+    // A crash is stamped when it happens, not when the run ends: the report places the gap it causes.
+    const crashed = new Set<string>();
+    const d = deployment;
+    const watchCrashes = () => {
+      for (const name of d.casualties()) {
+        if (crashed.has(name)) continue;
+        crashed.add(name);
+        event({ kind: 'process-exit', what: `${name} ended without being asked`, detail: { process: name, cause: 'crash' } });
+        say(`warning: ${name} ended during the run without being asked; the run goes on with what is left`);
+      }
+    };
+    crashWatch = setInterval(watchCrashes, 200);
     event({ kind: 'phase', what: 'load' });
     say(`load: ${path.relative(process.cwd(), exp.scenarioPath)} -> ${deployment.entry.url}${deployment.entry.connectTo ? ` (via ${deployment.entry.connectTo})` : ''}`);
     const load =
@@ -217,12 +230,16 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     event({ kind: 'phase', what: 'load-done', detail: load as unknown as Record<string, unknown> });
     // Let the last file flush of Envoy's logs and one more scrape land before stopping.
     await new Promise((r) => setTimeout(r, Math.max(statsIntervalMs, parseDuration(spec.envoy.fileFlushInterval)) + 200));
+    watchCrashes();
     const casualties = deployment.casualties();
-    if (casualties.length) {
-      manifest.warnings.push(`ended during the run without being asked: ${casualties.join(', ')}`);
-      event({ kind: 'process-exit', what: casualties.join(', ') });
-    }
+    if (casualties.length) manifest.warnings.push(`ended during the run without being asked: ${casualties.join(', ')}`);
     manifest.outcome = controller.signal.aborted ? 'interrupted' : 'ok';
+    // The data are complete, but not of the experiment as designed: a crash fails the run (exit 1).
+    if (casualties.length && !controller.signal.aborted) {
+      manifest.outcome = 'failed';
+      manifest.exitReason = `ended during the run without being asked: ${casualties.join(', ')}`;
+      exitCode = 1;
+    }
     if (controller.signal.aborted) exitCode = signalExitCode(controller.signal.reason);
   } catch (e) {
     if (controller.signal.aborted) {
@@ -237,6 +254,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
       throw e;
     }
   } finally {
+    clearInterval(crashWatch);
     for (const t of timers) clearTimeout(t);
     if (capture) await capture.stop().catch(() => undefined);
     if (deployment && opts.keep && manifest.outcome === 'ok') {

@@ -45,6 +45,44 @@ export function aliveAs(pid: number, ticks: string | null): boolean {
   }
 }
 
+/**
+ * Live processes whose environment carries SPILLOVER_STATE_DIR=<stateDir>: everything a run started
+ * inherits it (Envoys, services and anything they spawn), and a test's state directory is unique, so
+ * this finds leftovers even when a pid never made it into a state file -- and never blames the runs
+ * of other people sharing the machine and its loopback addresses.
+ */
+export function markedProcesses(stateDir: string): Array<{ pid: number; ppid: number; cmd: string }> {
+  const marker = `SPILLOVER_STATE_DIR=${stateDir}\0`;
+  const out: Array<{ pid: number; ppid: number; cmd: string }> = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (!`${fs.readFileSync(`/proc/${d}/environ`, 'utf8')}\0`.includes(marker)) continue;
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (rest[0] === 'Z') continue;
+      out.push({ pid: Number(d), ppid: Number(rest[1]), cmd: fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 120) });
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return out;
+}
+
+/** True when pid is ancestor or a descendant of it (walking parent links in /proc). */
+export function descendsFrom(pid: number, ancestor: number): boolean {
+  for (let p = pid, i = 0; p > 1 && i < 64; i++) {
+    if (p === ancestor) return true;
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
 /** Every loopback address written into the run's generated configs. */
 export function runIps(runDir: string): string[] {
   const dir = path.join(runDir, 'config');

@@ -1,0 +1,136 @@
+/**
+ * Faults during a run. Planned ones (the experiment's `faults:` block -- kill a service, stall the
+ * gateway) are part of the experiment: the run goes on, exits 0, and the run events, the scrapes and
+ * the report show when each happened and what it cost. Unplanned ones (a sidecar or the client's Envoy
+ * crashing) also let the run go on with what is left, but fail it (exit 1) and say which process
+ * ended when. Either way every request the driver started is in raw/requests.ndjson.
+ *
+ * END-TO-END (real Envoy, time-scaled at 0.03): about 8-12 s per case.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
+import { runExperiment, type RunResult } from '../../src/runner/run.ts';
+import type { RequestRecord, RunEvent, ScrapeRecord } from '../../src/runner/raw.ts';
+import { PEAK_LOAD, REPO_ROOT, tmpDir } from './harness.ts';
+import { aliveAs, markedProcesses, requestCounts, stateProcesses } from './leftovers.ts';
+
+const SCALE = 0.03;
+const FAILOVER = path.join(REPO_ROOT, 'experiments/failover-kill.yaml');
+
+const ndjson = <T>(file: string): T[] =>
+  fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T) : [];
+
+function assertRawComplete(runDir: string) {
+  const c = requestCounts(runDir);
+  assert.ok(c.started !== undefined && c.started > 100, `the driver ran its schedule (started ${c.started})`);
+  assert.equal(c.recorded, c.started, 'every started request is recorded');
+  assert.equal(c.torn, 0, 'no half-written lines');
+}
+
+describe('hardening: faults during a run (end-to-end, real Envoy)', function () {
+  this.timeout(90_000);
+  let tmp: string;
+  let stateDir: string;
+  const savedStateDir = process.env.SPILLOVER_STATE_DIR;
+  beforeEach(() => {
+    tmp = tmpDir('faults');
+    stateDir = path.join(tmp, 'state');
+    process.env.SPILLOVER_STATE_DIR = stateDir;
+  });
+  afterEach(() => {
+    cleanupStaleProcesses({ includeKept: true });
+    if (savedStateDir === undefined) delete process.env.SPILLOVER_STATE_DIR;
+    else process.env.SPILLOVER_STATE_DIR = savedStateDir;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('planned: kill service A and stall the gateway (experiments/failover-kill.yaml) -- B takes over, the gap is marked, exit 0', async () => {
+    const res = await runExperiment({
+      experimentFile: FAILOVER,
+      timeScale: SCALE,
+      outDir: path.join(tmp, 'out'),
+      quiet: true,
+      // The gateway freezes (SIGSTOP) before A dies, for three scrape intervals at least.
+      set: ['faults[1]={at: 15s, action: stall, target: gateway, duration: 35s}', 'expect={}'],
+    });
+    assert.equal(res.exitCode, 0);
+    assert.equal(res.manifest.outcome, 'ok');
+    assertRawComplete(res.runDir);
+
+    const events = ndjson<RunEvent>(path.join(res.runDir, 'raw/run-events.ndjson'));
+    const kill = events.find((e) => e.kind === 'fault' && e.what === 'kill a');
+    const stall = events.find((e) => e.kind === 'fault' && e.what === 'stall gateway');
+    assert.ok(kill && stall, `fault events: ${JSON.stringify(events.filter((e) => e.kind === 'fault'))}`);
+    assert.ok(kill.t >= 40 * SCALE - 0.05 && kill.t < 40 * SCALE + 2, `kill at ${kill.t}s, planned ${40 * SCALE}s`);
+    assert.ok(!events.some((e) => e.kind === 'process-exit'), 'a planned kill is not a crash');
+
+    // The stalled gateway's admin endpoint stops answering: failed scrapes inside the stall window.
+    const scrapes = ndjson<ScrapeRecord>(path.join(res.runDir, 'raw/scrapes/gateway.ndjson'));
+    const stallEnd = stall.t + 35 * SCALE;
+    const failed = scrapes.filter((s) => !s.ok);
+    assert.ok(failed.length > 0, 'failed gateway scrapes recorded');
+    assert.ok(failed.every((s) => s.t >= stall.t - 0.3 && s.t <= stallEnd + 1), `failures only around the stall (${stall.t}..${stallEnd}): ${failed.map((s) => s.t).join(', ')}`);
+    assert.ok(scrapes.some((s) => s.ok && s.t > stallEnd), 'scrapes recover after SIGCONT');
+
+    // After A is dead nothing can be served by A; B serves.
+    const reqs = ndjson<RequestRecord>(path.join(res.runDir, 'raw/requests.ndjson'));
+    const after = reqs.filter((r) => r.sent > kill.t + 0.3);
+    assert.equal(after.filter((r) => r.service === 'A').length, 0, 'A served after it was killed');
+    assert.ok(after.filter((r) => r.service === 'B').length > 0, 'B took over');
+
+    // The report marks the gap and the faults.
+    assert.ok(res.reportPath && fs.existsSync(res.reportPath), 'report written');
+    const eventsCsv = fs.readFileSync(path.join(res.runDir, 'events.csv'), 'utf8');
+    assert.match(eventsCsv, /capture-gap.*gateway/);
+    assert.match(eventsCsv, /fault: kill a/);
+    assert.match(eventsCsv, /fault: stall gateway/);
+  });
+
+  it('unplanned: B\'s sidecar and then the client\'s Envoy crash -- the run goes on, records when, exits 1', async () => {
+    const out = path.join(tmp, 'out');
+    const running = runExperiment({ experimentFile: PEAK_LOAD, timeScale: SCALE, outDir: out, quiet: true, set: ['expect={}'] });
+    let res: RunResult | undefined;
+    void running.then((r) => (res = r), () => undefined);
+    const phase = async (what: string) => {
+      while (!res) {
+        const dir = fs.existsSync(out) ? fs.readdirSync(out)[0] : undefined;
+        if (dir && ndjson<RunEvent>(path.join(out, dir, 'raw/run-events.ndjson')).some((e) => e.kind === 'phase' && e.what === what)) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`the run ended before ${what}`);
+    };
+    const crash = (name: string) => {
+      const p = [...stateProcesses(stateDir).values()].flat().find((x) => x.name === name);
+      assert.ok(p && aliveAs(p.pid, p.startTicks), `${name} is running`);
+      process.kill(-p.pid, 'SIGKILL');
+    };
+    await phase('load');
+    await new Promise((r) => setTimeout(r, 900));
+    crash('b-sidecar');
+    await new Promise((r) => setTimeout(r, 900));
+    crash('client');
+    const r = await running;
+
+    assert.equal(r.exitCode, 1, 'a crash fails the run');
+    assert.equal(r.manifest.outcome, 'failed');
+    assert.match(r.manifest.exitReason ?? '', /b-sidecar/);
+    assert.match(r.manifest.exitReason ?? '', /client/);
+    assertRawComplete(r.runDir);
+
+    const events = ndjson<RunEvent>(path.join(r.runDir, 'raw/run-events.ndjson'));
+    const exits = events.filter((e) => e.kind === 'process-exit');
+    assert.deepEqual(exits.map((e) => (e.detail as { process: string }).process), ['b-sidecar', 'client'], 'each crash stamped, in order');
+    const loadDone = events.find((e) => e.what === 'load-done')!;
+    assert.ok(exits.every((e) => e.t < loadDone.t), 'stamped when it happened, not at the end');
+
+    // Without its client Envoy the load cannot get in, but the driver keeps its schedule and records
+    // every refused request.
+    const clientGone = exits[1].t;
+    const after = ndjson<RequestRecord>(path.join(r.runDir, 'raw/requests.ndjson')).filter((q) => q.sent > clientGone + 0.1);
+    assert.ok(after.length > 20, `requests kept coming after the client crashed (${after.length})`);
+    assert.ok(after.every((q) => q.status === 0 && q.error), 'and each failed at the transport level');
+    assert.deepEqual(markedProcesses(stateDir).map((p) => p.cmd), [], 'and teardown left nothing');
+  });
+});
