@@ -7,8 +7,6 @@ import { toRunSeconds } from '../runner/raw.ts';
 
 /** Response flags we chart, as bits so a million lines cost one Uint16 each. */
 export const FLAG_BITS = { UO: 1, UH: 2, URX: 4, UF: 8, UT: 16, UC: 32, UR: 64, LR: 128, DC: 256, NR: 512 } as const;
-export type FlagName = keyof typeof FLAG_BITS;
-export const FLAG_NAMES = Object.keys(FLAG_BITS) as FlagName[];
 export const OTHER_FLAG = 1024;
 
 export interface AccessColumns {

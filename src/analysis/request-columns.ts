@@ -10,7 +10,6 @@ export const destOfService = (s: string | undefined): number => (!s ? DEST.none 
 
 /** What the client saw, from the driver's own record (works for k6 imports too). */
 export const OUTCOME = { ok: 0, overflow503: 1, upstream5xx: 2, client4xx: 3, transport: 4 } as const;
-export const OUTCOME_NAMES = ['ok', 'overflow503', 'upstream5xx', 'client4xx', 'transport'] as const;
 
 export function outcomeOf(r: Pick<RequestRecord, 'status' | 'envoy'>): number {
   if (r.status === 0) return OUTCOME.transport;

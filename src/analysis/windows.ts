@@ -104,7 +104,6 @@ function add(s: Sums, fb: FineBuckets, k: number, sign: number): void {
   s.total += sign * fb.total[k];
 }
 
-export const bucketStart = (fb: FineBuckets, k: number) => fb.t0 + k * fb.stepS;
 export const bucketIndex = (fb: FineBuckets, t: number) => Math.floor((t - fb.t0) / fb.stepS + 1e-9);
 
 /** Requests sent per second in [t − 1 s, t), from the fine buckets. */
