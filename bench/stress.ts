@@ -259,9 +259,15 @@ async function runRound(n: number, kill: Kill | undefined, atMs: number, waitFor
     // A signal that lands before the CLI has installed its handlers (while Node and tsx load) ends the
     // process the default way; nothing has been started then, so that is a clean end too.
     const early = round.signal === (round.kill === 'SIGINTx2' ? 'SIGINT' : round.kill) && round.procs.length === 0 && !round.runDir;
-    if (round.code !== EXPECTED_CODE[round.kill] && !early) round.problems.push(`exit code ${round.code ?? round.signal}, expected ${EXPECTED_CODE[round.kill]} for ${round.kill}`);
+    // A signal during teardown, after the measurement ended and the outcome was written, only hurries
+    // the teardown: the run is complete and says so.
+    const m0 = round.runDir ? readJson<{ outcome?: string }>(path.join(round.runDir, 'manifest.json')) : undefined;
+    const late = round.phase === 'backend-down' && round.code === 0 && m0?.outcome === 'ok';
+    if (late) {
+      /* complete run */
+    } else if (round.code !== EXPECTED_CODE[round.kill] && !early) round.problems.push(`exit code ${round.code ?? round.signal}, expected ${EXPECTED_CODE[round.kill]} for ${round.kill}`);
     const m = round.runDir ? readJson<{ outcome?: string }>(path.join(round.runDir, 'manifest.json')) : undefined;
-    if (m && m.outcome !== 'interrupted' && round.kill !== 'SIGINTx2') round.problems.push(`manifest outcome ${m.outcome}, expected interrupted`);
+    if (m && !late && m.outcome !== 'interrupted' && round.kill !== 'SIGINTx2') round.problems.push(`manifest outcome ${m.outcome}, expected interrupted`);
   } else if (!round.kill && round.code !== 0 && round.code !== 99) {
     round.problems.push(`uninterrupted run exited ${round.code ?? round.signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }

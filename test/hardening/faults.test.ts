@@ -80,6 +80,11 @@ describe('hardening: faults during a run (end-to-end, real Envoy)', function () 
     assert.equal(after.filter((r) => r.service === 'A').length, 0, 'A served after it was killed');
     assert.ok(after.filter((r) => r.service === 'B').length > 0, 'B took over');
 
+    // Teardown of a run not kept deletes the CA's private keys; the certificates stay for the record.
+    const certs = fs.readdirSync(path.join(res.runDir, 'certs'), { recursive: true }) as string[];
+    assert.ok(certs.some((f) => f.endsWith('cert-chain.pem')));
+    assert.deepEqual(certs.filter((f) => f.endsWith('key.pem')), [], 'private keys left after teardown');
+
     // The report marks the gap and the faults.
     assert.ok(res.reportPath && fs.existsSync(res.reportPath), 'report written');
     const eventsCsv = fs.readFileSync(path.join(res.runDir, 'events.csv'), 'utf8');

@@ -61,7 +61,10 @@ export function markedProcesses(stateDir: string): Array<{ pid: number; ppid: nu
       const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (rest[0] === 'Z') continue;
-      out.push({ pid: Number(d), ppid: Number(rest[1]), cmd: fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 120) });
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 120);
+      // The test process's own tsx compiler service (started after a test set the variable) is not the run's.
+      if (Number(rest[1]) === process.pid && /esbuild --service/.test(cmd)) continue;
+      out.push({ pid: Number(d), ppid: Number(rest[1]), cmd });
     } catch {
       /* gone, or not ours to read */
     }
