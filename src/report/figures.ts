@@ -29,6 +29,9 @@ const CONFIG = {
   view: { stroke: null },
 };
 
+/** In report.html: drag to pan, wheel to zoom the time axis (double-click resets); no effect on SVG/PNG. */
+const ZOOM = [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }];
+
 const base = (title: string, height = 240): VlSpec => ({ $schema: SCHEMA, title, width: WIDTH, height, config: CONFIG, background: 'white' });
 
 /** Labelled event markers shared by the time-axis figures. */
@@ -91,7 +94,18 @@ export function redirectFigure(a: Analysis): Figure {
     spec: {
       ...base('Offered load and throughput by destination'),
       layer: [
-        { data: { values }, mark: { type: 'area', interpolate: 'step-after', opacity: 0.85 }, encoding: { x: { field: 't', type: 'quantitative', title: X_TITLE }, y: { field: 'rps', type: 'quantitative', stack: 'zero', title: 'Requests per second (req/s)' }, color, order: { field: 'series' } } },
+        {
+          data: { values },
+          params: ZOOM,
+          mark: { type: 'area', interpolate: 'step-after', opacity: 0.85 },
+          encoding: {
+            x: { field: 't', type: 'quantitative', title: X_TITLE },
+            y: { field: 'rps', type: 'quantitative', stack: 'zero', title: 'Requests per second (req/s)' },
+            color,
+            order: { field: 'series' },
+            tooltip: [{ field: 't', title: 'time (s)' }, { field: 'series', title: 'served by' }, { field: 'rps', title: 'req/s' }],
+          },
+        },
         { data: { values: offered }, mark: { type: 'line', interpolate: 'step-after', strokeDash: [6, 3], strokeWidth: 2 }, encoding: { x: { field: 't', type: 'quantitative' }, y: { field: 'rps', type: 'quantitative' }, color } },
         ...eventLayers(a),
       ],
@@ -128,8 +142,10 @@ export function outcomesFigure(a: Analysis): Figure {
   const layers: VlSpec[] = [
     {
       data: { values },
+      params: ZOOM,
       mark: { type: 'area', interpolate: 'step-after' },
       encoding: {
+        tooltip: [{ field: 't', title: 'bucket start (s)' }, { field: 'outcome' }, { field: 'n', title: 'requests' }],
         x: { field: 't', type: 'quantitative', title: X_TITLE },
         y: { field: 'n', type: 'quantitative', stack: 'zero', title: `Requests per ${a.bucketS} s bucket (count)` },
         color: { field: 'outcome', type: 'nominal', title: null, scale: { domain: OUTCOMES.map((o) => o.key), range: OUTCOMES.map((o) => o.color) }, legend: { columns: 3 } },
@@ -170,8 +186,10 @@ export function latencyFigure(a: Analysis): Figure {
       layer: [
         {
           data: { values },
+          params: ZOOM,
           mark: { type: 'line', point: { size: 12 }, strokeWidth: 1.5, invalid: 'break-paths-filter-domains' },
           encoding: {
+            tooltip: [{ field: 't', title: 'bucket start (s)' }, { field: 'destination' }, { field: 'percentile' }, { field: 'ms', title: 'latency (ms)' }],
             x: { field: 't', type: 'quantitative', title: X_TITLE },
             y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'Latency (ms, log scale)' },
             color: { field: 'destination', type: 'nominal', title: null, scale: { domain: ['A (local)', 'B (remote)'], range: [PALETTE.blue, PALETTE.orange] } },
@@ -214,8 +232,10 @@ export function ejectionFigure(a: Analysis): Figure {
       data: { values: rows },
       layer: [
         {
+          params: ZOOM,
           mark: { type: 'bar', height: { band: 0.7 } },
           encoding: {
+            tooltip: [{ field: 'row', title: 'what' }, { field: 'state' }, { field: 't', title: 'from (s)' }, { field: 't2', title: 'to (s)' }],
             x: { field: 't', type: 'quantitative', title: X_TITLE, scale: { domain: [Math.min(0, ...a.timeseries.map((r) => r.t_s)), tEnd] } },
             x2: { field: 't2' },
             y: { field: 'row', type: 'nominal', title: null, axis: { labelLimit: 320 } },

@@ -4,8 +4,21 @@ import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import type { VlSpec } from './figures.ts';
 
+/**
+ * The spec without interaction parameters. Zooming means nothing in a static image, and a bound
+ * interval makes vega clip the marks with ids from a process-wide counter, which would make the SVG
+ * depend on how many figures the process rendered before.
+ */
+export function staticSpec(spec: VlSpec): VlSpec {
+  const strip = (o: VlSpec): VlSpec => {
+    const { params: _params, layer, ...rest } = o as VlSpec & { params?: unknown; layer?: VlSpec[] };
+    return layer ? { ...rest, layer: layer.map(strip) } : rest;
+  };
+  return strip(spec);
+}
+
 export async function renderSvg(spec: VlSpec): Promise<string> {
-  const vg = compile(spec as never).spec;
+  const vg = compile(staticSpec(spec) as never).spec;
   const view = new vega.View(vega.parse(vg), { renderer: 'none' });
   try {
     return await view.toSVG();
