@@ -38,7 +38,11 @@ export function narrative(a: Analysis): string[] {
   for (const e of byKind('eject')) {
     const type = /^(\w+)/.exec(e.detail)?.[1] ?? '';
     const who = e.service ? `${e.service} (${e.host})` : e.host;
-    out.push(`${who} was ejected by ${e.envoy} at ${s1(e.t)} after ${DETECTOR_WORDS[type] ?? type}${e.cause ? ` (${e.cause})` : ''}, at offered ${rps(e.offeredRps)} and achieved ${rps(e.achievedRps)}.`);
+    // The threshold from the configuration turns "consecutive 5xx responses" into "1 consecutive 5xx response".
+    const n = Number((type === 'CONSECUTIVE_5XX' ? /consecutive5xxErrors=(\d+)/ : type === 'CONSECUTIVE_GATEWAY_FAILURE' ? /consecutive(?:Gateway)?Errors=(\d+)/ : /$^/).exec(e.cause)?.[1]);
+    const words = DETECTOR_WORDS[type] ?? type;
+    const what = n > 0 ? `${n} ${n === 1 ? words.replace('responses', 'response').replace('errors', 'error') : words}` : words;
+    out.push(`${who} was ejected by ${e.envoy} at ${s1(e.t)} after ${what}${e.cause ? ` (${e.cause})` : ''}, at offered ${rps(e.offeredRps)} and achieved ${rps(e.achievedRps)}.`);
   }
   for (const e of byKind('uneject')) out.push(`${e.service || e.host} was returned to service by ${e.envoy} at ${s1(e.t)}${e.detail ? ` (${e.detail})` : ''}.`);
   for (const r of a.redirects) {
