@@ -11,6 +11,7 @@
  */
 import { median } from 'simple-statistics';
 import { describe } from '../analysis/stats/describe.ts';
+import { fisherExact } from '../analysis/stats/fisher-exact.ts';
 import { mannWhitney } from '../analysis/stats/mann-whitney.ts';
 import { checkExpectations, fieldValue, parseExpect, type ExpectationResult } from './expect.ts';
 import { KEY_FIGURES, type KeyFigure } from './key-figures.ts';
@@ -100,8 +101,12 @@ function compareFigure(base: RunSet, cand: RunSet, fig: KeyFigure, alpha: number
   let note: string;
   if (!significant) note = `~ (p=${p.toFixed(3)} ≥ ${alpha})`;
   else if (!finite) {
-    changed = b.median !== c.median;
-    note = changed ? `${b.median === Infinity ? 'did not happen' : 'happened'} in the baseline, ${c.median === Infinity ? 'does not happen' : 'happens'} now` : 'no change';
+    // A median of "never" on one side: the question is whether the event happens at all, a yes/no
+    // per run, so the decision is Fisher's test on how many runs had it, not the rank test.
+    const pHappens = fisherExact(b.happened, b.n - b.happened, c.happened, c.n - c.happened);
+    changed = b.median !== c.median && pHappens < alpha;
+    const seen = `in ${b.happened}/${b.n} baseline runs, ${c.happened}/${c.n} now (Fisher p=${pHappens.toFixed(3)})`;
+    note = changed ? `${c.median === Infinity ? 'stopped happening' : 'started happening'}: ${seen}` : `happens ${seen}`;
   } else if (overlap(b, c)) note = 'significant but the 95 % CIs overlap';
   else if (Math.abs(delta!) < fig.minAbs) note = `significant but |Δ| < ${fig.minAbs}${fig.unit ? ` ${fig.unit}` : ''}`;
   else if (deltaPct !== null && Math.abs(deltaPct) < minDeltaPct) note = `significant but |Δ| < ${minDeltaPct} %`;

@@ -49,7 +49,17 @@ describe('compare: two sets of runs', () => {
     assert.equal(ej.changed, true);
     assert.equal(ej.cand.median, Infinity);
     assert.equal(ej.delta, null);
-    assert.match(ej.note, /happened in the baseline, does not happen now/);
+    assert.match(ej.note, /stopped happening: in 5\/5 baseline runs, 0\/5 now \(Fisher p=0\.008\)/);
+  });
+
+  it('an event that merely goes missing in some runs is not a change', () => {
+    const flaky = SAME_A.map((r, i) => ({ ...r, firstEjectionS: i < 3 ? null : 20 + i }));
+    const r = compareSets(loadRunSet(set('a', SAME_A)), loadRunSet(set('b', flaky)));
+    const ej = r.figures.find((f) => f.field === 'events.firstEjectionS')!;
+    assert.equal(ej.cand.median, Infinity);
+    assert.ok(ej.p < 0.05, 'the ranks do separate');
+    assert.equal(ej.changed, false);
+    assert.match(ej.note, /in 5\/5 baseline runs, 2\/5 now \(Fisher p=0\.167\)/);
   });
 
   it('a significant but tiny shift is not a change', () => {
