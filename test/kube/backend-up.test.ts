@@ -12,7 +12,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { loadExperiment } from '../../src/experiment/load.ts';
 import { isSpilloverError } from '../../src/errors.ts';
-import type { BackendContext } from '../../src/runner/backend.ts';
+import type { Backend, BackendContext } from '../../src/runner/backend.ts';
 import { createKindBackend } from '../../src/runner/backends/kind.ts';
 import { createKubeBackend } from '../../src/runner/backends/kube.ts';
 import { startFakeApi, type FakeApi } from './fake-api-server.ts';
@@ -35,7 +35,11 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     else process.env[k] = v;
   };
 
+  let made: Backend[] = [];
+  const track = (b: Backend) => (made.push(b), b);
+
   beforeEach(async () => {
+    made = [];
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-kube-'));
     log = path.join(tmp, 'calls.ndjson');
     setEnv('SPILLOVER_FAKE_LOG', log);
@@ -43,6 +47,8 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     apis = { 'cluster-1': await startFakeApi(), 'cluster-2': await startFakeApi() };
   });
   afterEach(async () => {
+    // A failed assertion must not leave port-forward processes behind: down() is idempotent.
+    for (const b of made) await b.down({ keep: false }).catch(() => undefined);
     for (const a of Object.values(apis)) await a.close();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
@@ -61,7 +67,7 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
   const patches = (c: string) => apis[c].requests.filter((r) => r.method === 'PATCH');
 
   it('kind: creates both clusters, installs Istio with a shared root CA, applies everything and connects telemetry', async () => {
-    const backend = createKindBackend(common());
+    const backend = track(createKindBackend(common()));
     const ctx = ctxFor('t1');
     const dep = await backend.up(ctx);
 
@@ -123,7 +129,7 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
   });
 
   it('kind --keep leaves the clusters up; a failing tool stops the run with its output', async () => {
-    const backend = createKindBackend(common());
+    const backend = track(createKindBackend(common()));
     await backend.up(ctxFor('t2'));
     const n = calls().length;
     await backend.down({ keep: true });
@@ -133,15 +139,30 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     assert.equal(cleanupStaleProcesses({ includeKept: true, runId: 't2' }).length, 7);
 
     setEnv('FAKE_ISTIOCTL_FAIL', '1');
-    const failing = createKindBackend(common());
+    const failing = track(createKindBackend(common()));
     await assert.rejects(failing.up(ctxFor('t3')), (e: unknown) => isSpilloverError(e) && /istioctl install .* failed with exit code 1/.test(e.message) && /context deadline exceeded/.test(e.message));
     const m = calls().length;
     await failing.down({ keep: false });
     assert.deepEqual(calls().slice(m).filter((c) => c.cmd === 'kind').map((c) => c.args[3]).sort(), ['spillover-t3-cluster-1', 'spillover-t3-cluster-2'], 'a failed up is torn down');
   });
 
+  it('k6 in the cluster: a paused Job, its sidecar is the client, started at t0 and imported', async () => {
+    const backend = track(createKindBackend({ ...common(), k6InCluster: true }));
+    const ctx = ctxFor('k6', ['load.engine=k6']);
+    const dep = (await backend.up(ctx)) as Awaited<ReturnType<typeof backend.up>> & { k6: { run(runDir: string, t0: number): Promise<{ points: number }> } };
+    assert.ok(patches('cluster-1').some((r) => r.path === '/apis/batch/v1/namespaces/spillover-load/jobs/k6'));
+    assert.ok(calls().some((c) => c.cmd === 'docker' && c.args[0] === 'build' && c.args.includes('spillover/k6:v1.7.1')));
+    const clientPf = calls().find((c) => c.cmd === 'kubectl' && c.args.at(-1) === ':15000' && c.args.includes('spillover-load'))!;
+    assert.ok(clientPf.args.includes('pod/k6-0'), `the client Envoy is the k6 pod's sidecar: ${clientPf.args.join(' ')}`);
+    const result = await dep.k6.run(ctx.runDir, Date.now());
+    assert.ok(calls().some((c) => c.cmd === 'kubectl' && c.args.at(-1) === ':6565'));
+    assert.equal(fs.readFileSync(path.join(ctx.runDir, 'raw/k6.json'), 'utf8').trim().split('\n').length, 1, 'only the JSON lines of the k6 log');
+    assert.equal(result.points, 1);
+    await backend.down({ keep: false });
+  });
+
   it('a failed preflight stops the run before anything is created, with the fix', async () => {
-    const backend = createKindBackend({ ...common(), preflight: async () => [{ name: 'memory', ok: false, optional: false, found: '4.0 GiB', fix: 'give Docker at least 8 GiB' }, { name: 'k6', ok: false, optional: true, found: 'missing' }] });
+    const backend = track(createKindBackend({ ...common(), preflight: async () => [{ name: 'memory', ok: false, optional: false, found: '4.0 GiB', fix: 'give Docker at least 8 GiB' }, { name: 'k6', ok: false, optional: true, found: 'missing' }] }));
     await assert.rejects(backend.up(ctxFor('p1')), (e: unknown) => isSpilloverError(e) && e.problems.length === 1 && /memory is not ready/.test(e.message) && /give Docker at least 8 GiB/.test(e.message));
     assert.deepEqual(calls(), []);
   });
@@ -155,7 +176,7 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     fs.writeFileSync(path.join(stateDir, 'kube-live.json'), JSON.stringify({ runId: 'live', mode: 'kind', ownerPid: process.pid, ownerStartTicks: startTicks(process.pid), clusters: [{ name: 'cluster-1', context: 'kind-spillover-live-cluster-1', kindName: 'spillover-live-cluster-1' }], created: [], istioInstalled: [], dockerContainers: ['spillover-live-cloud-provider-kind'] }));
     setEnv('FAKE_KIND_CLUSTERS', 'spillover-live-cluster-1\nspillover-orphan-cluster-2\nmy-own-cluster\n');
     setEnv('FAKE_DOCKER_CONTAINERS', 'spillover-live-cloud-provider-kind\n');
-    const removed = await createKindBackend(common()).cleanupStale();
+    const removed = await track(createKindBackend(common())).cleanupStale();
     const deletes = calls().filter((c) => c.cmd === 'kind' && c.args[0] === 'delete').map((c) => c.args[3]).sort();
     assert.deepEqual(deletes, ['spillover-dead-cluster-1', 'spillover-orphan-cluster-2']);
     assert.ok(removed.includes('kind cluster spillover-orphan-cluster-2'));
@@ -167,7 +188,7 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
   it('kube: uses the contexts, no kind/docker/istioctl without --install-istio, deletes only what it created', async () => {
     // The user's namespace "istio" exists already (without our labels): used, never deleted.
     apis['cluster-1'].objects.set('/api/v1/namespaces/istio', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio', labels: { team: 'x' } } });
-    const backend = createKubeBackend({ ...common(), context1: 'east', context2: 'west', installIstio: false });
+    const backend = track(createKubeBackend({ ...common(), context1: 'east', context2: 'west', installIstio: false }));
     const dep = await backend.up(ctxFor('k1'));
     assert.ok(!calls().some((c) => ['kind', 'docker', 'istioctl'].includes(c.cmd)));
     assert.ok(calls().filter((c) => c.cmd === 'kubectl').every((c) => ['east', 'west'].includes(c.args[1])));
@@ -183,7 +204,7 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
 
   it('kube: refuses to overwrite an object somebody else owns', async () => {
     apis['cluster-2'].objects.set('/api/v1/namespaces/istio/services/a', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'istio' } });
-    const backend = createKubeBackend({ ...common(), context1: 'east', context2: 'west', installIstio: false });
+    const backend = track(createKubeBackend({ ...common(), context1: 'east', context2: 'west', installIstio: false }));
     await assert.rejects(backend.up(ctxFor('k2')), (e: unknown) => isSpilloverError(e) && /west\): Service istio\/a already exists and was not created by spillover/.test(e.message));
     assert.ok(!patches('cluster-2').some((r) => r.path === '/api/v1/namespaces/istio/services/a'));
     await backend.down({ keep: false });

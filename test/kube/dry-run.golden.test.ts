@@ -53,14 +53,16 @@ describe('kind backend dry run (golden)', () => {
     compareTree(dir, path.join(GOLDEN, 'embedded-steps'), ['steps.txt']);
   });
 
-  it('with load.engine=k6 adds the script ConfigMap and the paused k6 Job', async () => {
-    const { dir, plan } = await planInto(createKindBackend(), ['load.engine=k6']);
+  it('with load.engine=k6 in the cluster adds the script ConfigMap and the paused k6 Job', async () => {
+    const host = await planInto(createKindBackend(), ['load.engine=k6']);
+    assert.ok(!host.plan.files.some((f) => f.endsWith('40-k6.yaml')), 'k6 on the host needs nothing in the cluster');
+    const { dir, plan } = await planInto(createKindBackend({ k6InCluster: true }), ['load.engine=k6']);
     const k6Files = plan.files.filter((f) => f.endsWith('40-k6.yaml') || f.endsWith('commands.sh'));
     compareTree(dir, path.join(GOLDEN, 'k6'), k6Files);
   });
 
   it('with k6 parallelism > 1 uses a k6-operator TestRun instead of the Job', async () => {
-    const { dir, plan } = await planInto(createKindBackend({ k6Parallelism: 3 }), ['load.engine=k6']);
+    const { dir, plan } = await planInto(createKindBackend({ k6InCluster: true, k6Parallelism: 3 }), ['load.engine=k6']);
     const objs = objectsOf(path.join(dir, plan.files.find((f) => f.endsWith('40-k6.yaml'))!));
     assert.deepEqual(objs.map((o) => o.kind), ['ConfigMap', 'TestRun']);
     assert.equal((objs[1] as unknown as { spec: { parallelism: number } }).spec.parallelism, 3);
@@ -68,7 +70,7 @@ describe('kind backend dry run (golden)', () => {
 
   it('every manifest it writes validates against the Kubernetes / Istio schemas', async () => {
     for (const set of [[], ['load.engine=k6']]) {
-      const { dir, plan } = await planInto(createKindBackend({ k6Parallelism: set.length ? 2 : 1 }), set);
+      const { dir, plan } = await planInto(createKindBackend({ k6InCluster: true, k6Parallelism: set.length ? 2 : 1 }), set);
       const files = yamlFiles(dir, plan.files);
       assert.ok(files.length >= 10);
       for (const f of files) for (const o of objectsOf(path.join(dir, f))) assert.deepEqual(checkObject(o, f), [], `${f}: ${o.kind} ${o.metadata.name}`);

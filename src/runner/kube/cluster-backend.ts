@@ -46,6 +46,12 @@ export interface ClusterBackendOptions {
   /** kube: the contexts of the experiment's two clusters, in topology order. */
   contexts?: [string, string];
   installIstio: boolean;
+  /**
+   * With load.engine k6: run k6 inside the client's cluster (a paused Job, or a k6-operator TestRun
+   * when k6Parallelism > 1), started through the Deployment's `k6.run(runDir, t0Epoch)`. Without it
+   * k6 runs on the host and enters the mesh through the port-forwarded client relay.
+   */
+  k6InCluster?: boolean;
   /** k6 runner pods (>1: k6-operator TestRun). */
   k6Parallelism?: number;
   images?: { service?: string; k6?: string };
@@ -139,7 +145,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
   function build(ctx: BackendContext, cas: Record<string, ClusterCa>, script: string) {
     const refs = clusterRefs(ctx);
     const installIstio = opts.mode === 'kind' || opts.installIstio;
-    return { refs, ...buildSteps({ exp: ctx.experiment, runId: ctx.runId, mode: opts.mode, clusters: refs, installIstio, cas, script, k6Parallelism: opts.k6Parallelism, images: opts.images }) };
+    return { refs, ...buildSteps({ exp: ctx.experiment, runId: ctx.runId, mode: opts.mode, clusters: refs, installIstio, cas, script, k6InCluster: opts.k6InCluster, k6Parallelism: opts.k6Parallelism, images: opts.images }) };
   }
 
   /** Files of the dry run; `up` writes the same (the CA secret with placeholders, never keys). */
@@ -327,7 +333,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
     const refOf = (c: string) => refs.find((r) => r.name === c)!;
     supervisor = new Supervisor(ctx.runId);
     const pf = opts.portForwarder ? opts.portForwarder(supervisor) : kubectlPortForwarder(supervisor, toolEnv);
-    const useK6 = spec.load.engine === 'k6';
+    const useK6 = spec.load.engine === 'k6' && Boolean(opts.k6InCluster);
 
     interface Proxy { name: string; cluster: string; namespace: string; selector: string; container: string; pod?: { name: string; ip: string } }
     const local = Object.entries(spec.services).find(([, s]) => s.cluster === spec.client.cluster)!;

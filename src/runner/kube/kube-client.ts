@@ -166,7 +166,7 @@ export class KubeClient {
   runningPod(namespace: string, selector: string, o: WaitOptions): Promise<{ name: string; ip: string }> {
     return this.until(`a running pod ${namespace}/${selector}`, async () => {
       const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
-      const p = pods.items.find((x) => x.status?.phase === 'Running');
+      const p = pods.items.find((x) => x.status?.phase === 'Running' && !x.metadata?.deletionTimestamp);
       return p ? { name: p.metadata!.name!, ip: p.status?.podIP ?? '' } : undefined;
     }, o);
   }

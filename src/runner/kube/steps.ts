@@ -51,6 +51,11 @@ export interface StepsInput {
   cas: Record<string, ClusterCa>;
   /** The scenario script text (for the k6 ConfigMap). */
   script: string;
+  /**
+   * Run k6 inside the client's cluster (Job / TestRun) when the engine is k6. Off: k6 (or the
+   * embedded driver) runs on the host through the port-forward to the client relay.
+   */
+  k6InCluster?: boolean;
   /** k6 runner pods; >1 uses k6-operator's TestRun (the operator must be installed). */
   k6Parallelism?: number;
   /** Images the workloads run; on existing clusters, tags the nodes can pull (see docs/real-clusters.md). */
@@ -75,7 +80,7 @@ export function buildSteps(input: StepsInput): { steps: Step[]; kindConfigs: Rec
     return f ? ['--kubeconfig', f] : [];
   };
   const steps: Step[] = [];
-  const useK6 = spec.load.engine === 'k6';
+  const useK6 = spec.load.engine === 'k6' && Boolean(input.k6InCluster);
   const configs = mode === 'kind' ? kindConfigs(spec) : {};
 
   if (mode === 'kind') {
