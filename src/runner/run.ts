@@ -152,7 +152,13 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
 
   const eventsFile = fs.openSync(path.join(runDir, RAW.runEvents), 'a');
   let t0Epoch = Date.now();
-  const event = (e: Omit<RunEvent, 't'>) => fs.writeSync(eventsFile, `${JSON.stringify({ t: (Date.now() - t0Epoch) / 1000, ...e })}\n`);
+  const event = (e: Omit<RunEvent, 't'>) => {
+    try {
+      fs.writeSync(eventsFile, `${JSON.stringify({ t: (Date.now() - t0Epoch) / 1000, ...e })}\n`);
+    } catch {
+      // A full disk must not stop the teardown that follows; the write that failed first is reported.
+    }
+  };
 
   const backendName = opts.backend ?? 'local';
   const scenarioSha256 = crypto.createHash('sha256').update(fs.readFileSync(exp.scenarioPath)).digest('hex');
@@ -282,11 +288,23 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
       manifest.exitReason = String(controller.signal.reason ?? 'interrupted');
       exitCode = signalExitCode(controller.signal.reason);
     } else {
+      const err =
+        (e as NodeJS.ErrnoException).code === 'ENOSPC'
+          ? new SpilloverError(
+              {
+                file: path.relative(process.cwd(), runDir),
+                message: 'no space left on the device of the run directory: the run was stopped and torn down; what was written so far is kept',
+                found: (e as Error).message,
+                fix: 'free space there, or write runs to another disk with --out',
+              },
+              1,
+            )
+          : (e as Error);
       manifest.outcome = 'failed';
-      manifest.exitReason = (e as Error).message;
-      exitCode = e instanceof SpilloverError ? e.exitCode : 1;
-      event({ kind: 'error', what: (e as Error).message });
-      throw e;
+      manifest.exitReason = err.message;
+      exitCode = err instanceof SpilloverError ? err.exitCode : 1;
+      event({ kind: 'error', what: err.message, detail: { code: (e as NodeJS.ErrnoException).code } });
+      throw err;
     }
   } finally {
     clearInterval(crashWatch);
@@ -298,7 +316,11 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     event({ kind: 'phase', what: 'backend-down' });
     await backend.down({ keep: Boolean(opts.keep) && manifest.outcome === 'ok' });
     manifest.endedAt = new Date().toISOString();
-    writeManifest();
+    try {
+      writeManifest();
+    } catch {
+      // Disk full: the manifest written at start-up stays; teardown is done, which is what matters here.
+    }
     fs.closeSync(eventsFile);
     opts.signal?.removeEventListener('abort', onAbort);
   }

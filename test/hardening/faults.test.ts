@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isSpilloverError } from '../../src/errors.ts';
 import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
 import { runExperiment, type RunResult } from '../../src/runner/run.ts';
 import type { RequestRecord, RunEvent, ScrapeRecord } from '../../src/runner/raw.ts';
@@ -91,6 +92,37 @@ describe('hardening: faults during a run (end-to-end, real Envoy)', function () 
     assert.match(eventsCsv, /capture-gap.*gateway/);
     assert.match(eventsCsv, /fault: kill a/);
     assert.match(eventsCsv, /fault: stall gateway/);
+  });
+
+  it('a full disk (the request records cannot be written): the run stops and tears down, exit 1, names the cause', async () => {
+    const out = path.join(tmp, 'out');
+    // /dev/full answers every write with ENOSPC: the disk is full exactly where the driver writes.
+    fs.mkdirSync(path.join(out, 'full', 'raw'), { recursive: true });
+    fs.symlinkSync('/dev/full', path.join(out, 'full', 'raw', 'requests.ndjson'));
+    let procs: Array<{ pid: number; startTicks: string | null }> = [];
+    const watch = setInterval(() => {
+      const now = [...stateProcesses(stateDir).values()].flat();
+      if (now.length > procs.length) procs = now;
+    }, 10);
+    try {
+      await assert.rejects(runExperiment({ experimentFile: PEAK_LOAD, timeScale: SCALE, outDir: out, runId: 'full', quiet: true }), (e: unknown) => {
+        assert.ok(isSpilloverError(e), String(e));
+        assert.equal(e.exitCode, 1);
+        assert.match(e.message, /no space left on the device of the run directory/);
+        assert.match(e.message, /fix: .*--out/);
+        return true;
+      });
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(procs.length >= 6, 'the mesh had come up');
+    assert.deepEqual(procs.filter((p) => aliveAs(p.pid, p.startTicks)), [], 'torn down');
+    assert.deepEqual(markedProcesses(stateDir).map((p) => p.cmd), []);
+    const events = ndjson<RunEvent>(path.join(out, 'full', 'raw/run-events.ndjson'));
+    assert.ok(events.some((e) => e.kind === 'error' && (e.detail as { code?: string })?.code === 'ENOSPC'), 'the cause is in the run events');
+    assert.ok(events.some((e) => e.what === 'backend-down'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'full', 'manifest.json'), 'utf8')) as { outcome: string };
+    assert.equal(manifest.outcome, 'failed');
   });
 
   it('unplanned: B\'s sidecar and then the client\'s Envoy crash -- the run goes on, records when, exits 1', async () => {
