@@ -15,7 +15,8 @@ export function comparisonJUnit(r: ComparisonResult, names: { base: string; cand
   const suite = builder.testSuite().name(`spillover compare ${r.experiment.cand}`).property('baseline', names.base).property('candidate', names.cand);
   for (const f of r.figures) {
     const tc = suite.testCase().className(`${r.experiment.cand}.figures`).name(f.field);
-    tc.standardOutput(`${f.label}: ${f.note}; baseline median ${f.base.median}, candidate median ${f.cand.median}, p=${f.p.toFixed(4)}`);
+    const med = (m: number | null) => (m === Infinity ? 'never' : m === null ? 'none' : String(m));
+    tc.standardOutput(`${f.label}: ${f.note}; baseline median ${med(f.base.median)}, candidate median ${med(f.cand.median)}, p=${f.p.toFixed(4)}`);
     if (f.changed && f.gate) tc.failure(`${f.label} ${f.note} (p=${f.p.toFixed(4)})`, 'changed');
   }
   for (const e of r.expectations) {
