@@ -202,6 +202,18 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     assert.ok(deleted.indexOf('/apis/apps/v1/namespaces/spillover-load/deployments/client') < deleted.indexOf('/api/v1/namespaces/spillover-load'), 'reverse order: workloads before their namespace');
   });
 
+  it('kube: cleanupStale deletes what a killed run created, and only that', async () => {
+    const stateDir = path.join(tmp, 'state', 'kube');
+    fs.mkdirSync(stateDir, { recursive: true });
+    apis['cluster-1'].objects.set('/api/v1/namespaces/spillover-load', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'spillover-load' } });
+    apis['cluster-1'].objects.set('/api/v1/namespaces/istio', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio' } });
+    fs.writeFileSync(path.join(stateDir, 'kube-gone.json'), JSON.stringify({ runId: 'gone', mode: 'kube', ownerPid: 4194305, ownerStartTicks: 'x', clusters: [{ name: 'cluster-1', context: 'east' }, { name: 'cluster-2', context: 'west' }], created: [{ context: 'east', apiVersion: 'v1', kind: 'Namespace', name: 'spillover-load' }], istioInstalled: [], dockerContainers: [] }));
+    const removed = await track(createKubeBackend({ ...common(), context1: 'east', context2: 'west', installIstio: false })).cleanupStale();
+    assert.deepEqual(removed, ['east: Namespace spillover-load']);
+    assert.deepEqual(apis['cluster-1'].requests.filter((r) => r.method === 'DELETE').map((r) => r.path), ['/api/v1/namespaces/spillover-load']);
+    assert.ok(!calls().some((c) => c.cmd === 'kind'), 'the kube backend never looks for kind clusters');
+  });
+
   it('kube: refuses to overwrite an object somebody else owns', async () => {
     apis['cluster-2'].objects.set('/api/v1/namespaces/istio/services/a', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'istio' } });
     const backend = track(createKubeBackend({ ...common(), context1: 'east', context2: 'west', installIstio: false }));

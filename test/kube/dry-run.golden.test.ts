@@ -4,6 +4,7 @@
  * diff). Every manifest in it must validate against the Kubernetes / Istio schemas.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +52,12 @@ describe('kind backend dry run (golden)', () => {
     compareTree(dir, path.join(GOLDEN, 'embedded'), plan.files);
     fs.writeFileSync(path.join(dir, 'steps.txt'), plan.steps.join('\n') + '\n');
     compareTree(dir, path.join(GOLDEN, 'embedded-steps'), ['steps.txt']);
+  });
+
+  it('commands.sh is valid bash', async () => {
+    const { dir } = await planInto(createKindBackend());
+    const r = spawnSync('bash', ['-n', path.join(dir, 'kube/commands.sh')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
   });
 
   it('with load.engine=k6 in the cluster adds the script ConfigMap and the paused k6 Job', async () => {
