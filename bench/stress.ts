@@ -13,7 +13,8 @@
  *             can handle) it is checked once the NEXT run has done its start-up cleanup, because that
  *             is the promise: leftovers of a killed run are found by run id and removed by the next.
  *   lost      requests the driver counted as started (its `load-done` counters in raw/run-events.ndjson)
- *             but that are missing from raw/requests.ndjson, plus torn (half-written) lines.
+ *             but that are missing from raw/requests.ndjson, plus torn (half-written) lines. Complete
+ *             runs are also cross-checked with the client Envoy's own request counter.
  *
  * Targets: >= 50 kills, 0 orphans, 0 lost. Exit code 1 when a target is missed.
  *
@@ -28,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { mersenne } from 'pure-rand/generator/mersenne';
-import { descendsFrom, listenersOfPids, markedProcesses } from '../test/hardening/leftovers.ts';
+import { descendsFrom, envoyRequestCount, listenersOfPids, markedProcesses } from '../test/hardening/leftovers.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLI = path.join(REPO_ROOT, 'bin/spillover.js');
@@ -86,6 +87,7 @@ interface Round {
   recorded: number;
   problems: string[];
   ms: number;
+  envoyChecked?: boolean;
 }
 
 // ---- what a run is, seen from outside ------------------------------------------------------------
@@ -194,6 +196,22 @@ function requestAccounting(round: Round) {
   if (round.lost) round.problems.push(`${round.lost} of ${started} started requests missing from raw/requests.ndjson`);
 }
 
+/**
+ * The client Envoy's own count of requests (downstream_rq_total of its outbound listener, last scrape)
+ * against the driver's records: every request that got an HTTP status went through that Envoy, and
+ * Envoy saw no request the driver did not record. Only for complete runs, whose last scrape follows
+ * the last response.
+ */
+function envoyCrossCheck(round: Round) {
+  if (!round.runDir || readJson<{ outcome?: string }>(path.join(round.runDir, 'manifest.json'))?.outcome !== 'ok') return;
+  const c = envoyRequestCount(round.runDir);
+  if (c.envoy === undefined) return;
+  round.envoyChecked = true;
+  if (c.envoy < c.withStatus || c.envoy > c.recorded) {
+    round.problems.push(`client Envoy counted ${c.envoy} requests; the driver recorded ${c.recorded}, ${c.withStatus} of them with an HTTP status`);
+  }
+}
+
 // ---- one round -------------------------------------------------------------------------------------
 
 type RoundState = Round;
@@ -272,6 +290,7 @@ async function runRound(n: number, kill: Kill | undefined, atMs: number, waitFor
     round.problems.push(`uninterrupted run exited ${round.code ?? round.signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
   requestAccounting(round);
+  envoyCrossCheck(round);
   // Orphans of a cleanly stopped run are checked now; a SIGKILLed one is the next round's to recover.
   if (round.kill !== 'SIGKILL') {
     await sleep(300); // a process that got SIGKILL a moment ago still needs the kernel to reap it
@@ -357,6 +376,7 @@ async function main() {
     requestsStarted: rounds.reduce((s, r) => s + (r.started ?? 0), 0),
     requestsRecorded: rounds.reduce((s, r) => s + r.recorded, 0),
     runsWithDriverCounters: verified,
+    runsCrossCheckedWithEnvoy: rounds.filter((r) => r.envoyChecked).length,
     tornLinesAtSigkill: rounds.filter((r) => r.kill === 'SIGKILL').reduce((s, r) => s + r.torn, 0),
     problems: problems.length,
     minutes: Number(((Date.now() - began) / 60_000).toFixed(1)),

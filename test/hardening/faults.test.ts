@@ -15,7 +15,7 @@ import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
 import { runExperiment, type RunResult } from '../../src/runner/run.ts';
 import type { RequestRecord, RunEvent, ScrapeRecord } from '../../src/runner/raw.ts';
 import { PEAK_LOAD, REPO_ROOT, tmpDir } from './harness.ts';
-import { aliveAs, markedProcesses, requestCounts, stateProcesses } from './leftovers.ts';
+import { aliveAs, envoyRequestCount, markedProcesses, requestCounts, stateProcesses } from './leftovers.ts';
 
 const SCALE = 0.03;
 const FAILOVER = path.join(REPO_ROOT, 'experiments/failover-kill.yaml');
@@ -80,6 +80,10 @@ describe('hardening: faults during a run (end-to-end, real Envoy)', function () 
     const after = reqs.filter((r) => r.sent > kill.t + 0.3);
     assert.equal(after.filter((r) => r.service === 'A').length, 0, 'A served after it was killed');
     assert.ok(after.filter((r) => r.service === 'B').length > 0, 'B took over');
+
+    // The client Envoy's own counter agrees with the driver's records.
+    const c = envoyRequestCount(res.runDir);
+    assert.ok(c.envoy !== undefined && c.envoy >= c.withStatus && c.envoy <= c.recorded, `Envoy ${c.envoy}, recorded ${c.recorded}, with status ${c.withStatus}`);
 
     // Teardown of a run not kept deletes the CA's private keys; the certificates stay for the record.
     const certs = fs.readdirSync(path.join(res.runDir, 'certs'), { recursive: true }) as string[];

@@ -247,3 +247,27 @@ export function requestCounts(runDir: string): { started?: number; recorded: num
   }
   return { started, recorded: ids.size, torn };
 }
+
+/**
+ * The client Envoy's own request count (downstream_rq_total of its traffic listeners, last good
+ * scrape) next to the driver's records: every request with an HTTP status went through that Envoy,
+ * and it saw none the driver did not record. Meaningful for complete runs, whose last scrape follows
+ * the last response.
+ */
+export function envoyRequestCount(runDir: string): { envoy?: number; recorded: number; withStatus: number } {
+  const file = path.join(runDir, 'raw/scrapes/client.ndjson');
+  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()) : [];
+  const last = lines.map((l) => JSON.parse(l) as { ok: boolean; samples?: Array<[string, Record<string, string>, number]> }).filter((r) => r.ok && r.samples).pop();
+  const envoy = last?.samples!
+    .filter(([n, l]) => n.endsWith('downstream_rq_total') && !n.startsWith('envoy_listener') && l.envoy_http_conn_manager_prefix !== 'admin')
+    .reduce((sum, [, , v]) => sum + v, 0);
+  let recorded = 0;
+  let withStatus = 0;
+  const reqs = path.join(runDir, 'raw/requests.ndjson');
+  for (const line of (fs.existsSync(reqs) ? fs.readFileSync(reqs, 'utf8') : '').split('\n')) {
+    if (!line.trim()) continue;
+    recorded++;
+    if ((JSON.parse(line) as { status: number }).status > 0) withStatus++;
+  }
+  return { envoy, recorded, withStatus };
+}
