@@ -108,6 +108,7 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     const body = await (await fetch(`${dep.scrapeTargets.find((t) => t.name === 'client')!.baseUrl}/stats/prometheus`)).text();
     assert.match(body, /fake 15000 \/stats\/prometheus/);
     assert.match(dep.entry.connectTo!, /^127\.0\.0\.1:\d+$/);
+    assert.deepEqual(dep.versions, { istio: '1.29.0', backend: 'kind', kind: 'kind v0.27.0 go1.24.0 linux/amd64', 'kubernetes.cluster-1': 'v1.33.1', 'kubernetes.cluster-2': 'v1.33.1' });
     assert.equal(dep.entry.url, 'http://a.istio.svc.cluster.local');
     assert.deepEqual(dep.topology.endpoints['172.18.0.5:15443'], { service: 'B', locality: 'us-west1/us-west1-b', priority: 1 });
     const pfs = calls().filter((c) => c.cmd === 'kubectl' && c.args.includes('port-forward'));

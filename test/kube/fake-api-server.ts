@@ -49,6 +49,7 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     const custom = opts.route?.(r);
     if (custom) return custom;
     const p = r.path;
+    if (p === '/version') return { status: 200, body: JSON.stringify({ major: '1', minor: '33', gitVersion: 'v1.33.1', platform: 'linux/amd64' }) };
     const disc = /^\/(api\/v1|apis\/([^/]+)\/([^/]+))$/.exec(p);
     if (disc && r.method === 'GET') {
       const file = p === '/api/v1' ? 'api-v1.json' : `apis-${disc[2]}-${disc[3]}.json`;

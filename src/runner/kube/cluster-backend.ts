@@ -278,6 +278,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
 
       const addresses: Record<string, string> = {};
       await execute(ctx, built, addresses);
+      for (const r of built.refs) versions[`kubernetes.${r.name}`] = await client(r).serverVersion();
       return connect(ctx, built.refs, addresses, versions);
     },
 

@@ -68,6 +68,15 @@ export class KubeClient {
     this.batch = kc.makeApiClient(k8s.BatchV1Api);
   }
 
+  /** The API server's Kubernetes version (gitVersion), for the run manifest. */
+  async serverVersion(): Promise<string> {
+    try {
+      return (await this.kc.makeApiClient(k8s.VersionApi).getCode()).gitVersion;
+    } catch (e) {
+      throw this.wrap(e, 'read the server version');
+    }
+  }
+
   get server(): string {
     return this.kc.getCurrentCluster()?.server ?? '?';
   }
