@@ -53,11 +53,13 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
       controller.abort(sig);
     } else {
       killEverythingNow();
-      process.exit(sig === 'SIGTERM' ? 143 : 130);
+      process.exit(sig === 'SIGTERM' ? 143 : sig === 'SIGHUP' ? 129 : 130);
     }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed terminal (ssh session gone) must not leave the mesh running behind a dead harness.
+  process.on('SIGHUP', onSignal);
   try {
     const base: RunOptions = {
       experimentFile,
@@ -83,5 +85,6 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }

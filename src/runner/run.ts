@@ -367,5 +367,6 @@ async function runK6Engine(exp: ResolvedExperiment, runDir: string, t0Epoch: num
 }
 
 function signalExitCode(reason: unknown): number {
-  return String(reason).includes('SIGTERM') ? 143 : 130;
+  const r = String(reason);
+  return r.includes('SIGTERM') ? 143 : r.includes('SIGHUP') ? 129 : 130;
 }

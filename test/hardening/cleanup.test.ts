@@ -87,6 +87,16 @@ describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, 
     assert.equal(counts.torn, 0);
   });
 
+  it('SIGHUP (the terminal went away) during the load: exit 129, nothing left', async () => {
+    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE] });
+    await run.phase('load');
+    const procs = [...stateProcesses(stateDir).values()].flat();
+    run.child.kill('SIGHUP');
+    const { code } = await run.exited;
+    assert.equal(code, 129, run.stderr());
+    assertNothingLeft(stateDir, procs, run.runDir());
+  });
+
   it('an exception while the backend comes up (Envoy cannot start): the services already started are stopped', async () => {
     const out = path.join(tmp, 'out');
     const seen: StateProcess[] = [];
