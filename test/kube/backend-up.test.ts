@@ -203,6 +203,12 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     assert.ok(deleted.indexOf('/apis/apps/v1/namespaces/spillover-load/deployments/client') < deleted.indexOf('/api/v1/namespaces/spillover-load'), 'reverse order: workloads before their namespace');
   });
 
+  it('cleanupStale without kind or docker installed finds nothing and does not fail', async () => {
+    const empty = path.join(tmp, 'empty-bin');
+    fs.mkdirSync(empty);
+    assert.deepEqual(await track(createKindBackend({ ...common(), toolPath: empty })).cleanupStale(), []);
+  });
+
   it('kube: cleanupStale deletes what a killed run created, and only that', async () => {
     const stateDir = path.join(tmp, 'state', 'kube');
     fs.mkdirSync(stateDir, { recursive: true });

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as k8s from '@kubernetes/client-node';
-import { SpilloverError } from '../../errors.ts';
+import { isSpilloverError, SpilloverError } from '../../errors.ts';
 import { parseDuration } from '../../experiment/duration.ts';
 import type { Fault } from '../../experiment/schema.ts';
 import type { Backend, BackendContext, Deployment, DryRunPlan, ScrapeTarget } from '../backend.ts';
@@ -302,27 +302,33 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
     async cleanupStale() {
       const removed = cleanupStaleProcesses();
       const states = liveStates();
-      for (const s of states) {
-        if (s.kept || ownerAlive(s) || s.mode !== opts.mode) continue;
-        removed.push(...(await removeRun(s, tools, undefined, opts.kubeConfig)));
-        fs.rmSync(stateFileOf(s.runId), { force: true });
-      }
-      if (opts.mode === 'kind') {
-        // Clusters whose run left no state file at all (killed between create and the first save).
-        const claimed = new Set(states.filter((s) => s.kept || ownerAlive(s)).flatMap((s) => s.clusters.map((c) => c.kindName)));
-        const { stdout, exitCode } = await tools.run({ cmd: 'kind', args: ['get', 'clusters'] }, { allowFail: true });
-        if (exitCode === 0) {
-          for (const name of stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(KIND_PREFIX) && !claimed.has(l))) {
-            await tools.run({ cmd: 'kind', args: ['delete', 'cluster', '--name', name] }, { allowFail: true });
-            removed.push(`kind cluster ${name}`);
+      const claimed = states.filter((s) => s.kept || ownerAlive(s));
+      try {
+        for (const s of states) {
+          if (claimed.includes(s) || s.mode !== opts.mode) continue;
+          removed.push(...(await removeRun(s, tools, undefined, opts.kubeConfig)));
+          fs.rmSync(stateFileOf(s.runId), { force: true });
+        }
+        if (opts.mode === 'kind') {
+          // Clusters whose run left no state file at all (killed between create and the first save).
+          const claimedClusters = new Set(claimed.flatMap((s) => s.clusters.map((c) => c.kindName)));
+          const { stdout, exitCode } = await tools.run({ cmd: 'kind', args: ['get', 'clusters'] }, { allowFail: true });
+          if (exitCode === 0) {
+            for (const name of stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(KIND_PREFIX) && !claimedClusters.has(l))) {
+              await tools.run({ cmd: 'kind', args: ['delete', 'cluster', '--name', name] }, { allowFail: true });
+              removed.push(`kind cluster ${name}`);
+            }
+          }
+          const claimedContainers = new Set(claimed.flatMap((s) => s.dockerContainers));
+          const ps = await tools.run({ cmd: 'docker', args: ['ps', '-a', '--filter', `label=${DOCKER_RUN_LABEL}`, '--format', '{{.Names}}'] }, { allowFail: true });
+          for (const name of ps.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !claimedContainers.has(l))) {
+            await tools.run({ cmd: 'docker', args: ['rm', '-f', name] }, { allowFail: true });
+            removed.push(`docker container ${name}`);
           }
         }
-        const ps = await tools.run({ cmd: 'docker', args: ['ps', '-a', '--filter', `label=${DOCKER_RUN_LABEL}`, '--format', '{{.Names}}'] }, { allowFail: true });
-        const claimedContainers = new Set(states.filter((s) => s.kept || ownerAlive(s)).flatMap((s) => s.dockerContainers));
-        for (const name of ps.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !claimedContainers.has(l))) {
-          await tools.run({ cmd: 'docker', args: ['rm', '-f', name] }, { allowFail: true });
-          removed.push(`docker container ${name}`);
-        }
+      } catch (e) {
+        // Without kind or docker there is nothing of ours to find; `up`'s preflight says what is missing.
+        if (!isSpilloverError(e) || !/is not installed/.test(e.message)) throw e;
       }
       return removed;
     },
