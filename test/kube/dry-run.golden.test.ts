@@ -97,6 +97,10 @@ describe('kind backend dry run (golden)', () => {
     for (const s of creates) assert.match(s, /--name spillover-golden-cluster-[12] /);
   });
 
+  it('the kube backend refuses the same context twice', () => {
+    assert.throws(() => createKubeBackend({ context1: 'one', context2: 'one', installIstio: false }), /the two clusters must be different contexts/);
+  });
+
   it('the kube backend uses the given contexts, runs no kind or docker, and installs Istio only when asked', async () => {
     const without = await planInto(createKubeBackend({ context1: 'east', context2: 'west', installIstio: false }));
     assert.ok(!without.plan.steps.some((s) => /kind |docker |istioctl /.test(s)));
