@@ -152,6 +152,8 @@ export class Supervisor {
     p.stopping = true;
     if (p.child.exitCode !== null || p.child.signalCode !== null) return;
     killGroup(p.pid, 'SIGTERM');
+    // A process frozen by a stall fault (SIGSTOP) acts on SIGTERM only once it runs again.
+    killGroup(p.pid, 'SIGCONT');
     const timer = new Promise<'timeout'>((r) => setTimeout(r, graceMs, 'timeout').unref());
     if ((await Promise.race([p.exited, timer])) === 'timeout') {
       killGroup(p.pid, 'SIGKILL');
