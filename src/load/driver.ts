@@ -175,6 +175,19 @@ interface ScenarioRun {
  * trades it for less CPU.
  */
 const SPIN_MS = 1.5;
+
+/**
+ * The "spin" sleeps in slices of at most NAP_MS (a futex wait with sub-ms precision, unlike timers) and
+ * polls I/O between slices. Measured at 1000/s on the shared machine, three runs each: a pure
+ * setImmediate spin used ~750 µs CPU per request (p50 lag 0.003 ms), napping ~270 µs (p50 lag
+ * 0.08-0.11 ms), p99 dominated by other load either way. A response arriving during a slice is seen at
+ * most NAP_MS late, which bounds the error this adds to recorded end times.
+ */
+const NAP_MS = 0.2;
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+const nap = (ms: number) => {
+  if (ms > 0.02) Atomics.wait(napCell, 0, 0, Math.min(ms, NAP_MS));
+};
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
@@ -356,7 +369,9 @@ class Driver {
     this.immediate = undefined;
     this.timer = undefined;
     // Spinning towards the next due time: a clock read per turn, not a full scheduler turn.
-    if (performance.now() < this.nextWake) {
+    const wait = this.nextWake - performance.now();
+    if (wait > 0) {
+      nap(wait);
       this.immediate = setImmediate(this.pump);
       return;
     }
@@ -418,7 +433,10 @@ class Driver {
     this.nextWake = next;
     const delta = next - performance.now();
     if (delta > (this.opts.spinMs ?? SPIN_MS)) this.timer = setTimeout(this.pump, Math.max(1, delta - 1.2));
-    else this.immediate = setImmediate(this.pump);
+    else {
+      nap(delta);
+      this.immediate = setImmediate(this.pump);
+    }
   }
 
   private fireArrival(run: ScenarioRun, due: number): void {
