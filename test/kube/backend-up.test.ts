@@ -203,6 +203,15 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     assert.ok(deleted.indexOf('/apis/apps/v1/namespaces/spillover-load/deployments/client') < deleted.indexOf('/api/v1/namespaces/spillover-load'), 'reverse order: workloads before their namespace');
   });
 
+  it('an experiment resource that fails the Istio schema stops the run before any cluster is created', async () => {
+    const backend = track(createKindBackend(common()));
+    const ctx = ctxFor('bad');
+    // What the experiment loader would refuse first; here it stands for anything it lets through.
+    (ctx.experiment.spec.resources[0] as { spec: { resolution: string } }).spec.resolution = 'STATIK';
+    await assert.rejects(backend.up(ctx), (e: unknown) => isSpilloverError(e) && /ServiceEntry istio\/a does not match the networking.istio.io\/v1alpha3 ServiceEntry schema/.test(e.message) && /spec\.resolution/.test(e.message));
+    assert.deepEqual(calls(), []);
+  });
+
   it('cleanupStale without kind or docker installed finds nothing and does not fail', async () => {
     const empty = path.join(tmp, 'empty-bin');
     fs.mkdirSync(empty);

@@ -266,7 +266,8 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
       const clusterNames = Object.keys(spec.topology.clusters);
       const script = await readScript(ctx);
       const display = build(ctx, plannedCas(clusterNames), script);
-      validateSteps(display.steps);
+      // Everything, the federation rules included, is checked before the first cluster is created.
+      validateSteps(display.steps, federationObjects(ctx.experiment, ctx.runId, {}, true).map((obj) => ({ obj, where: 'federation' })));
       writeFiles(ctx.runDir, render(ctx, display).files);
       const installIstio = opts.mode === 'kind' || opts.installIstio;
       const built = build(ctx, installIstio ? await createMeshCas(clusterNames, { org: `spillover ${ctx.runId}` }) : plannedCas(clusterNames), script);
