@@ -37,6 +37,8 @@ interface StateFile {
   runId: string;
   /** Left running on purpose (--keep): only an explicit `spillover cleanup` ends it. */
   kept?: boolean;
+  /** Private keys of the run (its CA directory): deleted with the leftovers of a killed run. */
+  secretsDir?: string;
   processes: StateEntry[];
 }
 
@@ -92,8 +94,11 @@ export class Supervisor {
   private readonly stateFile: string;
   private closed = false;
 
-  constructor(runId: string) {
+  private readonly secretsDir?: string;
+
+  constructor(runId: string, opts: { secretsDir?: string } = {}) {
     this.runId = runId;
+    this.secretsDir = opts.secretsDir;
     this.stateFile = path.join(stateDir(), `${runId}.json`);
     live.add(this);
     installExitHook();
@@ -169,6 +174,8 @@ export class Supervisor {
       p.stopping = true;
       killGroup(p.pid, 'SIGKILL');
     }
+    // The orderly teardown that would delete the keys is skipped on this path.
+    if (this.secretsDir) removeKeyFiles(this.secretsDir);
     this.removeState();
   }
 
@@ -186,6 +193,7 @@ export class Supervisor {
       ownerPid: process.pid,
       ownerStartTicks: startTicks(process.pid),
       runId: this.runId,
+      secretsDir: this.secretsDir,
       processes: this.procs.map((p) => ({ name: p.name, pid: p.pid, startTicks: startTicks(p.pid) })),
     };
     fs.mkdirSync(path.dirname(this.stateFile), { recursive: true });
@@ -228,9 +236,26 @@ export function cleanupStaleProcesses(opts: { includeKept?: boolean; runId?: str
         removed.push(`${state.runId}/${p.name} (pid ${p.pid})`);
       }
     }
+    if (state.secretsDir) removed.push(...removeKeyFiles(state.secretsDir).map((k) => `${state.runId}/${k}`));
     fs.rmSync(file, { force: true });
   }
   return removed;
+}
+
+/**
+ * Delete the private keys (key.pem, root-key.pem: the names src/runner/ca.ts writes) under a run's CA
+ * directory. Synchronous because cleanup runs on exit paths; certificates stay for the record.
+ */
+function removeKeyFiles(dir: string): string[] {
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(dir, { recursive: true }) as string[];
+  } catch {
+    return [];
+  }
+  const keys = entries.filter((f) => path.basename(f) === 'key.pem' || path.basename(f) === 'root-key.pem');
+  for (const k of keys) fs.rmSync(path.join(dir, k), { force: true });
+  return keys.map((k) => `certs/${k}`);
 }
 
 /** SIGKILL every process of every live run of this harness process, synchronously. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Supervisor } from '../../src/runner/processes.ts';
+import { cleanupStaleProcesses, Supervisor } from '../../src/runner/processes.ts';
 import { tmpDir } from './harness.ts';
 import { aliveAs } from './leftovers.ts';
 
@@ -43,5 +43,46 @@ describe('hardening: supervisor stop path', function () {
     assert.ok(fs.existsSync(path.join(tmp, 'state', 'gone-test.json')));
     await sup.stopAll();
     assert.equal(fs.existsSync(path.join(tmp, 'state', 'gone-test.json')), false);
+  });
+});
+
+describe('hardening: CA keys of runs that did not tear down themselves', function () {
+  let tmp: string;
+  const saved = process.env.SPILLOVER_STATE_DIR;
+  beforeEach(() => {
+    tmp = tmpDir('secrets');
+    process.env.SPILLOVER_STATE_DIR = path.join(tmp, 'state');
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.SPILLOVER_STATE_DIR;
+    else process.env.SPILLOVER_STATE_DIR = saved;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** A CA directory laid out as src/runner/ca.ts writes it. */
+  function fakeCa(): string {
+    const dir = path.join(tmp, 'certs');
+    fs.mkdirSync(path.join(dir, 'istio.a'), { recursive: true });
+    for (const f of ['root-cert.pem', 'root-key.pem', 'istio.a/cert-chain.pem', 'istio.a/key.pem']) fs.writeFileSync(path.join(dir, f), 'x', { mode: 0o600 });
+    return dir;
+  }
+  const left = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.pem')).sort();
+
+  it('`spillover cleanup` of a kept run deletes its private keys and keeps its certificates', async () => {
+    const dir = fakeCa();
+    const sup = new Supervisor('kept-run', { secretsDir: dir });
+    sup.start('sleeper', '/bin/sleep', ['30']);
+    sup.detach();
+    const removed = cleanupStaleProcesses({ includeKept: true });
+    assert.ok(removed.some((r) => r.startsWith('kept-run/sleeper')), removed.join(', '));
+    assert.deepEqual(left(dir), ['istio.a/cert-chain.pem', 'root-cert.pem']);
+  });
+
+  it('the kill-everything-now path (second Ctrl-C, exit hook) deletes them too', () => {
+    const dir = fakeCa();
+    const sup = new Supervisor('hurried-run', { secretsDir: dir });
+    sup.start('sleeper', '/bin/sleep', ['30']);
+    sup.killAllNow();
+    assert.deepEqual(left(dir), ['istio.a/cert-chain.pem', 'root-cert.pem']);
   });
 });
