@@ -426,10 +426,17 @@ class Driver {
         if (!run.hardCutDone && run.hardEnd < next && run.inflightIterations > 0) next = run.hardEnd;
         if (now < run.regularEnd && run.regularEnd < next) next = run.regularEnd;
         if (run.slots?.growthPending) next = now;
+        if (run.rampDownsPending > 0) {
+          for (const vu of run.vus) if (vu.rampDownDeadline !== undefined && vu.rampDownDeadline < next) next = vu.rampDownDeadline;
+        }
       }
     } else if (this.abortDeadline < next) next = this.abortDeadline;
-    // In-flight requests need the timeout sweep and the end-of-run check.
-    if (this.inflight.length > this.inflightHead && next > now + 50) next = now + 50;
+    // In-flight requests need the timeout sweep (due when the oldest one expires) and the end-of-run check.
+    if (this.inflight.length > this.inflightHead) {
+      const oldestExpiry = this.inflight[this.inflightHead].sentMs + this.timeoutMs;
+      if (oldestExpiry < next) next = oldestExpiry;
+      if (next > now + 50) next = now + 50;
+    }
     this.nextWake = next;
     const delta = next - performance.now();
     if (delta > (this.opts.spinMs ?? SPIN_MS)) this.timer = setTimeout(this.pump, Math.max(1, delta - 1.2));
