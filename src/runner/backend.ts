@@ -40,6 +40,11 @@ export interface Deployment {
   describe(): string;
   /** Processes or resources that ended on their own during the run (crash detection). */
   casualties(): string[];
+  /**
+   * Cluster backends with `load.engine: k6`: k6 runs inside cluster-1 (in the mesh, like the study's
+   * clients); started at t0, resolves when k6 has ended and its samples are in raw/.
+   */
+  k6?: { run(runDir: string, t0Epoch: number): Promise<unknown> };
 }
 
 export interface DryRunPlan {

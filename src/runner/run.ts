@@ -255,7 +255,9 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     event({ kind: 'phase', what: 'load' });
     say(`load: ${path.relative(process.cwd(), exp.scenarioPath)} -> ${deployment.entry.url}${deployment.entry.connectTo ? ` (via ${deployment.entry.connectTo})` : ''}`);
     const load =
-      spec.load.engine === 'k6'
+      spec.load.engine === 'k6' && deployment.k6
+        ? await deployment.k6.run(runDir, t0Epoch)
+        : spec.load.engine === 'k6'
         ? await runK6Engine(exp, runDir, t0Epoch, deployment, controller.signal, opts.allowNonLoopback)
         : await runLoad({
             scenario: scenario as never,
