@@ -216,7 +216,7 @@ function envoyCrossCheck(round: Round) {
 
 type RoundState = Round;
 
-async function runRound(n: number, kill: Kill | undefined, atMs: number, waitForPhase?: string): Promise<RoundState> {
+async function runRound(n: number, kill: Kill | undefined, atMs: number, waitForPhase?: string, anchor?: string): Promise<RoundState> {
   const t0 = Date.now();
   const round: RoundState = { n, kill, code: null, signal: null, procs: [], orphans: [], lost: 0, torn: 0, recorded: 0, problems: [], ms: 0 };
   const child: ChildProcess = spawn(process.execPath, [CLI, 'run', args.experiment!, '--time-scale', args['time-scale']!, '--out', outDir, '--quiet'], {
@@ -248,7 +248,17 @@ async function runRound(n: number, kill: Kill | undefined, atMs: number, waitFor
     }
     await onRecoveryPoint?.();
   }
-  const killAt = t0 + atMs;
+  // Kill times count from the start, or from a phase so that short phases (load, teardown) get
+  // their share of kills too.
+  let from = t0;
+  if (anchor) {
+    while (!done && !readPhases(round).includes(anchor)) {
+      findRunDir(round);
+      await sleep(10);
+    }
+    from = Date.now();
+  }
+  const killAt = from + atMs;
   while (!done && Date.now() < killAt) await sleep(10);
   if (!done && kill) {
     pollState(round);
@@ -317,13 +327,20 @@ async function main() {
   rounds.push(first);
   report(first);
   const lifeMs = first.ms;
+  // The load phase's length, from the calibration run's own events.
+  const ev = first.runDir ? fs.readFileSync(path.join(first.runDir, 'raw/run-events.ndjson'), 'utf8') : '';
+  const tOf = (what: string) => Number(new RegExp(`"t":(-?[\\d.]+),"kind":"phase","what":"${what}"`).exec(ev)?.[1] ?? NaN);
+  const loadMs = Number.isFinite(tOf('load-done') - tOf('load')) ? (tOf('load-done') - tOf('load')) * 1000 : lifeMs / 3;
 
   let kills = 0;
   let pendingSigkill: RoundState[] = [];
   while (kills < KILLS && Date.now() - began < BUDGET_MS) {
     const kill = pick(KILL_KINDS);
     // Mostly inside the run's life; a few right at start-up, where the fewest things exist to clean up.
-    const atMs = uniform(0, 1) < 0.1 ? uniform(0, 400) : uniform(0, lifeMs * 0.95);
+    const where = uniform(0, 1);
+    // 10 % right at start-up, 40 % anywhere, 30 % in the load, 20 % in teardown and report.
+    const [anchor, atMs] =
+      where < 0.1 ? [undefined, uniform(0, 400)] : where < 0.5 ? [undefined, uniform(0, lifeMs * 0.95)] : where < 0.8 ? ['load', uniform(0, loadMs)] : ['load-done', uniform(0, 1500)];
     const toRecover = pendingSigkill;
     onRecoveryPoint = toRecover.length
       ? async () => {
@@ -334,7 +351,7 @@ async function main() {
           }
         }
       : undefined;
-    const r = await runRound(rounds.length, kill, atMs, toRecover.length ? 'backend-up' : undefined);
+    const r = await runRound(rounds.length, kill, atMs, toRecover.length ? 'backend-up' : undefined, anchor);
     rounds.push(r);
     if (r.kill) kills++;
     pendingSigkill = r.kill === 'SIGKILL' ? [r] : [];
