@@ -8,9 +8,10 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { SpilloverError } from '../../errors.ts';
-import { stateDir, startTicks } from '../processes.ts';
+import { startTicks } from '../processes.ts';
 
 export const PORTS = { admin: 15000, outbound: 15001, inbound: 15006, app: 8080 } as const;
 const SLOT_SIZE = 8;
@@ -69,7 +70,8 @@ export function bindingsOf(a: LocalAddresses, gatewayPort: number): Array<[strin
  * A lock whose owner is gone (killed run) is taken over.
  */
 function claimSlot(slot: number): (() => void) | undefined {
-  const file = path.join(stateDir(), `slot-${slot}.lock`);
+  // Machine-wide on purpose (not under a per-test SPILLOVER_STATE_DIR): ports are machine-wide too.
+  const file = path.join(os.tmpdir(), `spillover-${os.userInfo().uid}`, 'slots', `slot-${slot}.lock`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const me = `${process.pid} ${startTicks(process.pid)}`;
   for (let attempt = 0; attempt < 2; attempt++) {
