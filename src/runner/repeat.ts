@@ -20,14 +20,22 @@ export async function runRepeated(base: RunOptions, n: number): Promise<number> 
   for (let i = 1; i <= n; i++) {
     if (base.signal?.aborted) break;
     log(`repeat ${i}/${n}`);
-    const res = await runExperiment({ ...base, outDir: setDir, runId: `r${String(i).padStart(2, '0')}` });
-    runDirs.push(res.runDir);
-    worst = Math.max(worst, res.exitCode);
+    try {
+      const res = await runExperiment({ ...base, outDir: setDir, runId: `r${String(i).padStart(2, '0')}` });
+      runDirs.push(res.runDir);
+      worst = Math.max(worst, res.exitCode);
+    } catch (e) {
+      // Bad input fails every repeat alike: stop. Anything else (a port taken, a crash) spoils one run only.
+      if ((e as { exitCode?: number }).exitCode === 2) throw e;
+      log(`repeat ${i} failed: ${(e as Error).message}`);
+      worst = Math.max(worst, 1);
+    }
   }
   if (runDirs.length) {
-    const { aggregateRuns, writeAggregate } = await import('../compare/aggregate.ts');
+    const { aggregateRuns, formatAggregate, writeAggregate } = await import('../compare/aggregate.ts');
     const agg = aggregateRuns(runDirs);
-    const written = await writeAggregate(setDir, agg);
+    const written = await writeAggregate(setDir, agg, runDirs);
+    log(formatAggregate(agg));
     log(`aggregate of ${runDirs.length} runs: ${path.relative(process.cwd(), written)}`);
   }
   if (base.quiet) process.stdout.write(`${setDir}\n`);
