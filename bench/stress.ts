@@ -61,6 +61,9 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-stress-'));
 const stateDir = path.join(work, 'state');
 const outDir = path.join(work, 'out');
 const env = { ...process.env, SPILLOVER_STATE_DIR: stateDir, NO_COLOR: '1' };
+// Address ranges of its own: runs of other people on this machine claim slots in another state
+// directory, so sharing their ranges would make rounds fail for reasons that are not the harness's.
+const ADDRESSES = ['--set', 'topology.clusters.cluster-1.addresses=127.0.231.0/24', '--set', 'topology.clusters.cluster-2.addresses=127.0.232.0/24'];
 
 interface Seen {
   pid: number;
@@ -219,7 +222,7 @@ type RoundState = Round;
 async function runRound(n: number, kill: Kill | undefined, atMs: number, waitForPhase?: string, anchor?: string): Promise<RoundState> {
   const t0 = Date.now();
   const round: RoundState = { n, kill, code: null, signal: null, procs: [], orphans: [], lost: 0, torn: 0, recorded: 0, problems: [], ms: 0 };
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'run', args.experiment!, '--time-scale', args['time-scale']!, '--out', outDir, '--quiet'], {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'run', args.experiment!, '--time-scale', args['time-scale']!, '--out', outDir, '--quiet', ...ADDRESSES], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -13,7 +13,7 @@ import { createLocalBackend } from '../../src/runner/backends/local.ts';
 import type { Backend } from '../../src/runner/backend.ts';
 import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
 import { runExperiment } from '../../src/runner/run.ts';
-import { PEAK_LOAD, tmpDir } from './harness.ts';
+import { ownRangeArgs, ownRanges, PEAK_LOAD, tmpDir } from './harness.ts';
 import { aliveAs, listeners, listenersOfPids, markedProcesses, requestCounts, runIps, spawnRun, stateProcesses, type StateProcess } from './leftovers.ts';
 
 const SCALE = '0.03';
@@ -59,7 +59,7 @@ describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, 
   });
 
   it('SIGINT while the backend comes up: exit 130, nothing left', async () => {
-    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE] });
+    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE, ...ownRangeArgs(241)] });
     // Services are up, Envoys may be starting: the middle of `up`.
     const procs = await run.processes(2);
     run.child.kill('SIGINT');
@@ -72,7 +72,7 @@ describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, 
   });
 
   it('SIGTERM during the load: exit 143, nothing left, every started request recorded', async () => {
-    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE] });
+    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE, ...ownRangeArgs(241)] });
     await run.phase('load');
     const procs = [...stateProcesses(stateDir).values()].flat();
     assert.ok(procs.length >= 6, `all of the mesh is up: ${procs.map((p) => p.name).join(', ')}`);
@@ -88,7 +88,7 @@ describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, 
   });
 
   it('SIGHUP (the terminal went away) during the load: exit 129, nothing left', async () => {
-    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE] });
+    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE, ...ownRangeArgs(241)] });
     await run.phase('load');
     const procs = [...stateProcesses(stateDir).values()].flat();
     run.child.kill('SIGHUP');
@@ -105,7 +105,7 @@ describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, 
     }, 10);
     try {
       await assert.rejects(
-        runExperiment({ experimentFile: PEAK_LOAD, timeScale: Number(SCALE), outDir: out, quiet: true, backend: createLocalBackend({ envoyBin: '/bin/false' }) }),
+        runExperiment({ experimentFile: PEAK_LOAD, timeScale: Number(SCALE), outDir: out, quiet: true, set: ownRanges(241), backend: createLocalBackend({ envoyBin: '/bin/false' }) }),
         /exited during start-up/,
       );
     } finally {
@@ -136,7 +136,7 @@ describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, 
       if (now.length > procs.length) procs = now;
     }, 10);
     try {
-      await assert.rejects(runExperiment({ experimentFile: PEAK_LOAD, timeScale: Number(SCALE), outDir: out, quiet: true, backend: offLoopback }), /loopback|192\.0\.2\.10/);
+      await assert.rejects(runExperiment({ experimentFile: PEAK_LOAD, timeScale: Number(SCALE), outDir: out, quiet: true, set: ownRanges(241), backend: offLoopback }), /loopback|192\.0\.2\.10/);
     } finally {
       clearInterval(watch);
     }
@@ -147,7 +147,7 @@ describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, 
   });
 
   it('SIGKILL of the harness leaves processes that the next run\'s start-up cleanup removes', async () => {
-    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE] });
+    const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE, ...ownRangeArgs(241)] });
     await run.phase('load');
     const procs = [...stateProcesses(stateDir).values()].flat();
     run.child.kill('SIGKILL');

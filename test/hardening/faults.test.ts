@@ -14,7 +14,7 @@ import { isSpilloverError } from '../../src/errors.ts';
 import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
 import { runExperiment, type RunResult } from '../../src/runner/run.ts';
 import type { RequestRecord, RunEvent, ScrapeRecord } from '../../src/runner/raw.ts';
-import { PEAK_LOAD, REPO_ROOT, tmpDir } from './harness.ts';
+import { ownRanges, PEAK_LOAD, REPO_ROOT, tmpDir } from './harness.ts';
 import { aliveAs, envoyRequestCount, markedProcesses, requestCounts, stateProcesses } from './leftovers.ts';
 
 const SCALE = 0.03;
@@ -54,7 +54,7 @@ describe('hardening: faults during a run (end-to-end, real Envoy)', function () 
       outDir: path.join(tmp, 'out'),
       quiet: true,
       // The gateway freezes (SIGSTOP) before A dies, for three scrape intervals at least.
-      set: ['faults[1]={at: 15s, action: stall, target: gateway, duration: 35s}', 'expect={}'],
+      set: ['faults[1]={at: 15s, action: stall, target: gateway, duration: 35s}', 'expect={}', ...ownRanges(243)],
     });
     assert.equal(res.exitCode, 0);
     assert.equal(res.manifest.outcome, 'ok');
@@ -109,7 +109,7 @@ describe('hardening: faults during a run (end-to-end, real Envoy)', function () 
       if (now.length > procs.length) procs = now;
     }, 10);
     try {
-      await assert.rejects(runExperiment({ experimentFile: PEAK_LOAD, timeScale: SCALE, outDir: out, runId: 'full', quiet: true }), (e: unknown) => {
+      await assert.rejects(runExperiment({ experimentFile: PEAK_LOAD, timeScale: SCALE, outDir: out, runId: 'full', quiet: true, set: ownRanges(243) }), (e: unknown) => {
         assert.ok(isSpilloverError(e), String(e));
         assert.equal(e.exitCode, 1);
         assert.match(e.message, /no space left on the device of the run directory/);
@@ -131,7 +131,7 @@ describe('hardening: faults during a run (end-to-end, real Envoy)', function () 
 
   it('unplanned: B\'s sidecar and then the client\'s Envoy crash -- the run goes on, records when, exits 1', async () => {
     const out = path.join(tmp, 'out');
-    const running = runExperiment({ experimentFile: PEAK_LOAD, timeScale: SCALE, outDir: out, quiet: true, set: ['expect={}'] });
+    const running = runExperiment({ experimentFile: PEAK_LOAD, timeScale: SCALE, outDir: out, quiet: true, set: ['expect={}', ...ownRanges(243)] });
     let res: RunResult | undefined;
     void running.then((r) => (res = r), () => undefined);
     const phase = async (what: string) => {

@@ -95,3 +95,14 @@ export function pidsMentioning(needle: string): number[] {
   }
   return out;
 }
+
+/**
+ * `--set` overrides giving a suite loopback ranges of its own (127.0.<base>.0/24 and the next):
+ * slot claims live in each state directory, so runs of other people on this machine using the
+ * default ranges could otherwise take the same addresses between a probe and a bind.
+ */
+export const ownRanges = (base: number): string[] => [
+  `topology.clusters.cluster-1.addresses=127.0.${base}.0/24`,
+  `topology.clusters.cluster-2.addresses=127.0.${base + 1}.0/24`,
+];
+export const ownRangeArgs = (base: number): string[] => ownRanges(base).flatMap((s) => ['--set', s]);
