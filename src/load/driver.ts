@@ -180,7 +180,8 @@ const SPIN_MS = 1.5;
  * The "spin" sleeps in slices of at most NAP_MS (a futex wait with sub-ms precision, unlike timers) and
  * polls I/O between slices. Measured at 1000/s on the shared machine, three runs each: a pure
  * setImmediate spin used ~750 µs CPU per request (p50 lag 0.003 ms), napping ~270 µs (p50 lag
- * 0.08-0.11 ms), p99 dominated by other load either way. A response arriving during a slice is seen at
+ * 0.08-0.11 ms); at 2000/s on a calmer machine p99 lag was 2.9-24 ms napping against 6.9-21 ms spinning.
+ * p99 is dominated by other load on the machine either way. A response arriving during a slice is seen at
  * most NAP_MS late, which bounds the error this adds to recorded end times.
  */
 const NAP_MS = 0.2;
