@@ -7,6 +7,9 @@
 import http from 'k6/http';
 
 const TARGET = __ENV.TARGET || 'http://a.istio.svc.cluster.local';
+// Knobs for sweeps (`--set load.env.PEAK_RATE=400`): the peak and base arrival rates, per second.
+const PEAK = Number(__ENV.PEAK_RATE || 250);
+const BASE = Number(__ENV.BASE_RATE || 20);
 
 export const requests = [
   { method: 'GET', url: `${TARGET}/work`, headers: { 'x-spillover-scenario': 'peak' } },
@@ -16,16 +19,16 @@ export const options = {
   scenarios: {
     peak: {
       executor: 'ramping-arrival-rate',
-      startRate: 20,
+      startRate: BASE,
       timeUnit: '1s',
       preAllocatedVUs: 100,
       maxVUs: 1000,
       stages: [
-        { duration: '10s', target: 20 },  // warm-up well under A's capacity
-        { duration: '20s', target: 250 }, // ramp past A's capacity
-        { duration: '20s', target: 250 }, // peak
-        { duration: '20s', target: 20 },  // back down
-        { duration: '50s', target: 20 },  // long tail: A returns after its ejection ends
+        { duration: '10s', target: BASE }, // warm-up well under A's capacity
+        { duration: '20s', target: PEAK }, // ramp past A's capacity
+        { duration: '20s', target: PEAK }, // peak
+        { duration: '20s', target: BASE }, // back down
+        { duration: '50s', target: BASE }, // long tail: A returns after its ejection ends
       ],
       gracefulStop: '5s',
     },

@@ -38,4 +38,6 @@ export function formatProblem(p: ProblemDetail): string {
   return parts.join('\n');
 }
 
-export const isSpilloverError = (e: unknown): e is SpilloverError => e instanceof SpilloverError;
+// Duck-typed as well: a module graph loaded twice (tests importing the CLI in-process) has two classes.
+export const isSpilloverError = (e: unknown): e is SpilloverError =>
+  e instanceof SpilloverError || ((e as Error)?.name === 'SpilloverError' && Array.isArray((e as SpilloverError).problems));

@@ -98,7 +98,8 @@ export const ExperimentSpec = z.strictObject({
   load: z.strictObject({
     engine: z.enum(['embedded', 'k6']).default('embedded'),
     scenario: z.string().min(1),
-    env: z.record(z.string(), z.string()).default({}),
+    // k6's __ENV holds strings; numbers from YAML or --set (PEAK_RATE=400) are taken as their text.
+    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
     requestTimeout: duration().default('10s'),
   }),
   scrape: z

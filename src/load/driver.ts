@@ -32,7 +32,7 @@ import { isArrivalRate, scenarioDuration, totalDuration, type Scenario, type Sce
  * `{t, scenario, from: "intended"|"sent", count, hdr}` with `hdr` in HdrHistogram's compressed base64
  * encoding, values in microseconds. Not (yet) named in raw.ts; see the load driver's report.
  */
-export const LATENCY_HDR_FILE = 'raw/latency-hdr.ndjson';
+export const LATENCY_HDR_FILE = RAW.latencyHdr;
 
 export interface LoadOptions {
   scenario: Scenario;

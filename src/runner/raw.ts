@@ -21,6 +21,8 @@ export const RAW = {
   requests: 'raw/requests.ndjson',
   /** One {@link LoadTick} per line: the driver's own per-second counters (target rate, dropped...). */
   loadTicks: 'raw/load.ndjson',
+  /** Per-second, per-scenario HDR latency histograms from the driver (µs, compressed base64; from intended or sent). */
+  latencyHdr: 'raw/latency-hdr.ndjson',
   /** One {@link ScrapeRecord} per line per target: `raw/scrapes/<target>.ndjson`. */
   scrapesDir: 'raw/scrapes',
   /** One {@link ClustersRecord} per line per Envoy: `raw/clusters/<envoy>.ndjson`. */

@@ -219,8 +219,9 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
 
     const { startCapture } = await import('./capture.ts');
     const { runLoad } = await import('../load/driver.ts');
-    // Scenario time zero a little ahead, so the first scrape precedes the first request.
-    t0Epoch = Date.now() + 300;
+    // Scenario time zero a little ahead, so the first scrape precedes the first request and the driver's
+    // own start-up (pool, first timers) is over before the first iteration is due.
+    t0Epoch = Date.now() + 600;
     manifest.t0Epoch = t0Epoch;
     writeManifest();
     const statsIntervalMs = Math.max(50, parseDuration(spec.scrape.interval));
