@@ -167,7 +167,8 @@ export function detectEvents(inp: EventInputs): DetectedEvent[] {
   for (const [target, recs] of Object.entries(inp.scrapes).sort(([a], [b]) => a.localeCompare(b))) out.push(...gaps(target, 'scrape', recs));
   for (const [envoy, recs] of Object.entries(inp.clusters).sort(([a], [b]) => a.localeCompare(b))) out.push(...gaps(envoy, 'clusters', recs));
   for (const e of inp.runEvents) {
-    if (e.kind !== 'phase' && e.kind !== 'fault') continue;
+    // Phases and injected faults frame the timeline; crashes and errors explain gaps in it.
+    if (e.kind !== 'phase' && e.kind !== 'fault' && e.kind !== 'process-exit' && e.kind !== 'error') continue;
     out.push({ t: e.t, kind: 'run', envoy: '', host: '', service: '', source: 'run-events', cause: '', detail: `${e.kind}: ${e.what}` });
   }
 

@@ -23,6 +23,7 @@ export function validateIstioResources(resources: unknown, ctx: ValidateContext)
     return [{ file: ctx.file, path: ctx.basePath, message: 'Istio resources must be a list', expected: 'a YAML list of Istio resources', found: describe(resources), fix: `write ${ctx.basePath}: [ ... ]` }];
   }
   const known: Array<{ r: Json; i: number }> = [];
+  let unknownKind = false;
   resources.forEach((r: Json, i) => {
     const at = `${ctx.basePath}[${i}]`;
     const kind = r?.kind;
@@ -37,6 +38,7 @@ export function validateIstioResources(resources: unknown, ctx: ValidateContext)
         found: describe(kind),
         fix: guess && distance(guess.toLowerCase(), String(kind).toLowerCase()) <= 3 ? `did you mean ${guess}?` : 'use one of the expected kinds',
       });
+      unknownKind = true;
       return;
     }
     // Cross-resource checks see structurally broken resources too: a DR with a misplaced field still
@@ -49,7 +51,8 @@ export function validateIstioResources(resources: unknown, ctx: ValidateContext)
     }
     problems.push(...semanticChecks(kind, r, at, ctx));
   });
-  problems.push(...crossChecks(known, ctx));
+  // A resource of an unknown kind may be the very DestinationRule the cross-checks would miss.
+  if (!unknownKind) problems.push(...crossChecks(known, ctx));
   return problems;
 }
 

@@ -53,6 +53,11 @@ export function narrative(a: Analysis): string[] {
   for (const e of uh) out.push(`"No healthy upstream" (503 UH) first appeared at ${s1(e.t)} at ${e.envoy}: every host of the cluster was ejected at once.`);
   const rec = byKind('recovery')[0];
   if (rec) out.push(`The run recovered at ${s1(rec.t)}: A served again and ≥ 99 % of requests succeeded.`);
+  for (const e of byKind('run').filter((x) => /^(fault|process-exit|error):/.test(x.detail))) {
+    const [kind, ...rest] = e.detail.split(': ');
+    const what = rest.join(': ');
+    out.push(kind === 'fault' ? `A fault was injected at ${s1(e.t)}: ${what}.` : kind === 'process-exit' ? `At ${s1(e.t)} a process of the run ended on its own: ${what}.` : `At ${s1(e.t)} the run recorded an error: ${what}.`);
+  }
   const gaps = byKind('capture-gap');
   if (gaps.length) out.push(`Telemetry had ${gaps.length} gap(s) (failed scrapes are kept as data; see events.csv).`);
   if (!s.envoyTelemetry) out.push('This run has no Envoy telemetry (e.g. an imported k6 run): the Envoy-side panels are left out.');

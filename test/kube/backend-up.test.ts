@@ -155,7 +155,7 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     assert.ok(calls().some((c) => c.cmd === 'docker' && c.args[0] === 'build' && c.args.includes('spillover/k6:v1.7.1')));
     const clientPf = calls().find((c) => c.cmd === 'kubectl' && c.args.at(-1) === ':15000' && c.args.includes('spillover-load'))!;
     assert.ok(clientPf.args.includes('pod/k6-0'), `the client Envoy is the k6 pod's sidecar: ${clientPf.args.join(' ')}`);
-    const result = await dep.k6.run(ctx.runDir, Date.now());
+    const result = (await dep.k6.run(ctx.runDir, Date.now())) as { points: number };
     assert.ok(calls().some((c) => c.cmd === 'kubectl' && c.args.at(-1) === ':6565'));
     assert.equal(fs.readFileSync(path.join(ctx.runDir, 'raw/k6.json'), 'utf8').trim().split('\n').length, 1, 'only the JSON lines of the k6 log');
     assert.equal(result.points, 1);

@@ -215,7 +215,8 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       writeConfigs(ctx, mesh.bootstraps);
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
 
-      supervisor = new Supervisor(ctx.runId);
+      // The state file names the CA directory, so a later cleanup of a killed run removes its keys too.
+      supervisor = new Supervisor(ctx.runId, { secretsDir: caDir });
       const sup = supervisor;
       const proxies: ProxyCommon[] = [plan.client, plan.gateway, ...plan.workloads.map((w) => w.sidecar)];
 
