@@ -150,7 +150,13 @@ export async function loadScenario(file: string, opts: LoadScenarioOptions = {})
   } catch (e) {
     const err = e as { errors?: Array<{ text: string; location?: { line: number } }> };
     const first = err.errors?.[0];
-    throw new SpilloverError({ file: rel, line: first?.location?.line, message: 'the script is not valid JavaScript', found: first?.text ?? String(e) });
+    throw new SpilloverError({
+      file: rel,
+      line: first?.location?.line,
+      message: 'the script is not valid JavaScript',
+      found: first?.text ?? String(e),
+      fix: `correct the syntax at that line (\`node --check ${rel}\` shows it too); k6 scripts are ES modules`,
+    });
   }
 
   const env = { ...(opts.env ?? {}) };

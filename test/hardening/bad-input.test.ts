@@ -91,7 +91,7 @@ const CASES: BadCase[] = [
 
   // --- scenario scripts ---------------------------------------------------------------------------
   { name: 'a scenario script that does not exist', edit: set('load.scenario', 'no-such-script.js'), expect: { where: /experiment\.yaml:\d+ load\.scenario/, message: /scenario script not found/, found: /no-such-script\.js/, fix: /relative to/ } },
-  { name: 'a scenario script with a syntax error', scenario: 'scenario-syntax-error.js', knownGap: 'src/load/scenario.ts names no fix for a syntax error', expect: { where: /scenario-syntax-error\.js:7/, message: /not valid JavaScript/, found: /Expected ":"/ } },
+  { name: 'a scenario script with a syntax error', scenario: 'scenario-syntax-error.js', expect: { where: /scenario-syntax-error\.js:7/, message: /not valid JavaScript/, found: /Expected ":"/ } },
   { name: 'a scenario script that throws', scenario: 'scenario-throws.js', expect: { where: /scenario-throws\.js/, message: /evaluating the script failed/, found: /set TARGET/ } },
   { name: 'an unsupported executor', scenario: 'scenario-unsupported-executor.js', expect: { where: /scenario-unsupported-executor\.js.*executor/, message: /executor/, found: /externally-controlled/ } },
   { name: 'a misspelled executor', scenario: 'scenario-misspelled-executor.js', expect: { where: /scenario-misspelled-executor\.js.*executor/, message: /executor/, expected: /ramping-arrival-rate/, found: /ramping-arival-rate/ } },
