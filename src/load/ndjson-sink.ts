@@ -7,6 +7,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+// Open sinks, flushed synchronously if the process exits with lines still batched (a second Ctrl-C
+// calls process.exit): every request already sent keeps its record.
+const open = new Set<NdjsonSink>();
+process.on('exit', () => {
+  for (const s of open) {
+    try {
+      s.flush();
+    } catch {
+      /* a full disk at exit: nothing more can be done */
+    }
+  }
+});
+
 export class NdjsonSink {
   private fd: number;
   private parts: string[] = [];
@@ -17,6 +30,7 @@ export class NdjsonSink {
   constructor(readonly file: string, private readonly flushMs = 50, private readonly maxBytes = 256 * 1024) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.fd = fs.openSync(file, 'a');
+    open.add(this);
   }
 
   /** `line` must be one JSON document without the trailing newline. */
@@ -49,5 +63,6 @@ export class NdjsonSink {
   close(): void {
     this.flush();
     fs.closeSync(this.fd);
+    open.delete(this);
   }
 }
