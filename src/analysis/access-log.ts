@@ -4,6 +4,7 @@
  * half-written last line.
  */
 import { toRunSeconds } from '../runner/raw.ts';
+import { grown } from './typed-arrays.ts';
 
 /** Response flags we chart, as bits so a million lines cost one Uint16 each. */
 export const FLAG_BITS = { UO: 1, UH: 2, URX: 4, UF: 8, UT: 16, UC: 32, UR: 64, LR: 128, DC: 256, NR: 512 } as const;
@@ -81,11 +82,7 @@ export class AccessColumnsBuilder {
 
   private grow(): void {
     this.cap *= 2;
-    const g = <T extends Float64Array | Uint16Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(this.cap);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends Float64Array | Uint16Array | Uint8Array>(a: T): T => grown(a, this.cap);
     this.start = g(this.start);
     this.code = g(this.code);
     this.flags = g(this.flags);

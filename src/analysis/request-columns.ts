@@ -3,6 +3,7 @@
  * million objects, and every later pass (buckets, percentiles, windows) is a loop over arrays.
  */
 import type { RequestRecord } from '../runner/raw.ts';
+import { grown } from './typed-arrays.ts';
 
 /** Destination codes: who served a request. A is the local service, B the remote one. */
 export const DEST = { none: 0, A: 1, B: 2, other: 3 } as const;
@@ -59,11 +60,7 @@ export class RequestColumnsBuilder {
 
   private grow(): void {
     this.cap *= 2;
-    const g = <T extends Float64Array | Uint16Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(this.cap);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends Float64Array | Uint16Array | Uint8Array>(a: T): T => grown(a, this.cap);
     this.sent = g(this.sent);
     this.lat = g(this.lat);
     this.status = g(this.status);
