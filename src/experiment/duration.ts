@@ -1,19 +1,32 @@
 /**
- * Durations as users write them in experiments and k6 scripts: "250ms", "10s", "1m30s", "1h".
- * Kept as strings in the resolved experiment (so it reads like the input) and parsed where used.
+ * Durations, in the one syntax every layer shares: Go's time.ParseDuration ("250ms", "10s", "1m30s",
+ * "1.5s"; units ns us µs ms s m h). Istio decodes its durations with it, k6 too (plus "d" for days),
+ * so an experiment, its Istio resources and its k6 scenario read alike and are checked by one parser.
  */
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
-const PART_RE = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9, d: 86400e9 };
+const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d)/y;
 
-export const isDuration = (s: string) => DURATION_RE.test(s);
+/** Nanoseconds of a Go duration, or undefined when it is not one. `days` admits k6's "d" unit. */
+export function parseGoDuration(text: string, opts: { days?: boolean } = {}): number | undefined {
+  if (text === '0') return 0;
+  if (text === '') return undefined;
+  let ns = 0;
+  PART.lastIndex = 0;
+  while (PART.lastIndex < text.length) {
+    const m = PART.exec(text);
+    if (!m || (m[2] === 'd' && !opts.days)) return undefined;
+    ns += Number(m[1]) * UNIT_NS[m[2]];
+  }
+  return ns;
+}
+
+export const isDuration = (s: string) => parseGoDuration(s) !== undefined;
 
 /** Milliseconds in a duration string; throws on a malformed one (validate with isDuration first). */
 export function parseDuration(s: string): number {
-  if (!isDuration(s)) throw new Error(`not a duration: ${JSON.stringify(s)} (expected e.g. "250ms", "10s", "1m30s")`);
-  let ms = 0;
-  for (const m of s.matchAll(PART_RE)) ms += Number(m[1]) * UNIT_MS[m[2]];
-  return ms;
+  const ns = parseGoDuration(s);
+  if (ns === undefined) throw new Error(`not a duration: ${JSON.stringify(s)} (expected e.g. "250ms", "10s", "1m30s")`);
+  return ns / 1e6;
 }
 
 /** The shortest exact spelling of a millisecond count, for writing scaled durations back. */

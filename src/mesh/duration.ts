@@ -4,17 +4,16 @@
  * both accept Go syntax ("1s", "1m", "500ms", "1h30m", "1.5s"; units ns us µs ms s m h), not days and
  * not bare numbers. Envoy's YAML wants protobuf JSON: decimal seconds with an "s" suffix.
  */
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+import { parseGoDuration } from '../experiment/duration.ts';
 
-export const ISTIO_DURATION_RE = /^(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h)(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))*$/;
+// The same grammar as parseGoDuration without days, as a pattern: zod reports a mismatch as a format
+// problem, which validate.ts words as "not an Istio duration".
+export const ISTIO_DURATION_RE = /^(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/;
 
-/** Nanoseconds of an Istio duration string, or undefined when it is not one. */
+/** Nanoseconds of an Istio duration string, or undefined when it is not one (no days, unlike k6). */
 export function parseIstioDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  if (!ISTIO_DURATION_RE.test(text)) return undefined;
-  let ns = 0;
-  for (const m of text.matchAll(/((?:\d+(?:\.\d*)?|\.\d+))(ns|us|µs|μs|ms|s|m|h)/g)) ns += Number(m[1]) * UNIT_NS[m[2]];
-  return Math.round(ns);
+  const ns = parseGoDuration(text);
+  return ns === undefined ? undefined : Math.round(ns);
 }
 
 /** protobuf JSON form Envoy expects, e.g. "60s", "0.5s". */

@@ -61,7 +61,7 @@ const CASES: BadCase[] = [
   { name: 'a duration without a unit', edit: set('scrape.interval', 250), expect: { where: /scrape\.interval/, message: /duration/, found: /250/, fix: /"250ms", "10s", "1m"/ } },
   { name: 'a duration in words', edit: set('load.requestTimeout', '10 seconds'), expect: { where: /load\.requestTimeout/, message: /duration/, found: /"10 seconds"/, fix: /unit/ } },
   { name: 'a negative duration', edit: set('topology.wanDelay', '-5ms'), expect: { where: /topology\.wanDelay/, message: /duration/, found: /"-5ms"/ } },
-  { name: 'a service time with an unknown unit', edit: set('services.A.capacity.serviceTime.median', '20us'), expect: { where: /services\.A\.capacity\.serviceTime\.median/, message: /duration/, found: /"20us"/ } },
+  { name: 'a service time with an unknown unit', edit: set('services.A.capacity.serviceTime.median', '20y'), expect: { where: /services\.A\.capacity\.serviceTime\.median/, message: /duration/, found: /"20y"/ } },
   { name: 'a number as a string', edit: set('services.A.capacity.concurrency', 'four'), expect: { where: /services\.A\.capacity\.concurrency/, message: /number/i, found: /"four"/ } },
   { name: 'a fractional concurrency', edit: set('services.A.capacity.concurrency', 2.5), expect: { where: /services\.A\.capacity\.concurrency/, message: /int/i, found: /2\.5/ } },
   { name: 'zero concurrency', edit: set('services.B.capacity.concurrency', 0), expect: { where: /services\.B\.capacity\.concurrency/, message: />=\s*1|too small/i, found: /0/ } },

@@ -69,9 +69,9 @@ export function bindingsOf(a: LocalAddresses, gatewayPort: number): Array<[strin
  * "free right now": two runs starting together would otherwise both see a slot free and both take it.
  * A lock whose owner is gone (killed run) is taken over.
  */
-function claimSlot(slot: number): (() => void) | undefined {
+function claimSlot(slot: number, ranges: string): (() => void) | undefined {
   // Machine-wide on purpose (not under a per-test SPILLOVER_STATE_DIR): ports are machine-wide too.
-  const file = path.join(os.tmpdir(), `spillover-${os.userInfo().uid}`, 'slots', `slot-${slot}.lock`);
+  const file = path.join(os.tmpdir(), `spillover-${os.userInfo().uid}`, 'slots', `${ranges}-slot-${slot}.lock`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const me = `${process.pid} ${startTicks(process.pid)}`;
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -109,7 +109,7 @@ export async function allocateAddresses(
 ): Promise<LocalAddresses & { release(): void }> {
   const busy: string[] = [];
   for (let slot = 0; slot < SLOTS; slot++) {
-    const release = claimSlot(slot);
+    const release = claimSlot(slot, [clientCidr, gatewayCidr].map(prefixOf).join('_'));
     if (!release) continue;
     const a = addressesForSlot(slot, clientCidr, gatewayCidr, serviceCidrs);
     const checks = await Promise.all(bindingsOf(a, gatewayPort).map(async ([ip, port]) => ((await canBind(ip, port)) ? null : `${ip}:${port}`)));
