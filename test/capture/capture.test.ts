@@ -46,7 +46,12 @@ describe('capture/startCapture', () => {
           { name: 'a', kind: 'service', baseUrl: stalled.url },
         ],
       });
-      await new Promise((r) => setTimeout(r, 1400));
+      // Wait for ticks, not for wall time: on a busy machine 1.4 s may hold fewer than four ticks.
+      const count = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0);
+      for (let waited = 0; waited < 15_000; waited += 100) {
+        if (count(path.join(dir, 'raw/scrapes/client.ndjson')) >= 4 && count(path.join(dir, 'raw/scrapes/a.ndjson')) >= 4) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const stats = await cap.stop();
       const scrapes = readNdjson<ScrapeRecord>(path.join(dir, 'raw/scrapes/client.ndjson'));
       const clusters = readNdjson<ClustersRecord>(path.join(dir, 'raw/clusters/client.ndjson'));
