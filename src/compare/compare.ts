@@ -52,6 +52,8 @@ export interface FigureComparison {
   significant: boolean;
   /** Significant and large enough: the figure moved. */
   changed: boolean;
+  /** A change in the figure's better direction (see KeyFigure.better): reported, never a regression. */
+  improved: boolean;
   /** Why it is or is not a change, in words (for the table and JUnit). */
   note: string;
 }
@@ -114,7 +116,9 @@ function compareFigure(base: RunSet, cand: RunSet, fig: KeyFigure, alpha: number
     changed = true;
     note = `moved ${delta! > 0 ? 'up' : 'down'} by ${fmtDelta(delta!, fig.unit)}${deltaPct === null ? '' : ` (${deltaPct > 0 ? '+' : ''}${deltaPct.toFixed(1)} %)`}`;
   }
-  return { field: fig.field, label: fig.label, unit: fig.unit, gate: fig.gate, base: b, cand: c, delta, deltaPct, p, significant, changed, note };
+  const improved = changed && finite && fig.better !== undefined && (fig.better === 'lower' ? delta! < 0 : delta! > 0);
+  if (improved) note = `improved: ${note}`;
+  return { field: fig.field, label: fig.label, unit: fig.unit, gate: fig.gate, base: b, cand: c, delta, deltaPct, p, significant, changed, improved, note };
 }
 
 /**
@@ -177,7 +181,7 @@ export function compareSets(base: RunSet, cand: RunSet, opts: CompareOptions = {
     return { ...r, runsOk: perRun.filter(Boolean).length, runs: perRun.length };
   });
 
-  const moved = figures.some((f) => f.gate && f.changed);
+  const moved = figures.some((f) => f.gate && f.changed && !f.improved);
   const failed = expectations.some((e) => !e.ok);
   const regression = failed || ((opts.failOn ?? 'any') === 'any' && moved);
   return { experiment: { base: base.experiment, cand: cand.experiment }, alpha, minDeltaPct, figures, expectations, warnings, regression, exitCode: regression ? 1 : 0 };

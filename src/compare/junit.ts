@@ -17,7 +17,7 @@ export function comparisonJUnit(r: ComparisonResult, names: { base: string; cand
     const tc = suite.testCase().className(`${r.experiment.cand}.figures`).name(f.field);
     const med = (m: number | null) => (m === Infinity ? 'never' : m === null ? 'none' : String(m));
     tc.standardOutput(`${f.label}: ${f.note}; baseline median ${med(f.base.median)}, candidate median ${med(f.cand.median)}, p=${f.p.toFixed(4)}`);
-    if (f.changed && f.gate) tc.failure(`${f.label} ${f.note} (p=${f.p.toFixed(4)})`, 'changed');
+    if (f.changed && f.gate && !f.improved) tc.failure(`${f.label} ${f.note} (p=${f.p.toFixed(4)})`, 'changed');
   }
   for (const e of r.expectations) {
     const tc = suite.testCase().className(`${r.experiment.cand}.expect`).name(`${e.field} ${e.condition}`);

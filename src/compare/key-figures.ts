@@ -23,10 +23,16 @@ export interface KeyFigure {
   minAbs: number;
   /** Whether a significant change fails `compare` (figures that are noisy by nature only inform). */
   gate: boolean;
+  /**
+   * Where the figure has a better direction (latency down, success up), a change that way is reported
+   * as an improvement and fails nothing. Event times have none: earlier or later failover is a change
+   * of behaviour either way.
+   */
+  better?: 'lower' | 'higher';
 }
 
 const time = (field: string, label: string): KeyFigure => ({ field, label, unit: 's', kind: 'time', nullIsNever: true, minAbs: 0.25, gate: true });
-const latency = (field: string, label: string, gate: boolean): KeyFigure => ({ field, label, unit: 'ms', kind: 'latency', nullIsNever: false, minAbs: 1, gate });
+const latency = (field: string, label: string, gate: boolean): KeyFigure => ({ field, label, unit: 'ms', kind: 'latency', nullIsNever: false, minAbs: 1, gate, better: 'lower' });
 
 export const KEY_FIGURES: readonly KeyFigure[] = [
   time('events.firstOverflowS', 'first circuit-breaker overflow'),
@@ -36,7 +42,7 @@ export const KEY_FIGURES: readonly KeyFigure[] = [
   time('events.noHealthyUpstreamS', 'no healthy upstream'),
   time('events.recoveryS', 'A serves again'),
   { field: 'loadAtFirstEjectionRps', label: 'load at first ejection', unit: 'req/s', kind: 'rate', nullIsNever: true, minAbs: 5, gate: true },
-  { field: 'successRatio', label: 'success ratio', unit: '', kind: 'ratio', nullIsNever: false, minAbs: 0.01, gate: true },
+  { field: 'successRatio', label: 'success ratio', unit: '', kind: 'ratio', nullIsNever: false, minAbs: 0.01, gate: true, better: 'higher' },
   { field: 'redirectedFraction', label: 'redirected fraction', unit: '', kind: 'ratio', nullIsNever: false, minAbs: 0.01, gate: true },
   latency('latencyMs.p50', 'latency p50', true),
   latency('latencyMs.p95', 'latency p95', true),

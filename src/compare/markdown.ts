@@ -26,7 +26,7 @@ function delta(f: FigureComparison): string {
 
 // A significant difference that is not a change says why not (intervals overlap, too small).
 const verdict = (f: FigureComparison) =>
-  f.changed ? (f.gate ? '**changed**' : 'changed (informational)') : f.significant ? f.note.replace(/^significant but /, 'not a change: ') : '';
+  f.changed ? (f.improved ? 'improved' : f.gate ? '**changed**' : 'changed (informational)') : f.significant ? f.note.replace(/^significant but /, 'not a change: ') : '';
 
 export function comparisonMarkdown(r: ComparisonResult, names: { base: string; cand: string }): string {
   const n = (f: FigureComparison, k: 'base' | 'cand') => f[k].n;

@@ -5,7 +5,7 @@ import { compareSets, minimumP, typicalSummary } from '../../src/compare/compare
 import { runCompare } from '../../src/compare/run-compare.ts';
 import { loadRunSet } from '../../src/compare/run-set.ts';
 import { main } from '../../src/cli/main.ts';
-import { tmpDir, writeRuns, type FakeRun } from './fixtures.ts';
+import { around, tmpDir, writeRuns, type FakeRun } from './fixtures.ts';
 
 // Two sets of five "identical" runs: same behaviour, run-to-run noise of a couple of percent, values interleaved.
 const SAME_A: FakeRun[] = [10.0, 10.2, 9.9, 10.1, 10.3].map((t, i) => ({ firstEjectionS: t, redirectedFraction: [0.2, 0.205, 0.198, 0.202, 0.199][i], p99: [80, 82, 79, 81, 80.5][i] }));
@@ -40,6 +40,19 @@ describe('compare: two sets of runs', () => {
     assert.ok(ej.p < 0.05);
     assert.match(ej.note, /moved up by 4\.00 s \(\+39\.6 %\)/);
     assert.equal(r.exitCode, 1);
+  });
+
+  it('a latency that went down is reported as an improvement and is not a regression; up is one', () => {
+    const centre = { firstEjectionS: 10.1, p99: 80 };
+    const faster = compareSets(loadRunSet(set('a', around(5, centre))), loadRunSet(set('b', around(5, { ...centre, p99: 40 }))));
+    const p99 = faster.figures.find((f) => f.field === 'latencyMs.p99')!;
+    assert.equal(p99.changed, true);
+    assert.equal(p99.improved, true);
+    assert.match(p99.note, /^improved: moved down/);
+    assert.equal(faster.exitCode, 0);
+    const slower = compareSets(loadRunSet(set('c', around(5, centre))), loadRunSet(set('d', around(5, { ...centre, p99: 160 }))));
+    assert.equal(slower.figures.find((f) => f.field === 'latencyMs.p99')!.improved, false);
+    assert.equal(slower.exitCode, 1);
   });
 
   it('an ejection that stops happening is a change even though there is no number to subtract', () => {
