@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { mersenne } from 'pure-rand/generator/mersenne';
-import { descendsFrom, envoyRequestCount, listenersOfPids, markedProcesses } from '../test/hardening/leftovers.ts';
+import { aliveAs, descendsFrom, envoyRequestCount, listenersOfPids, markedProcesses } from '../test/hardening/leftovers.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLI = path.join(REPO_ROOT, 'bin/spillover.js');
@@ -95,16 +95,6 @@ interface Round {
 
 // ---- what a run is, seen from outside ------------------------------------------------------------
 
-/** Alive and not a zombie (a zombie holds nothing; its parent, or init, reaps it). */
-function aliveAs(pid: number, ticks: string | null): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[0] !== 'Z' && (ticks === null || rest[19] === ticks);
-  } catch {
-    return false;
-  }
-}
 
 function readJson<T>(file: string): T | undefined {
   try {

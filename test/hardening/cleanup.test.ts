@@ -13,7 +13,7 @@ import { createLocalBackend } from '../../src/runner/backends/local.ts';
 import type { Backend } from '../../src/runner/backend.ts';
 import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
 import { runExperiment } from '../../src/runner/run.ts';
-import { ownRangeArgs, ownRanges, PEAK_LOAD, tmpDir } from './harness.ts';
+import { isolatedRuns, ownRangeArgs, ownRanges, PEAK_LOAD } from './harness.ts';
 import { aliveAs, listeners, listenersOfPids, markedProcesses, requestCounts, runIps, spawnRun, stateProcesses, type StateProcess } from './leftovers.ts';
 
 const SCALE = '0.03';
@@ -42,20 +42,12 @@ function assertNothingLeft(stateDir: string, procs: StateProcess[], runDir: stri
 
 describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, real Envoy)', function () {
   this.timeout(90_000);
+  const runs = isolatedRuns('cleanup');
   let tmp: string;
   let stateDir: string;
-  const savedStateDir = process.env.SPILLOVER_STATE_DIR;
   beforeEach(() => {
-    tmp = tmpDir('cleanup');
-    stateDir = path.join(tmp, 'state');
-    process.env.SPILLOVER_STATE_DIR = stateDir;
-  });
-  afterEach(() => {
-    // Whatever a failed assertion left running is not this suite's to leave for the next one.
-    cleanupStaleProcesses({ includeKept: true });
-    if (savedStateDir === undefined) delete process.env.SPILLOVER_STATE_DIR;
-    else process.env.SPILLOVER_STATE_DIR = savedStateDir;
-    fs.rmSync(tmp, { recursive: true, force: true });
+    tmp = runs.tmp();
+    stateDir = runs.stateDir();
   });
 
   it('SIGINT while the backend comes up: exit 130, nothing left', async () => {

@@ -11,10 +11,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isSpilloverError } from '../../src/errors.ts';
-import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
 import { runExperiment, type RunResult } from '../../src/runner/run.ts';
 import type { RequestRecord, RunEvent, ScrapeRecord } from '../../src/runner/raw.ts';
-import { ownRanges, PEAK_LOAD, REPO_ROOT, tmpDir } from './harness.ts';
+import { isolatedRuns, ownRanges, PEAK_LOAD, REPO_ROOT } from './harness.ts';
 import { aliveAs, envoyRequestCount, markedProcesses, requestCounts, stateProcesses } from './leftovers.ts';
 
 const SCALE = 0.03;
@@ -32,19 +31,12 @@ function assertRawComplete(runDir: string) {
 
 describe('hardening: faults during a run (end-to-end, real Envoy)', function () {
   this.timeout(90_000);
+  const runs = isolatedRuns('faults');
   let tmp: string;
   let stateDir: string;
-  const savedStateDir = process.env.SPILLOVER_STATE_DIR;
   beforeEach(() => {
-    tmp = tmpDir('faults');
-    stateDir = path.join(tmp, 'state');
-    process.env.SPILLOVER_STATE_DIR = stateDir;
-  });
-  afterEach(() => {
-    cleanupStaleProcesses({ includeKept: true });
-    if (savedStateDir === undefined) delete process.env.SPILLOVER_STATE_DIR;
-    else process.env.SPILLOVER_STATE_DIR = savedStateDir;
-    fs.rmSync(tmp, { recursive: true, force: true });
+    tmp = runs.tmp();
+    stateDir = runs.stateDir();
   });
 
   it('planned: kill service A and stall the gateway (experiments/failover-kill.yaml) -- B takes over, the gap is marked, exit 0', async () => {

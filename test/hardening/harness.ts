@@ -106,3 +106,26 @@ export const ownRanges = (base: number): string[] => [
   `topology.clusters.cluster-2.addresses=127.0.${base + 1}.0/24`,
 ];
 export const ownRangeArgs = (base: number): string[] => ownRanges(base).flatMap((s) => ['--set', s]);
+
+/**
+ * Per-test temp dir and SPILLOVER_STATE_DIR for end-to-end suites, restored afterwards; whatever a
+ * failed assertion left running is ended, not left for the next suite.
+ */
+export function isolatedRuns(prefix: string): { tmp(): string; stateDir(): string } {
+  let tmp = '';
+  let state = '';
+  const saved = process.env.SPILLOVER_STATE_DIR;
+  beforeEach(() => {
+    tmp = tmpDir(prefix);
+    state = path.join(tmp, 'state');
+    process.env.SPILLOVER_STATE_DIR = state;
+  });
+  afterEach(async () => {
+    const { cleanupStaleProcesses } = await import('../../src/runner/processes.ts');
+    cleanupStaleProcesses({ includeKept: true });
+    if (saved === undefined) delete process.env.SPILLOVER_STATE_DIR;
+    else process.env.SPILLOVER_STATE_DIR = saved;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+  return { tmp: () => tmp, stateDir: () => state };
+}
