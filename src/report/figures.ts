@@ -54,25 +54,42 @@ export function eventLabel(e: DetectedEvent): string {
 function eventLayers(a: Analysis): VlSpec[] {
   // The first of each kind per host/envoy: enough to read the story without burying the plot.
   const seen = new Set<string>();
-  const values: Array<{ t: number; label: string; row: number }> = [];
+  const values: Array<{ t: number; label: string }> = [];
   for (const e of a.events) {
     if (!ANNOTATED.includes(e.kind)) continue;
     const key = `${e.kind}|${e.envoy}|${e.host}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    values.push({ t: e.t, label: eventLabel(e), row: values.length % 4 });
+    values.push({ t: e.t, label: eventLabel(e) });
   }
   if (values.length === 0) return [];
+  // Events close together in time share one label (a rule each); labels then take the first line on
+  // which the previous text has ended, judged from an 11 px font's width, so texts never overprint.
+  const span = Math.max(1, ...a.timeseries.map((r) => r.t_s + a.bucketS), ...values.map((v) => v.t));
+  const groups: Array<{ t: number; label: string }> = [];
+  for (const v of [...values].sort((x, y) => x.t - y.t)) {
+    const last = groups.at(-1);
+    if (last && v.t - last.t <= 0.02 * span) last.label += ` · ${v.label}`;
+    else groups.push({ ...v });
+  }
+  const textEnd = (g: { t: number; label: string }) => g.t + ((g.label.length * 6.3 + 6) / WIDTH) * span;
+  const lineEnds: number[] = [];
+  const labels = groups.map((g) => {
+    let row = lineEnds.findIndex((end) => end < g.t);
+    if (row < 0) row = lineEnds.length;
+    lineEnds[row] = textEnd(g);
+    return { ...g, row };
+  });
   return [
     { data: { values }, mark: { type: 'rule', color: PALETTE.black, strokeDash: [4, 3], strokeWidth: 1 }, encoding: { x: { field: 't', type: 'quantitative' } } },
     // A white outline under each label keeps it readable where it crosses the data.
     {
-      data: { values },
+      data: { values: labels },
       mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, fontSize: 11, stroke: 'white', strokeWidth: 3, strokeOpacity: 0.9 },
       encoding: { x: { field: 't', type: 'quantitative' }, y: { value: { expr: '4 + datum.row * 14' } }, text: { field: 'label' } },
     },
     {
-      data: { values },
+      data: { values: labels },
       mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, fontSize: 11, color: PALETTE.black },
       encoding: { x: { field: 't', type: 'quantitative' }, y: { value: { expr: '4 + datum.row * 14' } }, text: { field: 'label' } },
     },
