@@ -64,6 +64,9 @@ const alive = (pid: number) => {
   }
 };
 
+/** Whether the process that had this pid and kernel start time is still the one running. */
+export const sameProcessAlive = (pid: number, ticks: string | null) => ticks !== null && alive(pid) && startTicks(pid) === ticks;
+
 const killGroup = (pid: number, signal: NodeJS.Signals) => {
   try {
     process.kill(-pid, signal);
@@ -228,10 +231,10 @@ export function cleanupStaleProcesses(opts: { includeKept?: boolean; runId?: str
     }
     if (opts.runId && state.runId !== opts.runId) continue;
     if (state.kept && !opts.includeKept) continue;
-    const ownerAlive = alive(state.ownerPid) && startTicks(state.ownerPid) === state.ownerStartTicks;
+    const ownerAlive = sameProcessAlive(state.ownerPid, state.ownerStartTicks);
     if (ownerAlive && !state.kept) continue;
     for (const p of state.processes) {
-      if (alive(p.pid) && p.startTicks !== null && startTicks(p.pid) === p.startTicks) {
+      if (sameProcessAlive(p.pid, p.startTicks)) {
         killGroup(p.pid, 'SIGKILL');
         removed.push(`${state.runId}/${p.name} (pid ${p.pid})`);
       }

@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SpilloverError } from '../../errors.ts';
-import { startTicks } from '../processes.ts';
+import { sameProcessAlive, startTicks } from '../processes.ts';
 
 export const PORTS = { admin: 15000, outbound: 15001, inbound: 15006, app: 8080 } as const;
 const SLOT_SIZE = 8;
@@ -93,7 +93,7 @@ function claimSlot(slot: number, ranges: string): (() => void) | undefined {
       }
       const [pid, ticks] = owner.split(' ');
       if (Number(pid) === process.pid && owner !== me) return undefined;
-      if (startTicks(Number(pid)) === ticks) return undefined; // a live run holds it
+      if (sameProcessAlive(Number(pid), ticks)) return undefined; // a live run holds it
       fs.rmSync(file, { force: true });
     }
   }

@@ -17,7 +17,7 @@ import { parseDuration } from '../../experiment/duration.ts';
 import type { Fault } from '../../experiment/schema.ts';
 import type { Backend, BackendContext, Deployment, DryRunPlan, ScrapeTarget } from '../backend.ts';
 import { backendReady, defaultContext, runChecks, type CheckOutcome } from '../doctor.ts';
-import { cleanupStaleProcesses, stateDir, startTicks, Supervisor } from '../processes.ts';
+import { cleanupStaleProcesses, sameProcessAlive, stateDir, startTicks, Supervisor } from '../processes.ts';
 import { createMeshCas, plannedCas, type ClusterCa } from './cacerts.ts';
 import { EASTWEST, ISTIO_NS } from './istio-manifests.ts';
 import { KubeClient, kubeConfigFor } from './kube-client.ts';
@@ -85,15 +85,6 @@ interface KubeState {
 const kubeStateDir = () => path.join(stateDir(), 'kube');
 const stateFileOf = (runId: string) => path.join(kubeStateDir(), `kube-${runId}.json`);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function liveStates(): KubeState[] {
   let files: string[] = [];
   try {
@@ -110,7 +101,7 @@ function liveStates(): KubeState[] {
   });
 }
 
-const ownerAlive = (s: KubeState) => alive(s.ownerPid) && startTicks(s.ownerPid) === s.ownerStartTicks;
+const ownerAlive = (s: KubeState) => sameProcessAlive(s.ownerPid, s.ownerStartTicks);
 
 export function createClusterBackend(opts: ClusterBackendOptions): Backend {
   const repo = opts.repoRoot ?? REPO_ROOT;
