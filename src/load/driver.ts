@@ -11,11 +11,13 @@
  * request timeout, gracefulStop hard cuts and abort without per-request timers.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Pool, type Dispatcher } from 'undici';
+import { Pool, type Client, type Dispatcher } from 'undici';
 import * as hdr from 'hdr-histogram-js';
 import { SpilloverError } from '../errors.ts';
 import { RAW, type LoadTick } from '../runner/raw.ts';
@@ -23,6 +25,7 @@ import { arrivalTimes, vuSteps } from './schedule.ts';
 import { SlotPool } from './slot-pool.ts';
 import { resolveTarget } from './loopback.ts';
 import { NdjsonSink } from './ndjson-sink.ts';
+import { OriginConnections } from './connections.ts';
 import { LoadMetrics } from './metrics.ts';
 import { ProgressView } from './progress.ts';
 import { isArrivalRate, scenarioDuration, totalDuration, type Scenario, type ScenarioSpec } from './types.ts';
@@ -117,7 +120,7 @@ export function errorKind(e: unknown): string {
 }
 
 interface RequestTemplate {
-  pool: Pool;
+  pool: OriginConnections;
   path: string;
   method: string;
   headers: string[];
@@ -189,6 +192,13 @@ const napCell = new Int32Array(new SharedArrayBuffer(4));
 const nap = (ms: number) => {
   if (ms > 0.02) Atomics.wait(napCell, 0, 0, Math.min(ms, NAP_MS));
 };
+/**
+ * Connections per origin opened before t0 (preconnect.ts), at most one per initial slot. Measured on
+ * nginx at 16k/s: none or 64 left the first 100 ms with 600-1000 dropped iterations (each new
+ * connection's first request costs ~0.2-0.4 ms of this thread, which makes the run late, which needs
+ * more connections); 256-300 left ~30.
+ */
+const PRECONNECT_MAX = 256;
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
@@ -202,7 +212,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
 class Driver {
   private readonly runs: ScenarioRun[] = [];
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, OriginConnections>();
   private t0Epoch: number;
   private t0Perf = 0;
   private readonly timeoutMs: number;
@@ -241,7 +251,7 @@ class Driver {
   }
 
   /** Everything that can fail on bad input happens here, before any file is opened or request sent. */
-  async prepare(): Promise<void> {
+  async prepare(warm = true): Promise<void> {
     const { scenario, connectTo, allowNonLoopback = false } = this.opts;
     let fixed: { address: string; port: number } | undefined;
     if (connectTo) {
@@ -259,14 +269,7 @@ class Driver {
         const origin = `${url.protocol}//${host}:${target.port}`;
         let pool = this.pools.get(origin);
         if (!pool) {
-          pool = new Pool(origin, {
-            connections: this.slotsFor(origin),
-            pipelining: 1,
-            keepAliveTimeout: 30_000,
-            headersTimeout: 0,
-            bodyTimeout: 0,
-            connect: { timeout: this.timeoutMs, ...(url.protocol === 'https:' ? { servername: url.hostname } : {}) },
-          });
+          pool = new OriginConnections(origin, this.timeoutMs);
           this.pools.set(origin, pool);
         }
         const headers: string[] = ['host', url.host];
@@ -299,14 +302,16 @@ class Driver {
       this.opts.onMetricsListening?.(this.metricsPort);
     }
     if (this.opts.live ?? process.stderr.isTTY) this.progress = new ProgressView();
-    await warmUp();
+    if (warm) await warmUp();
+    const preconnect = Math.min(PRECONNECT_MAX, this.initialSlots());
+    await Promise.all([...this.pools.values()].map((p) => p.preconnect(preconnect)));
   }
 
-  /** Connections per pool: the most iterations that can be in flight at all (an upper bound for any one origin). */
-  private slotsFor(_origin: string): number {
+  /** Slots that exist when the run starts: pre-allocated VUs of arrival-rate scenarios, peak VUs of the others. */
+  private initialSlots(): number {
     let n = 0;
     for (const s of this.opts.scenario.scenarios) {
-      if (isArrivalRate(s)) n += s.maxVUs;
+      if (isArrivalRate(s)) n += s.preAllocatedVUs;
       else if (s.executor === 'constant-vus') n += s.vus;
       else n += Math.max(s.startVUs, ...s.stages.map((st) => st.target));
     }
@@ -383,6 +388,24 @@ class Driver {
     }
   };
 
+  /** Earliest due arrival-rate iteration (performance.now() ms), or Infinity. */
+  private nextDueAbs = Infinity;
+
+  /** Fires arrival-rate iterations due by `now` without crossing the next tick boundary (ticks count per second). */
+  private catchUp(now: number): void {
+    const bound = Math.min(now, this.nextTickAbs);
+    let next = Infinity;
+    for (const run of this.runs) {
+      if (!run.slots) continue;
+      while (run.nextDue <= bound) {
+        this.fireArrival(run, run.nextDue);
+        this.advance(run);
+      }
+      if (run.nextDue < next) next = run.nextDue;
+    }
+    this.nextDueAbs = next;
+  }
+
   private turn(): void {
     let now = performance.now();
     for (const run of this.runs) {
@@ -419,6 +442,9 @@ class Driver {
   }
 
   private scheduleNext(now: number): void {
+    let nextDue = Infinity;
+    for (const run of this.runs) if (run.slots && run.nextDue < nextDue) nextDue = run.nextDue;
+    this.nextDueAbs = this.aborting ? Infinity : nextDue;
     let next = this.nextTickAbs;
     if (!this.aborting) {
       for (const run of this.runs) {
@@ -510,7 +536,7 @@ class Driver {
     if (it.reqIdx === 0 && run.slots) this.startLag.recordValue(Math.max(1, Math.round((sentMs - it.intendedMs) * 1000)));
     const headers = tpl.headers.slice();
     headers.push('x-request-id', rid);
-    tpl.pool.dispatch({ path: tpl.path, method: tpl.method as Dispatcher.HttpMethod, headers, body: tpl.body }, h);
+    h.client = tpl.pool.dispatch({ path: tpl.path, method: tpl.method as Dispatcher.HttpMethod, headers, body: tpl.body }, h);
   }
 
   /** Called by the handler exactly once per request. */
@@ -519,6 +545,7 @@ class Driver {
     const run = it.run;
     const c = run.counters;
     c.completed++;
+    run.templates[it.reqIdx].pool.release(h.client!);
     if (this.inflight[this.inflightHead] === h) this.releaseHead();
     const intendedMs = it.reqIdx === 0 ? it.intendedMs : h.sentMs;
     const kind = err === undefined ? undefined : errorKind(err);
@@ -546,6 +573,9 @@ class Driver {
     }
     if (kind === 'aborted' && err instanceof Interrupted) it.interrupted = true;
     it.current = undefined;
+    // Fire anything that fell due while this event-loop turn was busy with responses, so a long poll
+    // phase does not make the next iterations late by its whole length.
+    if (endMs >= this.nextDueAbs && !this.aborting) this.catchUp(endMs);
     it.reqIdx++;
     if (!it.interrupted && !this.aborting && it.reqIdx < run.templates.length) {
       this.send(it);
@@ -671,7 +701,7 @@ class Driver {
       this.requests.close();
       this.ticks.close();
       this.hdrSink.close();
-      await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
+      await Promise.all([...this.pools.values()].map((p) => p.destroy()));
       await this.metrics?.close();
     };
     closeAll().then(() => this.resolve(this.result()), (e) => this.reject(e));
@@ -684,7 +714,7 @@ class Driver {
       this.ticks.close();
       this.hdrSink.close();
     } catch { /* the original error matters more */ }
-    for (const p of this.pools.values()) p.destroy().catch(() => undefined);
+    for (const p of this.pools.values()) void p.destroy();
     this.metrics?.close().catch(() => undefined);
     this.reject(e);
   }
@@ -735,6 +765,22 @@ export async function warmUp(): Promise<void> {
   });
   for (let round = 0; round < 40; round++) await Promise.all(Array.from({ length: 8 }, one));
   await pool.destroy();
+  // Then the driver's own hot path (schedule, send, record, catch-up), so V8 has optimised it before
+  // the first real iteration is due: without this the first ~200 ms of a run are late by several ms.
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-warm-up-'));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const spec: ScenarioSpec = {
+      name: 'warm-up', executor: 'constant-arrival-rate', rate: 8000, timeUnit: 1, duration: 0.3, preAllocatedVUs: 64, maxVUs: 64,
+      startTime: 0, gracefulStop: 1, exec: 'default', env: {}, requests: [{ method: 'GET', url, headers: { host: 'warm-up' } }],
+    };
+    const driver = new Driver({ scenario: { timeScale: 1, warnings: [], scenarios: [spec] }, runDir, live: false, requestTimeoutMs: 5000 });
+    await driver.prepare(false);
+    driver.setT0(Date.now());
+    await driver.run();
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   warmedUp = true;
@@ -744,6 +790,7 @@ export async function warmUp(): Promise<void> {
 class RequestHandler implements Dispatcher.DispatchHandler {
   done = false;
   status = 0;
+  client?: Client;
   service?: string;
   instance?: string;
   envoy?: string;
