@@ -25,7 +25,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { execa } from 'execa';
-import { runLoad, warmUp, type LoadResult } from '../src/load/driver.ts';
+import { runLoad as runLoadHere, type LoadOptions, type LoadResult } from '../src/load/driver.ts';
+import { DriverThread } from '../src/load/driver-thread.ts';
 import { directScenario } from '../src/load/scenario.ts';
 import type { ScenarioSpec } from '../src/load/types.ts';
 import { which } from '../src/load/k6-engine.ts';
@@ -36,6 +37,21 @@ const trialS = Number(values.trial);
 const peerS = Number(values.peers);
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
+
+/**
+ * Rate trials go through the driver's own thread, as `spillover load` and experiments run it, started
+ * and warmed up before t0 is fixed. CPU is the whole process's from t0 on (this thread idles meanwhile).
+ */
+async function runLoad(opts: Omit<LoadOptions, 't0Epoch'>): Promise<LoadResult & { cpu: NodeJS.CpuUsage }> {
+  const thread = await DriverThread.start();
+  try {
+    const cpu = process.cpuUsage();
+    const res = await thread.run({ ...opts, t0Epoch: Date.now() + 100 });
+    return { ...res, cpu };
+  } finally {
+    await thread.close();
+  }
+}
 
 function ensureDebianTools(): void {
   const missing = ['nginx', 'wrk'].filter((c) => !which(c, `${process.env.PATH}:/usr/sbin:/sbin`));
@@ -133,12 +149,11 @@ async function driverClosedLoop(url: string, tmp: string): Promise<{ rps: number
   const base = directScenario({ url, rate: 1, duration: 1 }).scenarios[0];
   for (const vus of [16, 64]) {
     const runDir = fs.mkdtempSync(path.join(tmp, `closed-${vus}-`));
-    const cpu = process.cpuUsage();
     const res = await runLoad({
       scenario: { timeScale: 1, warnings: [], scenarios: [{ ...base, executor: 'constant-vus', vus, duration: peerS, gracefulStop: 2 } as ScenarioSpec] },
       runDir, live: false, requestTimeoutMs: 10_000,
     });
-    const cpuUs = cpuPerRequest(cpu, res.started);
+    const cpuUs = cpuPerRequest(res.cpu, res.started);
     fs.rmSync(runDir, { recursive: true, force: true });
     const rps = res.ok / peerS;
     log(`  driver constant-vus ${vus}: ${rps.toFixed(0)} req/s, ${cpuUs.toFixed(1)} µs CPU/request`);
@@ -153,9 +168,8 @@ async function driverTrial(url: string, rate: number, tmp: string): Promise<Tria
   const runDir = fs.mkdtempSync(path.join(tmp, `driver-${rate}-`));
   const scenario = directScenario({ url, rate, duration: trialS, preAllocatedVUs: 256, maxVUs: 4096, gracefulStop: 2 });
   const due = rate * trialS;
-  const cpu = process.cpuUsage();
-  const res = await runLoad({ scenario, runDir, t0Epoch: Date.now() + 100, live: false, requestTimeoutMs: 10_000 });
-  const cpuUs = cpuPerRequest(cpu, res.started);
+  const res = await runLoad({ scenario, runDir, live: false, requestTimeoutMs: 10_000 });
+  const cpuUs = cpuPerRequest(res.cpu, res.started);
   fs.rmSync(runDir, { recursive: true, force: true });
   const achievedRatio = res.ok / due;
   const pass = achievedRatio >= 0.99 && res.startLagMs.p99 <= 1;
@@ -209,7 +223,8 @@ async function memoryPer10k(sup: Supervisor, tmp: string): Promise<{ rssMiB: num
   const ac = new AbortController();
   let peak = before;
   const runDir = fs.mkdtempSync(path.join(tmp, 'mem-'));
-  const run = runLoad({ scenario, runDir, t0Epoch: Date.now() + 50, live: false, signal: ac.signal, abortGraceMs: 0, requestTimeoutMs: 60_000 });
+  // On this thread, so that heap growth is visible to process.memoryUsage().
+  const run = runLoadHere({ scenario, runDir, t0Epoch: Date.now() + 50, live: false, signal: ac.signal, abortGraceMs: 0, requestTimeoutMs: 60_000 });
   await new Promise((r) => setTimeout(r, 2500));
   global.gc?.();
   peak = process.memoryUsage();
@@ -229,7 +244,6 @@ process.once('SIGINT', () => void stop().then(() => process.exit(130)));
 try {
   const url = await startNginx(sup, tmp);
   log(`nginx on ${url} (${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
-  await warmUp();
   log('closed-loop peers:');
   const wrk = await wrkBest(url);
   const ac = await autocannonBest(url);

@@ -202,6 +202,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
 
   let deployment: Deployment | undefined;
   let capture: { stop(): Promise<unknown> } | undefined;
+  let driverThread: import('../load/driver-thread.ts').DriverThread | undefined;
   const timers: NodeJS.Timeout[] = [];
   let crashWatch: NodeJS.Timeout | undefined;
   let exitCode = 0;
@@ -218,9 +219,10 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     if (controller.signal.aborted) throw controller.signal.reason;
 
     const { startCapture } = await import('./capture.ts');
-    const { runLoad } = await import('../load/driver.ts');
-    // Scenario time zero a little ahead, so the first scrape precedes the first request and the driver's
-    // own start-up (pool, first timers) is over before the first iteration is due.
+    // The embedded driver runs on a thread of its own (driver-thread.ts), started and warmed up before
+    // scenario time zero is fixed. Time zero is a little ahead, so the first scrape precedes the first
+    // request and the driver's own start-up (connections, first timers) is over before the first iteration is due.
+    if (spec.load.engine !== 'k6') driverThread = await (await import('../load/driver-thread.ts')).DriverThread.start();
     t0Epoch = Date.now() + 600;
     manifest.t0Epoch = t0Epoch;
     writeManifest();
@@ -260,7 +262,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
         ? await deployment.k6.run(runDir, t0Epoch)
         : spec.load.engine === 'k6'
         ? await runK6Engine(exp, runDir, t0Epoch, deployment, controller.signal, opts.allowNonLoopback)
-        : await runLoad({
+        : await driverThread!.run({
             scenario: scenario as never,
             runDir,
             t0Epoch,
@@ -312,6 +314,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   } finally {
     clearInterval(crashWatch);
     for (const t of timers) clearTimeout(t);
+    await driverThread?.close();
     if (capture) await capture.stop().catch(() => undefined);
     if (deployment && opts.keep && manifest.outcome === 'ok') {
       say(`--keep: the deployment stays up.\n${deployment.describe()}`);

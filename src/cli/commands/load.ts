@@ -132,14 +132,15 @@ export function register(program: Command): void {
           process.stderr.write(`k6 exit ${res.exitCode}${res.thresholdsFailed ? ' (thresholds failed)' : ''}; imported ${res.requests} requests, ${res.dropped} dropped iterations\n`);
           if (res.thresholdsFailed) process.exitCode = 99;
         } else {
-          const { runLoad } = await import('../../load/driver.ts');
+          const { DriverThread } = await import('../../load/driver-thread.ts');
+          const thread = await DriverThread.start();
           const t0Epoch = Date.now() + 200;
-          const res = await runLoad({
+          const res = await thread.run({
             scenario, runDir, t0Epoch, connectTo: f.connectTo, allowNonLoopback: f.allowNonLoopback, requestTimeoutMs: duration('--timeout', f.timeout) * 1000,
             signal: controller.signal, live: f.live === false ? false : undefined, metricsPort: integer('--metrics-port', f.metricsPort),
             onMetricsListening: (port) => process.stderr.write(`metrics: http://127.0.0.1:${port}/metrics\n`),
             onReady: () => writeStandaloneManifest(runDir, { experiment: 'load', backend: 'direct', engine: 'embedded', t0Epoch, timeScale: scenario.timeScale, warnings: scenario.warnings, resolved: { scenario: scenario.file ?? null, scenarios: scenario.scenarios } }),
-          });
+          }).finally(() => thread.close());
           process.stderr.write(`iterations: ${res.iterations} started, ${res.dropped} dropped, ${res.interrupted} interrupted; start lag p99 ${res.startLagMs.p99.toFixed(3)} ms\n`);
           if (res.aborted) process.exitCode = 130;
         }

@@ -1,0 +1,41 @@
+/**
+ * The worker-thread side of driver-thread.ts: runs the driver on its own event loop and reports back
+ * with messages. Importing driver.ts warms it up before the parent is told "warm".
+ */
+import { parentPort } from 'node:worker_threads';
+import { runLoad, type LoadOptions } from './driver.ts';
+import type { FromDriver, ToDriver } from './driver-thread.ts';
+
+const port = parentPort!;
+const post = (m: FromDriver) => port.postMessage(m);
+const controller = new AbortController();
+
+function serialiseError(e: unknown): Extract<FromDriver, { type: 'error' }>['error'] {
+  const err = e as Error & Record<string, unknown>;
+  const out: Record<string, unknown> = { name: err?.name ?? 'Error', message: err?.message ?? String(e), stack: err?.stack };
+  for (const k of ['code', 'errno', 'syscall', 'path', 'problems', 'exitCode']) if (err?.[k] !== undefined) out[k] = err[k];
+  return out as Extract<FromDriver, { type: 'error' }>['error'];
+}
+
+port.on('message', (m: ToDriver) => {
+  if (m.type === 'abort') controller.abort();
+  else if (m.type === 'run') {
+    const opts: LoadOptions = {
+      ...m.options,
+      signal: controller.signal,
+      onMetricsListening: (p) => post({ type: 'metrics-listening', port: p }),
+      onReady: () => post({ type: 'ready' }),
+    };
+    runLoad(opts).then(
+      (result) => {
+        post({ type: 'done', result });
+        port.close();
+      },
+      (e) => {
+        post({ type: 'error', error: serialiseError(e) });
+        port.close();
+      },
+    );
+  }
+});
+post({ type: 'warm' });

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { DriverThread, runLoadInThread } from '../../src/load/driver-thread.ts';
+import { directScenario } from '../../src/load/scenario.ts';
+import { isSpilloverError } from '../../src/errors.ts';
+import type { RequestRecord } from '../../src/runner/raw.ts';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-thread-'));
+const readNd = <T>(file: string): T[] => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+
+async function server(handler: http.RequestListener) {
+  const s = http.createServer(handler);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/`, close: async () => { s.closeAllConnections(); await new Promise<void>((r) => s.close(() => r())); } };
+}
+
+describe('load/driver-thread: the driver on its own thread', function () {
+  this.timeout(30_000);
+
+  it('runs the schedule and writes the same raw files; callbacks and the result come back to this thread', async () => {
+    const srv = await server((_q, res) => { res.setHeader('x-spillover-service', 'A'); res.end('ok'); });
+    const dir = tmp();
+    try {
+      const thread = await DriverThread.start();
+      let ready = 0;
+      let metricsPort = 0;
+      const res = await thread.run({
+        scenario: directScenario({ url: srv.url, rate: 200, duration: 1, gracefulStop: 1 }), runDir: dir, t0Epoch: Date.now() + 100, live: false,
+        metricsPort: 0, onMetricsListening: (p) => { metricsPort = p; }, onReady: () => { ready++; },
+      });
+      await thread.close();
+      assert.equal(ready, 1);
+      assert.ok(metricsPort > 0, 'the metrics port is reported');
+      assert.equal(res.started, 200);
+      assert.equal(res.ok, 200);
+      assert.equal(res.dropped, 0);
+      const records = readNd<RequestRecord>(path.join(dir, 'raw/requests.ndjson'));
+      assert.equal(records.length, 200);
+      assert.deepEqual([...new Set(records.map((r) => r.service))], ['A']);
+      // Joined with the plan: iteration k of 200/s is due at k * 5 ms.
+      for (const r of records) assert.ok(Math.abs(r.intended - r.iter * 0.005) < 1e-6, `iteration ${r.iter} due at ${r.intended}`);
+    } finally {
+      await srv.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an abort on this thread stops the run there: in-flight requests are cut and recorded, the thread ends', async () => {
+    const srv = await server(() => { /* never answers */ });
+    const dir = tmp();
+    try {
+      const ac = new AbortController();
+      const thread = await DriverThread.start();
+      const run = thread.run({
+        scenario: directScenario({ url: srv.url, rate: 100, duration: 30, gracefulStop: 30 }), runDir: dir, t0Epoch: Date.now() + 50, live: false,
+        signal: ac.signal, abortGraceMs: 100,
+      });
+      setTimeout(() => ac.abort(), 600);
+      const started = Date.now();
+      const res = await run;
+      await thread.close();
+      assert.ok(Date.now() - started < 5000, 'did not run the 30 s schedule');
+      assert.equal(res.aborted, true);
+      assert.ok(res.started >= 40, `${res.started} started`);
+      const records = readNd<RequestRecord>(path.join(dir, 'raw/requests.ndjson'));
+      assert.equal(records.length, res.started, 'every started request has its record');
+      assert.ok(records.every((r) => r.error === 'aborted'));
+    } finally {
+      await srv.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('bad input fails the same way as on the main thread: a SpilloverError naming the field, nothing written', async () => {
+    const dir = tmp();
+    try {
+      await assert.rejects(
+        runLoadInThread({ scenario: directScenario({ url: 'http://192.0.2.1/', rate: 1, duration: 1 }), runDir: dir, live: false }),
+        (e: unknown) => {
+          assert.ok(isSpilloverError(e), String(e));
+          assert.match(e.message, /requests\[0\]\.url/);
+          assert.match(e.message, /127\.0\.0\.0\/8|loopback/);
+          return true;
+        },
+      );
+      assert.deepEqual(fs.readdirSync(dir), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an I/O error inside the thread keeps its code (the runner turns ENOSPC into its own message)', async () => {
+    const srv = await server((_q, res) => res.end('ok'));
+    const dir = tmp();
+    try {
+      fs.mkdirSync(path.join(dir, 'raw'));
+      fs.symlinkSync('/dev/full', path.join(dir, 'raw', 'requests.ndjson'));
+      await assert.rejects(
+        runLoadInThread({ scenario: directScenario({ url: srv.url, rate: 500, duration: 2, gracefulStop: 1 }), runDir: dir, t0Epoch: Date.now() + 50, live: false }),
+        (e: NodeJS.ErrnoException) => {
+          assert.equal(e.code, 'ENOSPC', String(e));
+          return true;
+        },
+      );
+    } finally {
+      await srv.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
