@@ -43,7 +43,7 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
  * and warmed up before t0 is fixed. CPU is the whole process's from t0 on (this thread idles meanwhile).
  */
 async function runLoad(opts: Omit<LoadOptions, 't0Epoch'>): Promise<LoadResult & { cpu: NodeJS.CpuUsage }> {
-  const thread = await DriverThread.start();
+  const thread = await DriverThread.start(opts.scenario);
   try {
     const cpu = process.cpuUsage();
     const res = await thread.run({ ...opts, t0Epoch: Date.now() + 100 });

@@ -2,8 +2,9 @@
  * The worker-thread side of driver-thread.ts: runs the driver on its own event loop and reports back
  * with messages. Importing driver.ts warms it up before the parent is told "warm".
  */
-import { parentPort } from 'node:worker_threads';
-import { runLoad, type LoadOptions } from './driver.ts';
+import { parentPort, workerData } from 'node:worker_threads';
+import { rehearse, runLoad, type LoadOptions } from './driver.ts';
+import type { Scenario } from './types.ts';
 import type { FromDriver, ToDriver } from './driver-thread.ts';
 
 const port = parentPort!;
@@ -38,4 +39,7 @@ port.on('message', (m: ToDriver) => {
     );
   }
 });
+// A failed rehearsal only costs the run its warm start; the run itself reports real problems.
+const scenario = (workerData as { scenario?: Scenario }).scenario;
+if (scenario) await rehearse(scenario).catch(() => undefined);
 post({ type: 'warm' });

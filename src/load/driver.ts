@@ -27,7 +27,7 @@ import { NdjsonSink } from './ndjson-sink.ts';
 import { OriginConnections } from './connections.ts';
 import { LoadMetrics } from './metrics.ts';
 import { ProgressView } from './progress.ts';
-import { isArrivalRate, scenarioDuration, totalDuration, type Scenario, type ScenarioSpec } from './types.ts';
+import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, type Scenario, type ScenarioSpec } from './types.ts';
 
 /**
  * Per-second HDR latency histograms, one line per (second, scenario, origin of the latency):
@@ -740,14 +740,9 @@ class Driver {
   }
 }
 
-/**
- * The first requests of a process are slow (undici compiles its llhttp WebAssembly parser on the first
- * connection, V8 has not optimised the hot path yet): without this the first second of every run is
- * late and drops iterations. Warm up against a private in-process server on loopback, so the target
- * sees no traffic outside the schedule.
- */
 let warmedUp = false;
-/** Idempotent; runLoad calls it, callers that fix t0Epoch before runLoad may call it earlier. */
+
+/** A service behind Envoy, as far as the driver can tell: identity headers, sometimes overloaded, no Keep-Alive header. */
 const WARM_UP_SERVER = `const http = require('node:http');
 const { parentPort } = require('node:worker_threads');
 let n = 0;
@@ -764,44 +759,95 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 0;
 server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));`;
 
+/** Runs `fn` with a warm-up server (see WARM_UP_SERVER) listening on 127.0.0.1, on a thread of its own. */
+async function withWarmUpServer<T>(fn: (origin: string) => Promise<T>): Promise<T> {
+  const server = new Worker(WARM_UP_SERVER, { eval: true });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('message', resolve);
+      server.once('error', reject);
+    });
+    return await fn(`http://127.0.0.1:${port}`);
+  } finally {
+    await server.terminate();
+  }
+}
+
+/** Runs each list of scenarios once, in turn, through a Driver writing to a throw-away directory. */
+async function runPrivately(rounds: ScenarioSpec[][]): Promise<void> {
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-warm-up-'));
+  try {
+    for (const scenarios of rounds) {
+      const driver = new Driver({ scenario: { timeScale: 1, warnings: [], scenarios }, runDir, live: false, requestTimeoutMs: 5000 });
+      await driver.prepare(false);
+      driver.setT0(Date.now() + 20);
+      await driver.run();
+      fs.rmSync(path.join(runDir, 'raw'), { recursive: true, force: true });
+    }
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The first requests of a process are slow: undici compiles its llhttp WebAssembly parser on the first
+ * connection, and V8 has neither type feedback nor optimised code for the hot path. Measured at 28k/s
+ * against nginx, a cold process dropped 800-2000 iterations in its first 300 ms of load, where one that
+ * had already run 0.1 s of real load dropped 100-400. So the driver first runs against a private server
+ * on a thread of its own (on this thread it would take turns with the driver and hold the rate down),
+ * which answers like a service behind Envoy: identity headers, now and then an overloaded 503, no
+ * Keep-Alive header. The target sees no traffic outside the schedule. Twice, differently shaped: field
+ * types and maps that a second Driver generalises (deoptimising every function that depends on them)
+ * are generalised here rather than at a real run's start.
+ */
+/** Idempotent; runLoad calls it, callers that fix t0Epoch before runLoad may call it earlier. */
 export async function warmUp(): Promise<void> {
   if (warmedUp) return;
   // The per-second histogram encoding loads its compressor lazily on first use.
   const h = newHistogram();
   h.recordValue(1000);
   hdr.encodeIntoCompressedBase64(h);
-  // A warm-up server on a thread of its own (in this thread it would take turns with the driver and
-  // hold the rate down), answering like a service behind Envoy: identity headers, now and then an
-  // overloaded 503, no Keep-Alive header. Measured at 28k/s against nginx: a process whose first run
-  // starts cold drops ~800-2000 iterations in its first 300 ms, one that already ran 0.1 s of real
-  // load drops ~100-400; the branches and the scale of a real run need type feedback and optimised code.
-  const server = new Worker(WARM_UP_SERVER, { eval: true });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('message', resolve);
-    server.once('error', reject);
-  });
-  // The driver's own hot path (schedule, slot pool growth and drops, send, record, catch-up).
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-warm-up-'));
-  try {
-    const url = `http://127.0.0.1:${port}/warm-up?x=1`;
+  await withWarmUpServer(async (origin) => {
+    const url = `${origin}/warm-up?x=1`;
     const base = { timeUnit: 1, startTime: 0, gracefulStop: 1, exec: 'default', env: {} };
-    const scenarios: ScenarioSpec[] = [
-      { ...base, name: 'ramp', executor: 'ramping-arrival-rate', startRate: 1000, stages: [{ duration: 0.35, target: 24000 }], preAllocatedVUs: 2, maxVUs: 256, requests: [{ method: 'GET', url }] },
-      { ...base, name: 'post', executor: 'constant-arrival-rate', rate: 2000, duration: 0.35, preAllocatedVUs: 16, maxVUs: 16, requests: [{ method: 'POST', url, body: '{}', headers: { 'content-type': 'application/json' } }] },
-    ];
-    // Twice, differently: field types and maps that a second Driver generalises (a deoptimisation of
-    // every function that depends on them) are generalised here rather than at a real run's start.
-    for (const round of [scenarios, [{ ...scenarios[0], name: 'constant', executor: 'constant-arrival-rate', rate: 12000, duration: 0.2, preAllocatedVUs: 256, maxVUs: 256 } as ScenarioSpec]]) {
-      const driver = new Driver({ scenario: { timeScale: 1, warnings: [], scenarios: round }, runDir, live: false, requestTimeoutMs: 5000 });
-      await driver.prepare(false);
-      driver.setT0(Date.now() + 20);
-      await driver.run();
-    }
-  } finally {
-    fs.rmSync(runDir, { recursive: true, force: true });
-  }
-  await server.terminate();
+    const ramp: ScenarioSpec = { ...base, name: 'ramp', executor: 'ramping-arrival-rate', startRate: 1000, stages: [{ duration: 0.35, target: 24000 }], preAllocatedVUs: 2, maxVUs: 256, requests: [{ method: 'GET', url }] };
+    const post: ScenarioSpec = { ...base, name: 'post', executor: 'constant-arrival-rate', rate: 2000, duration: 0.35, preAllocatedVUs: 16, maxVUs: 16, requests: [{ method: 'POST', url, body: '{}', headers: { 'content-type': 'application/json' } }] };
+    const constant: ScenarioSpec = { ...base, name: 'constant', executor: 'constant-arrival-rate', rate: 12000, duration: 0.2, preAllocatedVUs: 256, maxVUs: 256, requests: [{ method: 'GET', url }] };
+    await runPrivately([[ramp, post], [constant]]);
+  });
   warmedUp = true;
+}
+
+/** Highest iteration rate an arrival-rate scenario asks for, per second. */
+const peakRate = (s: ArrivalRateSpec) =>
+  (s.executor === 'constant-arrival-rate' ? s.rate : Math.max(s.startRate, ...s.stages.map((st) => st.target))) / s.timeUnit;
+
+/**
+ * A rehearsal of `scenario` against the private warm-up server, for callers that can afford it before
+ * they fix time zero (driver-thread.ts does): the same requests (method, path, headers, body, the
+ * target's Host), the same kind of executor and slot pool, 0.25 s at the scenario's peak rate (at most
+ * 24k/s). It gives V8 the type feedback of this very run, so the run does not start by deoptimising.
+ * Measured at 28k/s against nginx on this machine: see bench/driver.ts.
+ */
+export async function rehearse(scenario: Scenario): Promise<void> {
+  await warmUp();
+  await withWarmUpServer(async (origin) => {
+    const specs = scenario.scenarios.map((s): ScenarioSpec => {
+      const requests = s.requests.map((r) => {
+        const u = new URL(r.url);
+        const headers = { host: u.host, ...(r.headers ?? {}) };
+        return { ...r, url: `${origin}${u.pathname}${u.search}`, headers };
+      });
+      const common = { name: s.name, startTime: 0, gracefulStop: 1, exec: s.exec, env: s.env, requests };
+      if (isArrivalRate(s)) {
+        const slots = Math.min(256, s.maxVUs);
+        return { ...common, executor: 'constant-arrival-rate', rate: Math.max(1, Math.round(Math.min(24000, peakRate(s)))), timeUnit: 1, duration: 0.25, preAllocatedVUs: Math.min(slots, s.preAllocatedVUs), maxVUs: slots };
+      }
+      const vus = s.executor === 'constant-vus' ? s.vus : Math.max(s.startVUs, ...s.stages.map((st) => st.target));
+      return { ...common, executor: 'constant-vus', vus: Math.max(1, Math.min(64, vus)), duration: 0.25 };
+    });
+    await runPrivately([specs]);
+  });
 }
 
 /** Response headers the record keeps, by the length of their lower-case name (the only ones decoded). */

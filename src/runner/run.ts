@@ -7,6 +7,7 @@
  * SIGTERM -- the backend is brought down and the manifest records how the run ended; raw data are
  * streamed to disk as they come, so an interrupted run keeps everything measured so far.
  */
+import type { Scenario } from '../load/types.ts';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -222,7 +223,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     // The embedded driver runs on a thread of its own (driver-thread.ts), started and warmed up before
     // scenario time zero is fixed. Time zero is a little ahead, so the first scrape precedes the first
     // request and the driver's own start-up (connections, first timers) is over before the first iteration is due.
-    if (spec.load.engine !== 'k6') driverThread = await (await import('../load/driver-thread.ts')).DriverThread.start();
+    if (spec.load.engine !== 'k6') driverThread = await (await import('../load/driver-thread.ts')).DriverThread.start(scenario as Scenario);
     t0Epoch = Date.now() + 600;
     manifest.t0Epoch = t0Epoch;
     writeManifest();

@@ -21,15 +21,18 @@ async function server(handler: http.RequestListener) {
 describe('load/driver-thread: the driver on its own thread', function () {
   this.timeout(30_000);
 
-  it('runs the schedule and writes the same raw files; callbacks and the result come back to this thread', async () => {
-    const srv = await server((_q, res) => { res.setHeader('x-spillover-service', 'A'); res.end('ok'); });
+  it('runs the schedule and writes the same raw files; callbacks and the result come back to this thread; the rehearsal never reaches the target', async () => {
+    let seen = 0;
+    const srv = await server((_q, res) => { seen++; res.setHeader('x-spillover-service', 'A'); res.end('ok'); });
     const dir = tmp();
     try {
-      const thread = await DriverThread.start();
+      const scenario = directScenario({ url: srv.url, rate: 200, duration: 1, gracefulStop: 1 });
+      const thread = await DriverThread.start(scenario);
+      assert.equal(seen, 0, 'the rehearsal before t0 went to the private server only');
       let ready = 0;
       let metricsPort = 0;
       const res = await thread.run({
-        scenario: directScenario({ url: srv.url, rate: 200, duration: 1, gracefulStop: 1 }), runDir: dir, t0Epoch: Date.now() + 100, live: false,
+        scenario, runDir: dir, t0Epoch: Date.now() + 100, live: false,
         metricsPort: 0, onMetricsListening: (p) => { metricsPort = p; }, onReady: () => { ready++; },
       });
       await thread.close();
@@ -38,6 +41,7 @@ describe('load/driver-thread: the driver on its own thread', function () {
       assert.equal(res.started, 200);
       assert.equal(res.ok, 200);
       assert.equal(res.dropped, 0);
+      assert.equal(seen, 200, 'the target saw exactly the scheduled requests');
       const records = readNd<RequestRecord>(path.join(dir, 'raw/requests.ndjson'));
       assert.equal(records.length, 200);
       assert.deepEqual([...new Set(records.map((r) => r.service))], ['A']);

@@ -133,7 +133,7 @@ export function register(program: Command): void {
           if (res.thresholdsFailed) process.exitCode = 99;
         } else {
           const { DriverThread } = await import('../../load/driver-thread.ts');
-          const thread = await DriverThread.start();
+          const thread = await DriverThread.start(scenario);
           const t0Epoch = Date.now() + 200;
           const res = await thread.run({
             scenario, runDir, t0Epoch, connectTo: f.connectTo, allowNonLoopback: f.allowNonLoopback, requestTimeoutMs: duration('--timeout', f.timeout) * 1000,
