@@ -7,7 +7,9 @@
  *  - wrk (Debian `wrk`) and autocannon (npm devDependency autocannon@8): best closed-loop throughput
  *    over a few connection counts;
  *  - the driver: the highest constant-arrival-rate it holds within 1 % of target (started iterations /
- *    due iterations) with p99 start lag (send − due) <= 1 ms, found by doubling then bisecting;
+ *    due iterations) with p99 start lag (send − due) <= 1 ms, found by doubling then bisecting. Each
+ *    trial is a fresh driver thread started with the trial's scenario (so it rehearses first), exactly
+ *    as `spillover load` runs it: no trial profits from an earlier one's warm JIT;
  *  - memory per 10k in-flight slots: RSS and heap growth while 10 000 requests hang on a
  *    never-answering loopback server in a child process.
  * Prints the ratios driver/autocannon and driver/wrk. Numbers are only comparable within one run.

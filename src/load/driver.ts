@@ -1,14 +1,17 @@
 /**
  * The embedded open-loop driver: runs a {@link Scenario} with k6's executor semantics against real HTTP
- * servers and streams what happened into the run directory (src/runner/raw.ts).
+ * servers and streams what happened into the run directory (src/runner/raw.ts). Experiments and
+ * `spillover load` run it on a thread of its own (driver-thread.ts).
  *
  * Design, for a 2-core machine: one scheduler loop (`pump`) fires every due iteration — no timer per
- * request. It sleeps with one setTimeout until just before the next due time and then spins on
- * setImmediate (still serving I/O between turns), so iterations start within a fraction of a ms of
- * their due time; when it is late it fires everything overdue at once (k6 catches up, never skips).
- * Requests go through undici's dispatcher API (no streams, no promises per request), keep-alive pools
- * sized to the slot pool, and a single FIFO of in-flight requests ordered by send time implements the
- * request timeout, gracefulStop hard cuts and abort without per-request timers.
+ * request. It sleeps with one setTimeout until just before the next due time and then naps and spins on
+ * setImmediate (still serving I/O between turns); iterations that fall due while responses are being
+ * handled are fired from the response callbacks (catchUp), so a busy poll phase does not delay them.
+ * When it is late it fires everything overdue at once (k6 catches up, never skips).
+ * Requests go through undici's dispatcher API (no streams, no promises per request), one keep-alive
+ * connection per in-flight iteration like a k6 VU (connections.ts, opened before t0 by preconnect.ts),
+ * and a single FIFO of in-flight requests ordered by send time implements the request timeout,
+ * gracefulStop hard cuts and abort without per-request timers.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
