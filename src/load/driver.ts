@@ -547,7 +547,12 @@ class Driver {
     const run = it.run;
     const c = run.counters;
     c.completed++;
-    run.templates[it.reqIdx].pool.release(h.client!);
+    const pool = run.templates[it.reqIdx].pool;
+    // After an error undici is still failing this connection's queue when it calls back; a request
+    // dispatched onto it from here (the catch-up below, or the iteration's next request) would break
+    // undici's own bookkeeping (an assertion in Client onError). So it becomes idle a moment later.
+    if (err === undefined) pool.release(h.client!);
+    else queueMicrotask(() => pool.release(h.client!));
     if (this.inflight[this.inflightHead] === h) this.releaseHead();
     const intendedMs = it.reqIdx === 0 ? it.intendedMs : h.sentMs;
     const kind = err === undefined ? undefined : errorKind(err);

@@ -115,6 +115,21 @@ export default function () { for (const r of requests) http.request(r.method, r.
     assert.ok(recs[0].end - recs[0].sent >= 0.15);
   });
 
+  it('a target that went away (connection refused, reset mid-response) fails each request and the run goes on', async () => {
+    // Half the requests are answered, then the server dies: with a connection per slot, an erroring
+    // connection is handed back and reused by the iterations its error callback fires.
+    const srv = await server((req, res) => { if (Number(String(req.headers['x-request-id']).split('-')[1]) % 3 === 0) req.socket.destroy(); else ok(req, res); });
+    const dir = tmp();
+    const scenario = directScenario({ url: `http://127.0.0.1:${srv.port}/`, rate: 400, duration: 1, preAllocatedVUs: 4, maxVUs: 8, gracefulStop: 1 });
+    setTimeout(() => void srv.close(), 500);
+    const res = await runLoad({ scenario, runDir: dir, t0Epoch: t0Soon(), requestTimeoutMs: 2000, ...quiet });
+    const recs = readNd<RequestRecord>(path.join(dir, 'raw/requests.ndjson'));
+    assert.equal(recs.length, res.started);
+    assert.equal(res.started + res.dropped, 400);
+    const kinds = new Set(recs.map((r) => r.error ?? 'ok'));
+    for (const k of ['ok', 'reset', 'refused']) assert.ok(kinds.has(k), `${k} among ${[...kinds].join(', ')}`);
+  });
+
   it('stops at once on abort and keeps every started request in the file', async () => {
     const srv = await server(hang);
     const dir = tmp();
