@@ -24,6 +24,8 @@ export class WarmConnector {
     for (let s = this.stash.pop(); s; s = this.stash.pop()) {
       s.removeListener('error', ignore);
       if (!s.destroyed && s.readyState === 'open') {
+        // Waiting in the stash it must not keep the process alive; in use it is undici's to ref and unref.
+        s.ref();
         queueMicrotask(() => callback(null, s));
         return;
       }
