@@ -238,6 +238,27 @@ async function memoryPer10k(sup: Supervisor, tmp: string): Promise<{ rssMiB: num
   return { rssMiB: ((peak.rss - before.rss) * scale) / 2 ** 20, heapMiB: ((peak.heapUsed - before.heapUsed) * scale) / 2 ** 20, inFlight };
 }
 
+/**
+ * "--plan and a real run agree": `spillover load --plan` and `spillover load` through the real CLI (a
+ * fresh process each, as a user runs them), joined by iteration: every record's intended start must be
+ * its planned time, and the actual start is compared with it.
+ */
+async function planAgreement(url: string, rate: number, tmp: string): Promise<{ iterations: number; p50: number; p99: number; max: number }> {
+  const cli = [path.join(import.meta.dirname, '..', 'bin', 'spillover.js'), 'load', url, '--rate', String(rate), '--duration', '5s'];
+  const { stdout } = await execa(process.execPath, [...cli, '--plan']);
+  const times = (JSON.parse(stdout) as { scenarios: Array<{ times: number[] }> }).scenarios[0].times;
+  const out = path.join(tmp, `plan-${rate}`);
+  await execa(process.execPath, [...cli, '--out', out, '--no-live']);
+  const recs = fs.readFileSync(path.join(out, 'raw', 'requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { iter: number; intended: number; sent: number });
+  if (recs.length !== times.length) throw new Error(`plan has ${times.length} iterations, the run recorded ${recs.length}`);
+  const late = recs.map((r) => {
+    if (Math.abs(r.intended - times[r.iter]) > 1e-6) throw new Error(`iteration ${r.iter}: recorded intended ${r.intended} s, planned ${times[r.iter]} s`);
+    return (r.sent - times[r.iter]) * 1000;
+  }).sort((a, b) => a - b);
+  const q = (p: number) => late[Math.min(late.length - 1, Math.floor(p * late.length))];
+  return { iterations: recs.length, p50: q(0.5), p99: q(0.99), max: late[late.length - 1] };
+}
+
 ensureDebianTools();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-bench-driver-'));
 const sup = new Supervisor(`bench-driver-${process.pid}`);
@@ -254,6 +275,14 @@ try {
   const driver = await driverBest(url, tmp);
   log('memory with 10k requests in flight:');
   const mem = await memoryPer10k(sup, tmp);
+  log('plan against a real run (spillover load --plan, then spillover load, 5 s each):');
+  const plans: string[] = [];
+  for (const rate of [1000, 5000]) {
+    const a = await planAgreement(url, rate, tmp);
+    const line = `${rate}/s: ${a.iterations} iterations, every intended start = its planned time; actual start − plan p50 ${a.p50.toFixed(3)} ms, p99 ${a.p99.toFixed(3)} ms, max ${a.max.toFixed(3)} ms`;
+    log(`  ${line}`);
+    plans.push(line);
+  }
   const lines = [
     `wrk best closed-loop:        ${wrk.rps.toFixed(0)} req/s (c=${wrk.connections})`,
     `autocannon best closed-loop: ${ac.rps.toFixed(0)} req/s (c=${ac.connections})`,
@@ -263,6 +292,7 @@ try {
     `ratio driver/wrk:            ${(driver.strict / wrk.rps).toFixed(2)}x strict, ${(driver.held / wrk.rps).toFixed(2)}x held (target >= 0.5x)`,
     `driver as a closed loop:     ${closed.rps.toFixed(0)} req/s (vus=${closed.connections}) -> ${(closed.rps / ac.rps).toFixed(2)}x autocannon, ${(closed.rps / wrk.rps).toFixed(2)}x wrk`,
     `CPU per request (this process): driver closed loop ${closed.cpuUs.toFixed(1)} µs, autocannon ${ac.cpuUs.toFixed(1)} µs; driver open loop ${driver.cpuUs.toFixed(1)} µs (includes the scheduler's spin before each due time)`,
+    ...plans.map((l) => `plan vs run ${l}`),
     `memory per 10k in-flight slots: ${mem.rssMiB.toFixed(1)} MiB RSS, ${mem.heapMiB.toFixed(1)} MiB heap (measured with ${mem.inFlight} in flight)`,
     `load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes on this machine skew every number)`,
   ];
