@@ -204,6 +204,11 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   let deployment: Deployment | undefined;
   let capture: { stop(): Promise<unknown> } | undefined;
   let driverThread: import('../load/driver-thread.ts').DriverThread | undefined;
+  // The embedded driver runs on a thread of its own (driver-thread.ts). It warms up and rehearses the
+  // scenario (about 1.4 s) while the backend comes up, and is ready before scenario time zero is fixed.
+  const driverStarting =
+    spec.load.engine !== 'k6' ? import('../load/driver-thread.ts').then((m) => m.DriverThread.start(scenario as Scenario)) : undefined;
+  driverStarting?.catch(() => undefined); // awaited (and its error reported) before the load starts
   const timers: NodeJS.Timeout[] = [];
   let crashWatch: NodeJS.Timeout | undefined;
   let exitCode = 0;
@@ -220,10 +225,9 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     if (controller.signal.aborted) throw controller.signal.reason;
 
     const { startCapture } = await import('./capture.ts');
-    // The embedded driver runs on a thread of its own (driver-thread.ts), started and warmed up before
-    // scenario time zero is fixed. Time zero is a little ahead, so the first scrape precedes the first
-    // request and the driver's own start-up (connections, first timers) is over before the first iteration is due.
-    if (spec.load.engine !== 'k6') driverThread = await (await import('../load/driver-thread.ts')).DriverThread.start(scenario as Scenario);
+    // Time zero is a little ahead, so the first scrape precedes the first request and the driver's own
+    // start-up (connections, first timers) is over before the first iteration is due.
+    if (driverStarting) driverThread = await driverStarting;
     t0Epoch = Date.now() + 600;
     manifest.t0Epoch = t0Epoch;
     writeManifest();
@@ -315,7 +319,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   } finally {
     clearInterval(crashWatch);
     for (const t of timers) clearTimeout(t);
-    await driverThread?.close();
+    await driverStarting?.then((t) => t.close(), () => undefined);
     if (capture) await capture.stop().catch(() => undefined);
     if (deployment && opts.keep && manifest.outcome === 'ok') {
       say(`--keep: the deployment stays up.\n${deployment.describe()}`);
