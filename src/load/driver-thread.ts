@@ -40,6 +40,18 @@ export type FromDriver =
  */
 const YOUNG_GENERATION_MB = 12;
 
+/**
+ * A forced exit (a second Ctrl-C calls process.exit) ends the thread with the process, and the records
+ * it has batched but not written (up to 50 ms of them) would be lost; on the main thread the sink
+ * flushed them at exit. So the exiting process raises a flag in memory shared with the thread, which
+ * checks it every EXIT_POLL_MS, writes its batches and answers; the process waits for that at most
+ * EXIT_WAIT_MS.
+ */
+export const EXIT_REQUESTED = 0;
+export const EXIT_FLUSHED = 1;
+export const EXIT_POLL_MS = 10;
+const EXIT_WAIT_MS = 250;
+
 // The worker is plain CommonJS text so it can register tsx before it loads any TypeScript.
 const BOOT = `const { workerData } = require('node:worker_threads');
 import(workerData.tsx).then((m) => { m.register(); return import(workerData.entry); });`;
@@ -56,7 +68,15 @@ function reviveError(e: Extract<FromDriver, { type: 'error' }>['error']): Error 
 export class DriverThread {
   private used = false;
 
-  private constructor(private readonly worker: Worker, private readonly exited: Promise<number>) {}
+  private readonly onProcessExit: () => void;
+
+  private constructor(private readonly worker: Worker, private readonly exited: Promise<number>, exitFlag: Int32Array) {
+    this.onProcessExit = () => {
+      Atomics.store(exitFlag, EXIT_REQUESTED, 1);
+      Atomics.wait(exitFlag, EXIT_FLUSHED, 0, EXIT_WAIT_MS);
+    };
+    process.on('exit', this.onProcessExit);
+  }
 
   /**
    * Spawns the driver thread; resolves when it is warm (or rejects if it could not start). Given the
@@ -64,9 +84,10 @@ export class DriverThread {
    * which takes about a quarter of a second more and spares the run a cold start.
    */
   static async start(scenario?: Scenario): Promise<DriverThread> {
+    const exitFlag = new Int32Array(new SharedArrayBuffer(8));
     const worker = new Worker(BOOT, {
       eval: true,
-      workerData: { tsx: import.meta.resolve('tsx/esm/api'), entry: new URL('./driver-worker.ts', import.meta.url).href, scenario },
+      workerData: { tsx: import.meta.resolve('tsx/esm/api'), entry: new URL('./driver-worker.ts', import.meta.url).href, scenario, exitFlag },
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
       // Its stdout/stderr go straight to the process's own (the progress line writes to stderr).
       stdout: false,
@@ -84,7 +105,7 @@ export class DriverThread {
       worker.once('error', reject);
       void exited.then((code) => reject(new Error(`the load driver thread ended during start-up (exit ${code})`)));
     });
-    return new DriverThread(worker, exited);
+    return new DriverThread(worker, exited, exitFlag);
   }
 
   /** Same contract as runLoad (driver.ts); one run per thread. */
@@ -127,6 +148,7 @@ export class DriverThread {
 
   /** Ends the thread (after a run it has ended by itself). */
   async close(): Promise<void> {
+    process.off('exit', this.onProcessExit);
     await this.worker.terminate();
   }
 }

@@ -5,11 +5,21 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { rehearse, runLoad, type LoadOptions } from './driver.ts';
 import type { Scenario } from './types.ts';
-import type { FromDriver, ToDriver } from './driver-thread.ts';
+import { EXIT_FLUSHED, EXIT_POLL_MS, EXIT_REQUESTED, type FromDriver, type ToDriver } from './driver-thread.ts';
+import { flushOpenSinks } from './ndjson-sink.ts';
 
 const port = parentPort!;
 const post = (m: FromDriver) => port.postMessage(m);
 const controller = new AbortController();
+
+// The process is exiting (driver-thread.ts): write every batched record now, then say so.
+const exitFlag = (workerData as { exitFlag: Int32Array }).exitFlag;
+setInterval(() => {
+  if (Atomics.load(exitFlag, EXIT_REQUESTED) !== 1) return;
+  flushOpenSinks();
+  Atomics.store(exitFlag, EXIT_FLUSHED, 1);
+  Atomics.notify(exitFlag, EXIT_FLUSHED);
+}, EXIT_POLL_MS).unref();
 
 function serialiseError(e: unknown): Extract<FromDriver, { type: 'error' }>['error'] {
   const err = e as Error & Record<string, unknown>;

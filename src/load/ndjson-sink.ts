@@ -8,9 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 // Open sinks, flushed synchronously if the process exits with lines still batched (a second Ctrl-C
-// calls process.exit): every request already sent keeps its record.
+// calls process.exit): every request already sent keeps its record. On a worker thread the process's
+// exit does not reach this handler; driver-thread.ts asks the thread to call flushOpenSinks instead.
 const open = new Set<NdjsonSink>();
-process.on('exit', () => {
+export function flushOpenSinks(): void {
   for (const s of open) {
     try {
       s.flush();
@@ -18,7 +19,8 @@ process.on('exit', () => {
       /* a full disk at exit: nothing more can be done */
     }
   }
-});
+}
+process.on('exit', flushOpenSinks);
 
 export class NdjsonSink {
   private fd: number;
