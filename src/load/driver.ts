@@ -30,7 +30,7 @@ import { NdjsonSink } from './ndjson-sink.ts';
 import { OriginConnections } from './connections.ts';
 import { LoadMetrics } from './metrics.ts';
 import { ProgressView } from './progress.ts';
-import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, type Scenario, type ScenarioSpec } from './types.ts';
+import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, type ConstantVus, type RampingVus, type Scenario, type ScenarioSpec } from './types.ts';
 
 /**
  * Per-second HDR latency histograms, one line per (second, scenario, origin of the latency):
@@ -313,9 +313,7 @@ class Driver {
   private initialSlots(): number {
     let n = 0;
     for (const s of this.opts.scenario.scenarios) {
-      if (isArrivalRate(s)) n += s.preAllocatedVUs;
-      else if (s.executor === 'constant-vus') n += s.vus;
-      else n += Math.max(s.startVUs, ...s.stages.map((st) => st.target));
+      n += isArrivalRate(s) ? s.preAllocatedVUs : peakVus(s);
     }
     return Math.max(1, n);
   }
@@ -826,6 +824,9 @@ export async function warmUp(): Promise<void> {
   warmedUp = true;
 }
 
+/** Most VUs a VU-based scenario runs at once. */
+const peakVus = (s: ConstantVus | RampingVus) => (s.executor === 'constant-vus' ? s.vus : Math.max(s.startVUs, ...s.stages.map((st) => st.target)));
+
 /** Highest iteration rate an arrival-rate scenario asks for, per second. */
 const peakRate = (s: ArrivalRateSpec) =>
   (s.executor === 'constant-arrival-rate' ? s.rate : Math.max(s.startRate, ...s.stages.map((st) => st.target))) / s.timeUnit;
@@ -852,8 +853,7 @@ export async function rehearse(scenario: Scenario): Promise<void> {
         const slots = Math.min(256, s.maxVUs);
         return { ...common, executor: 'constant-arrival-rate', rate: Math.max(1, Math.round(Math.min(24000, peakRate(s)))), timeUnit: 1, duration: 0.25, preAllocatedVUs: Math.min(slots, s.preAllocatedVUs), maxVUs: slots };
       }
-      const vus = s.executor === 'constant-vus' ? s.vus : Math.max(s.startVUs, ...s.stages.map((st) => st.target));
-      return { ...common, executor: 'constant-vus', vus: Math.max(1, Math.min(64, vus)), duration: 0.25 };
+      return { ...common, executor: 'constant-vus', vus: Math.max(1, Math.min(64, peakVus(s))), duration: 0.25 };
     });
     await runPrivately([specs]);
   });
