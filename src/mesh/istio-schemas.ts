@@ -209,13 +209,14 @@ export const metadata = z.looseObject({
 const NETWORKING = ['networking.istio.io/v1alpha3', 'networking.istio.io/v1beta1', 'networking.istio.io/v1'];
 const SECURITY = ['security.istio.io/v1beta1', 'security.istio.io/v1'];
 
-export const KINDS: Record<string, { apiVersions: string[]; spec: z.ZodType }> = {
+// Without a prototype: a resource whose kind is "__proto__" or "constructor" names no entry here.
+export const KINDS: Record<string, { apiVersions: string[]; spec: z.ZodType }> = Object.assign(Object.create(null), {
   ServiceEntry: { apiVersions: NETWORKING, spec: serviceEntrySpec },
   DestinationRule: { apiVersions: NETWORKING, spec: destinationRuleSpec },
   VirtualService: { apiVersions: NETWORKING, spec: virtualServiceSpec },
   Sidecar: { apiVersions: NETWORKING, spec: sidecarSpec },
   PeerAuthentication: { apiVersions: SECURITY, spec: peerAuthenticationSpec },
-};
+});
 
 export function resourceSchema(kind: string) {
   const k = KINDS[kind];

@@ -113,6 +113,9 @@ const CASES: BadCase[] = [
   { name: 'a ServiceEntry whose hosts do not match the DestinationRule', edit: set('resources.0.spec.hosts', ['b.istio.svc.cluster.local']), expect: { where: /resources\[0\]\.spec\.hosts\[0\]/, message: /no DestinationRule applies/, found: /a\.istio\.svc\.cluster\.local/, fix: /a\.istio\.svc\.cluster\.local/ } },
   { name: 'a ServiceEntry endpoint port naming no port of the entry', edit: set('resources.0.spec.endpoints.0.ports', { grpc: 15443 }), expect: { where: /resources\[0\]\.spec\.endpoints\[0\]\.ports/, message: /grpc|port/ } },
   { name: 'an unknown resource kind', edit: set('resources.1.kind', 'DestinationRules'), expect: { where: /resources\[1\]\.kind/, message: /not an Istio resource kind/, found: /"DestinationRules"/, fix: /did you mean DestinationRule\b/ } },
+  // Found by the loader fuzz: a kind that is also an Object.prototype property used to crash the validator.
+  { name: 'a resource kind "__proto__"', edit: set('resources.1.kind', '__proto__'), expect: { where: /resources\[1\]\.kind/, message: /not an Istio resource kind/, found: /"__proto__"/ } },
+  { name: 'a resource kind "constructor"', edit: set('resources.1.kind', 'constructor'), expect: { where: /resources\[1\]\.kind/, message: /not an Istio resource kind/, found: /"constructor"/ } },
 
   // --- the environment ----------------------------------------------------------------------------
   {
