@@ -32,7 +32,7 @@ import { DriverThread } from '../src/load/driver-thread.ts';
 import { directScenario } from '../src/load/scenario.ts';
 import type { ScenarioSpec } from '../src/load/types.ts';
 import { which } from '../src/load/k6-engine.ts';
-import { Supervisor } from '../src/runner/processes.ts';
+import { Supervisor } from '../src/process/processes.ts';
 
 const { values } = parseArgs({ options: { trial: { type: 'string', default: '3' }, peers: { type: 'string', default: '5' } } });
 const trialS = Number(values.trial);

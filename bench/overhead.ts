@@ -15,8 +15,8 @@ import { parseArgs } from 'node:util';
 import { loadScenario } from '../src/load/scenario.ts';
 import { scenarioDuration, type Scenario } from '../src/load/types.ts';
 import { loadExperiment } from '../src/experiment/load.ts';
-import { runExperiment } from '../src/runner/run.ts';
-import { stateDir } from '../src/runner/processes.ts';
+import { runExperiment } from '../src/orchestrate/run.ts';
+import { stateDir } from '../src/process/processes.ts';
 
 const { values } = parseArgs({ options: { 'time-scale': { type: 'string', default: '0.1' }, runs: { type: 'string', default: '3' }, experiment: { type: 'string', default: 'experiments/peak-load.yaml' } } });
 const timeScale = Number(values['time-scale']);

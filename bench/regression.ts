@@ -72,7 +72,7 @@ async function main(): Promise<number> {
   const loadBefore = load();
   process.stderr.write(`regression: ${repeat} × ${s.experimentFile} at time scale ${s.timeScale}${s.set.length ? ` with ${s.set.join(' ')}` : ''}, against ${baselineDir} (${baseline.runs.length} runs)\n`);
 
-  const { runExperiment } = await import('../src/runner/run.ts');
+  const { runExperiment } = await import('../src/orchestrate/run.ts');
   const setDir = path.join(out, `candidate-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
   fs.mkdirSync(setDir, { recursive: true });
   const runDirs: string[] = [];

@@ -3,7 +3,7 @@
  * design: Envoy prints "-" or omits a field it has no value for, and a run cut short can leave a
  * half-written last line.
  */
-import { toRunSeconds } from '../runner/raw.ts';
+import { toRunSeconds } from '../contracts/raw.ts';
 import { grown } from './typed-arrays.ts';
 
 /** Response flags we chart, as bits so a million lines cost one Uint16 each. */

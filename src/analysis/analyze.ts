@@ -2,7 +2,7 @@
  * `analyze(raw)`: the pure core. Everything a report needs, computed from a raw run already in
  * memory (requests as columns, see request-columns.ts). No I/O, no clock.
  */
-import type { ClustersRecord, LoadTick, RunEvent, RunManifest, ScrapeRecord } from '../runner/raw.ts';
+import type { ClustersRecord, LoadTick, RunEvent, RunManifest, ScrapeRecord } from '../contracts/raw.ts';
 import type { AccessColumns } from './access-log.ts';
 import { configFacts } from './config-facts.ts';
 import { detectEvents, type DetectedEvent } from './events.ts';

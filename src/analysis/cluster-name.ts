@@ -6,7 +6,7 @@
  * token as the label (`outbound|80||a`) and the rest of the name leaks into the metric name
  * (`envoy_cluster_istio_svc_cluster_local_upstream_rq_total`). Both forms are accepted.
  */
-import type { Sample } from '../runner/capture/prom-text.ts';
+import type { Sample } from '../contracts/telemetry.ts';
 
 const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_]/g, '_');
 

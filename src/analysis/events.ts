@@ -3,8 +3,8 @@
  * when traffic moved to B and back, when "no healthy upstream" first appeared, when the run recovered.
  * Each event carries the load at that moment and the setting that explains it.
  */
-import type { ClustersRecord, LoadTick, RunEvent, ScrapeRecord, TopologyManifest } from '../runner/raw.ts';
-import type { Sample } from '../runner/capture/prom-text.ts';
+import type { ClustersRecord, LoadTick, RunEvent, ScrapeRecord, TopologyManifest } from '../contracts/raw.ts';
+import type { Sample } from '../contracts/telemetry.ts';
 import { FLAG_BITS, type AccessColumns } from './access-log.ts';
 import { clusterSeriesKey, clusterValue, statAcrossClusters } from './cluster-name.ts';
 import { describeConnectionPool, describeOutlier, type ConfigFacts } from './config-facts.ts';

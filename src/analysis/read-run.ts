@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
-import { RAW, clustersFile, envoyFile, scrapeFile, type ClustersRecord, type LoadTick, type RequestRecord, type RunEvent, type RunManifest, type ScrapeRecord } from '../runner/raw.ts';
+import { RAW, clustersFile, envoyFile, scrapeFile, type ClustersRecord, type LoadTick, type RequestRecord, type RunEvent, type RunManifest, type ScrapeRecord } from '../contracts/raw.ts';
 import { AccessColumnsBuilder, type AccessColumns } from './access-log.ts';
 import { analyze, type Analysis, type AnalyzeOptions, type RawRun } from './analyze.ts';
 import { USED_METRICS } from './events.ts';

@@ -2,7 +2,7 @@
  * The driver's requests as typed columns: a million-request run costs ~20 MB here instead of a
  * million objects, and every later pass (buckets, percentiles, windows) is a loop over arrays.
  */
-import type { RequestRecord } from '../runner/raw.ts';
+import type { RequestRecord } from '../contracts/raw.ts';
 import { grown } from './typed-arrays.ts';
 
 /** Destination codes: who served a request. A is the local service, B the remote one. */

@@ -2,9 +2,9 @@
  * summary.json: one flat, stable-keyed record per run. The regression comparison reads these files,
  * so keys only get added, never renamed, and their order is fixed by construction below.
  */
-import type { RunManifest } from '../runner/raw.ts';
+import type { RunManifest } from '../contracts/raw.ts';
 import type { DetectedEvent } from './events.ts';
-import { k6Percentile } from '../load/percentile.ts';
+import { k6Percentile } from '../util/percentile.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { r3 } from './timeseries.ts';
 

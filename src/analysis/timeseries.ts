@@ -3,10 +3,10 @@
  * Buckets are [t, t+bucketS) on the run clock, indexed by send time (when the request entered the
  * mesh, which is also when Envoy's access log stamps it).
  */
-import type { LoadTick } from '../runner/raw.ts';
+import type { LoadTick } from '../contracts/raw.ts';
 import { FLAG_BITS, OTHER_FLAG, type AccessColumns } from './access-log.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
-import { k6Percentile } from '../load/percentile.ts';
+import { k6Percentile } from '../util/percentile.ts';
 
 export interface TimeseriesRow {
   t_s: number;

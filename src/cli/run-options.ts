@@ -4,8 +4,8 @@
  * a second one kills every child at once.
  */
 import type { Command } from 'commander';
-import { runExperiment, type RunOptions } from '../runner/run.ts';
-import { killEverythingNow } from '../runner/processes.ts';
+import { runExperiment, type RunOptions } from '../orchestrate/run.ts';
+import { killEverythingNow } from '../process/processes.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -76,7 +76,7 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
       signal: controller.signal,
     };
     if (flags.repeat && flags.repeat > 1) {
-      const { runRepeated } = await import('../runner/repeat.ts');
+      const { runRepeated } = await import('../orchestrate/repeat.ts');
       return await runRepeated(base, flags.repeat);
     }
     const res = await runExperiment(base);

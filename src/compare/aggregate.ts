@@ -5,28 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, type Description } from '../analysis/stats/describe.ts';
+import type { AggregateSummary } from './aggregate-summary.ts';
+import { writeRepeatFigures } from './repeat-files.ts';
 import { fieldValue } from './expect.ts';
 import { KEY_FIGURES, type KeyFigure } from './key-figures.ts';
 import { readRun, type RunRecord } from './run-set.ts';
-
-export interface FigureAggregate {
-  field: string;
-  label: string;
-  unit: string;
-  /** One entry per run, in run order; null where the event did not happen or the field is absent. */
-  values: Array<number | null>;
-  /** Runs with a number for this figure. */
-  happened: number;
-  /** Description of the numbers; null when no run had one. */
-  stats: Description | null;
-}
-
-export interface AggregateSummary {
-  experiment: string;
-  n: number;
-  runIds: string[];
-  figures: FigureAggregate[];
-}
 
 /**
  * A t interval is symmetric, so on skewed figures (latency) it can reach below zero; counts, rates,
@@ -106,7 +89,6 @@ export async function writeAggregate(setDir: string, agg: AggregateSummary, runD
   const md = path.join(setDir, AGGREGATE_MD);
   fs.writeFileSync(md, `${formatAggregate(agg)}\n`);
   const dirs = runDirs ?? agg.runIds.map((id) => path.join(setDir, id)).filter((d) => fs.existsSync(d));
-  const { writeRepeatFigures } = await import('./repeat-files.ts');
   await writeRepeatFigures(setDir, agg, dirs);
   return md;
 }

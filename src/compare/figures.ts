@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { describe } from '../analysis/stats/describe.ts';
-import type { AggregateSummary } from './aggregate.ts';
+import type { AggregateSummary } from './aggregate-summary.ts';
 
 export interface RunSeries {
   run: string;

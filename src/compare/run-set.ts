@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
-import { RAW, type RunManifest } from '../runner/raw.ts';
+import { RAW, type RunManifest } from '../contracts/raw.ts';
 
 export const SUMMARY_FILE = 'summary.json';
 export const BASELINE_FILE = 'baseline.json';

@@ -6,7 +6,7 @@
  * did-you-mean, because a typo in a resilience setting silently changes the result.
  */
 import { z } from 'zod';
-import { isDuration } from './duration.ts';
+import { isDuration } from '../util/duration.ts';
 
 const duration = (what = 'a duration') =>
   z.string({ error: `expected ${what} such as "250ms", "10s" or "1m"` }).refine(isDuration, {

@@ -6,7 +6,7 @@
  * The scenario's own durations (stages, gracefulStop, startTime) are scaled by the load driver when it
  * reads the script, with the same factor.
  */
-import { formatDuration, isDuration, parseDuration } from './duration.ts';
+import { formatDurationMs, isDuration, parseDurationMs } from '../util/duration.ts';
 import type { Experiment } from './schema.ts';
 
 /** Outlier-detection fields that decide when hosts leave and return. */
@@ -17,7 +17,7 @@ export function scaleExperiment(spec: Experiment, f: number): string[] {
   const scale = (holder: Record<string, unknown>, key: string, where: string) => {
     const v = holder[key];
     if (typeof v !== 'string' || !isDuration(v)) return;
-    const next = formatDuration(parseDuration(v) * f);
+    const next = formatDurationMs(parseDurationMs(v) * f);
     holder[key] = next;
     changed.push(`${where}: ${v} -> ${next}`);
   };

@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import type { Client, Dispatcher } from 'undici';
 import * as hdr from 'hdr-histogram-js';
 import { SpilloverError } from '../errors.ts';
-import { RAW, type LoadTick } from '../runner/raw.ts';
+import { RAW, type LoadTick } from '../contracts/raw.ts';
 import { arrivalTimes, vuSteps } from './schedule.ts';
 import { SlotPool } from './slot-pool.ts';
 import { resolveTarget } from './loopback.ts';

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
-import { RAW } from '../runner/raw.ts';
-import { Supervisor } from '../runner/processes.ts';
+import { RAW } from '../contracts/raw.ts';
+import { Supervisor } from '../process/processes.ts';
 import { importK6, type ImportResult } from './k6-import.ts';
 
 /** Where a k6 engine run leaves k6's own output inside the run directory. */

@@ -15,7 +15,7 @@ import readline from 'node:readline';
 import zlib from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse';
 import { SpilloverError } from '../errors.ts';
-import { RAW, type LoadTick } from '../runner/raw.ts';
+import { RAW, type LoadTick } from '../contracts/raw.ts';
 import { writeStandaloneManifest } from './standalone-manifest.ts';
 import { NdjsonSink } from './ndjson-sink.ts';
 

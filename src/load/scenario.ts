@@ -21,7 +21,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { transformSync } from 'esbuild';
 import { SpilloverError, type ProblemDetail } from '../errors.ts';
-import { parseK6Duration } from './duration.ts';
+import { parseK6DurationSeconds } from '../util/duration.ts';
 import { SUPPORTED_EXECUTORS, type RequestSpec, type Scenario, type ScenarioSpec, type Stage } from './types.ts';
 
 export interface LoadScenarioOptions {
@@ -318,7 +318,7 @@ function validateScenario(name: string, sc: Record<string, unknown>, at: string,
       }
       return opt.def;
     }
-    const s = parseK6Duration(v);
+    const s = parseK6DurationSeconds(v);
     if (s === undefined) {
       problems.add({ path: p(k), message: 'not a k6 duration', expected: 'e.g. "500ms", "30s", "1m30s" (a number means milliseconds)', found: show(v) });
       return 0;
@@ -357,7 +357,7 @@ function validateScenario(name: string, sc: Record<string, unknown>, at: string,
       }
       const s = st as Record<string, unknown>;
       for (const k of Object.keys(s)) if (k !== 'duration' && k !== 'target') problems.add({ path: `${sp}.${k}`, message: 'unknown stage field', expected: 'duration, target', found: k });
-      const d = parseK6Duration(s.duration);
+      const d = parseK6DurationSeconds(s.duration);
       if (d === undefined || d < 0) problems.add({ path: `${sp}.duration`, message: 'not a k6 duration >= 0', expected: 'e.g. "30s"', found: show(s.duration) });
       const t = s.target;
       if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) problems.add({ path: `${sp}.target`, message: 'not a valid target', expected: 'an integer >= 0', found: show(t) });

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { RAW, type RunManifest } from '../runner/raw.ts';
+import { RAW, type RunManifest } from '../contracts/raw.ts';
 
 export function writeStandaloneManifest(runDir: string, m: Pick<RunManifest, 'experiment' | 'backend' | 'engine' | 't0Epoch' | 'warnings' | 'resolved'> & Partial<RunManifest>): boolean {
   const file = path.join(runDir, RAW.manifest);

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { k6Percentile } from './percentile.ts';
+import { k6Percentile } from '../util/percentile.ts';
 
 export interface LatencySummary {
   requests: number;

@@ -6,7 +6,7 @@
 import type { Json } from './resources.ts';
 import type { TranslateContext } from './context.ts';
 import { defaultCircuitBreakers, maxRequestsPerConnectionInProtocolOptions } from './istio-version.ts';
-import { toEnvoyDuration, wholeSeconds } from './duration.ts';
+import { toEnvoyDuration, wholeSeconds } from '../util/duration.ts';
 
 export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 

@@ -5,7 +5,7 @@
  * instead of being silently pruned the way the Kubernetes API server would.
  */
 import { z } from 'zod';
-import { ISTIO_DURATION_RE } from './duration.ts';
+import { ISTIO_DURATION_RE } from '../util/duration.ts';
 
 const duration = z.string().regex(ISTIO_DURATION_RE, { message: 'not an Istio duration' });
 const uint32 = z.number().int().min(0).max(4294967295);

@@ -6,7 +6,7 @@
 import type { Json } from './resources.ts';
 import type { TranslateContext } from './context.ts';
 import { consecutiveErrorsMode, hasLocalOriginSplit, hasSplitConsecutiveFields, panicThresholdAlwaysSet } from './istio-version.ts';
-import { toEnvoyDuration } from './duration.ts';
+import { toEnvoyDuration } from '../util/duration.ts';
 
 export interface OdSource {
   /** "DestinationRule a (file resources[1])" for messages. */

@@ -5,7 +5,7 @@
 import type { Json } from './resources.ts';
 import type { TranslateContext } from './context.ts';
 import { defaultOutboundRetry, hasRetryIgnorePreviousHosts, hasRetryRemoteLocalities } from './istio-version.ts';
-import { toEnvoyDuration } from './duration.ts';
+import { toEnvoyDuration } from '../util/duration.ts';
 
 export interface RouteTraffic {
   retry_policy?: Json;

@@ -5,7 +5,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { DetectedEvent } from '../analysis/events.ts';
 import { EVENT_COLUMNS } from '../analysis/events.ts';
 import { TIMESERIES_COLUMNS, type TimeseriesRow } from '../analysis/timeseries.ts';
-import type { RequestRecord } from '../runner/raw.ts';
+import type { RequestRecord } from '../contracts/raw.ts';
 
 export const REQUEST_COLUMNS = ['id', 'scenario', 'iter', 'intended', 'sent', 'end', 'latency_ms', 'status', 'error', 'service', 'instance', 'envoy', 'rid', 'method', 'url'] as const;
 

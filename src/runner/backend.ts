@@ -6,7 +6,7 @@
  */
 import type { ResolvedExperiment } from '../experiment/load.ts';
 import type { Fault } from '../experiment/schema.ts';
-import type { RunEvent, TopologyManifest } from './raw.ts';
+import type { RunEvent, TopologyManifest } from '../contracts/raw.ts';
 
 export interface BackendContext {
   experiment: ResolvedExperiment;

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
-import { RAW, clustersFile, scrapeFile, type ClustersRecord, type ScrapeRecord } from './raw.ts';
+import { RAW, clustersFile, scrapeFile, type ClustersRecord, type ScrapeRecord } from '../contracts/raw.ts';
 import { parsePromText } from './capture/prom-text.ts';
 import { flattenClusters } from './capture/clusters-json.ts';
 import { SpilloverError } from '../errors.ts';

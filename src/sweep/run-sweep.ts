@@ -14,6 +14,8 @@ import { readRun, SUMMARY_FILE } from '../compare/run-set.ts';
 import { formatPlan, planSweep, type SweepPlan } from './plan.ts';
 import { sweepCsv, sweepMarkdown, type SweepPointResult } from './table.ts';
 import { sweepFigures } from './figures.ts';
+import { runExperiment } from '../orchestrate/run.ts';
+import { renderSvg } from '../report/render.ts';
 
 /** The part of the run orchestration's options a sweep sets (src/runner/run.ts RunOptions). */
 export interface SweepRunOptions {
@@ -87,10 +89,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   fs.mkdirSync(sweepDir, { recursive: true });
   const runner: Runner =
     opts.runner ??
-    (async (o) => {
-      const { runExperiment } = await import('../runner/run.ts');
-      return runExperiment({ ...o, backend: o.backend as never });
-    });
+    ((o) => runExperiment({ ...o, backend: o.backend as never }));
 
   const results: SweepPointResult[] = [];
   let runFailed = false;
@@ -137,7 +136,7 @@ export async function writeSweep(sweepDir: string, experiment: string, plan: Swe
   put('sweep.csv', sweepCsv(plan.axes, results));
   put('sweep.md', sweepMarkdown(experiment, plan.axes, results));
   fs.mkdirSync(path.join(sweepDir, 'figures'), { recursive: true });
-  const render = svg ? (await import('../report/render.ts')).renderSvg : null;
+  const render = svg ? renderSvg : null;
   for (const f of sweepFigures(experiment, plan.axes, results)) {
     put(path.join('figures', `${f.name}.vl.json`), `${JSON.stringify(f.spec, null, 2)}\n`);
     if (render) put(path.join('figures', `${f.name}.svg`), await render(f.spec as unknown as Record<string, unknown>));

@@ -4,7 +4,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import { markdownTable } from 'markdown-table';
-import type { AggregateSummary } from '../compare/aggregate.ts';
+import type { AggregateSummary } from '../compare/aggregate-summary.ts';
 import type { SweepAxis, SweepPoint } from './plan.ts';
 
 export interface SweepPointResult {

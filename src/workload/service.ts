@@ -7,14 +7,13 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { SpilloverError } from '../errors.ts';
+import { INSTANCE_HEADER, SERVICE_HEADER } from '../contracts/headers.ts';
 import { CapacityModel } from './capacity.ts';
 import { effectiveSeed, parseServiceConfig, type ServiceConfigInput } from './config.ts';
 import { createServiceMetrics } from './metrics.ts';
 import { serviceTimeSampler } from './service-time.ts';
 
 export const FAULT_PATH = '/_spillover/fault';
-export const SERVICE_HEADER = 'x-spillover-service';
-export const INSTANCE_HEADER = 'x-spillover-instance';
 
 export const FaultSpec = z.strictObject({
   /** ok: normal; error503: every request gets 503; reset: connections are cut; stall: requests hang. */

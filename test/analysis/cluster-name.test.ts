@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { clusterSeriesKey, clusterValue, statAcrossClusters } from '../../src/analysis/cluster-name.ts';
-import type { Sample } from '../../src/runner/capture/prom-text.ts';
+import type { Sample } from '../../src/contracts/telemetry.ts';
 
 const FULL = 'outbound|80||a.istio.svc.cluster.local';
 

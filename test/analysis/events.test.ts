@@ -7,7 +7,7 @@ import { analyze, type RawRun } from '../../src/analysis/analyze.ts';
 import { AccessColumnsBuilder } from '../../src/analysis/access-log.ts';
 import { analyzeRun } from '../../src/analysis/read-run.ts';
 import { requestColumns } from '../../src/analysis/request-columns.ts';
-import type { ScrapeRecord } from '../../src/runner/raw.ts';
+import type { ScrapeRecord } from '../../src/contracts/raw.ts';
 import { A_ADDR, GW_ADDR, manifestFor, writeSyntheticRun } from '../fixtures/runs/synthetic-run.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-events-'));

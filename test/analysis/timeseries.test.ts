@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildTimeseries, offeredRate } from '../../src/analysis/timeseries.ts';
 import { requestColumns } from '../../src/analysis/request-columns.ts';
-import { k6PercentileOf } from '../../src/load/percentile.ts';
-import type { LoadTick, RequestRecord } from '../../src/runner/raw.ts';
+import { k6PercentileOf } from '../../src/util/percentile.ts';
+import type { LoadTick, RequestRecord } from '../../src/contracts/raw.ts';
 
 const tick = (t: number, target: number): LoadTick => ({ t, scenario: 's', target, started: target, dropped: 0, active: 0, allocated: 0 });
 

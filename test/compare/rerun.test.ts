@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { planRerun, diffPaths } from '../../src/cli/commands/rerun.ts';
-import { runExperiment } from '../../src/runner/run.ts';
+import { runExperiment } from '../../src/orchestrate/run.ts';
 import { main } from '../../src/cli/main.ts';
 import { tmpDir } from './fixtures.ts';
 

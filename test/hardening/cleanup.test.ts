@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLocalBackend } from '../../src/runner/backends/local.ts';
 import type { Backend } from '../../src/runner/backend.ts';
-import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
-import { runExperiment } from '../../src/runner/run.ts';
+import { cleanupStaleProcesses } from '../../src/process/processes.ts';
+import { runExperiment } from '../../src/orchestrate/run.ts';
 import { isolatedRuns, ownRangeArgs, ownRanges, PEAK_LOAD } from './harness.ts';
 import { aliveAs, listeners, listenersOfPids, markedProcesses, requestCounts, runIps, spawnRun, stateProcesses, type StateProcess } from './leftovers.ts';
 

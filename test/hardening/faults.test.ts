@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isSpilloverError } from '../../src/errors.ts';
-import { runExperiment, type RunResult } from '../../src/runner/run.ts';
-import type { RequestRecord, RunEvent, ScrapeRecord } from '../../src/runner/raw.ts';
+import { runExperiment, type RunResult } from '../../src/orchestrate/run.ts';
+import type { RequestRecord, RunEvent, ScrapeRecord } from '../../src/contracts/raw.ts';
 import { isolatedRuns, ownRanges, PEAK_LOAD, REPO_ROOT } from './harness.ts';
 import { aliveAs, envoyRequestCount, markedProcesses, requestCounts, stateProcesses } from './leftovers.ts';
 

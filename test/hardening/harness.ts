@@ -121,7 +121,7 @@ export function isolatedRuns(prefix: string): { tmp(): string; stateDir(): strin
     process.env.SPILLOVER_STATE_DIR = state;
   });
   afterEach(async () => {
-    const { cleanupStaleProcesses } = await import('../../src/runner/processes.ts');
+    const { cleanupStaleProcesses } = await import('../../src/process/processes.ts');
     cleanupStaleProcesses({ includeKept: true });
     if (saved === undefined) delete process.env.SPILLOVER_STATE_DIR;
     else process.env.SPILLOVER_STATE_DIR = saved;

@@ -15,8 +15,8 @@ import tls from 'node:tls';
 import { isSpilloverError } from '../../src/errors.ts';
 import { resolveTarget } from '../../src/load/loopback.ts';
 import { createCa } from '../../src/runner/ca.ts';
-import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
-import { runExperiment, type RunResult } from '../../src/runner/run.ts';
+import { cleanupStaleProcesses } from '../../src/process/processes.ts';
+import { runExperiment, type RunResult } from '../../src/orchestrate/run.ts';
 import { ownRanges, PEAK_LOAD, tmpDir } from './harness.ts';
 import { listenersOfPids, markedProcesses } from './leftovers.ts';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanupStaleProcesses, Supervisor } from '../../src/runner/processes.ts';
+import { cleanupStaleProcesses, Supervisor } from '../../src/process/processes.ts';
 import { tmpDir } from './harness.ts';
 import { aliveAs } from './leftovers.ts';
 

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { DriverThread, runLoadInThread } from '../../src/load/driver-thread.ts';
 import { directScenario } from '../../src/load/scenario.ts';
 import { isSpilloverError } from '../../src/errors.ts';
-import type { RequestRecord } from '../../src/runner/raw.ts';
+import type { RequestRecord } from '../../src/contracts/raw.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-thread-'));
 const readNd = <T>(file: string): T[] => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);

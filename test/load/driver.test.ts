@@ -8,7 +8,7 @@ import { runLoad, warmUp } from '../../src/load/driver.ts';
 import { directScenario, loadScenario } from '../../src/load/scenario.ts';
 import { planSchedule } from '../../src/load/schedule.ts';
 import { SpilloverError } from '../../src/errors.ts';
-import type { RequestRecord, LoadTick } from '../../src/runner/raw.ts';
+import type { RequestRecord, LoadTick } from '../../src/contracts/raw.ts';
 import type { Scenario } from '../../src/load/types.ts';
 
 type Behaviour = (req: http.IncomingMessage, res: http.ServerResponse) => void;

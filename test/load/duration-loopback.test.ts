@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseK6Duration } from '../../src/load/duration.ts';
+import { parseK6DurationSeconds } from '../../src/util/duration.ts';
 import { isLoopbackAddress, resolveTarget } from '../../src/load/loopback.ts';
 
 describe('load/duration and load/loopback', () => {
@@ -9,11 +9,11 @@ describe('load/duration and load/loopback', () => {
       [1500, 1.5], ['1500', 1.5], ['10 seconds', undefined], ['1x', undefined], ['', undefined], [null, undefined], ['s', undefined],
     ];
     for (const [input, want] of cases) {
-      const got = parseK6Duration(input);
+      const got = parseK6DurationSeconds(input);
       if (want === undefined) assert.equal(got, undefined, String(input));
       else assert.ok(got !== undefined && Math.abs(got - want) < 1e-9, `${input}: ${got}`);
     }
-    assert.equal(parseK6Duration('-1s'), -1);
+    assert.equal(parseK6DurationSeconds('-1s'), -1);
   });
 
   it('knows loopback addresses, v4, v6 and v4-mapped', () => {

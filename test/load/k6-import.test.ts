@@ -5,7 +5,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { importK6, parseCsvTime, parseK6Time } from '../../src/load/k6-import.ts';
 import { SpilloverError } from '../../src/errors.ts';
-import type { LoadTick, RequestRecord, RunManifest } from '../../src/runner/raw.ts';
+import type { LoadTick, RequestRecord, RunManifest } from '../../src/contracts/raw.ts';
 
 const FIX = path.resolve('test/fixtures/k6');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-k6import-'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { k6Percentile, k6PercentileOf } from '../../src/load/percentile.ts';
+import { k6Percentile, k6PercentileOf } from '../../src/util/percentile.ts';
 
 describe('load/percentile: k6 TrendSink.P', () => {
   it('interpolates linearly at p·(n−1)', () => {

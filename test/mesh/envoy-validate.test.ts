@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { translate } from '../../src/mesh/translate.ts';
-import { toYaml } from '../../src/mesh/yaml.ts';
+import { toYaml } from '../../src/util/yaml.ts';
 import { GOLDEN_CASES } from './golden-cases.ts';
 import { envoyBin, materialize } from './real-envoy.ts';
 

@@ -4,7 +4,7 @@ import { translate } from '../../src/mesh/translate.ts';
 import { compactPriorities, failoverPriorities, rawPriority } from '../../src/mesh/locality.ts';
 import { shouldH2Upgrade } from '../../src/mesh/connection-pool.ts';
 import { parseIstioVersion, defaultOutboundRetry } from '../../src/mesh/istio-version.ts';
-import { envoyDuration, parseIstioDuration } from '../../src/mesh/duration.ts';
+import { envoyDurationFromNs, parseIstioDurationNs } from '../../src/util/duration.ts';
 import { isSpilloverError } from '../../src/errors.ts';
 import { basePlan, peakLoadResources, GATEWAY_IP } from './plans.ts';
 
@@ -154,12 +154,12 @@ describe('mesh: localities, durations, h2 upgrade', () => {
   it('converts Istio durations to Envoy seconds', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000 }), fc.constantFrom(['ms', 1e6], ['s', 1e9], ['m', 60e9], ['h', 3600e9]), (n, [unit, ns]) => {
-        assert.equal(parseIstioDuration(`${n}${unit}`), n * (ns as number));
+        assert.equal(parseIstioDurationNs(`${n}${unit}`), n * (ns as number));
       }),
     );
-    assert.equal(envoyDuration(parseIstioDuration('1m')!), '60s');
-    assert.equal(envoyDuration(parseIstioDuration('250ms')!), '0.25s');
-    assert.equal(parseIstioDuration('1d'), undefined);
+    assert.equal(envoyDurationFromNs(parseIstioDurationNs('1m')!), '60s');
+    assert.equal(envoyDurationFromNs(parseIstioDurationNs('250ms')!), '0.25s');
+    assert.equal(parseIstioDurationNs('1d'), undefined);
   });
 
   it('upgrades to h2 as TestShouldH2Upgrade expects', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
 import { REQUEST_COLUMNS, requestRowsCsv } from '../../src/report/csv.ts';
-import type { RequestRecord } from '../../src/runner/raw.ts';
+import type { RequestRecord } from '../../src/contracts/raw.ts';
 
 const text = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('a,b', 'say "hi"', 'l1\nl2', 'cr\r', 'ünï', ''));
 const num = fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true });

@@ -15,7 +15,7 @@ import { loadExperiment } from '../../src/experiment/load.ts';
 import type { BackendContext, Deployment } from '../../src/runner/backend.ts';
 import { createLocalBackend } from '../../src/runner/backends/local.ts';
 import { createCa } from '../../src/runner/ca.ts';
-import { envoyFile } from '../../src/runner/raw.ts';
+import { envoyFile } from '../../src/contracts/raw.ts';
 
 function get(connectTo: string, host: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   const [ip, port] = connectTo.split(':');

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runExperiment } from '../../src/runner/run.ts';
-import type { RunManifest } from '../../src/runner/raw.ts';
+import { runExperiment } from '../../src/orchestrate/run.ts';
+import type { RunManifest } from '../../src/contracts/raw.ts';
 
 const lines = (f: string) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { SpilloverError } from '../../errors.ts';
-import { parseK6Duration } from '../../load/duration.ts';
+import { parseK6DurationSeconds } from '../../util/duration.ts';
 import { planSchedule } from '../../load/schedule.ts';
 import { directScenario, loadScenario } from '../../load/scenario.ts';
 import { writeStandaloneManifest } from '../../load/standalone-manifest.ts';
@@ -40,7 +40,7 @@ interface LoadFlags {
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 function duration(flag: string, v: string): number {
-  const s = parseK6Duration(v);
+  const s = parseK6DurationSeconds(v);
   if (s === undefined || s < 0) throw new SpilloverError({ path: flag, message: 'not a k6 duration', expected: 'e.g. 500ms, 30s, 1m30s', found: v });
   return s;
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
 import { SpilloverError } from '../../errors.ts';
-import { RAW, type RunManifest } from '../../runner/raw.ts';
+import { RAW, type RunManifest } from '../../contracts/raw.ts';
 
 export interface RerunPlan {
   experimentFile: string;

@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SpilloverError } from '../../errors.ts';
-import { sameProcessAlive, startTicks } from '../processes.ts';
+import { sameProcessAlive, startTicks } from '../../process/processes.ts';
 
 export const PORTS = { admin: 15000, outbound: 15001, inbound: 15006, app: 8080 } as const;
 const SLOT_SIZE = 8;

@@ -10,21 +10,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { SpilloverError } from '../../errors.ts';
-import { parseDuration } from '../../experiment/duration.ts';
+import { parseDurationMs } from '../../util/duration.ts';
 import type { Fault } from '../../experiment/schema.ts';
 import type { MeshPlan, ProxyCommon, WorkloadPlan } from '../../mesh/plan.ts';
 import { translate } from '../../mesh/translate.ts';
-import { toYaml } from '../../mesh/yaml.ts';
+import { toYaml } from '../../util/yaml.ts';
 import type { Backend, BackendContext, Deployment, DryRunPlan, ScrapeTarget } from '../backend.ts';
 import { createCa, type Ca } from '../ca.ts';
 import { ensureEnvoy } from '../envoy-install.ts';
-import { cleanupStaleProcesses, Supervisor, type ManagedProcess } from '../processes.ts';
-import { envoyFile, RAW } from '../raw.ts';
+import { cleanupStaleProcesses, Supervisor, type ManagedProcess } from '../../process/processes.ts';
+import { envoyFile, RAW } from '../../contracts/raw.ts';
 import { allocateAddresses, PORTS, type LocalAddresses } from './local-addresses.ts';
+import { REPO_ROOT } from '../../util/repo-root.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WORKLOAD_MAIN = path.join(REPO_ROOT, 'src/workload/main.ts');
 const READY_TIMEOUT_MS = 20_000;
 
@@ -100,8 +99,8 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       },
       resources,
       source: { file: path.relative(process.cwd(), ctx.experiment.file), basePath: 'resources' },
-      wanDelayMs: parseDuration(spec.topology.wanDelay),
-      envoy: { fileFlushIntervalMs: parseDuration(spec.envoy.fileFlushInterval), concurrency: spec.envoy.concurrency },
+      wanDelayMs: parseDurationMs(spec.topology.wanDelay),
+      envoy: { fileFlushIntervalMs: parseDurationMs(spec.envoy.fileFlushInterval), concurrency: spec.envoy.concurrency },
     };
     return { plan, services };
   }
@@ -286,14 +285,14 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
               } catch {
                 /* ended meanwhile */
               }
-            }, parseDuration(f.duration)).unref();
+            }, parseDurationMs(f.duration)).unref();
           } else {
             const s = services.find((x) => x.name.toLowerCase() === f.target.toLowerCase());
             if (!s) throw new SpilloverError({ message: `service-fault target "${f.target}" is not a service`, expected: services.map((x) => x.name).join(', ') });
             const res = await fetch(`http://${s.pod}:${PORTS.app}/_spillover/fault`, {
               method: 'POST',
               headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ mode: f.mode, durationMs: f.duration ? parseDuration(f.duration) : undefined }),
+              body: JSON.stringify({ mode: f.mode, durationMs: f.duration ? parseDurationMs(f.duration) : undefined }),
             });
             if (!res.ok) throw new Error(`service ${s.name} refused the fault: ${res.status}`);
           }

@@ -2,7 +2,7 @@
  * Envoy's `/clusters?format=json` (admin.v3.Clusters) flattened to raw.ts `ClustersRecord.hosts`.
  * Protobuf JSON omits defaults: priority 0, false health flags and zero-valued stats are absent.
  */
-import type { ClustersRecord } from '../raw.ts';
+import type { ClustersRecord } from '../../contracts/raw.ts';
 
 type Host = NonNullable<ClustersRecord['hosts']>[number];
 

@@ -10,14 +10,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type * as k8s from '@kubernetes/client-node';
 import { isSpilloverError, SpilloverError } from '../../errors.ts';
-import { parseDuration } from '../../experiment/duration.ts';
+import { parseDurationMs } from '../../util/duration.ts';
 import type { Fault } from '../../experiment/schema.ts';
 import type { Backend, BackendContext, Deployment, DryRunPlan, ScrapeTarget } from '../backend.ts';
 import { backendReady, defaultContext, runChecks, type CheckOutcome } from '../doctor.ts';
-import { cleanupStaleProcesses, sameProcessAlive, stateDir, startTicks, Supervisor } from '../processes.ts';
+import { cleanupStaleProcesses, sameProcessAlive, stateDir, startTicks, Supervisor } from '../../process/processes.ts';
 import { createMeshCas, plannedCas, type ClusterCa } from './cacerts.ts';
 import { EASTWEST, ISTIO_NS } from './istio-manifests.ts';
 import { KubeClient, kubeConfigFor } from './kube-client.ts';
@@ -32,8 +31,9 @@ import { gatewayEndpointLocality, kubeTopology } from './topology.ts';
 import { validateAll, type KubeObject } from './validate.ts';
 import { APP_PORT, CLIENT_RELAY_PORT, ENVOY_ADMIN_PORT } from './workloads.ts';
 import { PINS } from './versions.ts';
+import { importK6 } from '../../load/k6-import.ts';
+import { REPO_ROOT } from '../../util/repo-root.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /**
  * kind writes each cluster's context here, not into the user's kubeconfig (creating clusters would
  * switch the user's current context), one file per cluster so the parallel creates never share one.
@@ -402,7 +402,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
         } else if (f.action === 'service-fault') {
           const name = p === proxies[1] ? local[0] : p === proxies[3] ? remote[0] : undefined;
           if (!name) throw new SpilloverError({ message: `service-fault target "${f.target}" is not a service`, expected: `${local[0]}, ${remote[0]}` });
-          const res = await fetch(`${serviceFwd[name].baseUrl}/_spillover/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: f.mode, durationMs: f.duration ? parseDuration(f.duration) : undefined }) });
+          const res = await fetch(`${serviceFwd[name].baseUrl}/_spillover/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: f.mode, durationMs: f.duration ? parseDurationMs(f.duration) : undefined }) });
           if (!res.ok) throw new Error(`service ${name} refused the fault: ${res.status}`);
         } else {
           throw new SpilloverError({ message: `fault "${f.action}" is not available on real clusters`, fix: 'a process cannot be frozen through the Kubernetes API; use kill or service-fault, or the local backend' });
@@ -442,7 +442,6 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
         if (!res.ok) throw new SpilloverError({ message: `k6 did not start: its REST API answered ${res.status}`, fix: `see kubectl --context ${ref.context} -n ${p.namespace} logs ${p.pod!.name} -c k6` }, 1);
         await follow.ended;
         fs.closeSync(fd);
-        const { importK6 } = await import('../../load/k6-import.ts');
         return importK6(file, runDir, { t0Epoch });
       },
     };

@@ -8,7 +8,7 @@
  */
 import readline from 'node:readline';
 import { SpilloverError } from '../../errors.ts';
-import type { ManagedProcess, Supervisor } from '../processes.ts';
+import type { ManagedProcess, Supervisor } from '../../process/processes.ts';
 
 export interface Forward {
   localPort: number;

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { toYaml } from '../../mesh/yaml.ts';
+import { toYaml } from '../../util/yaml.ts';
 import type { Step } from './steps.ts';
 import { TIMEOUTS } from './steps.ts';
 import { FIELD_MANAGER } from './kube-client.ts';

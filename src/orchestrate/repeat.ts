@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { aggregateRuns, formatAggregate, writeAggregate } from '../compare/aggregate.ts';
 import { newRunId, runExperiment, type RunOptions } from './run.ts';
 
 export async function runRepeated(base: RunOptions, n: number): Promise<number> {
@@ -32,7 +33,6 @@ export async function runRepeated(base: RunOptions, n: number): Promise<number> 
     }
   }
   if (runDirs.length) {
-    const { aggregateRuns, formatAggregate, writeAggregate } = await import('../compare/aggregate.ts');
     const agg = aggregateRuns(runDirs);
     const written = await writeAggregate(setDir, agg, runDirs);
     log(formatAggregate(agg));

@@ -14,16 +14,21 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SpilloverError } from '../errors.ts';
-import { parseDuration } from '../experiment/duration.ts';
+import { parseDurationMs } from '../util/duration.ts';
 import { loadExperiment, type ResolvedExperiment } from '../experiment/load.ts';
-import { toYaml } from '../mesh/yaml.ts';
-import type { Backend, BackendContext, Deployment } from './backend.ts';
-import { createBackend, type BackendChoice, type BackendOptions } from './backends/index.ts';
-import { RAW, type RunEvent, type RunManifest } from './raw.ts';
+import { toYaml } from '../util/yaml.ts';
+import type { Backend, BackendContext, Deployment } from '../runner/backend.ts';
+import { createBackend, type BackendChoice, type BackendOptions } from '../runner/backends/index.ts';
+import { RAW, type RunEvent, type RunManifest } from '../contracts/raw.ts';
+import { checkExpectations } from '../compare/expect.ts';
+import { ensureEnvoy } from '../runner/envoy-install.ts';
+import { loadScenario } from '../load/scenario.ts';
+import { runK6 } from '../load/k6-engine.ts';
+import { startCapture } from '../runner/capture.ts';
+import { writeReport } from '../report/index.ts';
+import { REPO_ROOT } from '../util/repo-root.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HARNESS_VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface RunOptions {
@@ -89,7 +94,6 @@ function checkWritable(dir: string) {
  */
 async function preflight(opts: RunOptions, say: (m: string) => void): Promise<void> {
   if ((opts.backend ?? 'local') === 'local') {
-    const { ensureEnvoy } = await import('./envoy-install.ts');
     try {
       await ensureEnvoy({ onProgress: say });
     } catch (e) {
@@ -126,7 +130,6 @@ export async function prepareRun(opts: RunOptions): Promise<{ exp: ResolvedExper
       fix: 'drop --time-scale, or use the embedded engine (load.engine: embedded)',
     });
   }
-  const { loadScenario } = await import('../load/scenario.ts');
   const scenario = await loadScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale: exp.timeScale });
   return { exp, scenario };
 }
@@ -224,20 +227,19 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     writeManifest();
     if (controller.signal.aborted) throw controller.signal.reason;
 
-    const { startCapture } = await import('./capture.ts');
     // Time zero is a little ahead, so the first scrape precedes the first request and the driver's own
     // start-up (connections, first timers) is over before the first iteration is due.
     if (driverStarting) driverThread = await driverStarting;
     t0Epoch = Date.now() + 600;
     manifest.t0Epoch = t0Epoch;
     writeManifest();
-    const statsIntervalMs = Math.max(50, parseDuration(spec.scrape.interval));
+    const statsIntervalMs = Math.max(50, parseDurationMs(spec.scrape.interval));
     capture = startCapture({
       runDir,
       t0Epoch,
       targets: deployment.scrapeTargets,
       statsIntervalMs,
-      clustersIntervalMs: spec.scrape.clustersInterval ? parseDuration(spec.scrape.clustersInterval) : undefined,
+      clustersIntervalMs: spec.scrape.clustersInterval ? parseDurationMs(spec.scrape.clustersInterval) : undefined,
     });
     for (const f of spec.faults) {
       const d = deployment;
@@ -245,7 +247,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
         setTimeout(() => {
           event({ kind: 'fault', what: `${f.action} ${f.target}`, detail: f as unknown as Record<string, unknown> });
           d.fault(f).catch((e) => event({ kind: 'error', what: `fault ${f.action} ${f.target} failed: ${(e as Error).message}` }));
-        }, Math.max(0, t0Epoch - Date.now() + parseDuration(f.at))),
+        }, Math.max(0, t0Epoch - Date.now() + parseDurationMs(f.at))),
       );
     }
     // A crash is stamped when it happens, not when the run ends: the report places the gap it causes.
@@ -273,14 +275,14 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
             t0Epoch,
             connectTo: deployment.entry.connectTo,
             allowNonLoopback: opts.allowNonLoopback,
-            requestTimeoutMs: parseDuration(spec.load.requestTimeout),
+            requestTimeoutMs: parseDurationMs(spec.load.requestTimeout),
             signal: controller.signal,
             metricsPort: opts.metricsPort,
             live: opts.quiet ? false : undefined,
           } as never);
     event({ kind: 'phase', what: 'load-done', detail: load as unknown as Record<string, unknown> });
     // Let the last file flush of Envoy's logs and one more scrape land before stopping.
-    await new Promise((r) => setTimeout(r, Math.max(statsIntervalMs, parseDuration(spec.envoy.fileFlushInterval)) + 200));
+    await new Promise((r) => setTimeout(r, Math.max(statsIntervalMs, parseDurationMs(spec.envoy.fileFlushInterval)) + 200));
     watchCrashes();
     const casualties = deployment.casualties();
     if (casualties.length) manifest.warnings.push(`ended during the run without being asked: ${casualties.join(', ')}`);
@@ -339,7 +341,6 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   let summary: unknown;
   let reportPath: string | undefined;
   try {
-    const { writeReport } = await import('../report/index.ts');
     const rep = await writeReport(runDir);
     summary = rep.summary;
     reportPath = rep.reportPath;
@@ -350,7 +351,6 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   }
   if (summary && Object.keys(spec.expect).length && manifest.outcome === 'ok') {
     try {
-      const { checkExpectations } = await import('../compare/expect.ts');
       const results = checkExpectations(spec.expect, summary as never) as Array<{ field: string; condition: string; actual: unknown; ok: boolean }>;
       for (const r of results) say(`  expect ${r.field} ${r.condition}: ${r.ok ? 'ok' : 'FAILED'} (actual ${JSON.stringify(r.actual)})`);
       if (results.some((r) => !r.ok) && exitCode === 0) exitCode = 99;
@@ -367,7 +367,6 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
  * `hosts` option (the service host mapped to the client sidecar), so the script stays unchanged.
  */
 async function runK6Engine(exp: ResolvedExperiment, runDir: string, t0Epoch: number, dep: Deployment, signal: AbortSignal, allowNonLoopback?: boolean) {
-  const { runK6 } = await import('../load/k6-engine.ts');
   const args: string[] = [];
   if (dep.entry.connectTo) {
     const cfg = path.join(runDir, RAW.rawDir, 'k6-config.json');
