@@ -38,5 +38,5 @@ export function reportError(e: unknown): number {
 
 // Only run when executed as the entry point (tests import main() directly).
 if (process.argv[1] && /spillover(\.js)?$|main\.ts$/.test(process.argv[1])) {
-  main(process.argv).then((code) => process.exit(code));
+  void main(process.argv).then((code) => process.exit(code));
 }

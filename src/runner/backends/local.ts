@@ -152,7 +152,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
             /* not the ready line */
           }
         });
-        p.exited.then(({ code, signal: sig }) => fail(`exited with ${sig ?? `code ${code}`}`));
+        void p.exited.then(({ code, signal: sig }) => fail(`exited with ${sig ?? `code ${code}`}`));
         timer.addEventListener('abort', () => fail(`no ready line within ${READY_TIMEOUT_MS / 1000}s`));
         signal.addEventListener('abort', () => fail('interrupted'));
       });
