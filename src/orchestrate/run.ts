@@ -23,6 +23,7 @@ import { createBackend, type BackendChoice, type BackendOptions } from '../runne
 import { RAW, type RunEvent, type RunManifest } from '../contracts/raw.ts';
 import { checkExpectations } from '../compare/expect.ts';
 import { ensureEnvoy } from '../runner/envoy-install.ts';
+import { DriverThread } from '../load/driver-thread.ts';
 import { loadScenario } from '../load/scenario.ts';
 import { runK6 } from '../load/k6-engine.ts';
 import { startCapture } from '../runner/capture.ts';
@@ -206,11 +207,11 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
 
   let deployment: Deployment | undefined;
   let capture: { stop(): Promise<unknown> } | undefined;
-  let driverThread: import('../load/driver-thread.ts').DriverThread | undefined;
+  let driverThread: DriverThread | undefined;
   // The embedded driver runs on a thread of its own (driver-thread.ts). It warms up and rehearses the
   // scenario (about 1.4 s) while the backend comes up, and is ready before scenario time zero is fixed.
   const driverStarting =
-    spec.load.engine !== 'k6' ? import('../load/driver-thread.ts').then((m) => m.DriverThread.start(scenario as Scenario)) : undefined;
+    spec.load.engine !== 'k6' ? DriverThread.start(scenario as Scenario) : undefined;
   driverStarting?.catch(() => undefined); // awaited (and its error reported) before the load starts
   const timers: NodeJS.Timeout[] = [];
   let crashWatch: NodeJS.Timeout | undefined;
