@@ -4,7 +4,8 @@
  * a second one kills every child at once.
  */
 import type { Command } from 'commander';
-import { runExperiment, type RunOptions } from '../orchestrate/run.ts';
+import { runExperiment } from '../orchestrate/run.ts';
+import type { RunOptions } from '../orchestrate/run-types.ts';
 import { killEverythingNow } from '../process/processes.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];

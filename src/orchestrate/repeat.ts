@@ -8,7 +8,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { aggregateRuns, formatAggregate, writeAggregate } from '../compare/aggregate.ts';
-import { newRunId, runExperiment, type RunOptions } from './run.ts';
+import { newRunId } from './recorder.ts';
+import { runExperiment } from './run.ts';
+import type { RunOptions } from './run-types.ts';
 
 export async function runRepeated(base: RunOptions, n: number): Promise<number> {
   const log = base.log ?? ((m: string) => process.stderr.write(`${m}\n`));

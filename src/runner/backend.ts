@@ -1,5 +1,5 @@
 /**
- * Backends bring a two-cluster mesh up and down. The run (src/runner/run.ts) knows nothing else about
+ * Backends bring a two-cluster mesh up and down. The run (src/orchestrate/run.ts) knows nothing else about
  * them: whatever a backend is (Envoy processes on loopback, kind clusters, existing clusters), it hands
  * back where the load goes in, what to scrape, and which proxy is which -- and the raw results it leaves
  * are the same format, so analysis and report are one code path.
@@ -7,6 +7,7 @@
 import type { ResolvedExperiment } from '../experiment/load.ts';
 import type { Fault } from '../experiment/schema.ts';
 import type { RunEvent, TopologyManifest } from '../contracts/raw.ts';
+import type { LoadEngine } from '../load/engine.ts';
 
 export interface BackendContext {
   experiment: ResolvedExperiment;
@@ -41,10 +42,10 @@ export interface Deployment {
   /** Processes or resources that ended on their own during the run (crash detection). */
   casualties(): string[];
   /**
-   * Cluster backends with `load.engine: k6`: k6 runs inside cluster-1 (in the mesh, like the study's
-   * clients); started at t0, resolves when k6 has ended and its samples are in raw/.
+   * Cluster backends with `load.engine: k6`: the engine of k6 inside cluster-1 (in the mesh, like the
+   * study's clients). Absent where the run brings its own engine (the embedded driver, k6 on PATH).
    */
-  k6?: { run(runDir: string, t0Epoch: number): Promise<unknown> };
+  loadEngine?: LoadEngine;
 }
 
 export interface DryRunPlan {

@@ -16,7 +16,8 @@ import { isSpilloverError } from '../../src/errors.ts';
 import { resolveTarget } from '../../src/load/loopback.ts';
 import { createCa } from '../../src/runner/ca.ts';
 import { cleanupStaleProcesses } from '../../src/process/processes.ts';
-import { runExperiment, type RunResult } from '../../src/orchestrate/run.ts';
+import { runExperiment } from '../../src/orchestrate/run.ts';
+import type { RunResult } from '../../src/orchestrate/run-types.ts';
 import { ownRanges, PEAK_LOAD, tmpDir } from './harness.ts';
 import { listenersOfPids, markedProcesses } from './leftovers.ts';
 

@@ -150,12 +150,13 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
   it('k6 in the cluster: a paused Job, its sidecar is the client, started at t0 and imported', async () => {
     const backend = track(createKindBackend({ ...common(), k6InCluster: true }));
     const ctx = ctxFor('k6', ['load.engine=k6']);
-    const dep = (await backend.up(ctx)) as Awaited<ReturnType<typeof backend.up>> & { k6: { run(runDir: string, t0: number): Promise<{ points: number }> } };
+    const dep = await backend.up(ctx);
     assert.ok(patches('cluster-1').some((r) => r.path === '/apis/batch/v1/namespaces/spillover-load/jobs/k6'));
     assert.ok(calls().some((c) => c.cmd === 'docker' && c.args[0] === 'build' && c.args.includes('spillover/k6:v1.7.1')));
     const clientPf = calls().find((c) => c.cmd === 'kubectl' && c.args.at(-1) === ':15000' && c.args.includes('spillover-load'))!;
     assert.ok(clientPf.args.includes('pod/k6-0'), `the client Envoy is the k6 pod's sidecar: ${clientPf.args.join(' ')}`);
-    const result = (await dep.k6.run(ctx.runDir, Date.now())) as { points: number };
+    assert.equal(dep.loadEngine?.name, 'k6-in-cluster');
+    const result = (await dep.loadEngine.run({ runDir: ctx.runDir, t0Epoch: Date.now(), target: dep.entry, signal: ctx.signal })) as { points: number };
     assert.ok(calls().some((c) => c.cmd === 'kubectl' && c.args.at(-1) === ':6565'));
     assert.equal(fs.readFileSync(path.join(ctx.runDir, 'raw/k6.json'), 'utf8').trim().split('\n').length, 1, 'only the JSON lines of the k6 log');
     assert.equal(result.points, 1);

@@ -20,7 +20,6 @@ import { cleanupStaleProcesses, sameProcessAlive, stateDir, startTicks, Supervis
 import { createMeshCas, plannedCas, type ClusterCa } from './cacerts.ts';
 import { EASTWEST, ISTIO_NS } from './istio-manifests.ts';
 import { KubeClient, kubeConfigFor } from './kube-client.ts';
-import { K6_API_PORT } from './load-manifests.ts';
 import { CLIENT_NAME, cloudProviderContainer, DOCKER_RUN_LABEL, K6_NAME, KIND_PREFIX, kindClusterName, kindContext, LOAD_NAMESPACE, MANAGED_BY, RUN_LABEL, labelValue, runPrefix, serviceOfHost } from './names.ts';
 import { kubectlPortForwarder, type Forward, type PortForwarder } from './port-forward.ts';
 import { proxyLogSink } from './proxy-log.ts';
@@ -31,7 +30,7 @@ import { gatewayEndpointLocality, kubeTopology } from './topology.ts';
 import { validateAll, type KubeObject } from './validate.ts';
 import { APP_PORT, CLIENT_RELAY_PORT, ENVOY_ADMIN_PORT } from './workloads.ts';
 import { PINS } from './versions.ts';
-import { importK6 } from '../../load/k6-import.ts';
+import { k6InClusterEngine } from './k6-in-cluster.ts';
 import { REPO_ROOT } from '../../util/repo-root.ts';
 
 /**
@@ -417,34 +416,10 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
         ].join('\n');
       },
       // In-cluster load (engine k6): resume the paused k6 at t0 and stream its JSON samples.
-      ...(useK6 ? { k6: k6Control(ctx, refOf(spec.client.cluster), proxies[0], pf) } : {}),
+      ...(useK6
+        ? { loadEngine: k6InClusterEngine({ ref: refOf(spec.client.cluster), pod: proxies[0], forwarder: pf, client: client(refOf(spec.client.cluster)), onStop: (stop) => stoppers.push(stop), signal: ctx.signal }) }
+        : {}),
     } as Deployment;
-  }
-
-  function k6Control(ctx: BackendContext, ref: ClusterRef, p: { namespace: string; pod?: { name: string } }, pf: PortForwarder) {
-    return {
-      /**
-       * Start the paused k6 at the run's t0, stream its `--out json` samples to raw/k6.json, and turn
-       * them into raw results with the same importer as `spillover import`; resolves when k6 has ended.
-       */
-      async run(runDir: string, t0Epoch: number) {
-        const file = path.join(runDir, 'raw', 'k6.json');
-        const api = await pf.forward({ name: 'k6-api', context: ref.context, kubeconfig: ref.kubeconfig, namespace: p.namespace, pod: p.pod!.name, port: K6_API_PORT }, ctx.signal);
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        const fd = fs.openSync(file, 'a');
-        const follow = await client(ref).followLog(p.namespace, p.pod!.name, 'k6', (line) => {
-          if (line.startsWith('{')) fs.writeSync(fd, line + '\n');
-        });
-        stoppers.push(() => follow.stop());
-        const wait = t0Epoch - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const res = await fetch(`${api.baseUrl}/v1/status`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data: { type: 'status', id: 'default', attributes: { paused: false } } }) });
-        if (!res.ok) throw new SpilloverError({ message: `k6 did not start: its REST API answered ${res.status}`, fix: `see kubectl --context ${ref.context} -n ${p.namespace} logs ${p.pod!.name} -c k6` }, 1);
-        await follow.ended;
-        fs.closeSync(fd);
-        return importK6(file, runDir, { t0Epoch });
-      },
-    };
   }
 }
 
