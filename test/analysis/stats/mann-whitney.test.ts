@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mannWhitney, midranks } from '../../src/analysis/stats/mann-whitney.ts';
+import { mannWhitney, midranks } from '../../../src/analysis/stats/mann-whitney.ts';
 
 /** Independent reference: enumerate every split of the pooled values and count the extreme ones. */
 function bruteForceP(x: number[], y: number[]): number {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Registry, Counter, Histogram } from 'prom-client';
-import { parsePromText, PromParseError } from '../../src/runner/capture/prom-text.ts';
+import { parsePromText, PromParseError } from '../../../src/runner/capture/prom-text.ts';
 
 describe('capture/prom-text', () => {
   it('parses Envoy-style output: dotted Istio cluster names in label values, TYPE lines, Inf and NaN', () => {

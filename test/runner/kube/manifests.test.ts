@@ -4,17 +4,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import fc from 'fast-check';
-import { loadExperiment } from '../../src/experiment/load.ts';
-import { isSpilloverError } from '../../src/errors.ts';
-import { clusterRanges, kindConfigs } from '../../src/runner/kube/kind-config.ts';
-import { federationResources, gatewaysReferenced } from '../../src/runner/kube/federation.ts';
-import { classify } from '../../src/runner/kube/proxy-log.ts';
-import { compact, kubeTopology, lbPriority } from '../../src/runner/kube/topology.ts';
-import { checkObject } from '../../src/runner/kube/validate.ts';
-import { kindClusterName, labelValue, runPrefix } from '../../src/runner/kube/names.ts';
+import { loadExperiment } from '../../../src/experiment/load.ts';
+import { isSpilloverError } from '../../../src/errors.ts';
+import { clusterRanges, kindConfigs } from '../../../src/runner/kube/kind-config.ts';
+import { federationResources, gatewaysReferenced } from '../../../src/runner/kube/federation.ts';
+import { classify } from '../../../src/runner/kube/proxy-log.ts';
+import { compact, kubeTopology, lbPriority } from '../../../src/runner/kube/topology.ts';
+import { checkObject } from '../../../src/runner/kube/validate.ts';
+import { kindClusterName, labelValue, runPrefix } from '../../../src/runner/kube/names.ts';
 import { FIXTURES } from './fake-api-server.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const exp = () => loadExperiment(path.join(ROOT, 'test/fixtures/kube/peak-load.yaml'));
 
 describe('kind configs', () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 
-export const FIXTURES = fileURLToPath(new URL('../fixtures/kube/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../fixtures/kube', import.meta.url));
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
 
 export interface Recorded {

@@ -15,8 +15,8 @@ describe('capture/promtool: the harness /metrics pass `promtool check metrics`',
   });
 
   it("the services' /metrics (src/workload/metrics.ts)", async function () {
-    if (!exists('../../src/workload/metrics.ts')) this.skip(); // the services land with another issue
-    const { createServiceMetrics } = await import('../../src/workload/metrics.ts');
+    if (!exists('../../../src/workload/metrics.ts')) this.skip(); // the services land with another issue
+    const { createServiceMetrics } = await import('../../../src/workload/metrics.ts');
     const m = createServiceMetrics('A', 'a-0', { inFlight: () => 1, queued: () => 0, stalled: () => 0 });
     m.requests.labels('served').inc(3);
     m.serviceTime.observe(0.004);
@@ -28,8 +28,8 @@ describe('capture/promtool: the harness /metrics pass `promtool check metrics`',
   });
 
   it("the load driver's /metrics (src/load/metrics.ts)", async function () {
-    if (!exists('../../src/load/metrics.ts')) this.skip(); // the driver lands with another issue
-    const { LoadMetrics } = await import('../../src/load/metrics.ts');
+    if (!exists('../../../src/load/metrics.ts')) this.skip(); // the driver lands with another issue
+    const { LoadMetrics } = await import('../../../src/load/metrics.ts');
     const m = new LoadMetrics();
     m.httpReqs.labels('peak', '200').inc();
     m.vus.labels('peak').set(2);

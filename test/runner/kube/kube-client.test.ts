@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { KubeClient } from '../../src/runner/kube/kube-client.ts';
-import { isSpilloverError } from '../../src/errors.ts';
+import { KubeClient } from '../../../src/runner/kube/kube-client.ts';
+import { isSpilloverError } from '../../../src/errors.ts';
 import { startFakeApi, type FakeApi } from './fake-api-server.ts';
 
 describe('kube client against recorded API responses', () => {

@@ -10,14 +10,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { loadExperiment } from '../../src/experiment/load.ts';
-import { isSpilloverError } from '../../src/errors.ts';
-import type { Backend, BackendContext } from '../../src/runner/backend.ts';
-import { createKindBackend } from '../../src/runner/backends/kind.ts';
-import { createKubeBackend } from '../../src/runner/backends/kube.ts';
+import { loadExperiment } from '../../../src/experiment/load.ts';
+import { isSpilloverError } from '../../../src/errors.ts';
+import type { Backend, BackendContext } from '../../../src/runner/backend.ts';
+import { createKindBackend } from '../../../src/runner/backends/kind.ts';
+import { createKubeBackend } from '../../../src/runner/backends/kube.ts';
 import { startFakeApi, type FakeApi } from './fake-api-server.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const BIN = path.join(ROOT, 'test/fixtures/kube/bin');
 
 interface Call { cmd: string; args: string[] }
@@ -136,7 +136,7 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     await backend.down({ keep: true });
     assert.ok(!calls().slice(n).some((c) => c.cmd === 'kind' && c.args[0] === 'delete'));
     // The kept port-forwards are what `spillover cleanup` ends later; end them here.
-    const { cleanupStaleProcesses } = await import('../../src/process/processes.ts');
+    const { cleanupStaleProcesses } = await import('../../../src/process/processes.ts');
     assert.equal(cleanupStaleProcesses({ includeKept: true, runId: 't2' }).length, 7);
 
     setEnv('FAKE_ISTIOCTL_FAIL', '1');
@@ -174,7 +174,7 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     fs.mkdirSync(stateDir, { recursive: true });
     // A run whose owner is gone (pid 2^22+1 is beyond pid_max defaults) and one that is alive (us).
     fs.writeFileSync(path.join(stateDir, 'kube-dead.json'), JSON.stringify({ runId: 'dead', mode: 'kind', ownerPid: 4194305, ownerStartTicks: 'x', clusters: [{ name: 'cluster-1', context: 'kind-spillover-dead-cluster-1', kindName: 'spillover-dead-cluster-1' }], created: [], istioInstalled: [], dockerContainers: ['spillover-dead-cloud-provider-kind'] }));
-    const { startTicks } = await import('../../src/process/processes.ts');
+    const { startTicks } = await import('../../../src/process/processes.ts');
     fs.writeFileSync(path.join(stateDir, 'kube-live.json'), JSON.stringify({ runId: 'live', mode: 'kind', ownerPid: process.pid, ownerStartTicks: startTicks(process.pid), clusters: [{ name: 'cluster-1', context: 'kind-spillover-live-cluster-1', kindName: 'spillover-live-cluster-1' }], created: [], istioInstalled: [], dockerContainers: ['spillover-live-cloud-provider-kind'] }));
     setEnv('FAKE_KIND_CLUSTERS', 'spillover-live-cluster-1\nspillover-orphan-cluster-2\nmy-own-cluster\n');
     setEnv('FAKE_DOCKER_CONTAINERS', 'spillover-live-cloud-provider-kind\n');

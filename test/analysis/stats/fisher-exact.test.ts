@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { fisherExact } from '../../src/analysis/stats/fisher-exact.ts';
+import { fisherExact } from '../../../src/analysis/stats/fisher-exact.ts';
 
 /** Independent reference: enumerate every way to pick which of the n runs "happened", count extreme ones. */
 function bruteForce(a: number, b: number, c: number, d: number): number {

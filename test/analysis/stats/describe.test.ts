@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describe as describeValues } from '../../src/analysis/stats/describe.ts';
+import { describe as describeValues } from '../../../src/analysis/stats/describe.ts';
 
 describe('stats: describe', () => {
   it('mean, sd, CV and the t interval of a small sample', () => {

@@ -10,13 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { loadExperiment } from '../../src/experiment/load.ts';
-import { createKindBackend } from '../../src/runner/backends/kind.ts';
-import { createKubeBackend } from '../../src/runner/backends/kube.ts';
-import type { Backend, BackendContext } from '../../src/runner/backend.ts';
-import { checkObject, type KubeObject } from '../../src/runner/kube/validate.ts';
+import { loadExperiment } from '../../../src/experiment/load.ts';
+import { createKindBackend } from '../../../src/runner/backends/kind.ts';
+import { createKubeBackend } from '../../../src/runner/backends/kube.ts';
+import type { Backend, BackendContext } from '../../../src/runner/backend.ts';
+import { checkObject, type KubeObject } from '../../../src/runner/kube/validate.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const GOLDEN = path.join(ROOT, 'test/golden/kind');
 
 function ctxFor(runDir: string, set: string[] = []): BackendContext {

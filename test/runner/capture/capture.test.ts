@@ -4,9 +4,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { startCapture } from '../../src/runner/capture.ts';
-import type { ClustersRecord, ScrapeRecord } from '../../src/contracts/raw.ts';
-import { SpilloverError } from '../../src/errors.ts';
+import { startCapture } from '../../../src/runner/capture.ts';
+import type { ClustersRecord, ScrapeRecord } from '../../../src/contracts/raw.ts';
+import { SpilloverError } from '../../../src/errors.ts';
 
 const CLUSTERS = { cluster_statuses: [{ name: 'svc', host_statuses: [{ address: { socket_address: { address: '127.0.1.10', port_value: 8080 } }, health_status: { eds_health_status: 'HEALTHY' } }] }] };
 

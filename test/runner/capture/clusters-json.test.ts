@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { flattenClusters } from '../../src/runner/capture/clusters-json.ts';
+import { flattenClusters } from '../../../src/runner/capture/clusters-json.ts';
 
 describe('capture/clusters-json', () => {
   it('flattens /clusters?format=json, reading protobuf-JSON defaults (omitted priority 0, false flags, string counters)', () => {
