@@ -27,7 +27,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { execa } from 'execa';
-import { runLoad as runLoadHere, type LoadOptions, type LoadResult } from '../src/load/driver.ts';
+import { runLoad as runLoadHere, type DriverOptions, type LoadResult } from '../src/load/driver.ts';
 import { DriverThread } from '../src/load/driver-thread.ts';
 import { directScenario } from '../src/load/scenario.ts';
 import type { ScenarioSpec } from '../src/load/types.ts';
@@ -44,7 +44,7 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
  * Rate trials go through the driver's own thread, as `spillover load` and experiments run it, started
  * and warmed up before t0 is fixed. CPU is the whole process's from t0 on (this thread idles meanwhile).
  */
-async function runLoad(opts: Omit<LoadOptions, 't0Epoch'>): Promise<LoadResult & { cpu: NodeJS.CpuUsage }> {
+async function runLoad(opts: Omit<DriverOptions, 't0Epoch'>): Promise<LoadResult & { cpu: NodeJS.CpuUsage }> {
   const thread = await DriverThread.start(opts.scenario);
   try {
     const cpu = process.cpuUsage();

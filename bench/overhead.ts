@@ -12,9 +12,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadScenario } from '../src/load/scenario.ts';
+import { readScenario } from '../src/load/scenario.ts';
 import { scenarioDuration, type Scenario } from '../src/load/types.ts';
-import { loadExperiment } from '../src/experiment/load.ts';
+import { readExperiment } from '../src/experiment/read-experiment.ts';
 import { runExperiment } from '../src/orchestrate/run.ts';
 import { stateDir } from '../src/process/processes.ts';
 
@@ -52,8 +52,8 @@ function topologyRssKiB(): number {
   return total;
 }
 
-const exp = loadExperiment(values.experiment!, { timeScale });
-const scenario = await loadScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale });
+const exp = readExperiment(values.experiment!, { timeScale });
+const scenario = await readScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale });
 const scenarioS = scenarioDurationS(scenario);
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-bench-overhead-'));
 const rows: Array<{ wall: number; overhead: number; peakMiB: number }> = [];

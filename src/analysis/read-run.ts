@@ -116,7 +116,7 @@ export interface ReadOptions {
   onRequests?: (batch: RequestRecord[]) => void | Promise<void>;
 }
 
-export async function readRun(runDir: string, ro: ReadOptions = {}): Promise<RawRun> {
+export async function readRawRun(runDir: string, ro: ReadOptions = {}): Promise<RawRun> {
   const manifest = await readManifest(runDir);
   const t0 = manifest.t0Epoch;
   const reqFile = path.join(runDir, RAW.requests);
@@ -176,6 +176,6 @@ export async function readRun(runDir: string, ro: ReadOptions = {}): Promise<Raw
 const sortByT = <T extends { t: number }>(a: T[]) => a.sort((x, y) => x.t - y.t);
 
 export async function analyzeRun(runDir: string, opts?: AnalyzeOptions, ro?: ReadOptions): Promise<{ raw: RawRun; analysis: Analysis }> {
-  const raw = await readRun(runDir, ro);
+  const raw = await readRawRun(runDir, ro);
   return { raw, analysis: analyze(raw, opts) };
 }

@@ -9,7 +9,7 @@ import type { AggregateSummary } from './aggregate-summary.ts';
 import { writeRepeatFigures } from './repeat-files.ts';
 import { fieldValue } from './expect.ts';
 import { KEY_FIGURES, type KeyFigure } from './key-figures.ts';
-import { readRun, type RunRecord } from './run-set.ts';
+import { readRunRecord, type RunRecord } from './run-set.ts';
 
 /**
  * A t interval is symmetric, so on skewed figures (latency) it can reach below zero; counts, rates,
@@ -42,7 +42,7 @@ export function aggregateSummaries(runs: ReadonlyArray<Pick<RunRecord, 'runId' |
 
 /** Aggregate the runs in these directories (each holding summary.json). */
 export function aggregateRuns(runDirs: readonly string[]): AggregateSummary {
-  return aggregateSummaries(runDirs.map(readRun));
+  return aggregateSummaries(runDirs.map(readRunRecord));
 }
 
 const num = (v: number, unit: string) => {

@@ -58,7 +58,7 @@ function readJson(file: string, what: string, fix: string): unknown {
 
 const isRunDir = (dir: string) => fs.existsSync(path.join(dir, SUMMARY_FILE));
 
-export function readRun(dir: string): RunRecord {
+export function readRunRecord(dir: string): RunRecord {
   const summaryFile = path.join(dir, SUMMARY_FILE);
   const summary = readJson(summaryFile, 'the run summary', `run \`spillover report ${display(dir)}\` to (re)write it`);
   if (summary === null || typeof summary !== 'object' || Array.isArray(summary)) {
@@ -83,7 +83,7 @@ export function loadRunSet(source: string): RunSet {
   }
   const stat = fs.statSync(abs);
   if (stat.isFile() || fs.existsSync(path.join(abs, BASELINE_FILE))) return readBaseline(stat.isFile() ? abs : path.join(abs, BASELINE_FILE), source);
-  if (isRunDir(abs)) return finish(source, 'run', [readRun(abs)]);
+  if (isRunDir(abs)) return finish(source, 'run', [readRunRecord(abs)]);
   const dirs = fs
     .readdirSync(abs, { withFileTypes: true })
     .filter((d) => d.isDirectory() && isRunDir(path.join(abs, d.name)))
@@ -98,7 +98,7 @@ export function loadRunSet(source: string): RunSet {
       fix: `run \`spillover report <run-dir>\` on runs that lack a summary, or name another directory`,
     });
   }
-  return finish(source, 'repeats', dirs.map(readRun));
+  return finish(source, 'repeats', dirs.map(readRunRecord));
 }
 
 function finish(source: string, kind: RunSet['kind'], runs: RunRecord[]): RunSet {

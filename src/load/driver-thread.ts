@@ -13,13 +13,13 @@
  */
 import { Worker } from 'node:worker_threads';
 import { SpilloverError, type ProblemDetail } from '../errors.ts';
-import type { LoadOptions, LoadResult } from './driver.ts';
+import type { DriverOptions, LoadResult } from './driver.ts';
 import type { Scenario } from './types.ts';
 
 /** What can cross the thread boundary: everything but the signal and the callbacks. */
-export type ThreadLoadOptions = Omit<LoadOptions, 'signal' | 'onMetricsListening' | 'onReady'>;
+export type ThreadDriverOptions = Omit<DriverOptions, 'signal' | 'onMetricsListening' | 'onReady'>;
 
-export type ToDriver = { type: 'run'; options: ThreadLoadOptions } | { type: 'abort' };
+export type ToDriver = { type: 'run'; options: ThreadDriverOptions } | { type: 'abort' };
 export type FromDriver =
   | { type: 'warm' }
   | { type: 'metrics-listening'; port: number }
@@ -109,7 +109,7 @@ export class DriverThread {
   }
 
   /** Same contract as runLoad (driver.ts); one run per thread. */
-  run(opts: LoadOptions): Promise<LoadResult> {
+  run(opts: DriverOptions): Promise<LoadResult> {
     if (this.used) throw new Error('DriverThread.run: one run per thread');
     this.used = true;
     const { signal, onMetricsListening, onReady, ...options } = opts;
@@ -154,7 +154,7 @@ export class DriverThread {
 }
 
 /** runLoad on a thread of its own, started and ended here. Callers that fix t0Epoch should start a DriverThread first. */
-export async function runLoadInThread(opts: LoadOptions): Promise<LoadResult> {
+export async function runLoadInThread(opts: DriverOptions): Promise<LoadResult> {
   const thread = await DriverThread.start(opts.scenario);
   try {
     return await thread.run(opts);

@@ -3,7 +3,7 @@
  * with messages. Importing driver.ts warms it up before the parent is told "warm".
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { rehearse, runLoad, type LoadOptions } from './driver.ts';
+import { rehearse, runLoad, type DriverOptions } from './driver.ts';
 import type { Scenario } from './types.ts';
 import { EXIT_FLUSHED, EXIT_POLL_MS, EXIT_REQUESTED, type FromDriver, type ToDriver } from './driver-thread.ts';
 import { flushOpenSinks } from './ndjson-sink.ts';
@@ -31,7 +31,7 @@ function serialiseError(e: unknown): Extract<FromDriver, { type: 'error' }>['err
 port.on('message', (m: ToDriver) => {
   if (m.type === 'abort') controller.abort();
   else if (m.type === 'run') {
-    const opts: LoadOptions = {
+    const opts: DriverOptions = {
       ...m.options,
       signal: controller.signal,
       onMetricsListening: (p) => post({ type: 'metrics-listening', port: p }),

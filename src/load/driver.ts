@@ -39,7 +39,7 @@ import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, t
  */
 export const LATENCY_HDR_FILE = RAW.latencyHdr;
 
-export interface LoadOptions {
+export interface DriverOptions {
   scenario: Scenario;
   runDir: string;
   /**
@@ -176,7 +176,7 @@ interface ScenarioRun {
  * Within this many ms of the next due time the loop spins on setImmediate instead of sleeping: Node's
  * timers have 1 ms granularity and wake late. Measured on this (shared, oversubscribed) 2-core machine:
  * at 1000/s spinning gave p50 start lag 0.003-0.03 ms against 0.9-1.5 ms sleeping, at 3000/s the
- * spinning process was preempted more and did worse. Precision is the default; LoadOptions.spinMs = 0
+ * spinning process was preempted more and did worse. Precision is the default; DriverOptions.spinMs = 0
  * trades it for less CPU.
  */
 const SPIN_MS = 1.5;
@@ -204,7 +204,7 @@ const PRECONNECT_MAX = 256;
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
-export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+export async function runLoad(opts: DriverOptions): Promise<LoadResult> {
   const driver = new Driver(opts);
   await driver.prepare();
   if (opts.t0Epoch === undefined) driver.setT0(Date.now());
@@ -243,7 +243,7 @@ class Driver {
   private readonly startLag = newHistogram();
   private onAbort?: () => void;
 
-  constructor(private readonly opts: LoadOptions) {
+  constructor(private readonly opts: DriverOptions) {
     this.t0Epoch = opts.t0Epoch ?? Date.now();
     this.timeoutMs = opts.requestTimeoutMs ?? 60_000;
   }

@@ -24,7 +24,7 @@ import { SpilloverError, type ProblemDetail } from '../errors.ts';
 import { parseK6DurationSeconds } from '../util/duration.ts';
 import { SUPPORTED_EXECUTORS, type RequestSpec, type Scenario, type ScenarioSpec, type Stage } from './types.ts';
 
-export interface LoadScenarioOptions {
+export interface ReadScenarioOptions {
   env?: Record<string, string>;
   /**
    * 0 < F ≤ 1. Multiplies every duration (stage durations, duration, startTime, gracefulStop,
@@ -131,7 +131,7 @@ function k6Stubs(rec: { current: Recorded | null }) {
 }
 
 /** Evaluate, validate and type a k6 script for the embedded driver. Throws one SpilloverError listing every problem. */
-export async function loadScenario(file: string, opts: LoadScenarioOptions = {}): Promise<Scenario> {
+export async function readScenario(file: string, opts: ReadScenarioOptions = {}): Promise<Scenario> {
   const rel = path.relative(process.cwd(), file) || file;
   const problems = new Problems(rel);
   const timeScale = opts.timeScale ?? 1;

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { checkExpectations } from '../compare/expect.ts';
 import { SpilloverError } from '../errors.ts';
-import type { ResolvedExperiment } from '../experiment/load.ts';
+import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import type { Deployment } from '../runner/backend.ts';
 import type { Analysed } from './analyse.ts';
 import type { RunRecorder } from './recorder.ts';

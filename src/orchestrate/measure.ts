@@ -4,7 +4,7 @@
  * measures, so whatever ends this phase early keeps what was measured so far.
  */
 import path from 'node:path';
-import type { ResolvedExperiment } from '../experiment/load.ts';
+import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import type { LoadEngine } from '../load/engine.ts';
 import type { Deployment } from '../runner/backend.ts';
 import { startCapture } from '../runner/capture.ts';

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
-import { loadExperiment, type ResolvedExperiment } from '../experiment/load.ts';
-import { loadScenario } from '../load/scenario.ts';
+import { readExperiment, type ResolvedExperiment } from '../experiment/read-experiment.ts';
+import { readScenario } from '../load/scenario.ts';
 import { ensureEnvoy } from '../runner/envoy-install.ts';
 import { newRunId } from './recorder.ts';
 import type { RunOptions } from './run-types.ts';
@@ -23,7 +23,7 @@ export interface Prepared {
 
 /** Validate everything a run needs, without starting anything. */
 export async function prepareRun(opts: RunOptions): Promise<{ exp: ResolvedExperiment; scenario: unknown }> {
-  const exp = loadExperiment(opts.experimentFile, { set: opts.set, timeScale: opts.timeScale });
+  const exp = readExperiment(opts.experimentFile, { set: opts.set, timeScale: opts.timeScale });
   if (exp.spec.load.engine === 'k6' && exp.timeScale !== 1) {
     throw new SpilloverError({
       file: '--time-scale',
@@ -32,7 +32,7 @@ export async function prepareRun(opts: RunOptions): Promise<{ exp: ResolvedExper
       fix: 'drop --time-scale, or use the embedded engine (load.engine: embedded)',
     });
   }
-  const scenario = await loadScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale: exp.timeScale });
+  const scenario = await readScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale: exp.timeScale });
   return { exp, scenario };
 }
 

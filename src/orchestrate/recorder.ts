@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RAW, type RunEvent, type RunManifest } from '../contracts/raw.ts';
-import type { ResolvedExperiment } from '../experiment/load.ts';
+import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import { REPO_ROOT } from '../util/repo-root.ts';
 import { toYaml } from '../util/yaml.ts';
 

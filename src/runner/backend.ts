@@ -4,7 +4,7 @@
  * back where the load goes in, what to scrape, and which proxy is which -- and the raw results it leaves
  * are the same format, so analysis and report are one code path.
  */
-import type { ResolvedExperiment } from '../experiment/load.ts';
+import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import type { Fault } from '../experiment/schema.ts';
 import type { RunEvent, TopologyManifest } from '../contracts/raw.ts';
 import type { LoadEngine } from '../load/engine.ts';

@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { ENVOY_VERSION, cachedEnvoyPath, envoyCacheRoot, envoyVersion } from './envoy-install.ts';
 
 export const BACKENDS = ['local', 'kind', 'kube'] as const;
-export type Backend = (typeof BACKENDS)[number];
+export type BackendName = (typeof BACKENDS)[number];
 
 export interface CheckResult {
   ok: boolean;
@@ -20,7 +20,7 @@ export interface CheckResult {
 
 export interface Check {
   name: string;
-  backends: Backend[];
+  backends: BackendName[];
   /** Optional checks are reported but never fail the backend (e.g. k6, only for `--engine k6`). */
   optional?: boolean;
   check(ctx: DoctorContext): Promise<CheckResult>;
@@ -69,7 +69,7 @@ function semverAtLeast(found: string, min: string): boolean {
 }
 
 /** A tool whose presence is the whole check: found => its version. */
-function versionCheck(name: string, backends: Backend[], args: string[], fix: string, optional = false): Check {
+function versionCheck(name: string, backends: BackendName[], args: string[], fix: string, optional = false): Check {
   return {
     name,
     backends,
@@ -199,7 +199,7 @@ export interface CheckOutcome extends CheckResult {
 }
 
 /** Run every check of a backend (concurrently; each is independent). */
-export async function runChecks(backend: Backend, ctx: DoctorContext = defaultContext(), checks: Check[] = CHECKS): Promise<CheckOutcome[]> {
+export async function runChecks(backend: BackendName, ctx: DoctorContext = defaultContext(), checks: Check[] = CHECKS): Promise<CheckOutcome[]> {
   const mine = checks.filter((c) => c.backends.includes(backend));
   return Promise.all(
     mine.map(async (c) => {

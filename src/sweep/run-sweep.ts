@@ -8,9 +8,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError, isSpilloverError } from '../errors.ts';
-import { loadExperiment } from '../experiment/load.ts';
+import { readExperiment } from '../experiment/read-experiment.ts';
 import { aggregateSummaries } from '../compare/aggregate.ts';
-import { readRun, SUMMARY_FILE } from '../compare/run-set.ts';
+import { readRunRecord, SUMMARY_FILE } from '../compare/run-set.ts';
 import { formatPlan, planSweep, type SweepPlan } from './plan.ts';
 import { sweepCsv, sweepMarkdown, type SweepPointResult } from './table.ts';
 import { sweepFigures } from './figures.ts';
@@ -63,7 +63,7 @@ export function validatePlan(opts: Pick<SweepOptions, 'experimentFile' | 'timeSc
   let name = '';
   for (const p of plan.points) {
     try {
-      name = loadExperiment(opts.experimentFile, { set: p.sets, timeScale: opts.timeScale }).spec.metadata.name;
+      name = readExperiment(opts.experimentFile, { set: p.sets, timeScale: opts.timeScale }).spec.metadata.name;
     } catch (e) {
       if (!isSpilloverError(e)) throw e;
       throw new SpilloverError(e.problems.map((q) => ({ ...q, message: `sweep point ${p.id}: ${q.message}` })), e.exitCode);
@@ -121,7 +121,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
       dir: path.relative(sweepDir, pointDir),
       runs: repeat,
       failed: repeat - done.length,
-      aggregate: done.length ? aggregateSummaries(done.map(readRun)) : null,
+      aggregate: done.length ? aggregateSummaries(done.map(readRunRecord)) : null,
     });
     if (interrupted) break;
   }

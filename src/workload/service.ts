@@ -15,18 +15,18 @@ import { serviceTimeSampler } from './service-time.ts';
 
 export const FAULT_PATH = '/_spillover/fault';
 
-export const FaultSpec = z.strictObject({
+export const ServiceFaultSpec = z.strictObject({
   /** ok: normal; error503: every request gets 503; reset: connections are cut; stall: requests hang. */
   mode: z.enum(['ok', 'error503', 'reset', 'stall']),
   /** After this long the service returns to ok (stalled requests then proceed); absent = until changed. */
   durationMs: z.number().nonnegative().optional(),
 });
-export type Fault = z.infer<typeof FaultSpec>;
+export type ServiceFault = z.infer<typeof ServiceFaultSpec>;
 
 export interface RunningService {
   url: string;
   address: { ip: string; port: number };
-  setFault(fault: Fault): void;
+  setFault(fault: ServiceFault): void;
   close(): Promise<void>;
   metrics(): Promise<string>;
 }
@@ -46,7 +46,7 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
   const okBody = Buffer.from(JSON.stringify({ service: config.name, instance: config.instance }) + '\n');
   const timers = new Set<NodeJS.Timeout>();
 
-  let fault: Fault['mode'] = 'ok';
+  let fault: ServiceFault['mode'] = 'ok';
   let faultTimer: NodeJS.Timeout | undefined;
 
   const reply = (res: http.ServerResponse, status: number, body: Buffer | string, type = 'text/plain') => {
@@ -83,7 +83,7 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
     });
   };
 
-  const setFault = (f: Fault) => {
+  const setFault = (f: ServiceFault) => {
     clearTimeout(faultTimer);
     fault = f.mode;
     if (f.mode !== 'ok' && f.durationMs !== undefined) faultTimer = setTimeout(() => setFault({ mode: 'ok' }), f.durationMs);
@@ -118,9 +118,9 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
   const control = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     let body = '';
     for await (const chunk of req) body += chunk;
-    let parsed: ReturnType<typeof FaultSpec.safeParse>;
+    let parsed: ReturnType<typeof ServiceFaultSpec.safeParse>;
     try {
-      parsed = FaultSpec.safeParse(JSON.parse(body));
+      parsed = ServiceFaultSpec.safeParse(JSON.parse(body));
     } catch {
       return reply(res, 400, 'expected a JSON body like {"mode":"error503","durationMs":2000}\n');
     }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { SpilloverError } from '../../src/errors.ts';
-import { parseExperiment } from '../../src/experiment/load.ts';
+import { parseExperiment } from '../../src/experiment/read-experiment.ts';
 import { peakLoadDoc, peakLoadText, REPO_ROOT } from './harness.ts';
 
 const FILE = 'experiments/fuzzed.yaml';

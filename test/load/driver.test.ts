@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { runLoad, warmUp } from '../../src/load/driver.ts';
-import { directScenario, loadScenario } from '../../src/load/scenario.ts';
+import { directScenario, readScenario } from '../../src/load/scenario.ts';
 import { planSchedule } from '../../src/load/schedule.ts';
 import { SpilloverError } from '../../src/errors.ts';
 import type { RequestRecord, LoadTick } from '../../src/contracts/raw.ts';
@@ -54,7 +54,7 @@ export const options = { scenarios: { ramp: { executor: 'ramping-arrival-rate', 
   preAllocatedVUs: 20, maxVUs: 50, gracefulStop: '2s', stages: [{ duration: '1s', target: 200 }, { duration: '500ms', target: 200 }] } } };
 export default function () { for (const r of requests) http.request(r.method, r.url, r.body || null, { headers: r.headers }); }
 `);
-    const scenario = await loadScenario(script, { env: { TARGET: `http://127.0.0.1:${srv.port}` } });
+    const scenario = await readScenario(script, { env: { TARGET: `http://127.0.0.1:${srv.port}` } });
     const [plan] = planSchedule(scenario);
     const res = await runLoad({ scenario, runDir: dir, t0Epoch: t0Soon(), ...quiet });
     await srv.close();
@@ -234,7 +234,7 @@ export const options = { scenarios: {
   late: { executor: 'ramping-arrival-rate', startTime: '300ms', startRate: 0, preAllocatedVUs: 5, stages: [{ duration: '600ms', target: 60 }] } } };
 export default function () { for (const r of requests) http.request(r.method, r.url, r.body || null, { headers: r.headers }); }
 `);
-    const scenario = await loadScenario(script, { env: { TARGET: `http://127.0.0.1:${srv.port}` } });
+    const scenario = await readScenario(script, { env: { TARGET: `http://127.0.0.1:${srv.port}` } });
     const plan = new Map(planSchedule(scenario).map((p) => [p.scenario, p.times]));
     const res = await runLoad({ scenario, runDir: dir, t0Epoch: t0Soon(), ...quiet });
     await srv.close();

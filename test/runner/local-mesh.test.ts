@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { loadExperiment } from '../../src/experiment/load.ts';
+import { readExperiment } from '../../src/experiment/read-experiment.ts';
 import type { BackendContext, Deployment } from '../../src/runner/backend.ts';
 import { createLocalBackend } from '../../src/runner/backends/local.ts';
 import { createCa } from '../../src/runner/ca.ts';
@@ -53,7 +53,7 @@ describe('local backend: two clusters of real Envoy on loopback', function () {
 
   before(async () => {
     // Ejections last 60 s x 0.1; the outlier interval ticks every 100 ms.
-    const experiment = loadExperiment('experiments/peak-load.yaml', { timeScale: 0.1 });
+    const experiment = readExperiment('experiments/peak-load.yaml', { timeScale: 0.1 });
     const ctx: BackendContext = { experiment, runDir, runId: `test-${process.pid}`, signal: new AbortController().signal, log: () => {}, event: () => {} };
     dep = await backend.up(ctx);
     host = new URL(dep.entry.url).host;

@@ -8,7 +8,7 @@ import { Option, type Command } from 'commander';
 import { SpilloverError } from '../../errors.ts';
 import { parseK6DurationSeconds } from '../../util/duration.ts';
 import { planSchedule } from '../../load/schedule.ts';
-import { directScenario, loadScenario } from '../../load/scenario.ts';
+import { directScenario, readScenario } from '../../load/scenario.ts';
 import { writeStandaloneManifest } from '../../load/standalone-manifest.ts';
 import { formatSummary, summarizeRequests } from '../../load/summary.ts';
 import type { Scenario } from '../../load/types.ts';
@@ -69,7 +69,7 @@ async function buildScenario(url: string | undefined, f: LoadFlags): Promise<Sce
     if (url || f.rate || f.duration) {
       throw new SpilloverError({ path: '--scenario', message: 'a scenario file and <url>/--rate/--duration are alternatives', fix: 'set the target through __ENV (e.g. --env TARGET=http://127.0.0.1:8080) instead' });
     }
-    return loadScenario(f.scenario, { env, timeScale });
+    return readScenario(f.scenario, { env, timeScale });
   }
   if (!url || f.rate === undefined || f.duration === undefined) {
     throw new SpilloverError({ message: 'nothing to run', expected: 'spillover load <url> --rate R --duration D, or spillover load --scenario scenarios/x.js', fix: 'see spillover load --help' });

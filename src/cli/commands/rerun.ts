@@ -49,8 +49,8 @@ export async function planRerun(runDir: string): Promise<RerunPlan> {
   }
   const plan: RerunPlan = { experimentFile, set: m.overrides ?? [], timeScale: m.timeScale ?? 1, backend: m.backend ?? 'local', drift: [] };
 
-  const { loadExperiment } = await import('../../experiment/load.ts');
-  const now = loadExperiment(experimentFile, { set: plan.set, timeScale: plan.timeScale });
+  const { readExperiment } = await import('../../experiment/read-experiment.ts');
+  const now = readExperiment(experimentFile, { set: plan.set, timeScale: plan.timeScale });
   const { experimentFile: _f, scenarioFile: _s, ...then } = resolved;
   plan.drift.push(...diffPaths(JSON.parse(JSON.stringify(then)), JSON.parse(JSON.stringify(now.spec))).map((d) => `experiment ${d}`));
   if (m.scenarioSha256) {

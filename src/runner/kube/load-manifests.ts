@@ -6,7 +6,7 @@
  * Native sidecars let the Job complete while its sidecar keeps running until k6 has exited.
  */
 import path from 'node:path';
-import type { ResolvedExperiment } from '../../experiment/load.ts';
+import type { ResolvedExperiment } from '../../experiment/read-experiment.ts';
 import { K6_NAME, LOAD_NAMESPACE } from './names.ts';
 import { proxyConfigAnnotation } from './istio-manifests.ts';
 import { INJECT, istioLocalityLabel } from './workloads.ts';

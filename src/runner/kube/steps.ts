@@ -5,7 +5,7 @@
  * Paths inside command arguments are written `{run}/...` (the run directory) or `{repo}/...` (this
  * checkout) and resolved when executed; the dry run prints them as "$RUN_DIR"/"$REPO".
  */
-import type { ResolvedExperiment } from '../../experiment/load.ts';
+import type { ResolvedExperiment } from '../../experiment/read-experiment.ts';
 import type { ToolCall } from './tools.ts';
 import type { KubeObject } from './validate.ts';
 import { kindConfigs } from './kind-config.ts';

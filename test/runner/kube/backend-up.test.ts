@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { loadExperiment } from '../../../src/experiment/load.ts';
+import { readExperiment } from '../../../src/experiment/read-experiment.ts';
 import { isSpilloverError } from '../../../src/errors.ts';
 import type { Backend, BackendContext } from '../../../src/runner/backend.ts';
 import { createKindBackend } from '../../../src/runner/backends/kind.ts';
@@ -60,7 +60,7 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
   const ctxFor = (runId: string, set: string[] = []): BackendContext => {
     const runDir = path.join(tmp, 'run');
     fs.mkdirSync(runDir, { recursive: true });
-    return { experiment: loadExperiment(path.join(ROOT, 'test/fixtures/kube/peak-load.yaml'), { set }), runDir, runId, signal: new AbortController().signal, log: () => undefined, event: () => undefined };
+    return { experiment: readExperiment(path.join(ROOT, 'test/fixtures/kube/peak-load.yaml'), { set }), runDir, runId, signal: new AbortController().signal, log: () => undefined, event: () => undefined };
   };
   const ready = async () => [{ name: 'docker', ok: true, optional: false, found: 'fake' }];
   const common = () => ({ preflight: ready, toolPath: `${BIN}:${process.env.PATH}`, pollMs: 1, kubeConfig: (context: string) => apis[/cluster-1|east/.test(context) ? 'cluster-1' : 'cluster-2'].kubeConfig(context) });

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { loadExperiment } from '../../../src/experiment/load.ts';
+import { readExperiment } from '../../../src/experiment/read-experiment.ts';
 import { createKindBackend } from '../../../src/runner/backends/kind.ts';
 import { createKubeBackend } from '../../../src/runner/backends/kube.ts';
 import type { Backend, BackendContext } from '../../../src/runner/backend.ts';
@@ -20,7 +20,7 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const GOLDEN = path.join(ROOT, 'test/golden/kind');
 
 function ctxFor(runDir: string, set: string[] = []): BackendContext {
-  return { experiment: loadExperiment(path.join(ROOT, 'test/fixtures/kube/peak-load.yaml'), { set }), runDir, runId: 'golden', signal: new AbortController().signal, log: () => undefined, event: () => undefined };
+  return { experiment: readExperiment(path.join(ROOT, 'test/fixtures/kube/peak-load.yaml'), { set }), runDir, runId: 'golden', signal: new AbortController().signal, log: () => undefined, event: () => undefined };
 }
 
 async function planInto(b: Backend, set: string[] = []) {

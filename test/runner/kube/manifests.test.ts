@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import fc from 'fast-check';
-import { loadExperiment } from '../../../src/experiment/load.ts';
+import { readExperiment } from '../../../src/experiment/read-experiment.ts';
 import { isSpilloverError } from '../../../src/errors.ts';
 import { clusterRanges, kindConfigs } from '../../../src/runner/kube/kind-config.ts';
 import { federationResources, gatewaysReferenced } from '../../../src/runner/kube/federation.ts';
@@ -15,11 +15,11 @@ import { kindClusterName, labelValue, runPrefix } from '../../../src/runner/kube
 import { FIXTURES } from './fake-api-server.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const exp = () => loadExperiment(path.join(ROOT, 'test/fixtures/kube/peak-load.yaml'));
+const exp = () => readExperiment(path.join(ROOT, 'test/fixtures/kube/peak-load.yaml'));
 
 describe('kind configs', () => {
   it('kind-config/*.yaml are what --backend kind generates for experiments/peak-load.yaml', () => {
-    const configs = kindConfigs(loadExperiment(path.join(ROOT, 'experiments/peak-load.yaml')).spec);
+    const configs = kindConfigs(readExperiment(path.join(ROOT, 'experiments/peak-load.yaml')).spec);
     for (const [name, cfg] of Object.entries(configs)) {
       assert.deepEqual(parse(fs.readFileSync(path.join(ROOT, 'kind-config', `${name}.yaml`), 'utf8')), cfg, `kind-config/${name}.yaml is out of date`);
     }

@@ -14,7 +14,7 @@ import { ExperimentSpec, type Experiment } from './schema.ts';
 import { scaleExperiment } from './time-scale.ts';
 import { validateIstioResources } from '../mesh/validate.ts';
 
-export interface LoadOptions {
+export interface ReadExperimentOptions {
   /** Raw `path=value` strings from `--set`. */
   set?: string[];
   /** 0 < F <= 1: every duration of the run is multiplied by F (rates and service times are not). */
@@ -33,7 +33,7 @@ export interface ResolvedExperiment {
   scaled: string[];
 }
 
-export function loadExperiment(file: string, opts: LoadOptions = {}): ResolvedExperiment {
+export function readExperiment(file: string, opts: ReadExperimentOptions = {}): ResolvedExperiment {
   const display = path.relative(process.cwd(), file) || file;
   let text: string;
   try {
@@ -48,7 +48,7 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): ResolvedEx
   return parseExperiment(text, display, path.resolve(file), opts);
 }
 
-export function parseExperiment(text: string, display: string, absFile: string, opts: LoadOptions = {}): ResolvedExperiment {
+export function parseExperiment(text: string, display: string, absFile: string, opts: ReadExperimentOptions = {}): ResolvedExperiment {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
