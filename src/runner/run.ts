@@ -88,6 +88,9 @@ function checkWritable(dir: string) {
  * and leave nothing behind instead of failing after half a deployment.
  */
 async function preflight(opts: RunOptions, say: (m: string) => void): Promise<void> {
+  // The stale-run sweep and the supervisor trust the state directory only if it is this user's alone.
+  const { trustedStateDir } = await import('./processes.ts');
+  trustedStateDir({ create: true });
   if ((opts.backend ?? 'local') === 'local') {
     const { ensureEnvoy } = await import('./envoy-install.ts');
     try {

@@ -216,7 +216,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
 
       // The state file names the CA directory, so a later cleanup of a killed run removes its keys too.
-      supervisor = new Supervisor(ctx.runId, { secretsDir: caDir });
+      supervisor = new Supervisor(ctx.runId, { secretsDir: caDir, runDir: ctx.runDir });
       const sup = supervisor;
       const proxies: ProxyCommon[] = [plan.client, plan.gateway, ...plan.workloads.map((w) => w.sidecar)];
 
