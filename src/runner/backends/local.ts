@@ -7,6 +7,7 @@
  *                                       \--mTLS--> east-west gateway (cluster-2, SNI passthrough)
  *                                                    --> B's sidecar -> B
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -23,6 +24,7 @@ import { ensureEnvoy } from '../envoy-install.ts';
 import { cleanupStaleProcesses, Supervisor, type ManagedProcess } from '../processes.ts';
 import { envoyFile, RAW } from '../raw.ts';
 import { allocateAddresses, PORTS, type LocalAddresses } from './local-addresses.ts';
+import { CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER } from '../../workload/service.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WORKLOAD_MAIN = path.join(REPO_ROOT, 'src/workload/main.ts');
@@ -217,6 +219,8 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
 
       // The state file names the CA directory, so a later cleanup of a killed run removes its keys too.
       supervisor = new Supervisor(ctx.runId, { secretsDir: caDir, runDir: ctx.runDir });
+      // Only this harness may inject service faults (service.ts CONTROL_TOKEN_HEADER).
+      const controlToken = crypto.randomBytes(16).toString('hex');
       const sup = supervisor;
       const proxies: ProxyCommon[] = [plan.client, plan.gateway, ...plan.workloads.map((w) => w.sidecar)];
 
@@ -224,6 +228,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       for (const s of services) {
         const cfg = serviceConfig(ctx, s.name, s.pod);
         const p = sup.start(s.name.toLowerCase(), process.execPath, ['--import', 'tsx', WORKLOAD_MAIN, '--config', JSON.stringify(cfg)], {
+          env: { ...process.env, [CONTROL_TOKEN_ENV]: controlToken },
           logFile: path.join(ctx.runDir, RAW.servicesDir, `${s.name.toLowerCase()}.log`),
           captureStdout: true,
           cwd: REPO_ROOT,
@@ -292,7 +297,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
             if (!s) throw new SpilloverError({ message: `service-fault target "${f.target}" is not a service`, expected: services.map((x) => x.name).join(', ') });
             const res = await fetch(`http://${s.pod}:${PORTS.app}/_spillover/fault`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json' },
+              headers: { 'content-type': 'application/json', [CONTROL_TOKEN_HEADER]: controlToken },
               body: JSON.stringify({ mode: f.mode, durationMs: f.duration ? parseDuration(f.duration) : undefined }),
             });
             if (!res.ok) throw new Error(`service ${s.name} refused the fault: ${res.status}`);
