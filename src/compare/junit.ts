@@ -5,6 +5,7 @@
  */
 import junitModule, { type Builder } from 'junit-report-builder';
 import type { ComparisonResult } from './compare.ts';
+import { formatActual } from './expect.ts';
 
 // The package's types declare an ES default export, but its CommonJS entry assigns the builder to
 // module.exports, which is what Node hands to a default import.
@@ -21,8 +22,8 @@ export function comparisonJUnit(r: ComparisonResult, names: { base: string; cand
   }
   for (const e of r.expectations) {
     const tc = suite.testCase().className(`${r.experiment.cand}.expect`).name(`${e.field} ${e.condition}`);
-    tc.standardOutput(`typical value ${JSON.stringify(e.actual)}; ${e.runsOk}/${e.runs} runs meet it`);
-    if (!e.ok) tc.failure(`${e.field} ${e.condition} not met: typical value ${e.actual === undefined ? 'missing' : JSON.stringify(e.actual)}`, 'threshold');
+    tc.standardOutput(`typical value ${formatActual(e.field, e.actual)}; ${e.runsOk}/${e.runs} runs meet it`);
+    if (!e.ok) tc.failure(`${e.field} ${e.condition} not met: typical value ${formatActual(e.field, e.actual)}`, 'threshold');
   }
   return builder.build();
 }

@@ -353,9 +353,9 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   }
   if (summary && Object.keys(spec.expect).length && manifest.outcome === 'ok') {
     try {
-      const { checkExpectations } = await import('../compare/expect.ts');
+      const { checkExpectations, formatActual } = await import('../compare/expect.ts');
       const results = checkExpectations(spec.expect, summary as never) as Array<{ field: string; condition: string; actual: unknown; ok: boolean }>;
-      for (const r of results) say(`  expect ${r.field} ${r.condition}: ${r.ok ? 'ok' : 'FAILED'} (actual ${JSON.stringify(r.actual)})`);
+      for (const r of results) say(`  expect ${r.field} ${r.condition}: ${r.ok ? 'ok' : 'FAILED'} (actual ${formatActual(r.field, r.actual)})`);
       if (results.some((r) => !r.ok) && exitCode === 0) exitCode = 99;
     } catch (e) {
       say(`expectations not checked: ${(e as Error).message}`);
