@@ -11,8 +11,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { cleanupStaleProcesses, startTicks, Supervisor } from '../../src/runner/processes.ts';
 import { isSpilloverError } from '../../src/errors.ts';
-import { REPO_ROOT, runCliInProcess, tmpDir } from './harness.ts';
-import { aliveAs } from './leftovers.ts';
+import { ownRangeArgs, PEAK_LOAD, REPO_ROOT, runCliInProcess, tmpDir } from './harness.ts';
+import { aliveAs, spawnRun } from './leftovers.ts';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -176,6 +176,32 @@ describe('hardening: forged state files kill nothing and delete nothing', functi
     assert.match(r.stderr, new RegExp(`not signalling forged-cli/envoy \\(pid ${v.pid}\\)`));
     assert.ok(aliveAs(v.pid!, startTicks(v.pid!)));
     assert.deepEqual(keysLeft(keys), ['root-key.pem', 'istio.a/key.pem']);
+  });
+});
+
+describe('hardening: the stale-run sweep of a real `spillover run` trusts no forged state file (end-to-end, real Envoy)', function () {
+  this.timeout(120_000);
+  let tmp: string;
+  const victims: ChildProcess[] = [];
+  afterEach(() => {
+    for (const v of victims.splice(0)) try { process.kill(v.pid!, 'SIGKILL'); } catch { /* gone */ }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('the run sweeps, kills nothing of ours, deletes no key outside, says why, and still completes', async () => {
+    tmp = tmpDir('forged-run');
+    const state = path.join(tmp, 'state');
+    const v = victim();
+    victims.push(v);
+    const keys = outsideKeys(tmp);
+    forge(state, 'forged-run', v.pid!, { secretsDir: keys, runDir: tmp });
+    const run = spawnRun(PEAK_LOAD, { stateDir: state, out: path.join(tmp, 'out'), args: ['--time-scale', '0.03', ...ownRangeArgs(235)] });
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    assert.match(run.stderr(), new RegExp(`not signalling forged-run/envoy \\(pid ${v.pid}\\)`));
+    assert.ok(aliveAs(v.pid!, startTicks(v.pid!)), 'the victim is alive');
+    assert.deepEqual(keysLeft(keys), ['root-key.pem', 'istio.a/key.pem']);
+    assert.equal(fs.existsSync(path.join(state, 'forged-run.json')), false, 'the forged file was swept from our own directory');
   });
 });
 
