@@ -100,7 +100,7 @@ class RequestTimeout extends Error {
   constructor() { super('request timeout'); this.name = 'RequestTimeout'; }
 }
 class Interrupted extends Error {
-  constructor(why: string, readonly cut: 'gracefulStop' | 'gracefulRampDown' | 'abort') { super(why); this.name = 'Interrupted'; }
+  constructor(why: string, readonly cut: 'gracefulStop' | 'gracefulRampDown' | 'abort' | 'exit') { super(why); this.name = 'Interrupted'; }
 }
 
 /** raw.ts error kinds from undici / Node errors. */
@@ -205,6 +205,26 @@ const nap = (ms: number) => {
 const PRECONNECT_MAX = 256;
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+
+/** Drivers between run() and their end, for the forced-exit path (cutEverythingForExit). */
+const activeDrivers = new Set<Driver>();
+
+/**
+ * The process is exiting now (a second Ctrl-C): every request still in flight is cut and recorded
+ * (`cut: "exit"`), so each started request has its record, and the counters say how many there were.
+ * Synchronous; the caller flushes the sinks. Undefined when no run is active.
+ */
+export function cutEverythingForExit(): { started: number; completed: number } | undefined {
+  if (activeDrivers.size === 0) return undefined;
+  let started = 0;
+  let completed = 0;
+  for (const d of activeDrivers) {
+    const c = d.cutAllNow();
+    started += c.started;
+    completed += c.completed;
+  }
+  return { started, completed };
+}
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const driver = new Driver(opts);
@@ -355,6 +375,7 @@ class Driver {
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
     if (this.aborting) this.abortDeadline = performance.now();
+    activeDrivers.add(this);
     return new Promise<LoadResult>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -721,9 +742,35 @@ class Driver {
     this.progress?.update({ elapsed: t, total: (this.endAbs - this.t0Perf) / 1000, target, achieved, errors, dropped, active, allocated });
   }
 
+  /** See cutEverythingForExit. */
+  cutAllNow(): { started: number; completed: number } {
+    this.aborting = true;
+    const now = performance.now();
+    this.sweeping = true;
+    try {
+      const q = this.inflight;
+      for (let i = this.inflightHead; i < q.length; i++) {
+        const h = q[i];
+        if (h.done) continue;
+        h.done = true;
+        this.requestDone(h, now, 0, new Interrupted('process exit', 'exit'));
+      }
+    } finally {
+      this.sweeping = false;
+    }
+    let started = 0;
+    let completed = 0;
+    for (const run of this.runs) {
+      started += run.counters.started;
+      completed += run.counters.completed;
+    }
+    return { started, completed };
+  }
+
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    activeDrivers.delete(this);
     const endT = (performance.now() - this.t0Perf) / 1000;
     if (endT > this.tickIndex - 1) this.writeTicks(Math.max(this.tickIndex, Math.ceil(endT)));
     this.progress?.done();
@@ -740,6 +787,7 @@ class Driver {
 
   private fail(e: unknown): void {
     this.finished = true;
+    activeDrivers.delete(this);
     try {
       this.requests.close();
       this.ticks.close();

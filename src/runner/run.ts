@@ -231,6 +231,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     // Time zero is a little ahead, so the first scrape precedes the first request and the driver's own
     // start-up (connections, first timers) is over before the first iteration is due.
     if (driverStarting) driverThread = await driverStarting;
+    // A second Ctrl-C exits at once: the thread still records every request, and its counters land here.
+    if (driverThread) driverThread.onForcedExit = (c) => event({ kind: 'phase', what: 'load-done', detail: c });
     t0Epoch = Date.now() + 600;
     manifest.t0Epoch = t0Epoch;
     writeManifest();

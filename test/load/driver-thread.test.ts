@@ -83,7 +83,8 @@ describe('load/driver-thread: the driver on its own thread', function () {
   it('a forced exit (process.exit, as a second Ctrl-C does) still writes every record the thread had batched', async function () {
     this.timeout(120_000); // counts decide when it exits, not a clock; a busy machine only makes it slower
     let answered = 0;
-    const srv = await server((_q, res) => { answered++; res.end('ok'); });
+    const seen = new Set<string>();
+    const srv = await server((q, res) => { seen.add(String(q.headers['x-request-id'])); answered++; res.end('ok'); });
     const dir = tmp();
     try {
       // A child process runs the driver thread and exits abruptly mid-run, between two 50 ms flushes. It
@@ -97,6 +98,7 @@ import { directScenario } from ${JSON.stringify(new URL('../../src/load/scenario
 import fs from 'node:fs';
 const scenario = directScenario({ url: ${JSON.stringify(srv.url)}, rate: 2000, duration: 60, gracefulStop: 1 });
 const thread = await DriverThread.start();
+thread.onForcedExit = (c) => process.stdout.write(' ' + c.started + ' ' + c.completed);
 const file = ${JSON.stringify(path.join(dir, 'raw/requests.ndjson'))};
 const completed = async (port) => {
   const text = await (await fetch('http://127.0.0.1:' + port + '/metrics')).text();
@@ -115,12 +117,16 @@ void thread.run({ scenario, runDir: ${JSON.stringify(dir)}, t0Epoch: Date.now() 
 `);
       const child = await execa(process.execPath, ['--import', 'tsx', script], { reject: false });
       assert.equal(child.exitCode, 130, `${child.stdout}\n${child.stderr}`);
-      const [counted, written] = child.stdout.split(' ').map(Number);
+      const [counted, written, started, completed] = child.stdout.split(' ').map(Number);
       assert.ok(counted >= 500 && counted - written >= 20, `the thread counted ${child.stdout}`);
       const lines = fs.readFileSync(path.join(dir, 'raw/requests.ndjson'), 'utf8').split('\n').filter(Boolean);
       const records = lines.map((l) => JSON.parse(l) as RequestRecord);
       assert.ok(records.length >= counted, `${records.length} records for ${counted} requests the thread had completed before the exit`);
-      assert.ok(records.length <= answered, `${records.length} records, ${answered} answered`);
+      // Requests still in flight at the exit are recorded too (cut "exit"): one record per started request.
+      assert.equal(completed, started, `the thread's counters at the exit: ${child.stdout}`);
+      assert.equal(records.length, started, `${records.length} records for ${started} started`);
+      for (const rid of seen) assert.ok(records.some((r) => r.rid === rid), `request ${rid} reached the server but has no record`);
+      assert.ok(records.every((r) => r.status === 200 || r.cut === 'exit'), 'only requests cut by the exit lack an answer');
     } finally {
       await srv.close();
       fs.rmSync(dir, { recursive: true, force: true });
