@@ -17,6 +17,7 @@ export default tseslint.config(
       'no-debugger': 'error',
       'no-dupe-keys': 'error',
       'no-unreachable': 'error',
+      'no-control-regex': 'error',
     },
   },
 );

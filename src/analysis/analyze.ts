@@ -2,28 +2,17 @@
  * `analyze(raw)`: the pure core. Everything a report needs, computed from a raw run already in
  * memory (requests as columns, see request-columns.ts). No I/O, no clock.
  */
-import type { ClustersRecord, LoadTick, RunEvent, RunManifest, ScrapeRecord } from '../contracts/raw.ts';
-import type { AccessColumns } from './access-log.ts';
 import { configFacts } from './config-facts.ts';
 import { detectEvents, type DetectedEvent } from './events.ts';
-import type { OutlierEvent } from './outlier-log.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { buildSummary, type Summary } from './summary.ts';
+import { runEnding } from './run-ending.ts';
 import { buildTimeseries, type TimeseriesRow } from './timeseries.ts';
 import { fineBuckets, fineFromRequests } from './windows.ts';
+import type { RawRun } from './raw-run.ts';
+import type { LoadTick } from '../contracts/raw.ts';
 
-export interface RawRun {
-  manifest: RunManifest;
-  requests: RequestColumns;
-  loadTicks: LoadTick[];
-  /** Keyed by Envoy name (raw/envoy/<name>/access.ndjson). */
-  access: Record<string, AccessColumns>;
-  outlier: Record<string, OutlierEvent[]>;
-  /** Keyed by target name. */
-  scrapes: Record<string, ScrapeRecord[]>;
-  clusters: Record<string, ClustersRecord[]>;
-  runEvents: RunEvent[];
-}
+export type { RawRun } from './raw-run.ts';
 
 export interface AnalyzeOptions {
   /** Time-series bucket width; default: the finest of 0.25, 0.5, 1, 2, 5, 10, 30, 60 s giving ≤ 300 buckets. */
@@ -122,7 +111,7 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
       }
       return { onsetS: on.t, endS: end ? end.t : null, shareB: a + b ? Math.round((b / (a + b)) * 1000) / 1000 : null };
     });
-  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry), timeseries, events, bucketS, windowS, redirectThreshold, envoys, redirects };
+  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry, runEnding(raw)), timeseries, events, bucketS, windowS, redirectThreshold, envoys, redirects };
 }
 
 function hasDest(r: RequestColumns): boolean {

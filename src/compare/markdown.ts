@@ -1,6 +1,7 @@
 /** The comparison as a markdown table, benchstat style: medians, ± spread, Δ or "~", p-value. */
 import { markdownTable } from 'markdown-table';
 import type { ComparisonResult, FigureComparison, SideStats } from './compare.ts';
+import { formatActual } from './expect.ts';
 
 const fmt = (v: number, unit: string) => {
   const a = Math.abs(v);
@@ -57,7 +58,7 @@ export function comparisonMarkdown(r: ComparisonResult, names: { base: string; c
       '',
       markdownTable([
         ['field', 'condition', 'typical value', 'runs meeting it', ''],
-        ...r.expectations.map((e) => [e.field, e.condition, e.actual === undefined ? 'no such field' : JSON.stringify(e.actual), `${e.runsOk}/${e.runs}`, e.ok ? 'ok' : '**failed**']),
+        ...r.expectations.map((e) => [e.field, e.condition, formatActual(e.field, e.actual), `${e.runsOk}/${e.runs}`, e.ok ? 'ok' : '**failed**']),
       ]),
     );
   }

@@ -57,6 +57,13 @@ export interface RequestRecord {
   status: number;
   /** Transport-level error kind when status is 0: timeout, reset, refused, aborted, other. */
   error?: string;
+  /**
+   * Set when the driver itself cut the request, and why: `timeout` (the request timeout), `gracefulStop`
+   * (the scenario's hard end), `gracefulRampDown` (a ramping-vus VU removed), `abort` (the run was
+   * interrupted), `exit` (the process was made to exit at once, a second Ctrl-C). Absent for errors
+   * the target or the network caused.
+   */
+  cut?: 'timeout' | 'gracefulStop' | 'gracefulRampDown' | 'abort' | 'exit';
   /** Service identity that served it, from the `x-spillover-service` response header (e.g. "A", "B"). */
   service?: string;
   /** Instance that served it, from `x-spillover-instance` (e.g. "a-0"). */

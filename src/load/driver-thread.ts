@@ -49,6 +49,10 @@ const YOUNG_GENERATION_MB = 12;
  */
 export const EXIT_REQUESTED = 0;
 export const EXIT_FLUSHED = 1;
+/** Written by the thread before EXIT_FLUSHED: its request counters at the exit (see onForcedExit). */
+export const EXIT_HAS_COUNTERS = 2;
+export const EXIT_STARTED = 3;
+export const EXIT_COMPLETED = 4;
 export const EXIT_POLL_MS = 10;
 const EXIT_WAIT_MS = 250;
 
@@ -69,11 +73,20 @@ export class DriverThread {
   private used = false;
 
   private readonly onProcessExit: () => void;
+  /**
+   * Called synchronously on a forced exit, after the thread cut and recorded every request still in
+   * flight: how many requests it had started and completed (= records written), so the caller can
+   * write what the run's end would have (run.ts writes its load-done event).
+   */
+  onForcedExit?: (counters: { started: number; completed: number; forcedExit: true }) => void;
 
   private constructor(private readonly worker: Worker, private readonly exited: Promise<number>, exitFlag: Int32Array) {
     this.onProcessExit = () => {
       Atomics.store(exitFlag, EXIT_REQUESTED, 1);
       Atomics.wait(exitFlag, EXIT_FLUSHED, 0, EXIT_WAIT_MS);
+      if (Atomics.load(exitFlag, EXIT_HAS_COUNTERS) === 1) {
+        this.onForcedExit?.({ started: Atomics.load(exitFlag, EXIT_STARTED), completed: Atomics.load(exitFlag, EXIT_COMPLETED), forcedExit: true });
+      }
     };
     process.on('exit', this.onProcessExit);
   }
@@ -84,7 +97,7 @@ export class DriverThread {
    * which takes about a quarter of a second more and spares the run a cold start.
    */
   static async start(scenario?: Scenario): Promise<DriverThread> {
-    const exitFlag = new Int32Array(new SharedArrayBuffer(8));
+    const exitFlag = new Int32Array(new SharedArrayBuffer(4 * 8));
     const worker = new Worker(BOOT, {
       eval: true,
       workerData: { tsx: import.meta.resolve('tsx/esm/api'), entry: new URL('./driver-worker.ts', import.meta.url).href, scenario, exitFlag },

@@ -3,9 +3,9 @@
  * with messages. Importing driver.ts warms it up before the parent is told "warm".
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { rehearse, runLoad, type DriverOptions } from './driver.ts';
+import { cutEverythingForExit, rehearse, runLoad, type DriverOptions } from './driver.ts';
 import type { Scenario } from './types.ts';
-import { EXIT_FLUSHED, EXIT_POLL_MS, EXIT_REQUESTED, type FromDriver, type ToDriver } from './driver-thread.ts';
+import { EXIT_COMPLETED, EXIT_FLUSHED, EXIT_HAS_COUNTERS, EXIT_POLL_MS, EXIT_REQUESTED, EXIT_STARTED, type FromDriver, type ToDriver } from './driver-thread.ts';
 import { flushOpenSinks } from './ndjson-sink.ts';
 
 const port = parentPort!;
@@ -16,7 +16,14 @@ const controller = new AbortController();
 const exitFlag = (workerData as { exitFlag: Int32Array }).exitFlag;
 setInterval(() => {
   if (Atomics.load(exitFlag, EXIT_REQUESTED) !== 1) return;
+  // Requests still in flight get their record too (cut: "exit"); the counters go back with the answer.
+  const counters = cutEverythingForExit();
   flushOpenSinks();
+  if (counters) {
+    Atomics.store(exitFlag, EXIT_STARTED, counters.started);
+    Atomics.store(exitFlag, EXIT_COMPLETED, counters.completed);
+    Atomics.store(exitFlag, EXIT_HAS_COUNTERS, 1);
+  }
   Atomics.store(exitFlag, EXIT_FLUSHED, 1);
   Atomics.notify(exitFlag, EXIT_FLUSHED);
 }, EXIT_POLL_MS).unref();

@@ -94,11 +94,13 @@ export interface LoadResult extends Omit<ScenarioCounters, 'allocated'> {
   files: { requests: string; loadTicks: string; latencyHdr: string };
 }
 
+/** `cut`: why the driver cut the request, recorded as the record's `cut` field (raw.ts). */
 class RequestTimeout extends Error {
+  readonly cut = 'timeout';
   constructor() { super('request timeout'); this.name = 'RequestTimeout'; }
 }
 class Interrupted extends Error {
-  constructor(why: string) { super(why); this.name = 'Interrupted'; }
+  constructor(why: string, readonly cut: 'gracefulStop' | 'gracefulRampDown' | 'abort' | 'exit') { super(why); this.name = 'Interrupted'; }
 }
 
 /** raw.ts error kinds from undici / Node errors. */
@@ -204,6 +206,26 @@ const PRECONNECT_MAX = 256;
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
+/** Drivers between run() and their end, for the forced-exit path (cutEverythingForExit). */
+const activeDrivers = new Set<Driver>();
+
+/**
+ * The process is exiting now (a second Ctrl-C): every request still in flight is cut and recorded
+ * (`cut: "exit"`), so each started request has its record, and the counters say how many there were.
+ * Synchronous; the caller flushes the sinks. Undefined when no run is active.
+ */
+export function cutEverythingForExit(): { started: number; completed: number } | undefined {
+  if (activeDrivers.size === 0) return undefined;
+  let started = 0;
+  let completed = 0;
+  for (const d of activeDrivers) {
+    const c = d.cutAllNow();
+    started += c.started;
+    completed += c.completed;
+  }
+  return { started, completed };
+}
+
 export async function runLoad(opts: DriverOptions): Promise<LoadResult> {
   const driver = new Driver(opts);
   await driver.prepare();
@@ -228,6 +250,13 @@ class Driver {
   private seq = 0;
   private inflight: RequestHandler[] = [];
   private inflightHead = 0;
+  /**
+   * True while sweep() walks the in-flight FIFO. A cut completes its request synchronously (undici
+   * calls onError from abort), and requestDone must then not release the head: that would clear
+   * entries the sweep is about to read (the TypeError of issue 11, when the oldest request was cut
+   * while newer ones had already finished). sweep() releases the head itself when it is done.
+   */
+  private sweeping = false;
   private nextTickAbs = 0;
   private tickIndex = 0;
   private endAbs = 0;
@@ -346,6 +375,7 @@ class Driver {
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
     if (this.aborting) this.abortDeadline = performance.now();
+    activeDrivers.add(this);
     return new Promise<LoadResult>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -551,7 +581,7 @@ class Driver {
     // undici's own bookkeeping (an assertion in Client onError). So it becomes idle a moment later.
     if (err === undefined) pool.release(h.client!);
     else queueMicrotask(() => pool.release(h.client!));
-    if (this.inflight[this.inflightHead] === h) this.releaseHead();
+    if (!this.sweeping && this.inflight[this.inflightHead] === h) this.releaseHead();
     const intendedMs = it.reqIdx === 0 ? it.intendedMs : h.sentMs;
     const kind = err === undefined ? undefined : errorKind(err);
     const ok = status >= 200 && status < 400;
@@ -562,7 +592,10 @@ class Driver {
     }
     const t0 = this.t0Perf;
     let line = `{"id":${h.id},"scenario":${run.nameJson},"iter":${it.iter},"intended":${r6((intendedMs - t0) / 1000)},"sent":${r6((h.sentMs - t0) / 1000)},"end":${r6((endMs - t0) / 1000)},"status":${status}`;
-    if (kind) line += `,"error":"${kind}"`;
+    if (kind) {
+      line += `,"error":"${kind}"`;
+      if (err instanceof RequestTimeout || err instanceof Interrupted) line += `,"cut":"${err.cut}"`;
+    }
     if (h.service !== undefined) line += `,"service":${JSON.stringify(h.service)}`;
     if (h.instance !== undefined) line += `,"instance":${JSON.stringify(h.instance)}`;
     if (h.envoy !== undefined) line += `,"envoy":"${h.envoy}"`;
@@ -622,6 +655,20 @@ class Driver {
 
   /** Timeouts, gracefulStop hard cuts, gracefulRampDown cuts and the post-abort cut; O(expired) per call. */
   private sweep(now: number): void {
+    this.sweeping = true;
+    try {
+      this.cutExpired(now);
+    } finally {
+      this.sweeping = false;
+    }
+    this.releaseHead();
+  }
+
+  /**
+   * Entries are never cleared while this runs (see `sweeping`), and the array is not replaced, so every
+   * index between the head and the end stays a handler; a cut may append (the catch-up it triggers).
+   */
+  private cutExpired(now: number): void {
     this.releaseHead();
     const q = this.inflight;
     if (this.inflightHead > 4096 && this.inflightHead * 2 > q.length) {
@@ -634,18 +681,18 @@ class Driver {
     for (const run of this.runs) {
       if (!run.hardCutDone && now >= run.hardEnd) {
         run.hardCutDone = true;
-        for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended'));
+        for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended', 'gracefulStop'));
       }
       if (run.rampDownsPending > 0) {
         for (const vu of run.vus) {
           if (vu.rampDownDeadline !== undefined && now >= vu.rampDownDeadline && vu.it?.current && !vu.it.current.done) {
-            vu.it.current.cut(new Interrupted('gracefulRampDown ended'));
+            vu.it.current.cut(new Interrupted('gracefulRampDown ended', 'gracefulRampDown'));
           }
         }
       }
     }
     if (this.aborting && now >= this.abortDeadline) {
-      for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done) live[i].cut(new Interrupted('run aborted'));
+      for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done) live[i].cut(new Interrupted('run aborted', 'abort'));
     }
   }
 
@@ -695,9 +742,35 @@ class Driver {
     this.progress?.update({ elapsed: t, total: (this.endAbs - this.t0Perf) / 1000, target, achieved, errors, dropped, active, allocated });
   }
 
+  /** See cutEverythingForExit. */
+  cutAllNow(): { started: number; completed: number } {
+    this.aborting = true;
+    const now = performance.now();
+    this.sweeping = true;
+    try {
+      const q = this.inflight;
+      for (let i = this.inflightHead; i < q.length; i++) {
+        const h = q[i];
+        if (h.done) continue;
+        h.done = true;
+        this.requestDone(h, now, 0, new Interrupted('process exit', 'exit'));
+      }
+    } finally {
+      this.sweeping = false;
+    }
+    let started = 0;
+    let completed = 0;
+    for (const run of this.runs) {
+      started += run.counters.started;
+      completed += run.counters.completed;
+    }
+    return { started, completed };
+  }
+
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    activeDrivers.delete(this);
     const endT = (performance.now() - this.t0Perf) / 1000;
     if (endT > this.tickIndex - 1) this.writeTicks(Math.max(this.tickIndex, Math.ceil(endT)));
     this.progress?.done();
@@ -714,6 +787,7 @@ class Driver {
 
   private fail(e: unknown): void {
     this.finished = true;
+    activeDrivers.delete(this);
     try {
       this.requests.close();
       this.ticks.close();

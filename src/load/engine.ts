@@ -36,6 +36,8 @@ export interface EmbeddedEngineOptions {
   requestTimeoutMs: number;
   metricsPort?: number;
   live?: boolean;
+  /** A second Ctrl-C exits at once: the thread still records every request, and its counters land here. */
+  onForcedExit?: (counters: { started: number; completed: number; forcedExit: true }) => void;
 }
 
 /**
@@ -43,13 +45,17 @@ export interface EmbeddedEngineOptions {
  * 1.4 s) while the backend comes up, so it is ready before scenario time zero is fixed.
  */
 export function embeddedEngine(scenario: Scenario, opts: EmbeddedEngineOptions): LoadEngine & { ready(): Promise<void> } {
-  const starting = DriverThread.start(scenario);
+  const { onForcedExit, ...driverOpts } = opts;
+  const starting = DriverThread.start(scenario).then((t) => {
+    t.onForcedExit = onForcedExit;
+    return t;
+  });
   starting.catch(() => undefined); // awaited (and its error reported) in ready() or run()
   return {
     name: 'embedded',
     ready: async () => void (await starting),
     run: async ({ runDir, t0Epoch, target, signal }) =>
-      (await starting).run({ scenario, runDir, t0Epoch, connectTo: target.connectTo, signal, ...opts }),
+      (await starting).run({ scenario, runDir, t0Epoch, connectTo: target.connectTo, signal, ...driverOpts }),
     close: () => starting.then((t) => t.close(), () => undefined),
   };
 }

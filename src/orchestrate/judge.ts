@@ -4,7 +4,7 @@
  * interrupted by SIGINT/SIGTERM/SIGHUP. Expectations are judged only on a run that completed.
  */
 import path from 'node:path';
-import { checkExpectations } from '../compare/expect.ts';
+import { checkExpectations, formatActual } from '../compare/expect.ts';
 import { SpilloverError } from '../errors.ts';
 import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import type { Deployment } from '../runner/backend.ts';
@@ -69,7 +69,7 @@ export function judge(exp: ResolvedExperiment, rec: RunRecorder, analysed: Analy
   if (analysed.summary && Object.keys(exp.spec.expect).length && rec.manifest.outcome === 'ok') {
     try {
       const results = checkExpectations(exp.spec.expect, analysed.summary as never) as Array<{ field: string; condition: string; actual: unknown; ok: boolean }>;
-      for (const r of results) say(`  expect ${r.field} ${r.condition}: ${r.ok ? 'ok' : 'FAILED'} (actual ${JSON.stringify(r.actual)})`);
+      for (const r of results) say(`  expect ${r.field} ${r.condition}: ${r.ok ? 'ok' : 'FAILED'} (actual ${formatActual(r.field, r.actual)})`);
       if (results.some((r) => !r.ok) && code === 0) code = 99;
     } catch (e) {
       say(`expectations not checked: ${(e as Error).message}`);

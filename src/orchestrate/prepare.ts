@@ -9,6 +9,7 @@ import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
 import { readExperiment, type ResolvedExperiment } from '../experiment/read-experiment.ts';
 import { readScenario } from '../load/scenario.ts';
+import { trustedStateDir } from '../process/processes.ts';
 import { ensureEnvoy } from '../runner/envoy-install.ts';
 import { newRunId } from './recorder.ts';
 import type { RunOptions } from './run-types.ts';
@@ -64,6 +65,8 @@ function checkWritable(dir: string) {
  * and leave nothing behind instead of failing after half a deployment.
  */
 async function preflight(opts: RunOptions, say: (m: string) => void): Promise<void> {
+  // The stale-run sweep and the supervisor trust the state directory only if it is this user's alone.
+  trustedStateDir({ create: true });
   if ((opts.backend ?? 'local') === 'local') {
     try {
       await ensureEnvoy({ onProgress: say });

@@ -47,7 +47,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   try {
     if (opts.dryRun) return await planOnly(backend, ctx, rec, say);
     let deployment: Deployment | undefined;
-    const engine: LoadEngine & { ready?(): Promise<void> } = chooseEngine(prepared, opts);
+    const engine: LoadEngine & { ready?(): Promise<void> } = chooseEngine(prepared, opts, rec);
     const m: Measuring = { timers: [] };
     let exitCode = 0;
     try {
@@ -73,7 +73,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
  * backend's start; k6 on PATH starts at time zero. A cluster backend may bring its own (k6 in the
  * cluster), which measure prefers.
  */
-function chooseEngine({ exp, scenario }: Prepared, opts: RunOptions): LoadEngine {
+function chooseEngine({ exp, scenario }: Prepared, opts: RunOptions, rec: RunRecorder): LoadEngine {
   const spec = exp.spec;
   if (spec.load.engine === 'k6') return k6Engine(exp.scenarioPath, spec.load.env, opts.allowNonLoopback);
   return embeddedEngine(scenario as Scenario, {
@@ -81,6 +81,7 @@ function chooseEngine({ exp, scenario }: Prepared, opts: RunOptions): LoadEngine
     requestTimeoutMs: parseDurationMs(spec.load.requestTimeout),
     metricsPort: opts.metricsPort,
     live: opts.quiet ? false : undefined,
+    onForcedExit: (c) => rec.event({ kind: 'phase', what: 'load-done', detail: c }),
   });
 }
 

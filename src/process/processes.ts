@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
+import { allowedKeyRoots, ensureTrustedDir, identityMismatch, newToken, processIdentity, removeKeyFilesWithin, TOKEN_ENV, type ProcessIdentity } from './state-trust.ts';
 
 export interface ManagedProcess {
   name: string;
@@ -30,6 +31,9 @@ interface StateEntry {
   name: string;
   pid: number;
   startTicks: string | null;
+  /** The spawned command line and /proc/pid/exe right after the spawn (see state-trust.ts). */
+  argv?: string[];
+  exe?: string | null;
 }
 interface StateFile {
   ownerPid: number;
@@ -39,10 +43,25 @@ interface StateFile {
   kept?: boolean;
   /** Private keys of the run (its CA directory): deleted with the leftovers of a killed run. */
   secretsDir?: string;
+  /** The run's own directory: secretsDir must lie in it (or in the state directory) to be touched. */
+  runDir?: string;
+  /** Put into every child's environment as SPILLOVER_SUPERVISOR_TOKEN: proves a pid is one we started. */
+  token?: string;
   processes: StateEntry[];
 }
 
 export const stateDir = () => process.env.SPILLOVER_STATE_DIR ?? path.join(os.tmpdir(), `spillover-${os.userInfo().uid}`, 'runs');
+
+/**
+ * The state directory, created 0700 when missing; a SpilloverError when it is not this user's alone
+ * (state-trust.ts). `create: false` returns undefined when it does not exist (nothing to clean up).
+ */
+export function trustedStateDir(opts: { create: boolean } = { create: true }): string | undefined {
+  const dir = stateDir();
+  if (!opts.create && !fs.existsSync(dir)) return undefined;
+  ensureTrustedDir(dir, 'state directory', 'SPILLOVER_STATE_DIR');
+  return dir;
+}
 
 /** The kernel's start time of a pid (field 22 of /proc/pid/stat): with the pid, a unique identity. */
 export function startTicks(pid: number): string | null {
@@ -61,6 +80,16 @@ const alive = (pid: number) => {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Field 5 of /proc/pid/stat, or undefined when it is gone. */
+const pgidOf = (pid: number): number | undefined => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
   }
 };
 
@@ -98,10 +127,14 @@ export class Supervisor {
   private closed = false;
 
   private readonly secretsDir?: string;
+  private readonly runDir?: string;
+  private readonly token = newToken();
+  private readonly identities = new Map<number, ProcessIdentity>();
 
-  constructor(runId: string, opts: { secretsDir?: string } = {}) {
+  constructor(runId: string, opts: { secretsDir?: string; runDir?: string } = {}) {
     this.runId = runId;
     this.secretsDir = opts.secretsDir;
+    this.runDir = opts.runDir && path.resolve(opts.runDir);
     this.stateFile = path.join(stateDir(), `${runId}.json`);
     live.add(this);
     installExitHook();
@@ -130,7 +163,7 @@ export class Supervisor {
     const child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', opts.captureStdout ? 'pipe' : out, out],
-      env: opts.env ?? process.env,
+      env: { ...(opts.env ?? process.env), [TOKEN_ENV]: this.token },
       cwd: opts.cwd,
     });
     if (typeof out === 'number') fs.closeSync(out);
@@ -143,6 +176,7 @@ export class Supervisor {
       /* reflected in `exited` / casualties */
     });
     const mp: ManagedProcess = { name, pid: child.pid, child, exited, stopping: false };
+    this.identities.set(child.pid, processIdentity(child.pid, [command, ...args]));
     this.procs.push(mp);
     this.writeState();
     return mp;
@@ -178,7 +212,8 @@ export class Supervisor {
       killGroup(p.pid, 'SIGKILL');
     }
     // The orderly teardown that would delete the keys is skipped on this path.
-    if (this.secretsDir) removeKeyFiles(this.secretsDir);
+    // Our own key directory, known in memory: no check against a state file needed.
+    if (this.secretsDir) removeKeyFilesWithin(this.secretsDir, 'any');
     this.removeState();
   }
 
@@ -197,10 +232,15 @@ export class Supervisor {
       ownerStartTicks: startTicks(process.pid),
       runId: this.runId,
       secretsDir: this.secretsDir,
-      processes: this.procs.map((p) => ({ name: p.name, pid: p.pid, startTicks: startTicks(p.pid) })),
+      runDir: this.runDir,
+      token: this.token,
+      processes: this.procs.map((p) => ({ name: p.name, pid: p.pid, startTicks: startTicks(p.pid), ...this.identities.get(p.pid) })),
     };
-    fs.mkdirSync(path.dirname(this.stateFile), { recursive: true });
-    fs.writeFileSync(this.stateFile, JSON.stringify(state));
+    ensureTrustedDir(path.dirname(this.stateFile), 'state directory', 'SPILLOVER_STATE_DIR');
+    // Written aside and renamed: a reader never sees half a file, and a planted symlink is replaced, not followed.
+    const tmp = `${this.stateFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
+    fs.renameSync(tmp, this.stateFile);
   }
 
   private removeState() {
@@ -210,21 +250,30 @@ export class Supervisor {
 
 /**
  * Remove what runs killed with SIGKILL left behind: their state files name processes that are still
- * alive while the run that started them is gone. Returns a line per process killed.
+ * alive while the run that started them is gone. Returns a line per process killed and key file
+ * deleted. Nothing in a state file is taken on trust (state-trust.ts): the directory must be this
+ * user's alone (else a SpilloverError), a process is signalled only if it is provably the one the
+ * harness started, and keys are deleted only inside the run's own directory or the state directory.
+ * What is refused is reported through `onRefused` (default: a line on stderr).
  */
-export function cleanupStaleProcesses(opts: { includeKept?: boolean; runId?: string } = {}): string[] {
+export function cleanupStaleProcesses(opts: { includeKept?: boolean; runId?: string; onRefused?: (why: string) => void } = {}): string[] {
+  const refused = opts.onRefused ?? ((why: string) => process.stderr.write(`spillover: cleanup: ${why}\n`));
   const removed: string[] = [];
+  const dir = trustedStateDir({ create: false });
+  if (!dir) return removed;
   let files: string[] = [];
   try {
-    files = fs.readdirSync(stateDir()).filter((f) => f.endsWith('.json'));
+    files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
   } catch {
     return removed;
   }
   for (const f of files) {
-    const file = path.join(stateDir(), f);
+    const file = path.join(dir, f);
     let state: StateFile;
     try {
+      if (!fs.lstatSync(file).isFile()) throw new Error('not a regular file');
       state = JSON.parse(fs.readFileSync(file, 'utf8')) as StateFile;
+      if (typeof state !== 'object' || state === null || !Array.isArray(state.processes)) throw new Error('not a state file');
     } catch {
       fs.rmSync(file, { force: true });
       continue;
@@ -234,31 +283,35 @@ export function cleanupStaleProcesses(opts: { includeKept?: boolean; runId?: str
     const ownerAlive = sameProcessAlive(state.ownerPid, state.ownerStartTicks);
     if (ownerAlive && !state.kept) continue;
     for (const p of state.processes) {
-      if (sameProcessAlive(p.pid, p.startTicks)) {
-        killGroup(p.pid, 'SIGKILL');
-        removed.push(`${state.runId}/${p.name} (pid ${p.pid})`);
+      const line = `${String(state.runId)}/${String(p?.name)} (pid ${String(p?.pid)})`;
+      // pid 0 and 1 would make the group kill below hit our own group or every process we may signal.
+      if (!Number.isInteger(p?.pid) || p.pid <= 1 || p.pid === process.pid) {
+        refused(`not signalling ${line}: not a valid pid`);
+        continue;
       }
+      if (!sameProcessAlive(p.pid, p.startTicks)) continue;
+      const mismatch = identityMismatch(p.pid, p, state.token);
+      if (mismatch) {
+        refused(`not signalling ${line} named in ${file}: ${mismatch}`);
+        continue;
+      }
+      // Its group too when it leads one (children start detached, pgid = pid): grandchildren go with it.
+      if (pgidOf(p.pid) === p.pid) killGroup(p.pid, 'SIGKILL');
+      else {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch { /* gone meanwhile */ }
+      }
+      removed.push(line);
     }
-    if (state.secretsDir) removed.push(...removeKeyFiles(state.secretsDir).map((k) => `${state.runId}/${k}`));
+    if (typeof state.secretsDir === 'string') {
+      const keys = removeKeyFilesWithin(state.secretsDir, allowedKeyRoots(dir, state.runDir, state.runId));
+      if (keys.refused) refused(`not deleting keys named in ${file}: ${keys.refused}`);
+      removed.push(...keys.removed.map((k) => `${String(state.runId)}/${k}`));
+    }
     fs.rmSync(file, { force: true });
   }
   return removed;
-}
-
-/**
- * Delete the private keys (key.pem, root-key.pem: the names src/runner/ca.ts writes) under a run's CA
- * directory. Synchronous because cleanup runs on exit paths; certificates stay for the record.
- */
-function removeKeyFiles(dir: string): string[] {
-  let entries: string[] = [];
-  try {
-    entries = fs.readdirSync(dir, { recursive: true }) as string[];
-  } catch {
-    return [];
-  }
-  const keys = entries.filter((f) => path.basename(f) === 'key.pem' || path.basename(f) === 'root-key.pem');
-  for (const k of keys) fs.rmSync(path.join(dir, k), { force: true });
-  return keys.map((k) => `certs/${k}`);
 }
 
 /** SIGKILL every process of every live run of this harness process, synchronously. */

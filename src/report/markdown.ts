@@ -3,12 +3,16 @@ import type { Analysis } from '../analysis/analyze.ts';
 import type { Figure } from './figures.ts';
 import { narrative } from './narrative.ts';
 import { summaryRows } from './tables.ts';
+import { runEndingText } from './run-ending-text.ts';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 
 export function reportMarkdown(a: Analysis, figures: Figure[]): string {
   const s = a.summary;
-  const lines: string[] = [`# ${s.experiment}: run ${s.runId}`, '', '## What happened', ''];
+  const lines: string[] = [`# ${s.experiment}: run ${s.runId}`, ''];
+  const ending = runEndingText(s.ending);
+  if (ending) lines.push(`## ${ending.title}`, '', ending.text, '');
+  lines.push('## What happened', '');
   for (const p of narrative(a)) lines.push(`- ${p}`);
   lines.push('', '## Summary', '', '| | |', '|---|---|');
   for (const [k, v] of summaryRows(s)) lines.push(`| ${esc(k)} | ${esc(v)} |`);

@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { formatProblem, isSpilloverError, SpilloverError } from '../errors.ts';
-import { startService } from './service.ts';
+import { CONTROL_TOKEN_ENV, startService } from './service.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string' } } });
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   } catch (e) {
     throw new SpilloverError({ file: source, message: `cannot read the service config: ${(e as Error).message}`, expected: 'a JSON object' });
   }
-  const svc = await startService(config, source);
+  const svc = await startService(config, source, { controlToken: process.env[CONTROL_TOKEN_ENV] || undefined });
   const stop = () => {
     svc.close().then(() => process.exit(0), () => process.exit(1));
   };

@@ -2,6 +2,7 @@
  * One service instance (A or B): plain HTTP on a loopback address, answering through the capacity
  * model, with its own /metrics, /healthz and a fault switch that tests and the `faults:` feature use.
  */
+import crypto from 'node:crypto';
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,14 @@ import { createServiceMetrics } from './metrics.ts';
 import { serviceTimeSampler } from './service-time.ts';
 
 export const FAULT_PATH = '/_spillover/fault';
+/**
+ * The fault-control endpoint answers only requests carrying the run's token in this header: the
+ * harness hands the token to the service in its environment (SPILLOVER_CONTROL_TOKEN, readable only by
+ * this user, unlike the command line) and sends it with every fault. Anyone else on the machine who can
+ * reach the loopback address gets 403.
+ */
+export const CONTROL_TOKEN_HEADER = 'x-spillover-control-token';
+export const CONTROL_TOKEN_ENV = 'SPILLOVER_CONTROL_TOKEN';
 
 export const ServiceFaultSpec = z.strictObject({
   /** ok: normal; error503: every request gets 503; reset: connections are cut; stall: requests hang. */
@@ -36,7 +45,7 @@ interface Job {
   started: boolean;
 }
 
-export async function startService(input: ServiceConfigInput | unknown, source?: string): Promise<RunningService> {
+export async function startService(input: ServiceConfigInput | unknown, source?: string, opts: { controlToken?: string } = {}): Promise<RunningService> {
   const config = parseServiceConfig(input, source);
   const model = new CapacityModel<Job>(config.capacity.concurrency, config.capacity.queue);
   const sample = serviceTimeSampler(config.capacity.serviceTime, effectiveSeed(config));
@@ -115,6 +124,13 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
     admit(job);
   };
 
+  // Without a token (a service started by hand, or in a pod of the kube backend) the endpoint stays open.
+  const expected = opts.controlToken === undefined ? undefined : Buffer.from(opts.controlToken);
+  const controlAllowed = (req: http.IncomingMessage) => {
+    if (!expected) return true;
+    const got = Buffer.from(String(req.headers[CONTROL_TOKEN_HEADER] ?? ''));
+    return got.length === expected.length && crypto.timingSafeEqual(got, expected);
+  };
   const control = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     let body = '';
     for await (const chunk of req) body += chunk;
@@ -138,7 +154,10 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
         (e) => reply(res, 500, String(e)),
       );
     }
-    if (path === FAULT_PATH && req.method === 'POST') return void control(req, res).catch((e) => reply(res, 500, String(e)));
+    if (path === FAULT_PATH && req.method === 'POST') {
+      if (!controlAllowed(req)) return void reply(res, 403, 'forbidden: the fault-control endpoint answers only the harness of this run\n');
+      return void control(req, res).catch((e) => reply(res, 500, String(e)));
+    }
     work(req, res);
   });
   // Envoy keeps upstream connections for up to an hour; a server closing idle ones first races with

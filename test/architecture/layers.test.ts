@@ -13,7 +13,10 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /** Bottom first. Folders in one row are peers that must not import each other. */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['errors.ts', 'util', 'contracts', 'process'],
+  ['errors.ts'],
+  ['util'],
+  ['contracts'],
+  ['process'],
   ['mesh'],
   ['experiment'],
   ['workload'],

@@ -57,3 +57,14 @@ describe('compare: aggregate intervals stay within what a figure can be', () => 
     }
   });
 });
+
+describe('compare/aggregate: an event seen in one run only', () => {
+  it('never prints NaN, and gives no repeatability verdict from a single run with the event', async () => {
+    const { aggregateSummaries } = await import('../../src/compare/aggregate.ts');
+    const s = (eject: number | null) => ({ experiment: 'x', events: { firstEjectionS: eject }, successRatio: 1, latencyMs: { p50: 1, p95: 2, p99: 3, max: 4 } });
+    const text = formatAggregate(aggregateSummaries([{ runId: 'r1', summary: s(24.6) }, { runId: 'r2', summary: s(null) }] as never));
+    assert.doesNotMatch(text, /NaN/);
+    assert.match(text, /\| first ejection of A \| 1\/2 \| 24\.6s \|/);
+    assert.doesNotMatch(text, /target/, 'no repeatability verdict from one run with an ejection');
+  });
+});

@@ -37,6 +37,7 @@ describe('compare: figures across repeats', () => {
       const md = await writeAggregate(root, agg);
       assert.equal(fs.readFileSync(md, 'utf8'), `${formatAggregate(agg)}\n`);
       assert.match(fs.readFileSync(md, 'utf8'), /Coefficient of variation of the first ejection: 3\.0 % \(target ≤ 5\.0 %: met\)/);
+      assert.match(fs.readFileSync(md, 'utf8'), /Spillover's own repeatability goal for this instrument \(not an Istio or Envoy figure\)/);
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(root, 'aggregate.json'), 'utf8')), JSON.parse(JSON.stringify(agg)));
       const figs = fs.readdirSync(path.join(root, 'figures')).sort();
       assert.deepEqual(figs, ['event-times.svg', 'event-times.vl.json', 'served-bands.svg', 'served-bands.vl.json']);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ANALYZE_DEFAULTS } from '../../analysis/analyze.ts';
 import { writeReport } from '../../report/index.ts';
+import { discardPending } from '../../report/atomic-write.ts';
 
 const positive = (name: string) => (v: string) => {
   const n = Number(v);
@@ -19,7 +20,22 @@ export function register(program: Command): void {
     .option('--redirect-threshold <share>', "B's share of served requests at which traffic counts as redirected", positive('--redirect-threshold'), ANALYZE_DEFAULTS.redirectThreshold)
     .option('--no-png', 'skip PNG rendering')
     .action(async (runDir: string, o: { bucket?: number; window: number; redirectThreshold: number; png: boolean }) => {
-      const r = await writeReport(runDir, { bucketS: o.bucket, windowS: o.window, redirectThreshold: o.redirectThreshold, png: o.png });
+      // Ctrl-C or SIGTERM mid-report: each output is already complete or absent (atomic-write.ts);
+      // only the temporary file being written goes, and the exit code says which signal it was.
+      const onSignal = (sig: NodeJS.Signals) => {
+        discardPending();
+        process.stderr.write(`spillover: report interrupted (${sig}); outputs already written are complete, the rest are absent\n`);
+        process.exit(sig === 'SIGINT' ? 130 : 143);
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      let r;
+      try {
+        r = await writeReport(runDir, { bucketS: o.bucket, windowS: o.window, redirectThreshold: o.redirectThreshold, png: o.png });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
       process.stdout.write(`report: ${path.relative(process.cwd(), r.reportPath) || r.reportPath}\n`);
     });
 }

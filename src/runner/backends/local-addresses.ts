@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SpilloverError } from '../../errors.ts';
 import { sameProcessAlive, startTicks } from '../../process/processes.ts';
+import { ensureTrustedDir } from '../../process/state-trust.ts';
 
 export const PORTS = { admin: 15000, outbound: 15001, inbound: 15006, app: 8080 } as const;
 const SLOT_SIZE = 8;
@@ -72,7 +73,8 @@ export function bindingsOf(a: LocalAddresses, gatewayPort: number): Array<[strin
 function claimSlot(slot: number, ranges: string): (() => void) | undefined {
   // Machine-wide on purpose (not under a per-test SPILLOVER_STATE_DIR): ports are machine-wide too.
   const file = path.join(os.tmpdir(), `spillover-${os.userInfo().uid}`, 'slots', `${ranges}-slot-${slot}.lock`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // A lock planted by another user would hold a slot forever (or free one in use): the folder must be ours.
+  ensureTrustedDir(path.dirname(file), 'slot lock directory');
   const me = `${process.pid} ${startTicks(process.pid)}`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -7,6 +7,7 @@
  *                                       \--mTLS--> east-west gateway (cluster-2, SNI passthrough)
  *                                                    --> B's sidecar -> B
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -22,6 +23,7 @@ import { ensureEnvoy } from '../envoy-install.ts';
 import { cleanupStaleProcesses, Supervisor, type ManagedProcess } from '../../process/processes.ts';
 import { envoyFile, RAW } from '../../contracts/raw.ts';
 import { allocateAddresses, PORTS, type LocalAddresses } from './local-addresses.ts';
+import { CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER } from '../../workload/service.ts';
 import { REPO_ROOT } from '../../util/repo-root.ts';
 
 const WORKLOAD_MAIN = path.join(REPO_ROOT, 'src/workload/main.ts');
@@ -215,7 +217,9 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
 
       // The state file names the CA directory, so a later cleanup of a killed run removes its keys too.
-      supervisor = new Supervisor(ctx.runId, { secretsDir: caDir });
+      supervisor = new Supervisor(ctx.runId, { secretsDir: caDir, runDir: ctx.runDir });
+      // Only this harness may inject service faults (service.ts CONTROL_TOKEN_HEADER).
+      const controlToken = crypto.randomBytes(16).toString('hex');
       const sup = supervisor;
       const proxies: ProxyCommon[] = [plan.client, plan.gateway, ...plan.workloads.map((w) => w.sidecar)];
 
@@ -223,6 +227,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       for (const s of services) {
         const cfg = serviceConfig(ctx, s.name, s.pod);
         const p = sup.start(s.name.toLowerCase(), process.execPath, ['--import', 'tsx', WORKLOAD_MAIN, '--config', JSON.stringify(cfg)], {
+          env: { ...process.env, [CONTROL_TOKEN_ENV]: controlToken },
           logFile: path.join(ctx.runDir, RAW.servicesDir, `${s.name.toLowerCase()}.log`),
           captureStdout: true,
           cwd: REPO_ROOT,
@@ -291,7 +296,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
             if (!s) throw new SpilloverError({ message: `service-fault target "${f.target}" is not a service`, expected: services.map((x) => x.name).join(', ') });
             const res = await fetch(`http://${s.pod}:${PORTS.app}/_spillover/fault`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json' },
+              headers: { 'content-type': 'application/json', [CONTROL_TOKEN_HEADER]: controlToken },
               body: JSON.stringify({ mode: f.mode, durationMs: f.duration ? parseDurationMs(f.duration) : undefined }),
             });
             if (!res.ok) throw new Error(`service ${s.name} refused the fault: ${res.status}`);

@@ -17,6 +17,7 @@ import type { Fault } from '../../experiment/schema.ts';
 import type { Backend, BackendContext, Deployment, DryRunPlan, ScrapeTarget } from '../backend.ts';
 import { backendReady, defaultContext, runChecks, type CheckOutcome } from '../doctor.ts';
 import { cleanupStaleProcesses, sameProcessAlive, stateDir, startTicks, Supervisor } from '../../process/processes.ts';
+import { ensureTrustedDir } from '../../process/state-trust.ts';
 import { createMeshCas, plannedCas, type ClusterCa } from './cacerts.ts';
 import { EASTWEST, ISTIO_NS } from './istio-manifests.ts';
 import { KubeClient, kubeConfigFor } from './kube-client.ts';
@@ -86,6 +87,8 @@ const stateFileOf = (runId: string) => path.join(kubeStateDir(), `kube-${runId}.
 
 function liveStates(): KubeState[] {
   let files: string[] = [];
+  // They name clusters and containers to delete: read only from a folder that is this user's alone.
+  if (fs.existsSync(kubeStateDir())) ensureTrustedDir(kubeStateDir(), 'kube state directory', 'SPILLOVER_STATE_DIR');
   try {
     files = fs.readdirSync(kubeStateDir()).filter((f) => f.startsWith('kube-') && f.endsWith('.json'));
   } catch {
@@ -162,7 +165,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
 
   function saveState() {
     if (!state) return;
-    fs.mkdirSync(kubeStateDir(), { recursive: true });
+    ensureTrustedDir(kubeStateDir(), 'kube state directory', 'SPILLOVER_STATE_DIR');
     fs.writeFileSync(stateFileOf(state.runId), JSON.stringify(state, null, 1));
   }
 
