@@ -13,6 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
 import { SpilloverError } from '../../errors.ts';
 import { RAW, type RunManifest } from '../../runner/raw.ts';
+import { repeatFlag } from '../numeric-flags.ts';
 
 export interface RerunPlan {
   experimentFile: string;
@@ -65,7 +66,7 @@ export function register(program: Command): void {
     .command('rerun')
     .description('repeat a run from its manifest: same experiment, overrides, time scale and backend')
     .argument('<run-dir>', 'a run directory, e.g. results/peak-load/<run-id>')
-    .option('--repeat <n>', 'rerun it n times and aggregate', (v) => parseInt(v, 10))
+    .option('--repeat <n>', 'rerun it n times and aggregate', repeatFlag())
     .option('--out <dir>', 'parent directory of the new run directory (default results/<experiment>)')
     .option('--allow-changed', 'rerun even if the experiment or scenario changed since the run')
     .option('--dry-run', 'print what would run; start nothing')
