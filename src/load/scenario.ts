@@ -16,11 +16,11 @@
  * `__ENV` holds only the env given (the experiment's load.env / --env), not the process environment
  * that `k6 run` would add by default: a run must not depend on the shell it was started from.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { transformSync } from 'esbuild';
 import { SpilloverError, type ProblemDetail } from '../errors.ts';
+import { readTextInput } from '../read-text-input.ts';
 import { parseK6Duration } from './duration.ts';
 import { SUPPORTED_EXECUTORS, type RequestSpec, type Scenario, type ScenarioSpec, type Stage } from './types.ts';
 
@@ -138,12 +138,8 @@ export async function loadScenario(file: string, opts: LoadScenarioOptions = {})
   if (!(timeScale > 0 && timeScale <= 1)) {
     throw new SpilloverError({ file: rel, path: 'timeScale', message: 'time scale out of range', expected: 'a number with 0 < F <= 1', found: show(timeScale) });
   }
-  let source: string;
-  try {
-    source = await fs.promises.readFile(file, 'utf8');
-  } catch (e) {
-    throw new SpilloverError({ file: rel, message: 'cannot read the scenario script', found: (e as Error).message, fix: 'check the path (scenarios live in scenarios/*.js)' });
-  }
+  // Refuses a FIFO, device, directory, UTF-16 or binary file without blocking (read-text-input.ts).
+  const source = readTextInput(file, 'scenario script');
   let code: string;
   try {
     code = transformSync(source, { format: 'cjs', loader: 'js', target: 'es2022', sourcefile: rel }).code;

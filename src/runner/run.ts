@@ -128,6 +128,7 @@ export async function prepareRun(opts: RunOptions): Promise<{ exp: ResolvedExper
   }
   const { loadScenario } = await import('../load/scenario.ts');
   const scenario = await loadScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale: exp.timeScale });
+  await (await import('./run-checks.ts')).checkRunInputs(exp, scenario);
   return { exp, scenario };
 }
 
@@ -141,6 +142,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const runId = opts.runId ?? newRunId();
   const parent = path.resolve(opts.outDir ?? path.join('results', spec.metadata.name));
   checkWritable(parent);
+  if (!opts.dryRun) await (await import('./run-checks.ts')).checkRunTools(exp, typeof opts.backend === 'object' ? opts.backend.name : opts.backend ?? 'local');
   if (!opts.dryRun) await preflight(opts, say);
   const runDir = path.join(parent, runId);
   fs.mkdirSync(path.join(runDir, RAW.rawDir), { recursive: true });
@@ -187,7 +189,12 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const ctx: BackendContext = { experiment: exp, runDir, runId, signal: controller.signal, log: say, event };
 
   if (opts.dryRun) {
-    const plan = await backend.plan(ctx);
+    const plan = await backend.plan(ctx).catch((e: unknown) => {
+      // Refused while planning (e.g. no free address slot): bad input leaves no run directory behind.
+      fs.closeSync(eventsFile);
+      fs.rmSync(runDir, { recursive: true, force: true });
+      throw e;
+    });
     manifest.outcome = 'ok';
     manifest.exitReason = 'dry run: nothing was started';
     manifest.endedAt = new Date().toISOString();
