@@ -106,6 +106,7 @@ export function applyOverrides(doc: Record<string, unknown>, overrides: Override
           fix: 'check the path against the experiment file',
         });
       }
+      if (Array.isArray(holder)) listSegment(holder, seg, concrete, o.raw);
       if (last) holder[seg] = o.value;
       else {
         // Only own fields are descended into: an inherited one (toString, ...) is not part of the file.
@@ -116,6 +117,34 @@ export function applyOverrides(doc: Record<string, unknown>, overrides: Override
     applied.push(`${formatPath(concrete)}=${JSON.stringify(o.value)}`);
   }
   return applied;
+}
+
+/**
+ * In a list, a segment is an index up to its length (the length appends) or a Kind/name: a field name
+ * would land on the array object, where validation never looks, and a far index would leave holes.
+ */
+function listSegment(list: unknown[], seg: string | number, concrete: Array<string | number>, raw: string): void {
+  const where = formatPath(concrete.slice(0, -1));
+  if (typeof seg === 'string') {
+    throw new SpilloverError({
+      file: `--set ${raw}`,
+      path: formatPath(concrete),
+      message: `${where} is a list, so "${seg}" names nothing in it`,
+      expected: `an index [0] to [${list.length}]${where === 'resources' ? ', or Kind/name such as DestinationRule/a' : ''}`,
+      found: seg,
+      fix: `write ${where}[0].${seg}=... for the first item`,
+    });
+  }
+  if (seg > list.length) {
+    throw new SpilloverError({
+      file: `--set ${raw}`,
+      path: formatPath(concrete),
+      message: `${where} has ${list.length} item${list.length === 1 ? '' : 's'}, so [${seg}] is past its end`,
+      expected: `an index [0] to [${list.length}] ([${list.length}] appends one)`,
+      found: `[${seg}]`,
+      fix: `use ${where}[${list.length}] to add an item, or an existing index`,
+    });
+  }
 }
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
