@@ -61,10 +61,13 @@ export function parseExperiment(text: string, display: string, absFile: string, 
       const message = `YAML syntax error: ${e.message.split('\n')[0]}`;
       if (seen.has(`${line} ${message}`)) continue;
       seen.add(`${line} ${message}`);
+      const src = line ? text.split('\n')[line - 1]?.trim() : undefined;
       problems.push({
         file: display,
         line,
         message,
+        expected: 'YAML: "key: value" lines indented with spaces, lists of "- item"',
+        found: src ? JSON.stringify(src.length > 80 ? `${src.slice(0, 77)}...` : src) : undefined,
         fix: 'fix the YAML (indentation uses spaces; a list item starts with "- "; quote values containing ": ")',
       });
     }
@@ -212,15 +215,16 @@ function issueToProblem(
       path: formatPath([...p, issue.keys[0]]),
       message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${probs.join(', ')}`,
       expected: known.length ? `one of: ${known.join(', ')}` : undefined,
+      found: issue.keys.map((k) => JSON.stringify(k)).join(', '),
       fix: escapeInvisible(issue.keys[0]) !== issue.keys[0] ? `the name holds an invisible character (shown as \\u...): retype it as plain text` : 'remove or rename the field',
     };
   }
   const found = valueAt(raw, p);
   if (found === undefined && issue.code === 'invalid_type') {
-    return { ...base, message: `required field is missing`, expected: issue.message.replace(/^Invalid input: /, ''), fix: `add ${where}` };
+    return { ...base, message: `required field is missing`, expected: issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, ''), found: 'nothing', fix: `add ${where}` };
   }
   if (found === undefined && (issue.code === 'invalid_value' || issue.code === 'invalid_union')) {
-    return { ...base, message: 'required field is missing', expected: expectedOf(issue), fix: `add ${where}: ${issue.code === 'invalid_value' ? JSON.stringify(issue.values[0]) : '...'}` };
+    return { ...base, message: 'required field is missing', expected: expectedOf(issue), found: 'nothing', fix: `add ${where}: ${issue.code === 'invalid_value' ? JSON.stringify(issue.values[0]) : '...'}` };
   }
   const node = doc.getIn(p as Array<string | number>, true);
   const source = isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
@@ -244,7 +248,8 @@ function expectedOf(issue: z.core.$ZodIssue): string | undefined {
       return tags ? tags.replaceAll("'", '"').replaceAll(' | ', ', ') : undefined;
     }
     default:
-      return undefined;
+      // Refinements word their message "expected ..." (durations, names, localities).
+      return /^expected /.test(issue.message) ? issue.message.replace(/^expected /, '') : undefined;
   }
 }
 
@@ -337,6 +342,7 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
       line: lineOf(doc, lc, ['gateway', 'cluster']),
       path: 'gateway.cluster',
       message: 'the east-west gateway must be in the other cluster than the client',
+      expected: `a cluster other than client.cluster (${spec.client.cluster})`,
       found: spec.gateway.cluster,
       fix: `put the gateway in ${clusters.find((c) => c !== spec.client.cluster)}`,
     });
@@ -349,13 +355,14 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
       line: lineOf(doc, lc, ['services']),
       path: 'services',
       message: 'expected one service in the client\'s cluster (the local one, "A") and one in the gateway\'s cluster (the remote one, "B")',
-      found: Object.entries(spec.services).map(([n, s]) => `${n} in ${s.cluster}`).join(', '),
+      expected: `one service in ${spec.client.cluster} and one in ${spec.gateway.cluster}`,
+      found: Object.entries(spec.services).map(([n, s]) => `${n} in ${s.cluster}`).join(', ') || '(no services)',
       fix: 'give each cluster exactly one service',
     });
   }
   const ranges = Object.values(spec.topology.clusters).map((c) => c.addresses).filter(Boolean);
   if (new Set(ranges).size !== ranges.length) {
-    problems.push({ file, path: 'topology.clusters', line: lineOf(doc, lc, ['topology', 'clusters']), message: 'two clusters use the same address range', found: ranges.join(', '), fix: 'give each cluster its own 127.0.N.0/24' });
+    problems.push({ file, path: 'topology.clusters', line: lineOf(doc, lc, ['topology', 'clusters']), message: 'two clusters use the same address range', expected: 'a different 127.0.N.0/24 for each cluster', found: ranges.join(', '), fix: 'give each cluster its own 127.0.N.0/24' });
   }
   return problems;
 }

@@ -77,6 +77,8 @@ function checkWritable(dir: string) {
     throw new SpilloverError({
       file: dir,
       message: `the results directory is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      expected: 'a directory this user can create and write in',
+      found: (e as Error).message,
       fix: 'choose another directory with --out, or fix its permissions',
     });
   }
