@@ -68,7 +68,7 @@ export function checkLimits(spec: Experiment): PathProblem[] {
   const flush = spec.envoy.fileFlushInterval;
   durationLimit(out, ['envoy', 'fileFlushInterval'], flush, { min: 1, minInclusive: true, max: 60_000, why: "Envoy's --file-flush-interval-msec is a whole number of milliseconds > 0" });
   if (parseDuration(flush) >= 1 && !Number.isInteger(parseDuration(flush))) {
-    out.push({ path: ['envoy', 'fileFlushInterval'], message: "not a whole number of milliseconds (Envoy's --file-flush-interval-msec)", found: JSON.stringify(flush), fix: `use ${Math.round(parseDuration(flush))}ms` });
+    out.push({ path: ['envoy', 'fileFlushInterval'], message: "not a whole number of milliseconds (Envoy's --file-flush-interval-msec)", expected: 'whole milliseconds, e.g. 100ms', found: JSON.stringify(flush), fix: `use ${Math.round(parseDuration(flush))}ms` });
   }
   intLimit(out, ['envoy', 'concurrency'], spec.envoy.concurrency, 64, 'Envoy starts this many worker threads in each of the five proxies');
   intLimit(out, ['seed'], spec.seed, 4294967295, 'seeds are 32-bit');

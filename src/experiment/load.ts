@@ -82,6 +82,7 @@ export function parseExperiment(text: string, display: string, absFile: string, 
       file: display,
       line: aliasLine(doc, lineCounter),
       message: `YAML error: ${(e as Error).message.split('\n')[0]}`,
+      expected: 'every alias (*name) after its anchor (&name), and at most 1000 alias uses in all',
       fix: 'define an anchor (&name) before any alias (*name) that uses it, and do not nest aliases to expand the document',
     });
   }
@@ -97,7 +98,8 @@ export function parseExperiment(text: string, display: string, absFile: string, 
   const overrides = (opts.set ?? []).map((s) => parseOverride(s));
   const applied = applyOverrides(raw as Record<string, unknown>, overrides);
   // A problem inside a field set by --set is the flag's, not the file's: its line holds the old value.
-  const blame = (problems: ProblemDetail[]) => blameOverrides(problems, applied, overrides);
+  const inFile = (p: string) => doc.getIn(p.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s))) !== undefined;
+  const blame = (problems: ProblemDetail[]) => blameOverrides(problems, applied, overrides, inFile);
 
   const parsed = ExperimentSpec.safeParse(raw);
   if (!parsed.success) {
@@ -145,14 +147,16 @@ function checkScenarioPath(scenarioPath: string, given: string, display: string,
  * Problems at or under a path that an override set are reported against that `--set`, as the user
  * typed it; the file's line would show the value the override replaced.
  */
-function blameOverrides(problems: ProblemDetail[], applied: string[], overrides: Array<{ raw: string }>): ProblemDetail[] {
+function blameOverrides(problems: ProblemDetail[], applied: string[], overrides: Array<{ raw: string }>, inFile: (path: string) => boolean): ProblemDetail[] {
+  const under = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`);
   return problems.map((p) => {
     if (!p.path) return p;
     const full = p.path;
-    // The last override of a path wins, so it is the one to blame.
+    // The last override of a path wins, so it is the one to blame; so is one that made the field
+    // the problem is about (`--set faults.at=1s` creates faults as a mapping).
     for (let i = applied.length - 1; i >= 0; i--) {
       const set = applied[i].slice(0, applied[i].indexOf('='));
-      if (full === set || full.startsWith(`${set}.`) || full.startsWith(`${set}[`)) return { ...p, file: `--set ${overrides[i].raw}`, line: undefined };
+      if (under(full, set) || (under(set, full) && !inFile(full))) return { ...p, file: `--set ${overrides[i].raw}`, line: undefined };
     }
     return p;
   });
@@ -203,6 +207,12 @@ function issueToProblem(
     path: where || undefined,
     message: issue.message,
   };
+  if (issue.code === 'invalid_key') {
+    // A record key (service, cluster name) that its key schema refuses: say which key and why.
+    const inner = issue.issues[0]?.message ?? issue.message;
+    const key = String(p[p.length - 1]);
+    return { ...base, message: `the name ${JSON.stringify(key)} is not allowed here: ${inner}`, expected: inner.replace(/^expected /, ''), found: JSON.stringify(key), fix: `rename ${JSON.stringify(key)}` };
+  }
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(p);
     const probs = issue.keys.map((k) => {

@@ -55,7 +55,8 @@ export function childPids(): number[] {
     try {
       const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (rest[0] !== 'Z' && Number(rest[1]) === process.pid) out.push(Number(d));
+      // esbuild's transform service (the scenario loader's, started once per process) is no run's.
+      if (rest[0] !== 'Z' && Number(rest[1]) === process.pid && !stat.includes('(esbuild)')) out.push(Number(d));
     } catch {
       /* gone meanwhile */
     }
