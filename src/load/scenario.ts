@@ -164,7 +164,7 @@ export async function loadScenario(file: string, opts: LoadScenarioOptions = {})
     module, exports: module.exports, __ENV: env, __VU: 0, __ITER: 0,
     console: { log() {}, info() {}, warn() {}, error() {}, debug() {} },
     require: (name: string) => {
-      if (name in stubs.modules) return stubs.modules[name];
+      if (Object.hasOwn(stubs.modules, name)) return stubs.modules[name];
       badImports.push(name);
       return { __esModule: true, default: {} };
     },
@@ -290,7 +290,7 @@ function validateOptions(value: unknown, problems: Problems, warnings: string[],
 function validateScenario(name: string, sc: Record<string, unknown>, at: string, problems: Problems, exported: Record<string, unknown>): ScenarioSpec | undefined {
   const executor = sc.executor;
   const p = (k: string) => (at === 'options' && ['vus', 'duration', 'stages'].includes(k) ? `options.${k}` : `${at}.${k}`);
-  if (typeof executor !== 'string' || !(executor in EXECUTOR_KEYS)) {
+  if (typeof executor !== 'string' || !Object.hasOwn(EXECUTOR_KEYS, executor)) {
     const known = ['shared-iterations', 'per-vu-iterations', 'externally-controlled'].includes(executor as string);
     problems.add({
       path: p('executor'),
