@@ -71,3 +71,10 @@ export const timeScaleFlag = (flag = '--time-scale') => decimalFlag(flag, { min:
 /** 1000 repeats of even a 20 s run is half a day: more is a typo. */
 export const repeatFlag = (flag = '--repeat') => integerFlag(flag, { min: 1, max: 1000, example: `${flag} 5` });
 export const portFlag = (flag: string) => integerFlag(flag, { min: 0, max: 65535, example: `${flag} 0 (any free port) or ${flag} 9464` });
+
+/** One of a few words; a typo is named with the flag (not as the experiment field it sets). */
+export const choiceFlag = (flag: string, choices: readonly string[]) => (v: string): string => {
+  if (choices.includes(v)) return v;
+  const near = choices.find((c) => c.startsWith(v.slice(0, 2).toLowerCase()));
+  throw new SpilloverError({ file: flag, message: 'unknown value', expected: `one of ${choices.join(', ')}`, found: JSON.stringify(v), fix: near ? `did you mean ${flag} ${near}?` : `use ${flag} ${choices[0]}` });
+};

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { runExperiment, type RunOptions } from '../runner/run.ts';
 import { killEverythingNow } from '../runner/processes.ts';
-import { portFlag, repeatFlag, timeScaleFlag } from './numeric-flags.ts';
+import { choiceFlag, portFlag, repeatFlag, timeScaleFlag } from './numeric-flags.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -16,7 +16,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--context-1 <ctx>', 'kube backend: kubeconfig context of cluster-1')
     .option('--context-2 <ctx>', 'kube backend: kubeconfig context of cluster-2')
     .option('--install-istio', 'kube backend: install Istio (otherwise it must be there)')
-    .option('--engine <name>', 'load engine: embedded (default; the built-in driver) or k6 (a k6 binary on PATH)')
+    .option('--engine <name>', 'load engine: embedded (default; the built-in driver) or k6 (a k6 binary on PATH)', choiceFlag('--engine', ['embedded', 'k6']))
     .option('--set <path=value>', 'override any field of the experiment (repeatable), e.g. services.A.capacity.concurrency=2', collect, [])
     .option('--time-scale <F>', 'multiply every duration of the run by F (0 < F <= 1) for quick runs', timeScaleFlag())
     .option('--out <dir>', 'parent directory of the run directory (default results/<experiment>)')

@@ -20,7 +20,7 @@ const name = z.string().refine((s) => s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-
 
 const locality = z.string().regex(/^[^/\s]+(\/[^/\s]+){0,2}$/, { error: 'expected a locality "region/zone[/subzone]"' });
 
-const cidr24 = z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.0\/24$/, {
+const cidr24 = z.string().refine((s) => /^127\.\d{1,3}\.\d{1,3}\.0\/24$/.test(s) && s.split(/[./]/).slice(1, 3).every((o) => Number(o) <= 255), {
   error: 'expected a loopback /24 such as "127.0.1.0/24" (the local backend only uses 127.0.0.0/8)',
 });
 

@@ -159,6 +159,9 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
  * Istio's ValidateDuration on these fields: at least 1ms and whole milliseconds. Envoy would take a
  * 0.1ms outlier interval; istiod refuses the resource, so the experiment would not run on a cluster.
  */
+/** google.protobuf.Duration's range: +-315,576,000,000 s. */
+const MAX_PROTO_DURATION_NS = 315_576_000_000 * 1e9;
+
 function durationChecks(policy: Json, at: string, ctx: ValidateContext): ProblemDetail[] {
   const out: ProblemDetail[] = [];
   const fields: Array<[unknown, string]> = [
@@ -169,6 +172,10 @@ function durationChecks(policy: Json, at: string, ctx: ValidateContext): Problem
   for (const [v, field] of fields) {
     if (typeof v !== 'string') continue;
     const ns = parseIstioDuration(v);
+    if (ns !== undefined && ns > MAX_PROTO_DURATION_NS) {
+      out.push({ file: ctx.file, path: `${at}.${field}`, message: 'longer than a protobuf Duration can hold (Envoy refuses its config)', expected: 'at most 315576000000s (10,000 years)', found: describe(v), fix: 'use a realistic duration, e.g. 1m' });
+      continue;
+    }
     if (ns === undefined || (ns >= 1e6 && ns % 1e6 === 0)) continue;
     out.push({
       file: ctx.file,

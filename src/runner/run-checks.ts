@@ -3,6 +3,7 @@
  * directory exists: each would otherwise fail after the mesh is up (a fault that never fires, an
  * `expect:` condition that cannot be read, a k6 that is not there).
  */
+import { isIP } from 'node:net';
 import { SpilloverError, type ProblemDetail } from '../errors.ts';
 import type { ResolvedExperiment } from '../experiment/load.ts';
 import { parseDuration } from '../experiment/duration.ts';
@@ -53,9 +54,40 @@ function blameOverride(p: ProblemDetail, overrides: string[]): ProblemDetail {
 
 const scenarioName = (sc: Scenario) => (sc.file ? sc.file.split('/').pop() : 'the scenario');
 
-/** The tools a real run (not a dry run) of this experiment needs on this machine. */
-export async function checkRunTools(exp: ResolvedExperiment, backend: string): Promise<void> {
-  if (exp.spec.load.engine !== 'k6' || backend !== 'local') return; // cluster backends run k6 in the cluster
+/**
+ * On the local backend every address Envoy is given must be on loopback: a ServiceEntry endpoint at
+ * 10.1.2.3 would have the client's sidecar send the experiment's traffic off this machine. (On real
+ * clusters such an address is legitimate; the placeholder {{gateway.<cluster>}} is filled in by the backend.)
+ */
+function checkLoopbackEndpoints(exp: ResolvedExperiment, file: string): ProblemDetail[] {
+  const out: ProblemDetail[] = [];
+  exp.spec.resources.forEach((r, i) => {
+    if (r.kind !== 'ServiceEntry') return;
+    const eps = (r.spec as { endpoints?: Array<{ address?: unknown }> } | undefined)?.endpoints ?? [];
+    eps.forEach((ep, j) => {
+      const a = typeof ep?.address === 'string' ? ep.address : '';
+      const v = isIP(a);
+      if (!v || (v === 4 ? a.startsWith('127.') : a === '::1')) return;
+      out.push({
+        file,
+        path: `resources[${i}].spec.endpoints[${j}].address`,
+        message: 'the local backend sends traffic only on loopback, and this endpoint is elsewhere',
+        expected: 'an address in 127.0.0.0/8, or the placeholder "{{gateway.<cluster>}}" for the other cluster\'s east-west gateway',
+        found: JSON.stringify(a),
+        fix: 'use address: "{{gateway.cluster-2}}", or run on a real cluster (--backend kind|kube)',
+      });
+    });
+  });
+  return out;
+}
+
+/** What the backend needs: loopback-only addresses locally, and for a real run the tools (k6). */
+export async function checkRunTools(exp: ResolvedExperiment, backend: string, dryRun = false): Promise<void> {
+  if (backend === 'local') {
+    const problems = checkLoopbackEndpoints(exp, await rel(exp.file));
+    if (problems.length) throw new SpilloverError(problems.map((p) => blameOverride(p, exp.overrides)));
+  }
+  if (dryRun || exp.spec.load.engine !== 'k6' || backend !== 'local') return; // cluster backends run k6 in the cluster
   const { which } = await import('../load/k6-engine.ts');
   if (which('k6')) return;
   throw new SpilloverError({

@@ -144,7 +144,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const runId = opts.runId ?? newRunId();
   const parent = path.resolve(opts.outDir ?? path.join('results', spec.metadata.name));
   checkWritable(parent);
-  if (!opts.dryRun) await (await import('./run-checks.ts')).checkRunTools(exp, typeof opts.backend === 'object' ? opts.backend.name : opts.backend ?? 'local');
+  await (await import('./run-checks.ts')).checkRunTools(exp, typeof opts.backend === 'object' ? opts.backend.name : opts.backend ?? 'local', opts.dryRun);
   if (!opts.dryRun) await preflight(opts, say);
   const runDir = path.join(parent, runId);
   fs.mkdirSync(path.join(runDir, RAW.rawDir), { recursive: true });

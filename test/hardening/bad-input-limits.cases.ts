@@ -76,6 +76,10 @@ export const LIMIT_CASES: BadCase[] = [
   { name: 'a negative connection limit', edit: set(`${DR}.connectionPool.tcp.maxConnections`, -1), expect: { where: /resources\[1\]\.spec\.trafficPolicy\.connectionPool\.tcp\.maxConnections/, message: /too small/, expected: />= 0/, found: /-1/ } },
   { name: 'a connection limit beyond 32 bits', edit: set(`${DR}.connectionPool.http.http2MaxRequests`, 5e9), expect: { where: /http2MaxRequests/, message: /too large/, found: /5000000000/ } },
   { name: 'an outlier interval below 1ms', edit: set(`${DR}.outlierDetection.interval`, '500us'), expect: { where: /outlierDetection\.interval/, message: /at least 1ms here \(ValidateDuration\)/, found: /"500us"/ } },
+  { name: 'an ejection time longer than a protobuf Duration', edit: set(`${DR}.outlierDetection.baseEjectionTime`, '99999999999999h'), expect: { where: /outlierDetection\.baseEjectionTime/, message: /protobuf Duration/, expected: /315576000000s/ } },
+  { name: 'a cluster range with an octet over 255', edit: set('topology.clusters.cluster-2.addresses', '127.0.300.0/24'), expect: { where: /topology\.clusters\.cluster-2\.addresses/, message: /loopback \/24/, found: /127\.0\.300\.0/ } },
+  { name: 'a ServiceEntry endpoint off loopback on the local backend', edit: set(`${SE}.endpoints.0.address`, '10.1.2.3'), expect: { where: /resources\[0\]\.spec\.endpoints\[0\]\.address/, message: /only on loopback/, found: /10\.1\.2\.3/, fix: /\{\{gateway\.cluster-2\}\}/ } },
+  { name: '--engine with a typo', args: ['--engine', 'k7'], expect: { where: /^spillover: --engine:/, message: /unknown value/, expected: /embedded, k6/, found: /"k7"/ } },
   { name: 'a scaled outlier interval of 0', args: ['--time-scale', '0.0001'], expect: { where: /resources\[1\]\.spec\.trafficPolicy\.outlierDetection\.interval/, message: /--time-scale 0\.0001 makes outlierDetection\.interval 0\.1ms \(from 1s\)/, found: /1s x 0\.0001/ } },
   { name: 'an env name k6 cannot take', edit: set('load.env', { 'PEAK-RATE': 400 }), expect: { where: /load\.env\.PEAK-RATE/, message: /not an environment variable name/, found: /"PEAK-RATE"/ } },
 
