@@ -51,7 +51,9 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): ResolvedEx
 
 export function parseExperiment(text: string, display: string, absFile: string, opts: LoadOptions = {}): ResolvedExperiment {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': yaml's own warnings (a mapping used as a key...) would go to stderr as Node
+  // process warnings; what such input means is reported as a problem below instead.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length) {
     // yaml reports some errors twice (once per node it touches); one line per distinct error is enough.
     const seen = new Set<string>();

@@ -51,6 +51,9 @@ export const LIMIT_CASES: BadCase[] = [
   { name: 'load --max-vus 1.5', argv: (_f, out) => ['load', 'http://127.0.0.1:9/', '--rate', '5', '--duration', '1s', '--max-vus', '1.5', '--out', out], expect: { where: /--max-vus/, message: /not a whole number/ } },
   { name: 'load --time-scale 0.5s', argv: (_f, out) => ['load', 'http://127.0.0.1:9/', '--rate', '5', '--duration', '1s', '--time-scale', '0.5s', '--out', out], expect: { where: /--time-scale/, message: /not a number/ } },
   { name: 'load --metrics-port 99999', argv: (_f, out) => ['load', 'http://127.0.0.1:9/', '--rate', '5', '--duration', '1s', '--metrics-port', '99999', '--out', out], expect: { where: /--metrics-port/, message: /out of range/ } },
+  { name: 'rerun of a run whose manifest is not JSON', argv: (_f, _o, dir) => (write(dir, 'manifest.json', '{bad'), ['rerun', dir, '--dry-run']), expect: { where: /manifest\.json/, message: /not valid JSON/, fix: /restore/ } },
+  { name: 'import k6 from a device', argv: (_f, out) => ['import', 'k6', '/dev/zero', '--out', out], expect: { where: /^spillover: \/dev\/zero:/, message: /not a regular file/, fix: /save the k6 output/ } },
+  { name: 'load --duration with an unknown unit', argv: (_f, out) => ['load', 'http://127.0.0.1:9/', '--rate', '5', '--duration', '5x', '--out', out], expect: { where: /^spillover: --duration:/, message: /not a k6 duration/, found: /5x/, fix: /30s/ } },
   { name: 'import k6 --t0 yesterday', argv: (_f, out, dir) => ['import', 'k6', path.join(dir, 'k6.json'), '--out', out, '--t0', 'yesterday'], expect: { where: /--t0/, message: /not a whole number/, found: /"yesterday"/ } },
 
   // --- limits Envoy, Istio or a timer would enforce after start-up -------------------------------

@@ -14,6 +14,11 @@ export function register(program: Command): void {
     .requiredOption('--out <run-dir>', 'run directory to write')
     .option('--t0 <epoch-ms>', 'scenario time zero as Unix ms (default: the first instant in the file)', integerText('--t0', { min: 0, max: 1e14, example: '--t0 1764582000000' }))
     .action(async (file: string, f: { out: string; t0?: string }) => {
+      // A FIFO or a device would block or never end (/dev/zero is one endless line).
+      const st = (await import('node:fs')).statSync(file, { throwIfNoEntry: false });
+      if (st && !st.isFile()) {
+        throw new SpilloverError({ file, message: `not a regular file (${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a named pipe' : 'a device or socket'})`, expected: 'the FILE k6 wrote with --out json=FILE or --out csv=FILE', found: file, fix: 'save the k6 output to a file and name it' });
+      }
       let t0Epoch: number | undefined;
       if (f.t0 !== undefined) {
         t0Epoch = Number(f.t0);

@@ -42,7 +42,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 function duration(flag: string, v: string): number {
   const s = parseK6Duration(v);
-  if (s === undefined || s < 0) throw new SpilloverError({ path: flag, message: 'not a k6 duration', expected: 'e.g. 500ms, 30s, 1m30s', found: v });
+  if (s === undefined || s < 0) throw new SpilloverError({ file: flag, message: 'not a k6 duration', expected: 'e.g. 500ms, 30s, 1m30s', found: v, fix: `write a number with a unit, e.g. ${flag} 30s` });
   return s;
 }
 
