@@ -364,7 +364,7 @@ function validateScenario(name: string, sc: Record<string, unknown>, at: string,
   const gracefulStop = dur('gracefulStop', { def: 30 });
   const exec = sc.exec === undefined ? 'default' : String(sc.exec);
   if (typeof exported[exec] !== 'function') {
-    problems.add({ path: p('exec'), message: `the script does not export a function "${exec}"`, found: show(sc.exec ?? 'default'), fix: 'export default function () { for (const r of requests) http.request(...) }' });
+    problems.add({ path: p('exec'), message: typeof sc.exec === 'string' || sc.exec === undefined ? `the script does not export a function "${exec}"` : 'exec must name an exported function', expected: 'the name of an exported function, e.g. "default"', found: show(sc.exec ?? 'default'), fix: 'export default function () { for (const r of requests) http.request(...) }' });
   }
   const env: Record<string, string> = {};
   if (sc.env !== undefined) {
