@@ -60,7 +60,8 @@ export function parseExperiment(text: string, display: string, absFile: string, 
     const problems: ProblemDetail[] = [];
     for (const e of doc.errors) {
       const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
-      const message = `YAML syntax error: ${e.message.split('\n')[0]}`;
+      const first = e.message.split('\n')[0];
+      const message = /Maximum call stack/.test(first) ? 'YAML nested too deeply to read (the parser ran out of stack)' : `YAML syntax error: ${first}`;
       if (seen.has(`${line} ${message}`)) continue;
       seen.add(`${line} ${message}`);
       const src = line ? text.split('\n')[line - 1]?.trim() : undefined;
@@ -192,7 +193,8 @@ function valueAt(raw: unknown, p: ReadonlyArray<PropertyKey>): unknown {
   return v;
 }
 
-const show = (v: unknown) => (v === undefined ? 'nothing' : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v)?.slice(0, 80));
+// Long values are cut: a problem line must stay readable whatever the value holds.
+const show = (v: unknown) => (v === undefined ? 'nothing' : typeof v === 'string' ? (v.length > 200 ? `${JSON.stringify(v.slice(0, 200))}... (${v.length} characters)` : JSON.stringify(v)) : JSON.stringify(v)?.slice(0, 80));
 
 function issueToProblem(
   issue: z.core.$ZodIssue,

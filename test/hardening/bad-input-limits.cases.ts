@@ -131,6 +131,9 @@ export const LIMIT_CASES: BadCase[] = [
 
   // --- YAML oddities -------------------------------------------------------------------------------
   { name: 'an alias bomb (billion laughs)', text: (t) => `${t}\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${Array.from({ length: 8 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`).join('\n')}\n`, without: ['found'], expect: { where: /experiment\.yaml/, message: /YAML error|alias/i, fix: /alias/ } },
+  { name: 'nesting deeper than the parser can follow', text: (t) => `${t}\nexpect: ${'{a: '.repeat(3000)}1${'}'.repeat(3000)}\n`, expect: { where: /experiment\.yaml:\d+/, message: /nested too deeply/, found: /expect: \{a: \{a:.*\.\.\./ } },
+  { name: 'a 100,000-character name, shown cut', edit: set('metadata.name', 'x'.repeat(100_000)), expect: { where: /metadata\.name/, message: /DNS-label/, found: /\.\.\. \(100000 characters\)$/ } },
+  { name: 'a file over 8 MiB', file: (dir) => write(dir, 'big.yaml', `${peakLoadText()}\n#${'x'.repeat(9 * 2 ** 20)}\n`), expect: { where: /big\.yaml/, message: /MiB; that is not a hand-written experiment file/, expected: /at most 8 MiB/ } },
   { name: 'a plain scalar as the whole file', text: () => 'hello\n', expect: { where: /experiment\.yaml/, message: /must be a YAML mapping/, found: /hello/ } },
   { name: 'resources as a mapping', edit: set('resources', { a: 1 }), expect: { where: /resources/, message: /expected array|list/i } },
   { name: 'no resources at all', edit: set('resources', []), expect: { where: /resources/, message: /too small|>=\s*1/i } },
