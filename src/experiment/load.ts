@@ -11,7 +11,7 @@ import { escapeInvisible, isSpilloverError, SpilloverError, type ProblemDetail }
 import { readTextInput } from '../read-text-input.ts';
 import { checkLimits } from './checks.ts';
 import { didYouMean } from './did-you-mean.ts';
-import { applyOverrides, formatPath, parseOverride } from './overrides.ts';
+import { applyOverrides, blameOverrides, formatPath, parseOverride } from './overrides.ts';
 import { ExperimentSpec, type Experiment } from './schema.ts';
 import { checkScaled, scaleExperiment } from './time-scale.ts';
 import { validateIstioResources } from '../mesh/validate.ts';
@@ -144,25 +144,6 @@ function checkScenarioPath(scenarioPath: string, given: string, display: string,
     if (!isSpilloverError(e)) throw e;
     throw new SpilloverError(blame(e.problems.map((p) => ({ ...where, message: p.message, expected: p.expected, found: `${JSON.stringify(given)} (${path.relative(process.cwd(), scenarioPath)})`, fix: p.fix }))));
   }
-}
-
-/**
- * Problems at or under a path that an override set are reported against that `--set`, as the user
- * typed it; the file's line would show the value the override replaced.
- */
-function blameOverrides(problems: ProblemDetail[], applied: string[], overrides: Array<{ raw: string }>, inFile: (path: string) => boolean): ProblemDetail[] {
-  const under = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`);
-  return problems.map((p) => {
-    if (!p.path) return p;
-    const full = p.path;
-    // The last override of a path wins, so it is the one to blame; so is one that made the field
-    // the problem is about (`--set faults.at=1s` creates faults as a mapping).
-    for (let i = applied.length - 1; i >= 0; i--) {
-      const set = applied[i].slice(0, applied[i].indexOf('='));
-      if (under(full, set) || (under(set, full) && !inFile(full))) return { ...p, file: `--set ${overrides[i].raw}`, line: undefined };
-    }
-    return p;
-  });
 }
 
 /** The line of the alias to blame: the first one that resolves to nothing, else the first one. */

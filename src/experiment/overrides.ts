@@ -6,7 +6,7 @@
  * which survives reordering the file: `resources.DestinationRule/a.spec.trafficPolicy.outlierDetection.consecutive5xxErrors=5`.
  */
 import { parse as parseYamlValue } from 'yaml';
-import { SpilloverError } from '../errors.ts';
+import { SpilloverError, type ProblemDetail } from '../errors.ts';
 
 export interface Override {
   raw: string;
@@ -151,4 +151,23 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let s = '';
   for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s ? `.${String(seg)}` : String(seg);
   return s;
+}
+
+/**
+ * Problems at or under a path that an override set are reported against that `--set`, as the user
+ * typed it; the file's line would show the value the override replaced.
+ */
+export function blameOverrides(problems: ProblemDetail[], applied: string[], overrides: Array<{ raw: string }>, inFile: (path: string) => boolean): ProblemDetail[] {
+  const under = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`);
+  return problems.map((p) => {
+    if (!p.path) return p;
+    const full = p.path;
+    // The last override of a path wins, so it is the one to blame; so is one that made the field
+    // the problem is about (`--set faults.at=1s` creates faults as a mapping).
+    for (let i = applied.length - 1; i >= 0; i--) {
+      const set = applied[i].slice(0, applied[i].indexOf('='));
+      if (under(full, set) || (under(set, full) && !inFile(full))) return { ...p, file: `--set ${overrides[i].raw}`, line: undefined };
+    }
+    return p;
+  });
 }
