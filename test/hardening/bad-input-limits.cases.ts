@@ -56,6 +56,10 @@ export const LIMIT_CASES: BadCase[] = [
   { name: 'load --duration with an unknown unit', argv: (_f, out) => ['load', 'http://127.0.0.1:9/', '--rate', '5', '--duration', '5x', '--out', out], expect: { where: /^spillover: --duration:/, message: /not a k6 duration/, found: /5x/, fix: /30s/ } },
   { name: 'import k6 --t0 yesterday', argv: (_f, out, dir) => ['import', 'k6', path.join(dir, 'k6.json'), '--out', out, '--t0', 'yesterday'], expect: { where: /--t0/, message: /not a whole number/, found: /"yesterday"/ } },
 
+  { name: 'a misspelled option', args: ['--tme-scale', '0.1'], expect: { where: /^spillover: --tme-scale:/, message: /unknown option/, found: /--tme-scale/, fix: /did you mean --time-scale\?/ } },
+  { name: 'an option without its value', argv: (f) => ['run', f, '--dry-run', '--out'], expect: { where: /^spillover: --out:/, message: /needs a value/, found: /nothing after it/ } },
+  { name: 'a misspelled command', argv: (f) => ['rnu', f], expect: { where: /^spillover: rnu:/, message: /unknown command/, fix: /did you mean run\?/ } },
+
   // --- limits Envoy, Istio or a timer would enforce after start-up -------------------------------
   { name: 'a 1000h WAN delay', edit: set('topology.wanDelay', '1000h'), expect: { where: /experiment\.yaml:\d+ topology\.wanDelay/, message: /too long/, expected: /at most 1m/, found: /"1000h"/ } },
   { name: 'a request timeout of 0', edit: set('load.requestTimeout', '0s'), expect: { where: /load\.requestTimeout/, message: /more than 0ms/, found: /"0s"/ } },
