@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { formatProblem, isSpilloverError } from '../errors.ts';
+import { outputCommanderError } from './commander-errors.ts';
 
 const COMMANDS = ['run', 'experiment', 'doctor', 'load', 'import', 'report', 'rerun', 'compare', 'sweep', 'cleanup'];
 
@@ -11,6 +12,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('spillover')
     .description('Reproducible service-mesh federation experiments on real Envoy')
     .showHelpAfterError()
+    .configureOutput({ outputError: outputCommanderError })
     .exitOverride();
   try {
     for (const name of COMMANDS) {

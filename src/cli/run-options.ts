@@ -5,8 +5,9 @@
  */
 import type { Command } from 'commander';
 import { runExperiment } from '../orchestrate/run.ts';
-import type { RunOptions } from '../orchestrate/run-types.ts';
 import { killEverythingNow } from '../process/processes.ts';
+import { choiceFlag, portFlag, repeatFlag, timeScaleFlag } from './numeric-flags.ts';
+import type { RunOptions } from '../orchestrate/run-types.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -16,14 +17,14 @@ export function addRunOptions(cmd: Command): Command {
     .option('--context-1 <ctx>', 'kube backend: kubeconfig context of cluster-1')
     .option('--context-2 <ctx>', 'kube backend: kubeconfig context of cluster-2')
     .option('--install-istio', 'kube backend: install Istio (otherwise it must be there)')
-    .option('--engine <name>', 'load engine: embedded (default; the built-in driver) or k6 (a k6 binary on PATH)')
+    .option('--engine <name>', 'load engine: embedded (default; the built-in driver) or k6 (a k6 binary on PATH)', choiceFlag('--engine', ['embedded', 'k6']))
     .option('--set <path=value>', 'override any field of the experiment (repeatable), e.g. services.A.capacity.concurrency=2', collect, [])
-    .option('--time-scale <F>', 'multiply every duration of the run by F (0 < F <= 1) for quick runs', parseFloat)
+    .option('--time-scale <F>', 'multiply every duration of the run by F (0 < F <= 1) for quick runs', timeScaleFlag())
     .option('--out <dir>', 'parent directory of the run directory (default results/<experiment>)')
     .option('--keep', 'leave the deployment running after the load and print how to reach it')
     .option('--dry-run', 'write the resolved experiment, every generated config and the plan; start nothing')
-    .option('--repeat <n>', 'run the experiment n times and aggregate the key figures', (v) => parseInt(v, 10))
-    .option('--metrics-port <port>', 'serve the load driver\'s live /metrics on 127.0.0.1:<port> (0 = any free port)', (v) => parseInt(v, 10))
+    .option('--repeat <n>', 'run the experiment n times and aggregate the key figures', repeatFlag())
+    .option('--metrics-port <port>', 'serve the load driver\'s live /metrics on 127.0.0.1:<port> (0 = any free port)', portFlag('--metrics-port'))
     .option('--quiet', 'print only the run directory and errors');
 }
 

@@ -5,14 +5,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
+import { LineCounter, parseDocument, isNode, isScalar, visit, type Document } from 'yaml';
 import type { z } from 'zod';
-import { SpilloverError, type ProblemDetail } from '../errors.ts';
+import { escapeInvisible, isSpilloverError, SpilloverError, type ProblemDetail } from '../errors.ts';
+import { readTextInput } from '../util/read-text-input.ts';
+import { checkLimits } from './checks.ts';
 import { didYouMean } from './did-you-mean.ts';
-import { applyOverrides, formatPath, parseOverride } from './overrides.ts';
+import { applyOverrides, blameOverrides, formatPath, parseOverride } from './overrides.ts';
 import { ExperimentSpec, type Experiment } from './schema.ts';
-import { scaleExperiment } from './time-scale.ts';
+import { checkScaled, scaleExperiment } from './time-scale.ts';
 import { validateIstioResources } from '../mesh/validate.ts';
+import { consistencyChecks } from '../mesh/validate-consistency.ts';
 
 export interface ReadExperimentOptions {
   /** Raw `path=value` strings from `--set`. */
@@ -37,33 +40,37 @@ export function readExperiment(file: string, opts: ReadExperimentOptions = {}): 
   const display = path.relative(process.cwd(), file) || file;
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readTextInput(file, 'experiment file');
   } catch (e) {
-    throw new SpilloverError({
-      file: display,
-      message: `cannot read the experiment file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      fix: 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml',
-    });
+    if (!isSpilloverError(e)) throw e;
+    // The generic fix says "check the path"; for an experiment, say where experiments live.
+    throw new SpilloverError(e.problems.map((p) => (p.fix === 'check the path (it is relative to the current directory)' ? { ...p, fix: 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml' } : p)));
   }
   return parseExperiment(text, display, path.resolve(file), opts);
 }
 
 export function parseExperiment(text: string, display: string, absFile: string, opts: ReadExperimentOptions = {}): ResolvedExperiment {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': yaml's own warnings (a mapping used as a key...) would go to stderr as Node
+  // process warnings; what such input means is reported as a problem below instead.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length) {
     // yaml reports some errors twice (once per node it touches); one line per distinct error is enough.
     const seen = new Set<string>();
     const problems: ProblemDetail[] = [];
     for (const e of doc.errors) {
       const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
-      const message = `YAML syntax error: ${e.message.split('\n')[0]}`;
+      const first = e.message.split('\n')[0];
+      const message = /Maximum call stack/.test(first) ? 'YAML nested too deeply to read (the parser ran out of stack)' : `YAML syntax error: ${first}`;
       if (seen.has(`${line} ${message}`)) continue;
       seen.add(`${line} ${message}`);
+      const src = line ? text.split('\n')[line - 1]?.trim() : undefined;
       problems.push({
         file: display,
         line,
         message,
+        expected: 'YAML: "key: value" lines indented with spaces, lists of "- item"',
+        found: src ? JSON.stringify(src.length > 80 ? `${src.slice(0, 77)}...` : src) : undefined,
         fix: 'fix the YAML (indentation uses spaces; a list item starts with "- "; quote values containing ": ")',
       });
     }
@@ -78,6 +85,7 @@ export function parseExperiment(text: string, display: string, absFile: string, 
       file: display,
       line: aliasLine(doc, lineCounter),
       message: `YAML error: ${(e as Error).message.split('\n')[0]}`,
+      expected: 'every alias (*name) after its anchor (&name), and at most 1000 alias uses in all',
       fix: 'define an anchor (&name) before any alias (*name) that uses it, and do not nest aliases to expand the document',
     });
   }
@@ -92,34 +100,50 @@ export function parseExperiment(text: string, display: string, absFile: string, 
   }
   const overrides = (opts.set ?? []).map((s) => parseOverride(s));
   const applied = applyOverrides(raw as Record<string, unknown>, overrides);
+  // A problem inside a field set by --set is the flag's, not the file's: its line holds the old value.
+  const inFile = (p: string) => doc.getIn(p.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s))) !== undefined;
+  const blame = (problems: ProblemDetail[]) => blameOverrides(problems, applied, overrides, inFile);
 
   const parsed = ExperimentSpec.safeParse(raw);
   if (!parsed.success) {
-    throw new SpilloverError(parsed.error.issues.map((i) => issueToProblem(i, display, doc, lineCounter, raw, applied)));
+    throw new SpilloverError(blame(parsed.error.issues.map((i) => issueToProblem(i, display, doc, lineCounter, raw))));
   }
   const spec = parsed.data;
   const problems = crossCheck(spec, display, doc, lineCounter);
+  for (const p of checkLimits(spec)) problems.push({ ...p, file: display, line: lineOf(doc, lineCounter, p.path), path: formatPath(p.path) });
   problems.push(...validateResources(spec, display, doc, lineCounter));
-  if (problems.length) throw new SpilloverError(problems);
+  if (problems.length) throw new SpilloverError(blame(problems));
 
   const timeScale = opts.timeScale ?? 1;
   if (!(timeScale > 0 && timeScale <= 1)) {
     throw new SpilloverError({ file: '--time-scale', message: 'the time scale must be in (0, 1]', expected: 'a number such as 0.1', found: String(opts.timeScale), fix: 'use e.g. --time-scale 0.1 for a run ten times shorter' });
   }
+  const scaledProblems = checkScaled(spec, timeScale).map((p) => ({ ...p, file: display, line: lineOf(doc, lineCounter, p.path), path: formatPath(p.path) }));
+  if (scaledProblems.length) throw new SpilloverError(blame(scaledProblems));
   const scaled = timeScale === 1 ? [] : scaleExperiment(spec, timeScale);
   const scenarioPath = path.resolve(path.dirname(absFile), spec.load.scenario);
+  checkScenarioPath(scenarioPath, spec.load.scenario, display, absFile, lineOf(doc, lineCounter, ['load', 'scenario']), blame);
+  return { file: absFile, spec, scenarioPath, overrides: applied, timeScale, scaled };
+}
+
+/** The scenario must be there and be a regular text file: blamed on load.scenario, not on the script. */
+function checkScenarioPath(scenarioPath: string, given: string, display: string, absFile: string, line: number | undefined, blame: (p: ProblemDetail[]) => ProblemDetail[]): void {
+  const where = { file: display, line, path: 'load.scenario' };
   if (!fs.existsSync(scenarioPath)) {
-    throw new SpilloverError({
-      file: display,
-      line: lineOf(doc, lineCounter, ['load', 'scenario']),
-      path: 'load.scenario',
+    throw new SpilloverError(blame([{
+      ...where,
       message: `scenario script not found: ${path.relative(process.cwd(), scenarioPath)}`,
       expected: 'a k6 script path relative to the experiment file',
-      found: spec.load.scenario,
+      found: given,
       fix: `paths are relative to ${path.relative(process.cwd(), path.dirname(absFile)) || '.'}/, e.g. ../scenarios/peak-load.js`,
-    });
+    }]));
   }
-  return { file: absFile, spec, scenarioPath, overrides: applied, timeScale, scaled };
+  try {
+    readTextInput(scenarioPath, 'scenario script');
+  } catch (e) {
+    if (!isSpilloverError(e)) throw e;
+    throw new SpilloverError(blame(e.problems.map((p) => ({ ...where, message: p.message, expected: p.expected, found: `${JSON.stringify(given)} (${path.relative(process.cwd(), scenarioPath)})`, fix: p.fix }))));
+  }
 }
 
 /** The line of the alias to blame: the first one that resolves to nothing, else the first one. */
@@ -150,7 +174,8 @@ function valueAt(raw: unknown, p: ReadonlyArray<PropertyKey>): unknown {
   return v;
 }
 
-const show = (v: unknown) => (v === undefined ? 'nothing' : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v)?.slice(0, 80));
+// Long values are cut: a problem line must stay readable whatever the value holds.
+const show = (v: unknown) => (v === undefined ? 'nothing' : typeof v === 'string' ? (v.length > 200 ? `${JSON.stringify(v.slice(0, 200))}... (${v.length} characters)` : JSON.stringify(v)) : JSON.stringify(v)?.slice(0, 80));
 
 function issueToProblem(
   issue: z.core.$ZodIssue,
@@ -158,21 +183,21 @@ function issueToProblem(
   doc: Document,
   lc: LineCounter,
   raw: unknown,
-  applied: string[],
 ): ProblemDetail {
   const p = issue.path;
   const where = formatPath(p);
-  const full = issue.code === 'unrecognized_keys' ? formatPath([...p, issue.keys[0]]) : where;
-  const fromOverride = applied.find((a) => {
-    const set = a.split('=')[0];
-    return full === set || full.startsWith(`${set}.`) || full.startsWith(`${set}[`);
-  });
   const base: ProblemDetail = {
-    file: fromOverride ? `${file} (after --set ${fromOverride})` : file,
+    file,
     line: lineOf(doc, lc, p),
     path: where || undefined,
     message: issue.message,
   };
+  if (issue.code === 'invalid_key') {
+    // A record key (service, cluster name) that its key schema refuses: say which key and why.
+    const inner = issue.issues[0]?.message ?? issue.message;
+    const key = String(p[p.length - 1]);
+    return { ...base, message: `the name ${JSON.stringify(key)} is not allowed here: ${inner}`, expected: inner.replace(/^expected /, ''), found: JSON.stringify(key), fix: `rename ${JSON.stringify(key)}` };
+  }
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(p);
     const probs = issue.keys.map((k) => {
@@ -185,14 +210,20 @@ function issueToProblem(
       path: formatPath([...p, issue.keys[0]]),
       message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${probs.join(', ')}`,
       expected: known.length ? `one of: ${known.join(', ')}` : undefined,
-      fix: 'remove or rename the field',
+      found: issue.keys.map((k) => JSON.stringify(k)).join(', '),
+      fix: escapeInvisible(issue.keys[0]) !== issue.keys[0] ? `the name holds an invisible character (shown as \\u...): retype it as plain text` : 'remove or rename the field',
     };
   }
   const found = valueAt(raw, p);
   if (found === undefined && issue.code === 'invalid_type') {
-    return { ...base, message: `required field is missing`, expected: issue.message.replace(/^Invalid input: /, ''), fix: `add ${where}` };
+    return { ...base, message: `required field is missing`, expected: issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, ''), found: 'nothing', fix: `add ${where}` };
   }
-  return { ...base, expected: expectedOf(issue), found: show(found), fix: fixFor(issue, where, found) };
+  if (found === undefined && (issue.code === 'invalid_value' || issue.code === 'invalid_union')) {
+    return { ...base, message: 'required field is missing', expected: expectedOf(issue), found: 'nothing', fix: `add ${where}: ${issue.code === 'invalid_value' ? JSON.stringify(issue.values[0]) : '...'}` };
+  }
+  const node = doc.getIn(p as Array<string | number>, true);
+  const source = isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
+  return { ...base, expected: expectedOf(issue), found: show(found), fix: fixFor(issue, where, found, source) };
 }
 
 /** What the schema wanted, in words, from the issue zod raised. */
@@ -212,18 +243,23 @@ function expectedOf(issue: z.core.$ZodIssue): string | undefined {
       return tags ? tags.replaceAll("'", '"').replaceAll(' | ', ', ') : undefined;
     }
     default:
-      return undefined;
+      // Refinements word their message "expected ..." (durations, names, localities).
+      return /^expected /.test(issue.message) ? issue.message.replace(/^expected /, '') : undefined;
   }
 }
 
 /** Every problem carries a fix; the most specific one the issue allows. */
-function fixFor(issue: z.core.$ZodIssue, where: string, found: unknown): string {
+function fixFor(issue: z.core.$ZodIssue, where: string, found: unknown, source?: string): string {
   if (issue.message.includes('a duration')) return 'write durations as a number with a unit: "250ms", "10s", "1m"';
   switch (issue.code) {
     case 'invalid_type':
       if (issue.expected === 'number' || issue.expected === 'int') {
         const n = typeof found === 'string' ? Number(found) : NaN;
         return Number.isFinite(n) && found !== '' ? `write ${where.split('.').pop()}: ${n} without quotes` : `write ${issue.expected === 'int' ? 'a whole number' : 'a number'}`;
+      }
+      if (issue.expected === 'string' && (typeof found === 'number' || typeof found === 'boolean')) {
+        // YAML reads `version: 1.30` as the number 1.3 and `mode: on` as... a string, but `yes`/`1.10` bite.
+        return `quote it: ${where.split('.').pop()}: "${source ?? String(found)}" (unquoted, YAML reads it as the ${typeof found} ${String(found)})`;
       }
       return `write ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`} at ${where}`;
     case 'too_small':
@@ -301,6 +337,7 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
       line: lineOf(doc, lc, ['gateway', 'cluster']),
       path: 'gateway.cluster',
       message: 'the east-west gateway must be in the other cluster than the client',
+      expected: `a cluster other than client.cluster (${spec.client.cluster})`,
       found: spec.gateway.cluster,
       fix: `put the gateway in ${clusters.find((c) => c !== spec.client.cluster)}`,
     });
@@ -313,19 +350,25 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
       line: lineOf(doc, lc, ['services']),
       path: 'services',
       message: 'expected one service in the client\'s cluster (the local one, "A") and one in the gateway\'s cluster (the remote one, "B")',
-      found: Object.entries(spec.services).map(([n, s]) => `${n} in ${s.cluster}`).join(', '),
+      expected: `one service in ${spec.client.cluster} and one in ${spec.gateway.cluster}`,
+      found: Object.entries(spec.services).map(([n, s]) => `${n} in ${s.cluster}`).join(', ') || '(no services)',
       fix: 'give each cluster exactly one service',
     });
   }
   const ranges = Object.values(spec.topology.clusters).map((c) => c.addresses).filter(Boolean);
   if (new Set(ranges).size !== ranges.length) {
-    problems.push({ file, path: 'topology.clusters', line: lineOf(doc, lc, ['topology', 'clusters']), message: 'two clusters use the same address range', found: ranges.join(', '), fix: 'give each cluster its own 127.0.N.0/24' });
+    problems.push({ file, path: 'topology.clusters', line: lineOf(doc, lc, ['topology', 'clusters']), message: 'two clusters use the same address range', expected: 'a different 127.0.N.0/24 for each cluster', found: ranges.join(', '), fix: 'give each cluster its own 127.0.N.0/24' });
   }
   return problems;
 }
 
 function validateResources(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
   const problems = validateIstioResources(spec.resources, { file, basePath: 'resources', hosts: Object.values(spec.services).map((s) => s.host) });
+  // Consistency with the services only once each resource is well-formed: otherwise it would repeat those problems.
+  if (!problems.length) {
+    const services = Object.entries(spec.services).map(([name, s]) => ({ name, host: s.host, port: s.port.number, portName: s.port.name }));
+    problems.push(...consistencyChecks(spec.resources, { file, basePath: 'resources', services }));
+  }
   for (const p of problems) {
     if (p.line === undefined && p.path) {
       try {

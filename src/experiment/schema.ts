@@ -13,13 +13,14 @@ const duration = (what = 'a duration') =>
     error: `expected ${what} such as "250ms", "10s" or "1m"`,
   });
 
-const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
-  error: 'expected a DNS-label name: lower-case letters, digits and "-"',
+// A DNS-1123 label, as Kubernetes names are: the experiment's name also names its results directory.
+const name = z.string().refine((s) => s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s), {
+  error: 'expected a DNS-label name (RFC 1123): at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit',
 });
 
 const locality = z.string().regex(/^[^/\s]+(\/[^/\s]+){0,2}$/, { error: 'expected a locality "region/zone[/subzone]"' });
 
-const cidr24 = z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.0\/24$/, {
+const cidr24 = z.string().refine((s) => /^127\.\d{1,3}\.\d{1,3}\.0\/24$/.test(s) && s.split(/[./]/).slice(1, 3).every((o) => Number(o) <= 255), {
   error: 'expected a loopback /24 such as "127.0.1.0/24" (the local backend only uses 127.0.0.0/8)',
 });
 

@@ -16,11 +16,11 @@
  * `__ENV` holds only the env given (the experiment's load.env / --env), not the process environment
  * that `k6 run` would add by default: a run must not depend on the shell it was started from.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { transformSync } from 'esbuild';
 import { SpilloverError, type ProblemDetail } from '../errors.ts';
+import { readTextInput } from '../util/read-text-input.ts';
 import { parseK6DurationSeconds } from '../util/duration.ts';
 import { SUPPORTED_EXECUTORS, type RequestSpec, type Scenario, type ScenarioSpec, type Stage } from './types.ts';
 
@@ -138,12 +138,8 @@ export async function readScenario(file: string, opts: ReadScenarioOptions = {})
   if (!(timeScale > 0 && timeScale <= 1)) {
     throw new SpilloverError({ file: rel, path: 'timeScale', message: 'time scale out of range', expected: 'a number with 0 < F <= 1', found: show(timeScale) });
   }
-  let source: string;
-  try {
-    source = await fs.promises.readFile(file, 'utf8');
-  } catch (e) {
-    throw new SpilloverError({ file: rel, message: 'cannot read the scenario script', found: (e as Error).message, fix: 'check the path (scenarios live in scenarios/*.js)' });
-  }
+  // Refuses a FIFO, device, directory, UTF-16 or binary file without blocking (read-text-input.ts).
+  const source = readTextInput(file, 'scenario script');
   let code: string;
   try {
     code = transformSync(source, { format: 'cjs', loader: 'js', target: 'es2022', sourcefile: rel }).code;
@@ -168,7 +164,7 @@ export async function readScenario(file: string, opts: ReadScenarioOptions = {})
     module, exports: module.exports, __ENV: env, __VU: 0, __ITER: 0,
     console: { log() {}, info() {}, warn() {}, error() {}, debug() {} },
     require: (name: string) => {
-      if (name in stubs.modules) return stubs.modules[name];
+      if (Object.hasOwn(stubs.modules, name)) return stubs.modules[name];
       badImports.push(name);
       return { __esModule: true, default: {} };
     },
@@ -294,7 +290,7 @@ function validateOptions(value: unknown, problems: Problems, warnings: string[],
 function validateScenario(name: string, sc: Record<string, unknown>, at: string, problems: Problems, exported: Record<string, unknown>): ScenarioSpec | undefined {
   const executor = sc.executor;
   const p = (k: string) => (at === 'options' && ['vus', 'duration', 'stages'].includes(k) ? `options.${k}` : `${at}.${k}`);
-  if (typeof executor !== 'string' || !(executor in EXECUTOR_KEYS)) {
+  if (typeof executor !== 'string' || !Object.hasOwn(EXECUTOR_KEYS, executor)) {
     const known = ['shared-iterations', 'per-vu-iterations', 'externally-controlled'].includes(executor as string);
     problems.add({
       path: p('executor'),
@@ -368,7 +364,7 @@ function validateScenario(name: string, sc: Record<string, unknown>, at: string,
   const gracefulStop = dur('gracefulStop', { def: 30 });
   const exec = sc.exec === undefined ? 'default' : String(sc.exec);
   if (typeof exported[exec] !== 'function') {
-    problems.add({ path: p('exec'), message: `the script does not export a function "${exec}"`, found: show(sc.exec ?? 'default'), fix: 'export default function () { for (const r of requests) http.request(...) }' });
+    problems.add({ path: p('exec'), message: typeof sc.exec === 'string' || sc.exec === undefined ? `the script does not export a function "${exec}"` : 'exec must name an exported function', expected: 'the name of an exported function, e.g. "default"', found: show(sc.exec ?? 'default'), fix: 'export default function () { for (const r of requests) http.request(...) }' });
   }
   const env: Record<string, string> = {};
   if (sc.env !== undefined) {

@@ -11,7 +11,8 @@ const duration = z.string().regex(ISTIO_DURATION_RE, { message: 'not an Istio du
 const uint32 = z.number().int().min(0).max(4294967295);
 /** google.protobuf.UInt32Value: a number in YAML (protobuf JSON), or {value} as some tools write it. */
 const uint32Wrapper = z.union([uint32, z.strictObject({ value: uint32 })]);
-const int32 = z.number().int();
+// Istio's validation rejects negative counts (validateConnectionPool, validateOutlierDetection, retries).
+const int32 = z.number().int().min(0).max(2147483647);
 const percent = z.number().int().min(0).max(100);
 const labels = z.record(z.string(), z.string());
 

@@ -12,6 +12,7 @@ import { inboundSidecarBootstrap } from './inbound-sidecar.ts';
 import { gatewayBootstrap } from './gateway.ts';
 import { validateIstioResources } from './validate.ts';
 import { SpilloverError } from '../errors.ts';
+import { untranslatedCaveats } from './untranslated.ts';
 
 export function translate(plan: MeshPlan): MeshConfig {
   const source = plan.source ?? { file: 'experiment', basePath: 'resources' };
@@ -24,6 +25,7 @@ export function translate(plan: MeshPlan): MeshConfig {
     resources: new Resources(plan.resources, source),
     warnings: [],
   };
+  ctx.warnings.push(...untranslatedCaveats(ctx.resources));
 
   // Each proxy sees the config of its own cluster only (see Resources.inCluster).
   const inCluster = (cluster: string): TranslateContext => ({ ...ctx, resources: ctx.resources.inCluster(cluster, plan.client.cluster) });

@@ -8,6 +8,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import type { ProblemDetail } from '../errors.ts';
 import { KINDS, resourceSchema } from './istio-schemas.ts';
 import { hostMatches, type Json } from './resources.ts';
+import { parseIstioDurationNs } from '../util/duration.ts';
 
 export interface ValidateContext {
   file: string;
@@ -97,6 +98,17 @@ function toProblem(issue: z.core.$ZodIssue, resource: Json, at: string, ctx: Val
         found: describe(issue.input),
         fix: typeof issue.input === 'number' ? `write "${issue.input}s"` : 'write e.g. 30s',
       };
+    case 'too_small':
+    case 'too_big': {
+      const bound = issue.code === 'too_small' ? `>= ${String(issue.minimum)}` : `<= ${String(issue.maximum)}`;
+      return {
+        ...base,
+        message: issue.code === 'too_small' ? 'value too small (Istio rejects it)' : 'value too large for the field (Envoy takes 32-bit counts)',
+        expected: `${issue.origin === 'array' ? 'a list of length ' : issue.origin === 'string' ? 'a text of length ' : 'a number '}${bound}`,
+        found: describe(issue.input),
+        fix: issue.origin === 'number' ? `use a value ${bound}` : `make it ${bound}`,
+      };
+    }
     default:
       return { ...base, message: issue.message, found: describe((issue as { input?: unknown }).input), expected: undefined, fix: 'see the istio/api reference for this field' };
   }
@@ -109,6 +121,7 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
     const policies: Array<[Json, string]> = [[r.spec.trafficPolicy, 'spec.trafficPolicy']];
     (r.spec.trafficPolicy?.portLevelSettings ?? []).forEach((p: Json, i: number) => policies.push([p, `spec.trafficPolicy.portLevelSettings[${i}]`]));
     for (const [p, path] of policies) {
+      out.push(...durationChecks(p, `${at}.${path}`, ctx));
       const od = p?.outlierDetection;
       if (od?.consecutiveLocalOriginFailures !== undefined && !od.splitExternalLocalOriginErrors) {
         out.push({
@@ -137,6 +150,40 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
           });
         }
       }
+    });
+  }
+  return out;
+}
+
+/**
+ * Istio's ValidateDuration on these fields: at least 1ms and whole milliseconds. Envoy would take a
+ * 0.1ms outlier interval; istiod refuses the resource, so the experiment would not run on a cluster.
+ */
+/** google.protobuf.Duration's range: +-315,576,000,000 s. */
+const MAX_PROTO_DURATION_NS = 315_576_000_000 * 1e9;
+
+function durationChecks(policy: Json, at: string, ctx: ValidateContext): ProblemDetail[] {
+  const out: ProblemDetail[] = [];
+  const fields: Array<[unknown, string]> = [
+    [policy?.outlierDetection?.interval, 'outlierDetection.interval'],
+    [policy?.outlierDetection?.baseEjectionTime, 'outlierDetection.baseEjectionTime'],
+    [policy?.connectionPool?.tcp?.connectTimeout, 'connectionPool.tcp.connectTimeout'],
+  ];
+  for (const [v, field] of fields) {
+    if (typeof v !== 'string') continue;
+    const ns = parseIstioDurationNs(v);
+    if (ns !== undefined && ns > MAX_PROTO_DURATION_NS) {
+      out.push({ file: ctx.file, path: `${at}.${field}`, message: 'longer than a protobuf Duration can hold (Envoy refuses its config)', expected: 'at most 315576000000s (10,000 years)', found: describe(v), fix: 'use a realistic duration, e.g. 1m' });
+      continue;
+    }
+    if (ns === undefined || (ns >= 1e6 && ns % 1e6 === 0)) continue;
+    out.push({
+      file: ctx.file,
+      path: `${at}.${field}`,
+      message: ns < 1e6 ? 'Istio requires at least 1ms here (ValidateDuration)' : 'Istio takes this duration to the millisecond only (ValidateDuration)',
+      expected: 'a duration of at least 1ms, in whole milliseconds',
+      found: describe(v),
+      fix: ns < 1e6 ? 'use e.g. 1s' : `use ${Math.round(ns / 1e6)}ms`,
     });
   }
   return out;

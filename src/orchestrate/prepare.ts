@@ -12,6 +12,7 @@ import { readScenario } from '../load/scenario.ts';
 import { trustedStateDir } from '../process/processes.ts';
 import { ensureEnvoy } from '../runner/envoy-install.ts';
 import { newRunId } from './recorder.ts';
+import { checkRunInputs, checkRunTools } from './run-checks.ts';
 import type { RunOptions } from './run-types.ts';
 
 export interface Prepared {
@@ -34,6 +35,7 @@ export async function prepareRun(opts: RunOptions): Promise<{ exp: ResolvedExper
     });
   }
   const scenario = await readScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale: exp.timeScale });
+  await checkRunInputs(exp, scenario);
   return { exp, scenario };
 }
 
@@ -42,6 +44,7 @@ export async function prepare(opts: RunOptions, say: (m: string) => void): Promi
   const runId = opts.runId ?? newRunId();
   const parent = path.resolve(opts.outDir ?? path.join('results', exp.spec.metadata.name));
   checkWritable(parent);
+  await checkRunTools(exp, typeof opts.backend === 'object' ? opts.backend.name : (opts.backend ?? 'local'), opts.dryRun);
   if (!opts.dryRun) await preflight(opts, say);
   return { exp, scenario, runId, runDir: path.join(parent, runId) };
 }
@@ -54,6 +57,8 @@ function checkWritable(dir: string) {
     throw new SpilloverError({
       file: dir,
       message: `the results directory is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      expected: 'a directory this user can create and write in',
+      found: (e as Error).message,
       fix: 'choose another directory with --out, or fix its permissions',
     });
   }

@@ -88,6 +88,12 @@ export class RunRecorder {
     fs.writeFileSync(path.join(this.runDir, RAW.manifest), `${JSON.stringify(this.manifest, null, 2)}\n`);
   }
 
+  /** A refusal after the directory was made (e.g. while planning a dry run): bad input leaves nothing. */
+  discard(): void {
+    fs.closeSync(this.eventsFd);
+    fs.rmSync(this.runDir, { recursive: true, force: true });
+  }
+
   /** The last manifest write; on a full disk the one written at start-up stays. */
   close(): void {
     this.manifest.endedAt = new Date().toISOString();

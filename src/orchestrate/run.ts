@@ -87,7 +87,11 @@ function chooseEngine({ exp, scenario }: Prepared, opts: RunOptions, rec: RunRec
 
 /** --dry-run: the backend writes what `up` would create; nothing starts. */
 async function planOnly(backend: Awaited<ReturnType<typeof createBackend>>, ctx: BackendContext, rec: RunRecorder, say: (m: string) => void): Promise<RunResult> {
-  const plan = await backend.plan(ctx);
+  const plan = await backend.plan(ctx).catch((e: unknown) => {
+    // Refused while planning (e.g. no free address slot): bad input leaves no run directory behind.
+    rec.discard();
+    throw e;
+  });
   rec.manifest.outcome = 'ok';
   rec.manifest.exitReason = 'dry run: nothing was started';
   rec.close();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { SpilloverError } from '../../errors.ts';
 import { importK6 } from '../../load/k6-import.ts';
+import { integerText } from '../numeric-flags.ts';
 
 export function register(program: Command): void {
   const cmd = program.command('import').description('bring results from other tools into a run directory');
@@ -11,8 +12,13 @@ export function register(program: Command): void {
     .description('convert k6 --out json (or csv) output into raw results (requests, per-second ticks)')
     .argument('<k6-output>', 'file written by k6 run --out json=FILE or --out csv=FILE (.gz allowed)')
     .requiredOption('--out <run-dir>', 'run directory to write')
-    .option('--t0 <epoch-ms>', 'scenario time zero as Unix ms (default: the first instant in the file)')
+    .option('--t0 <epoch-ms>', 'scenario time zero as Unix ms (default: the first instant in the file)', integerText('--t0', { min: 0, max: 1e14, example: '--t0 1764582000000' }))
     .action(async (file: string, f: { out: string; t0?: string }) => {
+      // A FIFO or a device would block or never end (/dev/zero is one endless line).
+      const st = (await import('node:fs')).statSync(file, { throwIfNoEntry: false });
+      if (st && !st.isFile()) {
+        throw new SpilloverError({ file, message: `not a regular file (${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a named pipe' : 'a device or socket'})`, expected: 'the FILE k6 wrote with --out json=FILE or --out csv=FILE', found: file, fix: 'save the k6 output to a file and name it' });
+      }
       let t0Epoch: number | undefined;
       if (f.t0 !== undefined) {
         t0Epoch = Number(f.t0);

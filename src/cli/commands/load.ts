@@ -12,6 +12,7 @@ import { directScenario, readScenario } from '../../load/scenario.ts';
 import { writeStandaloneManifest } from '../../load/standalone-manifest.ts';
 import { formatSummary, summarizeRequests } from '../../load/summary.ts';
 import type { Scenario } from '../../load/types.ts';
+import { decimalText, integerText } from '../numeric-flags.ts';
 
 interface LoadFlags {
   scenario?: string;
@@ -41,7 +42,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 function duration(flag: string, v: string): number {
   const s = parseK6DurationSeconds(v);
-  if (s === undefined || s < 0) throw new SpilloverError({ path: flag, message: 'not a k6 duration', expected: 'e.g. 500ms, 30s, 1m30s', found: v });
+  if (s === undefined || s < 0) throw new SpilloverError({ file: flag, message: 'not a k6 duration', expected: 'e.g. 500ms, 30s, 1m30s', found: v, fix: `write a number with a unit, e.g. ${flag} 30s` });
   return s;
 }
 
@@ -89,24 +90,24 @@ export function register(program: Command): void {
     .description('open-loop load with k6 scenario semantics: a URL at a rate, or a k6 scenario file')
     .argument('[url]', 'target URL for a direct constant-arrival-rate run')
     .option('--scenario <file>', 'k6 script (scenarios/*.js) exporting options and requests')
-    .option('--rate <n>', 'iterations per time unit (direct mode)')
+    .option('--rate <n>', 'iterations per time unit (direct mode)', decimalText('--rate', { min: 0, minExclusive: true, max: 1e7, example: '--rate 100' }))
     .option('--duration <d>', 'how long to start iterations, k6 duration (direct mode)')
     .option('--time-unit <d>', 'time unit of --rate', '1s')
     .option('--method <m>', 'HTTP method (direct mode)', 'GET')
     .option('--header <k:v>', 'request header, repeatable (direct mode)', collect, [])
     .option('--body <s>', 'request body (direct mode)')
-    .option('--pre-allocated-vus <n>', 'concurrency slots allocated up front (direct mode; default min(rate, 100))')
-    .option('--max-vus <n>', 'most concurrency slots (direct mode; default max(pre-allocated, 1000))')
+    .option('--pre-allocated-vus <n>', 'concurrency slots allocated up front (direct mode; default min(rate, 100))', integerText('--pre-allocated-vus', { min: 1, max: 1e6, example: '--pre-allocated-vus 100' }))
+    .option('--max-vus <n>', 'most concurrency slots (direct mode; default max(pre-allocated, 1000))', integerText('--max-vus', { min: 1, max: 1e6, example: '--max-vus 1000' }))
     .option('--graceful-stop <d>', 'how long in-flight iterations may finish after the end (direct mode)', '30s')
     .option('--env <KEY=VALUE>', '__ENV for the script, repeatable', collect, [])
-    .option('--time-scale <f>', '0 < F <= 1: multiply every duration (rates stay)', '1')
+    .option('--time-scale <f>', '0 < F <= 1: multiply every duration (rates stay)', decimalText('--time-scale', { min: 0, minExclusive: true, max: 1, example: '--time-scale 0.1' }), '1')
     .option('--plan', 'print the planned iteration start times as JSON (seconds from start, per scenario) and send nothing')
     .addOption(new Option('--engine <engine>', 'who sends the load').choices(['embedded', 'k6']).default('embedded'))
     .option('--out <run-dir>', 'run directory for raw results (default results/load/<timestamp>)')
     .option('--connect-to <ip:port>', 'send every request to this address with the URL host as Host header')
     .option('--allow-non-loopback', 'allow targets outside 127.0.0.0/8 and ::1')
     .option('--timeout <d>', 'whole-request timeout', '60s')
-    .option('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n> during the run (0 = any free port)')
+    .option('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n> during the run (0 = any free port)', integerText('--metrics-port', { min: 0, max: 65535, example: '--metrics-port 0' }))
     .option('--k6 <path>', 'k6 executable for --engine k6 (default: k6 on PATH)')
     .option('--no-live', 'no progress line even on a terminal')
     .action(async (url: string | undefined, f: LoadFlags) => {

@@ -13,6 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
 import { SpilloverError } from '../../errors.ts';
 import { RAW, type RunManifest } from '../../contracts/raw.ts';
+import { repeatFlag } from '../numeric-flags.ts';
 
 export interface RerunPlan {
   experimentFile: string;
@@ -38,7 +39,15 @@ export async function planRerun(runDir: string): Promise<RerunPlan> {
   if (!fs.existsSync(manifestFile)) {
     throw new SpilloverError({ file: manifestFile, message: 'no run manifest here', expected: 'a run directory (results/<experiment>/<run-id>/)', fix: 'name a run directory; list them with `ls results/<experiment>/`' });
   }
-  const m = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Partial<RunManifest>;
+  let m: Partial<RunManifest>;
+  try {
+    m = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Partial<RunManifest>;
+  } catch (e) {
+    throw new SpilloverError({ file: manifestFile, message: 'the run manifest is not valid JSON', expected: 'the manifest.json a run wrote', found: (e as Error).message, fix: 'restore it from a copy, or run the experiment file again with the overrides you need' });
+  }
+  if (!m || typeof m !== 'object' || Array.isArray(m)) {
+    throw new SpilloverError({ file: manifestFile, message: 'the run manifest is not a JSON object', expected: 'the manifest.json a run wrote', found: JSON.stringify(m)?.slice(0, 60), fix: 'restore it from a copy' });
+  }
   const resolved = (m.resolved ?? {}) as Record<string, unknown> & { experimentFile?: string; scenarioFile?: string };
   if (!resolved.experimentFile) {
     throw new SpilloverError({ file: manifestFile, path: 'resolved.experimentFile', message: 'the manifest does not say which experiment file ran', fix: 'run the experiment file again with the overrides listed in the manifest' });
@@ -65,7 +74,7 @@ export function register(program: Command): void {
     .command('rerun')
     .description('repeat a run from its manifest: same experiment, overrides, time scale and backend')
     .argument('<run-dir>', 'a run directory, e.g. results/peak-load/<run-id>')
-    .option('--repeat <n>', 'rerun it n times and aggregate', (v) => parseInt(v, 10))
+    .option('--repeat <n>', 'rerun it n times and aggregate', repeatFlag())
     .option('--out <dir>', 'parent directory of the new run directory (default results/<experiment>)')
     .option('--allow-changed', 'rerun even if the experiment or scenario changed since the run')
     .option('--dry-run', 'print what would run; start nothing')

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { SpilloverError } from '../../errors.ts';
+import { repeatFlag, timeScaleFlag } from '../numeric-flags.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -9,8 +10,8 @@ export function register(program: Command): void {
     .description('run an experiment at every combination of the --set values (cartesian product), with repeats; writes a sweep table and heatmap/line figures')
     .argument('<experiment>', 'experiment file, e.g. experiments/peak-load.yaml, or a name from experiments/')
     .option('--set <path=v1,v2,...>', 'a field and the values to sweep (repeatable; one value = fixed override)', collect, [])
-    .option('--repeat <n>', 'runs per point', (v) => Number(v), 1)
-    .option('--time-scale <F>', 'multiply every duration of each run by F (0 < F <= 1)', parseFloat)
+    .option('--repeat <n>', 'runs per point', repeatFlag(), 1)
+    .option('--time-scale <F>', 'multiply every duration of each run by F (0 < F <= 1)', timeScaleFlag())
     .option('--backend <name>', 'local (default), kind, or kube', 'local')
     .option('--out <dir>', 'parent of the sweep directory (default results/<experiment>)')
     .option('--dry-run', 'print the plan and check every point\'s experiment; run nothing')
