@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { runExperiment, type RunOptions } from '../runner/run.ts';
 import { killEverythingNow } from '../runner/processes.ts';
+import { LiveSession } from '../live/live-session.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -22,7 +23,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--keep', 'leave the deployment running after the load and print how to reach it')
     .option('--dry-run', 'write the resolved experiment, every generated config and the plan; start nothing')
     .option('--repeat <n>', 'run the experiment n times and aggregate the key figures', (v) => parseInt(v, 10))
-    .option('--metrics-port <port>', 'serve the load driver\'s live /metrics on 127.0.0.1:<port> (0 = any free port)', (v) => parseInt(v, 10))
+    .option('--metrics-port <port>', 'serve live /metrics (mesh state and the load driver\'s) on 127.0.0.1:<port> (0 = any free port; the port is printed)', (v) => parseInt(v, 10))
+    .option('--events', 'print each detected event as one JSON line on stdout while the run goes (for scripts)')
     .option('--quiet', 'print only the run directory and errors');
 }
 
@@ -39,6 +41,7 @@ export interface CliRunFlags {
   dryRun?: boolean;
   repeat?: number;
   metricsPort?: number;
+  events?: boolean;
   quiet?: boolean;
 }
 
@@ -60,7 +63,18 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
   process.on('SIGTERM', onSignal);
   // A closed terminal (ssh session gone) must not leave the mesh running behind a dead harness.
   process.on('SIGHUP', onSignal);
+  const terminal = !flags.quiet && !flags.dryRun && process.stderr.isTTY ? process.stderr : undefined;
+  const session =
+    !flags.dryRun && (terminal || flags.events || flags.metricsPort !== undefined)
+      ? new LiveSession({
+          terminal,
+          json: flags.events ? process.stdout : undefined,
+          metricsPort: flags.metricsPort,
+          onMetricsPort: (port) => process.stderr.write(`metrics: http://127.0.0.1:${port}/metrics\n`),
+        })
+      : undefined;
   try {
+    await session?.open();
     const base: RunOptions = {
       experimentFile,
       // --engine is shorthand for the experiment field, so it is validated and recorded like one.
@@ -72,7 +86,9 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
       keep: flags.keep,
       dryRun: flags.dryRun,
       quiet: flags.quiet,
-      metricsPort: flags.metricsPort,
+      // The session serves the user's port and includes the driver's metrics, served on a free one.
+      metricsPort: session && flags.metricsPort !== undefined ? 0 : flags.metricsPort,
+      observer: session,
       signal: controller.signal,
     };
     if (flags.repeat && flags.repeat > 1) {
@@ -83,6 +99,7 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
     if (flags.quiet) process.stdout.write(`${res.runDir}\n`);
     return res.exitCode;
   } finally {
+    await session?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);

@@ -60,8 +60,8 @@ export class LiveEventFeed {
       const id = eventId(e);
       if (this.released.has(id)) continue;
       this.released.add(id);
-      const early = e.t > this.raw.lastTickT;
-      out.push({ ...e, ...(early ? { offeredRps: this.raw.lastOffered(), offeredFromLastTick: true } : {}), id, liveAt: Math.round(now * 1000) / 1000 });
+      const offered = e.t > this.raw.lastTickT ? this.raw.lastOffered() : null;
+      out.push({ ...e, ...(offered !== null ? { offeredRps: offered, offeredFromLastTick: true } : {}), id, liveAt: Math.round(now * 1000) / 1000 });
     }
     return out;
   }

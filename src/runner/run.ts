@@ -21,7 +21,7 @@ import { loadExperiment, type ResolvedExperiment } from '../experiment/load.ts';
 import { toYaml } from '../mesh/yaml.ts';
 import type { Backend, BackendContext, Deployment } from './backend.ts';
 import { createBackend, type BackendChoice, type BackendOptions } from './backends/index.ts';
-import { RAW, type RunEvent, type RunManifest } from './raw.ts';
+import { RAW, type ClustersRecord, type RunEvent, type RunManifest, type ScrapeRecord } from './raw.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HARNESS_VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -45,7 +45,31 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Where progress lines go; default stderr. */
   log?: (msg: string) => void;
+  /** Watches the run as it goes (the CLI's live events and metrics, src/live/); never changes it. */
+  observer?: RunObserver;
 }
+
+/** Hooks into a run, called in this order; a hook that throws does not stop the run. */
+export interface RunObserver {
+  /** Time zero is fixed and capture starts: everything the run writes from now on is in runDir. */
+  loadStarting?(info: { runDir: string; t0Epoch: number; manifest: RunManifest; statsIntervalMs: number; fileFlushMs: number }): void;
+  /** Every scrape and /clusters record as capture writes it. */
+  capture?(rec: ScrapeRecord | ClustersRecord, shape: 'scrape' | 'clusters'): void;
+  /** The driver's own /metrics listens on this loopback port. */
+  driverMetrics?(port: number): void;
+  /** The backend is down and every raw file complete (before the report is written). */
+  ended?(): Promise<void> | void;
+}
+
+const safely = (f: () => unknown) => {
+  try {
+    const r = f();
+    if (r instanceof Promise) return r.catch(() => undefined);
+  } catch {
+    // The observer only watches.
+  }
+  return undefined;
+};
 
 export interface RunResult {
   runDir: string;
@@ -232,7 +256,10 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     manifest.t0Epoch = t0Epoch;
     writeManifest();
     const statsIntervalMs = Math.max(50, parseDuration(spec.scrape.interval));
+    const obs = opts.observer;
+    if (obs?.loadStarting) safely(() => obs.loadStarting!({ runDir, t0Epoch, manifest, statsIntervalMs, fileFlushMs: parseDuration(spec.envoy.fileFlushInterval) }));
     capture = startCapture({
+      onRecord: obs?.capture ? (rec, shape) => obs.capture!(rec, shape) : undefined,
       runDir,
       t0Epoch,
       targets: deployment.scrapeTargets,
@@ -276,6 +303,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
             requestTimeoutMs: parseDuration(spec.load.requestTimeout),
             signal: controller.signal,
             metricsPort: opts.metricsPort,
+            onMetricsListening: opts.observer?.driverMetrics ? (p: number) => safely(() => opts.observer!.driverMetrics!(p)) : undefined,
             live: opts.quiet ? false : undefined,
           } as never);
     event({ kind: 'phase', what: 'load-done', detail: load as unknown as Record<string, unknown> });
@@ -334,6 +362,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     }
     fs.closeSync(eventsFile);
     opts.signal?.removeEventListener('abort', onAbort);
+    if (opts.observer?.ended) await safely(() => opts.observer!.ended!());
   }
 
   let summary: unknown;
