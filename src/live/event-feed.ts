@@ -23,6 +23,8 @@ export interface LiveEvent extends DetectedEvent {
   liveAt: number;
   /** Offered load taken from the last second the driver has reported (the event's own second is not over yet). */
   offeredFromLastTick?: boolean;
+  /** Overflow only: the limits whose Envoy counter had risen at that Envoy (mesh-metrics.ts labels). */
+  limits?: string[];
 }
 
 export interface FeedOptions {

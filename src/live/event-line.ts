@@ -3,14 +3,17 @@
  * Words follow the report's: who did what to whom, the setting behind it, and the load at that moment.
  */
 import type { LiveEvent } from './event-feed.ts';
+import { LIMIT_SETTINGS } from './mesh-metrics.ts';
 
 const rate = (v: number | null, approx?: boolean) => (v === null ? '?' : `${approx ? '~' : ''}${Math.round(v)}/s`);
 
 function what(e: LiveEvent): string {
   const svc = e.service ? ` (${e.service})` : '';
   switch (e.kind) {
-    case 'overflow':
-      return `circuit breaker overflow at ${e.envoy}${svc}: ${e.detail}`;
+    case 'overflow': {
+      const lim = e.limits?.length ? e.limits.map((l) => `${l} (${LIMIT_SETTINGS[l] ?? l})`).join(', ') : 'not yet in its stats';
+      return `circuit breaker overflow at ${e.envoy}${svc}, limit: ${lim}; first seen ${e.detail}`;
+    }
     case 'eject':
       return `${e.envoy} ejected ${e.host}${svc}: ${e.detail}`;
     case 'uneject':
@@ -46,5 +49,5 @@ export function eventLine(e: LiveEvent): string {
 export const eventJson = (e: LiveEvent) =>
   JSON.stringify({
     t: e.t, kind: e.kind, envoy: e.envoy, host: e.host, service: e.service, offeredRps: e.offeredRps, achievedRps: e.achievedRps,
-    source: e.source, cause: e.cause, detail: e.detail, liveAt: e.liveAt, ...(e.offeredFromLastTick ? { offeredFromLastTick: true } : {}),
+    source: e.source, cause: e.cause, detail: e.detail, liveAt: e.liveAt, ...(e.offeredFromLastTick ? { offeredFromLastTick: true } : {}), ...(e.limits ? { limits: e.limits } : {}),
   });

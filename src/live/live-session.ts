@@ -14,7 +14,7 @@ import type { RunObserver } from '../runner/run.ts';
 import { LiveEventFeed, type LiveEvent } from './event-feed.ts';
 import { eventJson, eventLine } from './event-line.ts';
 import { LiveRawRun } from './live-raw.ts';
-import { MeshMetrics } from './mesh-metrics.ts';
+import { MeshMetrics, overflowCounters } from './mesh-metrics.ts';
 import { Tail } from './tail.ts';
 
 export interface LiveSessionOptions {
@@ -37,6 +37,8 @@ interface Current {
   timer: NodeJS.Timeout;
   tails: Map<string, Tail>;
   runDir: string;
+  /** Per Envoy, the circuit-breaker limits whose overflow counter has risen so far. */
+  limits: Map<string, Set<string>>;
 }
 
 export class LiveSession implements RunObserver {
@@ -75,12 +77,19 @@ export class LiveSession implements RunObserver {
     this.metrics?.reset(info.manifest.topology);
     const timer = setInterval(() => this.tick(false), info.statsIntervalMs);
     timer.unref();
-    this.cur = { raw, feed, t0Epoch: info.t0Epoch, timer, tails: new Map(), runDir: info.runDir };
+    this.cur = { raw, feed, t0Epoch: info.t0Epoch, timer, tails: new Map(), runDir: info.runDir, limits: new Map() };
   }
 
   capture(rec: ScrapeRecord | ClustersRecord, shape: 'scrape' | 'clusters'): void {
     if (!this.cur) return;
     if (shape === 'scrape') {
+      const r = rec as ScrapeRecord;
+      if (r.ok && r.samples && this.cur.raw.manifest.topology?.envoys[r.target]) {
+        const now = overflowCounters(r.samples);
+        const seen = this.cur.limits.get(r.target) ?? new Set<string>();
+        for (const [limit, v] of Object.entries(now)) if (v > 0) seen.add(limit);
+        this.cur.limits.set(r.target, seen);
+      }
       this.cur.raw.addScrape(rec as ScrapeRecord);
       this.metrics?.onScrape(rec as ScrapeRecord);
     } else this.cur.raw.addClusters(rec as ClustersRecord);
@@ -161,6 +170,7 @@ export class LiveSession implements RunObserver {
   }
 
   private emit(e: LiveEvent): void {
+    if (e.kind === 'overflow') e.limits = [...(this.cur?.limits.get(e.envoy) ?? [])].sort();
     this.metrics?.onEvent(e);
     this.o.onEvent?.(e, Date.now());
     if (this.o.terminal) this.o.terminal.write(`\r\x1b[2K${eventLine(e)}\n`);

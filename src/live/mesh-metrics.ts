@@ -4,7 +4,8 @@
  *
  *   spillover_mesh_ejections_total{envoy,host,service}              outlier ejections (the live events')
  *   spillover_mesh_host_ejected{envoy,host,service}                 1 while the host is ejected
- *   spillover_mesh_circuit_breaker_overflows_total{envoy,limit}     Envoy's overflow counters, by limit
+ *   spillover_mesh_circuit_breaker_overflows_total{envoy,limit}     Envoy's overflow counters; limit =
+ *       pending_or_requests | connections | retries | connection_pools
  *   spillover_mesh_requests_served_total{service,locality}          who served the driver's requests
  *   spillover_mesh_events_total{kind}                               live events by kind
  *   spillover_run_phase{phase}                                      1 for the phase the run is in
@@ -17,16 +18,40 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { request } from 'undici';
 import { statAcrossClusters } from '../analysis/cluster-name.ts';
+import type { Sample } from '../runner/capture/prom-text.ts';
 import type { RequestRecord, RunEvent, ScrapeRecord, TopologyManifest } from '../runner/raw.ts';
 import type { LiveEvent } from './event-feed.ts';
 
-/** Envoy counter → the circuit-breaker limit it counts (envoy-semantics facts: connection pool circuit breaking). */
+/**
+ * Envoy counter → the circuit-breaker limit it counts. Envoy has no separate counter for max_requests:
+ * its overflow counts in upstream_rq_pending_overflow too, hence one label for both (DestinationRule
+ * http1MaxPendingRequests / http2MaxRequests). upstream_cx_overflow rises even when no request fails
+ * (the pool still opens its first connection).
+ */
 export const OVERFLOW_LIMITS: Record<string, string> = {
-  upstream_rq_pending_overflow: 'pending_requests',
+  upstream_rq_pending_overflow: 'pending_or_requests',
   upstream_cx_overflow: 'connections',
   upstream_rq_retry_overflow: 'retries',
   upstream_cx_pool_overflow: 'connection_pools',
 };
+
+/** The DestinationRule settings behind each limit label, for the live line. */
+export const LIMIT_SETTINGS: Record<string, string> = {
+  pending_or_requests: 'http1MaxPendingRequests / http2MaxRequests',
+  connections: 'maxConnections',
+  retries: 'maxRetries',
+  connection_pools: 'maxConnectionPools',
+};
+
+/** Overflow counters of one Envoy scrape, summed over its clusters, by limit label. */
+export function overflowCounters(samples: Sample[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [stat, limit] of Object.entries(OVERFLOW_LIMITS)) {
+    const v = statAcrossClusters(samples, stat);
+    if (v !== undefined) out[limit] = v;
+  }
+  return out;
+}
 
 export const PHASES = ['backend-up', 'load', 'load-done', 'backend-down'];
 
@@ -64,9 +89,7 @@ export class MeshMetrics {
 
   onScrape(r: ScrapeRecord): void {
     if (!r.ok || !r.samples || !this.envoys.has(r.target)) return;
-    for (const [stat, limit] of Object.entries(OVERFLOW_LIMITS)) {
-      const v = statAcrossClusters(r.samples, stat);
-      if (v === undefined) continue;
+    for (const [limit, v] of Object.entries(overflowCounters(r.samples))) {
       const k = `${r.target}|${limit}`;
       const prev = this.lastCounter.get(k) ?? 0;
       // Envoy's counters only grow; a restarted Envoy starts again from 0 and is counted from there.
