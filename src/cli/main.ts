@@ -4,8 +4,9 @@
  */
 import { Command } from 'commander';
 import { formatProblem, isSpilloverError } from '../errors.ts';
+import { dropStrayDashDash } from './stray-dashdash.ts';
 
-const COMMANDS = ['run', 'experiment', 'doctor', 'load', 'import', 'report', 'rerun', 'compare', 'sweep', 'cleanup'];
+const COMMANDS = ['run', 'experiment', 'doctor', 'load', 'import', 'report', 'rerun', 'compare', 'sweep', 'cleanup', 'validate', 'completion'];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('spillover')
@@ -17,7 +18,7 @@ export async function main(argv: string[]): Promise<number> {
       const mod = (await import(`./commands/${name}.ts`)) as { register(p: Command): void };
       mod.register(program);
     }
-    await program.parseAsync(argv);
+    await program.parseAsync(dropStrayDashDash(argv, (m) => process.stderr.write(`${m}\n`)));
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     return reportError(e);

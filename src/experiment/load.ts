@@ -8,7 +8,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument, isNode, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { SpilloverError, type ProblemDetail } from '../errors.ts';
-import { didYouMean } from './did-you-mean.ts';
+import { didYouMean, similarFile } from './did-you-mean.ts';
 import { applyOverrides, formatPath, parseOverride } from './overrides.ts';
 import { ExperimentSpec, type Experiment } from './schema.ts';
 import { scaleExperiment } from './time-scale.ts';
@@ -42,7 +42,7 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): ResolvedEx
     throw new SpilloverError({
       file: display,
       message: `cannot read the experiment file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      fix: 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml',
+      fix: similarFile(file) ? `did you mean ${similarFile(file)}?` : 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml',
     });
   }
   return parseExperiment(text, display, path.resolve(file), opts);
@@ -116,7 +116,9 @@ export function parseExperiment(text: string, display: string, absFile: string, 
       message: `scenario script not found: ${path.relative(process.cwd(), scenarioPath)}`,
       expected: 'a k6 script path relative to the experiment file',
       found: spec.load.scenario,
-      fix: `paths are relative to ${path.relative(process.cwd(), path.dirname(absFile)) || '.'}/, e.g. ../scenarios/peak-load.js`,
+      fix: similarFile(scenarioPath)
+        ? `did you mean ${path.join(path.dirname(spec.load.scenario), path.basename(similarFile(scenarioPath)!))}? (paths are relative to the experiment file)`
+        : `paths are relative to ${path.relative(process.cwd(), path.dirname(absFile)) || '.'}/, e.g. ../scenarios/peak-load.js`,
     });
   }
   return { file: absFile, spec, scenarioPath, overrides: applied, timeScale, scaled };

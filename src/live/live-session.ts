@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
 import { RAW, envoyFile, type ClustersRecord, type LoadTick, type RequestRecord, type RunEvent, type ScrapeRecord } from '../runner/raw.ts';
-import type { RunObserver } from '../runner/run.ts';
+import type { RunObserver } from '../runner/run-observer.ts';
 import { LiveEventFeed, type LiveEvent } from './event-feed.ts';
 import { eventJson, eventLine } from './event-line.ts';
 import { LiveRawRun } from './live-raw.ts';

@@ -118,6 +118,8 @@ export function errorKind(e: unknown): string {
       return 'aborted';
   }
   if (err?.name === 'AbortError') return 'aborted';
+  // OpenSSL's certificate and handshake failures (ERR_TLS_*, ERR_SSL_*, CERT_*, *_CERT*, EPROTO).
+  if (code && /^(ERR_TLS_|ERR_SSL_|CERT_|EPROTO$)|CERT|_SIGNATURE$|SELF_SIGNED/.test(code)) return 'tls';
   return 'other';
 }
 

@@ -21,6 +21,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { transformSync } from 'esbuild';
 import { SpilloverError, type ProblemDetail } from '../errors.ts';
+import { similarFile } from '../experiment/did-you-mean.ts';
 import { parseK6Duration } from './duration.ts';
 import { SUPPORTED_EXECUTORS, type RequestSpec, type Scenario, type ScenarioSpec, type Stage } from './types.ts';
 
@@ -142,7 +143,8 @@ export async function loadScenario(file: string, opts: LoadScenarioOptions = {})
   try {
     source = await fs.promises.readFile(file, 'utf8');
   } catch (e) {
-    throw new SpilloverError({ file: rel, message: 'cannot read the scenario script', found: (e as Error).message, fix: 'check the path (scenarios live in scenarios/*.js)' });
+    const guess = similarFile(rel);
+    throw new SpilloverError({ file: rel, message: 'cannot read the scenario script', found: (e as Error).message, fix: guess ? `did you mean ${guess}?` : 'check the path (scenarios live in scenarios/*.js)' });
   }
   let code: string;
   try {

@@ -11,7 +11,6 @@ import type { Scenario } from '../load/types.ts';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +20,11 @@ import { loadExperiment, type ResolvedExperiment } from '../experiment/load.ts';
 import { toYaml } from '../mesh/yaml.ts';
 import type { Backend, BackendContext, Deployment } from './backend.ts';
 import { createBackend, type BackendChoice, type BackendOptions } from './backends/index.ts';
-import { RAW, type ClustersRecord, type RunEvent, type RunManifest, type ScrapeRecord } from './raw.ts';
+import { RAW, type RunEvent, type RunManifest } from './raw.ts';
+import { safely, type RunObserver } from './run-observer.ts';
+import { checkWritable, preflight } from './preflight.ts';
+
+export type { RunObserver } from './run-observer.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HARNESS_VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -49,27 +52,6 @@ export interface RunOptions {
   observer?: RunObserver;
 }
 
-/** Hooks into a run, called in this order; a hook that throws does not stop the run. */
-export interface RunObserver {
-  /** Time zero is fixed and capture starts: everything the run writes from now on is in runDir. */
-  loadStarting?(info: { runDir: string; t0Epoch: number; manifest: RunManifest; statsIntervalMs: number; fileFlushMs: number }): void;
-  /** Every scrape and /clusters record as capture writes it. */
-  capture?(rec: ScrapeRecord | ClustersRecord, shape: 'scrape' | 'clusters'): void;
-  /** The driver's own /metrics listens on this loopback port. */
-  driverMetrics?(port: number): void;
-  /** The backend is down and every raw file complete (before the report is written). */
-  ended?(): Promise<void> | void;
-}
-
-const safely = (f: () => unknown) => {
-  try {
-    const r = f();
-    if (r instanceof Promise) return r.catch(() => undefined);
-  } catch {
-    // The observer only watches.
-  }
-  return undefined;
-};
 
 export interface RunResult {
   runDir: string;
@@ -90,52 +72,6 @@ function gitSha(): string | undefined {
     return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {
     return undefined;
-  }
-}
-
-function checkWritable(dir: string) {
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.accessSync(dir, fs.constants.W_OK);
-  } catch (e) {
-    throw new SpilloverError({
-      file: dir,
-      message: `the results directory is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      fix: 'choose another directory with --out, or fix its permissions',
-    });
-  }
-}
-
-/**
- * What the machine must provide, checked before the run directory exists: a missing Envoy (or the
- * python3/pip that fetch it) and a taken --metrics-port are bad input like a typo, so they exit 2
- * and leave nothing behind instead of failing after half a deployment.
- */
-async function preflight(opts: RunOptions, say: (m: string) => void): Promise<void> {
-  if ((opts.backend ?? 'local') === 'local') {
-    const { ensureEnvoy } = await import('./envoy-install.ts');
-    try {
-      await ensureEnvoy({ onProgress: say });
-    } catch (e) {
-      throw e instanceof SpilloverError ? new SpilloverError(e.problems, 2) : e;
-    }
-  }
-  if (opts.metricsPort) {
-    const port = opts.metricsPort;
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen({ host: '127.0.0.1', port, exclusive: true }, () => srv.close(() => resolve(true)));
-    });
-    if (!free) {
-      throw new SpilloverError({
-        file: '--metrics-port',
-        message: `port ${port} on 127.0.0.1 is already in use`,
-        expected: 'a free port, or 0 for any free port',
-        found: String(port),
-        fix: `use --metrics-port 0, or find the holder with: ss -ltnp 'sport = :${port}'`,
-      });
-    }
   }
 }
 
