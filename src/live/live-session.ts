@@ -59,7 +59,7 @@ export class LiveSession implements RunObserver {
       const port = this.o.metricsPort;
       throw new SpilloverError({
         file: '--metrics-port',
-        message: `port ${port} on 127.0.0.1 cannot be used (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        message: (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use` : `port ${port} on 127.0.0.1 cannot be used (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
         expected: 'a free port, or 0 for any free port',
         found: String(port),
         fix: `use --metrics-port 0, or find the holder with: ss -ltnp 'sport = :${port}'`,
