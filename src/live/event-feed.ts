@@ -17,7 +17,7 @@ import type { DetectedEvent } from '../analysis/events.ts';
 import type { LiveRawRun } from './live-raw.ts';
 
 export interface LiveEvent extends DetectedEvent {
-  /** kind|t|envoy|host|service (|detail for harness events): printed once per id. */
+  /** kind|t|envoy|host|service|source (|detail for harness events): printed once per id. */
   id: string;
   /** Run seconds at which it was released. */
   liveAt: number;
@@ -36,7 +36,8 @@ export interface FeedOptions {
   requestLagS?: number;
 }
 
-export const eventId = (e: DetectedEvent) => [e.kind, e.t.toFixed(3), e.envoy, e.host, e.service, e.kind === 'run' ? e.detail : ''].join('|');
+// The source is part of the subject: one Envoy can have a scrape gap and a /clusters gap at one instant.
+export const eventId = (e: DetectedEvent) => [e.kind, e.t.toFixed(3), e.envoy, e.host, e.service, e.source, e.kind === 'run' ? e.detail : ''].join('|');
 
 export function settleAfterS(e: DetectedEvent, o: FeedOptions): number {
   if (e.kind === 'run') return 0;

@@ -37,3 +37,12 @@ describe('live events (recorded run replayed)', () => {
     assert.deepEqual(settled.map(key).sort(), analysis.events.map(key).sort());
   });
 });
+
+describe('live event identity', () => {
+  it('tells apart events of one Envoy at one instant from different sources', async () => {
+    const { eventId } = await import('../../src/live/event-feed.ts');
+    const base = { t: 5.169, kind: 'capture-gap' as const, envoy: 'client', host: '', service: '', offeredRps: 1, achievedRps: 1, cause: '', detail: '' };
+    assert.notEqual(eventId({ ...base, source: 'scrape' }), eventId({ ...base, source: 'clusters' }));
+    assert.equal(eventId({ ...base, source: 'scrape', detail: 'grew' }), eventId({ ...base, source: 'scrape', detail: 'other' }), 'a growing detail is the same event');
+  });
+});
