@@ -96,7 +96,8 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
       return await runRepeated(base, flags.repeat);
     }
     const res = await runExperiment(base);
-    if (flags.quiet) process.stdout.write(`${res.runDir}\n`);
+    // With --events stdout carries only JSON lines; the run directory goes to stderr then.
+    if (flags.quiet) (flags.events ? process.stderr : process.stdout).write(`${res.runDir}\n`);
     return res.exitCode;
   } finally {
     await session?.close();
