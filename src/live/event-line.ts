@@ -42,7 +42,9 @@ function what(e: LiveEvent): string {
 export function eventLine(e: LiveEvent): string {
   const load = e.kind === 'run' || e.kind === 'capture-gap' ? '' : `  [offered ${rate(e.offeredRps, e.offeredFromLastTick)}, achieved ${rate(e.achievedRps)}]`;
   const cause = e.cause ? `  -- ${e.cause}` : '';
-  return `${e.t.toFixed(2).padStart(7)}s  ${e.kind.padEnd(16)} ${what(e)}${cause}${load}`;
+  // How long after the event its line came: for an ejection, the delay behind Envoy's log entry.
+  const lag = e.kind === 'run' ? '' : `  (+${Math.max(0, e.liveAt - e.t).toFixed(2)} s)`;
+  return `${e.t.toFixed(2).padStart(7)}s  ${e.kind.padEnd(16)} ${what(e)}${cause}${load}${lag}`;
 }
 
 /** The report's event fields (events.csv) plus when the line was printed. */
