@@ -143,7 +143,9 @@ export async function loadScenario(file: string, opts: LoadScenarioOptions = {})
   try {
     source = await fs.promises.readFile(file, 'utf8');
   } catch (e) {
-    const guess = similarFile(rel);
+    // A bare name (peak-load) or a wrong folder: also look in scenarios/.
+    const inScenarios = path.join('scenarios', `${path.basename(rel, '.js')}.js`);
+    const guess = similarFile(rel) ?? (fs.existsSync(inScenarios) && inScenarios !== rel ? inScenarios : similarFile(inScenarios));
     throw new SpilloverError({ file: rel, message: 'cannot read the scenario script', found: (e as Error).message, fix: guess ? `did you mean ${guess}?` : 'check the path (scenarios live in scenarios/*.js)' });
   }
   let code: string;

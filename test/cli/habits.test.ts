@@ -58,6 +58,9 @@ describe('cli habits', function () {
     const r3 = await spillover(['load', '--scenario', 'scenarios/peak-lod.js', '--plan']);
     assert.equal(r3.code, 2);
     assert.match(r3.err, /did you mean scenarios\/peak-load\.js\?/);
+    const r3b = await spillover(['load', '--scenario', 'peak-lod', '--plan']);
+    assert.equal(r3b.code, 2);
+    assert.match(r3b.err, /did you mean scenarios\/peak-load\.js\?/);
     const r4 = await spillover(['validate', 'peak-load', '--set', 'load.scenario=../scenarios/peak_load.js']);
     assert.equal(r4.code, 2);
     assert.match(r4.err, /did you mean \.\.\/scenarios\/peak-load\.js\?/);
