@@ -42,10 +42,16 @@ export function loadExperiment(file: string, opts: LoadOptions = {}): ResolvedEx
     throw new SpilloverError({
       file: display,
       message: `cannot read the experiment file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      fix: similarFile(file) ? `did you mean ${similarFile(file)}?` : 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml',
+      fix: experimentGuess(file) ? `did you mean ${experimentGuess(file)}?` : 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml',
     });
   }
   return parseExperiment(text, display, path.resolve(file), opts);
+}
+
+/** A sibling with a close name, or the file under experiments/ for a bare or misplaced name. */
+function experimentGuess(file: string): string | undefined {
+  const inDir = path.join('experiments', `${path.basename(file).replace(/\.ya?ml$/, '')}.yaml`);
+  return similarFile(file) ?? (fs.existsSync(inDir) && path.resolve(inDir) !== path.resolve(file) ? inDir : similarFile(inDir));
 }
 
 export function parseExperiment(text: string, display: string, absFile: string, opts: LoadOptions = {}): ResolvedExperiment {

@@ -55,6 +55,9 @@ describe('cli habits', function () {
     const r2 = await spillover(['validate', 'experiments/failover-kil.yaml']);
     assert.equal(r2.code, 2);
     assert.match(r2.err, /did you mean experiments\/failover-kill\.yaml\?/);
+    const r2b = await spillover(['run', 'peak-lod']);
+    assert.equal(r2b.code, 2);
+    assert.match(r2b.err, /did you mean experiments\/peak-load\.yaml\?/);
     const r3 = await spillover(['load', '--scenario', 'scenarios/peak-lod.js', '--plan']);
     assert.equal(r3.code, 2);
     assert.match(r3.err, /did you mean scenarios\/peak-load\.js\?/);
