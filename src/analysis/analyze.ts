@@ -8,8 +8,9 @@ import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { buildSummary, type Summary } from './summary.ts';
 import { runEnding } from './run-ending.ts';
 import { buildTimeseries, type TimeseriesRow } from './timeseries.ts';
-import { fineBuckets, fineFromRequests } from './windows.ts';
+import { fineBuckets, fineFromRequests, type FineBuckets } from './windows.ts';
 import type { RawRun } from './raw-run.ts';
+import type { AccessColumns } from './access-log.ts';
 import type { LoadTick } from '../contracts/raw.ts';
 
 export type { RawRun } from './raw-run.ts';
@@ -56,8 +57,12 @@ export function autoBucket(req: RequestColumns, ticks: LoadTick[]): number {
   return BUCKETS.find((b) => span / b <= 300) ?? BUCKETS[BUCKETS.length - 1];
 }
 
-export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
-  const bucketS = opts.bucketS ?? autoBucket(raw.requests, raw.loadTicks);
+/**
+ * The events of a run, and the inputs detection read. analyze() calls it for the report; the live
+ * feed (src/live/) calls it on the part of a run recorded so far, so the lines printed while a run
+ * goes come from this same code.
+ */
+export function detectRunEvents(raw: RawRun, opts: AnalyzeOptions = {}): { events: DetectedEvent[]; clientAccess?: AccessColumns; fine: FineBuckets } {
   const windowS = opts.windowS ?? ANALYZE_DEFAULTS.windowS;
   const redirectThreshold = opts.redirectThreshold ?? ANALYZE_DEFAULTS.redirectThreshold;
   const roles = raw.manifest.topology?.envoys ?? {};
@@ -90,6 +95,16 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
     redirectThreshold,
     windowS,
   });
+  return { events, clientAccess, fine };
+}
+
+export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
+  const bucketS = opts.bucketS ?? autoBucket(raw.requests, raw.loadTicks);
+  const windowS = opts.windowS ?? ANALYZE_DEFAULTS.windowS;
+  const redirectThreshold = opts.redirectThreshold ?? ANALYZE_DEFAULTS.redirectThreshold;
+  const roles = raw.manifest.topology?.envoys ?? {};
+  const req = raw.requests;
+  const { events, clientAccess, fine } = detectRunEvents(raw, opts);
   const timeseries = buildTimeseries(req, raw.loadTicks, clientAccess, bucketS);
   const dropped = raw.loadTicks.reduce((s, k) => s + k.dropped, 0);
   const envoys = [...new Set([...Object.keys(raw.access), ...Object.keys(raw.outlier), ...Object.keys(raw.clusters), ...Object.keys(roles)])].sort();

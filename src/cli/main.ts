@@ -4,9 +4,10 @@
  */
 import { Command } from 'commander';
 import { formatProblem, isSpilloverError } from '../errors.ts';
+import { dropStrayDashDash } from './stray-dashdash.ts';
 import { outputCommanderError } from './commander-errors.ts';
 
-const COMMANDS = ['run', 'experiment', 'doctor', 'load', 'import', 'report', 'rerun', 'compare', 'sweep', 'cleanup'];
+const COMMANDS = ['run', 'experiment', 'doctor', 'load', 'import', 'report', 'rerun', 'compare', 'sweep', 'cleanup', 'validate', 'completion'];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('spillover')
@@ -19,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
       const mod = (await import(`./commands/${name}.ts`)) as { register(p: Command): void };
       mod.register(program);
     }
-    await program.parseAsync(argv);
+    await program.parseAsync(dropStrayDashDash(argv, (m) => process.stderr.write(`${m}\n`)));
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     return reportError(e);

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { runExperiment } from '../orchestrate/run.ts';
 import { killEverythingNow } from '../process/processes.ts';
+import { LiveSession } from '../live/live-session.ts';
 import { choiceFlag, portFlag, repeatFlag, timeScaleFlag } from './numeric-flags.ts';
 import type { RunOptions } from '../orchestrate/run-types.ts';
 
@@ -24,7 +25,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--keep', 'leave the deployment running after the load and print how to reach it')
     .option('--dry-run', 'write the resolved experiment, every generated config and the plan; start nothing')
     .option('--repeat <n>', 'run the experiment n times and aggregate the key figures', repeatFlag())
-    .option('--metrics-port <port>', 'serve the load driver\'s live /metrics on 127.0.0.1:<port> (0 = any free port)', portFlag('--metrics-port'))
+    .option('--metrics-port <port>', 'serve live /metrics (mesh state and the load driver\'s) on 127.0.0.1:<port> (0 = any free port; the port is printed)', portFlag('--metrics-port'))
+    .option('--events', 'print each detected event as one JSON line on stdout while the run goes (for scripts)')
     .option('--quiet', 'print only the run directory and errors');
 }
 
@@ -41,6 +43,7 @@ export interface CliRunFlags {
   dryRun?: boolean;
   repeat?: number;
   metricsPort?: number;
+  events?: boolean;
   quiet?: boolean;
 }
 
@@ -62,7 +65,18 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
   process.on('SIGTERM', onSignal);
   // A closed terminal (ssh session gone) must not leave the mesh running behind a dead harness.
   process.on('SIGHUP', onSignal);
+  const terminal = !flags.quiet && !flags.dryRun && process.stderr.isTTY ? process.stderr : undefined;
+  const session =
+    !flags.dryRun && (terminal || flags.events || flags.metricsPort !== undefined)
+      ? new LiveSession({
+          terminal,
+          json: flags.events ? process.stdout : undefined,
+          metricsPort: flags.metricsPort,
+          onMetricsPort: (port) => process.stderr.write(`metrics: http://127.0.0.1:${port}/metrics\n`),
+        })
+      : undefined;
   try {
+    await session?.open();
     const base: RunOptions = {
       experimentFile,
       // --engine is shorthand for the experiment field, so it is validated and recorded like one.
@@ -74,7 +88,9 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
       keep: flags.keep,
       dryRun: flags.dryRun,
       quiet: flags.quiet,
-      metricsPort: flags.metricsPort,
+      // The session serves the user's port and includes the driver's metrics, served on a free one.
+      metricsPort: session && flags.metricsPort !== undefined ? 0 : flags.metricsPort,
+      observer: session,
       signal: controller.signal,
     };
     if (flags.repeat && flags.repeat > 1) {
@@ -82,9 +98,11 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
       return await runRepeated(base, flags.repeat);
     }
     const res = await runExperiment(base);
-    if (flags.quiet) process.stdout.write(`${res.runDir}\n`);
+    // With --events stdout carries only JSON lines; the run directory goes to stderr then.
+    if (flags.quiet) (flags.events ? process.stderr : process.stdout).write(`${res.runDir}\n`);
     return res.exitCode;
   } finally {
+    await session?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);

@@ -55,7 +55,7 @@ export interface RequestRecord {
   end: number;
   /** HTTP status; 0 when there was no HTTP response (see `error`). */
   status: number;
-  /** Transport-level error kind when status is 0: timeout, reset, refused, aborted, other. */
+  /** Transport-level error kind when status is 0: timeout, reset, refused, tls, aborted, other. */
   error?: string;
   /**
    * Set when the driver itself cut the request, and why: `timeout` (the request timeout), `gracefulStop`

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { LineCounter, parseDocument, isNode, isScalar, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { escapeInvisible, isSpilloverError, SpilloverError, type ProblemDetail } from '../errors.ts';
+import { didYouMean, similarFile } from './did-you-mean.ts';
+import { applyOverrides, blameOverrides, formatPath, parseOverride } from './overrides.ts';
 import { readTextInput } from '../util/read-text-input.ts';
 import { checkLimits } from './checks.ts';
-import { didYouMean } from './did-you-mean.ts';
-import { applyOverrides, blameOverrides, formatPath, parseOverride } from './overrides.ts';
 import { ExperimentSpec, type Experiment } from './schema.ts';
 import { checkScaled, scaleExperiment } from './time-scale.ts';
 import { validateIstioResources } from '../mesh/validate.ts';
@@ -44,9 +44,15 @@ export function readExperiment(file: string, opts: ReadExperimentOptions = {}): 
   } catch (e) {
     if (!isSpilloverError(e)) throw e;
     // The generic fix says "check the path"; for an experiment, say where experiments live.
-    throw new SpilloverError(e.problems.map((p) => (p.fix === 'check the path (it is relative to the current directory)' ? { ...p, fix: 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml' } : p)));
+    throw new SpilloverError(e.problems.map((p) => (p.fix === 'check the path (it is relative to the current directory)' ? { ...p, fix: experimentGuess(file) ? `did you mean ${experimentGuess(file)}?` : 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml' } : p)));
   }
   return parseExperiment(text, display, path.resolve(file), opts);
+}
+
+/** A sibling with a close name, or the file under experiments/ for a bare or misplaced name. */
+function experimentGuess(file: string): string | undefined {
+  const inDir = path.join('experiments', `${path.basename(file).replace(/\.ya?ml$/, '')}.yaml`);
+  return similarFile(file) ?? (fs.existsSync(inDir) && path.resolve(inDir) !== path.resolve(file) ? inDir : similarFile(inDir));
 }
 
 export function parseExperiment(text: string, display: string, absFile: string, opts: ReadExperimentOptions = {}): ResolvedExperiment {
@@ -135,7 +141,9 @@ function checkScenarioPath(scenarioPath: string, given: string, display: string,
       message: `scenario script not found: ${path.relative(process.cwd(), scenarioPath)}`,
       expected: 'a k6 script path relative to the experiment file',
       found: given,
-      fix: `paths are relative to ${path.relative(process.cwd(), path.dirname(absFile)) || '.'}/, e.g. ../scenarios/peak-load.js`,
+      fix: similarFile(scenarioPath)
+        ? `did you mean ${path.join(path.dirname(given), path.basename(similarFile(scenarioPath)!))}? (paths are relative to the experiment file)`
+        : `paths are relative to ${path.relative(process.cwd(), path.dirname(absFile)) || '.'}/, e.g. ../scenarios/peak-load.js`,
     }]));
   }
   try {

@@ -120,6 +120,8 @@ export function errorKind(e: unknown): string {
       return 'aborted';
   }
   if (err?.name === 'AbortError') return 'aborted';
+  // OpenSSL's certificate and handshake failures (ERR_TLS_*, ERR_SSL_*, CERT_*, *_CERT*, EPROTO).
+  if (code && /^(ERR_TLS_|ERR_SSL_|CERT_|EPROTO$)|CERT|_SIGNATURE$|SELF_SIGNED/.test(code)) return 'tls';
   return 'other';
 }
 
@@ -677,7 +679,8 @@ class Driver {
     }
     const live = this.inflight;
     const expiry = now - this.timeoutMs;
-    for (let i = this.inflightHead; i < live.length && live[i].sentMs <= expiry; i++) if (!live[i].done) live[i].cut(new RequestTimeout());
+    // A cut request can release the head (releaseHead), which blanks the done entries after it: skip blanks.
+    for (let i = this.inflightHead; i < live.length && (!live[i] || live[i].sentMs <= expiry); i++) if (live[i] && !live[i].done) live[i].cut(new RequestTimeout());
     for (const run of this.runs) {
       if (!run.hardCutDone && now >= run.hardEnd) {
         run.hardCutDone = true;

@@ -36,6 +36,8 @@ export interface EmbeddedEngineOptions {
   requestTimeoutMs: number;
   metricsPort?: number;
   live?: boolean;
+  /** The driver's own /metrics listens on this loopback port. */
+  onMetricsListening?: (port: number) => void;
   /** A second Ctrl-C exits at once: the thread still records every request, and its counters land here. */
   onForcedExit?: (counters: { started: number; completed: number; forcedExit: true }) => void;
 }

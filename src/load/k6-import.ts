@@ -147,6 +147,7 @@ export function k6ErrorKind(code: string | undefined): string | undefined {
   if (n === 1050 || n === 1211) return 'timeout';
   if (n === 1212) return 'refused';
   if (n === 1220 || n === 1201) return 'reset';
+  if (n >= 1300 && n < 1400) return 'tls'; // k6's TLS error range (1300 general, 1310 unknown authority, ...)
   return 'other';
 }
 

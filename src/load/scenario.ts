@@ -16,12 +16,14 @@
  * `__ENV` holds only the env given (the experiment's load.env / --env), not the process environment
  * that `k6 run` would add by default: a run must not depend on the shell it was started from.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { transformSync } from 'esbuild';
-import { SpilloverError, type ProblemDetail } from '../errors.ts';
-import { readTextInput } from '../util/read-text-input.ts';
+import { isSpilloverError, SpilloverError, type ProblemDetail } from '../errors.ts';
+import { similarFile } from '../experiment/did-you-mean.ts';
 import { parseK6DurationSeconds } from '../util/duration.ts';
+import { readTextInput } from '../util/read-text-input.ts';
 import { SUPPORTED_EXECUTORS, type RequestSpec, type Scenario, type ScenarioSpec, type Stage } from './types.ts';
 
 export interface ReadScenarioOptions {
@@ -138,8 +140,17 @@ export async function readScenario(file: string, opts: ReadScenarioOptions = {})
   if (!(timeScale > 0 && timeScale <= 1)) {
     throw new SpilloverError({ file: rel, path: 'timeScale', message: 'time scale out of range', expected: 'a number with 0 < F <= 1', found: show(timeScale) });
   }
-  // Refuses a FIFO, device, directory, UTF-16 or binary file without blocking (read-text-input.ts).
-  const source = readTextInput(file, 'scenario script');
+  let source: string;
+  try {
+    // Refuses a FIFO, device, directory, UTF-16 or binary file without blocking (read-text-input.ts).
+    source = readTextInput(file, 'scenario script');
+  } catch (e) {
+    if (!isSpilloverError(e) || fs.existsSync(file)) throw e;
+    // A bare name (peak-load) or a wrong folder: also look in scenarios/.
+    const inScenarios = path.join('scenarios', `${path.basename(rel, '.js')}.js`);
+    const guess = similarFile(rel) ?? (fs.existsSync(inScenarios) && inScenarios !== rel ? inScenarios : similarFile(inScenarios));
+    throw new SpilloverError(e.problems.map((p) => ({ ...p, fix: guess ? `did you mean ${guess}?` : 'check the path (scenarios live in scenarios/*.js)' })));
+  }
   let code: string;
   try {
     code = transformSync(source, { format: 'cjs', loader: 'js', target: 'es2022', sourcefile: rel }).code;

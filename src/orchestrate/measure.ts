@@ -9,7 +9,9 @@ import type { LoadEngine } from '../load/engine.ts';
 import type { Deployment } from '../runner/backend.ts';
 import { startCapture } from '../runner/capture.ts';
 import { parseDurationMs } from '../util/duration.ts';
+import { safely } from './observe.ts';
 import type { RunRecorder } from './recorder.ts';
+import type { RunObserver } from '../contracts/run-observer.ts';
 
 /** What the measure phase leaves running; teardown stops it whatever happened. */
 export interface Measuring {
@@ -26,6 +28,7 @@ export async function measure(
   m: Measuring,
   signal: AbortSignal,
   say: (msg: string) => void,
+  observer?: RunObserver,
 ): Promise<void> {
   const spec = exp.spec;
   // Time zero is a little ahead, so the first scrape precedes the first request and the driver's own
@@ -34,7 +37,10 @@ export async function measure(
   const t0Epoch = Date.now() + 600;
   rec.setT0(t0Epoch);
   const statsIntervalMs = Math.max(50, parseDurationMs(spec.scrape.interval));
+  const fileFlushMs = parseDurationMs(spec.envoy.fileFlushInterval);
+  if (observer?.loadStarting) void safely(() => observer.loadStarting!({ runDir: rec.runDir, t0Epoch, manifest: rec.manifest, statsIntervalMs, fileFlushMs }));
   m.capture = startCapture({
+    onRecord: observer?.capture ? (r, shape) => observer.capture!(r, shape) : undefined,
     runDir: rec.runDir,
     t0Epoch,
     targets: deployment.scrapeTargets,
@@ -56,7 +62,7 @@ export async function measure(
   const load = await engine.run({ runDir: rec.runDir, t0Epoch, target: entry, signal });
   rec.event({ kind: 'phase', what: 'load-done', detail: load as Record<string, unknown> });
   // Let the last file flush of Envoy's logs and one more scrape land before stopping.
-  await new Promise((r) => setTimeout(r, Math.max(statsIntervalMs, parseDurationMs(spec.envoy.fileFlushInterval)) + 200));
+  await new Promise((r) => setTimeout(r, Math.max(statsIntervalMs, fileFlushMs) + 200));
   watchCrashes();
 }
 

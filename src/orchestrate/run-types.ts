@@ -1,5 +1,6 @@
 /** What a run is asked to do, and what it gives back: the types the phases of run.ts share. */
 import type { RunManifest } from '../contracts/raw.ts';
+import type { RunObserver } from '../contracts/run-observer.ts';
 import type { BackendChoice, BackendOptions } from '../runner/backends/index.ts';
 
 export interface RunOptions {
@@ -21,6 +22,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Where progress lines go; default stderr. */
   log?: (msg: string) => void;
+  /** Watches the run as it goes (the CLI's live events and metrics, src/live/); never changes it. */
+  observer?: RunObserver;
 }
 
 export interface RunResult {

@@ -21,6 +21,7 @@ import { parseDurationMs } from '../util/duration.ts';
 import { analyse } from './analyse.ts';
 import { settleCompleted, settleThrown, judge } from './judge.ts';
 import { measure, type Measuring } from './measure.ts';
+import { safely } from './observe.ts';
 import { prepare, type Prepared } from './prepare.ts';
 import { provision } from './provision.ts';
 import { RunRecorder } from './recorder.ts';
@@ -52,12 +53,13 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     let exitCode = 0;
     try {
       deployment = await provision(backend, ctx, rec);
-      await measure(exp, deployment, deployment.loadEngine ?? engine, rec, m, controller.signal, say);
+      await measure(exp, deployment, deployment.loadEngine ?? engine, rec, m, controller.signal, say, opts.observer);
       exitCode = settleCompleted(rec, deployment, controller.signal);
     } catch (e) {
       exitCode = settleThrown(e, rec, controller.signal);
     } finally {
       await teardown(backend, deployment, engine, m, rec, Boolean(opts.keep), say);
+      if (opts.observer?.ended) await safely(() => opts.observer!.ended!());
     }
     const analysed = await analyse(runDir, say);
     exitCode = judge(exp, rec, analysed, exitCode, say);
@@ -82,6 +84,7 @@ function chooseEngine({ exp, scenario }: Prepared, opts: RunOptions, rec: RunRec
     metricsPort: opts.metricsPort,
     live: opts.quiet ? false : undefined,
     onForcedExit: (c) => rec.event({ kind: 'phase', what: 'load-done', detail: c }),
+    onMetricsListening: opts.observer?.driverMetrics ? (p) => void safely(() => opts.observer!.driverMetrics!(p)) : undefined,
   });
 }
 

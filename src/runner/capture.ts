@@ -35,6 +35,8 @@ export interface CaptureOptions {
    * `cluster.`) and leaves out server internals that would only bloat the raw files.
    */
   envoyStatsFilter?: string;
+  /** Sees every record as it is written (the live event feed and live metrics read the run from here). */
+  onRecord?: (rec: ScrapeRecord | ClustersRecord, shape: 'scrape' | 'clusters') => void;
 }
 
 export interface CaptureStats {
@@ -58,14 +60,14 @@ export function startCapture(opts: CaptureOptions): { stop(): Promise<CaptureSta
     if (t.kind === 'envoy') {
       streams.push(new Stream(`scrapes/${t.name}`, scrapeFile(opts.runDir, t.name), opts.statsIntervalMs, `${base}/stats/prometheus?usedonly&filter=${encodeURIComponent(filter)}`, (body, rec) => {
         rec.samples = parsePromText(body);
-      }, t.name, 'scrape'));
+      }, t.name, 'scrape', opts.onRecord));
       streams.push(new Stream(`clusters/${t.name}`, clustersFile(opts.runDir, t.name), opts.clustersIntervalMs ?? opts.statsIntervalMs, `${base}/clusters?format=json`, (body, rec) => {
         rec.hosts = flattenClusters(JSON.parse(body));
-      }, t.name, 'clusters'));
+      }, t.name, 'clusters', opts.onRecord));
     } else {
       streams.push(new Stream(`scrapes/${t.name}`, scrapeFile(opts.runDir, t.name), opts.statsIntervalMs, `${base}/metrics`, (body, rec) => {
         rec.samples = parsePromText(body);
-      }, t.name, 'scrape'));
+      }, t.name, 'scrape', opts.onRecord));
     }
   }
   const ready = Promise.all([mkdir(path.join(opts.runDir, RAW.scrapesDir), { recursive: true }), mkdir(path.join(opts.runDir, RAW.clustersDir), { recursive: true })]);
@@ -111,6 +113,7 @@ class Stream {
     private readonly parse: (body: string, rec: Rec) => void,
     private readonly targetName: string,
     private readonly shape: 'scrape' | 'clusters',
+    private readonly onRecord?: CaptureOptions['onRecord'],
   ) {}
 
   start(t0Epoch: number): void {
@@ -174,6 +177,11 @@ class Stream {
         ? ({ t: rec.t, target: this.targetName, ok: rec.ok, ms: ms ?? (rec.ms as number) ?? 0, ...(rec.error ? { error: rec.error as string } : {}), ...(rec.samples ? { samples: rec.samples as ScrapeRecord['samples'] } : {}) } satisfies ScrapeRecord)
         : ({ t: rec.t, envoy: this.targetName, ok: rec.ok, ...(rec.error ? { error: rec.error } : {}), ...(rec.hosts ? { hosts: rec.hosts } : {}) } as ClustersRecord);
     this.out?.write(JSON.stringify(line) + '\n');
+    try {
+      this.onRecord?.(line, this.shape);
+    } catch {
+      // A live view that fails must not cost the raw data.
+    }
   }
 
   async stop(): Promise<void> {

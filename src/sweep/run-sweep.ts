@@ -15,7 +15,7 @@ import { formatPlan, planSweep, type SweepPlan } from './plan.ts';
 import { sweepCsv, sweepMarkdown, type SweepPointResult } from './table.ts';
 import { sweepFigures } from './figures.ts';
 import { runExperiment } from '../orchestrate/run.ts';
-import { renderSvg } from '../report/render.ts';
+import { renderSvg, svgToPng } from '../report/render.ts';
 
 /** The part of the run orchestration's options a sweep sets (src/runner/run.ts RunOptions). */
 export interface SweepRunOptions {
@@ -136,9 +136,13 @@ export async function writeSweep(sweepDir: string, experiment: string, plan: Swe
   put('sweep.csv', sweepCsv(plan.axes, results));
   put('sweep.md', sweepMarkdown(experiment, plan.axes, results));
   fs.mkdirSync(path.join(sweepDir, 'figures'), { recursive: true });
-  const render = svg ? renderSvg : null;
+  const render = svg ? { renderSvg, svgToPng } : null;
   for (const f of sweepFigures(experiment, plan.axes, results)) {
     put(path.join('figures', `${f.name}.vl.json`), `${JSON.stringify(f.spec, null, 2)}\n`);
-    if (render) put(path.join('figures', `${f.name}.svg`), await render(f.spec as unknown as Record<string, unknown>));
+    if (!render) continue;
+    const text = await render.renderSvg(f.spec as unknown as Record<string, unknown>);
+    put(path.join('figures', `${f.name}.svg`), text);
+    // PNG too, as for a run's figures: slides, chat and issue trackers take PNG, not SVG.
+    fs.writeFileSync(path.join(sweepDir, 'figures', `${f.name}.png`), render.svgToPng(text));
   }
 }

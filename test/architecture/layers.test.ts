@@ -23,6 +23,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['load'],
   ['runner'],
   ['analysis'],
+  ['live'],
   ['report'],
   ['compare'],
   ['orchestrate'],

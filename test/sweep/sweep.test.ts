@@ -101,11 +101,15 @@ describe('sweep: run', () => {
     assert.equal(point.runs.length, 3);
   });
 
-  it('a single axis gives a line with intervals, rendered to SVG', async () => {
+  it('a single axis gives a line with intervals, rendered to SVG and PNG', async () => {
     const res = await runSweep({ experimentFile: EXPERIMENT, set: [`${C5XX}=1,2,5`], repeat: 2, runner: fakeRunner([]), outDir: root, sweepId: 's', log: () => {} });
     const spec = JSON.parse(fs.readFileSync(path.join(root, 's', 'figures', 'first-ejection.vl.json'), 'utf8'));
     assert.deepEqual(spec.layer.map((l: { mark: { type: string } }) => l.mark.type), ['rule', 'line']);
     assert.match(fs.readFileSync(path.join(root, 's', 'figures', 'first-ejection.svg'), 'utf8'), /^<svg/);
+    const png = fs.readFileSync(path.join(root, 's', 'figures', 'first-ejection.png'));
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
+    const svgWidth = Number(/width="(\d+)"/.exec(fs.readFileSync(path.join(root, 's', 'figures', 'first-ejection.svg'), 'utf8'))![1]);
+    assert.equal(png.readUInt32BE(16), svgWidth * 2, 'rendered from the SVG at 2x');
     assert.equal(res.points.length, 3);
   });
 
