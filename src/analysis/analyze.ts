@@ -9,6 +9,8 @@ import { detectEvents, type DetectedEvent } from './events.ts';
 import type { OutlierEvent } from './outlier-log.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { buildSummary, type Summary } from './summary.ts';
+import { breakerTrips } from './breakers.ts';
+import { contention, loadModel, runEnding } from './run-ending.ts';
 import { buildTimeseries, type TimeseriesRow } from './timeseries.ts';
 import { fineBuckets, fineFromRequests } from './windows.ts';
 
@@ -43,6 +45,8 @@ export interface Analysis {
   redirectThreshold: number;
   /** Names of Envoys with any telemetry, sorted. */
   envoys: string[];
+  /** Envoy name → role (client, a-sidecar, gateway, b-sidecar) from the manifest's topology. */
+  roles: Record<string, string>;
   /** Each redirect interval and B's exact share of the A/B-served requests sent within it. */
   redirects: Array<{ onsetS: number; endS: number | null; shareB: number | null }>;
 }
@@ -87,9 +91,11 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
   let firstDriverOverflow: number | undefined;
   for (let i = 0; i < req.n; i++) if (req.outcome[i] === OUTCOME.overflow503 && !(req.sent[i] >= (firstDriverOverflow ?? Infinity))) firstDriverOverflow = req.sent[i];
 
+  const config = configFacts(raw.manifest.resolved);
   const events = detectEvents({
     topology: raw.manifest.topology,
-    config: configFacts(raw.manifest.resolved),
+    config,
+    closedLoop: loadModel(raw.manifest) === 'closed',
     ticks: raw.loadTicks,
     fine,
     firstDriverOverflow,
@@ -120,9 +126,28 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
         if (dests[i] === DEST.A) a++;
         else if (dests[i] === DEST.B) b++;
       }
-      return { onsetS: on.t, endS: end ? end.t : null, shareB: a + b ? Math.round((b / (a + b)) * 1000) / 1000 : null };
+      return { onsetS: on.t, endS: end ? end.t : null, shareB: a + b ? Math.round((b / (a + b)) * 1000) / 1000 : null, count: a + b };
     });
-  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry), timeseries, events, bucketS, windowS, redirectThreshold, envoys, redirects };
+  // B-served requests inside redirect episodes: what was redirected, as opposed to balanced.
+  let inB = 0;
+  for (const r of redirects) if (r.shareB !== null) inB += Math.round(r.shareB * r.count);
+  const abTotal = countAB(dests);
+  const model = loadModel(raw.manifest);
+  const summary = buildSummary(raw.manifest, req, dropped, events, envoyTelemetry, {
+    ending: runEnding(raw.manifest, raw.runEvents, req),
+    contention: contention(raw.manifest, raw.runEvents, req, model === 'closed'),
+    loadModel: model,
+    redirectedShare: abTotal ? Math.round((inB / abTotal) * 1000) / 1000 : null,
+    breakers: breakerTrips(raw.manifest.topology, config, raw.scrapes),
+  });
+  const roleNames = Object.fromEntries(Object.entries(roles).map(([n, r]) => [n, r.role]));
+  return { summary, timeseries, events, bucketS, windowS, redirectThreshold, envoys, roles: roleNames, redirects: redirects.map(({ count: _c, ...r }) => r) };
+}
+
+function countAB(d: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < d.length; i++) if (d[i] === DEST.A || d[i] === DEST.B) n++;
+  return n;
 }
 
 function hasDest(r: RequestColumns): boolean {

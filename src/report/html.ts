@@ -9,6 +9,8 @@ import type { Analysis } from '../analysis/analyze.ts';
 import type { Figure } from './figures.ts';
 import { narrative } from './narrative.ts';
 import { summaryRows } from './tables.ts';
+import { leadLines } from './lead.ts';
+import { GLOSSARY } from './words.ts';
 
 const require = createRequire(import.meta.url);
 let libs: string | undefined;
@@ -59,8 +61,10 @@ ${inlineLibraries()}
 </head>
 <body>
 <h1>${esc(s.experiment)}: run ${esc(s.runId)}</h1>
+${leadLines(s).map((p) => `<p class="lead"><strong>${esc(p)}</strong></p>`).join('\n')}
 <h2>What happened</h2>
 <ul>${narrative(a).map((p) => `<li>${esc(p)}</li>`).join('\n')}</ul>
+<p class="caption">${esc(GLOSSARY)}</p>
 <h2>Summary</h2>
 <table>${rows}</table>
 ${figs}

@@ -156,6 +156,10 @@ export interface RunManifest {
   exitReason?: string;
   /** The resolved experiment (defaults applied, overrides applied). */
   resolved: unknown;
+  /** Executor of each k6 scenario by name (arrival-rate = open loop, *-vus = closed loop). */
+  executors?: Record<string, string>;
+  /** Load average and CPU steal when the load started and ended (src/runner/machine-load.ts). */
+  cpu?: { start?: import('./machine-load.ts').CpuSample; end?: import('./machine-load.ts').CpuSample };
 }
 
 /** Convert an epoch-ms wall-clock stamp to run seconds. */

@@ -21,6 +21,7 @@ import { loadExperiment, type ResolvedExperiment } from '../experiment/load.ts';
 import { toYaml } from '../mesh/yaml.ts';
 import type { Backend, BackendContext, Deployment } from './backend.ts';
 import { createBackend, type BackendChoice, type BackendOptions } from './backends/index.ts';
+import { sampleCpu } from './machine-load.ts';
 import { RAW, type RunEvent, type RunManifest } from './raw.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -179,6 +180,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     machine: { platform: process.platform, arch: process.arch, cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), cpuModel: os.cpus()[0]?.model },
     warnings: [...exp.scaled.map((s) => `time scale ${exp.timeScale}: ${s}`)],
     resolved: { ...spec, experimentFile: path.relative(process.cwd(), exp.file), scenarioFile: path.relative(process.cwd(), exp.scenarioPath) },
+    executors: Object.fromEntries(((scenario as Partial<Scenario>).scenarios ?? []).map((s) => [s.name, s.executor])),
   };
   const writeManifest = () => fs.writeFileSync(path.join(runDir, RAW.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
   writeManifest();
@@ -261,6 +263,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     };
     crashWatch = setInterval(watchCrashes, 200);
     event({ kind: 'phase', what: 'load' });
+    manifest.cpu = { start: sampleCpu() };
+    writeManifest();
     say(`load: ${path.relative(process.cwd(), exp.scenarioPath)} -> ${deployment.entry.url}${deployment.entry.connectTo ? ` (via ${deployment.entry.connectTo})` : ''}`);
     const load =
       spec.load.engine === 'k6' && deployment.k6
@@ -279,6 +283,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
             live: opts.quiet ? false : undefined,
           } as never);
     event({ kind: 'phase', what: 'load-done', detail: load as unknown as Record<string, unknown> });
+    manifest.cpu.end = sampleCpu();
+    writeManifest();
     // Let the last file flush of Envoy's logs and one more scrape land before stopping.
     await new Promise((r) => setTimeout(r, Math.max(statsIntervalMs, parseDuration(spec.envoy.fileFlushInterval)) + 200));
     watchCrashes();
