@@ -86,7 +86,7 @@ export function detectEvents(inp: EventInputs): DetectedEvent[] {
     }
     const isClient = roles[envoy]?.role === 'client';
     const mine = trips.filter((x) => x.envoy === envoy && x.refuses);
-    for (const x of mine) cands.push({ t: x.firstS, source: 'scrape', detail: `${x.counter} rose between ${fmt(x.prevS ?? NaN)} s and ${fmt(x.firstS)} s (to ${x.total} by the end)` });
+    for (const x of mine) cands.push({ t: x.firstS, source: 'scrape', detail: `${x.counter} ${rose(x.prevS, x.firstS)} (to ${x.total} by the end)` });
     if (isClient && inp.firstDriverOverflow !== undefined) cands.push({ t: inp.firstDriverOverflow, source: 'driver', detail: 'first response with x-envoy-overloaded' });
     const first = earliest(cands);
     if (first) {
@@ -95,10 +95,10 @@ export function detectEvents(inp: EventInputs): DetectedEvent[] {
     }
   }
   for (const x of trips.filter((t) => !t.refuses)) {
-    out.push({ t: x.firstS, kind: 'connection-limit', envoy: x.envoy, host: '', service: '', source: 'scrape', cause: x.limit, detail: `${x.counter} rose between ${fmt(x.prevS ?? NaN)} s and ${fmt(x.firstS)} s (to ${x.total} by the end)` });
+    out.push({ t: x.firstS, kind: 'connection-limit', envoy: x.envoy, host: '', service: '', source: 'scrape', cause: x.limit, detail: `${x.counter} ${rose(x.prevS, x.firstS)} (to ${x.total} by the end)` });
   }
   for (const b of blockedEjections(inp.topology, inp.config, inp.scrapes)) {
-    out.push({ t: b.firstS, kind: 'ejection-blocked', envoy: b.envoy, host: '', service: '', source: 'scrape', cause: b.cause, detail: `outlier_detection.ejections_overflow rose between ${fmt(b.prevS ?? NaN)} s and ${fmt(b.firstS)} s, to ${b.total} by the end` });
+    out.push({ t: b.firstS, kind: 'ejection-blocked', envoy: b.envoy, host: '', service: '', source: 'scrape', cause: b.cause, detail: `outlier_detection.ejections_overflow ${rose(b.prevS, b.firstS)}, to ${b.total} by the end` });
   }
 
   // The first 5xx an upstream sent (not a local reply): what outlier detection counts.
@@ -167,7 +167,7 @@ export function detectEvents(inp: EventInputs): DetectedEvent[] {
     if (first) out.push({ t: first.t, kind: 'no-healthy-upstream', envoy, host: '', service: '', source: first.source, cause: 'all hosts ejected; Istio sets healthy_panic_threshold 0 with outlierDetection', detail: cands.map((c) => `${c.source} ${fmt(c.t)} s`).join('; ') });
   }
 
-  out.push(...redirectEvents({ fine: inp.fine, redirectThreshold: inp.redirectThreshold, windowS: inp.windowS, causes: [...out, ...runFrames(inp.runEvents)], clientEnvoys: new Set(envoyNames.filter((n) => roles[n]?.role === 'client')) }));
+  out.push(...redirectEvents({ fine: inp.fine, redirectThreshold: inp.redirectThreshold, windowS: inp.windowS, causes: [...out, ...runFrames(inp.runEvents)], clientEnvoys: new Set(envoyNames.filter((n) => roles[n]?.role === 'client')), causesObservable: Object.keys(inp.outlier).length + Object.keys(inp.clusters).length + Object.keys(inp.scrapes).length > 0 }));
 
   for (const [target, recs] of Object.entries(inp.scrapes).sort(([a], [b]) => a.localeCompare(b))) out.push(...gaps(target, 'scrape', recs));
   for (const [envoy, recs] of Object.entries(inp.clusters).sort(([a], [b]) => a.localeCompare(b))) out.push(...gaps(envoy, 'clusters', recs));
@@ -241,6 +241,7 @@ function firstAtOrAfter<T extends { t: number }>(recs: T[] | undefined, t: numbe
 }
 
 const earliest = <T extends { t: number }>(c: T[]) => c.reduce<T | undefined>((m, x) => (m === undefined || x.t < m.t ? x : m), undefined);
+const rose = (prev: number | null, t: number) => (prev === null ? `first seen above 0 at ${fmt(t)} s` : `rose between ${fmt(prev)} s and ${fmt(t)} s`);
 const fmt = (t: number) => (Number.isFinite(t) ? t.toFixed(2) : '?');
 
 /** The schedule's rate at instant t: the tick covering (t_k − 1, t_k], summed over scenarios. */

@@ -19,6 +19,11 @@ export interface RedirectInputs {
   causes: Ev[];
   /** Envoy names with the client role (ejections elsewhere do not steer the client's traffic). */
   clientEnvoys: Set<string>;
+  /**
+   * False when the run has no Envoy telemetry (an imported k6 run): no cause can be seen, so a shift
+   * is reported as one with its cause unknown rather than dropped.
+   */
+  causesObservable: boolean;
 }
 
 const isCause = (e: Ev, clients: Set<string>) =>
@@ -28,6 +33,7 @@ const isCause = (e: Ev, clients: Set<string>) =>
 function causeWords(e: Ev): string {
   if (e.kind === 'eject') return `${e.service || e.host} ejected by ${e.envoy} at ${e.t.toFixed(2)} s`;
   if (e.kind === 'no-healthy-upstream') return `no healthy upstream at ${e.envoy} from ${e.t.toFixed(2)} s`;
+  if (e.source === 'requests') return e.detail;
   return `${e.detail} at ${e.t.toFixed(2)} s`;
 }
 
@@ -49,10 +55,14 @@ export function redirectEvents(inp: RedirectInputs): Ev[] {
     if (!on) break;
     const tOn = switchTime(fb, on.j, 'B');
     const off = firstCrossing(fb, on.i + 1, inp.windowS, minCount, (s) => s.a + s.b >= 1 && share(s) < thr);
-    const c = causeOf(tOn);
-    if (c) {
-      firstTrouble ??= tOn;
-      out.push({ t: tOn, kind: 'redirect-onset', envoy: '', host: '', service: 'B', source: 'requests', cause: causeWords(c), detail });
+    const c0 = causeOf(tOn) ?? (inp.causesObservable ? undefined : ({ t: tOn, kind: 'run', envoy: '', host: '', service: '', source: 'requests', cause: '', detail: 'cause unknown (no Envoy telemetry): B\'s share crossed the threshold' } as Ev));
+    if (c0) {
+      // A request sent a few ms before the ejection can still be routed after it: the first request B
+      // served may precede the logged ejection, but the redirect does not precede its cause.
+      const t = Math.max(tOn, c0.t);
+      firstTrouble ??= t;
+      const c = c0;
+      out.push({ t, kind: 'redirect-onset', envoy: '', host: '', service: 'B', source: 'requests', cause: causeWords(c), detail });
       if (off) out.push({ t: switchTime(fb, off.j, 'A'), kind: 'redirect-end', envoy: '', host: '', service: 'A', source: 'requests', cause: '', detail: detail.replace('crossed', 'fell back below') });
     }
     if (!off) break;

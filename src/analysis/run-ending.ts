@@ -45,8 +45,8 @@ export function runEnding(m: RunManifest, runEvents: RunEvent[], req: RequestCol
   if (m.outcome === 'failed') return { ending: 'failed', reason: m.exitReason ?? 'the run failed', lastRequestS, loadDone };
   if (m.outcome === 'ok' && m.endedAt) return { ending: 'completed', reason: null, lastRequestS, loadDone };
   // No outcome, or "ok" written at load end but never finalised: the harness did not get to finish.
-  const phase = [...runEvents].reverse().find((e) => e.kind === 'phase');
-  return { ending: 'killed', reason: `the harness stopped without finishing the manifest (last phase recorded: ${phase ? phase.what : 'none'})`, lastRequestS, loadDone };
+  const phases = runEvents.filter((e) => e.kind === 'phase').map((e) => e.what);
+  return { ending: 'killed', reason: `the harness stopped without finishing the manifest (phases recorded: ${phases.length ? phases.join(', ') : 'none'})`, lastRequestS, loadDone };
 }
 
 export function contention(m: RunManifest, runEvents: RunEvent[], req: RequestColumns, closedLoop: boolean): Contention {

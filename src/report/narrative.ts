@@ -71,12 +71,12 @@ function eventLine(a: Analysis, e: DetectedEvent, side: (envoy: string) => strin
       if (a.summary.firstEjection && e.envoy !== a.summary.firstEjection.envoy) return undefined;
       const why = a.events.find((x) => (x.kind === 'service-rejected' || (x.kind === 'overflow' && x.service === e.service && x.service !== '')) && Math.abs(x.t - e.t) <= 1);
       const because = why ? (why.kind === 'service-rejected' ? ` (service ${why.service || why.envoy}'s queue was full)` : ` (${side(why.envoy)} was refusing with 503 UO)`) : '';
-      return `${at} ${e.envoy} got its first 5xx from upstream ${who}: ${e.detail.replace(/^first /, '')}${because}. Outlier detection counts these; the client's own overflow 503s it does not (envoy#25487).`;
+      return `${at} ${e.envoy} got its first 5xx from upstream ${who}: ${e.detail.replace(/^first /, '')}${because}.${a.roles[e.envoy] === 'client' ? " The client's outlier detection counts these (its own overflow 503s it does not: envoy#25487)." : ''}`;
     }
     case 'detected-not-enforced':
       return `${at} ${e.envoy} detected ${who} as an outlier but did not eject it (${e.detail}).`;
     case 'ejection-blocked':
-      return `${at} ${side(e.envoy)}'s outlier detection decided to eject a host but Envoy refused (blocked ejection): ${e.cause}. ${e.detail.replace(/^outlier_detection\.ejections_overflow rose between .* s, to /, 'Blocked ejections by the end of the run: ').replace(/ by the end$/, '')} (outlier_detection.ejections_overflow); the host stayed in and kept getting traffic.`;
+      return `${at} the outlier detection of ${side(e.envoy)} decided to eject a host but Envoy refused (a blocked ejection): ${e.cause}. Blocked ejections by the end of the run: ${/to (\d+) by the end/.exec(e.detail)?.[1] ?? '?'} (outlier_detection.ejections_overflow); the host stayed in and kept getting traffic.`;
     case 'eject':
       return `${at} ${who} was ejected by ${e.envoy} after ${ejectWords(e)}${e.cause ? ` (${e.cause})` : ''}, ${load}.`;
     case 'uneject':
