@@ -45,6 +45,8 @@ export interface Analysis {
   redirectThreshold: number;
   /** Names of Envoys with any telemetry, sorted. */
   envoys: string[];
+  /** The resolved experiment from the manifest (what the configuration diagnosis reads). */
+  resolved: unknown;
   /** Envoy name → role (client, a-sidecar, gateway, b-sidecar) from the manifest's topology. */
   roles: Record<string, string>;
   /** Each redirect interval and B's exact share of the A/B-served requests sent within it. */
@@ -141,7 +143,7 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
     breakers: breakerTrips(raw.manifest.topology, config, raw.scrapes),
   });
   const roleNames = Object.fromEntries(Object.entries(roles).map(([n, r]) => [n, r.role]));
-  return { summary, timeseries, events, bucketS, windowS, redirectThreshold, envoys, roles: roleNames, redirects: redirects.map(({ count: _c, ...r }) => r) };
+  return { summary, timeseries, events, bucketS, windowS, redirectThreshold, envoys, resolved: raw.manifest.resolved, roles: roleNames, redirects: redirects.map(({ count: _c, ...r }) => r) };
 }
 
 function countAB(d: Uint8Array): number {

@@ -10,6 +10,7 @@ import type { Figure } from './figures.ts';
 import { narrative } from './narrative.ts';
 import { summaryRows } from './tables.ts';
 import { leadLines } from './lead.ts';
+import { diagnosisRows, observedWords } from './diagnosis-section.ts';
 import { GLOSSARY } from './words.ts';
 
 const require = createRequire(import.meta.url);
@@ -65,6 +66,8 @@ ${leadLines(s).map((p) => `<p class="lead"><strong>${esc(p)}</strong></p>`).join
 <h2>What happened</h2>
 <ul>${narrative(a).map((p) => `<li>${esc(p)}</li>`).join('\n')}</ul>
 <p class="caption">${esc(GLOSSARY)}</p>
+<h2>Configuration diagnosis</h2>
+<ul class="diagnosis">${diagnosisRows(a).map((r) => `<li><strong>${esc(r.finding.title)}.</strong> ${esc(r.finding.effect)} <em>Source: ${esc(r.finding.source)}.</em> <strong>In this run: ${esc(observedWords(r.observed))}.</strong></li>`).join('\n') || '<li>No known pitfall found in this configuration.</li>'}</ul>
 <h2>Summary</h2>
 <table>${rows}</table>
 ${figs}

@@ -4,6 +4,7 @@ import type { Figure } from './figures.ts';
 import { narrative } from './narrative.ts';
 import { summaryRows } from './tables.ts';
 import { leadLines } from './lead.ts';
+import { diagnosisMarkdown, diagnosisRows } from './diagnosis-section.ts';
 import { GLOSSARY } from './words.ts';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|');
@@ -15,6 +16,7 @@ export function reportMarkdown(a: Analysis, figures: Figure[]): string {
   lines.push('## What happened', '');
   for (const p of narrative(a)) lines.push(`- ${p}`);
   lines.push('', `_${GLOSSARY}_`);
+  lines.push('', '## Configuration diagnosis', '', ...diagnosisMarkdown(diagnosisRows(a)));
   lines.push('', '## Summary', '', '| | |', '|---|---|');
   for (const [k, v] of summaryRows(s)) lines.push(`| ${esc(k)} | ${esc(v)} |`);
   for (const f of figures) lines.push('', `## ${f.title}`, '', `![${f.title}](figures/${f.name}.png)`, '', f.caption);

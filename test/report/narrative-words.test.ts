@@ -135,3 +135,18 @@ describe('report words on recorded runs', () => {
     assert.ok(!blocked.text.some((l) => /A served again/.test(l)));
   });
 });
+
+describe('configuration diagnosis in the report', () => {
+  it('says which predicted pitfalls happened in the run', async () => {
+    const { diagnosisRows, observedWords } = await import('../../src/report/diagnosis-section.ts');
+    const blocked = diagnosisRows((await analyzeRun(RUNS + 'blocked-ejections')).analysis);
+    const mep = blocked.find((r) => r.finding.id === 'max-ejection-percent')!;
+    assert.equal(mep.observed.happened, true);
+    assert.match(observedWords(mep.observed), /^happened: \d+ ejections refused/);
+    const balanced = diagnosisRows((await analyzeRun(RUNS + 'balanced-5050')).analysis);
+    assert.equal(balanced.find((r) => r.finding.id === 'failover-needs-outlier-detection')?.observed.happened, true);
+    assert.ok(!balanced.some((r) => r.finding.id === 'max-ejection-percent'));
+    const peak = diagnosisRows((await analyzeRun(RUNS + 'peak-load-r01')).analysis);
+    assert.match(observedWords(peak.find((r) => r.finding.id === 'pool-below-load')!.observed), /^happened: A ejected at 2\.79 s/);
+  });
+});
