@@ -3,8 +3,8 @@
  * experiment, each with what it will do, its source, and whether this run shows it.
  */
 import type { Analysis } from '../analysis/analyze.ts';
-import { observe, type Observation } from '../diagnosis/observed.ts';
-import { diagnose, type Finding } from '../diagnosis/pitfalls.ts';
+import { observe, type Observation } from '../analysis/diagnosis/observed.ts';
+import { diagnose, type Finding } from '../analysis/diagnosis/pitfalls.ts';
 
 export interface DiagnosisRow {
   finding: Finding;

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { loadExperiment } from '../../experiment/load.ts';
 import { loadScenario } from '../../load/scenario.ts';
 import { isArrivalRate } from '../../load/types.ts';
-import { diagnose } from '../../diagnosis/pitfalls.ts';
+import { diagnose } from '../../analysis/diagnosis/pitfalls.ts';
 
 /** A name (experiments/<name>.yaml) or a path. */
 export function experimentFile(arg: string): string {

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { loadExperiment } from '../../src/experiment/load.ts';
-import { diagnose } from '../../src/diagnosis/pitfalls.ts';
-import { erlangB, meanServiceMs, predictCapacity, rateForLoss } from '../../src/diagnosis/capacity.ts';
+import { diagnose } from '../../src/analysis/diagnosis/pitfalls.ts';
+import { erlangB, meanServiceMs, predictCapacity, rateForLoss } from '../../src/analysis/diagnosis/capacity.ts';
 import { explain } from '../../src/cli/commands/explain.ts';
 import { isSpilloverError } from '../../src/errors.ts';
 

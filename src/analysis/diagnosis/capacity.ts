@@ -5,7 +5,7 @@
  * in-flight limit is below what the offered load needs overflows; with arrivals at random, a limit of
  * k in flight refuses a share of requests given by Erlang's loss formula B(k, λ·W) even below the mean.
  */
-import { parseDuration } from '../experiment/duration.ts';
+import { parseDuration } from '../../experiment/duration.ts';
 
 /** Standard normal quantile at 0.99, for (median, p99) → lognormal sigma. */
 const Z99 = 2.3263478740408408;

@@ -7,7 +7,7 @@
  * Sources are the fact sheets (../shared/facts/istio-translation.md, envoy-semantics.md), which cite
  * the Istio and Envoy commits and files.
  */
-import { consecutiveErrorsMode, defaultOutboundRetry, parseIstioVersion, atLeast } from '../mesh/istio-version.ts';
+import { consecutiveErrorsMode, defaultOutboundRetry, parseIstioVersion, atLeast } from '../../mesh/istio-version.ts';
 import { predictCapacity, erlangB, rateForLoss, type ServiceTimeInput } from './capacity.ts';
 
 export type PitfallId =
@@ -188,7 +188,7 @@ function capacityFindings(peakRps: number | null, a: Obj, http: Obj, tcp: Obj, d
       id: 'pool-below-load',
       title: `${drName}: ${tightest[0]}=${tightest[1]} is below what A can hold (${pred.aHolds})`,
       effect: `${law}. With ${tightest[1]} in flight allowed, random arrivals overflow the client's breaker from about ${loss1} req/s (Erlang loss > 1 %; ${Math.round(erlangB(tightest[1], (pred.peakRps * pred.meanServiceMs) / 1000) * 100)} % refused at the peak if A kept up): the client refuses (503 UO) before A is ever overloaded.`,
-      source: "Little's law and Erlang's loss formula over the capacity model (src/diagnosis/capacity.ts); envoy-semantics.md §1.2",
+      source: "Little's law and Erlang's loss formula over the capacity model (src/analysis/diagnosis/capacity.ts); envoy-semantics.md §1.2",
       numbers: { ...numbers, overflowFromRps: loss1 },
     });
     out.push({
@@ -202,7 +202,7 @@ function capacityFindings(peakRps: number | null, a: Obj, http: Obj, tcp: Obj, d
       id: 'pool-below-load',
       title: `The scenario's peak (${pred.peakRps} req/s) is above A's capacity (${pred.aMaxRps} req/s)`,
       effect: `${law}. Above ~${pred.aMaxRps} req/s A's queue fills and A refuses (503 from upstream), which outlier detection counts: expect A's ejection once the offered load passes ~${pred.aMaxRps} req/s${tightest ? `; the client's ${tightest[0]}=${tightest[1]} is above what A holds, so the client's breaker is not what trips first` : ''}.`,
-      source: "Little's law over the capacity model (src/diagnosis/capacity.ts)",
+      source: "Little's law over the capacity model (src/analysis/diagnosis/capacity.ts)",
       numbers,
     });
   }
