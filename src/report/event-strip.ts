@@ -43,7 +43,7 @@ export interface PlacedLabel {
 }
 
 /** The first of each kind per host/envoy, grouped when close, placed in rows without overlap. */
-export function placeLabels(a: Analysis, domain: [number, number], widthPx: number): PlacedLabel[] {
+export function placeLabels(a: Analysis, domain: [number, number], widthPx: number, fontPx = LABEL_FONT): PlacedLabel[] {
   const seen = new Set<string>();
   const values: Array<{ t: number; label: string }> = [];
   for (const e of a.events) {
@@ -64,7 +64,7 @@ export function placeLabels(a: Analysis, domain: [number, number], widthPx: numb
   }
   const rows: Array<Array<[number, number]>> = [];
   return groups.map((g) => {
-    const w = g.label.length * CHAR_PX + 6;
+    const w = g.label.length * CHAR_PX * (fontPx / LABEL_FONT) + 6;
     const x = px(g.t);
     const align: 'left' | 'right' = x + w <= widthPx ? 'left' : 'right';
     const [x0, x1] = align === 'left' ? [x, x + w] : [Math.max(0, x - w), x];
@@ -87,20 +87,21 @@ export function ruleLayer(labels: PlacedLabel[]): VlSpec[] {
  * The whole figure: the label strip over the plot, x shared. Without events it is the plot alone.
  * `plot` holds width/height/layer (and its own x scale domain); the top level keeps title and config.
  */
-export function withEventStrip(top: VlSpec, plot: VlSpec, labels: PlacedLabel[], domain: [number, number]): VlSpec {
+export function withEventStrip(top: VlSpec, plot: VlSpec, labels: PlacedLabel[], domain: [number, number], fontPx = LABEL_FONT): VlSpec {
   if (!labels.length) return { ...top, ...plot };
   const rows = Math.max(...labels.map((l) => l.row)) + 1;
+  const rowPx = Math.round((ROW_PX * fontPx) / LABEL_FONT);
   const width = Number(plot.width);
   // One layer per label: its `limit` (the room left to the plot's edge) truncates rather than clips,
   // whatever the renderer's font metrics turn out to be.
   const text = (l: PlacedLabel) => ({
     data: { values: [{ t: l.t, label: l.label, row: l.row }] },
-    mark: { type: 'text', align: l.align, baseline: 'top', dx: l.align === 'left' ? 3 : -3, fontSize: LABEL_FONT, color: '#000000', limit: Math.max(40, Math.floor(l.align === 'left' ? width - l.x0 - 4 : l.x1 - 4)) },
-    encoding: { x: { ...xField, scale: { domain }, axis: null }, y: { field: 'row', type: 'quantitative', scale: { domain: [0, rows], range: [2, rows * ROW_PX + 2] }, axis: null }, text: { field: 'label' } },
+    mark: { type: 'text', align: l.align, baseline: 'top', dx: l.align === 'left' ? 3 : -3, fontSize: fontPx, color: '#000000', limit: Math.max(40, Math.floor(l.align === 'left' ? width - l.x0 - 4 : l.x1 - 4)) },
+    encoding: { x: { ...xField, scale: { domain }, axis: null }, y: { field: 'row', type: 'quantitative', scale: { domain: [0, rows], range: [2, rows * rowPx + 2] }, axis: null }, text: { field: 'label' } },
   });
   const strip = {
     width: plot.width,
-    height: rows * ROW_PX + 4,
+    height: rows * rowPx + 4,
     layer: [
       { data: { values: labels.map((l) => ({ t: l.t })) }, mark: { type: 'rule', color: '#000000', strokeDash: [4, 3], strokeWidth: 1, opacity: 0.5 }, encoding: { x: { ...xField, scale: { domain }, axis: null } } },
       ...labels.map(text),

@@ -19,7 +19,21 @@ export interface Figure {
 }
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const WIDTH = 640;
+/**
+ * Sizes and fonts of the figures: the screen theme (report.html, PNG) or a print theme (paper.ts).
+ * Set for the duration of one buildFigures call only, so every figure of a call shares it.
+ */
+export interface FigureTheme {
+  width: number;
+  /** Height of a standard time plot. */
+  height: number;
+  labelFont: number;
+  axisFont: number;
+  titleFont: number;
+}
+export const SCREEN_THEME: FigureTheme = { width: 640, height: 240, labelFont: 11, axisFont: 12, titleFont: 15 };
+let theme: FigureTheme = SCREEN_THEME;
+let WIDTH = theme.width;
 const X_TITLE = 'Time since load start (s)';
 
 const CONFIG = {
@@ -35,7 +49,11 @@ const CONFIG = {
 /** In report.html: drag to pan, wheel to zoom the time axis (double-click resets); no effect on SVG/PNG. */
 const ZOOM = [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }];
 
-const base = (title: string, height = 240): VlSpec => ({ $schema: SCHEMA, title, width: WIDTH, height, config: CONFIG, background: 'white' });
+const themed = () =>
+  theme === SCREEN_THEME
+    ? CONFIG
+    : { ...CONFIG, axis: { ...CONFIG.axis, labelFontSize: theme.axisFont, titleFontSize: theme.axisFont + 1 }, legend: { ...CONFIG.legend, labelFontSize: theme.axisFont, labelLimit: theme.width, columns: 2, symbolSize: 60 }, title: { ...CONFIG.title, fontSize: theme.titleFont }, axisX: { tickCount: Math.max(4, Math.round(theme.width / 64)) } };
+const base = (title: string, height = theme.height): VlSpec => ({ $schema: SCHEMA, title, width: WIDTH, height, config: themed(), background: 'white' });
 
 export { eventLabel } from './event-strip.ts';
 
@@ -46,15 +64,15 @@ function timeDomain(a: Analysis): [number, number] {
 }
 
 /** A time figure: the plot's layers plus event rules, with the labels in a strip above it. */
-function timeFigure(a: Analysis, title: string, layers: VlSpec[], height = 240): VlSpec {
+function timeFigure(a: Analysis, title: string, layers: VlSpec[], height = theme.height): VlSpec {
   const domain = timeDomain(a);
-  const labels = placeLabels(a, domain, WIDTH);
+  const labels = placeLabels(a, domain, WIDTH, theme.labelFont);
   const [first, ...rest] = layers;
   const enc = (first.encoding ?? {}) as Record<string, Record<string, unknown>>;
   const pinned = { ...first, encoding: { ...enc, x: { ...enc.x, scale: { domain } } } };
   const plot = { width: WIDTH, height, layer: [pinned, ...rest, ...ruleLayer(labels)] };
   const { width: _w, height: _h, ...top } = base(title, height);
-  return withEventStrip(top, plot, labels, domain);
+  return withEventStrip(top, plot, labels, domain, theme.labelFont);
 }
 
 export function redirectFigure(a: Analysis): Figure {
@@ -105,7 +123,7 @@ const OUTCOMES = [
   { key: '4xx', color: PALETTE.yellow },
 ];
 
-const hasLabels = (a: Analysis) => placeLabels(a, timeDomain(a), WIDTH).length > 0;
+const hasLabels = (a: Analysis) => placeLabels(a, timeDomain(a), WIDTH, theme.labelFont).length > 0;
 
 export function outcomesFigure(a: Analysis): Figure {
   const rows = a.timeseries.map((r) => {
@@ -270,18 +288,26 @@ export function ejectionFigure(a: Analysis): Figure {
             tooltip: [{ field: 'row', title: 'what' }, { field: 'state' }, { field: 't', title: 'from (s)' }, { field: 't2', title: 'to (s)' }],
             x: { field: 't', type: 'quantitative', title: X_TITLE, scale: { domain: [t0, tEnd] } },
             x2: { field: 't2' },
-            y: { field: 'row', type: 'nominal', title: null, axis: { labelLimit: Math.max(120, longest * 8 + 16) } },
+            y: { field: 'row', type: 'nominal', title: null, axis: { labelLimit: Math.max(120, Math.round((longest * 8 * theme.axisFont) / 12) + 16) } },
             color: { field: 'state', type: 'nominal', title: null, scale: { domain: states.map(([k]) => k), range: states.map(([, c]) => c) } },
           },
         },
-        { data: { values: labels }, mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { x: { field: 'lx', type: 'quantitative' }, y: { field: 'row', type: 'nominal' }, text: { field: 'label' }, color: { field: 'ink', type: 'nominal', scale: null } } },
+        { data: { values: labels }, mark: { type: 'text', align: 'left', dx: 4, fontSize: theme.labelFont }, encoding: { x: { field: 'lx', type: 'quantitative' }, y: { field: 'row', type: 'nominal' }, text: { field: 'label' }, color: { field: 'ink', type: 'nominal', scale: null } } },
       ],
     },
   };
 }
 
-export function buildFigures(a: Analysis): Figure[] {
-  const figs = [redirectFigure(a), outcomesFigure(a), latencyFigure(a)];
-  if (a.summary.envoyTelemetry) figs.push(ejectionFigure(a));
-  return figs;
+export function buildFigures(a: Analysis, t: FigureTheme = SCREEN_THEME): Figure[] {
+  const saved = theme;
+  theme = t;
+  WIDTH = t.width;
+  try {
+    const figs = [redirectFigure(a), outcomesFigure(a), latencyFigure(a)];
+    if (a.summary.envoyTelemetry) figs.push(ejectionFigure(a));
+    return figs;
+  } finally {
+    theme = saved;
+    WIDTH = saved.width;
+  }
 }
