@@ -630,11 +630,13 @@ class Driver {
     }
     const live = this.inflight;
     const expiry = now - this.timeoutMs;
-    for (let i = this.inflightHead; i < live.length && live[i].sentMs <= expiry; i++) if (!live[i].done) live[i].cut(new RequestTimeout());
+    // A cut completes its request at once, and completion may release the head of the FIFO: entries
+    // after i can turn undefined while these loops run (seen as "reading 'done'" under load).
+    for (let i = this.inflightHead; i < live.length && (live[i] === undefined || live[i].sentMs <= expiry); i++) if (live[i] && !live[i].done) live[i].cut(new RequestTimeout());
     for (const run of this.runs) {
       if (!run.hardCutDone && now >= run.hardEnd) {
         run.hardCutDone = true;
-        for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended'));
+        for (let i = this.inflightHead; i < live.length; i++) if (live[i] && !live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended'));
       }
       if (run.rampDownsPending > 0) {
         for (const vu of run.vus) {
@@ -645,7 +647,7 @@ class Driver {
       }
     }
     if (this.aborting && now >= this.abortDeadline) {
-      for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done) live[i].cut(new Interrupted('run aborted'));
+      for (let i = this.inflightHead; i < live.length; i++) if (live[i] && !live[i].done) live[i].cut(new Interrupted('run aborted'));
     }
   }
 
