@@ -261,8 +261,10 @@ export function ejectionFigure(a: Analysis): Figure {
     if (n > 0) rows.push({ row: 'circuit breaker (503 UO at the client)', state: 'overflowing (503 UO)', t: r.t_s, t2: r.t_s + a.bucketS, label: '' });
   }
   for (const e of a.events) if (e.kind === 'overflow' && e.envoy) rows.push({ row: `circuit breaker @ ${e.envoy}`, state: 'first overflow', t: e.t, t2: e.t + Math.max(0.2, a.bucketS / 5), label: '' });
+  // Blocked ejections: from the first refusal to the end (the counter says when it started, not when it stopped).
+  for (const e of a.events) if (e.kind === 'ejection-blocked') rows.push({ row: `${e.envoy}: ejections refused`, state: 'ejection blocked', t: e.t, t2: Math.max(tEnd, e.t), label: `${/to (\d+) by the end/.exec(e.detail)?.[1] ?? '?'} refused` });
   const t0 = Math.min(0, ...a.timeseries.map((r) => r.t_s));
-  const all = [['ejected', PALETTE.vermillion], ['overflowing (503 UO)', PALETTE.purple], ['first overflow', PALETTE.black]];
+  const all = [['ejected', PALETTE.vermillion], ['ejection blocked', PALETTE.grey], ['overflowing (503 UO)', PALETTE.purple], ['first overflow', PALETTE.black]];
   const present = all.filter(([k]) => rows.some((r) => r.state === k));
   const states = present.length ? present : all.slice(0, 1);
   // Interval labels go after the bar when they fit before the end of the axis, else inside it (white).
@@ -276,7 +278,7 @@ export function ejectionFigure(a: Analysis): Figure {
   return {
     name: 'ejections',
     title: 'Ejection timeline and circuit-breaker state',
-    caption: `Each row is ${[rows.some((r) => r.state === 'ejected') ? 'an upstream host as seen by one Envoy (bars: ejected by outlier detection)' : '', rows.some((r) => r.state !== 'ejected') ? 'a circuit breaker (bars: buckets with 503 overflow; first overflow per Envoy)' : ''].filter(Boolean).join(' or ') || 'empty: no host was ejected and no circuit breaker overflowed'}.`,
+    caption: `Each row is ${[rows.some((r) => r.state === 'ejected') ? 'an upstream host as seen by one Envoy (bars: ejected by outlier detection)' : '', rows.some((r) => r.state === 'ejection blocked') ? "an Envoy's refused ejections (bar: from the first ejection maxEjectionPercent refused)" : '', rows.some((r) => r.state === 'overflowing (503 UO)' || r.state === 'first overflow') ? 'a circuit breaker (bars: buckets with 503 overflow; first overflow per Envoy)' : ''].filter(Boolean).join(' or ') || 'empty: no host was ejected and no circuit breaker overflowed'}.`,
     spec: {
       ...base('Ejection timeline and circuit-breaker state', Math.max(40, 34 * nRows)),
       data: { values: rows },
@@ -288,7 +290,7 @@ export function ejectionFigure(a: Analysis): Figure {
             tooltip: [{ field: 'row', title: 'what' }, { field: 'state' }, { field: 't', title: 'from (s)' }, { field: 't2', title: 'to (s)' }],
             x: { field: 't', type: 'quantitative', title: X_TITLE, scale: { domain: [t0, tEnd] } },
             x2: { field: 't2' },
-            y: { field: 'row', type: 'nominal', title: null, axis: { labelLimit: Math.max(120, Math.round((longest * 8 * theme.axisFont) / 12) + 16) } },
+            y: { field: 'row', type: 'nominal', title: null, axis: { labelLimit: Math.max(120, Math.round((longest * 9 * theme.axisFont) / 12) + 16) } },
             color: { field: 'state', type: 'nominal', title: null, scale: { domain: states.map(([k]) => k), range: states.map(([, c]) => c) } },
           },
         },
