@@ -66,6 +66,21 @@ describe('diagnosis: known pitfalls in a configuration', () => {
     assert.ok(!got.includes('panic-threshold'));
   });
 
+  it('locality failover switched off beside outlierDetection is the same balancing pitfall', () => {
+    const s = spec('peak-load');
+    dr(s).spec.trafficPolicy.loadBalancer = { localityLbSetting: { enabled: false } };
+    const f = diagnose({ spec: s, peakRps: 250 }).find((x) => x.id === 'failover-needs-outlier-detection')!;
+    assert.match(f.title, /localityLbSetting\.enabled: false/);
+    assert.ok(!ids(spec('peak-load')).includes('failover-needs-outlier-detection'));
+  });
+
+  it('a closed loop: the VU count is what is in flight, compared with the limits', () => {
+    const s = spec('study-slide');
+    const f = diagnose({ spec: s, peakRps: null, closedLoopVus: 4 }).find((x) => x.id === 'pool-below-load')!;
+    assert.match(f.effect, /keeps all 4 requests in flight: 1 proceed, 1 wait as pending, and 2 are refused at once/);
+    assert.ok(!diagnose({ spec: s, peakRps: null, closedLoopVus: 1 }).some((x) => x.id === 'pool-below-load'));
+  });
+
   it("Erlang's loss formula and its inverse agree with the closed forms", () => {
     assert.ok(Math.abs(erlangB(1, 0.5) - 0.5 / 1.5) < 1e-12);
     assert.ok(Math.abs(erlangB(2, 1) - 0.5 / 2.5) < 1e-12);

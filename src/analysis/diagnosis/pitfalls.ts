@@ -35,6 +35,8 @@ export interface DiagnosisInput {
   spec: unknown;
   /** The scenario's highest offered rate (req/s); null for a closed loop or when unknown. */
   peakRps: number | null;
+  /** A closed loop's highest VU count: that many requests are in flight all the time. */
+  closedLoopVus?: number;
 }
 
 export function diagnose(inp: DiagnosisInput): Finding[] {
@@ -87,7 +89,17 @@ export function diagnose(inp: DiagnosisInput): Finding[] {
         numbers: { hosts, maxEjectionPercent: max },
       });
     }
-  } else if (gwEndpoints.length) {
+  }
+  const lls = obj(obj(tp.loadBalancer).localityLbSetting);
+  if (od && gwEndpoints.length && lls.enabled === false) {
+    out.push({
+      id: 'failover-needs-outlier-detection',
+      title: `${drName} sets loadBalancer.localityLbSetting.enabled: false`,
+      effect: 'Locality failover is off although outlierDetection is set: A and the gateway share priority 0, B gets its share of every request by plain balancing, and an ejection of A only moves A\'s share to B.',
+      source: 'istio pilot/pkg/networking/core/loadbalancer GetEffectiveLbSetting; istio-translation.md §3',
+    });
+  }
+  if (!od && gwEndpoints.length) {
     out.push({
       id: 'failover-needs-outlier-detection',
       title: `${dr ? drName : 'No DestinationRule'} has no outlierDetection`,
@@ -166,6 +178,7 @@ export function diagnose(inp: DiagnosisInput): Finding[] {
   }
 
   out.push(...capacityFindings(inp.peakRps, a, http, tcp, drName));
+  if (inp.peakRps === null && inp.closedLoopVus) out.push(...closedLoopFindings(inp.closedLoopVus, http, tcp, drName));
   out.push(...serviceEntryFindings(ses, a, host));
   return out;
 }
@@ -207,6 +220,21 @@ function capacityFindings(peakRps: number | null, a: Obj, http: Obj, tcp: Obj, d
     });
   }
   return out;
+}
+
+/** A closed loop holds exactly its VU count in flight (Little's law with L fixed): compare it to the limits. */
+function closedLoopFindings(vus: number, http: Obj, tcp: Obj, drName: string): Finding[] {
+  const req = num(http.http2MaxRequests) ?? num(tcp.maxConnections);
+  if (req === undefined || vus <= req) return [];
+  const pending = num(http.http1MaxPendingRequests) ?? 0;
+  const refused = Math.max(0, vus - req - pending);
+  return [{
+    id: 'pool-below-load',
+    title: `${drName}: a closed loop of ${vus} VUs against ${num(http.http2MaxRequests) !== undefined ? `http.http2MaxRequests=${req}` : `tcp.maxConnections=${req}`}`,
+    effect: `A closed loop keeps all ${vus} requests in flight: ${req} proceed, ${Math.min(pending, vus - req)} wait as pending${refused ? `, and ${refused} are refused at once (503 UO) again and again, for the whole run` : ''}; the client's breaker, not A, sets the pace.`,
+    source: "Little's law with the in-flight count fixed by the VUs; envoy-semantics.md §1.2",
+    numbers: { vus, limit: req, overflowFromRps: refused ? 0 : null },
+  }];
 }
 
 function serviceEntryFindings(ses: Obj[], a: Obj, host: string): Finding[] {
