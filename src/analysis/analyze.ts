@@ -6,7 +6,8 @@ import { configFacts } from './config-facts.ts';
 import { detectEvents, type DetectedEvent } from './events.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { buildSummary, type Summary } from './summary.ts';
-import { runEnding } from './run-ending.ts';
+import { breakerTrips } from './breakers.ts';
+import { contention, loadModel, runEnding } from './run-ending.ts';
 import { buildTimeseries, type TimeseriesRow } from './timeseries.ts';
 import { fineBuckets, fineFromRequests, type FineBuckets } from './windows.ts';
 import type { RawRun } from './raw-run.ts';
@@ -33,6 +34,10 @@ export interface Analysis {
   redirectThreshold: number;
   /** Names of Envoys with any telemetry, sorted. */
   envoys: string[];
+  /** The resolved experiment from the manifest (what the configuration diagnosis reads). */
+  resolved: unknown;
+  /** Envoy name → role (client, a-sidecar, gateway, b-sidecar) from the manifest's topology. */
+  roles: Record<string, string>;
   /** Each redirect interval and B's exact share of the A/B-served requests sent within it. */
   redirects: Array<{ onsetS: number; endS: number | null; shareB: number | null }>;
 }
@@ -62,7 +67,7 @@ export function autoBucket(req: RequestColumns, ticks: LoadTick[]): number {
  * feed (src/live/) calls it on the part of a run recorded so far, so the lines printed while a run
  * goes come from this same code.
  */
-export function detectRunEvents(raw: RawRun, opts: AnalyzeOptions = {}): { events: DetectedEvent[]; clientAccess?: AccessColumns; fine: FineBuckets } {
+export function detectRunEvents(raw: RawRun, opts: AnalyzeOptions = {}): { events: DetectedEvent[]; clientAccess?: AccessColumns; fine: FineBuckets; config: ReturnType<typeof configFacts> } {
   const windowS = opts.windowS ?? ANALYZE_DEFAULTS.windowS;
   const redirectThreshold = opts.redirectThreshold ?? ANALYZE_DEFAULTS.redirectThreshold;
   const roles = raw.manifest.topology?.envoys ?? {};
@@ -81,9 +86,11 @@ export function detectRunEvents(raw: RawRun, opts: AnalyzeOptions = {}): { event
   let firstDriverOverflow: number | undefined;
   for (let i = 0; i < req.n; i++) if (req.outcome[i] === OUTCOME.overflow503 && !(req.sent[i] >= (firstDriverOverflow ?? Infinity))) firstDriverOverflow = req.sent[i];
 
+  const config = configFacts(raw.manifest.resolved);
   const events = detectEvents({
     topology: raw.manifest.topology,
-    config: configFacts(raw.manifest.resolved),
+    config,
+    closedLoop: loadModel(raw.manifest) === 'closed',
     ticks: raw.loadTicks,
     fine,
     firstDriverOverflow,
@@ -95,7 +102,7 @@ export function detectRunEvents(raw: RawRun, opts: AnalyzeOptions = {}): { event
     redirectThreshold,
     windowS,
   });
-  return { events, clientAccess, fine };
+  return { events, clientAccess, fine, config };
 }
 
 export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
@@ -104,7 +111,7 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
   const redirectThreshold = opts.redirectThreshold ?? ANALYZE_DEFAULTS.redirectThreshold;
   const roles = raw.manifest.topology?.envoys ?? {};
   const req = raw.requests;
-  const { events, clientAccess, fine } = detectRunEvents(raw, opts);
+  const { events, clientAccess, fine, config } = detectRunEvents(raw, opts);
   const timeseries = buildTimeseries(req, raw.loadTicks, clientAccess, bucketS);
   const dropped = raw.loadTicks.reduce((s, k) => s + k.dropped, 0);
   const envoys = [...new Set([...Object.keys(raw.access), ...Object.keys(raw.outlier), ...Object.keys(raw.clusters), ...Object.keys(roles)])].sort();
@@ -124,9 +131,28 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
         if (dests[i] === DEST.A) a++;
         else if (dests[i] === DEST.B) b++;
       }
-      return { onsetS: on.t, endS: end ? end.t : null, shareB: a + b ? Math.round((b / (a + b)) * 1000) / 1000 : null };
+      return { onsetS: on.t, endS: end ? end.t : null, shareB: a + b ? Math.round((b / (a + b)) * 1000) / 1000 : null, count: a + b };
     });
-  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry, runEnding(raw)), timeseries, events, bucketS, windowS, redirectThreshold, envoys, redirects };
+  // B-served requests inside redirect episodes: what was redirected, as opposed to balanced.
+  let inB = 0;
+  for (const r of redirects) if (r.shareB !== null) inB += Math.round(r.shareB * r.count);
+  const abTotal = countAB(dests);
+  const model = loadModel(raw.manifest);
+  const summary = buildSummary(raw.manifest, req, dropped, events, envoyTelemetry, {
+    ending: runEnding(raw.manifest, raw.runEvents, req, raw.loadTicks),
+    contention: contention(raw.manifest, raw.runEvents, req, model === 'closed'),
+    loadModel: model,
+    redirectedShare: abTotal ? Math.round((inB / abTotal) * 1000) / 1000 : null,
+    breakers: breakerTrips(raw.manifest.topology, config, raw.scrapes),
+  });
+  const roleNames = Object.fromEntries(Object.entries(roles).map(([n, r]) => [n, r.role]));
+  return { summary, timeseries, events, bucketS, windowS, redirectThreshold, envoys, resolved: raw.manifest.resolved, roles: roleNames, redirects: redirects.map(({ count: _c, ...r }) => r) };
+}
+
+function countAB(d: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < d.length; i++) if (d[i] === DEST.A || d[i] === DEST.B) n++;
+  return n;
 }
 
 function hasDest(r: RequestColumns): boolean {

@@ -7,35 +7,22 @@ import type { ClustersRecord, LoadTick, RunEvent, ScrapeRecord, TopologyManifest
 import type { Sample } from '../contracts/telemetry.ts';
 import { FLAG_BITS, type AccessColumns } from './access-log.ts';
 import { clusterSeriesKey, clusterValue, statAcrossClusters } from './cluster-name.ts';
-import { describeConnectionPool, describeOutlier, type ConfigFacts } from './config-facts.ts';
+import { describeOutlier, type ConfigFacts } from './config-facts.ts';
 import type { OutlierEvent } from './outlier-log.ts';
 import { r3 } from './timeseries.ts';
-import { achievedAt, bucketIndex, firstCrossing, switchTime, type FineBuckets } from './windows.ts';
+import { achievedAt, type FineBuckets } from './windows.ts';
+import { breakerTrips } from './breakers.ts';
+import { blockedEjections } from './ejection-overflow.ts';
+import { redirectEvents } from './redirect-events.ts';
+import type { DetectedEvent, EventKind } from './detected-event.ts';
 
-export type EventKind =
-  | 'overflow' | 'upstream-5xx' | 'service-rejected' | 'eject' | 'uneject' | 'detected-not-enforced' | 'no-healthy-upstream'
-  | 'redirect-onset' | 'redirect-end' | 'recovery' | 'capture-gap' | 'run';
-
-export interface DetectedEvent {
-  t: number;
-  kind: EventKind;
-  envoy: string;
-  host: string;
-  service: string;
-  offeredRps: number | null;
-  achievedRps: number | null;
-  /** Where the time comes from: outlier-log, access-log, driver, scrape, clusters, requests. */
-  source: string;
-  /** The setting that made it happen, e.g. "outlierDetection consecutive5xxErrors=1, baseEjectionTime=60s". */
-  cause: string;
-  detail: string;
-}
+export type { DetectedEvent, EventKind } from './detected-event.ts';
 
 /**
  * The only scraped series event detection reads. The reader drops every other sample, so a long run's
  * scrapes (megabytes per minute per Envoy) do not have to sit in memory.
  */
-export const USED_METRICS = /(_upstream_rq_pending_overflow|_upstream_rq_retry_overflow|_outlier_detection_ejections_active|_upstream_cx_none_healthy)$|^spillover_service_requests_total$/;
+export const USED_METRICS = /(_upstream_rq_pending_overflow|_upstream_rq_retry_overflow|_upstream_cx_overflow|_upstream_cx_pool_overflow|_outlier_detection_ejections_active|_outlier_detection_ejections_overflow|_upstream_cx_none_healthy)$|^spillover_service_requests_total$/;
 
 export const EVENT_COLUMNS = ['t_s', 'kind', 'envoy', 'host', 'service', 'offered_rps', 'achieved_rps', 'source', 'cause', 'detail'] as const;
 
@@ -54,9 +41,11 @@ export interface EventInputs {
   runEvents: RunEvent[];
   redirectThreshold: number;
   windowS: number;
+  /** VU executors only: there is no offered (scheduled) rate, so events carry none. */
+  closedLoop?: boolean;
 }
 
-const KIND_ORDER: EventKind[] = ['run', 'service-rejected', 'overflow', 'upstream-5xx', 'detected-not-enforced', 'eject', 'redirect-onset', 'no-healthy-upstream', 'uneject', 'redirect-end', 'recovery', 'capture-gap'];
+const KIND_ORDER: EventKind[] = ['run', 'service-rejected', 'connection-limit', 'overflow', 'upstream-5xx', 'detected-not-enforced', 'ejection-blocked', 'eject', 'redirect-onset', 'no-healthy-upstream', 'uneject', 'redirect-end', 'recovery', 'capture-gap'];
 
 export function detectEvents(inp: EventInputs): DetectedEvent[] {
   const out: Array<Omit<DetectedEvent, 'offeredRps' | 'achievedRps'>> = [];
@@ -64,9 +53,10 @@ export function detectEvents(inp: EventInputs): DetectedEvent[] {
   const envoyNames = [...new Set([...Object.keys(roles), ...Object.keys(inp.access), ...Object.keys(inp.outlier), ...Object.keys(inp.clusters)])].sort();
   const clientCluster = inp.topology?.clientCluster;
   const serviceOf = (envoy: string, host: string) => (roles[envoy]?.role === 'client' || !roles[envoy] ? inp.topology?.endpoints?.[host]?.service ?? '' : '');
-  const poolCause = describeConnectionPool(inp.config);
 
-  // Circuit-breaker overflow, per Envoy: earliest of access-log UO, scrape counter increase, driver header.
+  // Circuit-breaker overflow, per Envoy: earliest of access-log UO, an overflow counter's rise, the
+  // driver's x-envoy-overloaded header. The cause names the limit whose counter rose (breakers.ts).
+  const trips = breakerTrips(inp.topology, inp.config, inp.scrapes);
   for (const envoy of envoyNames) {
     const cands: Array<{ t: number; source: string; detail: string }> = [];
     const acc = inp.access[envoy];
@@ -75,25 +65,20 @@ export function detectEvents(inp: EventInputs): DetectedEvent[] {
       if (i >= 0) cands.push({ t: acc.start[i], source: 'access-log', detail: `first 503 UO in ${envoy}'s access log` });
     }
     const isClient = roles[envoy]?.role === 'client';
-    const overflowOf = (s: Sample[]) => {
-      if (isClient && clientCluster) {
-        const k1 = clusterSeriesKey(clientCluster, 'upstream_rq_pending_overflow');
-        const k2 = clusterSeriesKey(clientCluster, 'upstream_rq_retry_overflow');
-        const a = clusterValue(s, k1);
-        const b = clusterValue(s, k2);
-        return a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0);
-      }
-      const a = statAcrossClusters(s, 'upstream_rq_pending_overflow');
-      const b = statAcrossClusters(s, 'upstream_rq_retry_overflow');
-      return a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0);
-    };
-    const inc = firstIncrease(inp.scrapes[envoy], overflowOf);
-    if (inc) cands.push({ t: inc.t, source: 'scrape', detail: `upstream_rq_pending_overflow/retry_overflow rose between ${fmt(inc.prevT)} s and ${fmt(inc.t)} s` });
+    const mine = trips.filter((x) => x.envoy === envoy && x.refuses);
+    for (const x of mine) cands.push({ t: x.firstS, source: 'scrape', detail: `${x.counter} ${rose(x.prevS, x.firstS)} (to ${x.total} by the end)` });
     if (isClient && inp.firstDriverOverflow !== undefined) cands.push({ t: inp.firstDriverOverflow, source: 'driver', detail: 'first response with x-envoy-overloaded' });
     const first = earliest(cands);
     if (first) {
-      out.push({ t: first.t, kind: 'overflow', envoy, host: '', service: isClient ? '' : roles[envoy]?.role === 'a-sidecar' ? 'A' : roles[envoy]?.role === 'b-sidecar' ? 'B' : '', source: first.source, cause: poolCause, detail: cands.map((c) => `${c.source} ${fmt(c.t)} s`).join('; ') });
+      const cause = mine.length ? mine.map((x) => `${x.limit} [${x.counter}]`).join('; ') : 'a circuit breaker (no overflow counter was scraped to say which limit)';
+      out.push({ t: first.t, kind: 'overflow', envoy, host: '', service: isClient ? '' : roles[envoy]?.role === 'a-sidecar' ? 'A' : roles[envoy]?.role === 'b-sidecar' ? 'B' : '', source: first.source, cause, detail: cands.map((c) => `${c.source} ${fmt(c.t)} s${c.source === 'scrape' ? `: ${c.detail}` : ''}`).join('; ') });
     }
+  }
+  for (const x of trips.filter((t) => !t.refuses)) {
+    out.push({ t: x.firstS, kind: 'connection-limit', envoy: x.envoy, host: '', service: '', source: 'scrape', cause: x.limit, detail: `${x.counter} ${rose(x.prevS, x.firstS)} (to ${x.total} by the end)` });
+  }
+  for (const b of blockedEjections(inp.topology, inp.config, inp.scrapes)) {
+    out.push({ t: b.firstS, kind: 'ejection-blocked', envoy: b.envoy, host: '', service: '', source: 'scrape', cause: b.cause, detail: `outlier_detection.ejections_overflow ${rose(b.prevS, b.firstS)}, to ${b.total} by the end` });
   }
 
   // The first 5xx an upstream sent (not a local reply): what outlier detection counts.
@@ -162,57 +147,24 @@ export function detectEvents(inp: EventInputs): DetectedEvent[] {
     if (first) out.push({ t: first.t, kind: 'no-healthy-upstream', envoy, host: '', service: '', source: first.source, cause: 'all hosts ejected; Istio sets healthy_panic_threshold 0 with outlierDetection', detail: cands.map((c) => `${c.source} ${fmt(c.t)} s`).join('; ') });
   }
 
-  out.push(...redirectEvents(inp));
+  out.push(...redirectEvents({ fine: inp.fine, redirectThreshold: inp.redirectThreshold, windowS: inp.windowS, causes: [...out, ...runFrames(inp.runEvents)], clientEnvoys: new Set(envoyNames.filter((n) => roles[n]?.role === 'client')), causesObservable: Object.keys(inp.outlier).length + Object.keys(inp.clusters).length + Object.keys(inp.scrapes).length > 0 }));
 
   for (const [target, recs] of Object.entries(inp.scrapes).sort(([a], [b]) => a.localeCompare(b))) out.push(...gaps(target, 'scrape', recs));
   for (const [envoy, recs] of Object.entries(inp.clusters).sort(([a], [b]) => a.localeCompare(b))) out.push(...gaps(envoy, 'clusters', recs));
-  for (const e of inp.runEvents) {
-    // Phases and injected faults frame the timeline; crashes and errors explain gaps in it.
-    if (e.kind !== 'phase' && e.kind !== 'fault' && e.kind !== 'process-exit' && e.kind !== 'error') continue;
-    out.push({ t: e.t, kind: 'run', envoy: '', host: '', service: '', source: 'run-events', cause: '', detail: `${e.kind}: ${e.what}` });
-  }
+  out.push(...runFrames(inp.runEvents));
 
   return out
-    .map((e) => ({ ...e, t: r3(e.t), offeredRps: r3(offeredAt(inp.ticks, e.t)), achievedRps: inp.fine.n ? r3(achievedAt(inp.fine, e.t)) : null }))
+    .map((e) => ({ ...e, t: r3(e.t), offeredRps: inp.closedLoop ? null : r3(offeredAt(inp.ticks, e.t)), achievedRps: inp.fine.n ? r3(achievedAt(inp.fine, e.t)) : null }))
     .map((e) => ({ t: e.t, kind: e.kind, envoy: e.envoy, host: e.host, service: e.service, offeredRps: e.offeredRps, achievedRps: e.achievedRps, source: e.source, cause: e.cause, detail: e.detail }))
     .sort((a, b) => a.t - b.t || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.envoy.localeCompare(b.envoy) || a.host.localeCompare(b.host));
 }
 
-/** Redirect onset/end: B's share of served requests over a sliding window crossing the threshold. */
-function redirectEvents(inp: EventInputs): Array<Omit<DetectedEvent, 'offeredRps' | 'achievedRps'>> {
-  const out: Array<Omit<DetectedEvent, 'offeredRps' | 'achievedRps'>> = [];
-  const fb = inp.fine;
-  const thr = inp.redirectThreshold;
-  const minCount = 3;
-  const detail = `B's share of served requests over a ${inp.windowS} s window crossed ${Math.round(thr * 100)} %`;
-  const share = (s: { a: number; b: number }) => (s.a + s.b === 0 ? NaN : s.b / (s.a + s.b));
-  const served = (s: { a: number; b: number; total: number }) => ({ ...s, total: s.a + s.b });
-  let from = 0;
-  let firstTrouble: number | undefined;
-  for (;;) {
-    const on = firstCrossing(fb, from, inp.windowS, minCount, (s) => served(s).total >= 1 && share(s) >= thr);
-    if (!on) break;
-    const tOn = switchTime(fb, on.j, 'B');
-    firstTrouble ??= tOn;
-    out.push({ t: tOn, kind: 'redirect-onset', envoy: '', host: '', service: 'B', source: 'requests', cause: '', detail });
-    const off = firstCrossing(fb, on.i + 1, inp.windowS, minCount, (s) => served(s).total >= 1 && share(s) < thr);
-    if (!off) break;
-    out.push({ t: switchTime(fb, off.j, 'A'), kind: 'redirect-end', envoy: '', host: '', service: 'A', source: 'requests', cause: '', detail: detail.replace('crossed', 'fell back below') });
-    from = off.i + 1;
-  }
-  // Recovery: after the first sign of trouble (redirect or failed requests), the first window where
-  // A serves again and ≥ 99 % of requests succeed.
-  const failWindow = firstCrossing(fb, 0, inp.windowS, minCount, (s) => s.ok / s.total < 0.99);
-  const troubleT = Math.min(firstTrouble ?? Infinity, failWindow ? bucketStartOf(fb, failWindow.j) : Infinity);
-  if (Number.isFinite(troubleT)) {
-    const from2 = Math.max(0, bucketIndex(fb, troubleT) + Math.max(1, Math.round(inp.windowS / fb.stepS)));
-    const rec = firstCrossing(fb, from2, inp.windowS, minCount, (s) => s.ok / s.total >= 0.99 && (s.a + s.b === 0 || s.a / (s.a + s.b) >= 1 - thr));
-    if (rec) out.push({ t: switchTime(fb, rec.j, 'A'), kind: 'recovery', envoy: '', host: '', service: 'A', source: 'requests', cause: '', detail: `≥ 99 % success and A serving ≥ ${Math.round((1 - thr) * 100)} % over ${inp.windowS} s` });
-  }
-  return out;
+/** Phases and injected faults frame the timeline; crashes and errors explain gaps in it. */
+function runFrames(runEvents: RunEvent[]): Array<Omit<DetectedEvent, 'offeredRps' | 'achievedRps'>> {
+  return runEvents
+    .filter((e) => e.kind === 'phase' || e.kind === 'fault' || e.kind === 'process-exit' || e.kind === 'error')
+    .map((e) => ({ t: e.t, kind: 'run' as const, envoy: '', host: '', service: '', source: 'run-events', cause: '', detail: `${e.kind}: ${e.what}` }));
 }
-
-const bucketStartOf = (fb: FineBuckets, k: number) => fb.t0 + k * fb.stepS;
 
 function ejectionsFromClusters(envoy: string, recs: ClustersRecord[], serviceOf: (e: string, h: string) => string, cause: string) {
   const out: Array<Omit<DetectedEvent, 'offeredRps' | 'achievedRps'>> = [];
@@ -269,6 +221,7 @@ function firstAtOrAfter<T extends { t: number }>(recs: T[] | undefined, t: numbe
 }
 
 const earliest = <T extends { t: number }>(c: T[]) => c.reduce<T | undefined>((m, x) => (m === undefined || x.t < m.t ? x : m), undefined);
+const rose = (prev: number | null, t: number) => (prev === null ? `first seen above 0 at ${fmt(t)} s` : `rose between ${fmt(prev)} s and ${fmt(t)} s`);
 const fmt = (t: number) => (Number.isFinite(t) ? t.toFixed(2) : '?');
 
 /** The schedule's rate at instant t: the tick covering (t_k − 1, t_k], summed over scenarios. */

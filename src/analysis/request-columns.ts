@@ -28,6 +28,8 @@ export interface RequestColumns {
   status: Uint16Array;
   dest: Uint8Array;
   outcome: Uint8Array;
+  /** sent − intended, in ms: how late the driver sent it (its start lag; a contention signal). */
+  lagMs?: Float32Array;
 }
 
 export class RequestColumnsBuilder {
@@ -38,6 +40,7 @@ export class RequestColumnsBuilder {
   private status: Uint16Array;
   private dest: Uint8Array;
   private outcome: Uint8Array;
+  private lag: Float32Array;
 
   constructor(capacityHint = 1024) {
     this.cap = Math.max(16, capacityHint);
@@ -46,6 +49,7 @@ export class RequestColumnsBuilder {
     this.status = new Uint16Array(this.cap);
     this.dest = new Uint8Array(this.cap);
     this.outcome = new Uint8Array(this.cap);
+    this.lag = new Float32Array(this.cap);
   }
 
   add(r: RequestRecord): void {
@@ -56,21 +60,23 @@ export class RequestColumnsBuilder {
     this.status[i] = r.status;
     this.dest[i] = destOfService(r.service);
     this.outcome[i] = outcomeOf(r);
+    this.lag[i] = (r.sent - r.intended) * 1000;
   }
 
   private grow(): void {
     this.cap *= 2;
-    const g = <T extends Float64Array | Uint16Array | Uint8Array>(a: T): T => grown(a, this.cap);
+    const g = <T extends Float64Array | Float32Array | Uint16Array | Uint8Array>(a: T): T => grown(a, this.cap);
     this.sent = g(this.sent);
     this.lat = g(this.lat);
     this.status = g(this.status);
     this.dest = g(this.dest);
     this.outcome = g(this.outcome);
+    this.lag = g(this.lag);
   }
 
   build(): RequestColumns {
     const n = this.n;
-    return { n, sent: this.sent.subarray(0, n), latencyMs: this.lat.subarray(0, n), status: this.status.subarray(0, n), dest: this.dest.subarray(0, n), outcome: this.outcome.subarray(0, n) };
+    return { n, sent: this.sent.subarray(0, n), latencyMs: this.lat.subarray(0, n), status: this.status.subarray(0, n), dest: this.dest.subarray(0, n), outcome: this.outcome.subarray(0, n), lagMs: this.lag.subarray(0, n) };
   }
 }
 

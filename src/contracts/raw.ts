@@ -163,7 +163,22 @@ export interface RunManifest {
   exitReason?: string;
   /** The resolved experiment (defaults applied, overrides applied). */
   resolved: unknown;
+  /** Executor of each k6 scenario by name (arrival-rate = open loop, *-vus = closed loop). */
+  executors?: Record<string, string>;
+  /** Load average and CPU steal when the load started and ended (src/runner/machine-load.ts). */
+  cpu?: { start?: CpuSample; end?: CpuSample };
 }
 
 /** Convert an epoch-ms wall-clock stamp to run seconds. */
 export const toRunSeconds = (epochMs: number, t0Epoch: number) => (epochMs - t0Epoch) / 1000;
+
+/** Load average and CPU steal at one moment (src/runner/machine-load.ts samples it). */
+export interface CpuSample {
+  /** Epoch ms of the sample. */
+  at: number;
+  loadavg1: number;
+  cpus: number;
+  /** Cumulative jiffies from /proc/stat's "cpu" line (total and steal); undefined off Linux. */
+  totalJiffies?: number;
+  stealJiffies?: number;
+}

@@ -684,7 +684,7 @@ class Driver {
     for (const run of this.runs) {
       if (!run.hardCutDone && now >= run.hardEnd) {
         run.hardCutDone = true;
-        for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended', 'gracefulStop'));
+        for (let i = this.inflightHead; i < live.length; i++) if (live[i] && !live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended', 'gracefulStop'));
       }
       if (run.rampDownsPending > 0) {
         for (const vu of run.vus) {
@@ -695,7 +695,7 @@ class Driver {
       }
     }
     if (this.aborting && now >= this.abortDeadline) {
-      for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done) live[i].cut(new Interrupted('run aborted', 'abort'));
+      for (let i = this.inflightHead; i < live.length; i++) if (live[i] && !live[i].done) live[i].cut(new Interrupted('run aborted', 'abort'));
     }
   }
 

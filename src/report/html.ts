@@ -9,7 +9,9 @@ import type { Analysis } from '../analysis/analyze.ts';
 import type { Figure } from './figures.ts';
 import { narrative } from './narrative.ts';
 import { summaryRows } from './tables.ts';
-import { runEndingText } from './run-ending-text.ts';
+import { leadLines } from './lead.ts';
+import { diagnosisRows, observedWords } from './diagnosis-section.ts';
+import { GLOSSARY } from './words.ts';
 
 const require = createRequire(import.meta.url);
 let libs: string | undefined;
@@ -44,7 +46,6 @@ export function reportHtml(a: Analysis, figures: Figure[]): string {
   const figs = figures
     .map((f, i) => `<section class="figure"><h2>${esc(f.title)}</h2><div class="chart" id="fig-${i}" data-figure="${esc(f.name)}"></div><p class="caption">${esc(f.caption)}</p></section>`)
     .join('\n');
-  const ending = runEndingText(s.ending);
   const caveats = s.warnings.length ? s.warnings.map((w) => `<li>${esc(w)}</li>`).join('') : '<li>The translation reported no caveats for this run.</li>';
   return `<!doctype html>
 <html lang="en">
@@ -56,14 +57,17 @@ export function reportHtml(a: Analysis, figures: Figure[]): string {
 body { font-family: "DejaVu Sans", system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #111; }
 table { border-collapse: collapse; } th, td { text-align: left; padding: 0.25em 0.8em; border-bottom: 1px solid #ddd; }
 th { font-weight: 600; } .caption { color: #444; font-size: 0.9em; } .figure { margin: 2em 0; }
-.run-ending { border-left: 4px solid #b00; padding: 0.2em 1em; background: #fff4f4; }
 </style>
 ${inlineLibraries()}
 </head>
 <body>
 <h1>${esc(s.experiment)}: run ${esc(s.runId)}</h1>
-${ending ? `<section id="run-ending" class="run-ending"><h2>${esc(ending.title)}</h2><p>${esc(ending.text)}</p></section>\n` : ''}<h2>What happened</h2>
+${leadLines(s).map((p) => `<p class="lead"><strong>${esc(p)}</strong></p>`).join('\n')}
+<h2>What happened</h2>
 <ul>${narrative(a).map((p) => `<li>${esc(p)}</li>`).join('\n')}</ul>
+<p class="caption">${esc(GLOSSARY)}</p>
+<h2>Configuration diagnosis</h2>
+<ul class="diagnosis">${diagnosisRows(a).map((r) => `<li><strong>${esc(r.finding.title)}.</strong> ${esc(r.finding.effect)} <em>Source: ${esc(r.finding.source)}.</em> <strong>In this run: ${esc(observedWords(r.observed))}.</strong></li>`).join('\n') || '<li>No known pitfall found in this configuration.</li>'}</ul>
 <h2>Summary</h2>
 <table>${rows}</table>
 ${figs}

@@ -11,8 +11,8 @@ import type { VlSpec } from './figures.ts';
  */
 export function staticSpec(spec: VlSpec): VlSpec {
   const strip = (o: VlSpec): VlSpec => {
-    const { params: _params, layer, ...rest } = o as VlSpec & { params?: unknown; layer?: VlSpec[] };
-    return layer ? { ...rest, layer: layer.map(strip) } : rest;
+    const { params: _params, layer, vconcat, ...rest } = o as VlSpec & { params?: unknown; layer?: VlSpec[]; vconcat?: VlSpec[] };
+    return { ...rest, ...(layer ? { layer: layer.map(strip) } : {}), ...(vconcat ? { vconcat: vconcat.map(strip) } : {}) };
   };
   return strip(spec);
 }

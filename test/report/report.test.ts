@@ -68,8 +68,8 @@ describe('report/writeReport', function () {
 
   it('report.md tells the story in plain words, with the caveats', () => {
     const md = fs.readFileSync(path.join(dir, 'report.md'), 'utf8');
-    assert.match(md, /A \(127\.0\.1\.10:8080\) was ejected by client at 9\.6 s after 1 consecutive 5xx response \(outlierDetection consecutive5xxErrors=1/);
-    assert.match(md, /From 9\.6 s to 21\.6 s B served 100 % of requests/);
+    assert.match(md, /At 9\.6 s A \(127\.0\.1\.10:8080\) was ejected by client after 1 consecutive 5xx response \(outlierDetection consecutive5xxErrors=1/);
+    assert.match(md, /At 9\.6 s traffic was redirected to B, caused by A ejected by client at 9\.60 s: until 21\.6 s B served 100\.0 % of the requests/);
     assert.match(md, /consecutiveErrors has no effect in Istio 1\.29/);
     assert.match(md, /!\[Offered load and throughput by destination\]\(figures\/redirect\.png\)/);
   });

@@ -46,43 +46,45 @@ describe('report: how the run ended comes first', function () {
   const dirs: string[] = [];
   after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
 
+  const lead = (md: string) => md.slice(0, md.indexOf('## What happened'));
+
   it('a SIGKILLed run (no outcome in its manifest): killed, when its last data were written, what is missing -- before anything else', async () => {
     const dir = runThatEnded('killed');
     dirs.push(dir);
     const { summary } = await writeReport(dir, { png: false });
-    assert.equal(summary.ending.how, 'killed');
-    assert.equal(summary.ending.complete, false);
+    assert.equal(summary.ending.ending, 'killed');
     assert.ok(summary.ending.lastDataS! >= 19.9 && summary.ending.lastDataS! <= 20, `last data ${summary.ending.lastDataS}`);
     assert.match(summary.ending.endedAt!, /^2026-01-01T12:00:(19\.9|20\.0)/);
     const md = fs.readFileSync(path.join(dir, 'report.md'), 'utf8');
-    const first = md.split('\n## ')[1];
-    assert.match(first, /^This run did not finish/);
-    assert.match(first, /killed/);
+    assert.ok(md.indexOf('## What happened') > 0);
+    const first = lead(md);
+    assert.match(first, /The run was KILLED/);
     assert.match(first, /the rest of the load: it did not finish; the last recorded request was sent at 19\.9\d* s/);
     assert.match(first, /requests in flight at the kill/);
-    assert.ok(md.indexOf('This run did not finish') < md.indexOf('## What happened'));
     const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
-    assert.ok(html.indexOf('id="run-ending"') > 0 && html.indexOf('id="run-ending"') < html.indexOf('<h2>What happened</h2>'));
+    assert.ok(html.indexOf('The run was KILLED') > 0 && html.indexOf('The run was KILLED') < html.indexOf('<h2>What happened</h2>'));
     const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
-    assert.equal(onDisk.ending.how, 'killed');
+    assert.equal(onDisk.ending.ending, 'killed');
   });
 
   it('an interrupted run: the signal, when it ended, the load it did not run', async () => {
     const dir = runThatEnded('interrupted');
     dirs.push(dir);
     const { summary } = await writeReport(dir, { png: false });
-    assert.deepEqual([summary.ending.how, summary.ending.reason, summary.ending.endedAt], ['interrupted', 'SIGINT', '2026-01-01T12:00:21.500Z']);
-    const md = fs.readFileSync(path.join(dir, 'report.md'), 'utf8');
-    assert.match(md.split('\n## ')[1], /^This run did not finish\n\nThis run was interrupted before it finished\. Reason: SIGINT\. It ended at 2026-01-01T12:00:21\.500Z/);
+    assert.deepEqual([summary.ending.ending, summary.ending.reason, summary.ending.endedAt], ['interrupted', 'SIGINT', '2026-01-01T12:00:21.500Z']);
+    const first = lead(fs.readFileSync(path.join(dir, 'report.md'), 'utf8'));
+    assert.match(first, /The run was INTERRUPTED \(SIGINT\) before it finished/);
+    assert.match(first, /It ended at 2026-01-01T12:00:21\.500Z/);
   });
 
-  it('a completed run has no such section, and says so in summary.json', async () => {
+  it('a completed run says so, with no caveat about its ending', async () => {
     const dir = runThatEnded('ok');
     dirs.push(dir);
     const { summary } = await writeReport(dir, { png: false });
-    assert.deepEqual([summary.ending.how, summary.ending.complete], ['completed', true]);
-    assert.doesNotMatch(fs.readFileSync(path.join(dir, 'report.md'), 'utf8'), /did not finish/);
-    assert.doesNotMatch(fs.readFileSync(path.join(dir, 'report.html'), 'utf8'), /id="run-ending"/);
+    assert.deepEqual([summary.ending.ending, summary.ending.missing], ['completed', []]);
+    const first = lead(fs.readFileSync(path.join(dir, 'report.md'), 'utf8'));
+    assert.match(first, /The run completed/);
+    assert.doesNotMatch(first, /INTERRUPTED|KILLED|FAILED|Missing from the data/);
   });
 });
 
