@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { formatProblem, isSpilloverError } from '../errors.ts';
 
-const COMMANDS = ['run', 'experiment', 'doctor', 'load', 'import', 'report', 'rerun', 'compare', 'sweep', 'cleanup'];
+const COMMANDS = ['run', 'experiment', 'doctor', 'load', 'import', 'report', 'rerun', 'compare', 'sweep', 'cleanup', 'mesh'];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('spillover')

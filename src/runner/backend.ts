@@ -7,6 +7,7 @@
 import type { ResolvedExperiment } from '../experiment/load.ts';
 import type { Fault } from '../experiment/schema.ts';
 import type { RunEvent, TopologyManifest } from './raw.ts';
+import type { MeshPlan } from '../mesh/plan.ts';
 
 export interface BackendContext {
   experiment: ResolvedExperiment;
@@ -52,6 +53,8 @@ export interface DryRunPlan {
   files: string[];
   /** The steps `up` would take, in order, human-readable (commands for kind/kube). */
   steps: string[];
+  /** The local backend's mesh plan (addresses, identities, resources), for `spillover mesh diff`. */
+  meshPlan?: MeshPlan;
 }
 
 export interface Backend {

@@ -202,7 +202,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
         `send load to http://${ctx.experiment.spec.services[plan.workloads[0].service].host} via ${plan.client.outbound.ip}:${plan.client.outbound.port}`,
       ];
       fs.writeFileSync(path.join(ctx.runDir, 'plan.json'), JSON.stringify({ backend: 'local', addresses, endpoints: mesh.endpoints, warnings: mesh.warnings, steps }, null, 2) + '\n');
-      return { files: [...files, 'plan.json'], steps };
+      return { files: [...files, 'plan.json'], steps, meshPlan: plan };
     },
 
     async up(ctx: BackendContext): Promise<Deployment> {

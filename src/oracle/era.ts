@@ -1,0 +1,19 @@
+/**
+ * Which of src/mesh's Istio eras istiod's own generator can check. The helper is built from one
+ * istio.io/istio pseudo-version (master, 1.32-dev: the Go module proxy serves no release-branch
+ * versions), so it speaks for current Istio only. src/mesh's era semantics for older releases stay
+ * its own (istio-version.ts); the newest of them changed in 1.24 (default retries without 503,
+ * inbound retry), so eras from 1.24 on are compared and older ones are not.
+ */
+export const ORACLE_MIN_ERA = { major: 1, minor: 24 };
+
+export function oracleComparable(istioVersion: string): { ok: boolean; why?: string } {
+  const m = /^(\d+)\.(\d+)/.exec(istioVersion);
+  if (!m) return { ok: false, why: `Istio version "${istioVersion}" is not x.y` };
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major > ORACLE_MIN_ERA.major || (major === ORACLE_MIN_ERA.major && minor >= ORACLE_MIN_ERA.minor)) return { ok: true };
+  return {
+    ok: false,
+    why: `Istio ${istioVersion} semantics (src/mesh's era) predate ${ORACLE_MIN_ERA.major}.${ORACLE_MIN_ERA.minor}; istiod's generator here is current Istio and would report the era's deliberate differences`,
+  };
+}
