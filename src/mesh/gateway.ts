@@ -10,6 +10,7 @@ import { serviceView } from './endpoints.ts';
 import { buildOutboundCluster, istioSni } from './outbound-cluster.ts';
 import { autoPassthroughPerServiceChains } from './istio-version.ts';
 import { ISTIO_MTLS_ALPNS } from './tls.ts';
+import { TRANSPORT_SOCKET_CONNECT_TIMEOUT } from './http-connection-manager.ts';
 import { fileAccessLog, TCP_ACCESS_LOG_FORMAT } from './access-log.ts';
 
 const tcpProxy = (cluster: string, accessLog: string): Json => ({
@@ -37,6 +38,7 @@ export function gatewayBootstrap(ctx: TranslateContext): Json {
     b.static_resources.clusters.push(buildOutboundCluster(view, gw, ctx, { name: sni, sniDnat: true }).cluster);
     chains.push({
       name: sni,
+      transport_socket_connect_timeout: TRANSPORT_SOCKET_CONNECT_TIMEOUT,
       filter_chain_match: { server_names: [sni], application_protocols: ISTIO_MTLS_ALPNS },
       filters: [tcpProxy(sni, gw.files.accessLog)],
     });

@@ -42,6 +42,7 @@ export function inboundSidecarBootstrap(w: WorkloadPlan, ctx: TranslateContext, 
   const clusterName = inboundClusterName(w.port);
   const cluster: Json = { name: clusterName, type: 'STATIC' };
   applyConnectionPool(cluster, inboundPool(w, ctx), ctx, { http: true, outbound: false });
+  cluster.common_lb_config = {};
   cluster.load_assignment = {
     cluster_name: clusterName,
     endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(w.app.ip, w.app.port) } }] }],
@@ -57,7 +58,7 @@ export function inboundSidecarBootstrap(w: WorkloadPlan, ctx: TranslateContext, 
         name: clusterName,
         validate_clusters: false,
         virtual_hosts: [
-          { name: `inbound|http|${w.port}`, domains: ['*'], routes: [route(clusterName, '0s', defaultInboundRetry(ctx.version))] },
+          { name: `inbound|http|${w.port}`, domains: ['*'], routes: [route(clusterName, '0s', defaultInboundRetry(ctx.version), 'default', `${w.host}:${w.port}/*`, { inbound: true })] },
         ],
       },
     });

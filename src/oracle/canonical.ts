@@ -41,9 +41,14 @@ export function canonicalProxy(x: IstiodXds, ctx: CanonicalContext): CanonicalPr
 
   const routes: Record<string, Json> = {};
   const addRoutes = (rc: Json) => {
-    for (const vh of rc?.virtual_hosts ?? []) {
+    const rcName = clusterKey(rc?.name ?? '', ctx);
+    const { virtual_hosts = [], name: _, ...config } = rc ?? {};
+    routes[`${rcName}/@config`] = config;
+    for (const vh of virtual_hosts) {
       const { name, ...v } = vh;
-      routes[`${clusterKey(rc.name ?? '', ctx)}/${name}`] = v;
+      // Inbound routes name their cluster (inbound|<port>||) like the cluster itself is keyed.
+      v.routes = (v.routes ?? []).map((r: Json) => (r.route?.cluster ? { ...r, route: { ...r.route, cluster: clusterKey(r.route.cluster, ctx) } } : r));
+      routes[`${rcName}/${name}`] = v;
     }
   };
   for (const rc of x.routes ?? []) addRoutes(rc);

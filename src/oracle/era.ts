@@ -17,3 +17,15 @@ export function oracleComparable(istioVersion: string): { ok: boolean; why?: str
     why: `Istio ${istioVersion} semantics (src/mesh's era) predate ${ORACLE_MIN_ERA.major}.${ORACLE_MIN_ERA.minor}; istiod's generator here is current Istio and would report the era's deliberate differences`,
   };
 }
+
+/**
+ * istiod feature flags that make the 1.32-dev generator behave like the plan's era where a release
+ * flipped a default (Istio's own "compatibility profiles" set the same flags).
+ */
+export function compatibilityEnv(istioVersion: string): Record<string, string> {
+  const minor = Number(/^\d+\.(\d+)/.exec(istioVersion)?.[1] ?? 0);
+  const env: Record<string, string> = {};
+  // 1.31 upgrade notes: unhealthy endpoints are sent by default, so every cluster gets panic threshold 0.
+  if (minor < 31) env.PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS = 'false';
+  return env;
+}

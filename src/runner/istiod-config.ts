@@ -14,6 +14,7 @@ import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { SpilloverError } from '../errors.ts';
 import type { MeshPlan } from '../mesh/plan.ts';
+import { compatibilityEnv } from '../oracle/era.ts';
 import { istiodRequests, type IstiodRequest, type IstiodResponse, type IstiodXds } from '../oracle/istiod-request.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -141,8 +142,8 @@ async function requireGo(): Promise<string> {
 }
 
 /** Run the helper on one cluster's request; its answer is protojson with proto field names. */
-export async function runIstiodConfig(bin: string, req: IstiodRequest, signal?: AbortSignal): Promise<IstiodResponse> {
-  const r = await execa(bin, ['-'], { input: JSON.stringify(req), reject: false, timeout: 120_000, cancelSignal: signal, maxBuffer: 512 * 1024 * 1024 });
+export async function runIstiodConfig(bin: string, req: IstiodRequest, signal?: AbortSignal, env: Record<string, string> = {}): Promise<IstiodResponse> {
+  const r = await execa(bin, ['-'], { input: JSON.stringify(req), reject: false, timeout: 120_000, cancelSignal: signal, maxBuffer: 512 * 1024 * 1024, env });
   if (r.exitCode !== 0) {
     throw new SpilloverError(
       { file: bin, message: `istiod's config generator refused the ${req.clusterId} request`, found: tail(String(r.stderr || r.message)), fix: 'the experiment\'s Istio resources are probably invalid for istiod: see the message above' },
@@ -170,7 +171,7 @@ export async function istiodXdsFor(plan: MeshPlan, o: IstiodXdsOptions = {}): Pr
   let istio = bin.istio;
   for (const req of istiodRequests(plan, { endpointPort: o.endpointPort })) {
     const mine = o.ours ? Object.fromEntries(req.proxies.filter((p) => o.ours![p.name]).map((p) => [p.name, o.ours![p.name]])) : undefined;
-    const res = await runIstiodConfig(bin.bin, { ...req, ...(mine ? { ours: mine } : {}) }, o.signal);
+    const res = await runIstiodConfig(bin.bin, { ...req, ...(mine ? { ours: mine } : {}) }, o.signal, compatibilityEnv(plan.istioVersion));
     istio = res.istio;
     Object.assign(proxies, res.proxies);
     Object.assign(ours, res.ours ?? {});

@@ -92,6 +92,9 @@ export const GOLDEN_CASES: GoldenCase[] = [
   vector('v07a-panic-threshold-default', 'TestDisablePanicThresholdAsDefault: outlier detection sets the panic threshold to 0', [
     dr('*.example.org', { outlierDetection: { minHealthPercent: 0 } }),
   ], outboundOnly),
+  vector('v07c-panic-threshold-istio-1.31', 'Istio 1.31+: unhealthy endpoints are sent by default, so panic threshold 0 without outlier detection (found by spillover mesh diff)', [
+    dr('*.example.org', {}),
+  ], outboundOnly, { istioVersion: '1.31' }),
   vector('v07b-panic-threshold-min-health', 'TestSidecarLocalityLB: minHealthPercent 10', [dr('*.example.org', { outlierDetection: { minHealthPercent: 10 } })], outboundOnly),
   vector(
     'v08a-locality-failover',
