@@ -84,7 +84,7 @@ export function clientBootstrap(ctx: TranslateContext): { bootstrap: Json; built
                 {
                   name: `${view.host}:${view.port}`,
                   domains: virtualHostDomains(view.host, view.port, namespaceOf(plan.client.identity.spiffe), portless),
-                  routes: [route(clusterName, traffic.timeout, traffic.retry_policy, 'default', `${view.host}:${view.port}/*`)],
+                  routes: [route(clusterName, traffic.timeout, traffic.retry_policy, traffic.name, `${view.host}:${view.port}/*`)],
                   include_request_attempt_count: true,
                 },
               ],

@@ -51,13 +51,14 @@ export function httpConnectionManager(o: HcmOptions): Json {
 }
 
 /** A route as istiod writes it: prefix "/", timeout (0s = none), optional retry policy; the decorator names `<host>:<port>/*`. */
-export function route(cluster: string, timeout: string, retry: Json | undefined, name: string, operation: string, o: { inbound?: boolean } = {}): Json {
-  // istiod still writes the deprecated max_grpc_timeout outbound; inbound routes use max_stream_duration.
+export function route(cluster: string, timeout: string, retry: Json | undefined, name: string | undefined, operation: string, o: { inbound?: boolean } = {}): Json {
+  // istiod still writes the deprecated max_grpc_timeout (= the route timeout) outbound; inbound routes use max_stream_duration.
   const action: Json = o.inbound
     ? { cluster, timeout, max_stream_duration: { max_stream_duration: '0s', grpc_timeout_header_max: '0s' } }
-    : { cluster, timeout, max_grpc_timeout: '0s' };
+    : { cluster, timeout, max_grpc_timeout: timeout };
   if (retry) action.retry_policy = retry;
-  return { name, match: { prefix: '/' }, route: action, decorator: { operation } };
+  // A VirtualService route is named by its http[].name (unnamed: no name); istiod's default route is "default".
+  return { ...(name ? { name } : {}), match: { prefix: '/' }, route: action, decorator: { operation } };
 }
 
 /** istiod bounds the TLS handshake on its outbound and passthrough listener chains. */

@@ -71,7 +71,7 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
         /^clusters\/[^/]+\/(metadata|alt_stat_name|track_cluster_stats)$/,
         /\/lb_endpoints\[\d+\]\/metadata\/filter_metadata\/istio$/,
       )(d) ||
-      (/\/lb_endpoints\[\d+\]\/metadata$/.test(d.path) && d.ours === undefined && onlyKeyIstio(d.istiod)) ||
+      (/\/(lb_endpoints|routes)\[\d+\]\/metadata$/.test(d.path) && d.ours === undefined && onlyKeyIstio(d.istiod)) ||
       (/\/filters\[0\]\/http_filters$/.test(d.path) && sameWithout(d, ['envoy.filters.http.grpc_stats'])) ||
       (/\/common_tls_context\/alpn_protocols$/.test(d.path) && sameWithout(d, ['istio-peer-exchange'])),
   },
