@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { SpilloverError } from '../errors.ts';
-import type { MeshPlan } from '../mesh/plan.ts';
+import type { MeshConfig, MeshPlan } from '../mesh/plan.ts';
+import { istiodMeshConfig } from '../oracle/istiod-bootstrap.ts';
 import { compatibilityEnv } from '../oracle/era.ts';
 import { istiodRequests, type IstiodRequest, type IstiodResponse, type IstiodXds } from '../oracle/istiod-request.ts';
 
@@ -177,4 +178,10 @@ export async function istiodXdsFor(plan: MeshPlan, o: IstiodXdsOptions = {}): Pr
     Object.assign(ours, res.ours ?? {});
   }
   return { istio, bin, proxies, ours };
+}
+
+/** `--control-plane istiod`: the run's MeshConfig with every bootstrap made from istiod's own xDS. */
+export async function istiodMesh(plan: MeshPlan, builtin: MeshConfig, o: IstiodConfigOptions & { signal?: AbortSignal } = {}): Promise<{ mesh: MeshConfig; istio: string }> {
+  const x = await istiodXdsFor(plan, { ...o, endpointPort: 'app' });
+  return { mesh: istiodMeshConfig(plan, builtin, x.proxies, x.istio), istio: x.istio };
 }

@@ -106,6 +106,14 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
     return { plan, services };
   }
 
+  /** src/mesh's translation, or (controlPlane: istiod) istiod's own generator's output for the same plan. */
+  async function controlPlane(ctx: BackendContext, plan: MeshPlan, builtin: ReturnType<typeof translate>) {
+    if (ctx.experiment.spec.controlPlane !== 'istiod') return { mesh: builtin, label: `builtin (src/mesh, Istio ${plan.istioVersion} semantics)` };
+    const { istiodMesh } = await import('../istiod-config.ts');
+    const r = await istiodMesh(plan, builtin, { onProgress: ctx.log, signal: ctx.signal });
+    return { mesh: r.mesh, label: `istiod (istio.io/istio ${r.istio}, tools/istiod-config)` };
+  }
+
   function cidrs(ctx: BackendContext) {
     const { spec } = ctx.experiment;
     const clusters = spec.topology.clusters;
@@ -211,7 +219,9 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       const addresses = await allocateAddresses(c.client, c.gateway, c.services, ctx.experiment.spec.gateway.port);
       releaseSlot = addresses.release;
       const { plan, services } = await buildPlan(ctx, addresses, true);
-      const mesh = translate(plan);
+      const builtin = translate(plan);
+      const cp = await controlPlane(ctx, plan, builtin);
+      const mesh = cp.mesh;
       writeConfigs(ctx, mesh.bootstraps);
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
 
@@ -268,7 +278,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
           endpoints: mesh.endpoints,
         },
         warnings: mesh.warnings,
-        versions: { envoy: envoy.version, istioSemantics: plan.istioVersion },
+        versions: { envoy: envoy.version, istioSemantics: plan.istioVersion, controlPlane: cp.label },
         casualties: () => sup.casualties(),
         async fault(f: Fault) {
           const proc = sup.find(f.target) ?? sup.find(f.target.toLowerCase());
