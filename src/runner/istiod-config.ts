@@ -75,6 +75,7 @@ export async function ensureIstiodConfig(o: IstiodConfigOptions = {}): Promise<I
   }
   const bin = await cachedIstiodConfigPath(o);
   if (await exists(bin)) return { bin, istio, source: 'cache' };
+  await requireGo(); // before anything is created in the cache
   const dir = path.dirname(bin);
   await fs.mkdir(path.dirname(dir), { recursive: true });
   // Two commands may want it at once: one builds, the other waits (a cold build takes ~8 minutes).
