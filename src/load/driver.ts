@@ -630,11 +630,12 @@ class Driver {
     }
     const live = this.inflight;
     const expiry = now - this.timeoutMs;
-    for (let i = this.inflightHead; i < live.length && live[i].sentMs <= expiry; i++) if (!live[i].done) live[i].cut(new RequestTimeout());
+    // cut() completes the request, and releaseHead() may then clear entries behind the loop's index.
+    for (let i = this.inflightHead; i < live.length && (!live[i] || live[i].sentMs <= expiry); i++) if (live[i] && !live[i].done) live[i].cut(new RequestTimeout());
     for (const run of this.runs) {
       if (!run.hardCutDone && now >= run.hardEnd) {
         run.hardCutDone = true;
-        for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended'));
+        for (let i = this.inflightHead; i < live.length; i++) if (live[i] && !live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended'));
       }
       if (run.rampDownsPending > 0) {
         for (const vu of run.vus) {
