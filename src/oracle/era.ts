@@ -7,6 +7,9 @@
  */
 export const ORACLE_MIN_ERA = { major: 1, minor: 24 };
 
+/** The Istio release the pinned istio.io/istio pseudo-version is (its VERSION file says 1.32-dev). */
+export const ORACLE_ISTIO = '1.32-dev';
+
 export function oracleComparable(istioVersion: string): { ok: boolean; why?: string } {
   const m = /^(\d+)\.(\d+)/.exec(istioVersion);
   if (!m) return { ok: false, why: `Istio version "${istioVersion}" is not x.y` };

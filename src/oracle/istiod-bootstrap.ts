@@ -19,6 +19,7 @@ import { bootstrapBase, socketAddress } from '../mesh/bootstrap.ts';
 import { fileAccessLog, HTTP_ACCESS_LOG_FORMAT, TCP_ACCESS_LOG_FORMAT } from '../mesh/access-log.ts';
 import type { IstiodXds } from './istiod-request.ts';
 import { proxiesOf } from './diff.ts';
+import { ORACLE_ISTIO, oracleComparable } from './era.ts';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const TCP_PROXY = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -43,7 +44,12 @@ export function istiodMeshConfig(plan: MeshPlan, builtin: MeshConfig, xds: Recor
     ...builtin,
     bootstraps,
     endpoints,
-    warnings: [`the Envoy configuration is istiod's own (istio.io/istio ${istio}, tools/istiod-config), not src/mesh's; src/mesh's caveats follow`, ...builtin.warnings],
+    warnings: [
+      `the Envoy configuration is istiod's own (Istio ${ORACLE_ISTIO}, istio.io/istio ${istio}, tools/istiod-config), not src/mesh's` +
+        (oracleComparable(plan.istioVersion).ok ? '' : `: the experiment's Istio ${plan.istioVersion} semantics are not applied (they are src/mesh's)`) +
+        "; src/mesh's caveats follow",
+      ...builtin.warnings,
+    ],
   };
 }
 

@@ -16,6 +16,7 @@ import { parseDuration } from '../../experiment/duration.ts';
 import type { Fault } from '../../experiment/schema.ts';
 import type { MeshPlan, ProxyCommon, WorkloadPlan } from '../../mesh/plan.ts';
 import { translate } from '../../mesh/translate.ts';
+import { ORACLE_ISTIO } from '../../oracle/era.ts';
 import { toYaml } from '../../mesh/yaml.ts';
 import type { Backend, BackendContext, Deployment, DryRunPlan, ScrapeTarget } from '../backend.ts';
 import { createCa, type Ca } from '../ca.ts';
@@ -111,7 +112,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
     if (ctx.experiment.spec.controlPlane !== 'istiod') return { mesh: builtin, label: `builtin (src/mesh, Istio ${plan.istioVersion} semantics)` };
     const { istiodMesh } = await import('../istiod-config.ts');
     const r = await istiodMesh(plan, builtin, { onProgress: ctx.log, signal: ctx.signal });
-    return { mesh: r.mesh, label: `istiod (istio.io/istio ${r.istio}, tools/istiod-config)` };
+    return { mesh: r.mesh, label: `istiod (Istio ${ORACLE_ISTIO}, istio.io/istio ${r.istio}, tools/istiod-config)` };
   }
 
   function cidrs(ctx: BackendContext) {
