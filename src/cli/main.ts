@@ -7,7 +7,7 @@ import { formatProblem, isSpilloverError } from '../errors.ts';
 import { dropStrayDashDash } from './stray-dashdash.ts';
 import { outputCommanderError } from './commander-errors.ts';
 
-const COMMANDS = ['run', 'experiment', 'doctor', 'load', 'import', 'report', 'rerun', 'compare', 'sweep', 'cleanup', 'validate', 'explain', 'eras', 'figures', 'completion'];
+const COMMANDS = ['run', 'experiment', 'doctor', 'load', 'import', 'report', 'rerun', 'compare', 'sweep', 'cleanup', 'validate', 'explain', 'eras', 'figures', 'mesh', 'completion'];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('spillover')

@@ -19,6 +19,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--context-2 <ctx>', 'kube backend: kubeconfig context of cluster-2')
     .option('--install-istio', 'kube backend: install Istio (otherwise it must be there)')
     .option('--engine <name>', 'load engine: embedded (default; the built-in driver) or k6 (a k6 binary on PATH)', choiceFlag('--engine', ['embedded', 'k6']))
+    .option('--control-plane <name>', 'who configures Envoy on the local backend: builtin (src/mesh, default) or istiod (istiod\'s own generator; needs Go 1.26+ the first time)', choiceFlag('--control-plane', ['builtin', 'istiod']))
     .option('--set <path=value>', 'override any field of the experiment (repeatable), e.g. services.A.capacity.concurrency=2', collect, [])
     .option('--time-scale <F>', 'multiply every duration of the run by F (0 < F <= 1) for quick runs', timeScaleFlag())
     .option('--out <dir>', 'parent directory of the run directory (default results/<experiment>)')
@@ -37,6 +38,7 @@ export interface CliRunFlags {
   installIstio?: boolean;
   set: string[];
   engine?: string;
+  controlPlane?: string;
   timeScale?: number;
   out?: string;
   keep?: boolean;
@@ -80,7 +82,7 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
     const base: RunOptions = {
       experimentFile,
       // --engine is shorthand for the experiment field, so it is validated and recorded like one.
-      set: flags.engine ? [...flags.set, `load.engine=${flags.engine}`] : flags.set,
+      set: [...flags.set, ...(flags.engine ? [`load.engine=${flags.engine}`] : []), ...(flags.controlPlane ? [`controlPlane=${flags.controlPlane}`] : [])],
       timeScale: flags.timeScale,
       backend: flags.backend as RunOptions['backend'],
       backendOptions: { context1: flags.context1, context2: flags.context2, installIstio: flags.installIstio },

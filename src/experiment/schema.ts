@@ -83,6 +83,11 @@ export const ExperimentSpec = z.strictObject({
       version: z.string().regex(/^1\.\d+(\.\d+)?$/, { error: 'expected an Istio release such as "1.29" or "1.6.14"' }).default('1.29'),
     })
     .default({ version: '1.29' }),
+  /**
+   * Who makes the Envoy configuration on the local backend: src/mesh (builtin, default) or istiod's own
+   * generator (tools/istiod-config, built on first use; current Istio only).
+   */
+  controlPlane: z.enum(['builtin', 'istiod']).optional(),
   topology: z.strictObject({
     clusters: z.record(name, ClusterSpec).refine((c) => Object.keys(c).length === 2, {
       error: 'expected exactly two clusters (the study federates two)',

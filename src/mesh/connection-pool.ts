@@ -67,9 +67,11 @@ export function applyConnectionPool(cluster: Json, pool: Json | undefined, ctx: 
     else cluster.max_requests_per_connection = http.maxRequestsPerConnection;
   }
 
+  // istiod creates HttpProtocolOptions only when it has something to say (Envoy's default is HTTP/1.1).
+  if (!Object.keys(common).length && !h2 && !http.useClientProtocol) return h2;
   const hpo: Json = { '@type': `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS}` };
   if (Object.keys(common).length) hpo.common_http_protocol_options = common;
-  if (http.useClientProtocol) hpo.use_downstream_protocol_config = {};
+  if (http.useClientProtocol) hpo.use_downstream_protocol_config = { http_protocol_options: {}, http2_protocol_options: {} };
   // Envoy requires an upstream protocol whenever HttpProtocolOptions exists, so build() inserts one.
   else hpo.explicit_http_config = explicit;
   cluster.typed_extension_protocol_options = { [HTTP_PROTOCOL_OPTIONS]: hpo };

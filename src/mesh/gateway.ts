@@ -10,6 +10,7 @@ import { serviceView } from './endpoints.ts';
 import { buildOutboundCluster, istioSni } from './outbound-cluster.ts';
 import { autoPassthroughPerServiceChains } from './istio-version.ts';
 import { ISTIO_MTLS_ALPNS } from './tls.ts';
+import { TRANSPORT_SOCKET_CONNECT_TIMEOUT } from './http-connection-manager.ts';
 import { fileAccessLog, TCP_ACCESS_LOG_FORMAT } from './access-log.ts';
 
 const tcpProxy = (cluster: string, accessLog: string): Json => ({
@@ -21,6 +22,8 @@ const tcpProxy = (cluster: string, accessLog: string): Json => ({
     access_log: [fileAccessLog(accessLog, TCP_ACCESS_LOG_FORMAT)],
   },
 });
+
+const EXPOSED_HOSTS = /\.local$/;
 
 export function gatewayBootstrap(ctx: TranslateContext): Json {
   const { plan } = ctx;
@@ -35,8 +38,15 @@ export function gatewayBootstrap(ctx: TranslateContext): Json {
     seen.add(sni);
     const view = serviceView(w.host, gw.cluster, ctx, { serviceEntries: false })!;
     b.static_resources.clusters.push(buildOutboundCluster(view, gw, ctx, { name: sni, sniDnat: true }).cluster);
+    // expose-services.yaml's Gateway passes `*.local` hosts only: istiod builds the SNI cluster of
+    // every service but a filter chain only for those (found by `spillover mesh diff`).
+    if (!EXPOSED_HOSTS.test(w.host)) {
+      ctx.warnings.push(`east-west gateway (${gw.cluster}): ${w.host} is not exposed (the multi-network Gateway passes *.local hosts only), so requests for it through the gateway are refused`);
+      continue;
+    }
     chains.push({
       name: sni,
+      transport_socket_connect_timeout: TRANSPORT_SOCKET_CONNECT_TIMEOUT,
       filter_chain_match: { server_names: [sni], application_protocols: ISTIO_MTLS_ALPNS },
       filters: [tcpProxy(sni, gw.files.accessLog)],
     });
@@ -55,6 +65,8 @@ export function gatewayBootstrap(ctx: TranslateContext): Json {
     b.static_resources.clusters.push({ name: 'BlackHoleCluster', type: 'STATIC', connect_timeout: '10s' });
   }
 
+  // Nothing exposed: no listener (istiod sends none, and Envoy refuses a listener without chains).
+  if (!chains.length) return b;
   b.static_resources.listeners.push({
     name: `${gw.listener.ip}_${gw.listener.port}`,
     address: socketAddress(gw.listener.ip, gw.listener.port),

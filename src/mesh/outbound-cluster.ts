@@ -12,7 +12,7 @@ import type { EndpointSpec, ServiceView } from './endpoints.ts';
 import { applyConnectionPool, applyRetryBudget } from './connection-pool.ts';
 import { applyOutlierDetection } from './outlier-detection.ts';
 import { envoyLocality, failoverPriorities } from './locality.ts';
-import { defaultLbPolicy, istioMutualAlpn, localityLbOnByDefault } from './istio-version.ts';
+import { defaultLbPolicy, istioMutualAlpn, localityLbOnByDefault, sendsUnhealthyEndpoints } from './istio-version.ts';
 import { istioMutualUpstream, rawBufferSocket, userTlsUpstream } from './tls.ts';
 import { socketAddress } from './bootstrap.ts';
 
@@ -68,12 +68,17 @@ export function buildOutboundCluster(
 
   // Harness instrumentation, not istiod's: per-endpoint stats let the analysis tell A from the gateway.
   cluster.track_cluster_stats = { per_endpoint_stats: true };
-  cluster.load_assignment = loadAssignment(opts.name, endpoints, !opts.sniDnat && !cluster.transport_socket);
+  // Since 1.31 istiod sends unhealthy endpoints, so it turns the panic threshold off on every cluster
+  // whose outlier detection did not set one (PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS).
+  if (sendsUnhealthyEndpoints(ctx.version) && cluster.common_lb_config?.healthy_panic_threshold === undefined)
+    cluster.common_lb_config = { ...(cluster.common_lb_config ?? {}), healthy_panic_threshold: { value: 0 } };
+  cluster.common_lb_config ??= {};
+  cluster.load_assignment = loadAssignment(opts.name, endpoints);
   return { cluster, endpoints };
 }
 
 /** One LocalityLbEndpoints per (locality, priority), weighted by its endpoint count as istiod does. */
-function loadAssignment(name: string, endpoints: Array<EndpointSpec & { priority: number }>, tlsModeMetadata: boolean): Json {
+function loadAssignment(name: string, endpoints: Array<EndpointSpec & { priority: number }>): Json {
   const groups = new Map<string, Json>();
   for (const e of endpoints) {
     const key = `${e.priority}|${e.locality}`;
@@ -83,8 +88,11 @@ function loadAssignment(name: string, endpoints: Array<EndpointSpec & { priority
       if (loc) g.locality = loc;
       groups.set(key, g);
     }
-    const lbe: Json = { endpoint: { address: socketAddress(e.ip, e.port) } };
-    if (tlsModeMetadata) lbe.metadata = { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: e.tlsMode } } };
+    // As istiod's EDS writes them: explicit weight and health, and the tlsMode label of mesh endpoints.
+    const lbe: Json = { endpoint: { address: socketAddress(e.ip, e.port) }, load_balancing_weight: 1 };
+    // Ready Kubernetes endpoints are HEALTHY; ServiceEntry endpoints carry no health status.
+    if (e.origin.startsWith('workload ')) lbe.health_status = 'HEALTHY';
+    if (e.tlsMode === 'istio') lbe.metadata = { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: e.tlsMode } } };
     groups.get(key).lb_endpoints.push(lbe);
   }
   const list = [...groups.values()].sort((a, b) => a.priority - b.priority);

@@ -11,11 +11,13 @@ export interface RouteTraffic {
   retry_policy?: Json;
   /** Istio's route timeout; "0s" disables Envoy's 15 s default. */
   timeout: string;
+  /** Route name: "default" without a VirtualService, else the VirtualService route's name (if any). */
+  name?: string;
 }
 
 export function outboundRouteTraffic(host: string, ctx: TranslateContext): RouteTraffic {
   const vs = ctx.resources.virtualServiceFor(host);
-  if (!vs) return { retry_policy: defaultOutboundRetry(ctx.version), timeout: '0s' };
+  if (!vs) return { retry_policy: defaultOutboundRetry(ctx.version), timeout: '0s', name: 'default' };
   const label = ctx.resources.describe(vs);
   const routes: Json[] = vs.spec.http ?? [];
   if (routes.length > 1) {
@@ -25,6 +27,7 @@ export function outboundRouteTraffic(host: string, ctx: TranslateContext): Route
   return {
     retry_policy: r.retries ? convertRetries(r.retries, ctx, `${label}: spec.http[0].retries`) : defaultOutboundRetry(ctx.version),
     timeout: r.timeout ? toEnvoyDuration(r.timeout) : '0s',
+    name: typeof r.name === 'string' && r.name ? r.name : undefined,
   };
 }
 

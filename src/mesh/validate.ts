@@ -122,6 +122,28 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
     (r.spec.trafficPolicy?.portLevelSettings ?? []).forEach((p: Json, i: number) => policies.push([p, `spec.trafficPolicy.portLevelSettings[${i}]`]));
     for (const [p, path] of policies) {
       out.push(...durationChecks(p, `${at}.${path}`, ctx));
+      // validateTrafficPolicy (found by `spillover mesh diff`: istiod refuses the config outright).
+      if (p && typeof p === 'object' && !Array.isArray(p) && Object.keys(p).filter((k) => k !== 'port').length === 0) {
+        out.push({
+          file: ctx.file,
+          path: `${at}.${path}`,
+          message: 'Istio rejects an empty traffic policy ("traffic policy must have at least one field")',
+          expected: 'at least one of connectionPool, outlierDetection, loadBalancer, tls, ...',
+          found: '{}',
+          fix: `remove ${path} or give it a field`,
+        });
+      }
+      const http = p?.connectionPool?.http;
+      if (http?.useClientProtocol === true && http?.h2UpgradePolicy === 'UPGRADE') {
+        out.push({
+          file: ctx.file,
+          path: `${at}.${path}.connectionPool.http.useClientProtocol`,
+          message: 'Istio rejects useClientProtocol together with h2UpgradePolicy: UPGRADE',
+          expected: 'one of the two',
+          found: 'useClientProtocol: true and h2UpgradePolicy: UPGRADE',
+          fix: `remove ${path}.connectionPool.http.h2UpgradePolicy or useClientProtocol`,
+        });
+      }
       const od = p?.outlierDetection;
       if (od?.consecutiveLocalOriginFailures !== undefined && !od.splitExternalLocalOriginErrors) {
         out.push({
@@ -134,6 +156,20 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
         });
       }
     }
+  }
+  if (kind === 'VirtualService') {
+    (r.spec.http ?? []).forEach((h: Json, i: number) => {
+      if (h && typeof h === 'object' && !h.route && !h.redirect && !h.directResponse && !h.delegate) {
+        out.push({
+          file: ctx.file,
+          path: `${at}.spec.http[${i}]`,
+          message: 'Istio rejects an HTTP route without a destination ("HTTP route, redirect or direct_response is required")',
+          expected: 'route: [{ destination: { host: ... } }] (or redirect / directResponse)',
+          found: `fields ${Object.keys(h).join(', ') || '(none)'}`,
+          fix: `add spec.http[${i}].route: [{ destination: { host: ${JSON.stringify((r.spec.hosts ?? [])[0] ?? 'the service host')} } }]`,
+        });
+      }
+    });
   }
   if (kind === 'ServiceEntry') {
     const names = new Set((r.spec.ports ?? []).map((p: Json) => p.name));

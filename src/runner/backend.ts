@@ -7,6 +7,7 @@
 import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import type { Fault } from '../experiment/schema.ts';
 import type { RunEvent, TopologyManifest } from '../contracts/raw.ts';
+import type { MeshPlan } from '../mesh/plan.ts';
 import type { LoadEngine } from '../load/engine.ts';
 
 export interface BackendContext {
@@ -53,6 +54,8 @@ export interface DryRunPlan {
   files: string[];
   /** The steps `up` would take, in order, human-readable (commands for kind/kube). */
   steps: string[];
+  /** The local backend's mesh plan (addresses, identities, resources), for `spillover mesh diff`. */
+  meshPlan?: MeshPlan;
 }
 
 export interface Backend {

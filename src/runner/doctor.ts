@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ENVOY_VERSION, cachedEnvoyPath, envoyCacheRoot, envoyVersion } from './envoy-install.ts';
+import { cachedIstiodConfigPath, pinnedIstioModule } from './istiod-config.ts';
 
 export const BACKENDS = ['local', 'kind', 'kube'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -118,6 +119,13 @@ export const CHECKS: Check[] = [
       const { needsPip: _, ...r } = await envoyAvailable(ctx);
       return r;
     },
+  },
+  {
+    // Only `spillover mesh diff` and `--control-plane istiod` need it; the default path never does.
+    name: 'istiod-config (mesh diff, --control-plane istiod)',
+    backends: ['local'],
+    optional: true,
+    check: (ctx) => istiodConfigCheck(ctx),
   },
   {
     name: 'python3 + pip',
@@ -232,4 +240,20 @@ async function existingParent(dir: string): Promise<string> {
     if (await fs.access(d).then(() => true, () => false)) return d;
     if (d === path.dirname(d)) return d;
   }
+}
+
+/** istiod's own generator: SPILLOVER_ISTIO_CONFIG, the cached build, or whether Go can build it. */
+async function istiodConfigCheck(ctx: DoctorContext): Promise<CheckResult> {
+  const istio = await pinnedIstioModule();
+  if (ctx.env.SPILLOVER_ISTIO_CONFIG) {
+    const ok = await fs.access(ctx.env.SPILLOVER_ISTIO_CONFIG).then(() => true, () => false);
+    return { ok, found: `SPILLOVER_ISTIO_CONFIG=${ctx.env.SPILLOVER_ISTIO_CONFIG}${ok ? '' : ' (missing)'}`, fix: ok ? undefined : 'point it at a built tools/istiod-config binary, or unset it' };
+  }
+  const bin = await cachedIstiodConfigPath({ env: ctx.env });
+  if (await fs.access(bin).then(() => true, () => false)) return { ok: true, found: `built (istio.io/istio ${istio}) at ${bin}` };
+  const go = await tool(ctx, 'go', ['version']);
+  const v = /go(\d+)\.(\d+)/.exec(go.out);
+  const goOk = go.ok && v !== null && (Number(v[1]) > 1 || Number(v[2]) >= 26);
+  if (goOk) return { ok: false, found: `not built yet; first use builds it with ${v![0]} (~8 min cold, ~3 GB memory, ~4 GB of Go caches in .cache/go)`, fix: 'spillover mesh diff <experiment> builds it' };
+  return { ok: false, found: go.found ? `not built; ${firstLine(go.out)} is too old` : 'not built; no go on PATH', fix: 'install Go 1.26+ to use `spillover mesh diff` and --control-plane istiod (nothing else needs it)' };
 }

@@ -18,6 +18,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['contracts'],
   ['process'],
   ['mesh'],
+  ['oracle'],
   ['experiment'],
   ['workload'],
   ['load'],

@@ -92,6 +92,9 @@ export const GOLDEN_CASES: GoldenCase[] = [
   vector('v07a-panic-threshold-default', 'TestDisablePanicThresholdAsDefault: outlier detection sets the panic threshold to 0', [
     dr('*.example.org', { outlierDetection: { minHealthPercent: 0 } }),
   ], outboundOnly),
+  vector('v07c-panic-threshold-istio-1.31', 'Istio 1.31+: unhealthy endpoints are sent by default, so panic threshold 0 without outlier detection (found by spillover mesh diff)', [
+    dr('*.example.org'),
+  ], outboundOnly, { istioVersion: '1.31' }),
   vector('v07b-panic-threshold-min-health', 'TestSidecarLocalityLB: minHealthPercent 10', [dr('*.example.org', { outlierDetection: { minHealthPercent: 10 } })], outboundOnly),
   vector(
     'v08a-locality-failover',
@@ -110,7 +113,7 @@ export const GOLDEN_CASES: GoldenCase[] = [
   vector(
     'v08b-locality-no-outlier-detection',
     'Failover needs outlier detection: without it every locality is priority 0',
-    [dr('*.example.org', {}), se('foo', 'foo.example.org', 8080, [{ address: '127.0.3.1', locality: 'region1/zone1/subzone2' }, { address: '127.0.3.2', locality: 'region2/zone1/subzone1' }])],
+    [dr('*.example.org'), se('foo', 'foo.example.org', 8080, [{ address: '127.0.3.1', locality: 'region1/zone1/subzone2' }, { address: '127.0.3.2', locality: 'region2/zone1/subzone1' }])],
     outboundOnly,
     { clientLocality: 'region1/zone1/subzone1', aLocality: 'region1/zone1/subzone1' },
   ),
@@ -120,8 +123,9 @@ export const GOLDEN_CASES: GoldenCase[] = [
   vector('v10a-h2-upgrade', 'TestShouldH2Upgrade: DR UPGRADE on an HTTP port upgrades (h2 ALPN too)', [
     dr('*.example.org', { tls: { mode: 'ISTIO_MUTUAL' }, connectionPool: { http: { h2UpgradePolicy: 'UPGRADE' } } }),
   ], outboundOnly),
+  // Istio's validation refuses useClientProtocol with a DR-level UPGRADE (TestShouldH2Upgrade sets UPGRADE in the mesh config).
   vector('v10b-h2-client-protocol', 'TestShouldH2Upgrade: useClientProtocol blocks the upgrade', [
-    dr('*.example.org', { connectionPool: { http: { h2UpgradePolicy: 'UPGRADE', useClientProtocol: true } } }),
+    dr('*.example.org', { connectionPool: { http: { useClientProtocol: true } } }),
   ], outboundOnly),
   {
     name: 'virtual-service-retries',
@@ -134,7 +138,7 @@ export const GOLDEN_CASES: GoldenCase[] = [
             apiVersion: 'networking.istio.io/v1',
             kind: 'VirtualService',
             metadata: { name: 'a', namespace: 'istio' },
-            spec: { hosts: ['a.istio.svc.cluster.local'], http: [{ timeout: '3s', retries: { attempts: 3, perTryTimeout: '500ms', retryOn: '5xx,503,reset', retryRemoteLocalities: true } }] },
+            spec: { hosts: ['a.istio.svc.cluster.local'], http: [{ route: [{ destination: { host: 'a.istio.svc.cluster.local' } }], timeout: '3s', retries: { attempts: 3, perTryTimeout: '500ms', retryOn: '5xx,503,reset', retryRemoteLocalities: true } }] },
           },
         ],
         o,

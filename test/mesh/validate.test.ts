@@ -107,4 +107,20 @@ describe('mesh: Istio resource validation', () => {
     assert.ok(byPath['resources[0].spec.http[0].timeout']);
     assert.equal(byPath['resources[1].spec.mtls.mode'].fix, 'did you mean STRICT?');
   });
+
+  // Rules istiod enforces that `spillover mesh diff` found src/mesh accepting.
+  it('applies the rules istiod refused: empty traffic policy, routeless HTTP route, useClientProtocol with UPGRADE', () => {
+    const ps = validateIstioResources(
+      [
+        { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'e' }, spec: { host: 'a', trafficPolicy: {} } },
+        { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'u' }, spec: { host: 'a', trafficPolicy: { connectionPool: { http: { useClientProtocol: true, h2UpgradePolicy: 'UPGRADE' } } } } },
+        { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'v' }, spec: { hosts: ['a'], http: [{ timeout: '1s' }] } },
+      ],
+      { ...CTX, hosts: ['a.istio.svc.cluster.local'] },
+    );
+    const paths = ps.map((p) => p.path);
+    assert.ok(paths.includes('resources[0].spec.trafficPolicy'), paths.join(', '));
+    assert.ok(paths.includes('resources[1].spec.trafficPolicy.connectionPool.http.useClientProtocol'), paths.join(', '));
+    assert.ok(paths.includes('resources[2].spec.http[0]'), paths.join(', '));
+  });
 });

@@ -16,6 +16,7 @@ import { parseDurationMs } from '../../util/duration.ts';
 import type { Fault } from '../../experiment/schema.ts';
 import type { MeshPlan, ProxyCommon, WorkloadPlan } from '../../mesh/plan.ts';
 import { translate } from '../../mesh/translate.ts';
+import { ORACLE_ISTIO } from '../../oracle/era.ts';
 import { toYaml } from '../../util/yaml.ts';
 import type { Backend, BackendContext, Deployment, DryRunPlan, ScrapeTarget } from '../backend.ts';
 import { createCa, type Ca } from '../ca.ts';
@@ -105,6 +106,14 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       envoy: { fileFlushIntervalMs: parseDurationMs(spec.envoy.fileFlushInterval), concurrency: spec.envoy.concurrency },
     };
     return { plan, services };
+  }
+
+  /** src/mesh's translation, or (controlPlane: istiod) istiod's own generator's output for the same plan. */
+  async function controlPlane(ctx: BackendContext, plan: MeshPlan, builtin: ReturnType<typeof translate>) {
+    if (ctx.experiment.spec.controlPlane !== 'istiod') return { mesh: builtin, label: `builtin (src/mesh, Istio ${plan.istioVersion} semantics)` };
+    const { istiodMesh } = await import('../istiod-config.ts');
+    const r = await istiodMesh(plan, builtin, { onProgress: ctx.log, signal: ctx.signal });
+    return { mesh: r.mesh, label: `istiod (Istio ${ORACLE_ISTIO}, istio.io/istio ${r.istio}, tools/istiod-config)` };
   }
 
   function cidrs(ctx: BackendContext) {
@@ -203,7 +212,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
         `send load to http://${ctx.experiment.spec.services[plan.workloads[0].service].host} via ${plan.client.outbound.ip}:${plan.client.outbound.port}`,
       ];
       fs.writeFileSync(path.join(ctx.runDir, 'plan.json'), JSON.stringify({ backend: 'local', addresses, endpoints: mesh.endpoints, warnings: mesh.warnings, steps }, null, 2) + '\n');
-      return { files: [...files, 'plan.json'], steps };
+      return { files: [...files, 'plan.json'], steps, meshPlan: plan };
     },
 
     async up(ctx: BackendContext): Promise<Deployment> {
@@ -212,7 +221,9 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       const addresses = await allocateAddresses(c.client, c.gateway, c.services, ctx.experiment.spec.gateway.port);
       releaseSlot = addresses.release;
       const { plan, services } = await buildPlan(ctx, addresses, true);
-      const mesh = translate(plan);
+      const builtin = translate(plan);
+      const cp = await controlPlane(ctx, plan, builtin);
+      const mesh = cp.mesh;
       writeConfigs(ctx, mesh.bootstraps);
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
 
@@ -272,7 +283,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
           endpoints: mesh.endpoints,
         },
         warnings: mesh.warnings,
-        versions: { envoy: envoy.version, istioSemantics: plan.istioVersion },
+        versions: { envoy: envoy.version, istioSemantics: plan.istioVersion, controlPlane: cp.label },
         casualties: () => sup.casualties(),
         async fault(f: Fault) {
           const proc = sup.find(f.target) ?? sup.find(f.target.toLowerCase());
