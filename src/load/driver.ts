@@ -30,7 +30,7 @@ import { NdjsonSink } from './ndjson-sink.ts';
 import { OriginConnections } from './connections.ts';
 import { LoadMetrics } from './metrics.ts';
 import { ProgressView } from './progress.ts';
-import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, type ConstantVus, type RampingVus, type Scenario, type ScenarioSpec } from './types.ts';
+import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, type Scenario, type ScenarioSpec } from './types.ts';
 
 /**
  * Per-second HDR latency histograms, one line per (second, scenario, origin of the latency):
@@ -205,6 +205,8 @@ const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  // Scripts with logic run in the k6-compatible VU runtime; plain-data scenarios stay on this fast path.
+  if (opts.scenario.vu) return (await import('./vu/engine.ts')).runVuLoad(opts);
   const driver = new Driver(opts);
   await driver.prepare();
   if (opts.t0Epoch === undefined) driver.setT0(Date.now());
@@ -825,7 +827,7 @@ export async function warmUp(): Promise<void> {
 }
 
 /** Most VUs a VU-based scenario runs at once. */
-const peakVus = (s: ConstantVus | RampingVus) => (s.executor === 'constant-vus' ? s.vus : Math.max(s.startVUs, ...s.stages.map((st) => st.target)));
+const peakVus = (s: Exclude<ScenarioSpec, ArrivalRateSpec>) => (s.executor === 'ramping-vus' ? Math.max(s.startVUs, ...s.stages.map((st) => st.target)) : s.vus);
 
 /** Highest iteration rate an arrival-rate scenario asks for, per second. */
 const peakRate = (s: ArrivalRateSpec) =>
@@ -841,6 +843,7 @@ const peakRate = (s: ArrivalRateSpec) =>
  */
 export async function rehearse(scenario: Scenario): Promise<void> {
   await warmUp();
+  if (scenario.vu) return; // the VU runtime has its own (script) code paths; nothing to rehearse here
   await withWarmUpServer(async (origin) => {
     const specs = scenario.scenarios.map((s): ScenarioSpec => {
       const requests = s.requests.map((r) => {

@@ -35,6 +35,37 @@ export interface LoadScenarioOptions {
   timeScale?: number;
   /** Wall-clock limit for evaluating the script and each dry-run call (default 2000 ms). */
   evalTimeoutMs?: number;
+  /** k6 CLI overrides (--vus, --duration, --iterations, --tag). */
+  cli?: import('./vu/options.ts').CliOverrides;
+  /** `--out json=FILE` / `--summary-export FILE` (k6's outputs; written by the VU runtime). */
+  outJson?: string;
+  summaryExport?: string;
+  /** Always use the VU runtime, even for a plain-data script. */
+  forceVu?: boolean;
+}
+
+/**
+ * Evaluate a k6 script: first as k6 does (vu/program.ts: bundle, init context, options, every k6
+ * rule), then, when the script is plain data (exported `requests`, a default function that only loops
+ * over them, no thresholds, setup, teardown or handleSummary, no k6 outputs asked for, one of the four
+ * executors the fast path implements), the fast path's own reading, which checks that equivalence by
+ * dry-running the function. Anything else runs in the VU runtime.
+ */
+export async function loadScenario(file: string, opts: LoadScenarioOptions = {}): Promise<Scenario> {
+  const { loadVuProgram } = await import('./vu/program.ts');
+  const vu = await loadVuProgram(file, opts);
+  const p = vu.vu!;
+  const plain = !opts.forceVu && !opts.outJson && !opts.summaryExport && opts.cli === undefined
+    && p.options.thresholds === undefined && !['setup', 'teardown', 'handleSummary'].some((f) => p.exportedFunctions.includes(f))
+    && vu.scenarios.every((s) => (SUPPORTED_EXECUTORS as readonly string[]).includes(s.executor)) && p.customMetrics.length === 0;
+  if (plain) {
+    try {
+      return await loadPlainScenario(file, opts);
+    } catch (e) {
+      if (!(e instanceof SpilloverError)) throw e;
+    }
+  }
+  return vu;
 }
 
 const USE_K6 = 'run it with --engine k6 (a real k6 binary), which honours every k6 feature';
@@ -130,8 +161,8 @@ function k6Stubs(rec: { current: Recorded | null }) {
   };
 }
 
-/** Evaluate, validate and type a k6 script for the embedded driver. Throws one SpilloverError listing every problem. */
-export async function loadScenario(file: string, opts: LoadScenarioOptions = {}): Promise<Scenario> {
+/** Evaluate, validate and type a plain-data k6 script for the fast path. Throws one SpilloverError listing every problem. */
+export async function loadPlainScenario(file: string, opts: LoadScenarioOptions = {}): Promise<Scenario> {
   const rel = path.relative(process.cwd(), file) || file;
   const problems = new Problems(rel);
   const timeScale = opts.timeScale ?? 1;
@@ -479,7 +510,7 @@ function compareRequests(calls: RequestSpec[], requests: RequestSpec[], spec: Sc
   }
 }
 
-function scale(s: ScenarioSpec, f: number): ScenarioSpec {
+export function scale(s: ScenarioSpec, f: number): ScenarioSpec {
   if (f === 1) return s;
   const base = { ...s, startTime: s.startTime * f, gracefulStop: s.gracefulStop * f };
   switch (base.executor) {
@@ -490,6 +521,8 @@ function scale(s: ScenarioSpec, f: number): ScenarioSpec {
       return { ...base, stages: base.stages.map((st) => ({ duration: st.duration * f, target: st.target })) };
     case 'ramping-vus':
       return { ...base, gracefulRampDown: base.gracefulRampDown * f, stages: base.stages.map((st) => ({ duration: st.duration * f, target: st.target })) };
+    default:
+      return { ...base, maxDuration: base.maxDuration * f };
   }
 }
 
