@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { build, type Message, type Plugin } from 'esbuild';
 import { SpilloverError, type ProblemDetail } from '../../errors.ts';
+import { readScriptText } from './script-input.ts';
 
 /** k6 modules the VU runtime provides (runtime.ts). */
 export const K6_MODULES = ['k6', 'k6/http', 'k6/metrics', 'k6/data', 'k6/execution', 'k6/encoding', 'k6/crypto', 'k6/timers'];
@@ -35,6 +36,7 @@ export interface Bundle {
 }
 
 export async function bundleScript(file: string, rel: string): Promise<Bundle> {
+  readScriptText(file);
   const modules = new Set<string>();
   const plugin: Plugin = {
     name: 'k6-modules',

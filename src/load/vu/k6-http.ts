@@ -174,8 +174,9 @@ export function makeHttp(host: VuHost, vu: VuState) {
     res.remote_port = Number(new URL(origin).port);
     const waiting = status0(res) ? t1 - t0 : tHeaders - t0;
     res.timings = { duration: t1 - t0, blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting, receiving: status0(res) ? 0 : t1 - tHeaders };
-    const urlTag = nameTag ?? url.href;
-    const own: Record<string, unknown> = { method, url: urlTag, name: urlTag, status: String(res.status), proto: 'HTTP/1.1', group: vu.groupPath, ...params.tags };
+    // k6: a script-set name tag replaces url too (keeps the cardinality low), as does http.url``.
+    const urlTag = (params.tags?.name as string | undefined) ?? nameTag ?? url.href;
+    const own: Record<string, unknown> = { method, url: urlTag, name: urlTag, status: String(res.status), proto: 'HTTP/1.1', group: vu.groupPath, ...params.tags, ...(params.tags?.name !== undefined ? { url: urlTag } : {}) };
     if (res.error) own.error = res.error;
     if (res.error_code) own.error_code = String(res.error_code);
     const cb = params.responseCallback === undefined ? responseCallback : (params.responseCallback as typeof responseCallback);
