@@ -2,12 +2,14 @@
  * A k6 script and its local imports as one CommonJS bundle (esbuild: TypeScript, ES modules, relative
  * imports, as k6 resolves them). What needs the network or a browser is refused here, before anything
  * starts, with the importing file and line: remote `https://` modules (e.g. jslib.k6.io), k6/browser,
- * extensions (`k6/x/...`) and k6 modules the embedded engine does not implement.
+ * extensions (`k6/x/...`) and k6 modules the embedded engine does not implement. The popular jslib
+ * modules k6-summary, k6-utils and url are built in (jslib.ts) and need no network.
  */
 import path from 'node:path';
 import { build, type Message, type Plugin } from 'esbuild';
 import { SpilloverError, type ProblemDetail } from '../../errors.ts';
 import { readScriptText } from './script-input.ts';
+import { jslibModule } from './jslib.ts';
 
 /** k6 modules the VU runtime provides (runtime.ts). */
 export const K6_MODULES = ['k6', 'k6/http', 'k6/metrics', 'k6/data', 'k6/execution', 'k6/encoding', 'k6/crypto', 'k6/timers'];
@@ -44,6 +46,8 @@ export async function bundleScript(file: string, rel: string): Promise<Bundle> {
       b.onResolve({ filter: /.*/ }, (args) => {
         if (args.kind === 'entry-point') return undefined;
         if (K6_MODULES.includes(args.path)) { modules.add(args.path); return { path: args.path, external: true }; }
+        const builtIn = jslibModule(args.path);
+        if (builtIn) { modules.add(builtIn); return { path: builtIn, external: true }; }
         const r = refusal(args.path);
         if (r) return { errors: [{ text: r.text, detail: r.fix }] };
         return undefined;

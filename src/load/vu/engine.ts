@@ -80,7 +80,7 @@ export async function runVuLoad(opts: LoadOptions): Promise<LoadResult & { k6: V
     requests.maybeFlush(performance.now());
   };
   const host: Omit<VuHost, 'realm'> = {
-    store, runTags: { ...((o.tags ?? {}) as Record<string, string>) }, scriptDir: prog.scriptDir, record,
+    store, timeScale: opts.scenario.timeScale, runTags: { ...((o.tags ?? {}) as Record<string, string>) }, scriptDir: prog.scriptDir, record,
     http: {
       discardResponseBodies: o.discardResponseBodies === true, maxRedirects: typeof o.maxRedirects === 'number' ? o.maxRedirects : 10,
       userAgent: typeof o.userAgent === 'string' ? o.userAgent : K6_USER_AGENT, throw: o.throw === true, timeoutMs: opts.requestTimeoutMs ?? 60_000,

@@ -6,6 +6,7 @@
  * with `throw: true`). Every request is also recorded in Spillover's requests.ndjson.
  */
 import { Agent } from 'undici';
+import { CookieJar } from './cookie-jar.ts';
 import { K6Response, canonicalHeader, k6ErrorCode } from './response.ts';
 import { Interrupt, sampleTags, throwIfInterrupted, type VuHost, type VuState } from './vu-state.ts';
 
@@ -67,6 +68,14 @@ const queryEscape = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c)
 
 const hasHeader = (h: Record<string, string>, name: string) => Object.keys(h).some((k) => k.toLowerCase() === name);
 
+const jarApi = (jar: CookieJar) => ({
+  __jar: jar,
+  set: (url: string, name: string, value: string, o?: Record<string, unknown>) => jar.set(url, name, value, o as never),
+  cookiesForURL: (url: string) => jar.cookiesForURL(url),
+  clear: (url: string) => jar.clear(url),
+  delete: (url: string, name: string) => jar.delete(url, name),
+});
+
 export function makeHttp(host: VuHost, vu: VuState) {
   let responseCallback: ((status: number) => boolean) | null = (s) => s >= 200 && s < 400;
 
@@ -96,10 +105,11 @@ export function makeHttp(host: VuHost, vu: VuState) {
     let curBody = payload;
     for (let hop = 0; ; hop++) {
       const reqHeaders = { ...headers };
-      const jarCookies = vu.jar.forUrl(url).map((c) => `${c.name}=${c.value}`);
+      const jar = (params.jar as { __jar?: CookieJar } | undefined)?.__jar ?? vu.jar;
+      const jarCookies = jar.forUrl(url).map((c) => `${c.name}=${c.value}`);
       const extra = Object.entries(params.cookies ?? {}).map(([k, v]) => `${k}=${typeof v === 'object' && v ? (v as { value: string }).value : String(v)}`);
       if (jarCookies.length + extra.length > 0) reqHeaders.Cookie = [...jarCookies, ...extra].join('; ');
-      res = await send(curMethod, url, reqHeaders, curBody, params, tmo, responseType, nameTagged?.name);
+      res = await send(curMethod, url, reqHeaders, curBody, params, tmo, responseType, nameTagged?.name, jar);
       const loc = res.headers.Location;
       if (res.status >= 300 && res.status < 400 && loc && hop < maxRedirects) {
         url = new URL(loc, url);
@@ -115,7 +125,7 @@ export function makeHttp(host: VuHost, vu: VuState) {
     return res;
   }
 
-  async function send(method: string, url: URL, headers: Record<string, string>, body: string | Buffer | null, params: Params, tmo: number, responseType: string, nameTag?: string): Promise<K6Response> {
+  async function send(method: string, url: URL, headers: Record<string, string>, body: string | Buffer | null, params: Params, tmo: number, responseType: string, nameTag: string | undefined, jar: CookieJar): Promise<K6Response> {
     const { origin } = await host.resolve(url);
     const res = new K6Response(host, method, url.href, headers, body === null ? '' : body.toString());
     const sentMs = Date.now();
@@ -162,7 +172,7 @@ export function makeHttp(host: VuHost, vu: VuState) {
       res.headers[name] = Array.isArray(v) ? v.join(', ') : v;
       if (name === 'Set-Cookie') {
         for (const c of Array.isArray(v) ? v : [v]) {
-          vu.jar.setFromResponse(url, c);
+          jar.setFromResponse(url, c);
           const [pair] = c.split(';');
           const i = pair.indexOf('=');
           if (i > 0) (res.cookies[pair.slice(0, i).trim()] ??= []).push({ name: pair.slice(0, i).trim(), value: pair.slice(i + 1).trim() });
@@ -225,12 +235,8 @@ export function makeHttp(host: VuHost, vu: VuState) {
       return out;
     },
     file: (data: unknown, filename?: string, contentType?: string) => ({ data, filename: filename ?? 'file', content_type: contentType ?? 'application/octet-stream' }),
-    cookieJar: () => ({
-      set: (url: string, name: string, value: string, o?: Record<string, unknown>) => vu.jar.set(url, name, value, o as never),
-      cookiesForURL: (url: string) => vu.jar.cookiesForURL(url),
-      clear: (url: string) => vu.jar.clear(url),
-      delete: (url: string, name: string) => vu.jar.delete(url, name),
-    }),
+    cookieJar: () => jarApi(vu.jar),
+    CookieJar: function CookieJar() { return jarApi(new CookieJar()); },
     expectedStatuses: (...ranges: Array<number | { min: number; max: number }>) => {
       const f = (s: number) => ranges.some((r) => (typeof r === 'number' ? s === r : s >= r.min && s <= r.max));
       return f;

@@ -68,7 +68,7 @@ export function makeK6(host: VuHost, vu: VuState) {
 
   const sleep = (seconds: unknown): Promise<void> => {
     throwIfInterrupted(vu);
-    const ms = Math.max(0, Number(seconds) * 1000) || 0;
+    const ms = Math.max(0, Number(seconds) * 1000 * (host.timeScale ?? 1)) || 0;
     return new Promise((resolve, reject) => {
       const sig = vu.interrupt.signal;
       const onAbort = () => { clearTimeout(t); reject(new Interrupt('interrupted during sleep')); };

@@ -10,6 +10,7 @@ import vm from 'node:vm';
 import { ASYNC_BUILTINS } from './builtins.ts';
 import { CookieJar } from './cookie-jar.ts';
 import { makeHttp } from './k6-http.ts';
+import { makeJslib } from './jslib.ts';
 import { makeCrypto, makeData, makeEncoding, makeExecution, makeK6, makeMetrics } from './k6-modules.ts';
 import type { VuHost, VuState } from './vu-state.ts';
 
@@ -84,7 +85,9 @@ export class VuRuntime {
         case 'k6/encoding': m = makeEncoding(); break;
         case 'k6/crypto': m = makeCrypto(); break;
         case 'k6/timers': m = { setTimeout, clearTimeout, setInterval, clearInterval }; break;
-        default: throw new Error(`module ${name} is not available`);
+        default:
+          if (name.startsWith('jslib:')) { m = makeJslib(name); break; }
+          throw new Error(`module ${name} is not available`);
       }
       return (mods[name] = name === 'k6/execution' ? Object.assign(Object.create(null), { __esModule: true, default: m }) : esm(m));
     };

@@ -33,6 +33,8 @@ export interface VuHost {
   http: HttpOptions;
   /** Tags on every sample (options.tags, --tag). */
   runTags: Tags;
+  /** The run's time scale: sleep() is a duration of the scenario's timeline, so it is scaled like the others. */
+  timeScale?: number;
   /** Directory `open()` resolves relative paths against. */
   scriptDir: string;
   record(r: RequestRecordIn): void;
