@@ -236,7 +236,7 @@ export function makeHttp(host: VuHost, vu: VuState) {
     },
     file: (data: unknown, filename?: string, contentType?: string) => ({ data, filename: filename ?? 'file', content_type: contentType ?? 'application/octet-stream' }),
     cookieJar: () => jarApi(vu.jar),
-    CookieJar: function CookieJar() { return jarApi(new CookieJar()); },
+    CookieJar: function K6CookieJar() { return jarApi(new CookieJar()); },
     expectedStatuses: (...ranges: Array<number | { min: number; max: number }>) => {
       const f = (s: number) => ranges.some((r) => (typeof r === 'number' ? s === r : s >= r.min && s <= r.max));
       return f;
