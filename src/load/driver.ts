@@ -66,6 +66,10 @@ export interface LoadOptions {
   spinMs?: number;
   /** After an abort, how long in-flight requests may still finish before they are cut (default 1000 ms). */
   abortGraceMs?: number;
+  /** VU runtime only, same thread only: receives the script's console output and k6's log lines instead of stderr. */
+  vuLog?: (level: 'info' | 'warn' | 'error' | 'debug', msg: string) => void;
+  /** VU runtime: where handleSummary's relative file names are written (default the working directory, as k6). */
+  vuCwd?: string;
 }
 
 export interface ScenarioCounters {

@@ -103,10 +103,10 @@ export async function runVuLoad(opts: LoadOptions): Promise<LoadResult & { k6: V
       }
       return p;
     },
-    log: (level, msg) => {
+    log: opts.vuLog ?? ((level, msg) => {
       const el = Math.floor((Date.now() - t0) / 1000);
       process.stderr.write(`${level.toUpperCase().slice(0, 4)}[${String(Math.max(0, el)).padStart(4, '0')}] ${msg}${level === 'info' || level === 'debug' ? '  source=console' : ''}\n`);
-    },
+    }),
     execution: {
       startMs: t0, vusActive: () => allVus.filter((v) => busy.has(v)).length, vusInitialized: () => allVus.length,
       iterationsCompleted: () => counters.completed, iterationsInterrupted: () => counters.interrupted,
@@ -250,7 +250,7 @@ export async function runVuLoad(opts: LoadOptions): Promise<LoadResult & { k6: V
         const text = typeof v === 'string' ? v : v instanceof ArrayBuffer ? Buffer.from(v).toString() : JSON.stringify(v);
         if (k === 'stdout') stdout += text;
         else if (k === 'stderr') process.stderr.write(text);
-        else { fs.mkdirSync(path.dirname(path.resolve(k)), { recursive: true }); fs.writeFileSync(path.resolve(k), text); }
+        else { const f = path.resolve(opts.vuCwd ?? process.cwd(), k); fs.mkdirSync(path.dirname(f), { recursive: true }); fs.writeFileSync(f, text); }
       }
     } catch (e) {
       host.log('error', `handleSummary() failed: ${(e as Error)?.message ?? e}; printing the default summary`);

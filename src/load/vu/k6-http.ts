@@ -59,7 +59,9 @@ function encodeBody(body: unknown, headers: Record<string, string>): string | Bu
     }
     if (!hasHeader(headers, 'content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
     // Go's url.Values.Encode, which k6 uses: keys sorted, QueryEscape (space as +).
-    return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${queryEscape(k)}=${queryEscape(String(v))}`).join('&');
+    // Arrays become repeated keys, as in k6.
+    return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${queryEscape(k)}=${queryEscape(String(x))}`)).join('&');
   }
   return String(body);
 }
@@ -227,7 +229,7 @@ export function makeHttp(host: VuHost, vu: VuState) {
     options: (url: unknown, body?: unknown, params?: Params) => one('OPTIONS', url, body, params),
     asyncRequest: (method: string, url: unknown, body?: unknown, params?: Params) => one(method, url, body, params),
     batch: async (reqs: unknown) => {
-      if (Array.isArray(reqs)) return host.realm.array(await Promise.all(reqs.map((r) => one(...toReq(r as BatchItem)))));
+      if (Array.isArray(reqs)) return host.realm.array(await Promise.all(Array.from(reqs as unknown[]).map((r) => one(...toReq(r as BatchItem)))));
       const out = host.realm.object();
       const entries = Object.entries(reqs as Record<string, BatchItem>);
       const done = await Promise.all(entries.map(([, r]) => one(...toReq(r))));

@@ -111,7 +111,7 @@ export function makeData(host: VuHost, vu: VuState) {
       if (have) return have;
       const finish = (arr: unknown) => {
         if (!Array.isArray(arr)) throw new Error(`SharedArray "${name}": the function must return an array, found ${typeof arr}`);
-        const frozen = Object.freeze(host.realm.array(arr.map((x) => deepFreeze(x))));
+        const frozen = Object.freeze(host.realm.array(Array.from(arr as unknown[]).map((x) => deepFreeze(x))));
         shared.set(name, frozen as unknown[]);
         return frozen;
       };
@@ -175,13 +175,17 @@ export function makeCrypto() {
   const out = (b: Buffer, enc?: string) => (enc === 'base64' ? b.toString('base64') : enc === 'base64url' ? b.toString('base64url') : enc === 'binary' ? toArrayBuffer(b) : b.toString('hex'));
   const alg = (a: string) => a.toLowerCase().replace('sha512_256', 'sha512-256').replace('sha512_224', 'sha512-224');
   const hash = (a: string) => (input: unknown, enc?: string) => out(crypto.createHash(alg(a)).update(toBuf(input)).digest(), enc);
-  const hasher = (h: crypto.Hash | crypto.Hmac) => ({ update(d: unknown) { h.update(toBuf(d)); return this; }, digest: (enc?: string) => out(h.digest(), enc) });
+  // k6 (Go's hash.Hash) may digest more than once and keep updating; Node's may not, so the data is kept.
+  const hasher = (make: () => crypto.Hash | crypto.Hmac) => {
+    const parts: Buffer[] = [];
+    return { update(d: unknown) { parts.push(toBuf(d)); return this; }, digest: (enc?: string) => { const h = make(); for (const p of parts) h.update(p); return out(h.digest(), enc); } };
+  };
   return {
     md4: hash('md4'), md5: hash('md5'), sha1: hash('sha1'), sha256: hash('sha256'), sha384: hash('sha384'), sha512: hash('sha512'),
     sha512_224: hash('sha512-224'), sha512_256: hash('sha512-256'), ripemd160: hash('ripemd160'),
     hmac: (a: string, secret: unknown, data: unknown, enc?: string) => out(crypto.createHmac(alg(a), toBuf(secret)).update(toBuf(data)).digest(), enc),
-    createHash: (a: string) => hasher(crypto.createHash(alg(a))),
-    createHMAC: (a: string, secret: unknown) => hasher(crypto.createHmac(alg(a), toBuf(secret))),
+    createHash: (a: string) => hasher(() => crypto.createHash(alg(a))),
+    createHMAC: (a: string, secret: unknown) => hasher(() => crypto.createHmac(alg(a), toBuf(secret))),
     randomBytes: (n: number) => toArrayBuffer(crypto.randomBytes(n)),
   };
 }
