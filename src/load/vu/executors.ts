@@ -122,6 +122,7 @@ async function vuExecutor(sc: ScenarioCtx, h: ExecutorHost): Promise<void> {
 async function iterationsExecutor(sc: ScenarioCtx, h: ExecutorHost): Promise<void> {
   const s = sc.spec as Extract<ScenarioSpec, { executor: 'shared-iterations' | 'per-vu-iterations' }>;
   let next = 0;
+  let started = 0;
   const loop = async () => {
     const vu = await h.acquire();
     sc.allocated++;
@@ -130,13 +131,14 @@ async function iterationsExecutor(sc: ScenarioCtx, h: ExecutorHost): Promise<voi
       if (h.stopped() || now() >= sc.regularEndMs) break;
       if (s.executor === 'shared-iterations') { if (next >= s.iterations) break; next++; } else if (mine >= s.iterations) break;
       mine++;
+      started++;
       await h.iterate(vu, sc, now());
     }
     h.release(vu);
   };
   await Promise.all(Array.from({ length: s.vus }, () => loop()));
   // k6 reports the iterations that maxDuration left undone as dropped_iterations (facts §1.4).
-  const undone = s.executor === 'shared-iterations' ? s.iterations - next : 0;
+  const undone = s.executor === 'shared-iterations' ? s.iterations - next : s.iterations * s.vus - started;
   for (let i = 0; i < undone; i++) h.dropped(sc);
 }
 
