@@ -72,7 +72,9 @@ export class VuRuntime {
   startInit(state: VuState): Promise<Record<string, unknown>> {
     const host = this.realmHost;
     const mods: Record<string, unknown> = {};
-    const esm = (o: Record<string, unknown>) => Object.assign(Object.create(null), o, { __esModule: true, default: o });
+    // The module object is the API object itself with `default` pointing back at it, so default,
+    // named and namespace imports all work however esbuild's interop reads it (getters stay live).
+    const esm = (o: Record<string, unknown>) => Object.defineProperties(o, { __esModule: { value: true }, default: { value: o } });
     const require = (name: string) => {
       if (mods[name]) return mods[name];
       let m: Record<string, unknown>;
@@ -89,7 +91,7 @@ export class VuRuntime {
           if (name.startsWith('jslib:')) { m = makeJslib(name); break; }
           throw new Error(`module ${name} is not available`);
       }
-      return (mods[name] = name === 'k6/execution' ? Object.assign(Object.create(null), { __esModule: true, default: m }) : esm(m));
+      return (mods[name] = esm(m));
     };
     const open = (p: string, mode?: string) => {
       if (!state.initPhase) throw new Error('open() can only be called from the init context');
