@@ -50,9 +50,11 @@ function k6Flags(url: string | undefined, f: LoadFlags): { url?: string; outJson
     f.scenario = url;
     url = undefined;
   }
-  const out = f.out;
-  if (out !== undefined && /^json=/.test(out)) return { url, outJson: out.slice(5) };
-  return { url, runDirFlag: out };
+  const outs = (f.out ?? []) as unknown as string[];
+  const json = outs.filter((o) => /^json=/.test(o));
+  const dirs = outs.filter((o) => !/^json=/.test(o));
+  if (json.length > 1 || dirs.length > 1) throw new SpilloverError({ path: '--out', message: 'at most one run directory and one json=FILE', found: outs.join(' ') });
+  return { url, outJson: json[0]?.slice(5), runDirFlag: dirs[0] };
 }
 
 function cliOverrides(f: LoadFlags) {
@@ -170,7 +172,7 @@ export function register(program: Command): void {
     .option('--time-scale <f>', '0 < F <= 1: multiply every duration (rates stay)', '1')
     .option('--plan', 'print the planned iteration start times as JSON (seconds from start, per scenario) and send nothing')
     .addOption(new Option('--engine <engine>', 'who sends the load').choices(['embedded', 'k6']).default('embedded'))
-    .option('--out <run-dir>', 'run directory for raw results (default results/load/<timestamp>); --out json=FILE writes k6\'s JSON output')
+    .option('--out <run-dir>', 'run directory for raw results (default results/load/<timestamp>); --out json=FILE (repeatable with a directory) writes k6\'s JSON output', collect, [])
     .option('--connect-to <ip:port>', 'send every request to this address with the URL host as Host header')
     .option('--allow-non-loopback', 'allow targets outside 127.0.0.0/8 and ::1')
     .option('--timeout <d>', 'whole-request timeout', '60s')
@@ -179,7 +181,7 @@ export function register(program: Command): void {
     .option('--no-live', 'no progress line even on a terminal')
     .action(async (urlArg: string | undefined, f: LoadFlags) => {
       const { url, outJson, runDirFlag } = k6Flags(urlArg, f);
-      f.out = runDirFlag;
+      f.out = runDirFlag; // from here on: the run directory only
       if (f.engine === 'k6') return runWithK6(f, outJson);
       const scenario = await buildScenario(url, f, outJson);
       for (const w of scenario.warnings) process.stderr.write(`warning: ${w}\n`);
