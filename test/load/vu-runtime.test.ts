@@ -132,3 +132,32 @@ describe('load/vu: k6-compatible VU runtime', function () {
     assert.ok(perVu < 1024 * 1024, `${(perVu / 1024).toFixed(1)} KiB per VU`);
   });
 });
+
+describe('load/vu: on the driver thread (the path experiments and spillover load take)', function () {
+  this.timeout(60_000);
+  it('a k6 script with logic runs through DriverThread and reports k6 outcome, --connect-to honoured', async () => {
+    const { DriverThread } = await import('../../src/load/driver-thread.ts');
+    const server = await startCorpusServer();
+    try {
+      const port = new URL(server.origin).port;
+      // The script targets a name; --connect-to sends it to the loopback server with that Host, as in experiments.
+      const sc = await loadScenario(path.join(FIX, 'default-one.js'), { env: { BASE: 'http://svc.example.internal' }, cli: { vus: 2, iterations: 3 } });
+      assert.ok(sc.vu, 'not the plain-data fast path');
+      const thread = await DriverThread.start(sc);
+      const dir = runDir();
+      const r = await thread.run({ scenario: sc, runDir: dir, t0Epoch: Date.now() + 100, connectTo: `127.0.0.1:${port}`, live: false }).finally(() => thread.close());
+      assert.equal(r.iterationsCompleted, 3);
+      assert.equal((r as unknown as { k6: { exitCode: number } }).k6.exitCode, 0);
+      const reqs = fs.readFileSync(path.join(dir, 'raw/requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.deepEqual(reqs.map((q) => q.status), [200, 200, 200]);
+      assert.ok(reqs.every((q) => q.url.startsWith('http://svc.example.internal/')));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a plain-data script keeps the fast path', async () => {
+    const sc = await loadScenario(path.resolve('scenarios/peak-load.js'), { env: { TARGET: 'http://127.0.0.1:1' } });
+    assert.equal(sc.vu, undefined);
+  });
+});
