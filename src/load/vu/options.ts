@@ -121,7 +121,7 @@ function scenarioSpec(name: string, sc: Record<string, unknown>, at: string, pro
       return def ?? 0;
     }
     const s = parseK6Duration(sc[k]);
-    if (s === undefined || s < min) { problems.push({ path: p(k), message: s === undefined ? 'not a k6 duration' : 'duration out of range', expected: `a k6 duration >= ${min}s, e.g. "30s"`, found: show(sc[k]) }); return 0; }
+    if (s === undefined || s < min) { problems.push({ path: p(k), message: s === undefined ? 'not a k6 duration' : 'duration out of range', expected: min > 0 ? `at least ${min}s` : 'a k6 duration such as "30s" (a number means milliseconds)', found: show(sc[k]) }); return 0; }
     return s;
   };
   const int = (k: string, def: number | undefined, min: number): number => {

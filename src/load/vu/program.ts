@@ -57,6 +57,8 @@ const SNAPSHOT = `(function (m) {
 export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Promise<Scenario> {
   const rel = path.relative(process.cwd(), file) || file;
   const timeout = o.evalTimeoutMs ?? 2000;
+  const ts = o.timeScale ?? 1;
+  if (!(ts > 0 && ts <= 1)) throw new SpilloverError({ file: rel, path: 'timeScale', message: 'time scale out of range', expected: 'a number with 0 < F <= 1', found: String(ts) });
   const bundle = await bundleScript(file, rel);
   let code: string;
   try {
@@ -90,7 +92,7 @@ export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Pro
   } catch (e) {
     if (e instanceof SpilloverError) throw e;
     const msg = (e as Error)?.message ?? String(e);
-    throw new SpilloverError({ file: rel, message: 'evaluating the script\'s init context failed', found: /timed out/.test(msg) ? `${msg} (limit ${timeout} ms: a loop in the init code or in a getter of its exports)` : msg, fix: 'correct the init code (the top level of the script and of its imports)' });
+    throw new SpilloverError({ file: rel, message: 'evaluating the script failed (its init context: the top level of the script and its imports)', found: /timed out/.test(msg) ? `${msg} (limit ${timeout} ms: a loop in the init code or in a getter of its exports)` : msg, fix: 'correct the init code (the top level of the script and of its imports)' });
   }
   const n = normalizeOptions(snapshot.options, o.cli ?? {}, new Set(snapshot.fns));
   const problems: ProblemDetail[] = n.problems.map((p) => ({ file: rel, ...p }));
