@@ -64,12 +64,12 @@ export async function bundleScript(file: string, rel: string): Promise<Bundle> {
   } catch (e) {
     const errors = (e as { errors?: Message[] }).errors ?? [];
     if (errors.length === 0) throw new SpilloverError({ file: rel, message: 'cannot bundle the script', found: String((e as Error).message ?? e) });
-    throw new SpilloverError(errors.map((m): ProblemDetail => ({
-      file: m.location ? path.relative(process.cwd(), path.resolve(m.location.file)) || m.location.file : rel,
-      line: m.location?.line,
-      message: m.text,
-      found: m.location?.lineText?.trim(),
-      fix: typeof m.detail === 'string' ? m.detail : m.text.startsWith('Could not resolve') ? 'check the relative path of the import' : 'correct the script at that line',
-    })));
+    throw new SpilloverError(errors.map((m): ProblemDetail => {
+      const file = m.location ? path.relative(process.cwd(), path.resolve(m.location.file)) || m.location.file : rel;
+      if (typeof m.detail === 'string' || m.text.startsWith('Could not resolve')) {
+        return { file, line: m.location?.line, message: m.text, found: m.location?.lineText?.trim(), fix: typeof m.detail === 'string' ? m.detail : 'check the relative path of the import' };
+      }
+      return { file, line: m.location?.line, message: 'the script is not valid JavaScript', found: m.text, fix: `correct the syntax at that line (\`node --check ${file}\` shows it too); k6 scripts are ES modules` };
+    }));
   }
 }

@@ -6,6 +6,7 @@
  * with no load options at all k6 runs 1 VU × 1 iteration. Every executor of k6 v1 is validated;
  * `externally-controlled` (removed in k6 v1) is a clear error.
  */
+import { closest } from 'fastest-levenshtein';
 import { parseK6Duration } from '../duration.ts';
 import type { ScenarioSpec, Stage } from '../types.ts';
 
@@ -106,11 +107,12 @@ function scenarioSpec(name: string, sc: Record<string, unknown>, at: string, pro
   const before = problems.length;
   const executor = sc.executor as string;
   if (executor === 'externally-controlled') {
-    problems.push({ path: p('executor'), message: 'the externally-controlled executor was removed in k6 v1', fix: 'use constant-vus or ramping-vus (k6 v1 and later refuse this executor too)' });
+    problems.push({ path: p('executor'), message: 'the externally-controlled executor was removed in k6 v1', found: 'externally-controlled', expected: Object.keys(EXEC_KEYS).join(', '), fix: 'use constant-vus or ramping-vus (k6 v1 and later refuse this executor too)' });
     return undefined;
   }
   if (typeof executor !== 'string' || !(executor in EXEC_KEYS)) {
-    problems.push({ path: p('executor'), message: 'unknown or missing executor', expected: Object.keys(EXEC_KEYS).join(', '), found: show(executor) });
+    const near = typeof executor === 'string' ? closest(executor, Object.keys(EXEC_KEYS)) : undefined;
+    problems.push({ path: p('executor'), message: 'unknown or missing executor', expected: Object.keys(EXEC_KEYS).join(', '), found: show(executor), fix: near ? `did you mean "${near}"?` : 'set executor to one of the expected names' });
     return undefined;
   }
   const allowed = new Set([...COMMON, ...EXEC_KEYS[executor]]);

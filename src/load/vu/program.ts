@@ -95,9 +95,10 @@ export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Pro
     throw new SpilloverError({ file: rel, message: 'evaluating the script failed (its init context: the top level of the script and its imports)', found: /timed out/.test(msg) ? `${msg} (limit ${timeout} ms: a loop in the init code or in a getter of its exports)` : msg, fix: 'correct the init code (the top level of the script and of its imports)' });
   }
   const n = normalizeOptions(snapshot.options, o.cli ?? {}, new Set(snapshot.fns));
-  const problems: ProblemDetail[] = n.problems.map((p) => ({ file: rel, ...p }));
+  const defaultFix = (m: string) => (/unknown field/.test(m) ? 'remove or rename it' : /required/.test(m) ? 'add it' : 'correct it as k6 documents it (https://grafana.com/docs/k6/latest/using-k6/scenarios/)');
+  const problems: ProblemDetail[] = n.problems.map((p) => ({ file: rel, ...p, fix: p.fix ?? defaultFix(p.message) }));
   const th = parseThresholds(n.options.thresholds, store);
-  for (const t of th.problems) problems.push({ file: rel, path: 'options.thresholds', message: t });
+  for (const t of th.problems) problems.push({ file: rel, path: 'options.thresholds', message: t, fix: 'see https://grafana.com/docs/k6/latest/using-k6/thresholds/ for the expression syntax and metric names' });
   if (o.outJson !== undefined && o.outJson === '') problems.push({ file: '--out', message: 'json= needs a file name', expected: '--out json=results.json' });
   if (problems.length) throw new SpilloverError(problems);
   const customMetrics = [...store.defs.values()].filter((d) => !['vus', 'vus_max'].includes(d.name) && !isBuiltin(d.name));
