@@ -41,6 +41,8 @@ export class VuRuntime {
     const sandbox: Record<string, unknown> = {
       console: makeConsole(host),
       setTimeout, clearTimeout, setInterval, clearInterval,
+      // k6 has WebCrypto as the global `crypto` (randomUUID, getRandomValues, subtle).
+      crypto: globalThis.crypto,
       __ENV: o.globalEnv,
     };
     this.context = vm.createContext(sandbox, { codeGeneration: { strings: false, wasm: false }, microtaskMode: o.afterEvaluate ? 'afterEvaluate' : undefined });
