@@ -161,3 +161,17 @@ describe('load/vu: on the driver thread (the path experiments and spillover load
     assert.equal(sc.vu, undefined);
   });
 });
+
+describe('load/vu: k6/html', () => {
+  it('finds elements with simple selectors and reads text, attributes and values', async () => {
+    const { parseHTML } = await import('../../src/load/vu/k6-html.ts');
+    const doc = parseHTML('<form id="login"><input type="hidden" name="csrftoken" value="a&amp;b"><input name=user value=x><select name=s><option value=1>one<option value=2 selected>two</select></form><ul><li class="x y">one</li><li>two<br>three</li></ul><script>if (a < b) {}</script>');
+    assert.equal(doc.find('input[name=csrftoken]').attr('value'), 'a&b');
+    assert.equal(doc.find('#login > input').size(), 2);
+    assert.equal(doc.find('select').val(), '2');
+    assert.equal(doc.find('ul li.y').text(), 'one');
+    assert.equal(doc.find('li').eq(1).text(), 'twothree');
+    assert.equal(doc.find('script').text(), 'if (a < b) {}');
+    assert.throws(() => doc.find('li:nth-child(2)'), /does not support/);
+  });
+});

@@ -12,7 +12,7 @@ import { readScriptText } from './script-input.ts';
 import { jslibModule } from './jslib.ts';
 
 /** k6 modules the VU runtime provides (runtime.ts). */
-export const K6_MODULES = ['k6', 'k6/http', 'k6/metrics', 'k6/data', 'k6/execution', 'k6/encoding', 'k6/crypto', 'k6/timers'];
+export const K6_MODULES = ['k6', 'k6/http', 'k6/metrics', 'k6/data', 'k6/execution', 'k6/encoding', 'k6/crypto', 'k6/timers', 'k6/html'];
 
 function refusal(spec: string): { text: string; fix: string } | undefined {
   if (/^https?:\/\//.test(spec)) {
@@ -23,7 +23,7 @@ function refusal(spec: string): { text: string; fix: string } | undefined {
   }
   if (spec === 'k6/browser' || spec === 'k6/experimental/browser') return { text: `${spec} drives a real browser, which the embedded engine does not have`, fix: 'run this script with --engine k6 (a k6 binary with a browser)' };
   if (spec.startsWith('k6/x/')) return { text: `${spec} is a k6 extension (xk6), not part of the embedded engine`, fix: 'run it with --engine k6 and a k6 built with that extension' };
-  if (spec === 'k6/ws' || spec.startsWith('k6/net/grpc') || spec.startsWith('k6/experimental/') || spec === 'k6/websockets' || spec === 'k6/html' || spec === 'k6/secrets') {
+  if (spec === 'k6/ws' || spec.startsWith('k6/net/grpc') || spec.startsWith('k6/experimental/') || spec === 'k6/websockets' || spec === 'k6/secrets') {
     return { text: `${spec} is not implemented by the embedded engine (it implements ${K6_MODULES.join(', ')})`, fix: 'run this script with --engine k6' };
   }
   if (spec.startsWith('k6')) return { text: `unknown k6 module ${spec}`, fix: `check the name; the embedded engine implements ${K6_MODULES.join(', ')}` };

@@ -1,9 +1,9 @@
 /**
  * k6's Response object (k6/http): status, body, headers with Go's canonical names, timings in ms,
- * json() with k6's gjson-style selector for simple paths, error/error_code. html() needs an HTML
- * parser the embedded engine does not have: it is a clear error naming the alternative.
+ * json() with k6's gjson-style selector for simple paths, error/error_code, html() (k6-html.ts).
  */
 import type { VuHost } from './vu-state.ts';
+import { parseHTML, type Selection } from './k6-html.ts';
 
 export interface Timings {
   duration: number;
@@ -66,16 +66,19 @@ export class K6Response {
     return cur;
   }
 
-  html(): never {
-    throw new Error('res.html() / parseHTML need an HTML parser the embedded engine does not have; parse what you need with a regular expression on res.body, or run the script with --engine k6');
+  /** k6's res.html(selector?): the document, or what the selector finds in it (k6-html.ts). */
+  html(selector?: string): Selection {
+    if (typeof this.body !== 'string') throw new Error('res.html(): the body is not text (responseType "binary"/"none", or discardResponseBodies)');
+    const doc = parseHTML(this.body);
+    return selector === undefined ? doc : doc.find(selector);
   }
 
   clickLink(): never {
-    return this.html();
+    throw new Error('res.clickLink() is not implemented by the embedded engine; read the link with res.html().find("a").attr("href") and request it');
   }
 
   submitForm(): never {
-    return this.html();
+    throw new Error('res.submitForm() is not implemented by the embedded engine; read the fields with res.html().find(...) and http.post() them');
   }
 }
 

@@ -11,6 +11,7 @@ import { ASYNC_BUILTINS } from './builtins.ts';
 import { CookieJar } from './cookie-jar.ts';
 import { makeHttp } from './k6-http.ts';
 import { makeJslib } from './jslib.ts';
+import { parseHTML } from './k6-html.ts';
 import { makeCrypto, makeData, makeEncoding, makeExecution, makeK6, makeMetrics } from './k6-modules.ts';
 import type { VuHost, VuState } from './vu-state.ts';
 
@@ -89,6 +90,7 @@ export class VuRuntime {
         case 'k6/encoding': m = makeEncoding(); break;
         case 'k6/crypto': m = makeCrypto(); break;
         case 'k6/timers': m = { setTimeout, clearTimeout, setInterval, clearInterval }; break;
+        case 'k6/html': m = { parseHTML }; break;
         default:
           if (name.startsWith('jslib:')) { m = makeJslib(name); break; }
           throw new Error(`module ${name} is not available`);
