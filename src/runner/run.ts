@@ -218,6 +218,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const timers: NodeJS.Timeout[] = [];
   let crashWatch: NodeJS.Timeout | undefined;
   let exitCode = 0;
+  /** The scenario is a k6 script with thresholds, run by the VU runtime, and one failed (k6's exit 99). */
+  let k6ThresholdsFailed = false;
   try {
     say(`run ${runId}: bringing up the ${manifest.backend} backend`);
     event({ kind: 'phase', what: 'backend-up' });
@@ -285,6 +287,11 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
             live: opts.quiet ? false : undefined,
           } as never);
     event({ kind: 'phase', what: 'load-done', detail: load as unknown as Record<string, unknown> });
+    const k6 = (load as { k6?: { stdout: string; exitCode: number } }).k6;
+    if (k6) {
+      say(k6.stdout.trimEnd());
+      k6ThresholdsFailed = k6.exitCode === 99;
+    }
     // Let the last file flush of Envoy's logs and one more scrape land before stopping.
     await new Promise((r) => setTimeout(r, Math.max(statsIntervalMs, parseDuration(spec.envoy.fileFlushInterval)) + 200));
     watchCrashes();
@@ -364,6 +371,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
       say(`expectations not checked: ${(e as Error).message}`);
     }
   }
+  if (k6ThresholdsFailed && exitCode === 0) exitCode = 99;
   say(`run directory: ${path.relative(process.cwd(), runDir)}`);
   return { runDir, runId, exitCode, summary, reportPath, manifest };
 }
