@@ -60,6 +60,10 @@ function handle(req: http.IncomingMessage, body: string, res: http.ServerRespons
     return void res.end();
   }
   if ((m = /^\/status\/(\d+)$/.exec(p))) { res.writeHead(Number(m[1])); return void res.end(); }
+  if (p === '/form') {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    return void res.end('<form method="post" action="/post"><input type="hidden" name="csrftoken" value="tok"><input name="login"><input type="checkbox" name="remember"><input type="submit" name="go" value="Go"></form><a href="/get?from=link">next</a>');
+  }
   if (p === '/pi.php') { res.writeHead(200, { 'content-type': 'text/plain' }); return void res.end('3.14'); }
   // QuickPizza
   if (p === '/api/pizza') {

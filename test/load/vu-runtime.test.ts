@@ -175,3 +175,20 @@ describe('load/vu: k6/html', () => {
     assert.throws(() => doc.find('li:nth-child(2)'), /does not support/);
   });
 });
+
+describe('load/vu: forms and links', function () {
+  this.timeout(30_000);
+  it('res.submitForm() posts the form fields with overrides; res.clickLink() follows the link', async () => {
+    const server = await startCorpusServer();
+    try {
+      const sc = await loadScenario(path.join(FIX, 'forms.js'), { env: { BASE: server.origin } });
+      const logs: string[] = [];
+      const r = await runVuLoad({ scenario: sc, runDir: runDir(), vuLog: (l, m) => logs.push(`${l}: ${m}`) });
+      assert.deepEqual(logs.filter((l) => l.startsWith('error')), []);
+      assert.match(r.k6.stdout, /checks\.+: 100\.00% ✓ 2 ✗ 0/);
+      assert.equal(r.started, 3);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -130,6 +130,7 @@ export function makeHttp(host: VuHost, vu: VuState) {
   async function send(method: string, url: URL, headers: Record<string, string>, body: string | Buffer | null, params: Params, tmo: number, responseType: string, nameTag: string | undefined, jar: CookieJar): Promise<K6Response> {
     const { origin } = await host.resolve(url);
     const res = new K6Response(host, method, url.href, headers, body === null ? '' : body.toString());
+    res.send = (m, u, b, p) => one(m, u, b, p as Params);
     const sentMs = Date.now();
     const t0 = performance.now();
     let tHeaders = t0;

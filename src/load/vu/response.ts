@@ -35,6 +35,8 @@ export class K6Response {
   ocsp = {};
   request: { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown> };
   private cachedJson?: { text: string; value: unknown };
+  /** Set by k6-http: sends a follow-up request for submitForm/clickLink. */
+  send?: (method: string, url: string, body: unknown, params?: Record<string, unknown>) => Promise<K6Response>;
 
   constructor(private readonly host: VuHost, method: string, url: string, reqHeaders: Record<string, string>, reqBody: string) {
     this.url = url;
@@ -73,12 +75,33 @@ export class K6Response {
     return selector === undefined ? doc : doc.find(selector);
   }
 
-  clickLink(): never {
-    throw new Error('res.clickLink() is not implemented by the embedded engine; read the link with res.html().find("a").attr("href") and request it');
+  /** k6: follow the first link matching `selector` (default "a[href]"). */
+  clickLink(o: { selector?: string; params?: Record<string, unknown> } = {}): Promise<K6Response> {
+    const href = this.html().find(o.selector ?? 'a[href]').attr('href');
+    if (href === undefined) throw new Error(`res.clickLink(): no element matches "${o.selector ?? 'a[href]'}"`);
+    return this.send!('GET', new URL(href, this.url).href, null, o.params);
   }
 
-  submitForm(): never {
-    throw new Error('res.submitForm() is not implemented by the embedded engine; read the fields with res.html().find(...) and http.post() them');
+  /** k6: submit the form matching formSelector (default "form") with its fields, `fields` overriding them. */
+  submitForm(o: { formSelector?: string; fields?: Record<string, string>; submitSelector?: string; params?: Record<string, unknown> } = {}): Promise<K6Response> {
+    const form = this.html().find(o.formSelector ?? 'form').first();
+    if (form.size() === 0) throw new Error(`res.submitForm(): no form matches "${o.formSelector ?? 'form'}"`);
+    const fields: Record<string, string> = {};
+    for (const el of form.find('input[name], select[name], textarea[name]').toArray()) {
+      const type = (el.attr('type') ?? '').toLowerCase();
+      if (['submit', 'button', 'image', 'reset'].includes(type)) continue;
+      if ((type === 'checkbox' || type === 'radio') && el.attr('checked') === undefined) continue;
+      fields[el.attr('name')!] = el.val() ?? '';
+    }
+    if (o.submitSelector) { const b = form.find(o.submitSelector); if (b.attr('name')) fields[b.attr('name')!] = b.attr('value') ?? ''; }
+    Object.assign(fields, o.fields ?? {});
+    const method = (form.attr('method') ?? 'GET').toUpperCase();
+    const action = new URL(form.attr('action') ?? '', this.url);
+    if (method === 'GET') {
+      for (const [k, v] of Object.entries(fields)) action.searchParams.set(k, v);
+      return this.send!('GET', action.href, null, o.params);
+    }
+    return this.send!(method, action.href, fields, o.params);
   }
 }
 
