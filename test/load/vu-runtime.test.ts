@@ -14,6 +14,7 @@ import { loadScenario } from '../../src/load/scenario.ts';
 import { asyncWrap } from '../../src/load/vu/async-transform.ts';
 import { runVuLoad } from '../../src/load/vu/engine.ts';
 import { MetricStore } from '../../src/load/vu/metric-store.ts';
+import { normalizeOptions } from '../../src/load/vu/options.ts';
 import { VuRuntime } from '../../src/load/vu/runtime.ts';
 import { startCorpusServer } from './k6-corpus-server.ts';
 
@@ -76,7 +77,7 @@ describe('load/vu: k6-compatible VU runtime', function () {
 
   it('k6 defaults: no options = 1 VU × 1 iteration', async () => {
     const sc = await loadScenario(path.join(FIX, 'default-one.js'), { env: { BASE: server.origin } });
-    assert.deepEqual(sc.scenarios.map((s) => [s.executor, (s as { vus: number }).vus, (s as { iterations: number }).iterations]), [['shared-iterations', 1, 1]]);
+    assert.deepEqual(sc.scenarios.map((s) => [s.executor, (s as { vus: number }).vus, (s as { iterations: number }).iterations]), [['per-vu-iterations', 1, 1]]);
     const r = await runVuLoad({ scenario: sc, runDir: runDir(), vuLog: () => undefined });
     assert.equal(r.iterationsCompleted, 1);
     assert.equal(r.started, 1);
@@ -109,7 +110,7 @@ describe('load/vu: k6-compatible VU runtime', function () {
   });
 
   it('options as k6 reads them: conflicts refused, externally-controlled gone', async () => {
-    await assert.rejects(loadScenario(path.join(FIX, 'bad-options.js')), /duration and stages\) simultaneously is not allowed/);
+    await assert.rejects(loadScenario(path.join(FIX, 'bad-options.js')), /`duration` and `stages` options simultaneously is not allowed/);
     await assert.rejects(loadScenario(path.join(FIX, 'externally.js')), /externally-controlled executor was removed in k6 v1/);
     const sc = await loadScenario(path.join(FIX, 'default-one.js'), { cli: { vus: 3, duration: '2s' } });
     assert.deepEqual(sc.scenarios.map((s) => [s.executor, (s as { vus: number }).vus, (s as { duration: number }).duration]), [['constant-vus', 3, 2]]);
@@ -190,5 +191,18 @@ describe('load/vu: forms and links', function () {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('load/vu: k6 execution shortcuts (DeriveScenariosFromShortcuts)', () => {
+  const derive = (o: unknown) => normalizeOptions(o, {}, new Set(['default']));
+  it('follows k6 order and rules', () => {
+    assert.deepEqual(derive({ vus: 4 }).scenarios.map((s) => [s.executor, (s as { vus: number }).vus, (s as { iterations: number }).iterations]), [['shared-iterations', 4, 4]]);
+    assert.equal(derive({ vus: 2, scenarios: { a: { executor: 'constant-vus', duration: '1s' } } }).scenarios[0].name, 'default');
+    assert.equal(derive({ iterations: 5, duration: '10s' }).scenarios[0].executor, 'shared-iterations');
+    assert.match(derive({ iterations: 5, stages: [{ duration: '1s', target: 1 }] }).problems[0].message, /`iterations` and `stages`/);
+    assert.match(derive({ duration: '0s' }).problems[0].message, /more than 0/);
+    assert.match(derive({ stages: [] }).warnings.join(), /1 iteration in 1 VU/);
+    assert.deepEqual(derive({ VUS: 3, DURATION: '2s' }).scenarios.map((s) => s.executor), ['constant-vus']);
   });
 });

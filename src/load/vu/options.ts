@@ -69,29 +69,39 @@ export function normalizeOptions(raw: unknown, cli: CliOverrides, exported: Set<
   if (cli.tags) o.tags = { ...(o.tags as object ?? {}), ...cli.tags };
 
   const raws: Array<[string, Record<string, unknown>, string]> = [];
-  const shortcut = (k: string) => o[k] !== undefined && o[k] !== null;
-  if (shortcut('scenarios')) {
-    for (const k of ['duration', 'iterations', 'stages']) {
-      if (shortcut(k)) problems.push({ path: `options.${k}`, message: `using an execution configuration shortcut (${k}) and "scenarios" simultaneously is not allowed (k6 refuses it too)`, fix: 'move it into a scenario' });
-    }
-    if (typeof o.scenarios !== 'object' || Array.isArray(o.scenarios)) problems.push({ path: 'options.scenarios', message: 'scenarios must be an object keyed by scenario name', found: show(o.scenarios) });
-    else for (const [name, sc] of Object.entries(o.scenarios as Record<string, unknown>)) {
+  const set = (k: string) => o[k] !== undefined && o[k] !== null;
+  const conflict = (a: string, b: string) => problems.push({ path: `options.${a}`, message: `using \`${a}\` and \`${b}\` options simultaneously is not allowed (k6 refuses it too)`, fix: b === 'scenarios' ? `move ${a} into a scenario` : `keep one of ${a} and ${b}` });
+  const hasStages = Array.isArray(o.stages) && o.stages.length > 0;
+  const pushScenarios = () => {
+    if (typeof o.scenarios !== 'object' || Array.isArray(o.scenarios)) { problems.push({ path: 'options.scenarios', message: 'scenarios must be an object keyed by scenario name', found: show(o.scenarios) }); return; }
+    for (const [name, sc] of Object.entries(o.scenarios as Record<string, unknown>)) {
       if (!/^[0-9a-zA-Z_-]+$/.test(name)) problems.push({ path: `options.scenarios.${name}`, message: 'invalid scenario name', expected: 'letters, digits, _ and - only', found: name });
       if (typeof sc !== 'object' || sc === null || Array.isArray(sc)) problems.push({ path: `options.scenarios.${name}`, message: 'scenario must be an object', found: show(sc) });
       else raws.push([name, sc as Record<string, unknown>, `options.scenarios.${name}`]);
     }
-    if (raws.length === 0 && problems.length === 0) problems.push({ path: 'options.scenarios', message: 'no scenarios defined', expected: 'at least one scenario' });
-  } else if (shortcut('stages')) {
-    if (shortcut('duration')) problems.push({ path: 'options.duration', message: 'using multiple execution config shortcuts (duration and stages) simultaneously is not allowed (k6 refuses it too)', fix: 'keep stages, or keep vus + duration' });
-    if (shortcut('iterations')) problems.push({ path: 'options.iterations', message: 'using multiple execution config shortcuts (iterations and stages) simultaneously is not allowed (k6 refuses it too)' });
-    raws.push(['default', { executor: 'ramping-vus', startVUs: o.vus ?? 1, stages: o.stages }, 'options']);
-  } else if (shortcut('iterations')) {
-    raws.push(['default', { executor: 'shared-iterations', vus: o.vus ?? 1, iterations: o.iterations, ...(shortcut('duration') ? { maxDuration: o.duration } : {}) }, 'options']);
-  } else if (shortcut('duration') && parseK6Duration(o.duration) !== 0) {
+  };
+  // The same order and rules as k6's DeriveScenariosFromShortcuts (lib/executor/execution_config_shortcuts.go).
+  if (set('iterations')) {
+    if (hasStages) conflict('iterations', 'stages');
+    if (set('scenarios')) conflict('iterations', 'scenarios');
+    raws.push(['default', { executor: 'shared-iterations', vus: o.vus ?? 1, iterations: o.iterations, ...(set('duration') ? { maxDuration: o.duration } : {}) }, 'options']);
+  } else if (set('duration')) {
+    if (hasStages) conflict('duration', 'stages');
+    if (set('scenarios')) conflict('duration', 'scenarios');
+    if (!((parseK6Duration(o.duration) ?? 0) > 0)) problems.push({ path: 'options.duration', message: '`duration` option should be more than 0 (k6 refuses it too)', found: show(o.duration), fix: 'give a positive duration such as "30s"' });
     raws.push(['default', { executor: 'constant-vus', vus: o.vus ?? 1, duration: o.duration }, 'options']);
+  } else if (hasStages) {
+    if (set('scenarios')) conflict('stages', 'scenarios');
+    raws.push(['default', { executor: 'ramping-vus', startVUs: o.vus ?? 1, stages: o.stages }, 'options']);
+  } else if (set('vus')) {
+    // k6: `vus` alone means that many VUs sharing as many iterations, and it overrides scenarios.
+    if (set('scenarios')) warnings.push(`\`vus=${String(o.vus)}\` overrides scenarios configuration (as in k6)`);
+    raws.push(['default', { executor: 'shared-iterations', vus: o.vus, iterations: o.vus }, 'options']);
+  } else if (set('scenarios') && Object.keys(o.scenarios as object).length > 0) {
+    pushScenarios();
   } else {
-    // k6's default: 1 VU, 1 iteration (with `vus` alone k6 runs `vus` VUs sharing 1 iteration... and refuses it).
-    raws.push(['default', { executor: 'shared-iterations', vus: o.vus ?? 1, iterations: 1 }, 'options']);
+    if (Array.isArray(o.stages) || set('scenarios')) warnings.push('`stages`/`scenarios` was explicitly set to an empty value, running the script with 1 iteration in 1 VU (as k6)');
+    raws.push(['default', { executor: 'per-vu-iterations', vus: 1, iterations: 1 }, 'options']);
   }
   const scenarios: ScenarioSpec[] = [];
   for (const [name, sc, at] of raws) {
