@@ -76,7 +76,10 @@ describe('load/k6-corpus: real k6 scripts run unchanged', function () {
       if (e.requests !== undefined && r.interrupted === 0) assert.equal(r.started, e.requests * r.iterationsCompleted, 'requests per iteration');
       const failedThresholds = r.k6.thresholds.filter((t) => !t.ok);
       assert.equal(r.k6.exitCode === 99, failedThresholds.length > 0, 'exit 99 exactly when a threshold failed');
-      if (!e.exitAny) assert.equal(r.k6.exitCode, e.exit, `exit code (failed thresholds: ${failedThresholds.map((t) => `${t.metric} ${t.expression}`).join(', ')})`);
+      // Latency thresholds (p(95)<500 on http_req_duration...) depend on how loaded the machine is; an
+      // exit 99 caused only by them is accepted, any other difference in the exit code is not.
+      const loadDependent = failedThresholds.length > 0 && failedThresholds.every((t) => /^(http_req_|iteration_duration|group_duration)/.test(t.metric) && !/^http_req_failed/.test(t.metric));
+      if (!e.exitAny && !(loadDependent && e.exit === 0)) assert.equal(r.k6.exitCode, e.exit, `exit code (failed thresholds: ${failedThresholds.map((t) => `${t.metric} ${t.expression}`).join(', ')})`);
       // Every request is also in Spillover's own record, with intended and actual start.
       const lines = fs.readFileSync(path.join(runDir, 'raw/requests.ndjson'), 'utf8').split('\n').filter(Boolean);
       assert.equal(lines.length, r.started + (sc.vu!.exportedFunctions.includes('setup') ? lines.filter((l) => JSON.parse(l).scenario === 'setup').length : 0));
