@@ -73,6 +73,7 @@ describe('load/k6-corpus: real k6 scripts run unchanged', function () {
         const pass = Number(checks[1]), fail = Number(checks[2]);
         assert.ok(Math.abs(pass / (pass + fail) - e.checks) < 1e-9, `checks ${pass}/${pass + fail}, expected rate ${e.checks}`);
       }
+      if (sc.scenarios.every((x) => x.executor.endsWith('arrival-rate'))) assert.equal(r.startLagMs.count, r.iterations, 'a start lag for every arrival-rate iteration');
       if (e.requests !== undefined && r.interrupted === 0) assert.equal(r.started, e.requests * r.iterationsCompleted, 'requests per iteration');
       const failedThresholds = r.k6.thresholds.filter((t) => !t.ok);
       assert.equal(r.k6.exitCode === 99, failedThresholds.length > 0, 'exit 99 exactly when a threshold failed');

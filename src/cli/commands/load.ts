@@ -211,7 +211,7 @@ export function register(program: Command): void {
             process.stdout.write(k6.stdout);
             if (k6.exitCode) process.exitCode = k6.exitCode;
           }
-          process.stderr.write(`iterations: ${res.iterations} started, ${res.dropped} dropped, ${res.interrupted} interrupted${k6 ? '' : `; start lag p99 ${res.startLagMs.p99.toFixed(3)} ms`}\n`);
+          process.stderr.write(`iterations: ${res.iterations} started, ${res.dropped} dropped, ${res.interrupted} interrupted${res.startLagMs.count ? `; start lag p99 ${res.startLagMs.p99.toFixed(3)} ms` : ''}\n`);
           if (res.aborted) process.exitCode = 130;
         }
         process.stderr.write(`${formatSummary(await summarizeRequests(path.join(runDir, 'raw/requests.ndjson')))}\nraw results: ${path.relative(process.cwd(), runDir)}\n`);

@@ -5,6 +5,7 @@
  * recorded in requests.ndjson like the fast path; `--out json` and `--summary-export` are written here.
  */
 import fs from 'node:fs';
+import * as hdr from 'hdr-histogram-js';
 import path from 'node:path';
 import { RAW, type LoadTick } from '../../runner/raw.ts';
 import { resolveTarget } from '../loopback.ts';
@@ -66,8 +67,11 @@ export async function runVuLoad(opts: LoadOptions): Promise<LoadResult & { k6: V
   const wake = () => { for (const f of sleepers) f(); sleepers.clear(); };
   const counters = { completed: 0, interrupted: 0 };
 
+  // Start lag of arrival-rate iterations (first request sent − due time), µs, as the fast path reports it.
+  const lag = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
   const record = (r: RequestRecordIn) => {
     const id = ++seq;
+    if (r.arrival) lag.recordValue(Math.max(1, Math.round((r.sentMs - r.intendedMs) * 1000)));
     const h = r.headers;
     const one = (k: string) => { const v = h[k]; return v === undefined ? undefined : Array.isArray(v) ? v.join(',') : v; };
     const envoy = ['x-envoy-overloaded', 'x-envoy-ratelimited', 'x-envoy-immediate-health-check-fail'].filter((k) => h[k] !== undefined).map((k) => (k === 'x-envoy-overloaded' ? 'overloaded' : k === 'x-envoy-ratelimited' ? 'ratelimited' : 'health-check-fail'));
@@ -170,6 +174,7 @@ export async function runVuLoad(opts: LoadOptions): Promise<LoadResult & { k6: V
     sc.tick.started++;
     st.groupPath = '';
     st.intendedMs = intendedMs;
+    st.arrival = sc.spec.executor === 'constant-arrival-rate' || sc.spec.executor === 'ramping-arrival-rate';
     st.env = { ...env, ...sc.spec.env };
     st.scenario = { name: sc.spec.name, executor: sc.spec.executor, startMs: sc.startMs, env: sc.spec.env, tags: sc.spec.tags ?? {}, iterationInTest: () => st.iterInScenario, progress: () => Math.min(1, (Date.now() - sc.startMs) / Math.max(1, sc.regularEndMs - sc.startMs)) };
     if (!host.http.noCookiesReset) st.jar.clearAll();
@@ -261,10 +266,11 @@ export async function runVuLoad(opts: LoadOptions): Promise<LoadResult & { k6: V
   ticks.close();
   json?.close();
   await closeAgent();
-  return result(ctxs, t0, abortReason === 'interrupted', runDir, { stdout, exitCode, thresholds: thresholds.map((t) => ({ metric: t.key, expression: t.source, ok: t.ok !== false })) }, seq, store);
+  const startLagMs = lag.totalCount === 0 ? { count: 0, p50: 0, p99: 0, max: 0 } : { count: lag.totalCount, p50: lag.getValueAtPercentile(50) / 1000, p99: lag.getValueAtPercentile(99) / 1000, max: lag.maxValue / 1000 };
+  return result(ctxs, t0, abortReason === 'interrupted', runDir, startLagMs, { stdout, exitCode, thresholds: thresholds.map((t) => ({ metric: t.key, expression: t.source, ok: t.ok !== false })) }, seq, store);
 }
 
-function result(ctxs: ScenarioCtx[], t0: number, aborted: boolean, runDir: string, k6: VuRunOutcome, requests: number, store: MetricStore): LoadResult & { k6: VuRunOutcome } {
+function result(ctxs: ScenarioCtx[], t0: number, aborted: boolean, runDir: string, startLagMs: LoadResult['startLagMs'], k6: VuRunOutcome, requests: number, store: MetricStore): LoadResult & { k6: VuRunOutcome } {
   const scenarios: Record<string, ScenarioCounters> = {};
   const reqs = store.seriesOf('http_reqs');
   const failed = store.seriesOf('http_req_failed');
@@ -279,7 +285,7 @@ function result(ctxs: ScenarioCtx[], t0: number, aborted: boolean, runDir: strin
   }
   void requests;
   return {
-    ...sum, t0Epoch: t0, aborted, scenarios, startLagMs: { count: 0, p50: 0, p99: 0, max: 0 }, k6,
+    ...sum, t0Epoch: t0, aborted, scenarios, startLagMs, k6,
     files: { requests: path.join(runDir, RAW.requests), loadTicks: path.join(runDir, RAW.loadTicks), latencyHdr: path.join(runDir, RAW.latencyHdr) },
   };
 }

@@ -205,7 +205,8 @@ export function makeHttp(host: VuHost, vu: VuState) {
     const dataTags = sampleTags(host, vu, { group: vu.groupPath });
     s.add('data_sent', sent, dataTags, endMs);
     s.add('data_received', received + Object.entries(rawHeaders).reduce((a, [k, v]) => a + k.length + String(v).length + 4, 17), dataTags, endMs);
-    host.record({ scenario: vu.scenario?.name ?? 'setup', iter: vu.iterInScenario, intendedMs: vu.intendedMs && vu.intendedMs <= sentMs ? vu.intendedMs : sentMs, sentMs, endMs, status: res.status, error: kind, method, url: url.href, headers: rawHeaders });
+    const first = vu.intendedMs > 0;
+    host.record({ scenario: vu.scenario?.name ?? 'setup', iter: vu.iterInScenario, intendedMs: first && vu.intendedMs <= sentMs ? vu.intendedMs : sentMs, sentMs, endMs, status: res.status, error: kind, method, url: url.href, headers: rawHeaders, arrival: first && vu.arrival });
     vu.intendedMs = 0;
     return res;
   }

@@ -16,6 +16,8 @@ export interface RequestRecordIn {
   method: string;
   url: string;
   headers: Record<string, string | string[] | undefined>;
+  /** The first request of an arrival-rate iteration: its start lag counts. */
+  arrival?: boolean;
 }
 
 export interface HttpOptions {
@@ -78,6 +80,8 @@ export interface VuState {
   jar: CookieJar;
   initPhase: boolean;
   intendedMs: number;
+  /** The current iteration was scheduled by an arrival-rate executor (its due time is intendedMs). */
+  arrival?: boolean;
   /** Aborts the iteration's pending sleep/request (gracefulStop, ramp-down, abort). */
   interrupt: AbortController;
   env: Record<string, string>;
