@@ -849,7 +849,8 @@ const peakRate = (s: ArrivalRateSpec) =>
  */
 export async function rehearse(scenario: Scenario): Promise<void> {
   await warmUp();
-  if (scenario.vu) return; // the VU runtime has its own (script) code paths; nothing to rehearse here
+  // The VU runtime initialises the script's VUs instead (k6 does that before the test starts too).
+  if (scenario.vu) return (await import('./vu/engine.ts')).prewarmVuRun(scenario);
   await withWarmUpServer(async (origin) => {
     const specs = scenario.scenarios.map((s): ScenarioSpec => {
       const requests = s.requests.map((r) => {

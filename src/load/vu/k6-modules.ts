@@ -127,7 +127,8 @@ function deepFreeze<T>(x: T): T {
 }
 
 export function makeExecution(host: VuHost, vu: VuState) {
-  const e = host.execution;
+  // Read at use: VUs initialised before the run (engine.ts prewarm) see the run's execution state.
+  const exe = () => host.execution;
   return {
     get vu() {
       return {
@@ -141,9 +142,10 @@ export function makeExecution(host: VuHost, vu: VuState) {
       return { name: s.name, executor: s.executor, startTime: s.startMs, progress: s.progress(), iterationInInstance: s.iterationInTest(), iterationInTest: s.iterationInTest() };
     },
     get instance() {
+      const e = exe();
       return { vusActive: e.vusActive(), vusInitialized: e.vusInitialized(), iterationsCompleted: e.iterationsCompleted(), iterationsInterrupted: e.iterationsInterrupted(), currentTestRunDuration: Date.now() - e.startMs };
     },
-    test: { abort: (reason = 'test aborted') => { e.abort(String(reason)); throw new Interrupt(`test aborted: ${reason}`); }, get options() { return e.options; } },
+    test: { abort: (reason = 'test aborted') => { exe().abort(String(reason)); throw new Interrupt(`test aborted: ${reason}`); }, get options() { return exe().options; } },
   };
 }
 

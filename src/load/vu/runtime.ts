@@ -58,8 +58,11 @@ export class VuRuntime {
     this.fn = vm.runInContext(code, this.context, { ...opts, filename: 'k6-script.js' }) as ModuleFn;
   }
 
+  /** The host with the realm helpers, the same object every VU holds: a later run can update its fields. */
   get realmHost(): VuHost {
-    return { ...this.host, realm: { parseJSON: this.parseJSON, array: this.toArray, object: this.newObject, then: this.then } } as VuHost;
+    const h = this.host as VuHost;
+    if (!h.realm) h.realm = { parseJSON: this.parseJSON, array: this.toArray, object: this.newObject, then: this.then };
+    return h;
   }
 
   newState(id: number, env: Record<string, string>): VuState {
