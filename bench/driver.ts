@@ -13,6 +13,8 @@
  *  - memory per 10k in-flight slots: RSS and heap growth while 10 000 requests hang on a
  *    never-answering loopback server in a child process.
  * Prints the ratios driver/autocannon and driver/wrk. Numbers are only comparable within one run.
+ * Also, in the same run: fortio and vegeta as open-loop peers (bench/open-loop-peers.ts) and the VU
+ * runtime's rate and memory for a k6 script (bench/vu-script.ts).
  *
  * Needs: nginx and wrk from Debian (`apt-get install -y nginx wrk`; the bench installs them itself when
  * missing and it runs as root), `npm install` for autocannon. Takes about 2 minutes.
@@ -33,6 +35,8 @@ import { directScenario } from '../src/load/scenario.ts';
 import type { ScenarioSpec } from '../src/load/types.ts';
 import { which } from '../src/load/k6-engine.ts';
 import { Supervisor } from '../src/process/processes.ts';
+import { fortioBest, vegetaBest } from './open-loop-peers.ts';
+import { vuMemoryPer1000, vuScriptBest } from './vu-script.ts';
 
 const { values } = parseArgs({ options: { trial: { type: 'string', default: '3' }, peers: { type: 'string', default: '5' } } });
 const trialS = Number(values.trial);
@@ -273,6 +277,12 @@ try {
   const closed = await driverClosedLoop(url, tmp);
   log('driver (open loop, holds = >= 99 % of target and p99 start lag <= 1 ms):');
   const driver = await driverBest(url, tmp);
+  log('open-loop peers (holds = >= 99 % of the due requests answered 200):');
+  const fortio = await fortioBest(url, trialS, log);
+  const vegeta = await vegetaBest(url, trialS, log);
+  log('VU runtime, a k6 script (http.get + check, no sleep), constant-arrival-rate:');
+  const vu = await vuScriptBest(url, trialS, tmp, runLoad, log);
+  const vuMem = await vuMemoryPer1000(tmp);
   log('memory with 10k requests in flight:');
   const mem = await memoryPer10k(sup, tmp);
   log('plan against a real run (spillover load --plan, then spillover load, 5 s each):');
@@ -292,6 +302,10 @@ try {
     `ratio driver/wrk:            ${(driver.strict / wrk.rps).toFixed(2)}x strict, ${(driver.held / wrk.rps).toFixed(2)}x held (target >= 0.5x)`,
     `driver as a closed loop:     ${closed.rps.toFixed(0)} req/s (vus=${closed.connections}) -> ${(closed.rps / ac.rps).toFixed(2)}x autocannon, ${(closed.rps / wrk.rps).toFixed(2)}x wrk`,
     `CPU per request (this process): driver closed loop ${closed.cpuUs.toFixed(1)} µs, autocannon ${ac.cpuUs.toFixed(1)} µs; driver open loop ${driver.cpuUs.toFixed(1)} µs (includes the scheduler's spin before each due time)`,
+    `fortio -c64 highest rate held within 1 %: ${fortio ?? 'not installed'} req/s${fortio ? ` -> driver/fortio ${(driver.strict / fortio).toFixed(2)}x strict (target >= 1.0x)` : ''}`,
+    `vegeta highest rate held within 1 %:      ${vegeta ?? 'not installed'} req/s`,
+    `VU script (http.get + check) held within 1 % AND p99 start lag <= 1 ms: ${vu.strict} req/s (${vu.held} req/s any lag) -> ${(vu.strict / Math.max(1, driver.strict)).toFixed(2)}x the plain-data path (target >= 0.5x)`,
+    `VU script memory per VU (1,000 initialised): ${vuMem.heapKiBPerVu.toFixed(1)} KiB heap, ${vuMem.rssKiBPerVu.toFixed(1)} KiB RSS (target <= 1 MB)`,
     ...plans.map((l) => `plan vs run ${l}`),
     `memory per 10k in-flight slots: ${mem.rssMiB.toFixed(1)} MiB RSS, ${mem.heapMiB.toFixed(1)} MiB heap (measured with ${mem.inFlight} in flight)`,
     `load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes on this machine skew every number)`,

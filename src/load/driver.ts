@@ -30,7 +30,8 @@ import { NdjsonSink } from './ndjson-sink.ts';
 import { OriginConnections } from './connections.ts';
 import { LoadMetrics } from './metrics.ts';
 import { ProgressView } from './progress.ts';
-import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, type ConstantVus, type RampingVus, type Scenario, type ScenarioSpec } from './types.ts';
+import type { DriverOptions, LoadResult, ScenarioCounters } from './driver-options.ts';
+import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, type Scenario, type ScenarioSpec } from './types.ts';
 
 /**
  * Per-second HDR latency histograms, one line per (second, scenario, origin of the latency):
@@ -39,60 +40,8 @@ import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, t
  */
 export const LATENCY_HDR_FILE = RAW.latencyHdr;
 
-export interface DriverOptions {
-  scenario: Scenario;
-  runDir: string;
-  /**
-   * Unix ms of scenario time zero; the caller sets it so every source shares one clock. Default: now
-   * (after warm-up). A t0 already in the past when the run starts makes the driver catch up in a burst,
-   * as k6 would: callers that fix t0 early should `await warmUp()` first and leave a little margin.
-   */
-  t0Epoch?: number;
-  /** "ip:port": send every request to this socket address with the URL's host as Host header (curl --connect-to). */
-  connectTo?: string;
-  allowNonLoopback?: boolean;
-  /** Whole-request timeout (k6's default is 60 s). */
-  requestTimeoutMs?: number;
-  signal?: AbortSignal;
-  /** Progress line on stderr; default: process.stderr.isTTY. */
-  live?: boolean;
-  /** prom-client /metrics on 127.0.0.1; undefined = off, 0 = ephemeral port (see LoadResult.metricsPort). */
-  metricsPort?: number;
-  /** Called once the metrics endpoint listens, before load starts. */
-  onMetricsListening?: (port: number) => void;
-  /** Called after every target passed validation and before anything is written or sent. */
-  onReady?: () => void;
-  /** Spin window before each due time, ms (default 1.5; 0 = always sleep on a timer). */
-  spinMs?: number;
-  /** After an abort, how long in-flight requests may still finish before they are cut (default 1000 ms). */
-  abortGraceMs?: number;
-}
+export type { DriverOptions, LoadResult, ScenarioCounters } from './driver-options.ts';
 
-export interface ScenarioCounters {
-  /** Iterations started / completed in full / cut by gracefulStop, ramp-down or abort / dropped (no free VU). */
-  iterations: number;
-  iterationsCompleted: number;
-  interrupted: number;
-  dropped: number;
-  /** Requests sent; completed (= lines written); ok (status 200–399, k6's default expected range); failed. */
-  started: number;
-  completed: number;
-  ok: number;
-  failed: number;
-  /** Slots allocated at the end (arrival-rate) or highest VU count (VU executors). */
-  allocated: number;
-}
-
-export interface LoadResult extends Omit<ScenarioCounters, 'allocated'> {
-  t0Epoch: number;
-  /** True when the run was ended by the abort signal. */
-  aborted: boolean;
-  scenarios: Record<string, ScenarioCounters>;
-  metricsPort?: number;
-  /** Start lag (actual send − due time) of arrival-rate iterations, ms, from an HDR histogram. */
-  startLagMs: { count: number; p50: number; p99: number; max: number };
-  files: { requests: string; loadTicks: string; latencyHdr: string };
-}
 
 /** `cut`: why the driver cut the request, recorded as the record's `cut` field (raw.ts). */
 class RequestTimeout extends Error {
@@ -229,6 +178,8 @@ export function cutEverythingForExit(): { started: number; completed: number } |
 }
 
 export async function runLoad(opts: DriverOptions): Promise<LoadResult> {
+  // Scripts with logic run in the k6-compatible VU runtime; plain-data scenarios stay on this fast path.
+  if (opts.scenario.vu) return (await import('./vu/engine.ts')).runVuLoad(opts);
   const driver = new Driver(opts);
   await driver.prepare();
   if (opts.t0Epoch === undefined) driver.setT0(Date.now());
@@ -902,7 +853,7 @@ export async function warmUp(): Promise<void> {
 }
 
 /** Most VUs a VU-based scenario runs at once. */
-const peakVus = (s: ConstantVus | RampingVus) => (s.executor === 'constant-vus' ? s.vus : Math.max(s.startVUs, ...s.stages.map((st) => st.target)));
+const peakVus = (s: Exclude<ScenarioSpec, ArrivalRateSpec>) => (s.executor === 'ramping-vus' ? Math.max(s.startVUs, ...s.stages.map((st) => st.target)) : s.vus);
 
 /** Highest iteration rate an arrival-rate scenario asks for, per second. */
 const peakRate = (s: ArrivalRateSpec) =>
@@ -918,6 +869,8 @@ const peakRate = (s: ArrivalRateSpec) =>
  */
 export async function rehearse(scenario: Scenario): Promise<void> {
   await warmUp();
+  // The VU runtime initialises the script's VUs instead (k6 does that before the test starts too).
+  if (scenario.vu) return (await import('./vu/engine.ts')).prewarmVuRun(scenario);
   await withWarmUpServer(async (origin) => {
     const specs = scenario.scenarios.map((s): ScenarioSpec => {
       const requests = s.requests.map((r) => {

@@ -25,6 +25,7 @@ import { similarFile } from '../experiment/did-you-mean.ts';
 import { parseK6DurationSeconds } from '../util/duration.ts';
 import { readTextInput } from '../util/read-text-input.ts';
 import { SUPPORTED_EXECUTORS, type RequestSpec, type Scenario, type ScenarioSpec, type Stage } from './types.ts';
+import { scale } from './scale-scenario.ts';
 
 export interface ReadScenarioOptions {
   env?: Record<string, string>;
@@ -37,6 +38,37 @@ export interface ReadScenarioOptions {
   timeScale?: number;
   /** Wall-clock limit for evaluating the script and each dry-run call (default 2000 ms). */
   evalTimeoutMs?: number;
+  /** k6 CLI overrides (--vus, --duration, --iterations, --tag). */
+  cli?: import('./vu/options.ts').CliOverrides;
+  /** `--out json=FILE` / `--summary-export FILE` (k6's outputs; written by the VU runtime). */
+  outJson?: string;
+  summaryExport?: string;
+  /** Always use the VU runtime, even for a plain-data script. */
+  forceVu?: boolean;
+}
+
+/**
+ * Evaluate a k6 script: first as k6 does (vu/program.ts: bundle, init context, options, every k6
+ * rule), then, when the script is plain data (exported `requests`, a default function that only loops
+ * over them, no thresholds, setup, teardown or handleSummary, no k6 outputs asked for, one of the four
+ * executors the fast path implements), the fast path's own reading, which checks that equivalence by
+ * dry-running the function. Anything else runs in the VU runtime.
+ */
+export async function readScenario(file: string, opts: ReadScenarioOptions = {}): Promise<Scenario> {
+  const { loadVuProgram } = await import('./vu/program.ts');
+  const vu = await loadVuProgram(file, opts);
+  const p = vu.vu!;
+  const plain = !opts.forceVu && !opts.outJson && !opts.summaryExport && opts.cli === undefined
+    && p.options.thresholds === undefined && !['setup', 'teardown', 'handleSummary'].some((f) => p.exportedFunctions.includes(f))
+    && vu.scenarios.every((s) => (SUPPORTED_EXECUTORS as readonly string[]).includes(s.executor)) && p.customMetrics.length === 0;
+  if (plain) {
+    try {
+      return await readPlainScenario(file, opts);
+    } catch (e) {
+      if (!(e instanceof SpilloverError)) throw e;
+    }
+  }
+  return vu;
 }
 
 const USE_K6 = 'run it with --engine k6 (a real k6 binary), which honours every k6 feature';
@@ -132,8 +164,8 @@ function k6Stubs(rec: { current: Recorded | null }) {
   };
 }
 
-/** Evaluate, validate and type a k6 script for the embedded driver. Throws one SpilloverError listing every problem. */
-export async function readScenario(file: string, opts: ReadScenarioOptions = {}): Promise<Scenario> {
+/** Evaluate, validate and type a plain-data k6 script for the fast path. Throws one SpilloverError listing every problem. */
+export async function readPlainScenario(file: string, opts: ReadScenarioOptions = {}): Promise<Scenario> {
   const rel = path.relative(process.cwd(), file) || file;
   const problems = new Problems(rel);
   const timeScale = opts.timeScale ?? 1;
@@ -486,19 +518,6 @@ function compareRequests(calls: RequestSpec[], requests: RequestSpec[], spec: Sc
   }
 }
 
-function scale(s: ScenarioSpec, f: number): ScenarioSpec {
-  if (f === 1) return s;
-  const base = { ...s, startTime: s.startTime * f, gracefulStop: s.gracefulStop * f };
-  switch (base.executor) {
-    case 'constant-arrival-rate':
-    case 'constant-vus':
-      return { ...base, duration: base.duration * f };
-    case 'ramping-arrival-rate':
-      return { ...base, stages: base.stages.map((st) => ({ duration: st.duration * f, target: st.target })) };
-    case 'ramping-vus':
-      return { ...base, gracefulRampDown: base.gracefulRampDown * f, stages: base.stages.map((st) => ({ duration: st.duration * f, target: st.target })) };
-  }
-}
 
 /** A scenario from CLI flags (`spillover load <url> --rate R --duration D`): one constant-arrival-rate scenario. */
 export function directScenario(o: { url: string; rate: number; duration: number; method?: string; preAllocatedVUs?: number; maxVUs?: number; timeUnit?: number; gracefulStop?: number; headers?: Record<string, string>; body?: string }): Scenario {

@@ -62,8 +62,8 @@ export function settleThrown(e: unknown, rec: RunRecorder, signal: AbortSignal):
   throw err;
 }
 
-/** The final exit code: the run's, then the report's, then the experiment's `expect:` block. */
-export function judge(exp: ResolvedExperiment, rec: RunRecorder, analysed: Analysed, exitCode: number, say: (msg: string) => void): number {
+/** The final exit code: the run's, then the report's, then the experiment's `expect:` block, then k6's thresholds. */
+export function judge(exp: ResolvedExperiment, rec: RunRecorder, analysed: Analysed, exitCode: number, say: (msg: string) => void, k6ThresholdsFailed = false): number {
   let code = exitCode;
   if (analysed.failed && code === 0) code = 1;
   if (analysed.summary && Object.keys(exp.spec.expect).length && rec.manifest.outcome === 'ok') {
@@ -75,5 +75,6 @@ export function judge(exp: ResolvedExperiment, rec: RunRecorder, analysed: Analy
       say(`expectations not checked: ${(e as Error).message}`);
     }
   }
+  if (k6ThresholdsFailed && code === 0) code = 99;
   return code;
 }

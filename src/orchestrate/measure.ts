@@ -13,6 +13,11 @@ import { safely } from './observe.ts';
 import type { RunRecorder } from './recorder.ts';
 import type { RunObserver } from '../contracts/run-observer.ts';
 
+export interface MeasureResult {
+  /** The scenario is a k6 script with thresholds, run by the VU runtime, and one failed. */
+  k6ThresholdsFailed: boolean;
+}
+
 /** What the measure phase leaves running; teardown stops it whatever happened. */
 export interface Measuring {
   capture?: { stop(): Promise<unknown> };
@@ -29,7 +34,7 @@ export async function measure(
   signal: AbortSignal,
   say: (msg: string) => void,
   observer?: RunObserver,
-): Promise<void> {
+): Promise<MeasureResult> {
   const spec = exp.spec;
   // Time zero is a little ahead, so the first scrape precedes the first request and the driver's own
   // start-up (connections, first timers) is over before the first iteration is due.
@@ -61,9 +66,13 @@ export async function measure(
   say(`load: ${path.relative(process.cwd(), exp.scenarioPath)} -> ${entry.url}${entry.connectTo ? ` (via ${entry.connectTo})` : ''}`);
   const load = await engine.run({ runDir: rec.runDir, t0Epoch, target: entry, signal });
   rec.event({ kind: 'phase', what: 'load-done', detail: load as Record<string, unknown> });
+  // A k6 script run by the VU runtime prints k6's own summary; a failed threshold is k6's exit 99.
+  const k6 = (load as { k6?: { stdout: string; exitCode: number } }).k6;
+  if (k6) say(k6.stdout.trimEnd());
   // Let the last file flush of Envoy's logs and one more scrape land before stopping.
   await new Promise((r) => setTimeout(r, Math.max(statsIntervalMs, fileFlushMs) + 200));
   watchCrashes();
+  return { k6ThresholdsFailed: k6?.exitCode === 99 };
 }
 
 /** A crash is stamped when it happens, not when the run ends: the report places the gap it causes. */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
 import { readExperiment, type ResolvedExperiment } from '../experiment/read-experiment.ts';
 import { readScenario } from '../load/scenario.ts';
+import { readTextInput } from '../util/read-text-input.ts';
 import { checkWritable, preflight } from './preflight.ts';
 import { newRunId } from './recorder.ts';
 import { checkRunInputs, checkRunTools } from './run-checks.ts';
@@ -30,6 +31,11 @@ export async function prepareRun(opts: RunOptions): Promise<{ exp: ResolvedExper
       found: `--time-scale ${exp.timeScale} with load.engine k6`,
       fix: 'drop --time-scale, or use the embedded engine (load.engine: embedded)',
     });
+  }
+  if (exp.spec.load.engine === 'k6') {
+    // A real k6 runs the script as written: only what k6 needs is checked (the file can be read).
+    readTextInput(exp.scenarioPath, 'scenario script');
+    return { exp, scenario: undefined };
   }
   const scenario = await readScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale: exp.timeScale });
   await checkRunInputs(exp, scenario);

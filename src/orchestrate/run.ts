@@ -51,9 +51,10 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     const engine: LoadEngine & { ready?(): Promise<void> } = chooseEngine(prepared, opts, rec);
     const m: Measuring = { timers: [] };
     let exitCode = 0;
+    let k6ThresholdsFailed = false;
     try {
       deployment = await provision(backend, ctx, rec);
-      await measure(exp, deployment, deployment.loadEngine ?? engine, rec, m, controller.signal, say, opts.observer);
+      ({ k6ThresholdsFailed } = await measure(exp, deployment, deployment.loadEngine ?? engine, rec, m, controller.signal, say, opts.observer));
       exitCode = settleCompleted(rec, deployment, controller.signal);
     } catch (e) {
       exitCode = settleThrown(e, rec, controller.signal);
@@ -62,7 +63,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
       if (opts.observer?.ended) await safely(() => opts.observer!.ended!());
     }
     const analysed = await analyse(runDir, say);
-    exitCode = judge(exp, rec, analysed, exitCode, say);
+    exitCode = judge(exp, rec, analysed, exitCode, say, k6ThresholdsFailed);
     say(`run directory: ${path.relative(process.cwd(), runDir)}`);
     return { runDir, runId, exitCode, summary: analysed.summary, reportPath: analysed.reportPath, manifest: rec.manifest };
   } finally {
