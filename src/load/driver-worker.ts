@@ -17,7 +17,12 @@ const exitFlag = (workerData as { exitFlag: Int32Array }).exitFlag;
 setInterval(() => {
   if (Atomics.load(exitFlag, EXIT_REQUESTED) !== 1) return;
   // Requests still in flight get their record too (cut: "exit"); the counters go back with the answer.
-  const counters = cutEverythingForExit();
+  let counters: ReturnType<typeof cutEverythingForExit>;
+  try {
+    counters = cutEverythingForExit();
+  } catch {
+    // The batched records still matter more than the counters.
+  }
   flushOpenSinks();
   if (counters) {
     Atomics.store(exitFlag, EXIT_STARTED, counters.started);

@@ -157,24 +157,19 @@ const PRECONNECT_MAX = 256;
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
-/** Drivers between run() and their end, for the forced-exit path (cutEverythingForExit). */
-const activeDrivers = new Set<Driver>();
+/**
+ * The last run started through runLoad (warm-up and rehearsal drivers are not), kept after it ended:
+ * a forced exit between the driver's end and the caller's record of it still needs its counters.
+ */
+let lastRun: Driver | undefined;
 
 /**
  * The process is exiting now (a second Ctrl-C): every request still in flight is cut and recorded
  * (`cut: "exit"`), so each started request has its record, and the counters say how many there were.
- * Synchronous; the caller flushes the sinks. Undefined when no run is active.
+ * Synchronous; the caller flushes the sinks. Undefined when no run was started.
  */
 export function cutEverythingForExit(): { started: number; completed: number } | undefined {
-  if (activeDrivers.size === 0) return undefined;
-  let started = 0;
-  let completed = 0;
-  for (const d of activeDrivers) {
-    const c = d.cutAllNow();
-    started += c.started;
-    completed += c.completed;
-  }
-  return { started, completed };
+  return lastRun?.cutAllNow();
 }
 
 export async function runLoad(opts: DriverOptions): Promise<LoadResult> {
@@ -182,6 +177,7 @@ export async function runLoad(opts: DriverOptions): Promise<LoadResult> {
   if (opts.scenario.vu) return (await import('./vu/engine.ts')).runVuLoad(opts);
   const driver = new Driver(opts);
   await driver.prepare();
+  lastRun = driver;
   if (opts.t0Epoch === undefined) driver.setT0(Date.now());
   opts.onReady?.();
   return driver.run();
@@ -328,7 +324,6 @@ class Driver {
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
     if (this.aborting) this.abortDeadline = performance.now();
-    activeDrivers.add(this);
     return new Promise<LoadResult>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -702,7 +697,8 @@ class Driver {
     const now = performance.now();
     this.sweeping = true;
     try {
-      const q = this.inflight;
+      // An ended run has nothing in flight, or (failed) its files are closed: only its counters are wanted.
+      const q = this.finished ? [] : this.inflight;
       for (let i = this.inflightHead; i < q.length; i++) {
         const h = q[i];
         if (h.done) continue;
@@ -724,7 +720,6 @@ class Driver {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    activeDrivers.delete(this);
     const endT = (performance.now() - this.t0Perf) / 1000;
     if (endT > this.tickIndex - 1) this.writeTicks(Math.max(this.tickIndex, Math.ceil(endT)));
     this.progress?.done();
@@ -741,7 +736,6 @@ class Driver {
 
   private fail(e: unknown): void {
     this.finished = true;
-    activeDrivers.delete(this);
     try {
       this.requests.close();
       this.ticks.close();

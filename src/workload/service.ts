@@ -13,16 +13,10 @@ import { CapacityModel } from './capacity.ts';
 import { effectiveSeed, parseServiceConfig, type ServiceConfigInput } from './config.ts';
 import { createServiceMetrics } from './metrics.ts';
 import { serviceTimeSampler } from './service-time.ts';
+import { CONTROL_TOKEN_HEADER } from './control-token.ts';
 
 export const FAULT_PATH = '/_spillover/fault';
-/**
- * The fault-control endpoint answers only requests carrying the run's token in this header: the
- * harness hands the token to the service in its environment (SPILLOVER_CONTROL_TOKEN, readable only by
- * this user, unlike the command line) and sends it with every fault. Anyone else on the machine who can
- * reach the loopback address gets 403.
- */
-export const CONTROL_TOKEN_HEADER = 'x-spillover-control-token';
-export const CONTROL_TOKEN_ENV = 'SPILLOVER_CONTROL_TOKEN';
+export { CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER } from './control-token.ts';
 
 export const ServiceFaultSpec = z.strictObject({
   /** ok: normal; error503: every request gets 503; reset: connections are cut; stall: requests hang. */

@@ -24,7 +24,7 @@ import { ensureEnvoy } from '../envoy-install.ts';
 import { cleanupStaleProcesses, Supervisor, type ManagedProcess } from '../../process/processes.ts';
 import { envoyFile, RAW } from '../../contracts/raw.ts';
 import { allocateAddresses, PORTS, type LocalAddresses } from './local-addresses.ts';
-import { CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER } from '../../workload/service.ts';
+import { CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER } from '../../workload/control-token.ts';
 import { REPO_ROOT } from '../../util/repo-root.ts';
 
 const WORKLOAD_MAIN = path.join(REPO_ROOT, 'src/workload/main.ts');
