@@ -17,7 +17,6 @@ export default tseslint.config(
       'no-debugger': 'error',
       'no-dupe-keys': 'error',
       'no-unreachable': 'error',
-      'no-control-regex': 'error',
     },
   },
 );

@@ -79,7 +79,10 @@ async function waitForPort(port: number, ms = 5000): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.destroy();
+        resolve(true);
+      });
       c.on('error', () => resolve(false));
     });
     if (ok) return;
@@ -92,7 +95,9 @@ async function startNginx(sup: Supervisor, dir: string): Promise<string> {
   const port = await freePort();
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
   const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(conf, `worker_processes 1;
+  fs.writeFileSync(
+    conf,
+    `worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/logs/error.log warn;
@@ -111,7 +116,8 @@ http {
     location / { add_header x-spillover-service A; return 200 "ok\\n"; }
   }
 }
-`);
+`,
+  );
   const bin = which('nginx', `${process.env.PATH}:/usr/sbin:/sbin`)!;
   sup.start('nginx', bin, ['-c', conf, '-p', dir], { logFile: path.join(dir, 'logs', 'stdout.log') });
   await waitForPort(port);
@@ -156,8 +162,14 @@ async function driverClosedLoop(url: string, tmp: string): Promise<{ rps: number
   for (const vus of [16, 64]) {
     const runDir = fs.mkdtempSync(path.join(tmp, `closed-${vus}-`));
     const res = await runLoad({
-      scenario: { timeScale: 1, warnings: [], scenarios: [{ ...base, executor: 'constant-vus', vus, duration: peerS, gracefulStop: 2 } as ScenarioSpec] },
-      runDir, live: false, requestTimeoutMs: 10_000,
+      scenario: {
+        timeScale: 1,
+        warnings: [],
+        scenarios: [{ ...base, executor: 'constant-vus', vus, duration: peerS, gracefulStop: 2 } as ScenarioSpec],
+      },
+      runDir,
+      live: false,
+      requestTimeoutMs: 10_000,
     });
     const cpuUs = cpuPerRequest(res.cpu, res.started);
     fs.rmSync(runDir, { recursive: true, force: true });
@@ -168,7 +180,14 @@ async function driverClosedLoop(url: string, tmp: string): Promise<{ rps: number
   return best;
 }
 
-interface Trial { rate: number; achievedRatio: number; p99LagMs: number; pass: boolean; cpuUs: number; res: LoadResult }
+interface Trial {
+  rate: number;
+  achievedRatio: number;
+  p99LagMs: number;
+  pass: boolean;
+  cpuUs: number;
+  res: LoadResult;
+}
 
 async function driverTrial(url: string, rate: number, tmp: string): Promise<Trial> {
   const runDir = fs.mkdtempSync(path.join(tmp, `driver-${rate}-`));
@@ -179,7 +198,9 @@ async function driverTrial(url: string, rate: number, tmp: string): Promise<Tria
   fs.rmSync(runDir, { recursive: true, force: true });
   const achievedRatio = res.ok / due;
   const pass = achievedRatio >= 0.99 && res.startLagMs.p99 <= 1;
-  log(`  driver ${rate}/s: ok ${res.ok}/${due} (${(100 * achievedRatio).toFixed(2)} %), dropped ${res.dropped}, start lag p50 ${res.startLagMs.p50.toFixed(3)} ms p99 ${res.startLagMs.p99.toFixed(3)} ms, ${cpuUs.toFixed(1)} µs CPU/request -> ${pass ? 'holds' : 'does not hold'}`);
+  log(
+    `  driver ${rate}/s: ok ${res.ok}/${due} (${(100 * achievedRatio).toFixed(2)} %), dropped ${res.dropped}, start lag p50 ${res.startLagMs.p50.toFixed(3)} ms p99 ${res.startLagMs.p99.toFixed(3)} ms, ${cpuUs.toFixed(1)} µs CPU/request -> ${pass ? 'holds' : 'does not hold'}`,
+  );
   return { rate, achievedRatio, p99LagMs: res.startLagMs.p99, pass, cpuUs, res };
 }
 
@@ -199,10 +220,18 @@ async function driverBest(url: string, tmp: string): Promise<{ strict: number; h
   let hi = 0;
   for (let rate = 2000; rate <= 128_000; rate *= 2) {
     if (await run(rate)) lo = rate;
-    else { hi = rate; break; }
+    else {
+      hi = rate;
+      break;
+    }
   }
   if (lo === 0) {
-    for (const rate of [1000, 500]) if (await run(rate)) { lo = rate; hi = rate * 2; break; }
+    for (const rate of [1000, 500])
+      if (await run(rate)) {
+        lo = rate;
+        hi = rate * 2;
+        break;
+      }
   }
   while (hi > 0 && lo > 0 && hi - lo > Math.max(250, lo * 0.06)) {
     const mid = Math.round((lo + hi) / 2 / 50) * 50;
@@ -219,18 +248,36 @@ async function driverBest(url: string, tmp: string): Promise<{ strict: number; h
 async function memoryPer10k(sup: Supervisor, tmp: string): Promise<{ rssMiB: number; heapMiB: number; inFlight: number }> {
   const port = await freePort();
   const script = path.join(tmp, 'hang.cjs');
-  fs.writeFileSync(script, `require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); }).listen(${port}, '127.0.0.1');\n`);
+  fs.writeFileSync(
+    script,
+    `require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); }).listen(${port}, '127.0.0.1');\n`,
+  );
   sup.start('hang-server', process.execPath, [script]);
   await waitForPort(port);
   const slots = 10_000;
-  const scenario = directScenario({ url: `http://127.0.0.1:${port}/`, rate: 10_000, duration: 1, preAllocatedVUs: slots, maxVUs: slots, gracefulStop: 30 });
+  const scenario = directScenario({
+    url: `http://127.0.0.1:${port}/`,
+    rate: 10_000,
+    duration: 1,
+    preAllocatedVUs: slots,
+    maxVUs: slots,
+    gracefulStop: 30,
+  });
   global.gc?.();
   const before = process.memoryUsage();
   const ac = new AbortController();
   let peak = before;
   const runDir = fs.mkdtempSync(path.join(tmp, 'mem-'));
   // On this thread, so that heap growth is visible to process.memoryUsage().
-  const run = runLoadHere({ scenario, runDir, t0Epoch: Date.now() + 50, live: false, signal: ac.signal, abortGraceMs: 0, requestTimeoutMs: 60_000 });
+  const run = runLoadHere({
+    scenario,
+    runDir,
+    t0Epoch: Date.now() + 50,
+    live: false,
+    signal: ac.signal,
+    abortGraceMs: 0,
+    requestTimeoutMs: 60_000,
+  });
   await new Promise((r) => setTimeout(r, 2500));
   global.gc?.();
   peak = process.memoryUsage();
@@ -247,18 +294,29 @@ async function memoryPer10k(sup: Supervisor, tmp: string): Promise<{ rssMiB: num
  * fresh process each, as a user runs them), joined by iteration: every record's intended start must be
  * its planned time, and the actual start is compared with it.
  */
-async function planAgreement(url: string, rate: number, tmp: string): Promise<{ iterations: number; p50: number; p99: number; max: number }> {
+async function planAgreement(
+  url: string,
+  rate: number,
+  tmp: string,
+): Promise<{ iterations: number; p50: number; p99: number; max: number }> {
   const cli = [path.join(import.meta.dirname, '..', 'bin', 'spillover.js'), 'load', url, '--rate', String(rate), '--duration', '5s'];
   const { stdout } = await execa(process.execPath, [...cli, '--plan']);
   const times = (JSON.parse(stdout) as { scenarios: Array<{ times: number[] }> }).scenarios[0].times;
   const out = path.join(tmp, `plan-${rate}`);
   await execa(process.execPath, [...cli, '--out', out, '--no-live']);
-  const recs = fs.readFileSync(path.join(out, 'raw', 'requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { iter: number; intended: number; sent: number });
+  const recs = fs
+    .readFileSync(path.join(out, 'raw', 'requests.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { iter: number; intended: number; sent: number });
   if (recs.length !== times.length) throw new Error(`plan has ${times.length} iterations, the run recorded ${recs.length}`);
-  const late = recs.map((r) => {
-    if (Math.abs(r.intended - times[r.iter]) > 1e-6) throw new Error(`iteration ${r.iter}: recorded intended ${r.intended} s, planned ${times[r.iter]} s`);
-    return (r.sent - times[r.iter]) * 1000;
-  }).sort((a, b) => a - b);
+  const late = recs
+    .map((r) => {
+      if (Math.abs(r.intended - times[r.iter]) > 1e-6)
+        throw new Error(`iteration ${r.iter}: recorded intended ${r.intended} s, planned ${times[r.iter]} s`);
+      return (r.sent - times[r.iter]) * 1000;
+    })
+    .sort((a, b) => a - b);
   const q = (p: number) => late[Math.min(late.length - 1, Math.floor(p * late.length))];
   return { iterations: recs.length, p50: q(0.5), p99: q(0.99), max: late[late.length - 1] };
 }
@@ -270,7 +328,12 @@ const stop = () => sup.stopAll(1000);
 process.once('SIGINT', () => void stop().then(() => process.exit(130)));
 try {
   const url = await startNginx(sup, tmp);
-  log(`nginx on ${url} (${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  log(
+    `nginx on ${url} (${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
   log('closed-loop peers:');
   const wrk = await wrkBest(url);
   const ac = await autocannonBest(url);
@@ -308,7 +371,10 @@ try {
     `VU script memory per VU (1,000 initialised): ${vuMem.heapKiBPerVu.toFixed(1)} KiB heap, ${vuMem.rssKiBPerVu.toFixed(1)} KiB RSS (target <= 1 MB)`,
     ...plans.map((l) => `plan vs run ${l}`),
     `memory per 10k in-flight slots: ${mem.rssMiB.toFixed(1)} MiB RSS, ${mem.heapMiB.toFixed(1)} MiB heap (measured with ${mem.inFlight} in flight)`,
-    `load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes on this machine skew every number)`,
+    `load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (other processes on this machine skew every number)`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 } finally {

@@ -19,9 +19,18 @@ export async function heldSearch(holds: (rate: number) => Promise<boolean>): Pro
   let hi = 0;
   for (let rate = 2000; rate <= 256_000; rate *= 2) {
     if (await holds(rate)) lo = rate;
-    else { hi = rate; break; }
+    else {
+      hi = rate;
+      break;
+    }
   }
-  if (lo === 0) for (const rate of [1000, 500]) if (await holds(rate)) { lo = rate; hi = rate * 2; break; }
+  if (lo === 0)
+    for (const rate of [1000, 500])
+      if (await holds(rate)) {
+        lo = rate;
+        hi = rate * 2;
+        break;
+      }
   while (hi > 0 && lo > 0 && hi - lo > Math.max(250, lo * 0.06)) {
     const mid = Math.round((lo + hi) / 2 / 50) * 50;
     if (await holds(mid)) lo = mid;
@@ -32,22 +41,36 @@ export async function heldSearch(holds: (rate: number) => Promise<boolean>): Pro
 
 export async function fortioBest(url: string, seconds: number, log: (m: string) => void): Promise<number | undefined> {
   const bin = goBin('fortio');
-  if (!bin) { log('  fortio: not installed (go install fortio.org/fortio@v1.66.5)'); return undefined; }
+  if (!bin) {
+    log('  fortio: not installed (go install fortio.org/fortio@v1.66.5)');
+    return undefined;
+  }
   return heldSearch(async (rate) => {
-    const { stdout } = await execa(bin, ['load', '-qps', String(rate), '-c', '64', '-t', `${seconds}s`, '-json', '-', '-quiet', url], { reject: false });
+    const { stdout } = await execa(bin, ['load', '-qps', String(rate), '-c', '64', '-t', `${seconds}s`, '-json', '-', '-quiet', url], {
+      reject: false,
+    });
     const r = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { RetCodes?: Record<string, number>; ActualQPS: number };
     const ok = r.RetCodes?.['200'] ?? 0;
     const held = ok >= 0.99 * rate * seconds;
-    log(`  fortio -c64 ${rate}/s: ${ok}/${rate * seconds} answered 200 (actual ${r.ActualQPS.toFixed(0)}/s) -> ${held ? 'holds' : 'does not hold'}`);
+    log(
+      `  fortio -c64 ${rate}/s: ${ok}/${rate * seconds} answered 200 (actual ${r.ActualQPS.toFixed(0)}/s) -> ${held ? 'holds' : 'does not hold'}`,
+    );
     return held;
   });
 }
 
 export async function vegetaBest(url: string, seconds: number, log: (m: string) => void): Promise<number | undefined> {
   const bin = goBin('vegeta');
-  if (!bin) { log('  vegeta: not installed (go install github.com/tsenart/vegeta/v12@v12.13.0)'); return undefined; }
+  if (!bin) {
+    log('  vegeta: not installed (go install github.com/tsenart/vegeta/v12@v12.13.0)');
+    return undefined;
+  }
   return heldSearch(async (rate) => {
-    const attack = execa(bin, ['attack', '-rate', `${rate}/1s`, '-duration', `${seconds}s`], { input: `GET ${url}\n`, encoding: 'buffer', reject: false });
+    const attack = execa(bin, ['attack', '-rate', `${rate}/1s`, '-duration', `${seconds}s`], {
+      input: `GET ${url}\n`,
+      encoding: 'buffer',
+      reject: false,
+    });
     const results = (await attack).stdout as unknown as Buffer;
     const { stdout } = await execa(bin, ['report', '-type=json'], { input: results, reject: false });
     const r = JSON.parse(stdout) as { status_codes?: Record<string, number>; rate: number };

@@ -18,7 +18,13 @@ import { readExperiment } from '../src/experiment/read-experiment.ts';
 import { runExperiment } from '../src/orchestrate/run.ts';
 import { stateDir } from '../src/process/processes.ts';
 
-const { values } = parseArgs({ options: { 'time-scale': { type: 'string', default: '0.1' }, runs: { type: 'string', default: '3' }, experiment: { type: 'string', default: 'experiments/peak-load.yaml' } } });
+const { values } = parseArgs({
+  options: {
+    'time-scale': { type: 'string', default: '0.1' },
+    runs: { type: 'string', default: '3' },
+    experiment: { type: 'string', default: 'experiments/peak-load.yaml' },
+  },
+});
 const timeScale = Number(values['time-scale']);
 const runs = Number(values.runs);
 
@@ -66,13 +72,17 @@ for (let i = 0; i < runs; i++) {
   clearInterval(sampler);
   if (res.exitCode !== 0 && res.exitCode !== 99) throw new Error(`run failed with exit code ${res.exitCode}: ${res.runDir}`);
   rows.push({ wall, overhead: wall - scenarioS, peakMiB: peak / 1024 });
-  console.log(`run ${i + 1}: wall ${wall.toFixed(2)} s, scenario ${scenarioS.toFixed(2)} s, overhead ${(wall - scenarioS).toFixed(2)} s, peak RSS ${(peak / 1024).toFixed(0)} MiB`);
+  console.log(
+    `run ${i + 1}: wall ${wall.toFixed(2)} s, scenario ${scenarioS.toFixed(2)} s, overhead ${(wall - scenarioS).toFixed(2)} s, peak RSS ${(peak / 1024).toFixed(0)} MiB`,
+  );
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const overhead = median(rows.map((r) => r.overhead));
 console.log(`\noverhead (median of ${runs}): ${overhead.toFixed(2)} s  (target <= 10 s)`);
 console.log(`peak memory of the whole topology (median of peaks): ${median(rows.map((r) => r.peakMiB)).toFixed(0)} MiB`);
-console.log(`peer: a kind + Istio two-cluster setup takes 5-20 min before the first request -> ${(300 / overhead).toFixed(0)}x-${(1200 / overhead).toFixed(0)}x faster to a result`);
+console.log(
+  `peer: a kind + Istio two-cluster setup takes 5-20 min before the first request -> ${(300 / overhead).toFixed(0)}x-${(1200 / overhead).toFixed(0)}x faster to a result`,
+);
 console.log(`(${os.cpus().length} cores, ${os.cpus()[0]?.model}; runs in ${out})`);
 fs.rmSync(out, { recursive: true, force: true });
 

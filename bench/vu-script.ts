@@ -19,7 +19,13 @@ export default function () { const r = http.get(__ENV.URL); check(r, { 'is 200':
 
 type Run = (opts: Omit<DriverOptions, 't0Epoch'>) => Promise<LoadResult>;
 
-export async function vuScriptBest(url: string, seconds: number, tmp: string, runLoad: Run, log: (m: string) => void): Promise<{ strict: number; held: number }> {
+export async function vuScriptBest(
+  url: string,
+  seconds: number,
+  tmp: string,
+  runLoad: Run,
+  log: (m: string) => void,
+): Promise<{ strict: number; held: number }> {
   let strict = 0;
   const held = await heldSearch(async (rate) => {
     const file = path.join(tmp, `vu-${rate}.js`);
@@ -32,7 +38,9 @@ export async function vuScriptBest(url: string, seconds: number, tmp: string, ru
     const ratio = res.ok / due;
     const pass = ratio >= 0.99 && res.startLagMs.p99 <= 1;
     if (pass && rate > strict) strict = rate;
-    log(`  VU script ${rate}/s: ok ${res.ok}/${due} (${(100 * ratio).toFixed(2)} %), dropped ${res.dropped}, start lag p99 ${res.startLagMs.p99.toFixed(3)} ms -> ${pass ? 'holds' : ratio >= 0.99 ? 'holds the rate, not the lag' : 'does not hold'}`);
+    log(
+      `  VU script ${rate}/s: ok ${res.ok}/${due} (${(100 * ratio).toFixed(2)} %), dropped ${res.dropped}, start lag p99 ${res.startLagMs.p99.toFixed(3)} ms -> ${pass ? 'holds' : ratio >= 0.99 ? 'holds the rate, not the lag' : 'does not hold'}`,
+    );
     return ratio >= 0.99;
   });
   return { strict, held };
@@ -42,7 +50,16 @@ export async function vuMemoryPer1000(tmp: string): Promise<{ heapKiBPerVu: numb
   const file = path.join(tmp, 'vu-mem.js');
   fs.writeFileSync(file, SCRIPT(1, 1));
   const sc = await readScenario(file, { env: { URL: 'http://127.0.0.1:1/' }, forceVu: true });
-  const host = { store: new MetricStore(), http: {} as never, runTags: {}, scriptDir: tmp, record: () => undefined, resolve: async () => ({ origin: '' }), log: () => undefined, execution: {} as never };
+  const host = {
+    store: new MetricStore(),
+    http: {} as never,
+    runTags: {},
+    scriptDir: tmp,
+    record: () => undefined,
+    resolve: async () => ({ origin: '' }),
+    log: () => undefined,
+    execution: {} as never,
+  };
   const rt = new VuRuntime(sc.vu!.code, host, { globalEnv: { URL: 'http://127.0.0.1:1/' } });
   const vus = [];
   global.gc?.();

@@ -42,5 +42,7 @@ for (const t of targets) {
   process.stdout.write(r.diff.unexplained || verbose ? text : `${text.split('\n')[0]}\n`);
   if (r.diff.unexplained) failed++;
 }
-process.stdout.write(`mesh diff: ${targets.length - skipped} compared, ${failed} with unexplained differences, ${skipped} skipped (Istio era older than the oracle)\n`);
+process.stdout.write(
+  `mesh diff: ${targets.length - skipped} compared, ${failed} with unexplained differences, ${skipped} skipped (Istio era older than the oracle)\n`,
+);
 process.exit(failed ? 1 : 0);

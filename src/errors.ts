@@ -45,11 +45,19 @@ export function formatProblem(p: ProblemDetail): string {
  * are the very thing to see (a zero-width space in a key makes it unknown), so they are written as
  * \uXXXX. Newlines are kept where a caller asks (multi-line messages, a tool's last lines of output).
  */
-// eslint-disable-next-line no-control-regex -- control characters are what this escapes
-const INVISIBLE = /[\u0000-\u0009\u000B-\u001F\u007F-\u00A0\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFEFF\uFFA0\uFFF9-\uFFFB]|\uDB40[\uDC00-\uDC7F]/g;
+const INVISIBLE =
+  /[\u0000-\u0009\u000B-\u001F\u007F-\u00A0\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\u3164\uFEFF\uFFA0\uFFF9-\uFFFB]|\uDB40[\uDC00-\uDC7F]/g;
 
 export function escapeInvisible(s: string, keepNewlines = false): string {
-  const out = s.replace(INVISIBLE, (c) => (c === '\t' ? '\\t' : c === '\r' ? '\\r' : c.length === 2 ? `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}` : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`));
+  const out = s.replace(INVISIBLE, (c) =>
+    c === '\t'
+      ? '\\t'
+      : c === '\r'
+        ? '\\r'
+        : c.length === 2
+          ? `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}`
+          : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
   return keepNewlines ? out : out.replaceAll('\n', '\\n');
 }
 

@@ -92,6 +92,14 @@ export class AccessColumnsBuilder {
 
   build(): AccessColumns {
     const n = this.n;
-    return { n, start: this.start.subarray(0, n), code: this.code.subarray(0, n), flags: this.flags.subarray(0, n), attempts: this.attempts.subarray(0, n), dest: this.dest.subarray(0, n), host: this.host };
+    return {
+      n,
+      start: this.start.subarray(0, n),
+      code: this.code.subarray(0, n),
+      flags: this.flags.subarray(0, n),
+      attempts: this.attempts.subarray(0, n),
+      dest: this.dest.subarray(0, n),
+      host: this.host,
+    };
   }
 }

@@ -67,7 +67,10 @@ export function autoBucket(req: RequestColumns, ticks: LoadTick[]): number {
  * feed (src/live/) calls it on the part of a run recorded so far, so the lines printed while a run
  * goes come from this same code.
  */
-export function detectRunEvents(raw: RawRun, opts: AnalyzeOptions = {}): { events: DetectedEvent[]; clientAccess?: AccessColumns; fine: FineBuckets; config: ReturnType<typeof configFacts> } {
+export function detectRunEvents(
+  raw: RawRun,
+  opts: AnalyzeOptions = {},
+): { events: DetectedEvent[]; clientAccess?: AccessColumns; fine: FineBuckets; config: ReturnType<typeof configFacts> } {
   const windowS = opts.windowS ?? ANALYZE_DEFAULTS.windowS;
   const redirectThreshold = opts.redirectThreshold ?? ANALYZE_DEFAULTS.redirectThreshold;
   const roles = raw.manifest.topology?.envoys ?? {};
@@ -80,11 +83,13 @@ export function detectRunEvents(raw: RawRun, opts: AnalyzeOptions = {}): { event
   // access log tell A from B.
   if (fine.n > 0 && sum(fine.a) + sum(fine.b) === 0 && clientAccess && clientAccess.n > 0) {
     const outc = new Uint8Array(clientAccess.n);
-    for (let i = 0; i < clientAccess.n; i++) outc[i] = clientAccess.code[i] > 0 && clientAccess.code[i] < 400 ? OUTCOME.ok : OUTCOME.upstream5xx;
+    for (let i = 0; i < clientAccess.n; i++)
+      outc[i] = clientAccess.code[i] > 0 && clientAccess.code[i] < 400 ? OUTCOME.ok : OUTCOME.upstream5xx;
     fine = fineBuckets(clientAccess.start, clientAccess.dest, outc, clientAccess.n, windowS / 10);
   }
   let firstDriverOverflow: number | undefined;
-  for (let i = 0; i < req.n; i++) if (req.outcome[i] === OUTCOME.overflow503 && !(req.sent[i] >= (firstDriverOverflow ?? Infinity))) firstDriverOverflow = req.sent[i];
+  for (let i = 0; i < req.n; i++)
+    if (req.outcome[i] === OUTCOME.overflow503 && !(req.sent[i] >= (firstDriverOverflow ?? Infinity))) firstDriverOverflow = req.sent[i];
 
   const config = configFacts(raw.manifest.resolved);
   const events = detectEvents({
@@ -114,7 +119,9 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
   const { events, clientAccess, fine, config } = detectRunEvents(raw, opts);
   const timeseries = buildTimeseries(req, raw.loadTicks, clientAccess, bucketS);
   const dropped = raw.loadTicks.reduce((s, k) => s + k.dropped, 0);
-  const envoys = [...new Set([...Object.keys(raw.access), ...Object.keys(raw.outlier), ...Object.keys(raw.clusters), ...Object.keys(roles)])].sort();
+  const envoys = [
+    ...new Set([...Object.keys(raw.access), ...Object.keys(raw.outlier), ...Object.keys(raw.clusters), ...Object.keys(roles)]),
+  ].sort();
   const envoyTelemetry = Object.keys(raw.access).length + Object.keys(raw.clusters).length + Object.keys(raw.outlier).length > 0;
   const useAccess = fine.n > 0 && sum(fine.a) + sum(fine.b) > 0 && !hasDest(req) && clientAccess !== undefined;
   const times = useAccess ? clientAccess!.start : req.sent;
@@ -146,7 +153,18 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
     breakers: breakerTrips(raw.manifest.topology, config, raw.scrapes),
   });
   const roleNames = Object.fromEntries(Object.entries(roles).map(([n, r]) => [n, r.role]));
-  return { summary, timeseries, events, bucketS, windowS, redirectThreshold, envoys, resolved: raw.manifest.resolved, roles: roleNames, redirects: redirects.map(({ count: _c, ...r }) => r) };
+  return {
+    summary,
+    timeseries,
+    events,
+    bucketS,
+    windowS,
+    redirectThreshold,
+    envoys,
+    resolved: raw.manifest.resolved,
+    roles: roleNames,
+    redirects: redirects.map(({ count: _c, ...r }) => r),
+  };
 }
 
 function countAB(d: Uint8Array): number {

@@ -18,9 +18,15 @@ import type { Sample } from '../contracts/telemetry.ts';
 import { clusterSeriesKey, clusterValue, statAcrossClusters } from './cluster-name.ts';
 import type { ConfigFacts } from './config-facts.ts';
 
-export type BreakerCounter = 'upstream_rq_pending_overflow' | 'upstream_rq_retry_overflow' | 'upstream_cx_overflow' | 'upstream_cx_pool_overflow';
+export type BreakerCounter =
+  'upstream_rq_pending_overflow' | 'upstream_rq_retry_overflow' | 'upstream_cx_overflow' | 'upstream_cx_pool_overflow';
 
-export const BREAKER_COUNTERS: BreakerCounter[] = ['upstream_rq_pending_overflow', 'upstream_rq_retry_overflow', 'upstream_cx_overflow', 'upstream_cx_pool_overflow'];
+export const BREAKER_COUNTERS: BreakerCounter[] = [
+  'upstream_rq_pending_overflow',
+  'upstream_rq_retry_overflow',
+  'upstream_cx_overflow',
+  'upstream_cx_pool_overflow',
+];
 
 export interface BreakerTrip {
   envoy: string;
@@ -66,23 +72,41 @@ export function limitFor(counter: BreakerCounter, f: ConfigFacts): string {
 }
 
 /** Every overflow counter that rose, per Envoy, in first-rise order. */
-export function breakerTrips(topology: TopologyManifest | undefined, config: ConfigFacts, scrapes: Record<string, ScrapeRecord[]>): BreakerTrip[] {
+export function breakerTrips(
+  topology: TopologyManifest | undefined,
+  config: ConfigFacts,
+  scrapes: Record<string, ScrapeRecord[]>,
+): BreakerTrip[] {
   const out: BreakerTrip[] = [];
   const roles = topology?.envoys ?? {};
   for (const envoy of Object.keys(scrapes).sort()) {
     // Service /metrics targets have no envoy_cluster_* series: nothing rises there.
     const isClient = roles[envoy]?.role === 'client' && topology?.clientCluster;
     for (const counter of BREAKER_COUNTERS) {
-      const value = (s: Sample[]) => (isClient ? clusterValue(s, clusterSeriesKey(topology!.clientCluster, counter)) : statAcrossClusters(s, counter));
+      const value = (s: Sample[]) =>
+        isClient ? clusterValue(s, clusterSeriesKey(topology!.clientCluster, counter)) : statAcrossClusters(s, counter);
       const r = rises(scrapes[envoy], value);
-      if (r) out.push({ envoy, side: sideOf(topology, envoy), counter, limit: limitFor(counter, config), refuses: counter !== 'upstream_cx_overflow', firstS: r.t, prevS: Number.isFinite(r.prevT) ? r.prevT : null, total: r.last });
+      if (r)
+        out.push({
+          envoy,
+          side: sideOf(topology, envoy),
+          counter,
+          limit: limitFor(counter, config),
+          refuses: counter !== 'upstream_cx_overflow',
+          firstS: r.t,
+          prevS: Number.isFinite(r.prevT) ? r.prevT : null,
+          total: r.last,
+        });
     }
   }
   return out.sort((a, b) => a.firstS - b.firstS || a.envoy.localeCompare(b.envoy) || a.counter.localeCompare(b.counter));
 }
 
 /** First scrape at which the value rose (from the previous scrape, or from 0), and its last value. */
-export function rises(recs: ScrapeRecord[] | undefined, value: (s: Sample[]) => number | undefined): { t: number; prevT: number; last: number } | undefined {
+export function rises(
+  recs: ScrapeRecord[] | undefined,
+  value: (s: Sample[]) => number | undefined,
+): { t: number; prevT: number; last: number } | undefined {
   let prev: number | undefined;
   let prevT = NaN;
   let first: { t: number; prevT: number } | undefined;

@@ -28,7 +28,11 @@ export function clusterSeriesKey(cluster: string, stat: string): ClusterSeriesKe
 }
 
 /** Sum of the matching samples (one per cluster normally; per-endpoint stats sum over hosts). */
-export function clusterValue(samples: Sample[], key: ClusterSeriesKey, extra?: (labels: Record<string, string>) => boolean): number | undefined {
+export function clusterValue(
+  samples: Sample[],
+  key: ClusterSeriesKey,
+  extra?: (labels: Record<string, string>) => boolean,
+): number | undefined {
   let sum: number | undefined;
   for (const [name, labels, value] of samples) {
     if (!key.names.has(name)) continue;

@@ -1,8 +1,18 @@
 /** What event detection (events.ts and its parts) finds in a run: one type, below every detector. */
 
 export type EventKind =
-  | 'overflow' | 'upstream-5xx' | 'service-rejected' | 'eject' | 'uneject' | 'detected-not-enforced' | 'no-healthy-upstream'
-  | 'redirect-onset' | 'redirect-end' | 'recovery' | 'capture-gap' | 'run'
+  | 'overflow'
+  | 'upstream-5xx'
+  | 'service-rejected'
+  | 'eject'
+  | 'uneject'
+  | 'detected-not-enforced'
+  | 'no-healthy-upstream'
+  | 'redirect-onset'
+  | 'redirect-end'
+  | 'recovery'
+  | 'capture-gap'
+  | 'run'
   /** outlier detection wanted to eject but maxEjectionPercent refused (ejections_overflow rose). */
   | 'ejection-blocked'
   /** The connection limit was reached (upstream_cx_overflow): requests queue, nothing is refused by it. */

@@ -33,19 +33,33 @@ export function maxEjectionPercentOf(f: ConfigFacts): { value: number; defaulted
   return Number.isFinite(v) && v > 0 ? { value: v, defaulted: false } : { value: ENVOY_DEFAULT_MAX_EJECTION_PERCENT, defaulted: true };
 }
 
-export function blockedEjections(topology: TopologyManifest | undefined, config: ConfigFacts, scrapes: Record<string, ScrapeRecord[]>): BlockedEjections[] {
+export function blockedEjections(
+  topology: TopologyManifest | undefined,
+  config: ConfigFacts,
+  scrapes: Record<string, ScrapeRecord[]>,
+): BlockedEjections[] {
   const out: BlockedEjections[] = [];
   const roles = topology?.envoys ?? {};
   const { value, defaulted } = maxEjectionPercentOf(config);
   for (const envoy of Object.keys(scrapes).sort()) {
     const isClient = roles[envoy]?.role === 'client' && topology?.clientCluster;
-    const r = rises(scrapes[envoy], (s) => (isClient ? clusterValue(s, clusterSeriesKey(topology!.clientCluster, 'outlier_detection_ejections_overflow')) : statAcrossClusters(s, 'outlier_detection_ejections_overflow')));
+    const r = rises(scrapes[envoy], (s) =>
+      isClient
+        ? clusterValue(s, clusterSeriesKey(topology!.clientCluster, 'outlier_detection_ejections_overflow'))
+        : statAcrossClusters(s, 'outlier_detection_ejections_overflow'),
+    );
     if (!r) continue;
     const hosts = isClient ? Object.keys(topology?.endpoints ?? {}).length || null : null;
     const setting = defaulted ? `maxEjectionPercent unset, so Envoy's default ${value} % applies` : `maxEjectionPercent=${value}`;
     const arithmetic = hosts ? `; ejecting 1 of ${hosts} hosts would be ${Math.round(100 / hosts)} % > ${value} %` : '';
     out.push({
-      envoy, firstS: r.t, prevS: Number.isFinite(r.prevT) ? r.prevT : null, total: r.last, hosts, maxEjectionPercent: value, defaulted,
+      envoy,
+      firstS: r.t,
+      prevS: Number.isFinite(r.prevT) ? r.prevT : null,
+      total: r.last,
+      hosts,
+      maxEjectionPercent: value,
+      defaulted,
       cause: `${setting}${arithmetic} (Envoy no longer ejects one host regardless since envoy#27909; always_eject_one_host is not set by Istio)`,
     });
   }

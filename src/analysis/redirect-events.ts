@@ -27,7 +27,9 @@ export interface RedirectInputs {
 }
 
 const isCause = (e: Ev, clients: Set<string>) =>
-  ((e.kind === 'eject' || e.kind === 'no-healthy-upstream') && (clients.size === 0 || clients.has(e.envoy)) && (e.kind !== 'eject' || e.service !== 'B')) ||
+  ((e.kind === 'eject' || e.kind === 'no-healthy-upstream') &&
+    (clients.size === 0 || clients.has(e.envoy)) &&
+    (e.kind !== 'eject' || e.service !== 'B')) ||
   (e.kind === 'run' && e.detail.startsWith('fault:'));
 
 function causeWords(e: Ev): string {
@@ -47,7 +49,8 @@ export function redirectEvents(inp: RedirectInputs): Ev[] {
   const causes = inp.causes.filter((e) => isCause(e, inp.clientEnvoys)).sort((a, b) => a.t - b.t);
   // A cause counts for a shift that starts up to one window (plus the 1 s outlier tick) after it, or
   // slightly before it (the onset is walked back to the first request B served).
-  const causeOf = (t: number) => causes.find((c) => c.t >= t - inp.windowS && c.t <= t + 0.05) ?? causes.find((c) => c.t < t && c.t >= t - inp.windowS - 1);
+  const causeOf = (t: number) =>
+    causes.find((c) => c.t >= t - inp.windowS && c.t <= t + 0.05) ?? causes.find((c) => c.t < t && c.t >= t - inp.windowS - 1);
   let from = 0;
   let firstTrouble: number | undefined;
   for (;;) {
@@ -55,7 +58,20 @@ export function redirectEvents(inp: RedirectInputs): Ev[] {
     if (!on) break;
     const tOn = switchTime(fb, on.j, 'B');
     const off = firstCrossing(fb, on.i + 1, inp.windowS, minCount, (s) => s.a + s.b >= 1 && share(s) < thr);
-    const c0 = causeOf(tOn) ?? (inp.causesObservable ? undefined : ({ t: tOn, kind: 'run', envoy: '', host: '', service: '', source: 'requests', cause: '', detail: 'cause unknown (no Envoy telemetry): B\'s share crossed the threshold' } as Ev));
+    const c0 =
+      causeOf(tOn) ??
+      (inp.causesObservable
+        ? undefined
+        : ({
+            t: tOn,
+            kind: 'run',
+            envoy: '',
+            host: '',
+            service: '',
+            source: 'requests',
+            cause: '',
+            detail: "cause unknown (no Envoy telemetry): B's share crossed the threshold",
+          } as Ev));
     if (c0) {
       // A request sent a few ms before the ejection can still be routed after it: the first request B
       // served may precede the logged ejection, but the redirect does not precede its cause.
@@ -63,7 +79,17 @@ export function redirectEvents(inp: RedirectInputs): Ev[] {
       firstTrouble ??= t;
       const c = c0;
       out.push({ t, kind: 'redirect-onset', envoy: '', host: '', service: 'B', source: 'requests', cause: causeWords(c), detail });
-      if (off) out.push({ t: switchTime(fb, off.j, 'A'), kind: 'redirect-end', envoy: '', host: '', service: 'A', source: 'requests', cause: '', detail: detail.replace('crossed', 'fell back below') });
+      if (off)
+        out.push({
+          t: switchTime(fb, off.j, 'A'),
+          kind: 'redirect-end',
+          envoy: '',
+          host: '',
+          service: 'A',
+          source: 'requests',
+          cause: '',
+          detail: detail.replace('crossed', 'fell back below'),
+        });
     }
     if (!off) break;
     from = off.i + 1;
@@ -76,12 +102,36 @@ export function redirectEvents(inp: RedirectInputs): Ev[] {
   const troubleT = Math.min(firstTrouble ?? Infinity, firstEject ?? Infinity, failWindow ? fb.t0 + failWindow.j * fb.stepS : Infinity);
   if (Number.isFinite(troubleT)) {
     const from2 = Math.max(0, bucketIndex(fb, troubleT) + Math.max(1, Math.round(inp.windowS / fb.stepS)));
-    const rec = firstCrossing(fb, from2, inp.windowS, minCount, (s) => s.ok / s.total >= 0.99 && (!aOut || (s.a + s.b > 0 && s.a / (s.a + s.b) >= 1 - thr)));
+    const rec = firstCrossing(
+      fb,
+      from2,
+      inp.windowS,
+      minCount,
+      (s) => s.ok / s.total >= 0.99 && (!aOut || (s.a + s.b > 0 && s.a / (s.a + s.b) >= 1 - thr)),
+    );
     if (rec) {
       out.push(
         aOut
-          ? { t: switchTime(fb, rec.j, 'A'), kind: 'recovery', envoy: '', host: '', service: 'A', source: 'requests', cause: '', detail: `A serving ≥ ${Math.round((1 - thr) * 100)} % again and ≥ 99 % success over ${inp.windowS} s` }
-          : { t: fb.t0 + rec.j * fb.stepS, kind: 'recovery', envoy: '', host: '', service: '', source: 'requests', cause: '', detail: `≥ 99 % success again over ${inp.windowS} s (A was never out)` },
+          ? {
+              t: switchTime(fb, rec.j, 'A'),
+              kind: 'recovery',
+              envoy: '',
+              host: '',
+              service: 'A',
+              source: 'requests',
+              cause: '',
+              detail: `A serving ≥ ${Math.round((1 - thr) * 100)} % again and ≥ 99 % success over ${inp.windowS} s`,
+            }
+          : {
+              t: fb.t0 + rec.j * fb.stepS,
+              kind: 'recovery',
+              envoy: '',
+              host: '',
+              service: '',
+              source: 'requests',
+              cause: '',
+              detail: `≥ 99 % success again over ${inp.windowS} s (A was never out)`,
+            },
       );
     }
   }

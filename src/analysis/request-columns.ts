@@ -76,7 +76,15 @@ export class RequestColumnsBuilder {
 
   build(): RequestColumns {
     const n = this.n;
-    return { n, sent: this.sent.subarray(0, n), latencyMs: this.lat.subarray(0, n), status: this.status.subarray(0, n), dest: this.dest.subarray(0, n), outcome: this.outcome.subarray(0, n), lagMs: this.lag.subarray(0, n) };
+    return {
+      n,
+      sent: this.sent.subarray(0, n),
+      latencyMs: this.lat.subarray(0, n),
+      status: this.status.subarray(0, n),
+      dest: this.dest.subarray(0, n),
+      outcome: this.outcome.subarray(0, n),
+      lagMs: this.lag.subarray(0, n),
+    };
   }
 }
 

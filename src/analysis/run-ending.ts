@@ -48,7 +48,10 @@ export function runEnding(m: RunManifest, runEvents: RunEvent[], req: RequestCol
   const loadCut = () => {
     if (runEvents.length === 0 || loadDone) return;
     if (!phases.includes('load')) missing.push('all of the load: it had not started');
-    else missing.push(`the rest of the load: it did not finish${lastRequestS !== null ? `; the last recorded request was sent at ${lastRequestS} s` : ''}`);
+    else
+      missing.push(
+        `the rest of the load: it did not finish${lastRequestS !== null ? `; the last recorded request was sent at ${lastRequestS} s` : ''}`,
+      );
   };
   if (m.outcome === 'ok' && m.endedAt) return { ...base, ending: 'completed', reason: null, missing };
   if (m.outcome === 'interrupted') {
@@ -89,7 +92,6 @@ export interface Contention {
 
 export const CONTENTION_LIMITS = { startLagP99Ms: 1, loadavgPerCpu: 1, stealPercent: 1 } as const;
 
-
 export function contention(m: RunManifest, runEvents: RunEvent[], req: RequestColumns, closedLoop: boolean): Contention {
   const reasons: string[] = [];
   let p99: number | null = null;
@@ -105,12 +107,16 @@ export function contention(m: RunManifest, runEvents: RunEvent[], req: RequestCo
     p99 = r3(s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]);
     source = 'requests';
   }
-  if (p99 !== null && p99 > CONTENTION_LIMITS.startLagP99Ms) reasons.push(`the load driver's p99 start lag was ${p99} ms (above ${CONTENTION_LIMITS.startLagP99Ms} ms: requests left later than scheduled)`);
+  if (p99 !== null && p99 > CONTENTION_LIMITS.startLagP99Ms)
+    reasons.push(
+      `the load driver's p99 start lag was ${p99} ms (above ${CONTENTION_LIMITS.startLagP99Ms} ms: requests left later than scheduled)`,
+    );
   const { start, end } = m.cpu ?? {};
   const cpus = start?.cpus ?? end?.cpus ?? (m.machine?.cpus as number | undefined);
   const la = Math.max(start?.loadavg1 ?? -1, end?.loadavg1 ?? -1);
   const loadavgPerCpu = la >= 0 && cpus ? r3(la / cpus) : null;
-  if (loadavgPerCpu !== null && loadavgPerCpu > CONTENTION_LIMITS.loadavgPerCpu) reasons.push(`the load average was ${la} on ${cpus} CPUs (more runnable work than CPUs)`);
+  if (loadavgPerCpu !== null && loadavgPerCpu > CONTENTION_LIMITS.loadavgPerCpu)
+    reasons.push(`the load average was ${la} on ${cpus} CPUs (more runnable work than CPUs)`);
   let stealPercent: number | null = null;
   if (start?.totalJiffies !== undefined && end?.totalJiffies !== undefined && end.totalJiffies > start.totalJiffies) {
     stealPercent = r3((100 * ((end.stealJiffies ?? 0) - (start.stealJiffies ?? 0))) / (end.totalJiffies - start.totalJiffies));

@@ -60,7 +60,14 @@ export interface Summary {
   breakers: Array<{ envoy: string; side: string; counter: string; limit: string; firstS: number; count: number }>;
 }
 
-export function buildSummary(m: RunManifest, req: RequestColumns, dropped: number, events: DetectedEvent[], envoyTelemetry: boolean, x: SummaryExtras): Summary {
+export function buildSummary(
+  m: RunManifest,
+  req: RequestColumns,
+  dropped: number,
+  events: DetectedEvent[],
+  envoyTelemetry: boolean,
+  x: SummaryExtras,
+): Summary {
   const outcomes = [0, 0, 0, 0, 0];
   const served = [0, 0, 0, 0];
   for (let i = 0; i < req.n; i++) {
@@ -71,7 +78,8 @@ export function buildSummary(m: RunManifest, req: RequestColumns, dropped: numbe
   const p = (q: number) => (lat.length ? r3(k6Percentile(lat, q)) : null);
   const ab = served[DEST.A] + served[DEST.B];
   const roles = m.topology?.envoys ?? {};
-  const first = (kind: DetectedEvent['kind'], pred: (e: DetectedEvent) => boolean = () => true) => events.find((e) => e.kind === kind && pred(e));
+  const first = (kind: DetectedEvent['kind'], pred: (e: DetectedEvent) => boolean = () => true) =>
+    events.find((e) => e.kind === kind && pred(e));
   const ejectsAtClient = events.filter((e) => e.kind === 'eject' && roles[e.envoy]?.role === 'client');
   const ejects = ejectsAtClient.length ? ejectsAtClient : events.filter((e) => e.kind === 'eject');
   const firstEject = ejects[0];
@@ -100,7 +108,9 @@ export function buildSummary(m: RunManifest, req: RequestColumns, dropped: numbe
     },
     loadAtFirstEjectionRps: firstEject ? firstEject.offeredRps : null,
     achievedAtFirstEjectionRps: firstEject ? firstEject.achievedRps : null,
-    firstEjection: firstEject ? { envoy: firstEject.envoy, host: firstEject.host, service: firstEject.service, cause: firstEject.cause } : null,
+    firstEjection: firstEject
+      ? { envoy: firstEject.envoy, host: firstEject.host, service: firstEject.service, cause: firstEject.cause }
+      : null,
     ejections: ejects.length,
     outcomes: { ok: outcomes[0], overflow503: outcomes[1], upstream5xx: outcomes[2], client4xx: outcomes[3], transport: outcomes[4] },
     latencyMs: { p50: p(0.5), p95: p(0.95), p99: p(0.99), max: lat.length ? r3(lat[lat.length - 1]) : null },
@@ -111,7 +121,14 @@ export function buildSummary(m: RunManifest, req: RequestColumns, dropped: numbe
     loadModel: x.loadModel,
     redirectedShare: x.redirectedShare,
     blockedEjections: blocked ? { firstS: blocked.t, count: blockedCount(blocked), envoy: blocked.envoy, cause: blocked.cause } : null,
-    breakers: x.breakers.map((b) => ({ envoy: b.envoy, side: b.side, counter: b.counter, limit: b.limit, firstS: r3(b.firstS), count: b.total })),
+    breakers: x.breakers.map((b) => ({
+      envoy: b.envoy,
+      side: b.side,
+      counter: b.counter,
+      limit: b.limit,
+      firstS: r3(b.firstS),
+      count: b.total,
+    })),
   };
 }
 

@@ -9,8 +9,18 @@ type ArgKind = 'experiment-name' | 'experiment-or-file' | 'file' | 'dir' | 'shel
 
 /** What each command's first operand is, for the shell to offer. */
 const OPERAND: Record<string, ArgKind> = {
-  experiment: 'experiment-name', validate: 'experiment-or-file', sweep: 'experiment-or-file', run: 'file', import: 'file',
-  report: 'dir', rerun: 'dir', compare: 'dir', completion: 'shell', load: 'none', doctor: 'none', cleanup: 'none',
+  experiment: 'experiment-name',
+  validate: 'experiment-or-file',
+  sweep: 'experiment-or-file',
+  run: 'file',
+  import: 'file',
+  report: 'dir',
+  rerun: 'dir',
+  compare: 'dir',
+  completion: 'shell',
+  load: 'none',
+  doctor: 'none',
+  cleanup: 'none',
 };
 
 interface Cmd {
@@ -41,15 +51,30 @@ export function bashCompletion(program: Command): string {
     .map((c) => {
       const flags = c.flags.map((f) => f.flag).join(' ');
       const operand =
-        c.operand === 'experiment-name' ? `COMPREPLY=( $(compgen -W "$(${EXPERIMENT_NAMES})" -- "$cur") )`
-        : c.operand === 'experiment-or-file' ? `COMPREPLY=( $(compgen -W "$(${EXPERIMENT_NAMES})" -- "$cur") $(compgen -f -- "$cur") )`
-        : c.operand === 'dir' ? `COMPREPLY=( $(compgen -d -- "$cur") )`
-        : c.operand === 'shell' ? `COMPREPLY=( $(compgen -W "bash zsh" -- "$cur") )`
-        : c.operand === 'none' ? 'COMPREPLY=()' : `COMPREPLY=( $(compgen -f -- "$cur") )`;
+        c.operand === 'experiment-name'
+          ? `COMPREPLY=( $(compgen -W "$(${EXPERIMENT_NAMES})" -- "$cur") )`
+          : c.operand === 'experiment-or-file'
+            ? `COMPREPLY=( $(compgen -W "$(${EXPERIMENT_NAMES})" -- "$cur") $(compgen -f -- "$cur") )`
+            : c.operand === 'dir'
+              ? `COMPREPLY=( $(compgen -d -- "$cur") )`
+              : c.operand === 'shell'
+                ? `COMPREPLY=( $(compgen -W "bash zsh" -- "$cur") )`
+                : c.operand === 'none'
+                  ? 'COMPREPLY=()'
+                  : `COMPREPLY=( $(compgen -f -- "$cur") )`;
       const choices = [
-        ...c.flags.filter((f) => f.choices).map((f) => `        ${f.flag}) COMPREPLY=( $(compgen -W "${f.choices!.join(' ')}" -- "$cur") ); return ;;`),
+        ...c.flags
+          .filter((f) => f.choices)
+          .map((f) => `        ${f.flag}) COMPREPLY=( $(compgen -W "${f.choices!.join(' ')}" -- "$cur") ); return ;;`),
         // A flag's value: a path at most, never an operand.
-        ...(c.flags.some((f) => f.takesValue && !f.choices) ? [`        ${c.flags.filter((f) => f.takesValue && !f.choices).map((f) => f.flag).join('|')}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;`] : []),
+        ...(c.flags.some((f) => f.takesValue && !f.choices)
+          ? [
+              `        ${c.flags
+                .filter((f) => f.takesValue && !f.choices)
+                .map((f) => f.flag)
+                .join('|')}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;`,
+            ]
+          : []),
       ].join('\n');
       return `    ${c.name})\n      case "$prev" in\n${choices ? `${choices}\n` : ''}      esac\n      if [[ "$cur" == -* ]]; then COMPREPLY=( $(compgen -W "${flags} --help" -- "$cur") ); else ${operand}; fi ;;`;
     })
@@ -81,13 +106,21 @@ export function zshCompletion(program: Command): string {
   const list = cmds.map((c) => `    '${c.name}:${zq(c.description)}'`).join('\n');
   const cases = cmds
     .map((c) => {
-      const flags = c.flags.map((f) => `'${f.flag}[${zq(f.description)}]${f.takesValue ? `:value:${f.choices ? `(${f.choices.join(' ')})` : ' '}` : ''}'`);
+      const flags = c.flags.map(
+        (f) => `'${f.flag}[${zq(f.description)}]${f.takesValue ? `:value:${f.choices ? `(${f.choices.join(' ')})` : ' '}` : ''}'`,
+      );
       const operand =
-        c.operand === 'experiment-name' ? `'1:experiment:(\${(f)"$(${EXPERIMENT_NAMES})"})'`
-        : c.operand === 'experiment-or-file' ? `'1:experiment:{_alternative "names:name:(\${(f)\\"$(${EXPERIMENT_NAMES})\\"})" "files:file:_files"}'`
-        : c.operand === 'dir' ? `'*:run directory:_files -/'`
-        : c.operand === 'shell' ? `'1:shell:(bash zsh)'`
-        : c.operand === 'none' ? '' : `'*:file:_files'`;
+        c.operand === 'experiment-name'
+          ? `'1:experiment:(\${(f)"$(${EXPERIMENT_NAMES})"})'`
+          : c.operand === 'experiment-or-file'
+            ? `'1:experiment:{_alternative "names:name:(\${(f)\\"$(${EXPERIMENT_NAMES})\\"})" "files:file:_files"}'`
+            : c.operand === 'dir'
+              ? `'*:run directory:_files -/'`
+              : c.operand === 'shell'
+                ? `'1:shell:(bash zsh)'`
+                : c.operand === 'none'
+                  ? ''
+                  : `'*:file:_files'`;
       return `    ${c.name})\n      _arguments -s ${[...flags, operand].filter(Boolean).join(' \\\n        ')} ;;`;
     })
     .join('\n');

@@ -7,7 +7,24 @@ import { formatProblem, isSpilloverError } from '../errors.ts';
 import { dropStrayDashDash } from './stray-dashdash.ts';
 import { outputCommanderError } from './commander-errors.ts';
 
-const COMMANDS = ['run', 'experiment', 'doctor', 'load', 'import', 'report', 'rerun', 'compare', 'sweep', 'cleanup', 'validate', 'explain', 'eras', 'figures', 'mesh', 'completion'];
+const COMMANDS = [
+  'run',
+  'experiment',
+  'doctor',
+  'load',
+  'import',
+  'report',
+  'rerun',
+  'compare',
+  'sweep',
+  'cleanup',
+  'validate',
+  'explain',
+  'eras',
+  'figures',
+  'mesh',
+  'completion',
+];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('spillover')
@@ -32,7 +49,9 @@ export function reportError(e: unknown): number {
   if (err?.code === 'commander.helpDisplayed' || err?.code === 'commander.version') return 0;
   if (err?.code?.startsWith?.('commander.')) return 2;
   if (isSpilloverError(e)) {
-    process.stderr.write(`spillover: ${e.problems.length > 1 ? `${e.problems.length} problems\n` : ''}${e.problems.map(formatProblem).join('\n')}\n`);
+    process.stderr.write(
+      `spillover: ${e.problems.length > 1 ? `${e.problems.length} problems\n` : ''}${e.problems.map(formatProblem).join('\n')}\n`,
+    );
     return e.exitCode;
   }
   process.stderr.write(`spillover: ${(e as Error)?.stack ?? String(e)}\n`);

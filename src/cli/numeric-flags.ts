@@ -50,31 +50,48 @@ function notANumber(flag: string, text: string, kind: string, b: Bounds): never 
 }
 
 /** A decimal number such as 0.25 or 1e-2. */
-export const decimalFlag = (flag: string, b: Bounds) => (v: string): number => {
-  const t = v.trim();
-  if (!DECIMAL.test(t)) notANumber(flag, v, 'a number', b);
-  return check(flag, v, Number(t), 'a number', b);
-};
+export const decimalFlag =
+  (flag: string, b: Bounds) =>
+  (v: string): number => {
+    const t = v.trim();
+    if (!DECIMAL.test(t)) notANumber(flag, v, 'a number', b);
+    return check(flag, v, Number(t), 'a number', b);
+  };
 
 /** A whole number such as 5. */
-export const integerFlag = (flag: string, b: Bounds) => (v: string): number => {
-  const t = v.trim();
-  if (!INTEGER.test(t)) notANumber(flag, v, 'a whole number', b);
-  return check(flag, v, Number(t), 'a whole number', b);
-};
+export const integerFlag =
+  (flag: string, b: Bounds) =>
+  (v: string): number => {
+    const t = v.trim();
+    if (!INTEGER.test(t)) notANumber(flag, v, 'a whole number', b);
+    return check(flag, v, Number(t), 'a whole number', b);
+  };
 
 /** The same checks, keeping the text (for options whose consumers parse strings themselves). */
-export const decimalText = (flag: string, b: Bounds) => (v: string): string => (decimalFlag(flag, b)(v), v.trim());
-export const integerText = (flag: string, b: Bounds) => (v: string): string => (integerFlag(flag, b)(v), v.trim());
+export const decimalText =
+  (flag: string, b: Bounds) =>
+  (v: string): string => (decimalFlag(flag, b)(v), v.trim());
+export const integerText =
+  (flag: string, b: Bounds) =>
+  (v: string): string => (integerFlag(flag, b)(v), v.trim());
 
-export const timeScaleFlag = (flag = '--time-scale') => decimalFlag(flag, { min: 0, minExclusive: true, max: 1, example: `${flag} 0.1 (a run ten times shorter)` });
+export const timeScaleFlag = (flag = '--time-scale') =>
+  decimalFlag(flag, { min: 0, minExclusive: true, max: 1, example: `${flag} 0.1 (a run ten times shorter)` });
 /** 1000 repeats of even a 20 s run is half a day: more is a typo. */
 export const repeatFlag = (flag = '--repeat') => integerFlag(flag, { min: 1, max: 1000, example: `${flag} 5` });
 export const portFlag = (flag: string) => integerFlag(flag, { min: 0, max: 65535, example: `${flag} 0 (any free port) or ${flag} 9464` });
 
 /** One of a few words; a typo is named with the flag (not as the experiment field it sets). */
-export const choiceFlag = (flag: string, choices: readonly string[]) => (v: string): string => {
-  if (choices.includes(v)) return v;
-  const near = choices.find((c) => c.startsWith(v.slice(0, 2).toLowerCase()));
-  throw new SpilloverError({ file: flag, message: 'unknown value', expected: `one of ${choices.join(', ')}`, found: JSON.stringify(v), fix: near ? `did you mean ${flag} ${near}?` : `use ${flag} ${choices[0]}` });
-};
+export const choiceFlag =
+  (flag: string, choices: readonly string[]) =>
+  (v: string): string => {
+    if (choices.includes(v)) return v;
+    const near = choices.find((c) => c.startsWith(v.slice(0, 2).toLowerCase()));
+    throw new SpilloverError({
+      file: flag,
+      message: 'unknown value',
+      expected: `one of ${choices.join(', ')}`,
+      found: JSON.stringify(v),
+      fix: near ? `did you mean ${flag} ${near}?` : `use ${flag} ${choices[0]}`,
+    });
+  };

@@ -18,15 +18,27 @@ export function addRunOptions(cmd: Command): Command {
     .option('--context-1 <ctx>', 'kube backend: kubeconfig context of cluster-1')
     .option('--context-2 <ctx>', 'kube backend: kubeconfig context of cluster-2')
     .option('--install-istio', 'kube backend: install Istio (otherwise it must be there)')
-    .option('--engine <name>', 'load engine: embedded (default; the built-in driver) or k6 (a k6 binary on PATH)', choiceFlag('--engine', ['embedded', 'k6']))
-    .option('--control-plane <name>', 'who configures Envoy on the local backend: builtin (src/mesh, default) or istiod (istiod\'s own generator; needs Go 1.26+ the first time)', choiceFlag('--control-plane', ['builtin', 'istiod']))
+    .option(
+      '--engine <name>',
+      'load engine: embedded (default; the built-in driver) or k6 (a k6 binary on PATH)',
+      choiceFlag('--engine', ['embedded', 'k6']),
+    )
+    .option(
+      '--control-plane <name>',
+      "who configures Envoy on the local backend: builtin (src/mesh, default) or istiod (istiod's own generator; needs Go 1.26+ the first time)",
+      choiceFlag('--control-plane', ['builtin', 'istiod']),
+    )
     .option('--set <path=value>', 'override any field of the experiment (repeatable), e.g. services.A.capacity.concurrency=2', collect, [])
     .option('--time-scale <F>', 'multiply every duration of the run by F (0 < F <= 1) for quick runs', timeScaleFlag())
     .option('--out <dir>', 'parent directory of the run directory (default results/<experiment>)')
     .option('--keep', 'leave the deployment running after the load and print how to reach it')
     .option('--dry-run', 'write the resolved experiment, every generated config and the plan; start nothing')
     .option('--repeat <n>', 'run the experiment n times and aggregate the key figures', repeatFlag())
-    .option('--metrics-port <port>', 'serve live /metrics (mesh state and the load driver\'s) on 127.0.0.1:<port> (0 = any free port; the port is printed)', portFlag('--metrics-port'))
+    .option(
+      '--metrics-port <port>',
+      "serve live /metrics (mesh state and the load driver's) on 127.0.0.1:<port> (0 = any free port; the port is printed)",
+      portFlag('--metrics-port'),
+    )
     .option('--events', 'print each detected event as one JSON line on stdout while the run goes (for scripts)')
     .option('--quiet', 'print only the run directory and errors');
 }
@@ -82,7 +94,11 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
     const base: RunOptions = {
       experimentFile,
       // --engine is shorthand for the experiment field, so it is validated and recorded like one.
-      set: [...flags.set, ...(flags.engine ? [`load.engine=${flags.engine}`] : []), ...(flags.controlPlane ? [`controlPlane=${flags.controlPlane}`] : [])],
+      set: [
+        ...flags.set,
+        ...(flags.engine ? [`load.engine=${flags.engine}`] : []),
+        ...(flags.controlPlane ? [`controlPlane=${flags.controlPlane}`] : []),
+      ],
       timeScale: flags.timeScale,
       backend: flags.backend as RunOptions['backend'],
       backendOptions: { context1: flags.context1, context2: flags.context2, installIstio: flags.installIstio },

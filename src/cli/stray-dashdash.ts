@@ -7,6 +7,8 @@
 export function dropStrayDashDash(argv: string[], warn: (m: string) => void): string[] {
   const i = argv.indexOf('--', 2);
   if (i < 0 || i + 1 >= argv.length || !argv[i + 1].startsWith('-')) return argv;
-  warn(`spillover: ignoring the "--" before ${argv[i + 1]}: npm needs it (npm run experiment <name> -- ${argv[i + 1]} ...), the spillover command does not`);
+  warn(
+    `spillover: ignoring the "--" before ${argv[i + 1]}: npm needs it (npm run experiment <name> -- ${argv[i + 1]} ...), the spillover command does not`,
+  );
   return [...argv.slice(0, i), ...argv.slice(i + 1)];
 }

@@ -27,7 +27,10 @@ export function figureValue(summary: unknown, fig: KeyFigure): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-export function aggregateSummaries(runs: ReadonlyArray<Pick<RunRecord, 'runId' | 'summary'>>, figures: readonly KeyFigure[] = KEY_FIGURES): AggregateSummary {
+export function aggregateSummaries(
+  runs: ReadonlyArray<Pick<RunRecord, 'runId' | 'summary'>>,
+  figures: readonly KeyFigure[] = KEY_FIGURES,
+): AggregateSummary {
   return {
     experiment: String(runs[0]?.summary.experiment ?? ''),
     n: runs.length,
@@ -35,7 +38,14 @@ export function aggregateSummaries(runs: ReadonlyArray<Pick<RunRecord, 'runId' |
     figures: figures.map((fig) => {
       const values = runs.map((r) => figureValue(r.summary, fig));
       const present = values.filter((v): v is number => v !== null);
-      return { field: fig.field, label: fig.label, unit: fig.unit, values, happened: present.length, stats: clampToRange(describe(present), fig) };
+      return {
+        field: fig.field,
+        label: fig.label,
+        unit: fig.unit,
+        values,
+        happened: present.length,
+        stats: clampToRange(describe(present), fig),
+      };
     }),
   };
 }
@@ -66,7 +76,7 @@ function cvLine(a: AggregateSummary): string[] {
     `Coefficient of variation of the first ejection: ${pct(cv)} (target ≤ ${pct(CV_TARGET)}: ${met ? 'met' : 'NOT met'})`,
     `The target is Spillover's own repeatability goal for this instrument (not an Istio or Envoy figure): ${
       met
-        ? 'runs of this setup on this machine agree, so one run\'s ejection time can be trusted to within about that much.'
+        ? "runs of this setup on this machine agree, so one run's ejection time can be trusted to within about that much."
         : 'NOT met means runs of this setup disagree by more than that (often a busy machine), so do not trust a single run: use the mean and its 95 % CI above, or rerun on a quieter machine.'
     }`,
   ];

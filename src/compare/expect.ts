@@ -125,7 +125,5 @@ export function formatActual(field: string, actual: unknown): string {
 
 /** One line per result, for the run command's output. */
 export function formatExpectations(results: readonly ExpectationResult[]): string {
-  return results
-    .map((r) => `${r.ok ? '✓' : '✗'} ${r.field} ${r.condition}  (actual: ${formatActual(r.field, r.actual)})`)
-    .join('\n');
+  return results.map((r) => `${r.ok ? '✓' : '✗'} ${r.field} ${r.condition}  (actual: ${formatActual(r.field, r.actual)})`).join('\n');
 }

@@ -19,10 +19,18 @@ interface Case {
 }
 
 // XML 1.0 allows no C0 controls but tab, LF and CR (nor lone surrogates, U+FFFE/U+FFFF).
-// eslint-disable-next-line no-control-regex
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const XML_INVALID =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const clean = (s: string) => s.replace(XML_INVALID, '\uFFFD');
-const attr = (s: string) => clean(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+const attr = (s: string) =>
+  clean(s)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\t/g, '&#9;');
 const cdata = (s: string) => `<![CDATA[${clean(s).replace(/]]>/g, ']]]]><![CDATA[>')}]]>`;
 
 export function comparisonJUnit(r: ComparisonResult, names: { base: string; cand: string }): string {
@@ -41,7 +49,9 @@ export function comparisonJUnit(r: ComparisonResult, names: { base: string; cand
       classname: `${r.experiment.cand}.expect`,
       name: `${e.field} ${e.condition}`,
       out: `typical value ${formatActual(e.field, e.actual)}; ${e.runsOk}/${e.runs} runs meet it`,
-      failure: e.ok ? undefined : { message: `${e.field} ${e.condition} not met: typical value ${formatActual(e.field, e.actual)}`, type: 'threshold' },
+      failure: e.ok
+        ? undefined
+        : { message: `${e.field} ${e.condition} not met: typical value ${formatActual(e.field, e.actual)}`, type: 'threshold' },
     });
   }
   const failures = cases.filter((c) => c.failure).length;

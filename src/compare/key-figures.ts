@@ -46,8 +46,25 @@ export interface KeyFigure {
   better?: 'lower' | 'higher';
 }
 
-const time = (field: SummaryNumberPath, label: string): KeyFigure => ({ field, label, unit: 's', kind: 'time', nullIsNever: true, minAbs: 0.25, gate: true });
-const latency = (field: SummaryNumberPath, label: string, gate: boolean): KeyFigure => ({ field, label, unit: 'ms', kind: 'latency', nullIsNever: false, minAbs: 1, gate, better: 'lower' });
+const time = (field: SummaryNumberPath, label: string): KeyFigure => ({
+  field,
+  label,
+  unit: 's',
+  kind: 'time',
+  nullIsNever: true,
+  minAbs: 0.25,
+  gate: true,
+});
+const latency = (field: SummaryNumberPath, label: string, gate: boolean): KeyFigure => ({
+  field,
+  label,
+  unit: 'ms',
+  kind: 'latency',
+  nullIsNever: false,
+  minAbs: 1,
+  gate,
+  better: 'lower',
+});
 
 export const KEY_FIGURES: readonly KeyFigure[] = [
   time('events.firstOverflowS', 'first circuit-breaker overflow'),
@@ -56,8 +73,25 @@ export const KEY_FIGURES: readonly KeyFigure[] = [
   time('events.redirectEndS', 'redirect to B ends'),
   time('events.noHealthyUpstreamS', 'no healthy upstream'),
   time('events.recoveryS', 'A serves again'),
-  { field: 'loadAtFirstEjectionRps', label: 'load at first ejection', unit: 'req/s', kind: 'rate', nullIsNever: true, minAbs: 5, gate: true },
-  { field: 'successRatio', label: 'success ratio', unit: '', kind: 'ratio', nullIsNever: false, minAbs: 0.01, gate: true, better: 'higher' },
+  {
+    field: 'loadAtFirstEjectionRps',
+    label: 'load at first ejection',
+    unit: 'req/s',
+    kind: 'rate',
+    nullIsNever: true,
+    minAbs: 5,
+    gate: true,
+  },
+  {
+    field: 'successRatio',
+    label: 'success ratio',
+    unit: '',
+    kind: 'ratio',
+    nullIsNever: false,
+    minAbs: 0.01,
+    gate: true,
+    better: 'higher',
+  },
   { field: 'redirectedFraction', label: 'redirected fraction', unit: '', kind: 'ratio', nullIsNever: false, minAbs: 0.01, gate: true },
   latency('latencyMs.p50', 'latency p50', true),
   latency('latencyMs.p95', 'latency p95', true),

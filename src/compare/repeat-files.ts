@@ -41,10 +41,16 @@ export async function writeRepeatFigures(setDir: string, agg: AggregateSummary, 
   const groups = series
     .map(([name, column]) => ({ series: name, runs: runDirs.map((d) => readSeries(d, column)).filter((s): s is RunSeries => s !== null) }))
     .filter((g) => g.runs.length > 0);
-  if (groups.length) await put('served-bands', bandsFigure(groups, {
+  if (groups.length)
+    await put(
+      'served-bands',
+      bandsFigure(groups, {
         title: `${agg.experiment}: who served the load, across ${agg.n} runs`,
         yTitle: 'Requests per second (req/s)',
-        colors: Object.fromEntries(series.filter(([name]) => groups.some((g) => g.series === name)).map(([name, , color]) => [name, color])),
-      }));
+        colors: Object.fromEntries(
+          series.filter(([name]) => groups.some((g) => g.series === name)).map(([name, , color]) => [name, color]),
+        ),
+      }),
+    );
   return written;
 }

@@ -61,14 +61,45 @@ export function checkLimits(spec: Experiment): PathProblem[] {
       fix: `use istio.version "1.${NEWEST_ISTIO_MINOR}" (and check the release notes of the newer one for translation changes)`,
     });
   }
-  durationLimit(out, ['topology', 'wanDelay'], spec.topology.wanDelay, { min: 0, minInclusive: true, max: 60_000, why: 'a one-way WAN delay is milliseconds, at most seconds' });
-  durationLimit(out, ['load', 'requestTimeout'], spec.load.requestTimeout, { min: 0, minInclusive: false, max: HOUR, why: 'a request needs time to complete, and the driver waits for it at the end' });
-  durationLimit(out, ['scrape', 'interval'], spec.scrape.interval, { min: 0, minInclusive: false, max: 60_000, why: 'telemetry is scraped at this period during the run' });
-  durationLimit(out, ['scrape', 'clustersInterval'], spec.scrape.clustersInterval, { min: 0, minInclusive: false, max: 60_000, why: '/clusters is polled at this period during the run' });
+  durationLimit(out, ['topology', 'wanDelay'], spec.topology.wanDelay, {
+    min: 0,
+    minInclusive: true,
+    max: 60_000,
+    why: 'a one-way WAN delay is milliseconds, at most seconds',
+  });
+  durationLimit(out, ['load', 'requestTimeout'], spec.load.requestTimeout, {
+    min: 0,
+    minInclusive: false,
+    max: HOUR,
+    why: 'a request needs time to complete, and the driver waits for it at the end',
+  });
+  durationLimit(out, ['scrape', 'interval'], spec.scrape.interval, {
+    min: 0,
+    minInclusive: false,
+    max: 60_000,
+    why: 'telemetry is scraped at this period during the run',
+  });
+  durationLimit(out, ['scrape', 'clustersInterval'], spec.scrape.clustersInterval, {
+    min: 0,
+    minInclusive: false,
+    max: 60_000,
+    why: '/clusters is polled at this period during the run',
+  });
   const flush = spec.envoy.fileFlushInterval;
-  durationLimit(out, ['envoy', 'fileFlushInterval'], flush, { min: 1, minInclusive: true, max: 60_000, why: "Envoy's --file-flush-interval-msec is a whole number of milliseconds > 0" });
+  durationLimit(out, ['envoy', 'fileFlushInterval'], flush, {
+    min: 1,
+    minInclusive: true,
+    max: 60_000,
+    why: "Envoy's --file-flush-interval-msec is a whole number of milliseconds > 0",
+  });
   if (parseDurationMs(flush) >= 1 && !Number.isInteger(parseDurationMs(flush))) {
-    out.push({ path: ['envoy', 'fileFlushInterval'], message: "not a whole number of milliseconds (Envoy's --file-flush-interval-msec)", expected: 'whole milliseconds, e.g. 100ms', found: JSON.stringify(flush), fix: `use ${Math.round(parseDurationMs(flush))}ms` });
+    out.push({
+      path: ['envoy', 'fileFlushInterval'],
+      message: "not a whole number of milliseconds (Envoy's --file-flush-interval-msec)",
+      expected: 'whole milliseconds, e.g. 100ms',
+      found: JSON.stringify(flush),
+      fix: `use ${Math.round(parseDurationMs(flush))}ms`,
+    });
   }
   intLimit(out, ['envoy', 'concurrency'], spec.envoy.concurrency, 64, 'Envoy starts this many worker threads in each of the five proxies');
   intLimit(out, ['seed'], spec.seed, 4294967295, 'seeds are 32-bit');
@@ -115,16 +146,34 @@ function checkGateway(out: PathProblem[], spec: Experiment): void {
   }
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (port < 1024 && !root) {
-    out.push({ path: ['gateway', 'port'], message: 'ports below 1024 need root to listen on', expected: 'a port from 1024 to 65535', found: String(port), fix: 'use gateway.port: 15443' });
+    out.push({
+      path: ['gateway', 'port'],
+      message: 'ports below 1024 need root to listen on',
+      expected: 'a port from 1024 to 65535',
+      found: String(port),
+      fix: 'use gateway.port: 15443',
+    });
   }
 }
 
 function checkEnv(out: PathProblem[], spec: Experiment): void {
   for (const [k, v] of Object.entries(spec.load.env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-      out.push({ path: ['load', 'env', k], message: 'not an environment variable name (the script reads it as __ENV.NAME, k6 gets it as -e NAME=value)', expected: 'letters, digits and "_", not starting with a digit', found: JSON.stringify(k), fix: 'rename it, e.g. PEAK_RATE' });
+      out.push({
+        path: ['load', 'env', k],
+        message: 'not an environment variable name (the script reads it as __ENV.NAME, k6 gets it as -e NAME=value)',
+        expected: 'letters, digits and "_", not starting with a digit',
+        found: JSON.stringify(k),
+        fix: 'rename it, e.g. PEAK_RATE',
+      });
     }
-    if (v.includes('\0')) out.push({ path: ['load', 'env', k], message: 'an environment value cannot hold a NUL character', found: JSON.stringify(v), fix: 'remove the NUL character' });
+    if (v.includes('\0'))
+      out.push({
+        path: ['load', 'env', k],
+        message: 'an environment value cannot hold a NUL character',
+        found: JSON.stringify(v),
+        fix: 'remove the NUL character',
+      });
   }
 }
 
@@ -140,13 +189,15 @@ function checkFaults(out: PathProblem[], spec: Experiment): void {
   spec.faults.forEach((f, i) => {
     const at = ['faults', i];
     durationLimit(out, [...at, 'at'], f.at, { min: 0, minInclusive: true, max: DAY, why: 'a fault fires this long after the load starts' });
-    if ('duration' in f) durationLimit(out, [...at, 'duration'], f.duration, { min: 0, minInclusive: false, max: DAY, why: 'the fault lasts this long' });
+    if ('duration' in f)
+      durationLimit(out, [...at, 'duration'], f.duration, { min: 0, minInclusive: false, max: DAY, why: 'the fault lasts this long' });
     const names = f.action === 'service-fault' ? services : processes;
     if (!names.some((n) => n.toLowerCase() === f.target.toLowerCase())) {
       const guess = didYouMean(f.target, names);
       out.push({
         path: [...at, 'target'],
-        message: f.action === 'service-fault' ? `"${f.target}" is not a service of the experiment` : `"${f.target}" is not a process of the run`,
+        message:
+          f.action === 'service-fault' ? `"${f.target}" is not a service of the experiment` : `"${f.target}" is not a process of the run`,
         expected: `one of ${names.join(', ')}`,
         found: JSON.stringify(f.target),
         fix: guess ? `did you mean "${guess}"?` : `name one of ${names.join(', ')}`,

@@ -32,6 +32,9 @@ export function similarFile(file: string): string | undefined {
     return undefined;
   }
   const base = path.basename(file, ext);
-  const guess = didYouMean(base, names.map((f) => path.basename(f, ext)));
+  const guess = didYouMean(
+    base,
+    names.map((f) => path.basename(f, ext)),
+  );
   return guess === undefined ? undefined : path.join(dir, guess + ext);
 }

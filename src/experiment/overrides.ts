@@ -47,7 +47,12 @@ export function parseOverride(raw: string, source = '--set'): Override {
   try {
     path = parsePath(pathText);
   } catch (e) {
-    throw new SpilloverError({ file: source, path: pathText, message: (e as Error).message, fix: 'use a dotted path with [i] for list items' });
+    throw new SpilloverError({
+      file: source,
+      path: pathText,
+      message: (e as Error).message,
+      fix: 'use a dotted path with [i] for list items',
+    });
   }
   // Values are YAML scalars, so `5`, `true`, `2s` and `"quoted"` mean what they mean in the file.
   let value: unknown;
@@ -71,10 +76,16 @@ function resolveSegment(container: unknown, seg: string | number, parentPath: Ar
   if (typeof seg === 'number' || !Array.isArray(container) || !seg.includes('/')) return seg;
   const [kind, name] = seg.split('/');
   const idx = container.findIndex(
-    (r) => r && typeof r === 'object' && (r as { kind?: string }).kind === kind && (r as { metadata?: { name?: string } }).metadata?.name === name,
+    (r) =>
+      r &&
+      typeof r === 'object' &&
+      (r as { kind?: string }).kind === kind &&
+      (r as { metadata?: { name?: string } }).metadata?.name === name,
   );
   if (idx < 0) {
-    const have = container.map((r) => `${(r as { kind?: string })?.kind}/${(r as { metadata?: { name?: string } })?.metadata?.name}`).join(', ');
+    const have = container
+      .map((r) => `${(r as { kind?: string })?.kind}/${(r as { metadata?: { name?: string } })?.metadata?.name}`)
+      .join(', ');
     throw new SpilloverError({
       file: '--set',
       path: [...parentPath, seg].join('.'),
@@ -157,7 +168,12 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
  * Problems at or under a path that an override set are reported against that `--set`, as the user
  * typed it; the file's line would show the value the override replaced.
  */
-export function blameOverrides(problems: ProblemDetail[], applied: string[], overrides: Array<{ raw: string }>, inFile: (path: string) => boolean): ProblemDetail[] {
+export function blameOverrides(
+  problems: ProblemDetail[],
+  applied: string[],
+  overrides: Array<{ raw: string }>,
+  inFile: (path: string) => boolean,
+): ProblemDetail[] {
   const under = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`);
   return problems.map((p) => {
     if (!p.path) return p;

@@ -44,7 +44,18 @@ export function readExperiment(file: string, opts: ReadExperimentOptions = {}): 
   } catch (e) {
     if (!isSpilloverError(e)) throw e;
     // The generic fix says "check the path"; for an experiment, say where experiments live.
-    throw new SpilloverError(e.problems.map((p) => (p.fix === 'check the path (it is relative to the current directory)' ? { ...p, fix: experimentGuess(file) ? `did you mean ${experimentGuess(file)}?` : 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml' } : p)));
+    throw new SpilloverError(
+      e.problems.map((p) =>
+        p.fix === 'check the path (it is relative to the current directory)'
+          ? {
+              ...p,
+              fix: experimentGuess(file)
+                ? `did you mean ${experimentGuess(file)}?`
+                : 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml',
+            }
+          : p,
+      ),
+    );
   }
   return parseExperiment(text, display, path.resolve(file), opts);
 }
@@ -67,7 +78,9 @@ export function parseExperiment(text: string, display: string, absFile: string, 
     for (const e of doc.errors) {
       const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
       const first = e.message.split('\n')[0];
-      const message = /Maximum call stack/.test(first) ? 'YAML nested too deeply to read (the parser ran out of stack)' : `YAML syntax error: ${first}`;
+      const message = /Maximum call stack/.test(first)
+        ? 'YAML nested too deeply to read (the parser ran out of stack)'
+        : `YAML syntax error: ${first}`;
       if (seen.has(`${line} ${message}`)) continue;
       seen.add(`${line} ${message}`);
       const src = line ? text.split('\n')[line - 1]?.trim() : undefined;
@@ -107,7 +120,14 @@ export function parseExperiment(text: string, display: string, absFile: string, 
   const overrides = (opts.set ?? []).map((s) => parseOverride(s));
   const applied = applyOverrides(raw as Record<string, unknown>, overrides);
   // A problem inside a field set by --set is the flag's, not the file's: its line holds the old value.
-  const inFile = (p: string) => doc.getIn(p.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s))) !== undefined;
+  const inFile = (p: string) =>
+    doc.getIn(
+      p
+        .replace(/\[(\d+)\]/g, '.$1')
+        .split('.')
+        .filter(Boolean)
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s)),
+    ) !== undefined;
   const blame = (problems: ProblemDetail[]) => blameOverrides(problems, applied, overrides, inFile);
 
   const parsed = ExperimentSpec.safeParse(raw);
@@ -116,15 +136,27 @@ export function parseExperiment(text: string, display: string, absFile: string, 
   }
   const spec = parsed.data;
   const problems = crossCheck(spec, display, doc, lineCounter);
-  for (const p of checkLimits(spec)) problems.push({ ...p, file: display, line: lineOf(doc, lineCounter, p.path), path: formatPath(p.path) });
+  for (const p of checkLimits(spec))
+    problems.push({ ...p, file: display, line: lineOf(doc, lineCounter, p.path), path: formatPath(p.path) });
   problems.push(...validateResources(spec, display, doc, lineCounter));
   if (problems.length) throw new SpilloverError(blame(problems));
 
   const timeScale = opts.timeScale ?? 1;
   if (!(timeScale > 0 && timeScale <= 1)) {
-    throw new SpilloverError({ file: '--time-scale', message: 'the time scale must be in (0, 1]', expected: 'a number such as 0.1', found: String(opts.timeScale), fix: 'use e.g. --time-scale 0.1 for a run ten times shorter' });
+    throw new SpilloverError({
+      file: '--time-scale',
+      message: 'the time scale must be in (0, 1]',
+      expected: 'a number such as 0.1',
+      found: String(opts.timeScale),
+      fix: 'use e.g. --time-scale 0.1 for a run ten times shorter',
+    });
   }
-  const scaledProblems = checkScaled(spec, timeScale).map((p) => ({ ...p, file: display, line: lineOf(doc, lineCounter, p.path), path: formatPath(p.path) }));
+  const scaledProblems = checkScaled(spec, timeScale).map((p) => ({
+    ...p,
+    file: display,
+    line: lineOf(doc, lineCounter, p.path),
+    path: formatPath(p.path),
+  }));
   if (scaledProblems.length) throw new SpilloverError(blame(scaledProblems));
   const scaled = timeScale === 1 ? [] : scaleExperiment(spec, timeScale);
   const scenarioPath = path.resolve(path.dirname(absFile), spec.load.scenario);
@@ -133,24 +165,45 @@ export function parseExperiment(text: string, display: string, absFile: string, 
 }
 
 /** The scenario must be there and be a regular text file: blamed on load.scenario, not on the script. */
-function checkScenarioPath(scenarioPath: string, given: string, display: string, absFile: string, line: number | undefined, blame: (p: ProblemDetail[]) => ProblemDetail[]): void {
+function checkScenarioPath(
+  scenarioPath: string,
+  given: string,
+  display: string,
+  absFile: string,
+  line: number | undefined,
+  blame: (p: ProblemDetail[]) => ProblemDetail[],
+): void {
   const where = { file: display, line, path: 'load.scenario' };
   if (!fs.existsSync(scenarioPath)) {
-    throw new SpilloverError(blame([{
-      ...where,
-      message: `scenario script not found: ${path.relative(process.cwd(), scenarioPath)}`,
-      expected: 'a k6 script path relative to the experiment file',
-      found: given,
-      fix: similarFile(scenarioPath)
-        ? `did you mean ${path.join(path.dirname(given), path.basename(similarFile(scenarioPath)!))}? (paths are relative to the experiment file)`
-        : `paths are relative to ${path.relative(process.cwd(), path.dirname(absFile)) || '.'}/, e.g. ../scenarios/peak-load.js`,
-    }]));
+    throw new SpilloverError(
+      blame([
+        {
+          ...where,
+          message: `scenario script not found: ${path.relative(process.cwd(), scenarioPath)}`,
+          expected: 'a k6 script path relative to the experiment file',
+          found: given,
+          fix: similarFile(scenarioPath)
+            ? `did you mean ${path.join(path.dirname(given), path.basename(similarFile(scenarioPath)!))}? (paths are relative to the experiment file)`
+            : `paths are relative to ${path.relative(process.cwd(), path.dirname(absFile)) || '.'}/, e.g. ../scenarios/peak-load.js`,
+        },
+      ]),
+    );
   }
   try {
     readTextInput(scenarioPath, 'scenario script');
   } catch (e) {
     if (!isSpilloverError(e)) throw e;
-    throw new SpilloverError(blame(e.problems.map((p) => ({ ...where, message: p.message, expected: p.expected, found: `${JSON.stringify(given)} (${path.relative(process.cwd(), scenarioPath)})`, fix: p.fix }))));
+    throw new SpilloverError(
+      blame(
+        e.problems.map((p) => ({
+          ...where,
+          message: p.message,
+          expected: p.expected,
+          found: `${JSON.stringify(given)} (${path.relative(process.cwd(), scenarioPath)})`,
+          fix: p.fix,
+        })),
+      ),
+    );
   }
 }
 
@@ -183,15 +236,16 @@ function valueAt(raw: unknown, p: ReadonlyArray<PropertyKey>): unknown {
 }
 
 // Long values are cut: a problem line must stay readable whatever the value holds.
-const show = (v: unknown) => (v === undefined ? 'nothing' : typeof v === 'string' ? (v.length > 200 ? `${JSON.stringify(v.slice(0, 200))}... (${v.length} characters)` : JSON.stringify(v)) : JSON.stringify(v)?.slice(0, 80));
+const show = (v: unknown) =>
+  v === undefined
+    ? 'nothing'
+    : typeof v === 'string'
+      ? v.length > 200
+        ? `${JSON.stringify(v.slice(0, 200))}... (${v.length} characters)`
+        : JSON.stringify(v)
+      : JSON.stringify(v)?.slice(0, 80);
 
-function issueToProblem(
-  issue: z.core.$ZodIssue,
-  file: string,
-  doc: Document,
-  lc: LineCounter,
-  raw: unknown,
-): ProblemDetail {
+function issueToProblem(issue: z.core.$ZodIssue, file: string, doc: Document, lc: LineCounter, raw: unknown): ProblemDetail {
   const p = issue.path;
   const where = formatPath(p);
   const base: ProblemDetail = {
@@ -204,7 +258,13 @@ function issueToProblem(
     // A record key (service, cluster name) that its key schema refuses: say which key and why.
     const inner = issue.issues[0]?.message ?? issue.message;
     const key = String(p[p.length - 1]);
-    return { ...base, message: `the name ${JSON.stringify(key)} is not allowed here: ${inner}`, expected: inner.replace(/^expected /, ''), found: JSON.stringify(key), fix: `rename ${JSON.stringify(key)}` };
+    return {
+      ...base,
+      message: `the name ${JSON.stringify(key)} is not allowed here: ${inner}`,
+      expected: inner.replace(/^expected /, ''),
+      found: JSON.stringify(key),
+      fix: `rename ${JSON.stringify(key)}`,
+    };
   }
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(p);
@@ -219,15 +279,30 @@ function issueToProblem(
       message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${probs.join(', ')}`,
       expected: known.length ? `one of: ${known.join(', ')}` : undefined,
       found: issue.keys.map((k) => JSON.stringify(k)).join(', '),
-      fix: escapeInvisible(issue.keys[0]) !== issue.keys[0] ? `the name holds an invisible character (shown as \\u...): retype it as plain text` : 'remove or rename the field',
+      fix:
+        escapeInvisible(issue.keys[0]) !== issue.keys[0]
+          ? `the name holds an invisible character (shown as \\u...): retype it as plain text`
+          : 'remove or rename the field',
     };
   }
   const found = valueAt(raw, p);
   if (found === undefined && issue.code === 'invalid_type') {
-    return { ...base, message: `required field is missing`, expected: issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, ''), found: 'nothing', fix: `add ${where}` };
+    return {
+      ...base,
+      message: `required field is missing`,
+      expected: issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, ''),
+      found: 'nothing',
+      fix: `add ${where}`,
+    };
   }
   if (found === undefined && (issue.code === 'invalid_value' || issue.code === 'invalid_union')) {
-    return { ...base, message: 'required field is missing', expected: expectedOf(issue), found: 'nothing', fix: `add ${where}: ${issue.code === 'invalid_value' ? JSON.stringify(issue.values[0]) : '...'}` };
+    return {
+      ...base,
+      message: 'required field is missing',
+      expected: expectedOf(issue),
+      found: 'nothing',
+      fix: `add ${where}: ${issue.code === 'invalid_value' ? JSON.stringify(issue.values[0]) : '...'}`,
+    };
   }
   const node = doc.getIn(p as Array<string | number>, true);
   const source = isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
@@ -263,7 +338,9 @@ function fixFor(issue: z.core.$ZodIssue, where: string, found: unknown, source?:
     case 'invalid_type':
       if (issue.expected === 'number' || issue.expected === 'int') {
         const n = typeof found === 'string' ? Number(found) : NaN;
-        return Number.isFinite(n) && found !== '' ? `write ${where.split('.').pop()}: ${n} without quotes` : `write ${issue.expected === 'int' ? 'a whole number' : 'a number'}`;
+        return Number.isFinite(n) && found !== ''
+          ? `write ${where.split('.').pop()}: ${n} without quotes`
+          : `write ${issue.expected === 'int' ? 'a whole number' : 'a number'}`;
       }
       if (issue.expected === 'string' && (typeof found === 'number' || typeof found === 'boolean')) {
         // YAML reads `version: 1.30` as the number 1.3 and `mode: on` as... a string, but `yes`/`1.10` bite.
@@ -282,10 +359,14 @@ function fixFor(issue: z.core.$ZodIssue, where: string, found: unknown, source?:
       const tags = [...issue.message.matchAll(/'([^']+)'/g)].map((m) => m[1]);
       const guess = typeof found === 'string' ? didYouMean(found, tags) : undefined;
       if (guess) return `did you mean "${guess}"?`;
-      return tags.length ? `use one of ${tags.map((t) => `"${t}"`).join(', ')}` : 'see experiments/peak-load.yaml for the shape of this field';
+      return tags.length
+        ? `use one of ${tags.map((t) => `"${t}"`).join(', ')}`
+        : 'see experiments/peak-load.yaml for the shape of this field';
     }
     default:
-      return /^expected /.test(issue.message) ? `write ${issue.message.replace(/^expected /, '').replace(/ \(.*\)$/, '')}` : 'see experiments/peak-load.yaml for the shape of this field';
+      return /^expected /.test(issue.message)
+        ? `write ${issue.message.replace(/^expected /, '').replace(/ \(.*\)$/, '')}`
+        : 'see experiments/peak-load.yaml for the shape of this field';
   }
 }
 
@@ -296,7 +377,8 @@ function knownKeys(p: ReadonlyArray<PropertyKey>): string[] {
     let cur = x as { _zod?: { def: Record<string, unknown> } };
     for (let i = 0; i < 10 && cur?._zod; i++) {
       const def = cur._zod.def;
-      if (def.type === 'default' || def.type === 'optional' || def.type === 'pipe' || def.type === 'nullable') cur = (def.innerType ?? def.in) as typeof cur;
+      if (def.type === 'default' || def.type === 'optional' || def.type === 'pipe' || def.type === 'nullable')
+        cur = (def.innerType ?? def.in) as typeof cur;
       else break;
     }
     return cur;
@@ -332,7 +414,9 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
         message: `unknown cluster "${value}"`,
         expected: `one of ${clusters.join(', ')} (topology.clusters)`,
         found: JSON.stringify(value),
-        fix: didYouMean(value, clusters) ? `did you mean "${didYouMean(value, clusters)}"?` : 'name a cluster defined under topology.clusters',
+        fix: didYouMean(value, clusters)
+          ? `did you mean "${didYouMean(value, clusters)}"?`
+          : 'name a cluster defined under topology.clusters',
       });
     }
   };
@@ -359,19 +443,36 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
       path: 'services',
       message: 'expected one service in the client\'s cluster (the local one, "A") and one in the gateway\'s cluster (the remote one, "B")',
       expected: `one service in ${spec.client.cluster} and one in ${spec.gateway.cluster}`,
-      found: Object.entries(spec.services).map(([n, s]) => `${n} in ${s.cluster}`).join(', ') || '(no services)',
+      found:
+        Object.entries(spec.services)
+          .map(([n, s]) => `${n} in ${s.cluster}`)
+          .join(', ') || '(no services)',
       fix: 'give each cluster exactly one service',
     });
   }
-  const ranges = Object.values(spec.topology.clusters).map((c) => c.addresses).filter(Boolean);
+  const ranges = Object.values(spec.topology.clusters)
+    .map((c) => c.addresses)
+    .filter(Boolean);
   if (new Set(ranges).size !== ranges.length) {
-    problems.push({ file, path: 'topology.clusters', line: lineOf(doc, lc, ['topology', 'clusters']), message: 'two clusters use the same address range', expected: 'a different 127.0.N.0/24 for each cluster', found: ranges.join(', '), fix: 'give each cluster its own 127.0.N.0/24' });
+    problems.push({
+      file,
+      path: 'topology.clusters',
+      line: lineOf(doc, lc, ['topology', 'clusters']),
+      message: 'two clusters use the same address range',
+      expected: 'a different 127.0.N.0/24 for each cluster',
+      found: ranges.join(', '),
+      fix: 'give each cluster its own 127.0.N.0/24',
+    });
   }
   return problems;
 }
 
 function validateResources(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
-  const problems = validateIstioResources(spec.resources, { file, basePath: 'resources', hosts: Object.values(spec.services).map((s) => s.host) });
+  const problems = validateIstioResources(spec.resources, {
+    file,
+    basePath: 'resources',
+    hosts: Object.values(spec.services).map((s) => s.host),
+  });
   // Consistency with the services only once each resource is well-formed: otherwise it would repeat those problems.
   if (!problems.length) {
     const services = Object.entries(spec.services).map(([name, s]) => ({ name, host: s.host, port: s.port.number, portName: s.port.name }));
@@ -380,7 +481,11 @@ function validateResources(spec: Experiment, file: string, doc: Document, lc: Li
   for (const p of problems) {
     if (p.line === undefined && p.path) {
       try {
-        const segs = p.path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+        const segs = p.path
+          .replace(/\[(\d+)\]/g, '.$1')
+          .split('.')
+          .filter(Boolean)
+          .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
         p.line = lineOf(doc, lc, segs);
       } catch {
         /* the line is a convenience; the path is the reference */

@@ -20,9 +20,17 @@ const name = z.string().refine((s) => s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-
 
 const locality = z.string().regex(/^[^/\s]+(\/[^/\s]+){0,2}$/, { error: 'expected a locality "region/zone[/subzone]"' });
 
-const cidr24 = z.string().refine((s) => /^127\.\d{1,3}\.\d{1,3}\.0\/24$/.test(s) && s.split(/[./]/).slice(1, 3).every((o) => Number(o) <= 255), {
-  error: 'expected a loopback /24 such as "127.0.1.0/24" (the local backend only uses 127.0.0.0/8)',
-});
+const cidr24 = z.string().refine(
+  (s) =>
+    /^127\.\d{1,3}\.\d{1,3}\.0\/24$/.test(s) &&
+    s
+      .split(/[./]/)
+      .slice(1, 3)
+      .every((o) => Number(o) <= 255),
+  {
+    error: 'expected a loopback /24 such as "127.0.1.0/24" (the local backend only uses 127.0.0.0/8)',
+  },
+);
 
 export const ClusterSpec = z.strictObject({
   network: z.string().default('network1'),
@@ -52,7 +60,9 @@ export const ServiceSpec = z.strictObject({
   host: z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+\.svc\.[a-z0-9.-]+$/, {
     error: 'expected a Kubernetes service host "<name>.<namespace>.svc.cluster.local"',
   }),
-  port: z.strictObject({ number: z.number().int().min(1).max(65535), name: z.string().default('http') }).default({ number: 80, name: 'http' }),
+  port: z
+    .strictObject({ number: z.number().int().min(1).max(65535), name: z.string().default('http') })
+    .default({ number: 80, name: 'http' }),
   serviceAccount: z.string().default('default'),
   locality: locality.optional(),
   replicas: z.number().int().min(1).max(1).default(1),
@@ -60,7 +70,12 @@ export const ServiceSpec = z.strictObject({
 });
 
 export const FaultSpec = z.discriminatedUnion('action', [
-  z.strictObject({ at: duration(), action: z.literal('kill'), target: z.string(), signal: z.enum(['SIGKILL', 'SIGTERM']).default('SIGKILL') }),
+  z.strictObject({
+    at: duration(),
+    action: z.literal('kill'),
+    target: z.string(),
+    signal: z.enum(['SIGKILL', 'SIGTERM']).default('SIGKILL'),
+  }),
   z.strictObject({
     at: duration(),
     action: z.literal('service-fault'),
@@ -80,7 +95,10 @@ export const ExperimentSpec = z.strictObject({
   istio: z
     .strictObject({
       /** Whose translation semantics apply: "1.29" (current), or an older release such as "1.6". */
-      version: z.string().regex(/^1\.\d+(\.\d+)?$/, { error: 'expected an Istio release such as "1.29" or "1.6.14"' }).default('1.29'),
+      version: z
+        .string()
+        .regex(/^1\.\d+(\.\d+)?$/, { error: 'expected an Istio release such as "1.29" or "1.6.14"' })
+        .default('1.29'),
     })
     .default({ version: '1.29' }),
   /**
@@ -108,9 +126,7 @@ export const ExperimentSpec = z.strictObject({
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
     requestTimeout: duration().default('10s'),
   }),
-  scrape: z
-    .strictObject({ interval: duration().default('250ms'), clustersInterval: duration().optional() })
-    .default({ interval: '250ms' }),
+  scrape: z.strictObject({ interval: duration().default('250ms'), clustersInterval: duration().optional() }).default({ interval: '250ms' }),
   envoy: z
     .strictObject({
       concurrency: z.number().int().min(1).default(1),

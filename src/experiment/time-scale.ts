@@ -23,7 +23,9 @@ function policiesOf(spec: Experiment): Policy[] {
     const tp = specObj?.trafficPolicy as { portLevelSettings?: Array<Record<string, unknown>> } | undefined;
     out.push([tp as Record<string, unknown> | undefined, ['resources', i, 'spec', 'trafficPolicy']]);
     tp?.portLevelSettings?.forEach((p, j) => out.push([p, ['resources', i, 'spec', 'trafficPolicy', 'portLevelSettings', j]]));
-    (specObj?.subsets as Array<{ trafficPolicy?: Record<string, unknown> }> | undefined)?.forEach((s, j) => out.push([s?.trafficPolicy, ['resources', i, 'spec', 'subsets', j, 'trafficPolicy']]));
+    (specObj?.subsets as Array<{ trafficPolicy?: Record<string, unknown> }> | undefined)?.forEach((s, j) =>
+      out.push([s?.trafficPolicy, ['resources', i, 'spec', 'subsets', j, 'trafficPolicy']]),
+    );
   });
   return out;
 }
@@ -33,7 +35,10 @@ function policiesOf(spec: Experiment): Policy[] {
  * Envoy's), so a short interval times a small factor must be an error that names both, not an Envoy
  * that exits during start-up.
  */
-export function checkScaled(spec: Experiment, f: number): Array<{ path: Array<string | number>; message: string; expected?: string; found?: string; fix?: string }> {
+export function checkScaled(
+  spec: Experiment,
+  f: number,
+): Array<{ path: Array<string | number>; message: string; expected?: string; found?: string; fix?: string }> {
   if (f === 1) return [];
   const out: ReturnType<typeof checkScaled> = [];
   for (const [policy, at] of policiesOf(spec)) {
@@ -67,7 +72,9 @@ export function scaleExperiment(spec: Experiment, f: number): string[] {
   spec.resources.forEach((r, i) => {
     if (r.kind !== 'DestinationRule') return;
     const specObj = r.spec as Record<string, unknown> | undefined;
-    const policies: Array<[Record<string, unknown> | undefined, string]> = [[specObj?.trafficPolicy as Record<string, unknown>, `resources[${i}].spec.trafficPolicy`]];
+    const policies: Array<[Record<string, unknown> | undefined, string]> = [
+      [specObj?.trafficPolicy as Record<string, unknown>, `resources[${i}].spec.trafficPolicy`],
+    ];
     const tp = specObj?.trafficPolicy as { portLevelSettings?: Array<Record<string, unknown>> } | undefined;
     tp?.portLevelSettings?.forEach((p, j) => policies.push([p, `resources[${i}].spec.trafficPolicy.portLevelSettings[${j}]`]));
     (specObj?.subsets as Array<{ trafficPolicy?: Record<string, unknown> }> | undefined)?.forEach((s, j) =>

@@ -37,7 +37,8 @@ export interface FeedOptions {
 }
 
 // The source is part of the subject: one Envoy can have a scrape gap and a /clusters gap at one instant.
-export const eventId = (e: DetectedEvent) => [e.kind, e.t.toFixed(3), e.envoy, e.host, e.service, e.source, e.kind === 'run' ? e.detail : ''].join('|');
+export const eventId = (e: DetectedEvent) =>
+  [e.kind, e.t.toFixed(3), e.envoy, e.host, e.service, e.source, e.kind === 'run' ? e.detail : ''].join('|');
 
 export function settleAfterS(e: DetectedEvent, o: FeedOptions): number {
   if (e.kind === 'run') return 0;
@@ -49,7 +50,10 @@ export function settleAfterS(e: DetectedEvent, o: FeedOptions): number {
 export class LiveEventFeed {
   private readonly released = new Set<string>();
 
-  constructor(private readonly raw: LiveRawRun, private readonly opts: FeedOptions) {}
+  constructor(
+    private readonly raw: LiveRawRun,
+    private readonly opts: FeedOptions,
+  ) {}
 
   /**
    * Events settled by run time `now` and not released before. `final` (the run is over and every
@@ -64,7 +68,12 @@ export class LiveEventFeed {
       if (this.released.has(id)) continue;
       this.released.add(id);
       const offered = e.t > this.raw.lastTickT ? this.raw.lastOffered() : null;
-      out.push({ ...e, ...(offered !== null ? { offeredRps: offered, offeredFromLastTick: true } : {}), id, liveAt: Math.round(now * 1000) / 1000 });
+      out.push({
+        ...e,
+        ...(offered !== null ? { offeredRps: offered, offeredFromLastTick: true } : {}),
+        id,
+        liveAt: Math.round(now * 1000) / 1000,
+      });
     }
     return out;
   }

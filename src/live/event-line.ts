@@ -40,7 +40,10 @@ function what(e: LiveEvent): string {
 }
 
 export function eventLine(e: LiveEvent): string {
-  const load = e.kind === 'run' || e.kind === 'capture-gap' ? '' : `  [offered ${rate(e.offeredRps, e.offeredFromLastTick)}, achieved ${rate(e.achievedRps)}]`;
+  const load =
+    e.kind === 'run' || e.kind === 'capture-gap'
+      ? ''
+      : `  [offered ${rate(e.offeredRps, e.offeredFromLastTick)}, achieved ${rate(e.achievedRps)}]`;
   const cause = e.cause ? `  -- ${e.cause}` : '';
   // How long after the event its line came: for an ejection, the delay behind Envoy's log entry.
   const lag = e.kind === 'run' ? '' : `  (+${Math.max(0, e.liveAt - e.t).toFixed(2)} s)`;
@@ -50,6 +53,17 @@ export function eventLine(e: LiveEvent): string {
 /** The report's event fields (events.csv) plus when the line was printed. */
 export const eventJson = (e: LiveEvent) =>
   JSON.stringify({
-    t: e.t, kind: e.kind, envoy: e.envoy, host: e.host, service: e.service, offeredRps: e.offeredRps, achievedRps: e.achievedRps,
-    source: e.source, cause: e.cause, detail: e.detail, liveAt: e.liveAt, ...(e.offeredFromLastTick ? { offeredFromLastTick: true } : {}), ...(e.limits ? { limits: e.limits } : {}),
+    t: e.t,
+    kind: e.kind,
+    envoy: e.envoy,
+    host: e.host,
+    service: e.service,
+    offeredRps: e.offeredRps,
+    achievedRps: e.achievedRps,
+    source: e.source,
+    cause: e.cause,
+    detail: e.detail,
+    liveAt: e.liveAt,
+    ...(e.offeredFromLastTick ? { offeredFromLastTick: true } : {}),
+    ...(e.limits ? { limits: e.limits } : {}),
   });

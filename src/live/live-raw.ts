@@ -82,7 +82,11 @@ export class LiveRawRun {
       requests: this.requests.build(),
       loadTicks: byT(this.ticks),
       access: Object.fromEntries([...this.access.keys()].sort().map((k) => [k, this.access.get(k)!.build()])),
-      outlier: Object.fromEntries([...this.outlier.keys()].sort().map((k) => [k, [...this.outlier.get(k)!].sort((a, b) => a.t - b.t || a.host.localeCompare(b.host))])),
+      outlier: Object.fromEntries(
+        [...this.outlier.keys()]
+          .sort()
+          .map((k) => [k, [...this.outlier.get(k)!].sort((a, b) => a.t - b.t || a.host.localeCompare(b.host))]),
+      ),
       scrapes: rec(this.scrapes),
       clusters: rec(this.clusters),
       runEvents: byT(this.runEvents),

@@ -9,7 +9,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
-import { RAW, envoyFile, type ClustersRecord, type LoadTick, type RequestRecord, type RunEvent, type ScrapeRecord } from '../contracts/raw.ts';
+import {
+  RAW,
+  envoyFile,
+  type ClustersRecord,
+  type LoadTick,
+  type RequestRecord,
+  type RunEvent,
+  type ScrapeRecord,
+} from '../contracts/raw.ts';
 import type { RunObserver } from '../contracts/run-observer.ts';
 import { LiveEventFeed, type LiveEvent } from './event-feed.ts';
 import { eventJson, eventLine } from './event-line.ts';
@@ -59,7 +67,10 @@ export class LiveSession implements RunObserver {
       const port = this.o.metricsPort;
       throw new SpilloverError({
         file: '--metrics-port',
-        message: (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use` : `port ${port} on 127.0.0.1 cannot be used (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        message:
+          (e as NodeJS.ErrnoException).code === 'EADDRINUSE'
+            ? `port ${port} on 127.0.0.1 is already in use`
+            : `port ${port} on 127.0.0.1 cannot be used (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
         expected: 'a free port, or 0 for any free port',
         found: String(port),
         fix: `use --metrics-port 0, or find the holder with: ss -ltnp 'sport = :${port}'`,
@@ -143,7 +154,12 @@ export class LiveSession implements RunObserver {
       this.metrics?.onRunEvent(e);
     }
     const root = path.join(c.runDir, RAW.envoyDir);
-    const envoys = fs.existsSync(root) ? fs.readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : [];
+    const envoys = fs.existsSync(root)
+      ? fs
+          .readdirSync(root, { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => d.name)
+      : [];
     for (const envoy of envoys) {
       for (const l of this.tail(path.relative(c.runDir, envoyFile(c.runDir, envoy, 'access.ndjson'))).lines()) {
         const o = parse<Record<string, unknown>>(l);

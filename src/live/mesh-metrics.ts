@@ -57,12 +57,42 @@ export const PHASES = ['backend-up', 'load', 'load-done', 'backend-down'];
 
 export class MeshMetrics {
   readonly registry = new Registry();
-  private readonly ejections = new Counter({ name: 'spillover_mesh_ejections_total', help: 'Hosts ejected by outlier detection, per Envoy that ejected them', labelNames: ['envoy', 'host', 'service'], registers: [this.registry] });
-  private readonly ejected = new Gauge({ name: 'spillover_mesh_host_ejected', help: '1 while the host is ejected by this Envoy, 0 after it returned', labelNames: ['envoy', 'host', 'service'], registers: [this.registry] });
-  private readonly overflows = new Counter({ name: 'spillover_mesh_circuit_breaker_overflows_total', help: 'Requests or connections refused by a circuit-breaker limit (Envoy overflow counters summed over clusters)', labelNames: ['envoy', 'limit'], registers: [this.registry] });
-  private readonly served = new Counter({ name: 'spillover_mesh_requests_served_total', help: 'Driver requests by the service that answered them (none: no service answered) and its locality', labelNames: ['service', 'locality'], registers: [this.registry] });
-  private readonly events = new Counter({ name: 'spillover_mesh_events_total', help: 'Live events detected so far, by kind', labelNames: ['kind'], registers: [this.registry] });
-  private readonly phase = new Gauge({ name: 'spillover_run_phase', help: '1 for the phase the run is in, 0 for the others', labelNames: ['phase'], registers: [this.registry] });
+  private readonly ejections = new Counter({
+    name: 'spillover_mesh_ejections_total',
+    help: 'Hosts ejected by outlier detection, per Envoy that ejected them',
+    labelNames: ['envoy', 'host', 'service'],
+    registers: [this.registry],
+  });
+  private readonly ejected = new Gauge({
+    name: 'spillover_mesh_host_ejected',
+    help: '1 while the host is ejected by this Envoy, 0 after it returned',
+    labelNames: ['envoy', 'host', 'service'],
+    registers: [this.registry],
+  });
+  private readonly overflows = new Counter({
+    name: 'spillover_mesh_circuit_breaker_overflows_total',
+    help: 'Requests or connections refused by a circuit-breaker limit (Envoy overflow counters summed over clusters)',
+    labelNames: ['envoy', 'limit'],
+    registers: [this.registry],
+  });
+  private readonly served = new Counter({
+    name: 'spillover_mesh_requests_served_total',
+    help: 'Driver requests by the service that answered them (none: no service answered) and its locality',
+    labelNames: ['service', 'locality'],
+    registers: [this.registry],
+  });
+  private readonly events = new Counter({
+    name: 'spillover_mesh_events_total',
+    help: 'Live events detected so far, by kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly phase = new Gauge({
+    name: 'spillover_run_phase',
+    help: '1 for the phase the run is in, 0 for the others',
+    labelNames: ['phase'],
+    registers: [this.registry],
+  });
   private readonly lastCounter = new Map<string, number>();
   private localityOf = new Map<string, string>();
   private envoys = new Set<string>();
@@ -78,7 +108,8 @@ export class MeshMetrics {
     this.lastCounter.clear();
     this.envoys = new Set(Object.keys(topology?.envoys ?? {}));
     this.localityOf = new Map();
-    for (const ep of Object.values(topology?.endpoints ?? {})) if (!this.localityOf.has(ep.service)) this.localityOf.set(ep.service, ep.locality);
+    for (const ep of Object.values(topology?.endpoints ?? {}))
+      if (!this.localityOf.has(ep.service)) this.localityOf.set(ep.service, ep.locality);
     for (const envoy of this.envoys) for (const limit of Object.values(OVERFLOW_LIMITS)) this.overflows.inc({ envoy, limit }, 0);
     this.driverPort = undefined;
   }

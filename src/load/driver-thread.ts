@@ -27,7 +27,17 @@ export type FromDriver =
   | { type: 'done'; result: LoadResult }
   | {
       type: 'error';
-      error: { name: string; message: string; stack?: string; code?: string; errno?: number; syscall?: string; path?: string; problems?: ProblemDetail[]; exitCode?: number };
+      error: {
+        name: string;
+        message: string;
+        stack?: string;
+        code?: string;
+        errno?: number;
+        syscall?: string;
+        path?: string;
+        problems?: ProblemDetail[];
+        exitCode?: number;
+      };
     };
 
 /**
@@ -80,12 +90,20 @@ export class DriverThread {
    */
   onForcedExit?: (counters: { started: number; completed: number; forcedExit: true }) => void;
 
-  private constructor(private readonly worker: Worker, private readonly exited: Promise<number>, exitFlag: Int32Array) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly exited: Promise<number>,
+    exitFlag: Int32Array,
+  ) {
     this.onProcessExit = () => {
       Atomics.store(exitFlag, EXIT_REQUESTED, 1);
       Atomics.wait(exitFlag, EXIT_FLUSHED, 0, EXIT_WAIT_MS);
       if (Atomics.load(exitFlag, EXIT_HAS_COUNTERS) === 1) {
-        this.onForcedExit?.({ started: Atomics.load(exitFlag, EXIT_STARTED), completed: Atomics.load(exitFlag, EXIT_COMPLETED), forcedExit: true });
+        this.onForcedExit?.({
+          started: Atomics.load(exitFlag, EXIT_STARTED),
+          completed: Atomics.load(exitFlag, EXIT_COMPLETED),
+          forcedExit: true,
+        });
       }
     };
     process.on('exit', this.onProcessExit);
@@ -100,7 +118,12 @@ export class DriverThread {
     const exitFlag = new Int32Array(new SharedArrayBuffer(4 * 8));
     const worker = new Worker(BOOT, {
       eval: true,
-      workerData: { tsx: import.meta.resolve('tsx/esm/api'), entry: new URL('./driver-worker.ts', import.meta.url).href, scenario, exitFlag },
+      workerData: {
+        tsx: import.meta.resolve('tsx/esm/api'),
+        entry: new URL('./driver-worker.ts', import.meta.url).href,
+        scenario,
+        exitFlag,
+      },
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
       // Its stdout/stderr go straight to the process's own (the progress line writes to stderr).
       stdout: false,

@@ -5,7 +5,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { cutEverythingForExit, rehearse, runLoad, type DriverOptions } from './driver.ts';
 import type { Scenario } from './types.ts';
-import { EXIT_COMPLETED, EXIT_FLUSHED, EXIT_HAS_COUNTERS, EXIT_POLL_MS, EXIT_REQUESTED, EXIT_STARTED, type FromDriver, type ToDriver } from './driver-thread.ts';
+import {
+  EXIT_COMPLETED,
+  EXIT_FLUSHED,
+  EXIT_HAS_COUNTERS,
+  EXIT_POLL_MS,
+  EXIT_REQUESTED,
+  EXIT_STARTED,
+  type FromDriver,
+  type ToDriver,
+} from './driver-thread.ts';
 import { flushOpenSinks } from './ndjson-sink.ts';
 
 const port = parentPort!;

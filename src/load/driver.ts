@@ -42,14 +42,22 @@ export const LATENCY_HDR_FILE = RAW.latencyHdr;
 
 export type { DriverOptions, LoadResult, ScenarioCounters } from './driver-options.ts';
 
-
 /** `cut`: why the driver cut the request, recorded as the record's `cut` field (raw.ts). */
 class RequestTimeout extends Error {
   readonly cut = 'timeout';
-  constructor() { super('request timeout'); this.name = 'RequestTimeout'; }
+  constructor() {
+    super('request timeout');
+    this.name = 'RequestTimeout';
+  }
 }
 class Interrupted extends Error {
-  constructor(why: string, readonly cut: 'gracefulStop' | 'gracefulRampDown' | 'abort' | 'exit') { super(why); this.name = 'Interrupted'; }
+  constructor(
+    why: string,
+    readonly cut: 'gracefulStop' | 'gracefulRampDown' | 'abort' | 'exit',
+  ) {
+    super(why);
+    this.name = 'Interrupted';
+  }
 }
 
 /** raw.ts error kinds from undici / Node errors. */
@@ -59,13 +67,21 @@ export function errorKind(e: unknown): string {
   const err = e as { code?: string; name?: string; cause?: { code?: string } };
   const code = err?.code ?? err?.cause?.code;
   switch (code) {
-    case 'UND_ERR_CONNECT_TIMEOUT': case 'UND_ERR_HEADERS_TIMEOUT': case 'UND_ERR_BODY_TIMEOUT': case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'ETIMEDOUT':
       return 'timeout';
-    case 'ECONNRESET': case 'UND_ERR_SOCKET': case 'EPIPE':
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+    case 'EPIPE':
       return 'reset';
     case 'ECONNREFUSED':
       return 'refused';
-    case 'UND_ERR_ABORTED': case 'UND_ERR_DESTROYED': case 'UND_ERR_CLOSED': case 'ABORT_ERR':
+    case 'UND_ERR_ABORTED':
+    case 'UND_ERR_DESTROYED':
+    case 'UND_ERR_CLOSED':
+    case 'ABORT_ERR':
       return 'aborted';
   }
   if (err?.name === 'AbortError') return 'aborted';
@@ -155,7 +171,8 @@ const nap = (ms: number) => {
  */
 const PRECONNECT_MAX = 256;
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
-const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+const newHistogram = () =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
 /**
  * The last run started through runLoad (warm-up and rehearsal drivers are not), kept after it ended:
@@ -236,7 +253,13 @@ class Driver {
     let fixed: { address: string; port: number } | undefined;
     if (connectTo) {
       const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(connectTo);
-      if (!m) throw new SpilloverError({ path: 'connectTo', message: 'not a socket address', expected: 'host:port, e.g. 127.0.1.2:15001', found: connectTo });
+      if (!m)
+        throw new SpilloverError({
+          path: 'connectTo',
+          message: 'not a socket address',
+          expected: 'host:port, e.g. 127.0.1.2:15001',
+          found: connectTo,
+        });
       fixed = await resolveTarget(m[1], Number(m[2]), allowNonLoopback, 'connectTo');
     }
     for (const spec of scenario.scenarios) {
@@ -244,7 +267,14 @@ class Driver {
       for (const [i, r] of spec.requests.entries()) {
         const url = new URL(r.url);
         const defaultPort = url.protocol === 'https:' ? 443 : 80;
-        const target = fixed ?? (await resolveTarget(url.hostname, Number(url.port || defaultPort), allowNonLoopback, `${scenario.file ?? 'scenario'} ${spec.name} requests[${i}].url`));
+        const target =
+          fixed ??
+          (await resolveTarget(
+            url.hostname,
+            Number(url.port || defaultPort),
+            allowNonLoopback,
+            `${scenario.file ?? 'scenario'} ${spec.name} requests[${i}].url`,
+          ));
         const host = target.address.includes(':') ? `[${target.address}]` : target.address;
         const origin = `${url.protocol}//${host}:${target.port}`;
         let pool = this.pools.get(origin);
@@ -256,18 +286,45 @@ class Driver {
         for (const [k, v] of Object.entries(r.headers ?? {})) if (k.toLowerCase() !== 'host') headers.push(k, v);
         for (const [k, v] of Object.entries(r.headers ?? {})) if (k.toLowerCase() === 'host') headers[1] = v;
         templates.push({
-          pool, path: url.pathname + url.search, method: r.method, headers, body: r.body ?? null,
+          pool,
+          path: url.pathname + url.search,
+          method: r.method,
+          headers,
+          body: r.body ?? null,
           tail: `,"method":${JSON.stringify(r.method)},"url":${JSON.stringify(r.url)}`,
         });
       }
       this.runs.push({
-        spec, nameJson: JSON.stringify(spec.name), templates,
-        startAbs: 0, regularEnd: 0, hardEnd: 0, hardCutDone: false,
+        spec,
+        nameJson: JSON.stringify(spec.name),
+        templates,
+        startAbs: 0,
+        regularEnd: 0,
+        hardEnd: 0,
+        hardCutDone: false,
         slots: isArrivalRate(spec) ? new SlotPool(spec.preAllocatedVUs, spec.maxVUs) : undefined,
-        nextDue: Infinity, stepIdx: 0, targetVus: 0, vus: [], rampDownsPending: 0, iterSeq: 0, dueSeq: 0, inflightIterations: 0,
-        counters: { iterations: 0, iterationsCompleted: 0, interrupted: 0, dropped: 0, started: 0, completed: 0, ok: 0, failed: 0, allocated: isArrivalRate(spec) ? spec.preAllocatedVUs : 0 },
+        nextDue: Infinity,
+        stepIdx: 0,
+        targetVus: 0,
+        vus: [],
+        rampDownsPending: 0,
+        iterSeq: 0,
+        dueSeq: 0,
+        inflightIterations: 0,
+        counters: {
+          iterations: 0,
+          iterationsCompleted: 0,
+          interrupted: 0,
+          dropped: 0,
+          started: 0,
+          completed: 0,
+          ok: 0,
+          failed: 0,
+          allocated: isArrivalRate(spec) ? spec.preAllocatedVUs : 0,
+        },
         tick: { target: 0, started: 0, dropped: 0, errors: 0 },
-        hdrIntended: newHistogram(), hdrSent: newHistogram(),
+        hdrIntended: newHistogram(),
+        hdrSent: newHistogram(),
       });
     }
     if (this.opts.metricsPort !== undefined) {
@@ -340,7 +397,10 @@ class Driver {
 
   private wakeSoon(): void {
     this.nextWake = 0;
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     if (!this.immediate) this.immediate = setImmediate(this.pump);
   }
 
@@ -514,7 +574,10 @@ class Driver {
     if (it.reqIdx === 0 && run.slots) this.startLag.recordValue(Math.max(1, Math.round((sentMs - it.intendedMs) * 1000)));
     const headers = tpl.headers.slice();
     headers.push('x-request-id', rid);
-    h.client = tpl.pool.dispatch({ path: tpl.path, method: tpl.method as Dispatcher.HttpMethod, headers, body: tpl.body }, h as unknown as Dispatcher.DispatchHandler);
+    h.client = tpl.pool.dispatch(
+      { path: tpl.path, method: tpl.method as Dispatcher.HttpMethod, headers, body: tpl.body },
+      h as unknown as Dispatcher.DispatchHandler,
+    );
   }
 
   /** Called by the handler exactly once per request. */
@@ -626,11 +689,13 @@ class Driver {
     const live = this.inflight;
     const expiry = now - this.timeoutMs;
     // A cut request can release the head (releaseHead), which blanks the done entries after it: skip blanks.
-    for (let i = this.inflightHead; i < live.length && (!live[i] || live[i].sentMs <= expiry); i++) if (live[i] && !live[i].done) live[i].cut(new RequestTimeout());
+    for (let i = this.inflightHead; i < live.length && (!live[i] || live[i].sentMs <= expiry); i++)
+      if (live[i] && !live[i].done) live[i].cut(new RequestTimeout());
     for (const run of this.runs) {
       if (!run.hardCutDone && now >= run.hardEnd) {
         run.hardCutDone = true;
-        for (let i = this.inflightHead; i < live.length; i++) if (live[i] && !live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended', 'gracefulStop'));
+        for (let i = this.inflightHead; i < live.length; i++)
+          if (live[i] && !live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended', 'gracefulStop'));
       }
       if (run.rampDownsPending > 0) {
         for (const vu of run.vus) {
@@ -641,7 +706,8 @@ class Driver {
       }
     }
     if (this.aborting && now >= this.abortDeadline) {
-      for (let i = this.inflightHead; i < live.length; i++) if (live[i] && !live[i].done) live[i].cut(new Interrupted('run aborted', 'abort'));
+      for (let i = this.inflightHead; i < live.length; i++)
+        if (live[i] && !live[i].done) live[i].cut(new Interrupted('run aborted', 'abort'));
     }
   }
 
@@ -661,18 +727,31 @@ class Driver {
   }
 
   private writeTicks(t: number): void {
-    let target = 0, achieved = 0, errors = 0, dropped = 0, active = 0, allocated = 0;
+    let target = 0,
+      achieved = 0,
+      errors = 0,
+      dropped = 0,
+      active = 0,
+      allocated = 0;
     for (const run of this.runs) {
       const startSec = run.spec.startTime;
       if (t <= startSec && run.tick.target === 0 && run.tick.started === 0) continue;
       const busy = run.slots ? run.slots.busy : run.inflightIterations;
       const alloc = run.slots ? run.slots.allocated : run.counters.allocated;
       const tick: LoadTick = {
-        t, scenario: run.spec.name, target: run.slots ? run.tick.target : run.tick.started,
-        started: run.tick.started, dropped: run.tick.dropped, active: busy, allocated: alloc,
+        t,
+        scenario: run.spec.name,
+        target: run.slots ? run.tick.target : run.tick.started,
+        started: run.tick.started,
+        dropped: run.tick.dropped,
+        active: busy,
+        allocated: alloc,
       };
       this.ticks.writeObject(tick);
-      for (const [from, h] of [['intended', run.hdrIntended], ['sent', run.hdrSent]] as const) {
+      for (const [from, h] of [
+        ['intended', run.hdrIntended],
+        ['sent', run.hdrSent],
+      ] as const) {
         if (h.totalCount > 0) {
           this.hdrSink.writeObject({ t, scenario: run.spec.name, from, count: h.totalCount, hdr: hdr.encodeIntoCompressedBase64(h) });
           h.reset();
@@ -683,8 +762,12 @@ class Driver {
         this.metrics.vusMax.set({ scenario: run.spec.name }, alloc);
         this.metrics.targetRate.set({ scenario: run.spec.name }, tick.target);
       }
-      target += tick.target; achieved += run.tick.started; errors += run.tick.errors; dropped += run.tick.dropped;
-      active += busy; allocated += alloc;
+      target += tick.target;
+      achieved += run.tick.started;
+      errors += run.tick.errors;
+      dropped += run.tick.dropped;
+      active += busy;
+      allocated += alloc;
       run.tick = { target: 0, started: 0, dropped: 0, errors: 0 };
     }
     this.hdrSink.flush();
@@ -731,7 +814,10 @@ class Driver {
       await Promise.all([...this.pools.values()].map((p) => p.destroy()));
       await this.metrics?.close();
     };
-    closeAll().then(() => this.resolve(this.result()), (e) => this.reject(e));
+    closeAll().then(
+      () => this.resolve(this.result()),
+      (e) => this.reject(e),
+    );
   }
 
   private fail(e: unknown): void {
@@ -740,7 +826,9 @@ class Driver {
       this.requests.close();
       this.ticks.close();
       this.hdrSink.close();
-    } catch { /* the original error matters more */ }
+    } catch {
+      /* the original error matters more */
+    }
     for (const p of this.pools.values()) void p.destroy();
     this.metrics?.close().catch(() => undefined);
     this.reject(e);
@@ -748,17 +836,36 @@ class Driver {
 
   private result(): LoadResult {
     const scenarios: Record<string, ScenarioCounters> = {};
-    const sum: Omit<ScenarioCounters, 'allocated'> = { iterations: 0, iterationsCompleted: 0, interrupted: 0, dropped: 0, started: 0, completed: 0, ok: 0, failed: 0 };
+    const sum: Omit<ScenarioCounters, 'allocated'> = {
+      iterations: 0,
+      iterationsCompleted: 0,
+      interrupted: 0,
+      dropped: 0,
+      started: 0,
+      completed: 0,
+      ok: 0,
+      failed: 0,
+    };
     for (const run of this.runs) {
       scenarios[run.spec.name] = { ...run.counters };
       for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += run.counters[k];
     }
     const lag = this.startLag;
     return {
-      ...sum, t0Epoch: this.t0Epoch, aborted: this.aborting, scenarios, metricsPort: this.metricsPort,
-      startLagMs: lag.totalCount === 0
-        ? { count: 0, p50: 0, p99: 0, max: 0 }
-        : { count: lag.totalCount, p50: lag.getValueAtPercentile(50) / 1000, p99: lag.getValueAtPercentile(99) / 1000, max: lag.maxValue / 1000 },
+      ...sum,
+      t0Epoch: this.t0Epoch,
+      aborted: this.aborting,
+      scenarios,
+      metricsPort: this.metricsPort,
+      startLagMs:
+        lag.totalCount === 0
+          ? { count: 0, p50: 0, p99: 0, max: 0 }
+          : {
+              count: lag.totalCount,
+              p50: lag.getValueAtPercentile(50) / 1000,
+              p99: lag.getValueAtPercentile(99) / 1000,
+              max: lag.maxValue / 1000,
+            },
       files: {
         requests: path.join(this.opts.runDir, RAW.requests),
         loadTicks: path.join(this.opts.runDir, RAW.loadTicks),
@@ -838,16 +945,44 @@ export async function warmUp(): Promise<void> {
   await withWarmUpServer(async (origin) => {
     const url = `${origin}/warm-up?x=1`;
     const base = { timeUnit: 1, startTime: 0, gracefulStop: 1, exec: 'default', env: {} };
-    const ramp: ScenarioSpec = { ...base, name: 'ramp', executor: 'ramping-arrival-rate', startRate: 1000, stages: [{ duration: 0.35, target: 24000 }], preAllocatedVUs: 2, maxVUs: 256, requests: [{ method: 'GET', url }] };
-    const post: ScenarioSpec = { ...base, name: 'post', executor: 'constant-arrival-rate', rate: 2000, duration: 0.35, preAllocatedVUs: 16, maxVUs: 16, requests: [{ method: 'POST', url, body: '{}', headers: { 'content-type': 'application/json' } }] };
-    const constant: ScenarioSpec = { ...base, name: 'constant', executor: 'constant-arrival-rate', rate: 12000, duration: 0.2, preAllocatedVUs: 256, maxVUs: 256, requests: [{ method: 'GET', url }] };
+    const ramp: ScenarioSpec = {
+      ...base,
+      name: 'ramp',
+      executor: 'ramping-arrival-rate',
+      startRate: 1000,
+      stages: [{ duration: 0.35, target: 24000 }],
+      preAllocatedVUs: 2,
+      maxVUs: 256,
+      requests: [{ method: 'GET', url }],
+    };
+    const post: ScenarioSpec = {
+      ...base,
+      name: 'post',
+      executor: 'constant-arrival-rate',
+      rate: 2000,
+      duration: 0.35,
+      preAllocatedVUs: 16,
+      maxVUs: 16,
+      requests: [{ method: 'POST', url, body: '{}', headers: { 'content-type': 'application/json' } }],
+    };
+    const constant: ScenarioSpec = {
+      ...base,
+      name: 'constant',
+      executor: 'constant-arrival-rate',
+      rate: 12000,
+      duration: 0.2,
+      preAllocatedVUs: 256,
+      maxVUs: 256,
+      requests: [{ method: 'GET', url }],
+    };
     await runPrivately([[ramp, post], [constant]]);
   });
   warmedUp = true;
 }
 
 /** Most VUs a VU-based scenario runs at once. */
-const peakVus = (s: Exclude<ScenarioSpec, ArrivalRateSpec>) => (s.executor === 'ramping-vus' ? Math.max(s.startVUs, ...s.stages.map((st) => st.target)) : s.vus);
+const peakVus = (s: Exclude<ScenarioSpec, ArrivalRateSpec>) =>
+  s.executor === 'ramping-vus' ? Math.max(s.startVUs, ...s.stages.map((st) => st.target)) : s.vus;
 
 /** Highest iteration rate an arrival-rate scenario asks for, per second. */
 const peakRate = (s: ArrivalRateSpec) =>
@@ -875,7 +1010,15 @@ export async function rehearse(scenario: Scenario): Promise<void> {
       const common = { name: s.name, startTime: 0, gracefulStop: 1, exec: s.exec, env: s.env, requests };
       if (isArrivalRate(s)) {
         const slots = Math.min(256, s.maxVUs);
-        return { ...common, executor: 'constant-arrival-rate', rate: Math.max(1, Math.round(Math.min(24000, peakRate(s)))), timeUnit: 1, duration: 0.25, preAllocatedVUs: Math.min(slots, s.preAllocatedVUs), maxVUs: slots };
+        return {
+          ...common,
+          executor: 'constant-arrival-rate',
+          rate: Math.max(1, Math.round(Math.min(24000, peakRate(s)))),
+          timeUnit: 1,
+          duration: 0.25,
+          preAllocatedVUs: Math.min(slots, s.preAllocatedVUs),
+          maxVUs: slots,
+        };
       }
       return { ...common, executor: 'constant-vus', vus: Math.max(1, Math.min(64, peakVus(s))), duration: 0.25 };
     });
@@ -885,7 +1028,13 @@ export async function rehearse(scenario: Scenario): Promise<void> {
 
 /** Response headers the record keeps, by the length of their lower-case name (the only ones decoded). */
 const KEPT_HEADERS = new Map<number, string[]>();
-for (const h of ['x-spillover-service', 'x-spillover-instance', 'x-envoy-overloaded', 'x-envoy-ratelimited', 'x-envoy-immediate-health-check-fail']) {
+for (const h of [
+  'x-spillover-service',
+  'x-spillover-instance',
+  'x-envoy-overloaded',
+  'x-envoy-ratelimited',
+  'x-envoy-immediate-health-check-fail',
+]) {
   KEPT_HEADERS.set(h.length, [...(KEPT_HEADERS.get(h.length) ?? []), h]);
 }
 
@@ -933,8 +1082,12 @@ class RequestHandler {
       if (!candidates.includes(name)) continue;
       const value = rawHeaders[i + 1].toString('latin1');
       switch (name) {
-        case 'x-spillover-service': this.service = this.service === undefined ? value : `${this.service},${value}`; break;
-        case 'x-spillover-instance': this.instance = this.instance === undefined ? value : `${this.instance},${value}`; break;
+        case 'x-spillover-service':
+          this.service = this.service === undefined ? value : `${this.service},${value}`;
+          break;
+        case 'x-spillover-instance':
+          this.instance = this.instance === undefined ? value : `${this.instance},${value}`;
+          break;
         default: {
           const flag = name === 'x-envoy-overloaded' ? 'overloaded' : name === 'x-envoy-ratelimited' ? 'ratelimited' : 'health-check-fail';
           if (!this.envoy?.split(',').includes(flag)) this.envoy = this.envoy ? `${this.envoy},${flag}` : flag;

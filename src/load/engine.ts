@@ -58,7 +58,11 @@ export function embeddedEngine(scenario: Scenario, opts: EmbeddedEngineOptions):
     ready: async () => void (await starting),
     run: async ({ runDir, t0Epoch, target, signal }) =>
       (await starting).run({ scenario, runDir, t0Epoch, connectTo: target.connectTo, signal, ...driverOpts }),
-    close: () => starting.then((t) => t.close(), () => undefined),
+    close: () =>
+      starting.then(
+        (t) => t.close(),
+        () => undefined,
+      ),
   };
 }
 

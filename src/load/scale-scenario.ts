@@ -11,7 +11,11 @@ export function scale(s: ScenarioSpec, f: number): ScenarioSpec {
     case 'ramping-arrival-rate':
       return { ...base, stages: base.stages.map((st) => ({ duration: st.duration * f, target: st.target })) };
     case 'ramping-vus':
-      return { ...base, gracefulRampDown: base.gracefulRampDown * f, stages: base.stages.map((st) => ({ duration: st.duration * f, target: st.target })) };
+      return {
+        ...base,
+        gracefulRampDown: base.gracefulRampDown * f,
+        stages: base.stages.map((st) => ({ duration: st.duration * f, target: st.target })),
+      };
     default:
       return { ...base, maxDuration: base.maxDuration * f };
   }

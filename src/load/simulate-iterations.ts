@@ -24,7 +24,10 @@ export function simulateIterations(spec: IterationsSpec, iterationSeconds: (vu: 
   const free = new Array<number>(spec.vus).fill(0);
   const own = new Array<number>(spec.vus).fill(0);
   const perVu = new Array<number>(spec.vus).fill(0);
-  let started = 0, completed = 0, interrupted = 0, shared = 0;
+  let started = 0,
+    completed = 0,
+    interrupted = 0,
+    shared = 0;
   for (;;) {
     // The VU that is free first takes the next iteration (ties: the lower VU, as they loop in order).
     let vu = -1;
@@ -38,8 +41,14 @@ export function simulateIterations(spec: IterationsSpec, iterationSeconds: (vu: 
     own[vu]++;
     shared++;
     started++;
-    if (t + d <= hardEnd) { completed++; perVu[vu]++; free[vu] = t + d; }
-    else { interrupted++; free[vu] = Infinity; }
+    if (t + d <= hardEnd) {
+      completed++;
+      perVu[vu]++;
+      free[vu] = t + d;
+    } else {
+      interrupted++;
+      free[vu] = Infinity;
+    }
   }
   const planned = spec.executor === 'shared-iterations' ? spec.iterations : spec.iterations * spec.vus;
   return { started, completed, interrupted, dropped: planned - started, perVu };

@@ -21,8 +21,13 @@ function stats(values: number[]) {
   const s = Float64Array.from(values).sort();
   const sum = s.reduce((a, b) => a + b, 0);
   return {
-    avg: s.length ? sum / s.length : 0, min: s[0] ?? 0, med: k6Percentile(s, 0.5), p90: k6Percentile(s, 0.9),
-    p95: k6Percentile(s, 0.95), p99: k6Percentile(s, 0.99), max: s[s.length - 1] ?? 0,
+    avg: s.length ? sum / s.length : 0,
+    min: s[0] ?? 0,
+    med: k6Percentile(s, 0.5),
+    p90: k6Percentile(s, 0.9),
+    p95: k6Percentile(s, 0.95),
+    p99: k6Percentile(s, 0.99),
+    max: s[s.length - 1] ?? 0,
   };
 }
 
@@ -45,7 +50,14 @@ export async function summarizeRequests(file: string): Promise<LatencySummary> {
   return { requests: sent.length, failed, failedBy, fromSent: stats(sent), fromIntended: stats(intended) };
 }
 
-const REASON: Record<string, string> = { refused: 'connection refused', timeout: 'timeout', reset: 'connection reset', tls: 'TLS error', aborted: 'aborted at the end of the run', other: 'other transport error' };
+const REASON: Record<string, string> = {
+  refused: 'connection refused',
+  timeout: 'timeout',
+  reset: 'connection reset',
+  tls: 'TLS error',
+  aborted: 'aborted at the end of the run',
+  other: 'other transport error',
+};
 
 /** Why one request failed, in words a user can act on. */
 export function failureReason(r: { status: number; error?: string }): string {
@@ -56,10 +68,18 @@ export function failureReason(r: { status: number; error?: string }): string {
 }
 
 export function formatSummary(s: LatencySummary): string {
-  const f = (o: LatencySummary['fromSent']) => `avg=${o.avg.toFixed(2)}ms min=${o.min.toFixed(2)}ms med=${o.med.toFixed(2)}ms p(90)=${o.p90.toFixed(2)}ms p(95)=${o.p95.toFixed(2)}ms p(99)=${o.p99.toFixed(2)}ms max=${o.max.toFixed(2)}ms`;
+  const f = (o: LatencySummary['fromSent']) =>
+    `avg=${o.avg.toFixed(2)}ms min=${o.min.toFixed(2)}ms med=${o.med.toFixed(2)}ms p(90)=${o.p90.toFixed(2)}ms p(95)=${o.p95.toFixed(2)}ms p(99)=${o.p99.toFixed(2)}ms max=${o.max.toFixed(2)}ms`;
   return [
     `http_reqs: ${s.requests}  failed: ${s.failed} (${s.requests ? ((100 * s.failed) / s.requests).toFixed(2) : '0.00'}%)`,
-    ...(s.failed ? [`failed by reason: ${Object.entries(s.failedBy).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, n]) => `${k} ${n}`).join(', ')}`] : []),
+    ...(s.failed
+      ? [
+          `failed by reason: ${Object.entries(s.failedBy)
+            .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')}`,
+        ]
+      : []),
     `http_req_duration (from send):      ${f(s.fromSent)}`,
     `latency from intended start (CO-free): ${f(s.fromIntended)}`,
   ].join('\n');

@@ -44,7 +44,7 @@ export function federatedWorkload(plan: MeshPlan): WorkloadPlan {
   if (!w) {
     throw new SpilloverError({
       path: 'topology',
-      message: 'no service runs in the client\'s cluster, so there is nothing for the load to call',
+      message: "no service runs in the client's cluster, so there is nothing for the load to call",
       expected: `a workload whose sidecar.cluster is "${plan.client.cluster}"`,
       found: JSON.stringify(plan.workloads.map((x) => `${x.service}@${x.sidecar.cluster}`)),
       fix: 'place service A in the same cluster as the client',

@@ -59,7 +59,9 @@ export function applyConnectionPool(cluster: Json, pool: Json | undefined, ctx: 
   if (!h2 && opts.where) {
     for (const f of ['maxConcurrentStreams', 'http2KeepAlive'])
       if (http[f] !== undefined)
-        ctx.warnings.push(`${opts.where}.connectionPool.http.${f} has no effect: the cluster speaks HTTP/1.1 (Istio applies it to HTTP/2 clusters only); set connectionPool.http.h2UpgradePolicy: UPGRADE to use it`);
+        ctx.warnings.push(
+          `${opts.where}.connectionPool.http.${f} has no effect: the cluster speaks HTTP/1.1 (Istio applies it to HTTP/2 clusters only); set connectionPool.http.h2UpgradePolicy: UPGRADE to use it`,
+        );
   }
 
   if (http.maxRequestsPerConnection > 0) {

@@ -45,7 +45,12 @@ const seNamespace = (se: IstioResource, fallback: string) => se.namespace ?? fal
  * (the study applies them there); the gateway's view passes serviceEntries: false so that it does not
  * route to itself.
  */
-export function serviceView(host: string, proxyCluster: string, ctx: TranslateContext, opts: { serviceEntries?: boolean } = {}): ServiceView | undefined {
+export function serviceView(
+  host: string,
+  proxyCluster: string,
+  ctx: TranslateContext,
+  opts: { serviceEntries?: boolean } = {},
+): ServiceView | undefined {
   const { plan, resources } = ctx;
   const kube = plan.workloads.find((w) => w.host === host && w.sidecar.cluster === proxyCluster);
   const ses = opts.serviceEntries === false ? [] : resources.serviceEntriesFor(host);
@@ -100,7 +105,9 @@ export function serviceView(host: string, proxyCluster: string, ctx: TranslateCo
     (se.spec.endpoints ?? []).forEach((ep: Json, i: number) => {
       const where = `${label}: spec.endpoints[${i}]`;
       if (!isIP(String(ep.address ?? ''))) {
-        ctx.warnings.push(`${where}: address ${JSON.stringify(ep.address)} is not an IP address, so istiod leaves it out of a STATIC ServiceEntry's endpoints; use the gateway's IP (placeholder {{gateway.<cluster>}})`);
+        ctx.warnings.push(
+          `${where}: address ${JSON.stringify(ep.address)} is not an IP address, so istiod leaves it out of a STATIC ServiceEntry's endpoints; use the gateway's IP (placeholder {{gateway.<cluster>}})`,
+        );
         return;
       }
       const epPort = Number(ep.ports?.[portName] ?? sePort.targetPort ?? sePort.number);

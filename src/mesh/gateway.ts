@@ -41,7 +41,9 @@ export function gatewayBootstrap(ctx: TranslateContext): Json {
     // expose-services.yaml's Gateway passes `*.local` hosts only: istiod builds the SNI cluster of
     // every service but a filter chain only for those (found by `spillover mesh diff`).
     if (!EXPOSED_HOSTS.test(w.host)) {
-      ctx.warnings.push(`east-west gateway (${gw.cluster}): ${w.host} is not exposed (the multi-network Gateway passes *.local hosts only), so requests for it through the gateway are refused`);
+      ctx.warnings.push(
+        `east-west gateway (${gw.cluster}): ${w.host} is not exposed (the multi-network Gateway passes *.local hosts only), so requests for it through the gateway are refused`,
+      );
       continue;
     }
     chains.push({
@@ -58,7 +60,10 @@ export function gatewayBootstrap(ctx: TranslateContext): Json {
     chains.push({
       name: 'auto-passthrough',
       filters: [
-        { name: 'envoy.filters.network.sni_cluster', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.sni_cluster.v3.SniCluster' } },
+        {
+          name: 'envoy.filters.network.sni_cluster',
+          typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.sni_cluster.v3.SniCluster' },
+        },
         tcpProxy('BlackHoleCluster', gw.files.accessLog),
       ],
     });

@@ -13,8 +13,14 @@ export const faultFilter = (delayMs = 0): Json => {
   return { name: 'envoy.filters.http.fault', typed_config: cfg };
 };
 
-const corsFilter = () => ({ name: 'envoy.filters.http.cors', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' } });
-const routerFilter = () => ({ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } });
+const corsFilter = () => ({
+  name: 'envoy.filters.http.cors',
+  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' },
+});
+const routerFilter = () => ({
+  name: 'envoy.filters.http.router',
+  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+});
 
 export interface HcmOptions {
   statPrefix: string;
@@ -51,7 +57,14 @@ export function httpConnectionManager(o: HcmOptions): Json {
 }
 
 /** A route as istiod writes it: prefix "/", timeout (0s = none), optional retry policy; the decorator names `<host>:<port>/*`. */
-export function route(cluster: string, timeout: string, retry: Json | undefined, name: string | undefined, operation: string, o: { inbound?: boolean } = {}): Json {
+export function route(
+  cluster: string,
+  timeout: string,
+  retry: Json | undefined,
+  name: string | undefined,
+  operation: string,
+  o: { inbound?: boolean } = {},
+): Json {
   // istiod still writes the deprecated max_grpc_timeout (= the route timeout) outbound; inbound routes use max_stream_duration.
   const action: Json = o.inbound
     ? { cluster, timeout, max_stream_duration: { max_stream_duration: '0s', grpc_timeout_header_max: '0s' } }

@@ -60,7 +60,11 @@ export function inboundSidecarBootstrap(w: WorkloadPlan, ctx: TranslateContext, 
         name: clusterName,
         validate_clusters: false,
         virtual_hosts: [
-          { name: `inbound|http|${w.port}`, domains: ['*'], routes: [route(clusterName, '0s', defaultInboundRetry(ctx.version), 'default', `${w.host}:${w.port}/*`, { inbound: true })] },
+          {
+            name: `inbound|http|${w.port}`,
+            domains: ['*'],
+            routes: [route(clusterName, '0s', defaultInboundRetry(ctx.version), 'default', `${w.host}:${w.port}/*`, { inbound: true })],
+          },
         ],
       },
     });

@@ -103,7 +103,11 @@ const trafficPolicy = z.strictObject({
   tunnel: z.record(z.string(), z.unknown()).optional(),
   proxyProtocol: z.record(z.string(), z.unknown()).optional(),
   retryBudget: z
-    .strictObject({ percent: z.number().min(0).max(100).optional(), minRetryConcurrency: uint32.optional(), budgetInterval: duration.optional() })
+    .strictObject({
+      percent: z.number().min(0).max(100).optional(),
+      minRetryConcurrency: uint32.optional(),
+      budgetInterval: duration.optional(),
+    })
     .optional(),
 });
 

@@ -33,8 +33,7 @@ export function parseIstioVersion(text: string | undefined, where?: { file?: str
   return { major: 1, minor: Number(m[2]), patch: m[3] === undefined ? undefined : Number(m[3]), text: v };
 }
 
-const atLeast = (v: IstioVersion, minor: number, patch = 0) =>
-  v.minor > minor || (v.minor === minor && (v.patch ?? 0) >= patch);
+const atLeast = (v: IstioVersion, minor: number, patch = 0) => v.minor > minor || (v.minor === minor && (v.patch ?? 0) >= patch);
 
 /** How `outlierDetection.consecutiveErrors` maps (removed by a291ab60276 in 1.7). */
 export function consecutiveErrorsMode(v: IstioVersion): '5xx' | 'gateway' | 'ignored' {

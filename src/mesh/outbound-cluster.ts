@@ -26,7 +26,12 @@ export interface BuiltCluster {
   endpoints: Array<EndpointSpec & { priority: number }>;
 }
 
-const LB: Record<string, string> = { ROUND_ROBIN: 'ROUND_ROBIN', LEAST_CONN: 'LEAST_REQUEST', LEAST_REQUEST: 'LEAST_REQUEST', RANDOM: 'RANDOM' };
+const LB: Record<string, string> = {
+  ROUND_ROBIN: 'ROUND_ROBIN',
+  LEAST_CONN: 'LEAST_REQUEST',
+  LEAST_REQUEST: 'LEAST_REQUEST',
+  RANDOM: 'RANDOM',
+};
 
 export function buildOutboundCluster(
   view: ServiceView,
@@ -39,19 +44,29 @@ export function buildOutboundCluster(
   const { policy, path } = trafficPolicyForPort(dr, view.port);
   const cluster: Json = { name: opts.name, type: 'STATIC' };
 
-  const h2 = applyConnectionPool(cluster, policy?.connectionPool, ctx, { http: !opts.sniDnat, outbound: true, where: opts.sniDnat || !dr ? undefined : `${label}: ${path}` });
+  const h2 = applyConnectionPool(cluster, policy?.connectionPool, ctx, {
+    http: !opts.sniDnat,
+    outbound: true,
+    where: opts.sniDnat || !dr ? undefined : `${label}: ${path}`,
+  });
   applyRetryBudget(cluster, dr?.spec?.trafficPolicy?.retryBudget);
 
   cluster.lb_policy = defaultLbPolicy(ctx.version);
   const lb = policy?.loadBalancer;
   if (lb?.simple && lb.simple !== 'UNSPECIFIED') {
     if (LB[lb.simple]) cluster.lb_policy = LB[lb.simple];
-    else ctx.warnings.push(`${label}: ${path}.loadBalancer.simple ${lb.simple} is not modelled by the local backend; ${cluster.lb_policy} is used`);
+    else
+      ctx.warnings.push(
+        `${label}: ${path}.loadBalancer.simple ${lb.simple} is not modelled by the local backend; ${cluster.lb_policy} is used`,
+      );
   }
   for (const f of ['consistentHash', 'zoneAwareLbSetting', 'warmup', 'warmupDurationSecs'])
-    if (lb?.[f] !== undefined) ctx.warnings.push(`${label}: ${path}.loadBalancer.${f} is not modelled by this harness; ${cluster.lb_policy} is used without it`);
+    if (lb?.[f] !== undefined)
+      ctx.warnings.push(`${label}: ${path}.loadBalancer.${f} is not modelled by this harness; ${cluster.lb_policy} is used without it`);
   if (dr?.spec?.subsets?.length)
-    ctx.warnings.push(`${label}: spec.subsets are not modelled by this harness (no subset clusters or gateway chains are generated); route to the host itself`);
+    ctx.warnings.push(
+      `${label}: spec.subsets are not modelled by this harness (no subset clusters or gateway chains are generated); route to the host itself`,
+    );
 
   applyOutlierDetection(cluster, policy?.outlierDetection, ctx, { label, path });
 
@@ -59,9 +74,15 @@ export function buildOutboundCluster(
   const lls = lb?.localityLbSetting;
   const localityOn = lls ? lls.enabled !== false : localityLbOnByDefault(ctx.version);
   if (lls && (lls.distribute || lls.failover || lls.failoverPriority))
-    ctx.warnings.push(`${label}: ${path}.loadBalancer.localityLbSetting distribute/failover/failoverPriority are not modelled; plain locality failover is used`);
+    ctx.warnings.push(
+      `${label}: ${path}.loadBalancer.localityLbSetting distribute/failover/failoverPriority are not modelled; plain locality failover is used`,
+    );
   const failover = !!policy?.outlierDetection && localityOn;
-  const priorities = failoverPriorities(proxy.locality, view.endpoints.map((e) => e.locality), failover);
+  const priorities = failoverPriorities(
+    proxy.locality,
+    view.endpoints.map((e) => e.locality),
+    failover,
+  );
   const endpoints = view.endpoints.map((e, i) => ({ ...e, priority: priorities[i] }));
 
   if (!opts.sniDnat) applyClusterTls(cluster, view, proxy, ctx, policy?.tls, h2, label, path);
@@ -100,7 +121,16 @@ function loadAssignment(name: string, endpoints: Array<EndpointSpec & { priority
   return { cluster_name: name, endpoints: list };
 }
 
-function applyClusterTls(cluster: Json, view: ServiceView, proxy: ProxyCommon, ctx: TranslateContext, tls: Json, h2: boolean, label: string, path: string) {
+function applyClusterTls(
+  cluster: Json,
+  view: ServiceView,
+  proxy: ProxyCommon,
+  ctx: TranslateContext,
+  tls: Json,
+  h2: boolean,
+  label: string,
+  path: string,
+) {
   const sni = istioSni(view.port, view.host);
   const alpn = istioMutualAlpn(ctx.version, h2);
   const mode = tls?.mode ?? 'AUTO';
@@ -122,14 +152,18 @@ function applyClusterTls(cluster: Json, view: ServiceView, proxy: ProxyCommon, c
     { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport_socket: mtls },
     { name: 'tlsMode-disabled', match: {}, transport_socket: rawBufferSocket() },
   ];
-  checkSans(view, view.endpoints.filter((e) => e.tlsMode === 'istio'), sans, ctx);
+  checkSans(
+    view,
+    view.endpoints.filter((e) => e.tlsMode === 'istio'),
+    sans,
+    ctx,
+  );
   for (const e of view.endpoints.filter((x) => x.tlsMode === 'disabled' && x.service !== 'external')) {
     ctx.warnings.push(
       `${e.origin}: ${e.ip}:${e.port} is dialled in plaintext (auto-mTLS: ${label ? `${label.split(' (')[0]} sets no ${path}.tls` : 'no DestinationRule applies'} and the endpoint has no serviceAccount or security.istio.io/tlsMode label), so the east-west gateway will refuse it; set ${path}.tls.mode: ISTIO_MUTUAL in the DestinationRule`,
     );
   }
 }
-
 
 /** The client checks the server's SPIFFE id; B must carry one of the service's identities (§5 pitfall). */
 function checkSans(view: ServiceView, endpoints: EndpointSpec[], sans: string[], ctx: TranslateContext) {

@@ -21,7 +21,9 @@ export function outboundRouteTraffic(host: string, ctx: TranslateContext): Route
   const label = ctx.resources.describe(vs);
   const routes: Json[] = vs.spec.http ?? [];
   if (routes.length > 1) {
-    ctx.warnings.push(`${label}: only spec.http[0] (its retries and timeout) is modelled; the other ${routes.length - 1} http routes are ignored`);
+    ctx.warnings.push(
+      `${label}: only spec.http[0] (its retries and timeout) is modelled; the other ${routes.length - 1} http routes are ignored`,
+    );
   }
   const r = routes[0] ?? {};
   return {
@@ -38,7 +40,10 @@ function convertRetries(retries: Json, ctx: TranslateContext, where: string): Js
   if (retries.retryOn) {
     const on: string[] = [];
     const codes: number[] = [];
-    for (const t of String(retries.retryOn).split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const t of String(retries.retryOn)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (/^\d+$/.test(t)) codes.push(Number(t));
       else on.push(t);
     }
@@ -59,12 +64,17 @@ function convertRetries(retries: Json, ctx: TranslateContext, where: string): Js
         },
       };
     } else {
-      ctx.warnings.push(`${where}.retryRemoteLocalities has no effect in Istio ${ctx.version.text} (added in 1.6); raise the experiment's istio version or remove it`);
+      ctx.warnings.push(
+        `${where}.retryRemoteLocalities has no effect in Istio ${ctx.version.text} (added in 1.6); raise the experiment's istio version or remove it`,
+      );
     }
   }
   if (retries.retryIgnorePreviousHosts === false) {
     if (hasRetryIgnorePreviousHosts(ctx.version)) delete policy.retry_host_predicate;
-    else ctx.warnings.push(`${where}.retryIgnorePreviousHosts has no effect in Istio ${ctx.version.text} (added in 1.26); raise the experiment's istio version or remove it`);
+    else
+      ctx.warnings.push(
+        `${where}.retryIgnorePreviousHosts has no effect in Istio ${ctx.version.text} (added in 1.26); raise the experiment's istio version or remove it`,
+      );
   }
   return policy;
 }

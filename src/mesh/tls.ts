@@ -44,9 +44,15 @@ export function userTlsUpstream(tls: Json, sni: string | undefined): Json {
   if (tls.caCertificates) {
     common.validation_context = { trusted_ca: { filename: tls.caCertificates } };
     if (tls.subjectAltNames?.length)
-      common.validation_context.match_typed_subject_alt_names = tls.subjectAltNames.map((s: string) => ({ san_type: 'DNS', matcher: { exact: s } }));
+      common.validation_context.match_typed_subject_alt_names = tls.subjectAltNames.map((s: string) => ({
+        san_type: 'DNS',
+        matcher: { exact: s },
+      }));
   }
-  const ctx: Json = { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', common_tls_context: common };
+  const ctx: Json = {
+    '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+    common_tls_context: common,
+  };
   if (tls.sni ?? sni) ctx.sni = tls.sni ?? sni;
   return { name: TLS_SOCKET, typed_config: ctx };
 }

@@ -43,13 +43,16 @@ export function translate(plan: MeshPlan): MeshConfig {
   bootstraps[plan.gateway.name] = gatewayBootstrap(inCluster(plan.gateway.cluster));
 
   const endpoints: MeshConfig['endpoints'] = {};
-  for (const e of client.built.endpoints) endpoints[`${e.ip}:${e.port}`] = { service: e.service, locality: e.locality, priority: e.priority };
+  for (const e of client.built.endpoints)
+    endpoints[`${e.ip}:${e.port}`] = { service: e.service, locality: e.locality, priority: e.priority };
 
   const envoyArgs: MeshConfig['envoyArgs'] = {};
   for (const name of Object.keys(bootstraps)) {
     envoyArgs[name] = [
-      '--concurrency', String(plan.envoy.concurrency),
-      '--file-flush-interval-msec', String(plan.envoy.fileFlushIntervalMs),
+      '--concurrency',
+      String(plan.envoy.concurrency),
+      '--file-flush-interval-msec',
+      String(plan.envoy.fileFlushIntervalMs),
       // Several Envoys share the machine: no hot-restart shared memory, so no base-id clashes.
       '--disable-hot-restart',
     ];

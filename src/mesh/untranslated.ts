@@ -17,7 +17,11 @@ interface Gap {
 }
 
 const GAPS: Gap[] = [
-  { kind: 'Sidecar', field: 'egress', istio: 'limits which hosts the workload\'s sidecar gets clusters for (and can make the federated host unreachable)' },
+  {
+    kind: 'Sidecar',
+    field: 'egress',
+    istio: "limits which hosts the workload's sidecar gets clusters for (and can make the federated host unreachable)",
+  },
   { kind: 'Sidecar', field: 'ingress', istio: 'replaces the inbound listeners of the selected workloads' },
   { kind: 'Sidecar', field: 'outboundTrafficPolicy', istio: 'decides whether unknown hosts pass through or are blocked' },
   { kind: 'Sidecar', field: 'workloadSelector', istio: 'scopes the Sidecar to some workloads; here it applies namespace-wide' },
@@ -31,7 +35,21 @@ const GAPS: Gap[] = [
   { kind: 'VirtualService', field: 'gateways', istio: 'binds the routes to gateways instead of (or besides) sidecars' },
   { kind: 'VirtualService', field: 'tls', istio: 'routes TLS traffic by SNI' },
   { kind: 'VirtualService', field: 'tcp', istio: 'routes TCP traffic' },
-  ...['match', 'route', 'redirect', 'directResponse', 'delegate', 'rewrite', 'fault', 'mirror', 'mirrors', 'mirrorPercent', 'mirrorPercentage', 'corsPolicy', 'headers'].map((f) => ({
+  ...[
+    'match',
+    'route',
+    'redirect',
+    'directResponse',
+    'delegate',
+    'rewrite',
+    'fault',
+    'mirror',
+    'mirrors',
+    'mirrorPercent',
+    'mirrorPercentage',
+    'corsPolicy',
+    'headers',
+  ].map((f) => ({
     kind: 'VirtualService',
     field: `http[0].${f}`,
     istio: 'shapes the route (only retries and timeout of http[0] are modelled)',
@@ -40,7 +58,8 @@ const GAPS: Gap[] = [
 
 function get(spec: unknown, dotted: string): unknown {
   let v = spec as Record<string, unknown> | undefined;
-  for (const seg of dotted.replace(/\[(\d+)\]/g, '.$1').split('.')) v = v && typeof v === 'object' ? (v[seg] as Record<string, unknown>) : undefined;
+  for (const seg of dotted.replace(/\[(\d+)\]/g, '.$1').split('.'))
+    v = v && typeof v === 'object' ? (v[seg] as Record<string, unknown>) : undefined;
   return v;
 }
 
@@ -50,7 +69,9 @@ export function untranslatedCaveats(resources: Resources): string[] {
   for (const r of resources.all as IstioResource[]) {
     for (const g of GAPS) {
       if (g.kind !== r.kind || get(r.spec, g.field) === undefined) continue;
-      out.push(`${resources.describe(r)}: spec.${g.field} is not modelled by the local backend and has no effect in this run (in Istio it ${g.istio})`);
+      out.push(
+        `${resources.describe(r)}: spec.${g.field} is not modelled by the local backend and has no effect in this run (in Istio it ${g.istio})`,
+      );
     }
   }
   return out;

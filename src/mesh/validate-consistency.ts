@@ -31,7 +31,9 @@ export function consistencyChecks(resources: unknown, ctx: ConsistencyContext): 
   if (!Array.isArray(resources)) return [];
   const out: ProblemDetail[] = [];
   const at = (i: number) => `${ctx.basePath}[${i}]`;
-  const list = resources.map((r: Json, i: number) => ({ r, i })).filter(({ r }) => r && typeof r === 'object' && r.spec && typeof r.spec === 'object');
+  const list = resources
+    .map((r: Json, i: number) => ({ r, i }))
+    .filter(({ r }) => r && typeof r === 'object' && r.spec && typeof r.spec === 'object');
 
   for (const { r, i } of list.filter(({ r }) => r.kind === 'ServiceEntry' && Array.isArray(r.spec.hosts))) {
     for (const s of ctx.services) {

@@ -21,7 +21,16 @@ export interface ValidateContext {
 export function validateIstioResources(resources: unknown, ctx: ValidateContext): ProblemDetail[] {
   const problems: ProblemDetail[] = [];
   if (!Array.isArray(resources)) {
-    return [{ file: ctx.file, path: ctx.basePath, message: 'Istio resources must be a list', expected: 'a YAML list of Istio resources', found: describe(resources), fix: `write ${ctx.basePath}: [ ... ]` }];
+    return [
+      {
+        file: ctx.file,
+        path: ctx.basePath,
+        message: 'Istio resources must be a list',
+        expected: 'a YAML list of Istio resources',
+        found: describe(resources),
+        fix: `write ${ctx.basePath}: [ ... ]`,
+      },
+    ];
   }
   const known: Array<{ r: Json; i: number }> = [];
   let unknownKind = false;
@@ -37,7 +46,10 @@ export function validateIstioResources(resources: unknown, ctx: ValidateContext)
         message: 'not an Istio resource kind this harness translates',
         expected: known.join(', '),
         found: describe(kind),
-        fix: guess && distance(guess.toLowerCase(), String(kind).toLowerCase()) <= 3 ? `did you mean ${guess}?` : 'use one of the expected kinds',
+        fix:
+          guess && distance(guess.toLowerCase(), String(kind).toLowerCase()) <= 3
+            ? `did you mean ${guess}?`
+            : 'use one of the expected kinds',
       });
       unknownKind = true;
       return;
@@ -103,14 +115,21 @@ function toProblem(issue: z.core.$ZodIssue, resource: Json, at: string, ctx: Val
       const bound = issue.code === 'too_small' ? `>= ${String(issue.minimum)}` : `<= ${String(issue.maximum)}`;
       return {
         ...base,
-        message: issue.code === 'too_small' ? 'value too small (Istio rejects it)' : 'value too large for the field (Envoy takes 32-bit counts)',
+        message:
+          issue.code === 'too_small' ? 'value too small (Istio rejects it)' : 'value too large for the field (Envoy takes 32-bit counts)',
         expected: `${issue.origin === 'array' ? 'a list of length ' : issue.origin === 'string' ? 'a text of length ' : 'a number '}${bound}`,
         found: describe(issue.input),
         fix: issue.origin === 'number' ? `use a value ${bound}` : `make it ${bound}`,
       };
     }
     default:
-      return { ...base, message: issue.message, found: describe((issue as { input?: unknown }).input), expected: undefined, fix: 'see the istio/api reference for this field' };
+      return {
+        ...base,
+        message: issue.message,
+        found: describe((issue as { input?: unknown }).input),
+        expected: undefined,
+        fix: 'see the istio/api reference for this field',
+      };
   }
 }
 
@@ -119,7 +138,9 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
   const out: ProblemDetail[] = [];
   if (kind === 'DestinationRule') {
     const policies: Array<[Json, string]> = [[r.spec.trafficPolicy, 'spec.trafficPolicy']];
-    (r.spec.trafficPolicy?.portLevelSettings ?? []).forEach((p: Json, i: number) => policies.push([p, `spec.trafficPolicy.portLevelSettings[${i}]`]));
+    (r.spec.trafficPolicy?.portLevelSettings ?? []).forEach((p: Json, i: number) =>
+      policies.push([p, `spec.trafficPolicy.portLevelSettings[${i}]`]),
+    );
     for (const [p, path] of policies) {
       out.push(...durationChecks(p, `${at}.${path}`, ctx));
       // validateTrafficPolicy (found by `spillover mesh diff`: istiod refuses the config outright).
@@ -209,14 +230,24 @@ function durationChecks(policy: Json, at: string, ctx: ValidateContext): Problem
     if (typeof v !== 'string') continue;
     const ns = parseIstioDurationNs(v);
     if (ns !== undefined && ns > MAX_PROTO_DURATION_NS) {
-      out.push({ file: ctx.file, path: `${at}.${field}`, message: 'longer than a protobuf Duration can hold (Envoy refuses its config)', expected: 'at most 315576000000s (10,000 years)', found: describe(v), fix: 'use a realistic duration, e.g. 1m' });
+      out.push({
+        file: ctx.file,
+        path: `${at}.${field}`,
+        message: 'longer than a protobuf Duration can hold (Envoy refuses its config)',
+        expected: 'at most 315576000000s (10,000 years)',
+        found: describe(v),
+        fix: 'use a realistic duration, e.g. 1m',
+      });
       continue;
     }
     if (ns === undefined || (ns >= 1e6 && ns % 1e6 === 0)) continue;
     out.push({
       file: ctx.file,
       path: `${at}.${field}`,
-      message: ns < 1e6 ? 'Istio requires at least 1ms here (ValidateDuration)' : 'Istio takes this duration to the millisecond only (ValidateDuration)',
+      message:
+        ns < 1e6
+          ? 'Istio requires at least 1ms here (ValidateDuration)'
+          : 'Istio takes this duration to the millisecond only (ValidateDuration)',
       expected: 'a duration of at least 1ms, in whole milliseconds',
       found: describe(v),
       fix: ns < 1e6 ? 'use e.g. 1s' : `use ${Math.round(ns / 1e6)}ms`,
@@ -229,7 +260,9 @@ function durationChecks(policy: Json, at: string, ctx: ValidateContext): Problem
 function crossChecks(valid: Array<{ r: Json; i: number }>, ctx: ValidateContext): ProblemDetail[] {
   const out: ProblemDetail[] = [];
   const drs = valid.filter((x) => x.r.kind === 'DestinationRule' && typeof x.r.spec?.host === 'string');
-  const ses = valid.filter((x) => x.r.kind === 'ServiceEntry' && Array.isArray(x.r.spec?.hosts) && x.r.spec.hosts.every((h: unknown) => typeof h === 'string'));
+  const ses = valid.filter(
+    (x) => x.r.kind === 'ServiceEntry' && Array.isArray(x.r.spec?.hosts) && x.r.spec.hosts.every((h: unknown) => typeof h === 'string'),
+  );
   const seHosts = ses.flatMap((x) => x.r.spec.hosts as string[]);
   const known = [...seHosts, ...(ctx.hosts ?? [])];
   for (const { r, i } of ses) {
@@ -238,10 +271,15 @@ function crossChecks(valid: Array<{ r: Json; i: number }>, ctx: ValidateContext)
       out.push({
         file: ctx.file,
         path: `${ctx.basePath}[${i}].spec.hosts[${j}]`,
-        message: 'no DestinationRule applies to this ServiceEntry host, so the experiment\'s traffic policy would not reach it',
+        message: "no DestinationRule applies to this ServiceEntry host, so the experiment's traffic policy would not reach it",
         expected: `a DestinationRule with spec.host matching ${h}`,
         found: `DestinationRule hosts: ${drs.map((d) => d.r.spec.host).join(', ') || '(none)'}`,
-        fix: drs.length ? `did you mean host ${closest(h, drs.map((d) => d.r.spec.host))}? make the hosts equal` : 'add a DestinationRule for it',
+        fix: drs.length
+          ? `did you mean host ${closest(
+              h,
+              drs.map((d) => d.r.spec.host),
+            )}? make the hosts equal`
+          : 'add a DestinationRule for it',
       });
     });
   }

@@ -35,7 +35,10 @@ export function canonicalProxy(x: IstiodXds, ctx: CanonicalContext): CanonicalPr
     if (cla) view.endpoints = canonicalEndpoints(cla);
     if (view.transport_socket) view.transport_socket = canonicalSocket(view.transport_socket, ctx);
     if (view.transport_socket_matches)
-      view.transport_socket_matches = view.transport_socket_matches.map((m: Json) => ({ ...m, transport_socket: canonicalSocket(m.transport_socket, ctx) }));
+      view.transport_socket_matches = view.transport_socket_matches.map((m: Json) => ({
+        ...m,
+        transport_socket: canonicalSocket(m.transport_socket, ctx),
+      }));
     clusters[clusterKey(c.name, ctx)] = view;
   }
 
@@ -47,7 +50,9 @@ export function canonicalProxy(x: IstiodXds, ctx: CanonicalContext): CanonicalPr
     for (const vh of virtual_hosts) {
       const { name, ...v } = vh;
       // Inbound routes name their cluster (inbound|<port>||) like the cluster itself is keyed.
-      v.routes = (v.routes ?? []).map((r: Json) => (r.route?.cluster ? { ...r, route: { ...r.route, cluster: clusterKey(r.route.cluster, ctx) } } : r));
+      v.routes = (v.routes ?? []).map((r: Json) =>
+        r.route?.cluster ? { ...r, route: { ...r.route, cluster: clusterKey(r.route.cluster, ctx) } } : r,
+      );
       routes[`${rcName}/${name}`] = v;
     }
   };
@@ -81,7 +86,11 @@ function canonicalEndpoints(cla: Json): Json {
       const a = e.endpoint?.address?.socket_address ?? {};
       const { endpoint, ...rest } = e;
       const { address, ...endpointRest } = endpoint ?? {};
-      return { address: `${a.address}:${a.port_value ?? 0}`, ...(Object.keys(endpointRest).length ? { endpoint: endpointRest } : {}), ...rest };
+      return {
+        address: `${a.address}:${a.port_value ?? 0}`,
+        ...(Object.keys(endpointRest).length ? { endpoint: endpointRest } : {}),
+        ...rest,
+      };
     }),
   }));
   groups.sort((a: Json, b: Json) => a.priority - b.priority || a.locality.localeCompare(b.locality));
@@ -97,7 +106,14 @@ function canonicalSocket(ts: Json, ctx: CanonicalContext): Json {
   const tc = ts?.typed_config;
   if (!tc || !/TlsContext$/.test(String(tc['@type']))) return ts;
   const { common_tls_context: common = {}, ...ctxRest } = tc;
-  const { tls_certificates, tls_certificate_sds_secret_configs, validation_context, combined_validation_context, validation_context_sds_secret_config, ...commonRest } = common;
+  const {
+    tls_certificates,
+    tls_certificate_sds_secret_configs,
+    validation_context,
+    combined_validation_context,
+    validation_context_sds_secret_config,
+    ...commonRest
+  } = common;
   const identity = [
     ...(tls_certificates ?? []).map((c: Json) => fileRef(c.certificate_chain?.filename, ctx.identityFiles.certChain)),
     ...(tls_certificate_sds_secret_configs ?? []).map((s: Json) => `sds:${s.name}`),
@@ -108,7 +124,12 @@ function canonicalSocket(ts: Json, ctx: CanonicalContext): Json {
   if (trusted_ca) trust.push(fileRef(trusted_ca.filename, ctx.identityFiles.rootCert));
   const sdsTrust = combined_validation_context?.validation_context_sds_secret_config ?? validation_context_sds_secret_config;
   if (sdsTrust) trust.push(`sds:${sdsTrust.name}`);
-  const out: Json = { name: ts.name, type: tc['@type'], ...ctxRest, common_tls_context: { ...commonRest, identity, trust, validation: validationRest } };
+  const out: Json = {
+    name: ts.name,
+    type: tc['@type'],
+    ...ctxRest,
+    common_tls_context: { ...commonRest, identity, trust, validation: validationRest },
+  };
   return out;
 }
 

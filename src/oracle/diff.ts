@@ -39,7 +39,12 @@ export interface MeshDiff {
   excused: Record<string, number>;
 }
 
-export function diffMesh(plan: MeshPlan, ours: Record<string, IstiodXds>, istiod: Record<string, IstiodXds>, known: KnownDifference[] = KNOWN_DIFFERENCES): MeshDiff {
+export function diffMesh(
+  plan: MeshPlan,
+  ours: Record<string, IstiodXds>,
+  istiod: Record<string, IstiodXds>,
+  known: KnownDifference[] = KNOWN_DIFFERENCES,
+): MeshDiff {
   const differences: ClassifiedDifference[] = [];
   for (const p of proxiesOf(plan)) {
     const ctx = contextFor(plan, p);
@@ -55,8 +60,17 @@ export function diffMesh(plan: MeshPlan, ours: Record<string, IstiodXds>, istiod
 /** Unexplained differences first, one per line with its path; then the excused ones counted by reason. */
 export function formatMeshDiff(name: string, d: MeshDiff, o: { verbose?: boolean } = {}): string {
   const lines: string[] = [];
-  for (const x of d.differences.filter((y) => !y.known)) lines.push(`  DIFF ${x.proxy} ${x.path}\n       src/mesh: ${formatValue(x.ours)}\n       istiod:   ${formatValue(x.istiod)}`);
-  if (o.verbose) for (const x of d.differences.filter((y) => y.known)) lines.push(`  known(${x.known!.id}) ${x.proxy} ${x.path}: src/mesh ${formatValue(x.ours)} / istiod ${formatValue(x.istiod)}`);
+  for (const x of d.differences.filter((y) => !y.known))
+    lines.push(`  DIFF ${x.proxy} ${x.path}\n       src/mesh: ${formatValue(x.ours)}\n       istiod:   ${formatValue(x.istiod)}`);
+  if (o.verbose)
+    for (const x of d.differences.filter((y) => y.known))
+      lines.push(`  known(${x.known!.id}) ${x.proxy} ${x.path}: src/mesh ${formatValue(x.ours)} / istiod ${formatValue(x.istiod)}`);
   const known = Object.entries(d.excused).map(([id, n]) => `    ${id} (${n}): ${KNOWN_DIFFERENCES.find((k) => k.id === id)?.reason ?? ''}`);
-  return [`${name}: ${d.unexplained} unexplained difference(s), ${d.differences.length - d.unexplained} known`, ...lines, ...(known.length ? ['  known differences:', ...known] : [])].join('\n') + '\n';
+  return (
+    [
+      `${name}: ${d.unexplained} unexplained difference(s), ${d.differences.length - d.unexplained} known`,
+      ...lines,
+      ...(known.length ? ['  known differences:', ...known] : []),
+    ].join('\n') + '\n'
+  );
 }

@@ -18,7 +18,8 @@ const isObject = (x: unknown): x is Record<string, Json> => typeof x === 'object
 
 export function diffValues(ours: unknown, istiod: unknown, path: string, proxy: string, out: Difference[] = []): Difference[] {
   if (isObject(ours) && isObject(istiod)) {
-    for (const k of [...new Set([...Object.keys(ours), ...Object.keys(istiod)])].sort()) diffValues(ours[k], istiod[k], `${path}/${k}`, proxy, out);
+    for (const k of [...new Set([...Object.keys(ours), ...Object.keys(istiod)])].sort())
+      diffValues(ours[k], istiod[k], `${path}/${k}`, proxy, out);
   } else if (Array.isArray(ours) && Array.isArray(istiod)) {
     // Scalar lists (domains, ALPNs, filter names) are compared whole: their order is reported at once.
     if (!ours.some((x) => typeof x === 'object') && !istiod.some((x) => typeof x === 'object')) {

@@ -46,7 +46,9 @@ export function istiodMeshConfig(plan: MeshPlan, builtin: MeshConfig, xds: Recor
     endpoints,
     warnings: [
       `the Envoy configuration is istiod's own (Istio ${ORACLE_ISTIO}, istio.io/istio ${istio}, tools/istiod-config), not src/mesh's` +
-        (oracleComparable(plan.istioVersion).ok ? '' : `: the experiment's Istio ${plan.istioVersion} semantics are not applied (they are src/mesh's)`) +
+        (oracleComparable(plan.istioVersion).ok
+          ? ''
+          : `: the experiment's Istio ${plan.istioVersion} semantics are not applied (they are src/mesh's)`) +
         "; src/mesh's caveats follow",
       ...builtin.warnings,
     ],
@@ -71,7 +73,10 @@ function proxyBootstrap(plan: MeshPlan, p: ProxyCommon, x: IstiodXds): Json {
     } else if (c.type === 'ORIGINAL_DST' && w && /^inbound\|/.test(c.name)) {
       for (const f of ['upstream_bind_config', 'cleanup_interval', 'lb_policy']) delete c[f];
       c.type = 'STATIC';
-      c.load_assignment = { cluster_name: c.name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(w.app.ip, w.app.port) } }] }] };
+      c.load_assignment = {
+        cluster_name: c.name,
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(w.app.ip, w.app.port) } }] }],
+      };
     } else continue;
     b.static_resources.clusters.push(c);
   }
@@ -106,11 +111,19 @@ function bindListener(plan: MeshPlan, p: ProxyCommon, l: Json, routes: Map<strin
       .map((f: Json) => (f.name === 'envoy.filters.listener.tls_inspector' ? { ...f, filter_disabled: undefined } : f));
     return finish(l, p, w.sidecar.inbound, chains, routes, 'INBOUND');
   }
-  if (p.name === plan.gateway.name && port === plan.gateway.listener.port) return finish(l, p, plan.gateway.listener, l.filter_chains ?? [], routes, undefined);
+  if (p.name === plan.gateway.name && port === plan.gateway.listener.port)
+    return finish(l, p, plan.gateway.listener, l.filter_chains ?? [], routes, undefined);
   return undefined;
 }
 
-function finish(l: Json, p: ProxyCommon, at: { ip: string; port: number }, chains: Json[], routes: Map<string, Json>, direction: string | undefined): Json {
+function finish(
+  l: Json,
+  p: ProxyCommon,
+  at: { ip: string; port: number },
+  chains: Json[],
+  routes: Map<string, Json>,
+  direction: string | undefined,
+): Json {
   const out: Json = { ...l, name: `${at.ip}_${at.port}`, address: socketAddress(at.ip, at.port), filter_chains: chains };
   for (const f of ['bind_to_port', 'use_original_dst', 'default_filter_chain']) delete out[f];
   if (direction) out.traffic_direction = direction;

@@ -15,7 +15,16 @@ export interface IstiodService {
   ports: Array<{ name: string; port: number; protocol?: string }>;
   serviceAccounts: string[];
   labels?: Record<string, string>;
-  endpoints: Array<{ address: string; port: number; portName: string; locality: string; network: string; serviceAccount: string; labels: Record<string, string>; workloadName: string }>;
+  endpoints: Array<{
+    address: string;
+    port: number;
+    portName: string;
+    locality: string;
+    network: string;
+    serviceAccount: string;
+    labels: Record<string, string>;
+    workloadName: string;
+  }>;
 }
 
 export interface IstiodProxy {
@@ -73,7 +82,11 @@ export function eastWestGateway(port: number): Json {
   };
 }
 
-export const GATEWAY_LABELS = (network: string) => ({ istio: 'eastwestgateway', app: 'istio-eastwestgateway', 'topology.istio.io/network': network });
+export const GATEWAY_LABELS = (network: string) => ({
+  istio: 'eastwestgateway',
+  app: 'istio-eastwestgateway',
+  'topology.istio.io/network': network,
+});
 const namespaceOfSpiffe = (spiffe: string) => /\/ns\/([^/]+)\//.exec(spiffe)?.[1] ?? 'default';
 
 /** Every cluster that has a proxy, in a stable order (the client's first). */
@@ -107,7 +120,16 @@ export function istiodRequest(plan: MeshPlan, cluster: string, o: RequestOptions
   for (const w of local) proxies.push(sidecarProxy(w.sidecar, w.sidecar.inbound.ip, w.service.toLowerCase()));
   if (plan.gateway.cluster === cluster) {
     const g = plan.gateway;
-    proxies.push({ name: g.name, type: 'router', namespace: 'istio-system', ips: [g.listener.ip], labels: GATEWAY_LABELS(g.network), locality: g.locality, network: g.network, workloadName: 'istio-eastwestgateway' });
+    proxies.push({
+      name: g.name,
+      type: 'router',
+      namespace: 'istio-system',
+      ips: [g.listener.ip],
+      labels: GATEWAY_LABELS(g.network),
+      locality: g.locality,
+      network: g.network,
+      workloadName: 'istio-eastwestgateway',
+    });
   }
   return {
     clusterId: cluster,
@@ -119,7 +141,16 @@ export function istiodRequest(plan: MeshPlan, cluster: string, o: RequestOptions
 }
 
 function sidecarProxy(p: ProxyCommon, ip: string, app: string): IstiodProxy {
-  return { name: p.name, type: 'sidecar', namespace: namespaceOfSpiffe(p.identity.spiffe), ips: [ip], labels: { app }, locality: p.locality, network: p.network, workloadName: app };
+  return {
+    name: p.name,
+    type: 'sidecar',
+    namespace: namespaceOfSpiffe(p.identity.spiffe),
+    ips: [ip],
+    labels: { app },
+    locality: p.locality,
+    network: p.network,
+    workloadName: app,
+  };
 }
 
 /** The Kubernetes Services of one cluster: one per host, one endpoint per workload serving it. */

@@ -15,7 +15,10 @@ export interface KnownDifference {
   matches(d: Difference, plan: MeshPlan): boolean;
 }
 
-const any = (...res: RegExp[]) => (d: Difference) => res.some((re) => re.test(d.path));
+const any =
+  (...res: RegExp[]) =>
+  (d: Difference) =>
+    res.some((re) => re.test(d.path));
 const onlyIstiod = (d: Difference) => d.ours === undefined;
 const endpointPort = (d: Difference, plan: MeshPlan) =>
   typeof d.ours === 'string' &&
@@ -27,18 +30,25 @@ const SIDECARS_OUTBOUND = /^(clusters\/outbound\||listeners\/outbound-http\||rou
 export const KNOWN_DIFFERENCES: KnownDifference[] = [
   {
     id: 'files-instead-of-sds',
-    reason: 'upstream Envoy has no istio-agent: the same certificates come from the run CA\'s files instead of the SDS secrets "default" and "ROOTCA"',
-    matches: (d) => /\/common_tls_context\/(identity|trust)$/.test(d.path) && JSON.stringify(d.ours).includes('file:') && JSON.stringify(d.istiod).includes('sds:'),
+    reason:
+      'upstream Envoy has no istio-agent: the same certificates come from the run CA\'s files instead of the SDS secrets "default" and "ROOTCA"',
+    matches: (d) =>
+      /\/common_tls_context\/(identity|trust)$/.test(d.path) &&
+      JSON.stringify(d.ours).includes('file:') &&
+      JSON.stringify(d.istiod).includes('sds:'),
   },
   {
     id: 'static-instead-of-eds',
-    reason: 'no xDS server: endpoints are written into a STATIC load_assignment (by istiod\'s EDS rules) instead of EDS',
-    matches: (d) => /^clusters\/[^/]+\/(type|eds_cluster_config)$/.test(d.path) && (d.ours === 'STATIC' || d.ours === undefined) && (d.istiod === 'EDS' || d.path.endsWith('eds_cluster_config')),
+    reason: "no xDS server: endpoints are written into a STATIC load_assignment (by istiod's EDS rules) instead of EDS",
+    matches: (d) =>
+      /^clusters\/[^/]+\/(type|eds_cluster_config)$/.test(d.path) &&
+      (d.ours === 'STATIC' || d.ours === undefined) &&
+      (d.istiod === 'EDS' || d.path.endsWith('eds_cluster_config')),
   },
   {
     id: 'no-iptables',
     reason:
-      'no iptables on loopback: clients dial the sidecar\'s inbound port (15006) instead of the pod port, inbound is one listener on the pod address with a STATIC cluster to the app (no ORIGINAL_DST, no 127.0.0.6 bind, no destination_port match), and the client\'s listener is on its own address instead of 0.0.0.0:<port> behind virtualOutbound; stat prefixes name those addresses',
+      "no iptables on loopback: clients dial the sidecar's inbound port (15006) instead of the pod port, inbound is one listener on the pod address with a STATIC cluster to the app (no ORIGINAL_DST, no 127.0.0.6 bind, no destination_port match), and the client's listener is on its own address instead of 0.0.0.0:<port> behind virtualOutbound; stat prefixes name those addresses",
     matches: (d, plan) =>
       endpointPort(d, plan) ||
       any(
@@ -51,7 +61,7 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
   {
     id: 'not-on-the-traffic-path',
     reason:
-      'src/mesh generates only what the experiment\'s traffic crosses: no catch-all clusters, listeners or virtual hosts (BlackHole, Passthrough, InboundPassthrough, virtualOutbound, allow_any), no outbound side on A\'s and B\'s sidecars, no regular outbound clusters on the gateway',
+      "src/mesh generates only what the experiment's traffic crosses: no catch-all clusters, listeners or virtual hosts (BlackHole, Passthrough, InboundPassthrough, virtualOutbound, allow_any), no outbound side on A's and B's sidecars, no regular outbound clusters on the gateway",
     matches: (d, plan) =>
       onlyIstiod(d) &&
       (any(

@@ -63,13 +63,26 @@ export function settleThrown(e: unknown, rec: RunRecorder, signal: AbortSignal):
 }
 
 /** The final exit code: the run's, then the report's, then the experiment's `expect:` block, then k6's thresholds. */
-export function judge(exp: ResolvedExperiment, rec: RunRecorder, analysed: Analysed, exitCode: number, say: (msg: string) => void, k6ThresholdsFailed = false): number {
+export function judge(
+  exp: ResolvedExperiment,
+  rec: RunRecorder,
+  analysed: Analysed,
+  exitCode: number,
+  say: (msg: string) => void,
+  k6ThresholdsFailed = false,
+): number {
   let code = exitCode;
   if (analysed.failed && code === 0) code = 1;
   if (analysed.summary && Object.keys(exp.spec.expect).length && rec.manifest.outcome === 'ok') {
     try {
-      const results = checkExpectations(exp.spec.expect, analysed.summary as never) as Array<{ field: string; condition: string; actual: unknown; ok: boolean }>;
-      for (const r of results) say(`  expect ${r.field} ${r.condition}: ${r.ok ? 'ok' : 'FAILED'} (actual ${formatActual(r.field, r.actual)})`);
+      const results = checkExpectations(exp.spec.expect, analysed.summary as never) as Array<{
+        field: string;
+        condition: string;
+        actual: unknown;
+        ok: boolean;
+      }>;
+      for (const r of results)
+        say(`  expect ${r.field} ${r.condition}: ${r.ok ? 'ok' : 'FAILED'} (actual ${formatActual(r.field, r.actual)})`);
       if (results.some((r) => !r.ok) && code === 0) code = 99;
     } catch (e) {
       say(`expectations not checked: ${(e as Error).message}`);

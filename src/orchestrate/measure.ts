@@ -43,7 +43,8 @@ export async function measure(
   rec.setT0(t0Epoch);
   const statsIntervalMs = Math.max(50, parseDurationMs(spec.scrape.interval));
   const fileFlushMs = parseDurationMs(spec.envoy.fileFlushInterval);
-  if (observer?.loadStarting) void safely(() => observer.loadStarting!({ runDir: rec.runDir, t0Epoch, manifest: rec.manifest, statsIntervalMs, fileFlushMs }));
+  if (observer?.loadStarting)
+    void safely(() => observer.loadStarting!({ runDir: rec.runDir, t0Epoch, manifest: rec.manifest, statsIntervalMs, fileFlushMs }));
   m.capture = startCapture({
     onRecord: observer?.capture ? (r, shape) => observer.capture!(r, shape) : undefined,
     runDir: rec.runDir,

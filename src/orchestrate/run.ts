@@ -54,7 +54,16 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     let k6ThresholdsFailed = false;
     try {
       deployment = await provision(backend, ctx, rec);
-      ({ k6ThresholdsFailed } = await measure(exp, deployment, deployment.loadEngine ?? engine, rec, m, controller.signal, say, opts.observer));
+      ({ k6ThresholdsFailed } = await measure(
+        exp,
+        deployment,
+        deployment.loadEngine ?? engine,
+        rec,
+        m,
+        controller.signal,
+        say,
+        opts.observer,
+      ));
       exitCode = settleCompleted(rec, deployment, controller.signal);
     } catch (e) {
       exitCode = settleThrown(e, rec, controller.signal);
@@ -90,7 +99,12 @@ function chooseEngine({ exp, scenario }: Prepared, opts: RunOptions, rec: RunRec
 }
 
 /** --dry-run: the backend writes what `up` would create; nothing starts. */
-async function planOnly(backend: Awaited<ReturnType<typeof createBackend>>, ctx: BackendContext, rec: RunRecorder, say: (m: string) => void): Promise<RunResult> {
+async function planOnly(
+  backend: Awaited<ReturnType<typeof createBackend>>,
+  ctx: BackendContext,
+  rec: RunRecorder,
+  say: (m: string) => void,
+): Promise<RunResult> {
   const plan = await backend.plan(ctx).catch((e: unknown) => {
     // Refused while planning (e.g. no free address slot): bad input leaves no run directory behind.
     rec.discard();

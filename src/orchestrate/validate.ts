@@ -20,4 +20,3 @@ export async function validateRun(opts: RunOptions): Promise<{ exp: ResolvedExpe
   await preflight(opts, opts.quiet ? () => undefined : say, 'validate');
   return { exp, resultsDir: parent };
 }
-

@@ -15,7 +15,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { allowedKeyRoots, ensureTrustedDir, identityMismatch, newToken, processIdentity, removeKeyFilesWithin, TOKEN_ENV, type ProcessIdentity } from './state-trust.ts';
+import {
+  allowedKeyRoots,
+  ensureTrustedDir,
+  identityMismatch,
+  newToken,
+  processIdentity,
+  removeKeyFilesWithin,
+  TOKEN_ENV,
+  type ProcessIdentity,
+} from './state-trust.ts';
 
 export interface ManagedProcess {
   name: string;
@@ -142,7 +151,10 @@ export class Supervisor {
 
   /** Processes that exited without being asked to: a crash during the run. */
   casualties(): string[] {
-    return this.procs.filter((p) => p.child.exitCode !== null || p.child.signalCode !== null).filter((p) => !p.stopping).map((p) => p.name);
+    return this.procs
+      .filter((p) => p.child.exitCode !== null || p.child.signalCode !== null)
+      .filter((p) => !p.stopping)
+      .map((p) => p.name);
   }
 
   find(name: string): ManagedProcess | undefined {
@@ -153,7 +165,17 @@ export class Supervisor {
     return [...this.procs];
   }
 
-  start(name: string, command: string, args: string[], opts: { logFile?: string; env?: NodeJS.ProcessEnv; cwd?: string; /** pipe stdout to the caller (who must read it) instead of the log */ captureStdout?: boolean } = {}): ManagedProcess {
+  start(
+    name: string,
+    command: string,
+    args: string[],
+    opts: {
+      logFile?: string;
+      env?: NodeJS.ProcessEnv;
+      cwd?: string;
+      /** pipe stdout to the caller (who must read it) instead of the log */ captureStdout?: boolean;
+    } = {},
+  ): ManagedProcess {
     if (this.closed) throw new Error(`supervisor for run ${this.runId} is closed; not starting ${name}`);
     let out: number | 'ignore' = 'ignore';
     if (opts.logFile) {
@@ -300,7 +322,9 @@ export function cleanupStaleProcesses(opts: { includeKept?: boolean; runId?: str
       else {
         try {
           process.kill(p.pid, 'SIGKILL');
-        } catch { /* gone meanwhile */ }
+        } catch {
+          /* gone meanwhile */
+        }
       }
       removed.push(line);
     }

@@ -28,7 +28,10 @@ export function checkTrustedDir(dir: string, what: string, envVar?: string): voi
     throw new SpilloverError({
       file: p,
       message: `the ${what} ${p === dir ? '' : `(${dir}) lies in a directory that `}is not safe: another user could plant files there that make Spillover kill processes or delete files`,
-      expected: p === dir ? 'a directory owned by you, not writable by group or others (created 0700)' : 'parents owned by you or root, not writable by others unless sticky (like /tmp)',
+      expected:
+        p === dir
+          ? 'a directory owned by you, not writable by group or others (created 0700)'
+          : 'parents owned by you or root, not writable by others unless sticky (like /tmp)',
       found,
       fix: fix(f),
     });
@@ -36,12 +39,23 @@ export function checkTrustedDir(dir: string, what: string, envVar?: string): voi
   let p = path.resolve(dir);
   for (let first = true; ; first = false) {
     const link = fs.lstatSync(p);
-    if (link.isSymbolicLink() && link.uid !== uid() && link.uid !== 0) refuse(p, `a symbolic link owned by uid ${link.uid}`, `remove it: rm ${p}`);
+    if (link.isSymbolicLink() && link.uid !== uid() && link.uid !== 0)
+      refuse(p, `a symbolic link owned by uid ${link.uid}`, `remove it: rm ${p}`);
     const st = fs.statSync(p);
     if (!st.isDirectory()) refuse(p, 'not a directory', `remove it: rm ${p}`);
     if (first) {
-      if (st.uid !== uid()) refuse(p, `owned by uid ${st.uid} (you are uid ${uid()})`, `remove it (rm -r ${p}; as its owner or root) so Spillover creates its own`);
-      if (st.mode & 0o022) refuse(p, `mode ${octal(st.mode)} (writable by ${st.mode & 0o020 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${st.mode & 0o002 ? 'others' : ''})`, `chmod 700 ${p}`);
+      if (st.uid !== uid())
+        refuse(
+          p,
+          `owned by uid ${st.uid} (you are uid ${uid()})`,
+          `remove it (rm -r ${p}; as its owner or root) so Spillover creates its own`,
+        );
+      if (st.mode & 0o022)
+        refuse(
+          p,
+          `mode ${octal(st.mode)} (writable by ${st.mode & 0o020 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${st.mode & 0o002 ? 'others' : ''})`,
+          `chmod 700 ${p}`,
+        );
     } else {
       if (st.uid !== uid() && st.uid !== 0) refuse(p, `owned by uid ${st.uid}`, `use a directory under one you own`);
       if (st.mode & 0o022 && !(st.mode & 0o1000)) refuse(p, `mode ${octal(st.mode)}, writable by others and not sticky`, `chmod go-w ${p}`);
@@ -75,7 +89,9 @@ export function processIdentity(pid: number, argv: string[]): ProcessIdentity {
   let exe: string | null = null;
   try {
     exe = fs.readlinkSync(`/proc/${pid}/exe`);
-  } catch { /* gone or not ours */ }
+  } catch {
+    /* gone or not ours */
+  }
   return { argv, exe };
 }
 
@@ -99,7 +115,11 @@ function sameCommand(live: string[], argv: string[]): boolean {
   const off = live.length - argv.length;
   for (let i = 1; i < argv.length; i++) if (live[off + i] !== argv[i]) return false;
   const cmd = argv[0];
-  return live[off] === cmd || (!cmd.includes('/') && live[off].endsWith(`/${cmd}`)) || (off === 0 && path.basename(live[0]) === path.basename(cmd));
+  return (
+    live[off] === cmd ||
+    (!cmd.includes('/') && live[off].endsWith(`/${cmd}`)) ||
+    (off === 0 && path.basename(live[0]) === path.basename(cmd))
+  );
 }
 
 /** The environment variable through which every supervised process carries its supervisor's token. */
@@ -113,10 +133,12 @@ export const newToken = () => crypto.randomBytes(16).toString('hex');
 export function identityMismatch(pid: number, recorded: Partial<ProcessIdentity>, token: unknown): string | undefined {
   if (typeof token !== 'string' || !/^[0-9a-f]{32}$/.test(token)) return 'the state file has no valid supervisor token';
   const argv = recorded.argv;
-  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) return 'the state file records no command line';
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string'))
+    return 'the state file records no command line';
   const live = liveArgv(pid);
   if (!live) return 'its command line cannot be read';
-  if (!sameCommand(live, argv)) return `its command line (${live.join(' ').slice(0, 80)}) is not the one the harness started (${argv.join(' ').slice(0, 80)})`;
+  if (!sameCommand(live, argv))
+    return `its command line (${live.join(' ').slice(0, 80)}) is not the one the harness started (${argv.join(' ').slice(0, 80)})`;
   let env = '';
   try {
     env = `\0${fs.readFileSync(`/proc/${pid}/environ`, 'latin1')}`;
@@ -155,7 +177,9 @@ export function allowedKeyRoots(stateDirectory: string, runDir: unknown, runId: 
     try {
       const manifest = JSON.parse(fs.readFileSync(path.join(r ?? '', 'manifest.json'), 'utf8')) as { runId?: unknown };
       if (r && fs.statSync(r).uid === uid() && manifest.runId === runId) roots.push(r);
-    } catch { /* no manifest: not a run directory */ }
+    } catch {
+      /* no manifest: not a run directory */
+    }
   }
   return roots;
 }
@@ -170,7 +194,10 @@ export function removeKeyFilesWithin(dir: string, roots: string[] | 'any'): { re
   const real = realOrNull(dir);
   if (!real) return { removed: [] };
   if (roots !== 'any' && !roots.some((r) => within(real, r) && real !== r)) {
-    return { removed: [], refused: `key directory ${dir}${real !== dir ? ` (${real})` : ''} lies outside the run's own directory and the state directory` };
+    return {
+      removed: [],
+      refused: `key directory ${dir}${real !== dir ? ` (${real})` : ''} lies outside the run's own directory and the state directory`,
+    };
   }
   const removed: string[] = [];
   const walk = (abs: string, rel: string, depth: number) => {
@@ -191,7 +218,9 @@ export function removeKeyFilesWithin(dir: string, roots: string[] | 'any'): { re
           if (!st.isFile() || st.uid !== uid()) continue;
           fs.rmSync(a, { force: true });
           removed.push(`certs/${r}`);
-        } catch { /* gone meanwhile */ }
+        } catch {
+          /* gone meanwhile */
+        }
       }
     }
   };

@@ -17,9 +17,12 @@ export function diagnosisRows(a: Analysis): DiagnosisRow[] {
   return diagnose({ spec: a.resolved, peakRps: peak }).map((finding) => ({ finding, observed: observe(finding, a.summary) }));
 }
 
-export const observedWords = (o: Observation) => `${o.happened === true ? 'happened' : o.happened === false ? 'did not happen' : 'this run cannot tell'}: ${o.evidence}`;
+export const observedWords = (o: Observation) =>
+  `${o.happened === true ? 'happened' : o.happened === false ? 'did not happen' : 'this run cannot tell'}: ${o.evidence}`;
 
 export function diagnosisMarkdown(rows: DiagnosisRow[]): string[] {
   if (!rows.length) return ['No known pitfall found in this configuration.'];
-  return rows.map((r) => `- **${r.finding.title}.** ${r.finding.effect} _Source: ${r.finding.source}._ **In this run: ${observedWords(r.observed)}.**`);
+  return rows.map(
+    (r) => `- **${r.finding.title}.** ${r.finding.effect} _Source: ${r.finding.source}._ **In this run: ${observedWords(r.observed)}.**`,
+  );
 }

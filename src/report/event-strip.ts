@@ -10,7 +10,16 @@ import type { DetectedEvent } from '../analysis/events.ts';
 export type VlSpec = Record<string, unknown>;
 
 /** Labelled event markers shared by the time-axis figures. */
-const ANNOTATED: DetectedEvent['kind'][] = ['overflow', 'ejection-blocked', 'eject', 'uneject', 'redirect-onset', 'redirect-end', 'no-healthy-upstream', 'recovery'];
+const ANNOTATED: DetectedEvent['kind'][] = [
+  'overflow',
+  'ejection-blocked',
+  'eject',
+  'uneject',
+  'redirect-onset',
+  'redirect-end',
+  'no-healthy-upstream',
+  'recovery',
+];
 
 export const LABEL_FONT = 11;
 const ROW_PX = 14;
@@ -20,15 +29,24 @@ const CHAR_PX = 7.2;
 export function eventLabel(e: DetectedEvent): string {
   const who = e.service || e.host || e.envoy;
   switch (e.kind) {
-    case 'overflow': return `CB overflow${e.envoy ? ` (${e.envoy})` : ''} ${e.t.toFixed(1)} s`;
-    case 'ejection-blocked': return `ejection blocked ${e.t.toFixed(1)} s`;
-    case 'eject': return `${who} ejected ${e.t.toFixed(1)} s`;
-    case 'uneject': return `${who} back ${e.t.toFixed(1)} s`;
-    case 'redirect-onset': return `redirect to B ${e.t.toFixed(1)} s`;
-    case 'redirect-end': return `redirect ends ${e.t.toFixed(1)} s`;
-    case 'no-healthy-upstream': return `no healthy upstream ${e.t.toFixed(1)} s`;
-    case 'recovery': return `recovered ${e.t.toFixed(1)} s`;
-    default: return `${e.kind} ${e.t.toFixed(1)} s`;
+    case 'overflow':
+      return `CB overflow${e.envoy ? ` (${e.envoy})` : ''} ${e.t.toFixed(1)} s`;
+    case 'ejection-blocked':
+      return `ejection blocked ${e.t.toFixed(1)} s`;
+    case 'eject':
+      return `${who} ejected ${e.t.toFixed(1)} s`;
+    case 'uneject':
+      return `${who} back ${e.t.toFixed(1)} s`;
+    case 'redirect-onset':
+      return `redirect to B ${e.t.toFixed(1)} s`;
+    case 'redirect-end':
+      return `redirect ends ${e.t.toFixed(1)} s`;
+    case 'no-healthy-upstream':
+      return `no healthy upstream ${e.t.toFixed(1)} s`;
+    case 'recovery':
+      return `recovered ${e.t.toFixed(1)} s`;
+    default:
+      return `${e.kind} ${e.t.toFixed(1)} s`;
   }
 }
 
@@ -80,7 +98,13 @@ const xField = { field: 't', type: 'quantitative' } as const;
 /** Dashed rules at the events, for the plot itself. */
 export function ruleLayer(labels: PlacedLabel[]): VlSpec[] {
   if (!labels.length) return [];
-  return [{ data: { values: labels.map((l) => ({ t: l.t })) }, mark: { type: 'rule', color: '#000000', strokeDash: [4, 3], strokeWidth: 1 }, encoding: { x: xField } }];
+  return [
+    {
+      data: { values: labels.map((l) => ({ t: l.t })) },
+      mark: { type: 'rule', color: '#000000', strokeDash: [4, 3], strokeWidth: 1 },
+      encoding: { x: xField },
+    },
+  ];
 }
 
 /**
@@ -96,14 +120,30 @@ export function withEventStrip(top: VlSpec, plot: VlSpec, labels: PlacedLabel[],
   // whatever the renderer's font metrics turn out to be.
   const text = (l: PlacedLabel) => ({
     data: { values: [{ t: l.t, label: l.label, row: l.row }] },
-    mark: { type: 'text', align: l.align, baseline: 'top', dx: l.align === 'left' ? 3 : -3, fontSize: fontPx, color: '#000000', limit: Math.max(40, Math.floor(l.align === 'left' ? width - l.x0 - 4 : l.x1 - 4)) },
-    encoding: { x: { ...xField, scale: { domain }, axis: null }, y: { field: 'row', type: 'quantitative', scale: { domain: [0, rows], range: [2, rows * rowPx + 2] }, axis: null }, text: { field: 'label' } },
+    mark: {
+      type: 'text',
+      align: l.align,
+      baseline: 'top',
+      dx: l.align === 'left' ? 3 : -3,
+      fontSize: fontPx,
+      color: '#000000',
+      limit: Math.max(40, Math.floor(l.align === 'left' ? width - l.x0 - 4 : l.x1 - 4)),
+    },
+    encoding: {
+      x: { ...xField, scale: { domain }, axis: null },
+      y: { field: 'row', type: 'quantitative', scale: { domain: [0, rows], range: [2, rows * rowPx + 2] }, axis: null },
+      text: { field: 'label' },
+    },
   });
   const strip = {
     width: plot.width,
     height: rows * rowPx + 4,
     layer: [
-      { data: { values: labels.map((l) => ({ t: l.t })) }, mark: { type: 'rule', color: '#000000', strokeDash: [4, 3], strokeWidth: 1, opacity: 0.5 }, encoding: { x: { ...xField, scale: { domain }, axis: null } } },
+      {
+        data: { values: labels.map((l) => ({ t: l.t })) },
+        mark: { type: 'rule', color: '#000000', strokeDash: [4, 3], strokeWidth: 1, opacity: 0.5 },
+        encoding: { x: { ...xField, scale: { domain }, axis: null } },
+      },
       ...labels.map(text),
     ],
   };

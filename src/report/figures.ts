@@ -8,7 +8,17 @@ import type { DetectedEvent } from '../analysis/events.ts';
 import { placeLabels, ruleLayer, withEventStrip } from './event-strip.ts';
 
 /** Okabe & Ito (2008), "Color Universal Design". */
-export const PALETTE = { blue: '#0072B2', orange: '#E69F00', vermillion: '#D55E00', green: '#009E73', sky: '#56B4E9', purple: '#CC79A7', yellow: '#F0E442', black: '#000000', grey: '#999999' } as const;
+export const PALETTE = {
+  blue: '#0072B2',
+  orange: '#E69F00',
+  vermillion: '#D55E00',
+  green: '#009E73',
+  sky: '#56B4E9',
+  purple: '#CC79A7',
+  yellow: '#F0E442',
+  black: '#000000',
+  grey: '#999999',
+} as const;
 
 export type VlSpec = Record<string, unknown>;
 export interface Figure {
@@ -52,8 +62,21 @@ const ZOOM = [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bi
 const themed = () =>
   theme === SCREEN_THEME
     ? CONFIG
-    : { ...CONFIG, axis: { ...CONFIG.axis, labelFontSize: theme.axisFont, titleFontSize: theme.axisFont + 1 }, legend: { ...CONFIG.legend, labelFontSize: theme.axisFont, labelLimit: theme.width, columns: 2, symbolSize: 60 }, title: { ...CONFIG.title, fontSize: theme.titleFont }, axisX: { tickCount: Math.max(4, Math.round(theme.width / 64)) } };
-const base = (title: string, height = theme.height): VlSpec => ({ $schema: SCHEMA, title, width: WIDTH, height, config: themed(), background: 'white' });
+    : {
+        ...CONFIG,
+        axis: { ...CONFIG.axis, labelFontSize: theme.axisFont, titleFontSize: theme.axisFont + 1 },
+        legend: { ...CONFIG.legend, labelFontSize: theme.axisFont, labelLimit: theme.width, columns: 2, symbolSize: 60 },
+        title: { ...CONFIG.title, fontSize: theme.titleFont },
+        axisX: { tickCount: Math.max(4, Math.round(theme.width / 64)) },
+      };
+const base = (title: string, height = theme.height): VlSpec => ({
+  $schema: SCHEMA,
+  title,
+  width: WIDTH,
+  height,
+  config: themed(),
+  background: 'white',
+});
 
 export { eventLabel } from './event-strip.ts';
 
@@ -80,7 +103,9 @@ export function redirectFigure(a: Analysis): Figure {
   const present = (key: 'served_a_rps' | 'served_b_rps') => a.timeseries.some((r) => r[key] > 0);
   // Only series that occur get a legend entry; a closed loop has no offered load to draw.
   const series = [
-    ...(present('served_a_rps') || !present('served_b_rps') ? [{ key: 'A (local)', col: 'served_a_rps' as const, color: PALETTE.blue }] : []),
+    ...(present('served_a_rps') || !present('served_b_rps')
+      ? [{ key: 'A (local)', col: 'served_a_rps' as const, color: PALETTE.blue }]
+      : []),
     ...(present('served_b_rps') ? [{ key: 'B (remote, via gateway)', col: 'served_b_rps' as const, color: PALETTE.orange }] : []),
   ];
   const values: Array<{ t: number; series: string; rps: number }> = [];
@@ -100,12 +125,26 @@ export function redirectFigure(a: Analysis): Figure {
         y: { field: 'rps', type: 'quantitative', stack: 'zero', title: 'Requests per second (req/s)' },
         color,
         order: { field: 'series' },
-        tooltip: [{ field: 't', title: 'time (s)' }, { field: 'series', title: 'served by' }, { field: 'rps', title: 'req/s' }],
+        tooltip: [
+          { field: 't', title: 'time (s)' },
+          { field: 'series', title: 'served by' },
+          { field: 'rps', title: 'req/s' },
+        ],
       },
     },
   ];
-  if (!closed) layers.push({ data: { values: offered }, mark: { type: 'line', interpolate: 'step-after', strokeDash: [6, 3], strokeWidth: 2 }, encoding: { x: { field: 't', type: 'quantitative' }, y: { field: 'rps', type: 'quantitative' }, color } });
-  const who = series.length === 2 ? 'stacked (A local, B remote)' : series[0]?.key === 'A (local)' ? 'all served by A (B served none)' : 'all served by B';
+  if (!closed)
+    layers.push({
+      data: { values: offered },
+      mark: { type: 'line', interpolate: 'step-after', strokeDash: [6, 3], strokeWidth: 2 },
+      encoding: { x: { field: 't', type: 'quantitative' }, y: { field: 'rps', type: 'quantitative' }, color },
+    });
+  const who =
+    series.length === 2
+      ? 'stacked (A local, B remote)'
+      : series[0]?.key === 'A (local)'
+        ? 'all served by A (B served none)'
+        : 'all served by B';
   return {
     name: 'redirect',
     title,
@@ -150,9 +189,16 @@ export function outcomesFigure(a: Analysis): Figure {
   const markers: Array<{ t: number; outcome: string; n: number; top: number }> = [];
   for (const r of rows) {
     const top = shown.reduce((m, o) => m + r.counts[o.key], 0);
-    for (const o of shown.slice(1)) if (r.counts[o.key] > 0) markers.push({ t: r.t + a.bucketS / 2, outcome: o.key, n: r.counts[o.key], top });
+    for (const o of shown.slice(1))
+      if (r.counts[o.key] > 0) markers.push({ t: r.t + a.bucketS / 2, outcome: o.key, n: r.counts[o.key], top });
   }
-  const color = { field: 'outcome', type: 'nominal', title: null, scale: { domain: shown.map((o) => o.key), range: shown.map((o) => o.color) }, legend: { columns: Math.min(3, shown.length) } };
+  const color = {
+    field: 'outcome',
+    type: 'nominal',
+    title: null,
+    scale: { domain: shown.map((o) => o.key), range: shown.map((o) => o.color) },
+    legend: { columns: Math.min(3, shown.length) },
+  };
   const layers: VlSpec[] = [
     {
       data: { values },
@@ -171,13 +217,26 @@ export function outcomesFigure(a: Analysis): Figure {
     layers.push({
       data: { values: markers },
       mark: { type: 'point', shape: 'triangle-down', filled: true, size: 70, opacity: 1, stroke: 'white', strokeWidth: 0.5, yOffset: -5 },
-      encoding: { x: { field: 't', type: 'quantitative' }, y: { field: 'top', type: 'quantitative' }, color: { field: 'outcome', type: 'nominal' }, tooltip: [{ field: 't', title: 'bucket middle (s)' }, { field: 'outcome' }, { field: 'n', title: 'requests' }] },
+      encoding: {
+        x: { field: 't', type: 'quantitative' },
+        y: { field: 'top', type: 'quantitative' },
+        color: { field: 'outcome', type: 'nominal' },
+        tooltip: [{ field: 't', title: 'bucket middle (s)' }, { field: 'outcome' }, { field: 'n', title: 'requests' }],
+      },
     });
   }
   const retried = rows.filter((r) => r.retried !== null).map((r) => ({ t: r.t, series: 'retried by Envoy', n: r.retried as number }));
   const drawRetried = retried.some((r) => r.n > 0);
   if (drawRetried) {
-    layers.push({ data: { values: retried }, mark: { type: 'line', color: PALETTE.sky, strokeWidth: 2, interpolate: 'step-after' }, encoding: { x: { field: 't', type: 'quantitative' }, y: { field: 'n', type: 'quantitative' }, strokeDash: { field: 'series', type: 'nominal', title: null } } });
+    layers.push({
+      data: { values: retried },
+      mark: { type: 'line', color: PALETTE.sky, strokeWidth: 2, interpolate: 'step-after' },
+      encoding: {
+        x: { field: 't', type: 'quantitative' },
+        y: { field: 'n', type: 'quantitative' },
+        strokeDash: { field: 'series', type: 'nominal', title: null },
+      },
+    });
   }
   const names = shown.map((o) => o.key).join(', ');
   return {
@@ -195,7 +254,8 @@ function logTicks(ms: Array<number | null>): { axis?: { values: number[] } } {
   const lo = Math.min(...v);
   const hi = Math.max(...v);
   const ticks: number[] = [];
-  for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)); e++) for (const m of [1, 2, 5]) ticks.push(Number((m * 10 ** e).toPrecision(3)));
+  for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)); e++)
+    for (const m of [1, 2, 5]) ticks.push(Number((m * 10 ** e).toPrecision(3)));
   // One tick below and above the data so the axis is labelled at its ends.
   const lowT = ticks.filter((t) => t <= lo).at(-1) ?? ticks[0];
   const highT = ticks.find((t) => t >= hi) ?? ticks.at(-1)!;
@@ -208,7 +268,11 @@ export function latencyFigure(a: Analysis): Figure {
   const dests = [
     { key: 'A (local)', cols: ['a_p50_ms', 'a_p95_ms', 'a_p99_ms'] as const, color: PALETTE.blue },
     { key: 'B (remote)', cols: ['b_p50_ms', 'b_p95_ms', 'b_p99_ms'] as const, color: PALETTE.orange },
-  ].filter((d, i, all) => a.timeseries.some((r) => (r[d.cols[0]] ?? 0) > 0) || (i === 0 && !all.slice(1).some((x) => a.timeseries.some((r) => (r[x.cols[0]] ?? 0) > 0))));
+  ].filter(
+    (d, i, all) =>
+      a.timeseries.some((r) => (r[d.cols[0]] ?? 0) > 0) ||
+      (i === 0 && !all.slice(1).some((x) => a.timeseries.some((r) => (r[x.cols[0]] ?? 0) > 0))),
+  );
   const values: Array<{ t: number; destination: string; percentile: string; ms: number | null }> = [];
   for (const r of a.timeseries) {
     for (const d of dests) {
@@ -224,11 +288,40 @@ export function latencyFigure(a: Analysis): Figure {
       params: ZOOM,
       mark: { type: 'line', point: { size: 12 }, strokeWidth: 1.5, invalid: 'break-paths-filter-domains' },
       encoding: {
-        tooltip: [{ field: 't', title: 'bucket start (s)' }, { field: 'destination' }, { field: 'percentile' }, { field: 'ms', title: 'latency (ms)' }],
+        tooltip: [
+          { field: 't', title: 'bucket start (s)' },
+          { field: 'destination' },
+          { field: 'percentile' },
+          { field: 'ms', title: 'latency (ms)' },
+        ],
         x: { field: 't', type: 'quantitative', title: X_TITLE },
-        y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'Latency (ms, log scale)', ...logTicks(values.map((v) => v.ms)) },
-        color: { field: 'destination', type: 'nominal', title: null, scale: { domain: dests.map((d) => d.key), range: dests.map((d) => d.color) } },
-        strokeDash: { field: 'percentile', type: 'nominal', title: null, scale: { domain: ['p50', 'p95', 'p99'], range: [[1, 0], [6, 3], [2, 2]] }, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300, symbolStrokeColor: PALETTE.black } },
+        y: {
+          field: 'ms',
+          type: 'quantitative',
+          scale: { type: 'log' },
+          title: 'Latency (ms, log scale)',
+          ...logTicks(values.map((v) => v.ms)),
+        },
+        color: {
+          field: 'destination',
+          type: 'nominal',
+          title: null,
+          scale: { domain: dests.map((d) => d.key), range: dests.map((d) => d.color) },
+        },
+        strokeDash: {
+          field: 'percentile',
+          type: 'nominal',
+          title: null,
+          scale: {
+            domain: ['p50', 'p95', 'p99'],
+            range: [
+              [1, 0],
+              [6, 3],
+              [2, 2],
+            ],
+          },
+          legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300, symbolStrokeColor: PALETTE.black },
+        },
         detail: { field: 'percentile' },
       },
     },
@@ -255,24 +348,55 @@ export function ejectionFigure(a: Analysis): Figure {
       open.delete(rowName(e));
     }
   }
-  for (const [row, t] of [...open].sort(([x], [y]) => x.localeCompare(y))) rows.push({ row, state: 'ejected', t, t2: Math.max(tEnd, t), label: 'until end' });
+  for (const [row, t] of [...open].sort(([x], [y]) => x.localeCompare(y)))
+    rows.push({ row, state: 'ejected', t, t2: Math.max(tEnd, t), label: 'until end' });
   for (const r of a.timeseries) {
     const n = r.overflow_503 + (r.flag_uo ?? 0);
-    if (n > 0) rows.push({ row: 'circuit breaker (503 UO at the client)', state: 'overflowing (503 UO)', t: r.t_s, t2: r.t_s + a.bucketS, label: '' });
+    if (n > 0)
+      rows.push({
+        row: 'circuit breaker (503 UO at the client)',
+        state: 'overflowing (503 UO)',
+        t: r.t_s,
+        t2: r.t_s + a.bucketS,
+        label: '',
+      });
   }
-  for (const e of a.events) if (e.kind === 'overflow' && e.envoy) rows.push({ row: `circuit breaker @ ${e.envoy}`, state: 'first overflow', t: e.t, t2: e.t + Math.max(0.2, a.bucketS / 5), label: '' });
+  for (const e of a.events)
+    if (e.kind === 'overflow' && e.envoy)
+      rows.push({
+        row: `circuit breaker @ ${e.envoy}`,
+        state: 'first overflow',
+        t: e.t,
+        t2: e.t + Math.max(0.2, a.bucketS / 5),
+        label: '',
+      });
   // Blocked ejections: from the first refusal to the end (the counter says when it started, not when it stopped).
-  for (const e of a.events) if (e.kind === 'ejection-blocked') rows.push({ row: `${e.envoy}: ejections refused`, state: 'ejection blocked', t: e.t, t2: Math.max(tEnd, e.t), label: `${/to (\d+) by the end/.exec(e.detail)?.[1] ?? '?'} refused` });
+  for (const e of a.events)
+    if (e.kind === 'ejection-blocked')
+      rows.push({
+        row: `${e.envoy}: ejections refused`,
+        state: 'ejection blocked',
+        t: e.t,
+        t2: Math.max(tEnd, e.t),
+        label: `${/to (\d+) by the end/.exec(e.detail)?.[1] ?? '?'} refused`,
+      });
   const t0 = Math.min(0, ...a.timeseries.map((r) => r.t_s));
-  const all = [['ejected', PALETTE.vermillion], ['ejection blocked', PALETTE.grey], ['overflowing (503 UO)', PALETTE.purple], ['first overflow', PALETTE.black]];
+  const all = [
+    ['ejected', PALETTE.vermillion],
+    ['ejection blocked', PALETTE.grey],
+    ['overflowing (503 UO)', PALETTE.purple],
+    ['first overflow', PALETTE.black],
+  ];
   const present = all.filter(([k]) => rows.some((r) => r.state === k));
   const states = present.length ? present : all.slice(0, 1);
   // Interval labels go after the bar when they fit before the end of the axis, else inside it (white).
   const pxPerS = WIDTH / Math.max(1e-9, tEnd - t0);
-  const labels = rows.filter((r) => r.label).map((r) => {
-    const w = (r.label.length * 7 + 8) / pxPerS;
-    return r.t2 + w <= tEnd ? { ...r, lx: r.t2, ink: PALETTE.black, dx: 4 } : { ...r, lx: r.t, ink: 'white', dx: 4 };
-  });
+  const labels = rows
+    .filter((r) => r.label)
+    .map((r) => {
+      const w = (r.label.length * 7 + 8) / pxPerS;
+      return r.t2 + w <= tEnd ? { ...r, lx: r.t2, ink: PALETTE.black, dx: 4 } : { ...r, lx: r.t, ink: 'white', dx: 4 };
+    });
   const nRows = new Set(rows.map((r) => r.row)).size;
   const longest = Math.max(0, ...rows.map((r) => r.row.length));
   return {
@@ -287,14 +411,38 @@ export function ejectionFigure(a: Analysis): Figure {
           params: ZOOM,
           mark: { type: 'bar', height: { band: 0.7 } },
           encoding: {
-            tooltip: [{ field: 'row', title: 'what' }, { field: 'state' }, { field: 't', title: 'from (s)' }, { field: 't2', title: 'to (s)' }],
+            tooltip: [
+              { field: 'row', title: 'what' },
+              { field: 'state' },
+              { field: 't', title: 'from (s)' },
+              { field: 't2', title: 'to (s)' },
+            ],
             x: { field: 't', type: 'quantitative', title: X_TITLE, scale: { domain: [t0, tEnd] } },
             x2: { field: 't2' },
-            y: { field: 'row', type: 'nominal', title: null, axis: { labelLimit: Math.max(120, Math.round((longest * 9 * theme.axisFont) / 12) + 16) } },
-            color: { field: 'state', type: 'nominal', title: null, scale: { domain: states.map(([k]) => k), range: states.map(([, c]) => c) } },
+            y: {
+              field: 'row',
+              type: 'nominal',
+              title: null,
+              axis: { labelLimit: Math.max(120, Math.round((longest * 9 * theme.axisFont) / 12) + 16) },
+            },
+            color: {
+              field: 'state',
+              type: 'nominal',
+              title: null,
+              scale: { domain: states.map(([k]) => k), range: states.map(([, c]) => c) },
+            },
           },
         },
-        { data: { values: labels }, mark: { type: 'text', align: 'left', dx: 4, fontSize: theme.labelFont }, encoding: { x: { field: 'lx', type: 'quantitative' }, y: { field: 'row', type: 'nominal' }, text: { field: 'label' }, color: { field: 'ink', type: 'nominal', scale: null } } },
+        {
+          data: { values: labels },
+          mark: { type: 'text', align: 'left', dx: 4, fontSize: theme.labelFont },
+          encoding: {
+            x: { field: 'lx', type: 'quantitative' },
+            y: { field: 'row', type: 'nominal' },
+            text: { field: 'label' },
+            color: { field: 'ink', type: 'nominal', scale: null },
+          },
+        },
       ],
     },
   };

@@ -21,7 +21,10 @@ export interface ReportOptions extends AnalyzeOptions {
   png?: boolean;
 }
 
-export async function writeReport(runDir: string, opts: ReportOptions = {}): Promise<{ files: string[]; reportPath: string; summary: Summary }> {
+export async function writeReport(
+  runDir: string,
+  opts: ReportOptions = {},
+): Promise<{ files: string[]; reportPath: string; summary: Summary }> {
   await mkdir(path.join(runDir, 'figures'), { recursive: true });
   // requests.csv is written while the requests stream past the analysis: one parse for both.
   const csvFile = path.join(runDir, 'requests.csv');

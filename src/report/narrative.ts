@@ -44,14 +44,23 @@ function totals(a: Analysis): string {
     return `${s.requests.total} requests were sent in a closed loop (k6 VU executor: each virtual user sends its next request when the previous one ends, so the rate follows the mesh's response time and there is no offered load); up to ${rps(peakSent)} achieved in a ${a.bucketS} s bucket; ${ok}.`;
   }
   const peak = a.timeseries.reduce((m, r) => Math.max(m, r.target_rps), 0);
-  const dropped = s.requests.dropped ? `, and the schedule dropped ${s.requests.dropped} iterations it had no free slot for` : ', and no scheduled iteration was dropped';
+  const dropped = s.requests.dropped
+    ? `, and the schedule dropped ${s.requests.dropped} iterations it had no free slot for`
+    : ', and no scheduled iteration was dropped';
   return `${s.requests.total} requests were sent${s.loadModel === 'open' ? ', open loop,' : ''} at an offered load of up to ${rps(peak)} (up to ${rps(peakSent)} achieved in a ${a.bucketS} s bucket); ${ok}${dropped}.`;
 }
 
 function ejectWords(e: DetectedEvent): string {
   const type = /^(\w+)/.exec(e.detail)?.[1] ?? '';
   // The threshold from the configuration turns "consecutive 5xx responses" into "1 consecutive 5xx response".
-  const n = Number((type === 'CONSECUTIVE_5XX' ? /consecutive5xxErrors=(\d+)/ : type === 'CONSECUTIVE_GATEWAY_FAILURE' ? /consecutive(?:Gateway)?Errors=(\d+)/ : /$^/).exec(e.cause)?.[1]);
+  const n = Number(
+    (type === 'CONSECUTIVE_5XX'
+      ? /consecutive5xxErrors=(\d+)/
+      : type === 'CONSECUTIVE_GATEWAY_FAILURE'
+        ? /consecutive(?:Gateway)?Errors=(\d+)/
+        : /$^/
+    ).exec(e.cause)?.[1],
+  );
   const words = DETECTOR_WORDS[type] ?? (type || 'outlier detection');
   return n > 0 ? `${n} ${n === 1 ? words.replace('responses', 'response').replace('errors', 'error') : words}` : words;
 }
@@ -69,8 +78,16 @@ function eventLine(a: Analysis, e: DetectedEvent, side: (envoy: string) => strin
       return `${at} the circuit breaker of ${side(e.envoy)} refused its first request (503 UO) ${load}; the limit that tripped: ${e.cause}.`;
     case 'upstream-5xx': {
       if (a.summary.firstEjection && e.envoy !== a.summary.firstEjection.envoy) return undefined;
-      const why = a.events.find((x) => (x.kind === 'service-rejected' || (x.kind === 'overflow' && x.service === e.service && x.service !== '')) && Math.abs(x.t - e.t) <= 1);
-      const because = why ? (why.kind === 'service-rejected' ? ` (service ${why.service || why.envoy}'s queue was full)` : ` (${side(why.envoy)} was refusing with 503 UO)`) : '';
+      const why = a.events.find(
+        (x) =>
+          (x.kind === 'service-rejected' || (x.kind === 'overflow' && x.service === e.service && x.service !== '')) &&
+          Math.abs(x.t - e.t) <= 1,
+      );
+      const because = why
+        ? why.kind === 'service-rejected'
+          ? ` (service ${why.service || why.envoy}'s queue was full)`
+          : ` (${side(why.envoy)} was refusing with 503 UO)`
+        : '';
       return `${at} ${e.envoy} got its first 5xx from upstream ${who}: ${e.detail.replace(/^first /, '')}${because}.${a.roles[e.envoy] === 'client' ? " The client's outlier detection counts these (its own overflow 503s it does not: envoy#25487)." : ''}`;
     }
     case 'detected-not-enforced':
@@ -90,7 +107,9 @@ function eventLine(a: Analysis, e: DetectedEvent, side: (envoy: string) => strin
     case 'no-healthy-upstream':
       return `${at} "no healthy upstream" (503 UH) appeared at ${e.envoy}: ${e.cause}.`;
     case 'recovery':
-      return e.service === 'A' ? `${at} the run recovered: A served again and ≥ 99 % of requests succeeded.` : `${at} ≥ 99 % of requests succeeded again (A was never out, so nothing was redirected).`;
+      return e.service === 'A'
+        ? `${at} the run recovered: A served again and ≥ 99 % of requests succeeded.`
+        : `${at} ≥ 99 % of requests succeeded again (A was never out, so nothing was redirected).`;
     case 'run': {
       const [kind, ...rest] = e.detail.split(': ');
       const what = rest.join(': ');
@@ -110,7 +129,9 @@ function outcome(a: Analysis): string[] {
   const out: string[] = [];
   const ab = s.servedBy.A + s.servedBy.B;
   if (a.redirects.length) {
-    out.push(`In all: ${a.redirects.length} redirect episode${a.redirects.length === 1 ? '' : 's'}; ${pc(s.redirectedShare)} of the requests A or B served were served by B during a redirect; B's share over the whole run was ${pc(s.redirectedFraction)}.`);
+    out.push(
+      `In all: ${a.redirects.length} redirect episode${a.redirects.length === 1 ? '' : 's'}; ${pc(s.redirectedShare)} of the requests A or B served were served by B during a redirect; B's share over the whole run was ${pc(s.redirectedFraction)}.`,
+    );
     return out;
   }
   const why = s.blockedEjections
@@ -123,6 +144,9 @@ function outcome(a: Analysis): string[] {
           ? "A was never ejected: the circuit breaker's own 503 UO are not host errors, so outlier detection never saw them"
           : 'A was never ejected';
   out.push(`Traffic was never redirected: ${why}.`);
-  if (ab > 0 && s.servedBy.B > 0) out.push(`B served ${pc(s.redirectedFraction)} of the requests through normal load balancing (A and the gateway share a priority unless outlierDetection turns on locality failover); that is not a redirect.`);
+  if (ab > 0 && s.servedBy.B > 0)
+    out.push(
+      `B served ${pc(s.redirectedFraction)} of the requests through normal load balancing (A and the gateway share a priority unless outlierDetection turns on locality failover); that is not a redirect.`,
+    );
   return out;
 }

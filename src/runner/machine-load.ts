@@ -8,7 +8,6 @@ import os from 'node:os';
 
 import type { CpuSample } from '../contracts/raw.ts';
 
-
 export function sampleCpu(): CpuSample {
   const s: CpuSample = { at: Date.now(), loadavg1: Math.round(os.loadavg()[0] * 100) / 100, cpus: os.cpus().length };
   try {

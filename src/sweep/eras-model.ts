@@ -4,30 +4,108 @@
  * so a difference between two eras' outcomes can be traced to the translation change behind it.
  */
 import {
-  autoPassthroughPerServiceChains, consecutiveErrorsMode, defaultCircuitBreakers, defaultInboundRetry, defaultLbPolicy, defaultOutboundRetry,
-  hasLocalOriginSplit, hasRetryIgnorePreviousHosts, hasRetryRemoteLocalities, hasSplitConsecutiveFields, istioMutualAlpn, localityLbOnByDefault,
-  maxRequestsPerConnectionInProtocolOptions, panicThresholdAlwaysSet, parseIstioVersion, CURRENT_ISTIO,
+  autoPassthroughPerServiceChains,
+  consecutiveErrorsMode,
+  defaultCircuitBreakers,
+  defaultInboundRetry,
+  defaultLbPolicy,
+  defaultOutboundRetry,
+  hasLocalOriginSplit,
+  hasRetryIgnorePreviousHosts,
+  hasRetryRemoteLocalities,
+  hasSplitConsecutiveFields,
+  istioMutualAlpn,
+  localityLbOnByDefault,
+  maxRequestsPerConnectionInProtocolOptions,
+  panicThresholdAlwaysSet,
+  parseIstioVersion,
+  CURRENT_ISTIO,
 } from '../mesh/istio-version.ts';
 
 /** What each modelled decision is, in words, for the "what changed" column. */
 const DECISIONS: Array<{ name: string; of: (v: ReturnType<typeof parseIstioVersion>) => unknown; words: (x: unknown) => string }> = [
-  { name: 'consecutiveErrors', of: consecutiveErrorsMode, words: (x) => (x === '5xx' ? 'consecutiveErrors → consecutive_5xx' : x === 'gateway' ? 'consecutiveErrors → consecutive_gateway_failure (502/503/504 only), consecutive_5xx off' : 'consecutiveErrors ignored (Envoy default: 5 consecutive 5xx)') },
-  { name: 'panic threshold', of: panicThresholdAlwaysSet, words: (x) => (x ? 'healthy_panic_threshold always set (0 % by default)' : "panic threshold left at Envoy's 50 % unless minHealthPercent is set") },
-  { name: 'default circuit breakers', of: (v) => JSON.stringify(defaultCircuitBreakers(v)), words: (x) => (String(x).includes('max_connections') ? 'default circuit breakers disabled (2^32-1)' : "Envoy's default circuit breakers (1024) except max_retries") },
-  { name: 'split consecutive fields', of: hasSplitConsecutiveFields, words: (x) => (x ? 'consecutive5xxErrors / consecutiveGatewayErrors exist' : 'no consecutive5xxErrors / consecutiveGatewayErrors fields') },
+  {
+    name: 'consecutiveErrors',
+    of: consecutiveErrorsMode,
+    words: (x) =>
+      x === '5xx'
+        ? 'consecutiveErrors → consecutive_5xx'
+        : x === 'gateway'
+          ? 'consecutiveErrors → consecutive_gateway_failure (502/503/504 only), consecutive_5xx off'
+          : 'consecutiveErrors ignored (Envoy default: 5 consecutive 5xx)',
+  },
+  {
+    name: 'panic threshold',
+    of: panicThresholdAlwaysSet,
+    words: (x) =>
+      x ? 'healthy_panic_threshold always set (0 % by default)' : "panic threshold left at Envoy's 50 % unless minHealthPercent is set",
+  },
+  {
+    name: 'default circuit breakers',
+    of: (v) => JSON.stringify(defaultCircuitBreakers(v)),
+    words: (x) =>
+      String(x).includes('max_connections')
+        ? 'default circuit breakers disabled (2^32-1)'
+        : "Envoy's default circuit breakers (1024) except max_retries",
+  },
+  {
+    name: 'split consecutive fields',
+    of: hasSplitConsecutiveFields,
+    words: (x) =>
+      x ? 'consecutive5xxErrors / consecutiveGatewayErrors exist' : 'no consecutive5xxErrors / consecutiveGatewayErrors fields',
+  },
   { name: 'ALPN', of: (v) => istioMutualAlpn(v, false).join(','), words: (x) => `ISTIO_MUTUAL ALPN ${String(x)}` },
-  { name: 'default retries', of: (v) => JSON.stringify(defaultOutboundRetry(v) ?? null), words: (x) => {
-    const r = JSON.parse(String(x)) as { retry_on: string; retriable_status_codes?: number[]; host_selection_retry_max_attempts: number } | null;
-    return r ? `default retries on ${r.retry_on}${r.retriable_status_codes ? ` (codes ${r.retriable_status_codes.join(',')})` : ' (503 no longer retried)'}, host re-picks ${r.host_selection_retry_max_attempts}` : 'no default retries';
-  } },
-  { name: 'retryRemoteLocalities', of: hasRetryRemoteLocalities, words: (x) => (x ? 'retryRemoteLocalities available' : 'no retryRemoteLocalities') },
-  { name: 'locality LB default', of: localityLbOnByDefault, words: (x) => (x ? 'locality LB on by default' : 'locality LB off by default') },
-  { name: 'max_requests_per_connection', of: maxRequestsPerConnectionInProtocolOptions, words: (x) => (x ? 'maxRequestsPerConnection in HttpProtocolOptions' : 'maxRequestsPerConnection as Cluster.max_requests_per_connection') },
-  { name: 'local-origin split', of: hasLocalOriginSplit, words: (x) => (x ? 'splitExternalLocalOriginErrors available' : 'no local-origin split') },
-  { name: 'AUTO_PASSTHROUGH', of: autoPassthroughPerServiceChains, words: (x) => (x ? 'gateway: one filter chain per service with ALPN match' : 'gateway: one sni_cluster chain') },
+  {
+    name: 'default retries',
+    of: (v) => JSON.stringify(defaultOutboundRetry(v) ?? null),
+    words: (x) => {
+      const r = JSON.parse(String(x)) as {
+        retry_on: string;
+        retriable_status_codes?: number[];
+        host_selection_retry_max_attempts: number;
+      } | null;
+      return r
+        ? `default retries on ${r.retry_on}${r.retriable_status_codes ? ` (codes ${r.retriable_status_codes.join(',')})` : ' (503 no longer retried)'}, host re-picks ${r.host_selection_retry_max_attempts}`
+        : 'no default retries';
+    },
+  },
+  {
+    name: 'retryRemoteLocalities',
+    of: hasRetryRemoteLocalities,
+    words: (x) => (x ? 'retryRemoteLocalities available' : 'no retryRemoteLocalities'),
+  },
+  {
+    name: 'locality LB default',
+    of: localityLbOnByDefault,
+    words: (x) => (x ? 'locality LB on by default' : 'locality LB off by default'),
+  },
+  {
+    name: 'max_requests_per_connection',
+    of: maxRequestsPerConnectionInProtocolOptions,
+    words: (x) =>
+      x ? 'maxRequestsPerConnection in HttpProtocolOptions' : 'maxRequestsPerConnection as Cluster.max_requests_per_connection',
+  },
+  {
+    name: 'local-origin split',
+    of: hasLocalOriginSplit,
+    words: (x) => (x ? 'splitExternalLocalOriginErrors available' : 'no local-origin split'),
+  },
+  {
+    name: 'AUTO_PASSTHROUGH',
+    of: autoPassthroughPerServiceChains,
+    words: (x) => (x ? 'gateway: one filter chain per service with ALPN match' : 'gateway: one sni_cluster chain'),
+  },
   { name: 'LB policy', of: defaultLbPolicy, words: (x) => `default LB ${String(x)}` },
-  { name: 'inbound retry', of: (v) => JSON.stringify(defaultInboundRetry(v) ?? null), words: (x) => (x === 'null' ? 'no inbound retry' : 'inbound retry on reset-before-request') },
-  { name: 'retryIgnorePreviousHosts', of: hasRetryIgnorePreviousHosts, words: (x) => (x ? 'retryIgnorePreviousHosts available' : 'no retryIgnorePreviousHosts') },
+  {
+    name: 'inbound retry',
+    of: (v) => JSON.stringify(defaultInboundRetry(v) ?? null),
+    words: (x) => (x === 'null' ? 'no inbound retry' : 'inbound retry on reset-before-request'),
+  },
+  {
+    name: 'retryIgnorePreviousHosts',
+    of: hasRetryIgnorePreviousHosts,
+    words: (x) => (x ? 'retryIgnorePreviousHosts available' : 'no retryIgnorePreviousHosts'),
+  },
 ];
 
 export interface Era {
@@ -55,7 +133,9 @@ export function istioEras(): Era[] {
       e.istio = `1.${m}`;
       e.envoyShipped = m >= 5 ? `1.${m + 8}` : null;
     } else {
-      const changes = prev ? DECISIONS.filter((_, i) => fp[i] !== prev![i]).map((d) => d.words(d.of(parseIstioVersion(`1.${m}`)))) : ['the oldest release modelled'];
+      const changes = prev
+        ? DECISIONS.filter((_, i) => fp[i] !== prev![i]).map((d) => d.words(d.of(parseIstioVersion(`1.${m}`))))
+        : ['the oldest release modelled'];
       eras.push({ istio: `1.${m}`, from: `1.${m}`, to: `1.${m}`, changes, envoyShipped: m >= 5 ? `1.${m + 8}` : null });
     }
     prev = fp;

@@ -52,7 +52,10 @@ export function whyRedirect(row: EraRow): string {
   const reasons: string[] = [];
   if (s.some((x) => x.blockedEjections)) reasons.push('maxEjectionPercent refuses every ejection');
   const overflowNoEject = s.filter((x) => x.events.firstOverflowS !== null && x.ejections === 0).length;
-  if (overflowNoEject) reasons.push(`the client's own circuit breaker refuses first (503 UO), and overflow is not a host error in Envoy ${row.envoyUsed || 'this Envoy'} (envoy#25487, fixed in Envoy 1.26 by merge date)${row.era.envoyShipped && Number(row.era.envoyShipped.split('.')[1]) < 26 ? `; the Envoy ${row.istio} shipped (~${row.era.envoyShipped}) still counted overflow as a local-origin failure, so there A could be ejected: not reproduced here` : ''}`);
+  if (overflowNoEject)
+    reasons.push(
+      `the client's own circuit breaker refuses first (503 UO), and overflow is not a host error in Envoy ${row.envoyUsed || 'this Envoy'} (envoy#25487, fixed in Envoy 1.26 by merge date)${row.era.envoyShipped && Number(row.era.envoyShipped.split('.')[1]) < 26 ? `; the Envoy ${row.istio} shipped (~${row.era.envoyShipped}) still counted overflow as a local-origin failure, so there A could be ejected: not reproduced here` : ''}`,
+    );
   if (translation && mode === 'ignored') reasons.push(translation);
   if (!reasons.length) reasons.push('A is never ejected');
   return `no redirect${redirected ? ` in ${s.length - redirected}/${s.length} runs` : ''}: ${reasons.join('; ')}.`;
@@ -97,7 +100,11 @@ export function erasFigure(experiment: string, rows: EraRow[]): Record<string, u
       width: 140,
       height: 160,
       mark: { type: 'bar', color: '#0072B2' },
-      encoding: { x: { field: 'istio', type: 'ordinal', title: 'Istio', sort: rows.map((r) => r.istio) }, y: { field: 'value', type: 'quantitative', title: null }, tooltip: [{ field: 'istio' }, { field: 'outcome' }, { field: 'value' }] },
+      encoding: {
+        x: { field: 'istio', type: 'ordinal', title: 'Istio', sort: rows.map((r) => r.istio) },
+        y: { field: 'value', type: 'quantitative', title: null },
+        tooltip: [{ field: 'istio' }, { field: 'outcome' }, { field: 'value' }],
+      },
     },
   };
 }

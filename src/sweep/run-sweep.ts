@@ -66,7 +66,10 @@ export function validatePlan(opts: Pick<SweepOptions, 'experimentFile' | 'timeSc
       name = readExperiment(opts.experimentFile, { set: p.sets, timeScale: opts.timeScale }).spec.metadata.name;
     } catch (e) {
       if (!isSpilloverError(e)) throw e;
-      throw new SpilloverError(e.problems.map((q) => ({ ...q, message: `sweep point ${p.id}: ${q.message}` })), e.exitCode);
+      throw new SpilloverError(
+        e.problems.map((q) => ({ ...q, message: `sweep point ${p.id}: ${q.message}` })),
+        e.exitCode,
+      );
     }
   }
   return name;
@@ -78,7 +81,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const repeat = opts.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) {
-    throw new SpilloverError({ file: '--repeat', message: 'the repeat count must be a whole number ≥ 1', found: String(opts.repeat), fix: 'e.g. --repeat 5' });
+    throw new SpilloverError({
+      file: '--repeat',
+      message: 'the repeat count must be a whole number ≥ 1',
+      found: String(opts.repeat),
+      fix: 'e.g. --repeat 5',
+    });
   }
   const plan = planSweep(opts.set);
   const experiment = validatePlan(opts, plan);
@@ -87,9 +95,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
 
   const sweepDir = path.resolve(opts.outDir ?? path.join('results', experiment), opts.sweepId ?? `sweep-${stamp()}`);
   fs.mkdirSync(sweepDir, { recursive: true });
-  const runner: Runner =
-    opts.runner ??
-    ((o) => runExperiment({ ...o, backend: o.backend as never }));
+  const runner: Runner = opts.runner ?? ((o) => runExperiment({ ...o, backend: o.backend as never }));
 
   const results: SweepPointResult[] = [];
   let runFailed = false;
@@ -106,7 +112,16 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
       n++;
       log(`[${n}/${plan.points.length * repeat}] ${point.id} repeat ${i}/${repeat}`);
       try {
-        const res = await runner({ experimentFile: opts.experimentFile, set: point.sets, timeScale: opts.timeScale, backend: opts.backend, outDir: pointDir, runId: `r${String(i).padStart(2, '0')}`, quiet: opts.quiet, signal: opts.signal });
+        const res = await runner({
+          experimentFile: opts.experimentFile,
+          set: point.sets,
+          timeScale: opts.timeScale,
+          backend: opts.backend,
+          outDir: pointDir,
+          runId: `r${String(i).padStart(2, '0')}`,
+          quiet: opts.quiet,
+          signal: opts.signal,
+        });
         runDirs.push(res.runDir);
       } catch (e) {
         // One failed run is data about that point (and the runner has torn everything down); go on.
@@ -130,7 +145,14 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   return { sweepDir, plan, points: results, exitCode: interrupted ? 130 : runFailed ? 1 : 0 };
 }
 
-export async function writeSweep(sweepDir: string, experiment: string, plan: SweepPlan, repeat: number, results: SweepPointResult[], svg: boolean): Promise<void> {
+export async function writeSweep(
+  sweepDir: string,
+  experiment: string,
+  plan: SweepPlan,
+  repeat: number,
+  results: SweepPointResult[],
+  svg: boolean,
+): Promise<void> {
   const put = (name: string, text: string) => fs.writeFileSync(path.join(sweepDir, name), text);
   put('sweep.json', `${JSON.stringify({ experiment, repeat, axes: plan.axes, fixed: plan.fixed, points: results }, null, 2)}\n`);
   put('sweep.csv', sweepCsv(plan.axes, results));

@@ -4,7 +4,7 @@
  * so an experiment, its Istio resources and its k6 scenario read alike and are checked by one parser.
  * One module for the three dialects (experiment, Istio/Envoy, k6); each function names its unit.
  */
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9, d: 86400e9 };
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9, d: 86400e9 };
 const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d)/y;
 
 /** Nanoseconds of a Go duration, or undefined when it is not one. `days` admits k6's "d" unit. */

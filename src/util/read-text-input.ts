@@ -45,14 +45,32 @@ export function readTextInput(file: string, what: string): string {
   if (kind === 'a directory') {
     let inside: string[] = [];
     try {
-      inside = fs.readdirSync(file).filter((f) => /\.(ya?ml|js)$/.test(f)).slice(0, 5);
+      inside = fs
+        .readdirSync(file)
+        .filter((f) => /\.(ya?ml|js)$/.test(f))
+        .slice(0, 5);
     } catch {
       /* only a hint */
     }
-    fail(`the ${what} path is a directory`, rel, inside.length ? `name a file in it, e.g. ${path.join(rel, inside[0])}` : 'name a file, not a directory');
+    fail(
+      `the ${what} path is a directory`,
+      rel,
+      inside.length ? `name a file in it, e.g. ${path.join(rel, inside[0])}` : 'name a file, not a directory',
+    );
   }
-  if (kind) fail(`the ${what} is ${kind}, not a regular file; reading it could block or never end`, rel, `save the content to a regular file and name that file`);
-  if (st.size > MAX_BYTES) fail(`the ${what} is ${(st.size / 2 ** 20).toFixed(1)} MiB; that is not a hand-written ${what}`, `${st.size} bytes`, 'check the path', `at most ${MAX_BYTES / 2 ** 20} MiB`);
+  if (kind)
+    fail(
+      `the ${what} is ${kind}, not a regular file; reading it could block or never end`,
+      rel,
+      `save the content to a regular file and name that file`,
+    );
+  if (st.size > MAX_BYTES)
+    fail(
+      `the ${what} is ${(st.size / 2 ** 20).toFixed(1)} MiB; that is not a hand-written ${what}`,
+      `${st.size} bytes`,
+      'check the path',
+      `at most ${MAX_BYTES / 2 ** 20} MiB`,
+    );
 
   let bytes: Buffer;
   let fd: number | undefined;
@@ -61,12 +79,22 @@ export function readTextInput(file: string, what: string): string {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     const again = fs.fstatSync(fd);
     const k = kindOf(again);
-    if (k) fail(`the ${what} is ${k}, not a regular file; reading it could block or never end`, rel, 'save the content to a regular file and name that file');
-    if (again.size > MAX_BYTES) fail(`the ${what} is too large`, `${again.size} bytes`, 'check the path', `at most ${MAX_BYTES / 2 ** 20} MiB`);
+    if (k)
+      fail(
+        `the ${what} is ${k}, not a regular file; reading it could block or never end`,
+        rel,
+        'save the content to a regular file and name that file',
+      );
+    if (again.size > MAX_BYTES)
+      fail(`the ${what} is too large`, `${again.size} bytes`, 'check the path', `at most ${MAX_BYTES / 2 ** 20} MiB`);
     bytes = fs.readFileSync(fd);
   } catch (e) {
     if (e instanceof SpilloverError) throw e;
-    fail(`cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, rel, 'check the path and its permissions');
+    fail(
+      `cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      rel,
+      'check the path and its permissions',
+    );
     throw e;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
@@ -82,7 +110,11 @@ function decodeUtf8(bytes: Buffer, what: string, fail: Fail): string {
     fail(`the ${what} is encoded in UTF-32`, 'a UTF-32 byte-order mark', SAVE_AS_UTF8);
   }
   if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
-    fail(`the ${what} is encoded in UTF-16 (${b[0] === 0xff ? 'little' : 'big'}-endian; Windows "Unicode")`, 'a UTF-16 byte-order mark', SAVE_AS_UTF8);
+    fail(
+      `the ${what} is encoded in UTF-16 (${b[0] === 0xff ? 'little' : 'big'}-endian; Windows "Unicode")`,
+      'a UTF-16 byte-order mark',
+      SAVE_AS_UTF8,
+    );
   }
   const nul = b.indexOf(0);
   if (nul >= 0) {
@@ -92,8 +124,17 @@ function decodeUtf8(bytes: Buffer, what: string, fail: Fail): string {
     let odd = 0;
     for (let i = 0; i < head.length; i++) if (head[i] === 0) i % 2 === 0 ? even++ : odd++;
     const half = head.length / 2;
-    if (Math.max(even, odd) > half * 0.6) fail(`the ${what} looks encoded in UTF-16 (a NUL byte between the letters)`, `NUL bytes at ${odd > even ? 'odd' : 'even'} offsets`, SAVE_AS_UTF8);
-    fail(`the ${what} is binary, not text: it holds a NUL byte at line ${lineAt(b, nul)}`, 'a NUL byte (\\u0000)', 'check the path; remove the NUL byte if the file is meant to be text');
+    if (Math.max(even, odd) > half * 0.6)
+      fail(
+        `the ${what} looks encoded in UTF-16 (a NUL byte between the letters)`,
+        `NUL bytes at ${odd > even ? 'odd' : 'even'} offsets`,
+        SAVE_AS_UTF8,
+      );
+    fail(
+      `the ${what} is binary, not text: it holds a NUL byte at line ${lineAt(b, nul)}`,
+      'a NUL byte (\\u0000)',
+      'check the path; remove the NUL byte if the file is meant to be text',
+    );
   }
   const start = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0; // a UTF-8 BOM is harmless: dropped
   try {

@@ -6,7 +6,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export type Outcome = 'served' | 'rejected' | 'fault';
 
-export function createServiceMetrics(service: string, instance: string, state: { inFlight(): number; queued(): number; stalled(): number }) {
+export function createServiceMetrics(
+  service: string,
+  instance: string,
+  state: { inFlight(): number; queued(): number; stalled(): number },
+) {
   const registry = new Registry();
   registry.setDefaultLabels({ service, instance });
   // Process memory and event-loop lag: the bench reads the topology's footprint from here.

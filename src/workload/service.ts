@@ -39,12 +39,20 @@ interface Job {
   started: boolean;
 }
 
-export async function startService(input: ServiceConfigInput | unknown, source?: string, opts: { controlToken?: string } = {}): Promise<RunningService> {
+export async function startService(
+  input: ServiceConfigInput | unknown,
+  source?: string,
+  opts: { controlToken?: string } = {},
+): Promise<RunningService> {
   const config = parseServiceConfig(input, source);
   const model = new CapacityModel<Job>(config.capacity.concurrency, config.capacity.queue);
   const sample = serviceTimeSampler(config.capacity.serviceTime, effectiveSeed(config));
   let stalled: Job[] = [];
-  const m = createServiceMetrics(config.name, config.instance, { inFlight: () => model.inFlight, queued: () => model.queued, stalled: () => stalled.length });
+  const m = createServiceMetrics(config.name, config.instance, {
+    inFlight: () => model.inFlight,
+    queued: () => model.queued,
+    stalled: () => stalled.length,
+  });
   const identity = { [SERVICE_HEADER]: config.name, [INSTANCE_HEADER]: config.instance };
   const okBody = Buffer.from(JSON.stringify({ service: config.name, instance: config.instance }) + '\n');
   const timers = new Set<NodeJS.Timeout>();
@@ -188,7 +196,10 @@ function listenError(e: NodeJS.ErrnoException, at: { ip: string; port: number })
       path: 'listen',
       message: `service cannot listen on ${at.ip}:${at.port} (${e.code})`,
       found: e.code === 'EADDRINUSE' ? 'the address is taken by another process' : 'the address is not on this machine',
-      fix: e.code === 'EADDRINUSE' ? `see who holds it (ss -ltnp | grep ${at.ip}:${at.port}); a run kept with --keep is ended by \`spillover cleanup\`` : 'use a loopback address (127.0.0.0/8)',
+      fix:
+        e.code === 'EADDRINUSE'
+          ? `see who holds it (ss -ltnp | grep ${at.ip}:${at.port}); a run kept with --keep is ended by \`spillover cleanup\``
+          : 'use a loopback address (127.0.0.0/8)',
     },
     1,
   );

@@ -17,8 +17,18 @@ describe('diagnosis: known pitfalls in a configuration', () => {
   it('study-slide: consecutiveErrors ignored, limits of 1 overflow before A fails, so no ejection', () => {
     const f = diagnose({ spec: spec('study-slide'), peakRps: 250 });
     const got = f.map((x) => x.id);
-    for (const id of ['consecutive-errors-ignored', 'pool-below-load', 'overflow-is-not-a-host-error', 'pending-and-max-requests-per-connection', 'inbound-pool']) assert.ok(got.includes(id as never), `${id} in ${got}`);
-    assert.match(f.find((x) => x.id === 'consecutive-errors-ignored')!.effect, /Istio 1\.29 ignores it \(removed in 1\.7\): Envoy's default applies: 5 consecutive 5xx/);
+    for (const id of [
+      'consecutive-errors-ignored',
+      'pool-below-load',
+      'overflow-is-not-a-host-error',
+      'pending-and-max-requests-per-connection',
+      'inbound-pool',
+    ])
+      assert.ok(got.includes(id as never), `${id} in ${got}`);
+    assert.match(
+      f.find((x) => x.id === 'consecutive-errors-ignored')!.effect,
+      /Istio 1\.29 ignores it \(removed in 1\.7\): Envoy's default applies: 5 consecutive 5xx/,
+    );
     const pool = f.find((x) => x.id === 'pool-below-load')!;
     assert.equal(pool.numbers!.limit, 1);
     // Erlang B with one slot is a / (1 + a): 1 % loss at a = 1/99, i.e. λ = 1000 / (99 W).
@@ -29,7 +39,10 @@ describe('diagnosis: known pitfalls in a configuration', () => {
   it('the same resources on Istio 1.6: consecutiveErrors counts gateway errors only', () => {
     const f = diagnose({ spec: spec('study-slide', ['istio.version="1.6"']), peakRps: 250 });
     assert.match(f.find((x) => x.id === 'consecutive-errors-ignored')!.effect, /consecutive_gateway_failure .* a 500 never ejects/);
-    assert.ok(f.some((x) => x.id === 'retries-hide-5xx'), 'Istio before 1.24 retries 503 by default');
+    assert.ok(
+      f.some((x) => x.id === 'retries-hide-5xx'),
+      'Istio before 1.24 retries 503 by default',
+    );
     assert.ok(!ids(spec('study-slide')).includes('retries-hide-5xx'), 'Istio 1.29 does not');
   });
 
@@ -62,7 +75,8 @@ describe('diagnosis: known pitfalls in a configuration', () => {
     se.metadata.namespace = 'default';
     se.spec.ports[0].name = 'http-a';
     const got = ids(s);
-    for (const id of ['failover-needs-outlier-detection', 'tls-under-spec', 'se-namespace', 'se-port-name']) assert.ok(got.includes(id as never), `${id} in ${got}`);
+    for (const id of ['failover-needs-outlier-detection', 'tls-under-spec', 'se-namespace', 'se-port-name'])
+      assert.ok(got.includes(id as never), `${id} in ${got}`);
     assert.ok(!got.includes('panic-threshold'));
   });
 

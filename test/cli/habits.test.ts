@@ -79,7 +79,14 @@ describe('cli habits', function () {
     const ok = await spillover(['validate', 'peak-load', '--out', out]);
     assert.equal(ok.code, 0, ok.err);
     assert.match(ok.out, /ok: experiments\/peak-load\.yaml \(peak-load\)[\s\S]*resources: \d+ \(ServiceEntry\/a, DestinationRule\/a/);
-    const badSet = await spillover(['validate', 'peak-load', '--set', 'resources.DestinationRule/a.spec.trafficPolicy.outlierDetection.consecutive5xxErrors=many', '--out', out]);
+    const badSet = await spillover([
+      'validate',
+      'peak-load',
+      '--set',
+      'resources.DestinationRule/a.spec.trafficPolicy.outlierDetection.consecutive5xxErrors=many',
+      '--out',
+      out,
+    ]);
     assert.equal(badSet.code, 2);
     assert.match(badSet.err, /consecutive5xxErrors/);
     const badKey = await spillover(['validate', 'peak-load', '--set', 'services.A.capacity.concurrensy=2', '--out', out]);
@@ -103,22 +110,66 @@ describe('cli habits', function () {
     const s0 = net.createServer();
     const refusedPort = await listen(s0);
     await new Promise<void>((r) => s0.close(() => r()));
-    const refused = await spillover(['load', `http://127.0.0.1:${refusedPort}/`, '--rate', '5', '--duration', '1s', '--no-live', '--out', path.join(tmp, 'l1')]);
+    const refused = await spillover([
+      'load',
+      `http://127.0.0.1:${refusedPort}/`,
+      '--rate',
+      '5',
+      '--duration',
+      '1s',
+      '--no-live',
+      '--out',
+      path.join(tmp, 'l1'),
+    ]);
     assert.match(refused.err, /failed by reason: connection refused 5/);
 
     const ca = await createCa(path.join(tmp, 'ca'), { name: 'habits' });
     const id = await ca.issue({ namespace: 'default', serviceAccount: 'web', dnsNames: ['localhost'] });
     // A certificate from a CA the driver does not trust: the handshake fails.
-    const tlsServer = https.createServer({ cert: fs.readFileSync(id.certChain), key: fs.readFileSync(id.privateKey) }, (_q, s) => s.end('ok'));
+    const tlsServer = https.createServer({ cert: fs.readFileSync(id.certChain), key: fs.readFileSync(id.privateKey) }, (_q, s) =>
+      s.end('ok'),
+    );
     const tlsPort = await listen(tlsServer);
     const fiveXx = http.createServer((q, s) => (q.url === '/slow' ? setTimeout(() => s.end('late'), 3000) : s.writeHead(503).end('no')));
     const httpPort = await listen(fiveXx);
     try {
-      const tls = await spillover(['load', `https://127.0.0.1:${tlsPort}/`, '--rate', '4', '--duration', '1s', '--no-live', '--out', path.join(tmp, 'l2')]);
+      const tls = await spillover([
+        'load',
+        `https://127.0.0.1:${tlsPort}/`,
+        '--rate',
+        '4',
+        '--duration',
+        '1s',
+        '--no-live',
+        '--out',
+        path.join(tmp, 'l2'),
+      ]);
       assert.match(tls.err, /failed by reason: TLS error 4/);
-      const five = await spillover(['load', `http://127.0.0.1:${httpPort}/`, '--rate', '4', '--duration', '1s', '--no-live', '--out', path.join(tmp, 'l3')]);
+      const five = await spillover([
+        'load',
+        `http://127.0.0.1:${httpPort}/`,
+        '--rate',
+        '4',
+        '--duration',
+        '1s',
+        '--no-live',
+        '--out',
+        path.join(tmp, 'l3'),
+      ]);
       assert.match(five.err, /failed by reason: HTTP 503 \(5xx\) 4/);
-      const slow = await spillover(['load', `http://127.0.0.1:${httpPort}/slow`, '--rate', '2', '--duration', '1s', '--timeout', '200ms', '--no-live', '--out', path.join(tmp, 'l4')]);
+      const slow = await spillover([
+        'load',
+        `http://127.0.0.1:${httpPort}/slow`,
+        '--rate',
+        '2',
+        '--duration',
+        '1s',
+        '--timeout',
+        '200ms',
+        '--no-live',
+        '--out',
+        path.join(tmp, 'l4'),
+      ]);
       assert.match(slow.err, /failed by reason: timeout 2/);
     } finally {
       tlsServer.closeAllConnections();
@@ -134,7 +185,16 @@ describe('cli habits', function () {
     const script = path.join(tmp, 'c.bash');
     fs.writeFileSync(script, bash.out);
     const complete = (words: string[]) =>
-      spawnSync('bash', ['-c', `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _spillover; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' }).stdout.trim().split('\n');
+      spawnSync(
+        'bash',
+        [
+          '-c',
+          `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _spillover; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        ],
+        { encoding: 'utf8' },
+      )
+        .stdout.trim()
+        .split('\n');
     assert.deepEqual(complete(['spillover', 'val']), ['validate']);
     assert.deepEqual(complete(['spillover', 'experiment', 'fail']), ['failover-kill']);
     assert.ok(complete(['spillover', 'experiment', 'peak-load', '--time-']).includes('--time-scale'));
@@ -149,7 +209,11 @@ describe('cli habits', function () {
     const zfile = path.join(tmp, '_spillover');
     fs.writeFileSync(zfile, zsh.out);
     assert.equal(spawnSync('zsh', ['-n', zfile]).status, 0, 'zsh parses the script');
-    const reg = spawnSync('zsh', ['-f', '-c', `autoload -Uz compinit && compinit -u -d ${tmp}/zcomp; source ${zfile}; print -r -- $_comps[spillover]`], { encoding: 'utf8' });
+    const reg = spawnSync(
+      'zsh',
+      ['-f', '-c', `autoload -Uz compinit && compinit -u -d ${tmp}/zcomp; source ${zfile}; print -r -- $_comps[spillover]`],
+      { encoding: 'utf8' },
+    );
     assert.equal(reg.stdout.trim(), '_spillover');
   });
 });

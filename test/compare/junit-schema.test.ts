@@ -43,7 +43,10 @@ describe('compare: JUnit output against junit-10.xsd', function () {
 
   it('the schema check can fail: what junit-report-builder wrote (skipped on <testsuites>) is refused', () => {
     const xml = path.join(root, 'old.xml');
-    fs.writeFileSync(xml, '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="1" failures="0" errors="0" skipped="0"><testsuite name="s" tests="1"><testcase name="c"/></testsuite></testsuites>\n');
+    fs.writeFileSync(
+      xml,
+      '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="1" failures="0" errors="0" skipped="0"><testsuite name="s" tests="1"><testcase name="c"/></testsuite></testsuites>\n',
+    );
     const r = validate(xml);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /attribute 'skipped': The attribute 'skipped' is not allowed/);

@@ -44,7 +44,11 @@ export interface BadCase {
   };
 }
 
-export const set = (p: string, v: unknown) => (doc: Document) => doc.setIn(p.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)), v);
+export const set = (p: string, v: unknown) => (doc: Document) =>
+  doc.setIn(
+    p.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)),
+    v,
+  );
 export const del = (p: string) => (doc: Document) => doc.deleteIn(p.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
 
 /** Live children of this process (not zombies): an in-process CLI that started anything leaves one. */
@@ -102,18 +106,26 @@ export async function runBadCase(c: BadCase, dir: string, stateDir: string): Pro
   for (let j = at + 1; j < lines.length && lines[j].startsWith('  '); j++) detail.push(lines[j]);
   const field = (k: string) => detail.find((l) => l.startsWith(`  ${k}: `))?.slice(k.length + 4);
   if (!c.knownGap) assert.ok(field('fix'), `the problem names no fix${ctx}`);
-  for (const k of ['expected', 'found'] as const) if (!c.without?.includes(k)) assert.ok(field(k) !== undefined, `the problem says nothing ${k}${ctx}`);
+  for (const k of ['expected', 'found'] as const)
+    if (!c.without?.includes(k)) assert.ok(field(k) !== undefined, `the problem says nothing ${k}${ctx}`);
   if (c.expect.fix) assert.match(field('fix')!, c.expect.fix, ctx);
   if (c.expect.expected) assert.match(field('expected') ?? '', c.expect.expected, ctx);
   if (c.expect.found) assert.match(field('found') ?? '', c.expect.found, ctx);
   assert.doesNotMatch(res.stderr, /\n\s+at .*\.ts:\d+/, `a stack trace is not an error message${ctx}`);
   // The terminal must show what is there: no raw invisible or control character in the message.
-  // eslint-disable-next-line no-control-regex -- the point is to find control characters
-  assert.doesNotMatch(res.stderr, /[\u0000-\u0009\u000B-\u001F\u00A0\u200B-\u200F\u2028\u2029\uFEFF]/, `an invisible character printed raw${ctx}`);
+  assert.doesNotMatch(
+    res.stderr,
+    /[\u0000-\u0009\u000B-\u001F\u00A0\u200B-\u200F\u2028\u2029\uFEFF]/,
+    `an invisible character printed raw${ctx}`,
+  );
 
   // Nothing left behind.
   if (!c.out) assert.deepEqual(listDir(out), [], 'no run directory');
   assert.deepEqual(listDir(stateDir), [], 'no state file');
   assert.deepEqual(pidsMentioning(dir), [], 'no process of this case');
-  assert.deepEqual(childPids().filter((p) => !childrenBefore.has(p)), [], 'no child process started');
+  assert.deepEqual(
+    childPids().filter((p) => !childrenBefore.has(p)),
+    [],
+    'no child process started',
+  );
 }

@@ -25,12 +25,22 @@ describe('hardening: bad input, round 2 (limits, faults, consistency, names, fil
 
   it('an untranslated Istio field (Sidecar egress) is a named caveat, not silently ignored', async () => {
     const doc = peakLoadDoc();
-    (doc.get('resources') as { add(v: unknown): void }).add(doc.createNode({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: 'istio' }, spec: { egress: [{ hosts: ['./*'] }] } }));
+    (doc.get('resources') as { add(v: unknown): void }).add(
+      doc.createNode({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'Sidecar',
+        metadata: { name: 'default', namespace: 'istio' },
+        spec: { egress: [{ hosts: ['./*'] }] },
+      }),
+    );
     const file = path.join(tmp, 'sidecar.yaml');
     fs.writeFileSync(file, doc.toString());
     const res = await runCliInProcess(['run', file, '--dry-run', '--out', path.join(tmp, 'sidecar-results')]);
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stderr, /warning: Sidecar default \(.*resources\[2\]\): spec\.egress is not modelled by the local backend and has no effect in this run/);
+    assert.match(
+      res.stderr,
+      /warning: Sidecar default \(.*resources\[2\]\): spec\.egress is not modelled by the local backend and has no effect in this run/,
+    );
     const runDir = path.join(tmp, 'sidecar-results', fs.readdirSync(path.join(tmp, 'sidecar-results'))[0]);
     assert.match(fs.readFileSync(path.join(runDir, 'plan.json'), 'utf8'), /spec\.egress is not modelled/);
   });

@@ -32,7 +32,10 @@ export function peakLoadDoc(): Document {
 
 /** A text edit that must apply: a case whose edit silently missed would test the valid file. */
 export function replaceOnce(text: string, from: string | RegExp, to: string): string {
-  const hits = typeof from === 'string' ? text.split(from).length - 1 : (text.match(new RegExp(from.source, `${from.flags.replace('g', '')}g`)) ?? []).length;
+  const hits =
+    typeof from === 'string'
+      ? text.split(from).length - 1
+      : (text.match(new RegExp(from.source, `${from.flags.replace('g', '')}g`)) ?? []).length;
   if (hits !== 1) throw new Error(`test edit expected exactly one ${String(from)} in the experiment, found ${hits}`);
   return text.replace(from, to);
 }

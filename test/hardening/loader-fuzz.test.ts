@@ -65,7 +65,25 @@ const PATHS = pathsOf(BASE).filter((p) => p.length > 0);
 
 /** Values a user might plausibly write where another was expected, plus anything at all. */
 const value = fc.oneof(
-  fc.constantFrom('10s', '250ms', '1m30s', '-1s', '0ms', '1d', '', ' ', '127.0.9.0/24', '10.0.0.0/24', 'cluster-1', 'cluster-3', 'ISTIO_MUTUAL', 'DestinationRule', '{{gateway.cluster-2}}', '__proto__', 'constructor'),
+  fc.constantFrom(
+    '10s',
+    '250ms',
+    '1m30s',
+    '-1s',
+    '0ms',
+    '1d',
+    '',
+    ' ',
+    '127.0.9.0/24',
+    '10.0.0.0/24',
+    'cluster-1',
+    'cluster-3',
+    'ISTIO_MUTUAL',
+    'DestinationRule',
+    '{{gateway.cluster-2}}',
+    '__proto__',
+    'constructor',
+  ),
   fc.constantFrom(0, -1, 1, 2.5, 65536, 1e308, Number.MAX_SAFE_INTEGER, null, true, false),
   fc.constantFrom([], {}, [null], { kind: 'DestinationRule' }, { distribution: 'fixed' }, [{ at: '1s', action: 'kill', target: 'a' }]),
   fc.anything({ maxDepth: 2, maxKeys: 3, withNullPrototype: true }),
@@ -173,7 +191,30 @@ describe('hardening: fuzzing the experiment loader', function () {
     fc.assert(
       fc.property(
         fc.array(
-          fc.record({ at: fc.nat({ max: base.length }), cut: fc.nat({ max: 40 }), insert: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('\t', ': ', '- ', '{', '}', '[', '"', "'", '&a', '*a', '!!binary ', '<<: *a', '\n  ', '%YAML 1.1\n---\n', '---\n')) }),
+          fc.record({
+            at: fc.nat({ max: base.length }),
+            cut: fc.nat({ max: 40 }),
+            insert: fc.oneof(
+              fc.string({ maxLength: 8 }),
+              fc.constantFrom(
+                '\t',
+                ': ',
+                '- ',
+                '{',
+                '}',
+                '[',
+                '"',
+                "'",
+                '&a',
+                '*a',
+                '!!binary ',
+                '<<: *a',
+                '\n  ',
+                '%YAML 1.1\n---\n',
+                '---\n',
+              ),
+            ),
+          }),
           { minLength: 1, maxLength: 3 },
         ),
         (edits) => {
@@ -192,13 +233,35 @@ describe('hardening: fuzzing the experiment loader', function () {
   it('overrides and time scales: --set any path to anything, any --time-scale', () => {
     const base = peakLoadText();
     const setPath = fc.oneof(
-      fc.constantFrom(...PATHS.map((p) => p.map((s) => (typeof s === 'number' ? `[${s}]` : s)).join('.').replace(/\.\[/g, '['))),
-      fc.constantFrom('resources.DestinationRule/a.spec.trafficPolicy.tls.mode', 'resources.ServiceEntry/a.spec.hosts[0]', 'resources.Nope/x.spec', 'a..b', '[0]', 'services.A[3].x', '__proto__.polluted', 'constructor.prototype.x'),
+      fc.constantFrom(
+        ...PATHS.map((p) =>
+          p
+            .map((s) => (typeof s === 'number' ? `[${s}]` : s))
+            .join('.')
+            .replace(/\.\[/g, '['),
+        ),
+      ),
+      fc.constantFrom(
+        'resources.DestinationRule/a.spec.trafficPolicy.tls.mode',
+        'resources.ServiceEntry/a.spec.hosts[0]',
+        'resources.Nope/x.spec',
+        'a..b',
+        '[0]',
+        'services.A[3].x',
+        '__proto__.polluted',
+        'constructor.prototype.x',
+      ),
       fc.string({ maxLength: 20 }),
     );
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(setPath, fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('5', '-1', '2s', 'null', '[1,2]', '{a: 1}', '"quoted"', ''))), { maxLength: 3 }),
+        fc.array(
+          fc.tuple(
+            setPath,
+            fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('5', '-1', '2s', 'null', '[1,2]', '{a: 1}', '"quoted"', '')),
+          ),
+          { maxLength: 3 },
+        ),
         fc.option(fc.oneof(fc.double({ noNaN: false }), fc.constantFrom(0, 0.05, 1, 1.5, -0.1)), { nil: undefined }),
         (sets, timeScale) => {
           checkOutcome(() => parseExperiment(base, FILE, ABS, { set: sets.map(([p, v]) => `${p}=${v}`), timeScale }));
@@ -235,7 +298,23 @@ const BASE_SCENARIO = {
 };
 const SCENARIO_PATHS = pathsOf(BASE_SCENARIO).filter((p) => p.length > 0);
 const scenarioValue = fc.oneof(
-  fc.constantFrom('1s', '0s', '-1s', '1d', '10', '', 'constant-arrival-rate', 'ramping-vus', 'constant-vus', 'per-vu-iterations', 'externally-controlled', 'POST', 'http://10.0.0.1/', 'ftp://x', '__proto__'),
+  fc.constantFrom(
+    '1s',
+    '0s',
+    '-1s',
+    '1d',
+    '10',
+    '',
+    'constant-arrival-rate',
+    'ramping-vus',
+    'constant-vus',
+    'per-vu-iterations',
+    'externally-controlled',
+    'POST',
+    'http://10.0.0.1/',
+    'ftp://x',
+    '__proto__',
+  ),
   fc.constantFrom(0, -1, 1, 0.5, 1e9, 1e308, Number.MAX_SAFE_INTEGER, null, true, false),
   fc.constantFrom([], {}, [null], [{ duration: '1s', target: 1 }], { executor: 'constant-vus', vus: 1, duration: '1s' }),
   fc.anything({ maxDepth: 2, maxKeys: 3 }),
@@ -243,7 +322,10 @@ const scenarioValue = fc.oneof(
 const scenarioMutation = fc.record({
   at: fc.nat({ max: SCENARIO_PATHS.length - 1 }),
   op: fc.constantFrom('replace', 'delete', 'rename', 'add', 'wrap-in-list'),
-  key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'executor', 'stages', 'vus', 'iterations', 'exec', 'env', 'tags')),
+  key: fc.oneof(
+    fc.string({ maxLength: 12 }),
+    fc.constantFrom('__proto__', 'constructor', 'executor', 'stages', 'vus', 'iterations', 'exec', 'env', 'tags'),
+  ),
   value: scenarioValue,
 });
 
@@ -254,7 +336,9 @@ const scriptOf = (data: Record<string, Json>) =>
 
 async function checkScenario(file: string, timeScale?: number): Promise<void> {
   try {
-    const sc = await timedAsync(`scenario ${fs.readFileSync(file, 'utf8').slice(0, 400)}`, () => readScenario(file, { timeScale, evalTimeoutMs: 1000 }));
+    const sc = await timedAsync(`scenario ${fs.readFileSync(file, 'utf8').slice(0, 400)}`, () =>
+      readScenario(file, { timeScale, evalTimeoutMs: 1000 }),
+    );
     assert.ok(sc && Array.isArray(sc.scenarios), 'a loaded scenario has scenarios');
   } catch (e) {
     if (!(e instanceof SpilloverError)) throw new Error(`not a SpilloverError: ${(e as Error)?.stack ?? String(e)}`);
@@ -292,18 +376,22 @@ describe('hardening: fuzzing the scenario loader', function () {
 
   it('options and requests mutated: a scenario or a SpilloverError, in under 5 s', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(scenarioMutation, { minLength: 1, maxLength: 4 }), fc.option(fc.constantFrom(0.1, 0.5, 1), { nil: undefined }), async (ms, timeScale) => {
-        const data = structuredClone(BASE_SCENARIO) as Record<string, Json>;
-        for (const m of ms) apply(data, { ...m, at: m.at % SCENARIO_PATHS.length }, SCENARIO_PATHS);
-        let text: string;
-        try {
-          text = scriptOf(data);
-        } catch {
-          fc.pre(false); // a cycle the mutation made: not a script anyone can write as data
-          return;
-        }
-        await checkScenario(fileFor(text), timeScale);
-      }),
+      fc.asyncProperty(
+        fc.array(scenarioMutation, { minLength: 1, maxLength: 4 }),
+        fc.option(fc.constantFrom(0.1, 0.5, 1), { nil: undefined }),
+        async (ms, timeScale) => {
+          const data = structuredClone(BASE_SCENARIO) as Record<string, Json>;
+          for (const m of ms) apply(data, { ...m, at: m.at % SCENARIO_PATHS.length }, SCENARIO_PATHS);
+          let text: string;
+          try {
+            text = scriptOf(data);
+          } catch {
+            fc.pre(false); // a cycle the mutation made: not a script anyone can write as data
+            return;
+          }
+          await checkScenario(fileFor(text), timeScale);
+        },
+      ),
       { numRuns: runs(500) },
     );
   });
@@ -313,7 +401,34 @@ describe('hardening: fuzzing the scenario loader', function () {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
-          fc.record({ at: fc.nat({ max: base.length }), cut: fc.nat({ max: 30 }), insert: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('{', '}', '(', ')', ';', ',', '`', '"', '//', '/*', 'export ', 'await ', 'yield ', '0', '-1', 'null', 'undefined', '\u200B', '\uFEFF')) }),
+          fc.record({
+            at: fc.nat({ max: base.length }),
+            cut: fc.nat({ max: 30 }),
+            insert: fc.oneof(
+              fc.string({ maxLength: 8 }),
+              fc.constantFrom(
+                '{',
+                '}',
+                '(',
+                ')',
+                ';',
+                ',',
+                '`',
+                '"',
+                '//',
+                '/*',
+                'export ',
+                'await ',
+                'yield ',
+                '0',
+                '-1',
+                'null',
+                'undefined',
+                '\u200B',
+                '\uFEFF',
+              ),
+            ),
+          }),
           { minLength: 1, maxLength: 3 },
         ),
         async (edits) => {

@@ -27,10 +27,19 @@ function victim(): ChildProcess {
 function forge(stateDir: string, runId: string, pid: number, extra: Record<string, unknown> = {}) {
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const state = {
-    kept: false, ownerPid: 999_999_999, ownerStartTicks: '1', runId,
+    kept: false,
+    ownerPid: 999_999_999,
+    ownerStartTicks: '1',
+    runId,
     token: crypto.randomBytes(16).toString('hex'),
     processes: [
-      { name: 'envoy', pid, startTicks: startTicks(pid), exe: fs.readlinkSync(`/proc/${pid}/exe`), argv: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1) },
+      {
+        name: 'envoy',
+        pid,
+        startTicks: startTicks(pid),
+        exe: fs.readlinkSync(`/proc/${pid}/exe`),
+        argv: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1),
+      },
       { name: 'init', pid: 1, startTicks: startTicks(1) },
       { name: 'own-group', pid: 0, startTicks: null },
     ],
@@ -60,7 +69,12 @@ describe('hardening: forged state files kill nothing and delete nothing', functi
     process.env.SPILLOVER_STATE_DIR = state;
   });
   afterEach(() => {
-    for (const v of victims.splice(0)) try { process.kill(v.pid!, 'SIGKILL'); } catch { /* gone */ }
+    for (const v of victims.splice(0))
+      try {
+        process.kill(v.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     if (saved === undefined) delete process.env.SPILLOVER_STATE_DIR;
     else process.env.SPILLOVER_STATE_DIR = saved;
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -70,7 +84,8 @@ describe('hardening: forged state files kill nothing and delete nothing', functi
     const runDir = path.join(tmp, 'results', 'genuine');
     fs.mkdirSync(path.join(runDir, 'certs', 'istio.a'), { recursive: true });
     fs.writeFileSync(path.join(runDir, 'manifest.json'), JSON.stringify({ runId: 'genuine' }));
-    for (const f of ['root-key.pem', 'istio.a/key.pem', 'root-cert.pem']) fs.writeFileSync(path.join(runDir, 'certs', f), 'k', { mode: 0o600 });
+    for (const f of ['root-key.pem', 'istio.a/key.pem', 'root-cert.pem'])
+      fs.writeFileSync(path.join(runDir, 'certs', f), 'k', { mode: 0o600 });
     const sup = new Supervisor('genuine', { secretsDir: path.join(runDir, 'certs'), runDir });
     const p = sup.start('sleeper', '/bin/sleep', ['60']);
     sup.detach();
@@ -96,9 +111,18 @@ describe('hardening: forged state files kill nothing and delete nothing', functi
     assert.deepEqual(removed, []);
     assert.ok(aliveAs(v.pid!, startTicks(v.pid!)), 'the victim is alive');
     assert.deepEqual(keysLeft(keys), ['root-key.pem', 'istio.a/key.pem'], 'no key outside was deleted');
-    assert.ok(refused.some((r) => r.includes(`pid ${v.pid}`) && /token/.test(r)), refused.join('\n'));
-    assert.ok(refused.some((r) => r.includes('pid 1') && /not a valid pid/.test(r)), refused.join('\n'));
-    assert.ok(refused.some((r) => /outside the run's own directory/.test(r)), refused.join('\n'));
+    assert.ok(
+      refused.some((r) => r.includes(`pid ${v.pid}`) && /token/.test(r)),
+      refused.join('\n'),
+    );
+    assert.ok(
+      refused.some((r) => r.includes('pid 1') && /not a valid pid/.test(r)),
+      refused.join('\n'),
+    );
+    assert.ok(
+      refused.some((r) => /outside the run's own directory/.test(r)),
+      refused.join('\n'),
+    );
   });
 
   it('a genuine state file whose pid was swapped for another process is refused (the token is not in its environment)', () => {
@@ -134,7 +158,7 @@ describe('hardening: forged state files kill nothing and delete nothing', functi
     assert.match(refused.join('\n'), /is not the one the harness started/);
   });
 
-  it('keys are deleted only inside the run\'s own directory, after resolving symlinks', () => {
+  it("keys are deleted only inside the run's own directory, after resolving symlinks", () => {
     const keys = outsideKeys(tmp);
     const runDir = path.join(tmp, 'results', 'linky');
     fs.mkdirSync(runDir, { recursive: true });
@@ -170,7 +194,10 @@ describe('hardening: forged state files kill nothing and delete nothing', functi
     victims.push(v);
     const keys = outsideKeys(tmp);
     forge(state, 'forged-cli', v.pid!, { kept: true, secretsDir: keys, runDir: tmp });
-    const r = await execa(process.execPath, [path.join(REPO_ROOT, 'bin/spillover.js'), 'cleanup'], { env: { ...process.env, SPILLOVER_STATE_DIR: state }, reject: false });
+    const r = await execa(process.execPath, [path.join(REPO_ROOT, 'bin/spillover.js'), 'cleanup'], {
+      env: { ...process.env, SPILLOVER_STATE_DIR: state },
+      reject: false,
+    });
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(r.stdout, /nothing to clean up/);
     assert.match(r.stderr, new RegExp(`not signalling forged-cli/envoy \\(pid ${v.pid}\\)`));
@@ -184,7 +211,12 @@ describe('hardening: the stale-run sweep of a real `spillover run` trusts no for
   let tmp: string;
   const victims: ChildProcess[] = [];
   afterEach(() => {
-    for (const v of victims.splice(0)) try { process.kill(v.pid!, 'SIGKILL'); } catch { /* gone */ }
+    for (const v of victims.splice(0))
+      try {
+        process.kill(v.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -205,11 +237,13 @@ describe('hardening: the stale-run sweep of a real `spillover run` trusts no for
   });
 });
 
-describe('hardening: the state directory must be the user\'s alone', function () {
+describe("hardening: the state directory must be the user's alone", function () {
   this.timeout(60_000);
   let tmp: string;
   const saved = process.env.SPILLOVER_STATE_DIR;
-  beforeEach(() => { tmp = tmpDir('statedir'); });
+  beforeEach(() => {
+    tmp = tmpDir('statedir');
+  });
   afterEach(() => {
     if (saved === undefined) delete process.env.SPILLOVER_STATE_DIR;
     else process.env.SPILLOVER_STATE_DIR = saved;

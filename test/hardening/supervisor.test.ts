@@ -64,7 +64,8 @@ describe('hardening: CA keys of runs that did not tear down themselves', functio
     fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify({ runId }));
     const dir = path.join(tmp, 'certs');
     fs.mkdirSync(path.join(dir, 'istio.a'), { recursive: true });
-    for (const f of ['root-cert.pem', 'root-key.pem', 'istio.a/cert-chain.pem', 'istio.a/key.pem']) fs.writeFileSync(path.join(dir, f), 'x', { mode: 0o600 });
+    for (const f of ['root-cert.pem', 'root-key.pem', 'istio.a/cert-chain.pem', 'istio.a/key.pem'])
+      fs.writeFileSync(path.join(dir, f), 'x', { mode: 0o600 });
     return dir;
   }
   const left = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.pem')).sort();
@@ -75,7 +76,10 @@ describe('hardening: CA keys of runs that did not tear down themselves', functio
     sup.start('sleeper', '/bin/sleep', ['30']);
     sup.detach();
     const removed = cleanupStaleProcesses({ includeKept: true });
-    assert.ok(removed.some((r) => r.startsWith('kept-run/sleeper')), removed.join(', '));
+    assert.ok(
+      removed.some((r) => r.startsWith('kept-run/sleeper')),
+      removed.join(', '),
+    );
     assert.deepEqual(left(dir), ['istio.a/cert-chain.pem', 'root-cert.pem']);
   });
 

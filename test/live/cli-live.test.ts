@@ -38,9 +38,12 @@ describe('live view through the CLI (peak-load, time scale 0.05)', function () {
     assert.equal(r.code, 0, fs.readFileSync(tty, 'utf8').slice(-2000));
     const term = fs.readFileSync(tty, 'utf8');
     assert.match(term, /metrics: http:\/\/127\.0\.0\.1:\d+\/metrics/);
-    // eslint-disable-next-line no-control-regex -- the terminal escape that clears the progress line
     assert.match(term, /\x1b\[2K\s+\d+\.\d\ds {2}eject {12}client ejected 127\.0\.1\.\d+:15006 \(A\)/, 'the ejection line on the terminal');
-    const events = fs.readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; t: number; liveAt: number });
+    const events = fs
+      .readFileSync(jsonl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; t: number; liveAt: number });
     assert.ok(events.some((e) => e.kind === 'eject'));
     const runDir = path.join(tmp, 'runs', fs.readdirSync(path.join(tmp, 'runs'))[0]);
     const csvLines = fs.readFileSync(path.join(runDir, 'events.csv'), 'utf8').trim().split('\n').length - 1;
@@ -50,7 +53,6 @@ describe('live view through the CLI (peak-load, time scale 0.05)', function () {
   it('not a terminal and no --events: no event lines', async () => {
     const r = await run(process.execPath, [BIN, 'experiment', 'peak-load', '--time-scale', '0.05', '--out', path.join(tmp, 'runs2')]);
     assert.equal(r.code, 0, r.err);
-    // eslint-disable-next-line no-control-regex -- no terminal escape may reach a non-TTY
     assert.doesNotMatch(r.err + r.out, /ejected|\x1b\[2K/);
     assert.match(r.err, /report: /);
   });

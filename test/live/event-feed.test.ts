@@ -8,15 +8,19 @@ import { analyzeRun } from '../../src/analysis/read-run.ts';
 import { replay } from './recorded-run-feed.ts';
 
 const RUN = fileURLToPath(new URL('../fixtures/runs/peak-load-r01/', import.meta.url));
-const key = (e: { t: number; kind: string; envoy: string; host: string; service: string; cause: string; source: string }) => `${e.t.toFixed(3)} ${e.kind} ${e.envoy} ${e.host} ${e.service} [${e.source}] ${e.cause}`;
+const key = (e: { t: number; kind: string; envoy: string; host: string; service: string; cause: string; source: string }) =>
+  `${e.t.toFixed(3)} ${e.kind} ${e.envoy} ${e.host} ${e.service} [${e.source}] ${e.cause}`;
 
 describe('live events (recorded run replayed)', () => {
-  it('print exactly the report\'s events, each once, with the same times and causes', async () => {
+  it("print exactly the report's events, each once, with the same times and causes", async () => {
     const { analysis } = await analyzeRun(RUN);
     const live = replay(RUN, { lagS: 0.6, flushS: 0.1, tickS: 0.25 });
     assert.deepEqual(live.map(key).sort(), analysis.events.map(key).sort());
     assert.equal(new Set(live.map((e) => e.id)).size, live.length);
-    assert.ok(analysis.events.some((e) => e.kind === 'eject'), 'the fixture has an ejection');
+    assert.ok(
+      analysis.events.some((e) => e.kind === 'eject'),
+      'the fixture has an ejection',
+    );
   });
 
   it('releases an ejection from the outlier log on the first tick after the log shows it', () => {
@@ -31,7 +35,10 @@ describe('live events (recorded run replayed)', () => {
     // Envoy flushing its files 0.5 s late: /clusters shows the ejection first.
     const hasty = replay(RUN, { lagS: 0, requestLagS: 0, flushS: 0.5, tickS: 0.25 });
     const hastyEjects = hasty.filter((e) => e.kind === 'eject');
-    assert.ok(hastyEjects.some((e) => e.source === 'clusters'), 'without waiting, the /clusters stand-in is printed');
+    assert.ok(
+      hastyEjects.some((e) => e.source === 'clusters'),
+      'without waiting, the /clusters stand-in is printed',
+    );
     assert.notDeepEqual(hasty.map(key).sort(), analysis.events.map(key).sort());
     const settled = replay(RUN, { lagS: 0.5 + 0.25 + 0.25, flushS: 0.5, tickS: 0.25 });
     assert.deepEqual(settled.map(key).sort(), analysis.events.map(key).sort());
@@ -41,8 +48,22 @@ describe('live events (recorded run replayed)', () => {
 describe('live event identity', () => {
   it('tells apart events of one Envoy at one instant from different sources', async () => {
     const { eventId } = await import('../../src/live/event-feed.ts');
-    const base = { t: 5.169, kind: 'capture-gap' as const, envoy: 'client', host: '', service: '', offeredRps: 1, achievedRps: 1, cause: '', detail: '' };
+    const base = {
+      t: 5.169,
+      kind: 'capture-gap' as const,
+      envoy: 'client',
+      host: '',
+      service: '',
+      offeredRps: 1,
+      achievedRps: 1,
+      cause: '',
+      detail: '',
+    };
     assert.notEqual(eventId({ ...base, source: 'scrape' }), eventId({ ...base, source: 'clusters' }));
-    assert.equal(eventId({ ...base, source: 'scrape', detail: 'grew' }), eventId({ ...base, source: 'scrape', detail: 'other' }), 'a growing detail is the same event');
+    assert.equal(
+      eventId({ ...base, source: 'scrape', detail: 'grew' }),
+      eventId({ ...base, source: 'scrape', detail: 'other' }),
+      'a growing detail is the same event',
+    );
   });
 });

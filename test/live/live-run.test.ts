@@ -56,7 +56,7 @@ describe('live: events and metrics of a real run (peak-load, time scale 0.1)', f
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-live-test-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('prints the report\'s events as they happen, and Prometheus scrapes the ejection', async function () {
+  it("prints the report's events as they happen, and Prometheus scrapes the ejection", async function () {
     if (!prometheusAvailable()) this.skip(); // scripts/ensure-test-deps.sh installs it
     const lines: string[] = [];
     const json = new Writable({ write: (chunk, _enc, cb) => (lines.push(...String(chunk).split('\n').filter(Boolean)), cb()) });
@@ -67,18 +67,38 @@ describe('live: events and metrics of a real run (peak-load, time scale 0.1)', f
 
     const promPort = await freePort();
     const cfg = path.join(tmp, 'prometheus.yml');
-    fs.writeFileSync(cfg, `global:\n  scrape_interval: 500ms\n  scrape_timeout: 400ms\nscrape_configs:\n  - job_name: spillover\n    static_configs:\n      - targets: ['127.0.0.1:${metricsPort}']\n`);
+    fs.writeFileSync(
+      cfg,
+      `global:\n  scrape_interval: 500ms\n  scrape_timeout: 400ms\nscrape_configs:\n  - job_name: spillover\n    static_configs:\n      - targets: ['127.0.0.1:${metricsPort}']\n`,
+    );
     const sup = new Supervisor(`live-test-prometheus-${process.pid}`);
     const midRun: string[] = [];
     try {
-      sup.start('prometheus', PROMETHEUS, [`--config.file=${cfg}`, `--storage.tsdb.path=${path.join(tmp, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`], { logFile: path.join(tmp, 'prometheus.log') });
+      sup.start(
+        'prometheus',
+        PROMETHEUS,
+        [`--config.file=${cfg}`, `--storage.tsdb.path=${path.join(tmp, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`],
+        { logFile: path.join(tmp, 'prometheus.log') },
+      );
       const base = `http://127.0.0.1:${promPort}`;
       await until('Prometheus ready', 60_000, async () => ((await request(`${base}/-/ready`)).statusCode === 200 ? true : undefined));
 
       const sampler = setInterval(() => {
-        request(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.body.text()).then((t) => midRun.push(t), () => undefined);
+        request(`http://127.0.0.1:${metricsPort}/metrics`)
+          .then((r) => r.body.text())
+          .then(
+            (t) => midRun.push(t),
+            () => undefined,
+          );
       }, 1000);
-      const res = await runExperiment({ experimentFile: 'experiments/peak-load.yaml', timeScale: 0.1, outDir: tmp, quiet: true, metricsPort: 0, observer: session }).finally(() => clearInterval(sampler));
+      const res = await runExperiment({
+        experimentFile: 'experiments/peak-load.yaml',
+        timeScale: 0.1,
+        outDir: tmp,
+        quiet: true,
+        metricsPort: 0,
+        observer: session,
+      }).finally(() => clearInterval(sampler));
       assert.equal(res.exitCode, 0);
 
       // Live JSON lines == the report's events (time, kind, subject, source, cause).
@@ -92,8 +112,10 @@ describe('live: events and metrics of a real run (peak-load, time scale 0.1)', f
 
       // The exposition (mesh + driver) passes promtool, mid-run and after.
       if (promtoolAvailable()) {
-        const during = midRun.find((t) => t.includes('k6_http_reqs_total') && t.includes('spillover_mesh_requests_served_total{service="A"'));
-        assert.ok(during, 'one /metrics during the load had both the driver\'s and the mesh\'s series');
+        const during = midRun.find(
+          (t) => t.includes('k6_http_reqs_total') && t.includes('spillover_mesh_requests_served_total{service="A"'),
+        );
+        assert.ok(during, "one /metrics during the load had both the driver's and the mesh's series");
         for (const t of [during, await (await request(`http://127.0.0.1:${metricsPort}/metrics`)).body.text()]) {
           const chk = promtoolCheck(t);
           assert.ok(chk.ok, chk.output);
@@ -113,7 +135,9 @@ describe('live: events and metrics of a real run (peak-load, time scale 0.1)', f
       assert.equal(s.metric.envoy, 'client');
       assert.equal(s.metric.service, 'A');
       assert.equal(s.metric.job, 'spillover');
-      const phase = await getJson(`${base}/api/v1/query?query=${encodeURIComponent('max_over_time(spillover_run_phase{phase="load"}[5m])')}`);
+      const phase = await getJson(
+        `${base}/api/v1/query?query=${encodeURIComponent('max_over_time(spillover_run_phase{phase="load"}[5m])')}`,
+      );
       assert.equal(phase.body.data.result[0]?.value[1], '1', 'the load phase was scraped');
     } finally {
       await sup.stopAll();

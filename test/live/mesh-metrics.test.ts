@@ -21,16 +21,30 @@ describe('live mesh metrics', () => {
     const manifest = JSON.parse(fs.readFileSync(RUN + 'manifest.json', 'utf8')) as RunManifest;
     const m = new MeshMetrics();
     m.reset(manifest.topology);
-    const recs = fs.readFileSync(RUN + 'raw/scrapes/client.ndjson', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ScrapeRecord);
+    const recs = fs
+      .readFileSync(RUN + 'raw/scrapes/client.ndjson', 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ScrapeRecord);
     for (const r of recs) m.onScrape(r);
     const last = recs.filter((r) => r.ok && r.samples).at(-1)!;
     const want = statAcrossClusters(last.samples!, 'upstream_rq_pending_overflow') ?? 0;
     for (const e of replay(RUN, { lagS: 0.6, flushS: 0.1, tickS: 0.25 })) m.onEvent(e);
     const text = await m.text();
-    assert.match(text, new RegExp(`spillover_mesh_circuit_breaker_overflows_total\\{envoy="client",limit="pending_or_requests"\\} ${want}\\n`));
+    assert.match(
+      text,
+      new RegExp(`spillover_mesh_circuit_breaker_overflows_total\\{envoy="client",limit="pending_or_requests"\\} ${want}\\n`),
+    );
     const aAddr = Object.entries(manifest.topology!.endpoints).find(([, e]) => e.service === 'A')![0];
-    assert.match(text, new RegExp(`spillover_mesh_ejections_total\\{envoy="client",host="${aAddr.replace(/\./g, '\\.')}",service="A"\\} 1\\n`));
-    assert.match(text, new RegExp(`spillover_mesh_host_ejected\\{envoy="client",host="${aAddr.replace(/\./g, '\\.')}",service="A"\\} 0\\n`), 'A returned');
+    assert.match(
+      text,
+      new RegExp(`spillover_mesh_ejections_total\\{envoy="client",host="${aAddr.replace(/\./g, '\\.')}",service="A"\\} 1\\n`),
+    );
+    assert.match(
+      text,
+      new RegExp(`spillover_mesh_host_ejected\\{envoy="client",host="${aAddr.replace(/\./g, '\\.')}",service="A"\\} 0\\n`),
+      'A returned',
+    );
     if (promtoolAvailable()) {
       const r = promtoolCheck(text);
       assert.ok(r.ok, r.output);

@@ -10,7 +10,13 @@ import { LiveEventFeed, type FeedOptions, type LiveEvent } from '../../src/live/
 import { LiveRawRun } from '../../src/live/live-raw.ts';
 import type { RunManifest } from '../../src/contracts/raw.ts';
 
-const lines = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '') : []);
+const lines = (f: string) =>
+  fs.existsSync(f)
+    ? fs
+        .readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+    : [];
 
 export function replay(runDir: string, opts: FeedOptions & { flushS: number; tickS: number }): LiveEvent[] {
   const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as RunManifest;

@@ -16,7 +16,12 @@ import { directScenario } from '../../src/load/scenario.ts';
 import type { RequestRecord } from '../../src/contracts/raw.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-cuts-'));
-const readNd = <T>(file: string): T[] => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+const readNd = <T>(file: string): T[] =>
+  fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
 const quiet = { live: false };
 
 /**
@@ -31,14 +36,22 @@ async function server(delayOf: (n: number) => number | undefined) {
     seen.push(rid);
     req.resume();
     const d = delayOf(seen.length);
-    if (d === undefined) { hung.push(rid); return; }
+    if (d === undefined) {
+      hung.push(rid);
+      return;
+    }
     setTimeout(() => res.end('ok'), d);
   });
   s.keepAliveTimeout = 30_000;
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
   return {
-    port: (s.address() as AddressInfo).port, seen, hung,
-    close: async () => { s.closeAllConnections(); await new Promise<void>((r) => s.close(() => r())); },
+    port: (s.address() as AddressInfo).port,
+    seen,
+    hung,
+    close: async () => {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    },
   };
 }
 const oneInThreeNever = (n: number) => (n % 3 === 0 ? undefined : 0);
@@ -107,7 +120,14 @@ describe('load/driver: cutting in-flight requests in any order keeps every recor
       const ac = new AbortController();
       const run = runLoad({ scenario, runDir: dir, t0Epoch: Date.now() + 50, signal: ac.signal, abortGraceMs: 100, ...quiet });
       // Abort once a few hung requests are in flight behind finished ones (counted, not timed).
-      await new Promise<void>((resolve) => { const t = setInterval(() => { if (srv.hung.length >= 4) { clearInterval(t); resolve(); } }, 10); });
+      await new Promise<void>((resolve) => {
+        const t = setInterval(() => {
+          if (srv.hung.length >= 4) {
+            clearInterval(t);
+            resolve();
+          }
+        }, 10);
+      });
       ac.abort();
       const res = await run;
       assert.equal(res.aborted, true);
@@ -122,8 +142,11 @@ describe('load/driver: cutting in-flight requests in any order keeps every recor
     // Delays straddle the 150 ms timeout, so some requests are cut after newer ones finished and some
     // answer before older ones are cut; the never-answered rest is cut by gracefulStop or the timeout.
     let seed = 11;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const delays: Array<number | undefined> = Array.from({ length: 200 }, () => { const x = rand(); return x < 0.2 ? undefined : Math.floor(x * 300); });
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const delays: Array<number | undefined> = Array.from({ length: 200 }, () => {
+      const x = rand();
+      return x < 0.2 ? undefined : Math.floor(x * 300);
+    });
     const srv = await server((n) => delays[(n - 1) % delays.length]);
     const dir = tmp();
     try {
@@ -134,7 +157,10 @@ describe('load/driver: cutting in-flight requests in any order keeps every recor
       assert.equal(recs.length, res.started);
       assert.deepEqual(new Set(recs.map((r) => r.rid)), new Set(srv.seen));
       for (const r of recs) if (srv.hung.includes(r.rid)) assert.ok(r.cut === 'timeout' || r.cut === 'gracefulStop', `${r.rid}: ${r.cut}`);
-      assert.ok(recs.some((r) => r.cut === 'timeout' && !srv.hung.includes(r.rid)), 'some answered-too-late requests were cut by the timeout');
+      assert.ok(
+        recs.some((r) => r.cut === 'timeout' && !srv.hung.includes(r.rid)),
+        'some answered-too-late requests were cut by the timeout',
+      );
     } finally {
       await srv.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -145,7 +171,25 @@ describe('load/driver: cutting in-flight requests in any order keeps every recor
     const srv = await server(oneInThreeNever);
     const dir = tmp();
     try {
-      const r = await execa('node', ['bin/spillover.js', 'load', `http://127.0.0.1:${srv.port}/`, '--rate', '20', '--duration', '3s', '--graceful-stop', '2s', '--timeout', '1s', '--out', path.join(dir, 'run')], { reject: false });
+      const r = await execa(
+        'node',
+        [
+          'bin/spillover.js',
+          'load',
+          `http://127.0.0.1:${srv.port}/`,
+          '--rate',
+          '20',
+          '--duration',
+          '3s',
+          '--graceful-stop',
+          '2s',
+          '--timeout',
+          '1s',
+          '--out',
+          path.join(dir, 'run'),
+        ],
+        { reject: false },
+      );
       assert.equal(r.exitCode, 0, r.stderr);
       const recs = readNd<RequestRecord>(path.join(dir, 'run/raw/requests.ndjson'));
       assert.equal(recs.length, 60);

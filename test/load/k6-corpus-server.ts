@@ -37,9 +37,21 @@ function handle(req: http.IncomingMessage, body: string, res: http.ServerRespons
   for (const [k, v] of Object.entries(req.headers)) headers[k.replace(/(^|-)([a-z])/g, (_m, d, c) => d + c.toUpperCase())] = String(v);
   const echo = () => {
     let parsed: unknown = null;
-    try { parsed = JSON.parse(body); } catch { /* not JSON */ }
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      /* not JSON */
+    }
     const isForm = (req.headers['content-type'] ?? '').includes('x-www-form-urlencoded');
-    return { args: Object.fromEntries(url.searchParams), headers, url: `http://${req.headers.host}${req.url}`, data: body, form: isForm ? form(body) : {}, json: parsed, method: req.method };
+    return {
+      args: Object.fromEntries(url.searchParams),
+      headers,
+      url: `http://${req.headers.host}${req.url}`,
+      data: body,
+      form: isForm ? form(body) : {},
+      json: parsed,
+      method: req.method,
+    };
   };
   if (['/get', '/post', '/put', '/patch', '/delete', '/anything'].includes(p)) return json(200, echo());
   if (p === '/cookies') return json(200, { cookies: cookiesOf(req) });
@@ -59,24 +71,52 @@ function handle(req: http.IncomingMessage, body: string, res: http.ServerRespons
     res.writeHead(302, { location: n <= 1 ? '/get' : `/relative-redirect/${n - 1}` });
     return void res.end();
   }
-  if ((m = /^\/status\/(\d+)$/.exec(p))) { res.writeHead(Number(m[1])); return void res.end(); }
+  if ((m = /^\/status\/(\d+)$/.exec(p))) {
+    res.writeHead(Number(m[1]));
+    return void res.end();
+  }
   if (p === '/form') {
     res.writeHead(200, { 'content-type': 'text/html' });
-    return void res.end('<form method="post" action="/post"><input type="hidden" name="csrftoken" value="tok"><input name="login"><input type="checkbox" name="remember"><input type="submit" name="go" value="Go"></form><a href="/get?from=link">next</a>');
+    return void res.end(
+      '<form method="post" action="/post"><input type="hidden" name="csrftoken" value="tok"><input name="login"><input type="checkbox" name="remember"><input type="submit" name="go" value="Go"></form><a href="/get?from=link">next</a>',
+    );
   }
-  if (p === '/pi.php') { res.writeHead(200, { 'content-type': 'text/plain' }); return void res.end('3.14'); }
+  if (p === '/pi.php') {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    return void res.end('3.14');
+  }
   // QuickPizza
   if (p === '/api/pizza') {
     const n = 2 + (body.length % 3);
-    return json(200, { pizza: { id: 1 + (body.length % 100), name: 'Loopback Margherita', dough: { name: 'thin' }, ingredients: INGREDIENTS.slice(0, n).map((name) => ({ name })), tool: 'Pizza cutter' }, calories: 900, vegetarian: true });
+    return json(200, {
+      pizza: {
+        id: 1 + (body.length % 100),
+        name: 'Loopback Margherita',
+        dough: { name: 'thin' },
+        ingredients: INGREDIENTS.slice(0, n).map((name) => ({ name })),
+        tool: 'Pizza cutter',
+      },
+      calories: 900,
+      vegetarian: true,
+    });
   }
   if (p === '/api/csrf-token') return json(200, { csrf: 'loopbackcsrf' }, { 'set-cookie': 'csrf_token=loopbackcsrf; Path=/' });
   if (p === '/api/users/token/login') return json(200, { token: 'abcdef0123456789' });
   if (p === '/api/users') return json(201, {});
   if (p === '/api/ratings') return json(req.method === 'POST' ? 201 : 200, { id: 1, stars: 5, pizza_id: 1 });
-  const type = p.endsWith('.css') ? 'text/css' : p.endsWith('.js') ? 'application/javascript' : p.endsWith('.ico') || p.endsWith('.jpg') ? 'image/x-icon' : 'text/html; charset=utf-8';
+  const type = p.endsWith('.css')
+    ? 'text/css'
+    : p.endsWith('.js')
+      ? 'application/javascript'
+      : p.endsWith('.ico') || p.endsWith('.jpg')
+        ? 'image/x-icon'
+        : 'text/html; charset=utf-8';
   res.writeHead(200, { 'content-type': type });
-  res.end(type.startsWith('text/html') ? '<html><body><h1>Looking to break out of your pizza routine?</h1><p class="description">This is a replacement of the service test.k6.io</p></body></html>' : 'ok');
+  res.end(
+    type.startsWith('text/html')
+      ? '<html><body><h1>Looking to break out of your pizza routine?</h1><p class="description">This is a replacement of the service test.k6.io</p></body></html>'
+      : 'ok',
+  );
 }
 
 export async function startCorpusServer(): Promise<{ origin: string; close(): Promise<void>; requests: () => number }> {
@@ -85,7 +125,9 @@ export async function startCorpusServer(): Promise<{ origin: string; close(): Pr
     n++;
     let body = '';
     req.setEncoding('utf8');
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => handle(req, body, res));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -93,6 +135,10 @@ export async function startCorpusServer(): Promise<{ origin: string; close(): Pr
   return {
     origin: `http://127.0.0.1:${port}`,
     requests: () => n,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -11,8 +11,14 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   let err = '';
   const o = process.stdout.write.bind(process.stdout);
   const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  process.stdout.write = ((s: string) => {
+    out += s;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => {
+    err += s;
+    return true;
+  }) as typeof process.stderr.write;
   try {
     const code = await main(['node', 'spillover', ...args]);
     return { code, out, err };
@@ -29,23 +35,50 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'vu-cli-'));
 describe('load/vu-cli: spillover load runs k6 scripts the way k6 run does', function () {
   this.timeout(120_000);
   let server: Awaited<ReturnType<typeof startCorpusServer>>;
-  before(async () => { server = await startCorpusServer(); });
+  before(async () => {
+    server = await startCorpusServer();
+  });
   after(async () => server.close());
   const savedPath = process.env.PATH;
-  afterEach(() => { process.env.PATH = savedPath; });
+  afterEach(() => {
+    process.env.PATH = savedPath;
+  });
 
   it('a script as argument, k6 flags, --out json=FILE is a file (not the run directory), --summary-export', async () => {
     const d = tmp();
     const json = path.join(d, 'out.json');
     const exp = path.join(d, 'summary.json');
     const runDir = path.join(d, 'run');
-    const r = await cli(['load', path.join(FIX, 'default-one.js'), '-e', `BASE=${server.origin}`, '--vus', '2', '--iterations', '4', '--out', `json=${json}`, '--out', runDir, '--summary-export', exp, '--tag', 'team=a', '--no-live']);
+    const r = await cli([
+      'load',
+      path.join(FIX, 'default-one.js'),
+      '-e',
+      `BASE=${server.origin}`,
+      '--vus',
+      '2',
+      '--iterations',
+      '4',
+      '--out',
+      `json=${json}`,
+      '--out',
+      runDir,
+      '--summary-export',
+      exp,
+      '--tag',
+      'team=a',
+      '--no-live',
+    ]);
     assert.equal(r.code, 0, r.err);
     assert.ok(fs.statSync(json).isFile());
     assert.ok(!fs.existsSync(path.join(d, 'json=out.json')));
     assert.match(r.out, /iterations\.+: 4 /);
     assert.match(r.out, /vus_max\.+: 2 /);
-    const points = fs.readFileSync(json, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'Point' && l.metric === 'http_reqs');
+    const points = fs
+      .readFileSync(json, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.type === 'Point' && l.metric === 'http_reqs');
     assert.equal(points.length, 4);
     assert.equal(points[0].data.tags.team, 'a');
     assert.equal(JSON.parse(fs.readFileSync(exp, 'utf8')).metrics.iterations.count, 4);
@@ -63,14 +96,18 @@ describe('load/vu-cli: spillover load runs k6 scripts the way k6 run does', func
     const argvFile = path.join(bin, 'argv.json');
     const script = path.join(FIX, 'browser.js');
     const seen = path.join(bin, 'seen.js');
-    fs.writeFileSync(path.join(bin, 'k6'), `#!/usr/bin/env node
+    fs.writeFileSync(
+      path.join(bin, 'k6'),
+      `#!/usr/bin/env node
 const fs = require('fs');
 const argv = process.argv.slice(2);
 fs.writeFileSync(${JSON.stringify(argvFile)}, JSON.stringify(argv));
 fs.copyFileSync(argv.at(-1), ${JSON.stringify(seen)});
 const out = argv[argv.indexOf('--out') + 1].replace(/^json=/, '');
 fs.copyFileSync(${JSON.stringify(path.resolve('test/fixtures/k6/run.json'))}, out);
-`, { mode: 0o755 });
+`,
+      { mode: 0o755 },
+    );
     process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
     const r = await cli(['load', script, '--engine', 'k6', '--vus', '3', '--out', path.join(tmp(), 'run')]);
     assert.equal(r.code, 0, r.err);

@@ -19,16 +19,24 @@ import { VuRuntime } from '../../src/load/vu/runtime.ts';
 import { startCorpusServer } from './k6-corpus-server.ts';
 
 const FIX = path.resolve('test/fixtures/k6-vu');
-const runDir = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vu-run-')); fs.mkdirSync(path.join(d, 'raw')); return d; };
+const runDir = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'vu-run-'));
+  fs.mkdirSync(path.join(d, 'raw'));
+  return d;
+};
 
 describe('load/vu: k6-compatible VU runtime', function () {
   this.timeout(60_000);
   let server: Awaited<ReturnType<typeof startCorpusServer>>;
-  before(async () => { server = await startCorpusServer(); });
+  before(async () => {
+    server = await startCorpusServer();
+  });
   after(async () => server.close());
 
   it('async transform: calls awaited inside functions that call, getters/comparators stay synchronous, __VU per VU', () => {
-    const out = asyncWrap('const f = (r) => r.status === 200; function g() { return a.b(c()).d(); } const o = { get x() { return h(); } }; use(__VU, __ITER);');
+    const out = asyncWrap(
+      'const f = (r) => r.status === 200; function g() { return a.b(c()).d(); } const o = { get x() { return h(); } }; use(__VU, __ITER);',
+    );
     assert.match(out, /const f = \(r\) => r\.status === 200/);
     assert.match(out, /async function g\(\) \{ return \(await \(await a\.b\(\(await c\(\)\)\)\)\.d\(\)\); \}/);
     assert.match(out, /get x\(\) \{ return h\(\); \}/);
@@ -41,9 +49,18 @@ describe('load/vu: k6-compatible VU runtime', function () {
     const summaryExport = path.join(dir, 'export.json');
     const logs: string[] = [];
     const sc = await readScenario(path.join(FIX, 'features.ts'), { env: { BASE: server.origin }, outJson, summaryExport });
-    assert.deepEqual(sc.scenarios.map((s) => [s.name, s.executor]), [['shared', 'shared-iterations'], ['pervu', 'per-vu-iterations']]);
+    assert.deepEqual(
+      sc.scenarios.map((s) => [s.name, s.executor]),
+      [
+        ['shared', 'shared-iterations'],
+        ['pervu', 'per-vu-iterations'],
+      ],
+    );
     const r = await runVuLoad({ scenario: sc, runDir: dir, vuLog: (l, m) => logs.push(`${l}: ${m}`), vuCwd: dir });
-    assert.deepEqual(logs.filter((l) => l.startsWith('error')), []);
+    assert.deepEqual(
+      logs.filter((l) => l.startsWith('error')),
+      [],
+    );
     assert.equal(r.k6.exitCode, 0, JSON.stringify(r.k6.thresholds));
     assert.equal(r.scenarios.shared.iterationsCompleted, 6);
     assert.equal(r.scenarios.pervu.iterationsCompleted, 4);
@@ -59,11 +76,19 @@ describe('load/vu: k6-compatible VU runtime', function () {
     assert.equal(exp.metrics.hits.thresholds['count==20'], false);
     assert.equal(exp.root_group.groups.batch.checks['missing is 404'].passes, 10);
     // Spillover's own record: the setup request plus 5 per iteration, each with intended and sent times.
-    const reqs = fs.readFileSync(path.join(dir, 'raw/requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const reqs = fs
+      .readFileSync(path.join(dir, 'raw/requests.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(reqs.length, 1 + 10 * 5);
     assert.ok(reqs.every((q) => q.intended <= q.sent && q.sent <= q.end));
     // --out json: Metric then Point lines, and `spillover import k6` gives back the same requests.
-    const lines = fs.readFileSync(outJson, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(outJson, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines[0].type, 'Metric');
     const points = lines.filter((l) => l.type === 'Point' && l.metric === 'http_reqs');
     assert.equal(points.length, 51);
@@ -71,13 +96,20 @@ describe('load/vu: k6-compatible VU runtime', function () {
     const again = runDir();
     const imp = await importK6(outJson, again);
     assert.equal(imp.requests, 51);
-    const back = fs.readFileSync(path.join(again, 'raw/requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const back = fs
+      .readFileSync(path.join(again, 'raw/requests.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(back.map((q) => q.status).sort(), reqs.map((q) => q.status).sort());
   });
 
   it('k6 defaults: no options = 1 VU × 1 iteration', async () => {
     const sc = await readScenario(path.join(FIX, 'default-one.js'), { env: { BASE: server.origin } });
-    assert.deepEqual(sc.scenarios.map((s) => [s.executor, (s as { vus: number }).vus, (s as { iterations: number }).iterations]), [['per-vu-iterations', 1, 1]]);
+    assert.deepEqual(
+      sc.scenarios.map((s) => [s.executor, (s as { vus: number }).vus, (s as { iterations: number }).iterations]),
+      [['per-vu-iterations', 1, 1]],
+    );
     const r = await runVuLoad({ scenario: sc, runDir: runDir(), vuLog: () => undefined });
     assert.equal(r.iterationsCompleted, 1);
     assert.equal(r.started, 1);
@@ -89,7 +121,10 @@ describe('load/vu: k6-compatible VU runtime', function () {
     const r = await runVuLoad({ scenario: sc, runDir: runDir(), vuLog: () => undefined });
     assert.equal(r.k6.exitCode, 99);
     assert.ok(Date.now() - t < 15_000, 'aborted well before the 20 s duration');
-    assert.deepEqual(r.k6.thresholds.map((x) => x.ok), [false]);
+    assert.deepEqual(
+      r.k6.thresholds.map((x) => x.ok),
+      [false],
+    );
   });
 
   it('refuses remote modules before anything starts, naming the line and the fix; built-in jslib modules are fine', async () => {
@@ -113,7 +148,10 @@ describe('load/vu: k6-compatible VU runtime', function () {
     await assert.rejects(readScenario(path.join(FIX, 'bad-options.js')), /`duration` and `stages` options simultaneously is not allowed/);
     await assert.rejects(readScenario(path.join(FIX, 'externally.js')), /externally-controlled executor was removed in k6 v1/);
     const sc = await readScenario(path.join(FIX, 'default-one.js'), { cli: { vus: 3, duration: '2s' } });
-    assert.deepEqual(sc.scenarios.map((s) => [s.executor, (s as { vus: number }).vus, (s as { duration: number }).duration]), [['constant-vus', 3, 2]]);
+    assert.deepEqual(
+      sc.scenarios.map((s) => [s.executor, (s as { vus: number }).vus, (s as { duration: number }).duration]),
+      [['constant-vus', 3, 2]],
+    );
   });
 
   it('memory per VU of an http.get + check script stays under 1 MB', async () => {
@@ -121,7 +159,16 @@ describe('load/vu: k6-compatible VU runtime', function () {
     const gc = vm.runInNewContext('gc') as () => void;
     const code = asyncWrap(`var k6_http = require('k6/http'); var k6 = require('k6');
       module.exports.default = function () { const r = k6_http.default.get('http://127.0.0.1:1/'); k6.check(r, { ok: (x) => x.status === 200 }); };`);
-    const host = { store: new MetricStore(), http: {} as never, runTags: {}, scriptDir: FIX, record: () => undefined, resolve: async () => ({ origin: '' }), log: () => undefined, execution: {} as never };
+    const host = {
+      store: new MetricStore(),
+      http: {} as never,
+      runTags: {},
+      scriptDir: FIX,
+      record: () => undefined,
+      resolve: async () => ({ origin: '' }),
+      log: () => undefined,
+      execution: {} as never,
+    };
     const rt = new VuRuntime(code, host, { globalEnv: {} });
     const vus = [];
     gc();
@@ -142,15 +189,27 @@ describe('load/vu: on the driver thread (the path experiments and spillover load
     try {
       const port = new URL(server.origin).port;
       // The script targets a name; --connect-to sends it to the loopback server with that Host, as in experiments.
-      const sc = await readScenario(path.join(FIX, 'default-one.js'), { env: { BASE: 'http://svc.example.internal' }, cli: { vus: 2, iterations: 3 } });
+      const sc = await readScenario(path.join(FIX, 'default-one.js'), {
+        env: { BASE: 'http://svc.example.internal' },
+        cli: { vus: 2, iterations: 3 },
+      });
       assert.ok(sc.vu, 'not the plain-data fast path');
       const thread = await DriverThread.start(sc);
       const dir = runDir();
-      const r = await thread.run({ scenario: sc, runDir: dir, t0Epoch: Date.now() + 100, connectTo: `127.0.0.1:${port}`, live: false }).finally(() => thread.close());
+      const r = await thread
+        .run({ scenario: sc, runDir: dir, t0Epoch: Date.now() + 100, connectTo: `127.0.0.1:${port}`, live: false })
+        .finally(() => thread.close());
       assert.equal(r.iterationsCompleted, 3);
       assert.equal((r as unknown as { k6: { exitCode: number } }).k6.exitCode, 0);
-      const reqs = fs.readFileSync(path.join(dir, 'raw/requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      assert.deepEqual(reqs.map((q) => q.status), [200, 200, 200]);
+      const reqs = fs
+        .readFileSync(path.join(dir, 'raw/requests.ndjson'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.deepEqual(
+        reqs.map((q) => q.status),
+        [200, 200, 200],
+      );
       assert.ok(reqs.every((q) => q.url.startsWith('http://svc.example.internal/')));
     } finally {
       await server.close();
@@ -166,7 +225,9 @@ describe('load/vu: on the driver thread (the path experiments and spillover load
 describe('load/vu: k6/html', () => {
   it('finds elements with simple selectors and reads text, attributes and values', async () => {
     const { parseHTML } = await import('../../src/load/vu/k6-html.ts');
-    const doc = parseHTML('<form id="login"><input type="hidden" name="csrftoken" value="a&amp;b"><input name=user value=x><select name=s><option value=1>one<option value=2 selected>two</select></form><ul><li class="x y">one</li><li>two<br>three</li></ul><script>if (a < b) {}</script>');
+    const doc = parseHTML(
+      '<form id="login"><input type="hidden" name="csrftoken" value="a&amp;b"><input name=user value=x><select name=s><option value=1>one<option value=2 selected>two</select></form><ul><li class="x y">one</li><li>two<br>three</li></ul><script>if (a < b) {}</script>',
+    );
     assert.equal(doc.find('input[name=csrftoken]').attr('value'), 'a&b');
     assert.equal(doc.find('#login > input').size(), 2);
     assert.equal(doc.find('select').val(), '2');
@@ -185,7 +246,10 @@ describe('load/vu: forms and links', function () {
       const sc = await readScenario(path.join(FIX, 'forms.js'), { env: { BASE: server.origin } });
       const logs: string[] = [];
       const r = await runVuLoad({ scenario: sc, runDir: runDir(), vuLog: (l, m) => logs.push(`${l}: ${m}`) });
-      assert.deepEqual(logs.filter((l) => l.startsWith('error')), []);
+      assert.deepEqual(
+        logs.filter((l) => l.startsWith('error')),
+        [],
+      );
       assert.match(r.k6.stdout, /checks\.+: 100\.00% ✓ 2 ✗ 0/);
       assert.equal(r.started, 3);
     } finally {
@@ -197,12 +261,18 @@ describe('load/vu: forms and links', function () {
 describe('load/vu: k6 execution shortcuts (DeriveScenariosFromShortcuts)', () => {
   const derive = (o: unknown) => normalizeOptions(o, {}, new Set(['default']));
   it('follows k6 order and rules', () => {
-    assert.deepEqual(derive({ vus: 4 }).scenarios.map((s) => [s.executor, (s as { vus: number }).vus, (s as { iterations: number }).iterations]), [['shared-iterations', 4, 4]]);
+    assert.deepEqual(
+      derive({ vus: 4 }).scenarios.map((s) => [s.executor, (s as { vus: number }).vus, (s as { iterations: number }).iterations]),
+      [['shared-iterations', 4, 4]],
+    );
     assert.equal(derive({ vus: 2, scenarios: { a: { executor: 'constant-vus', duration: '1s' } } }).scenarios[0].name, 'default');
     assert.equal(derive({ iterations: 5, duration: '10s' }).scenarios[0].executor, 'shared-iterations');
     assert.match(derive({ iterations: 5, stages: [{ duration: '1s', target: 1 }] }).problems[0].message, /`iterations` and `stages`/);
     assert.match(derive({ duration: '0s' }).problems[0].message, /more than 0/);
     assert.match(derive({ stages: [] }).warnings.join(), /1 iteration in 1 VU/);
-    assert.deepEqual(derive({ VUS: 3, DURATION: '2s' }).scenarios.map((s) => s.executor), ['constant-vus']);
+    assert.deepEqual(
+      derive({ VUS: 3, DURATION: '2s' }).scenarios.map((s) => s.executor),
+      ['constant-vus'],
+    );
   });
 });

@@ -33,7 +33,10 @@ describe('mesh: real Envoy accepts every generated bootstrap', function () {
         Object.entries(bootstraps).map(async ([name, b]) => {
           const file = path.join(runDir, `${name}.yaml`);
           fs.writeFileSync(file, toYaml(b));
-          const r = await execa(bin, ['--mode', 'validate', '-c', file, '--disable-hot-restart', '-l', 'error'], { reject: false, all: true });
+          const r = await execa(bin, ['--mode', 'validate', '-c', file, '--disable-hot-restart', '-l', 'error'], {
+            reject: false,
+            all: true,
+          });
           assert.equal(r.exitCode, 0, `Envoy rejected ${c.name}/${name}:\n${r.all}`);
         }),
       );

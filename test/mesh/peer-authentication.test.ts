@@ -17,7 +17,12 @@ import type { MeshConfig, MeshPlan } from '../../src/mesh/plan.ts';
 import { basePlan, peakLoadResources } from './plans.ts';
 import { envoyBin, freePort, materialize } from './real-envoy.ts';
 
-const STRICT = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'istio' }, spec: { mtls: { mode: 'STRICT' } } };
+const STRICT = {
+  apiVersion: 'security.istio.io/v1',
+  kind: 'PeerAuthentication',
+  metadata: { name: 'default', namespace: 'istio' },
+  spec: { mtls: { mode: 'STRICT' } },
+};
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
@@ -25,7 +30,9 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_
     try {
       const v = await fn();
       if (v !== undefined) return v;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -46,7 +53,10 @@ async function boot(extra: Array<Record<string, unknown>>, base: number) {
   plan.client.outbound = { ip: ip(1, 0), port: await port(ip(1, 0)) };
   plan.client.admin = { ip: ip(1, 0), port: await port(ip(1, 0)) };
   const [a, b] = plan.workloads;
-  for (const [w, i] of [[a, ip(1, 1)], [b, ip(2, 1)]] as const) {
+  for (const [w, i] of [
+    [a, ip(1, 1)],
+    [b, ip(2, 1)],
+  ] as const) {
     w.app = { ip: i, port: await port(i) };
     w.sidecar.inbound = { ip: i, port: await port(i) };
     w.sidecar.admin = { ip: i, port: await port(i) };
@@ -56,8 +66,14 @@ async function boot(extra: Array<Record<string, unknown>>, base: number) {
   await materialize(plan, dir);
   const mesh: MeshConfig = translate(plan);
   const apps: http.Server[] = [];
-  for (const [name, w] of [['A', a], ['B', b]] as const) {
-    const s = http.createServer((_q, res) => { res.writeHead(200, { 'x-spillover-service': name }); res.end(name); });
+  for (const [name, w] of [
+    ['A', a],
+    ['B', b],
+  ] as const) {
+    const s = http.createServer((_q, res) => {
+      res.writeHead(200, { 'x-spillover-service': name });
+      res.end(name);
+    });
     apps.push(s);
     await new Promise<void>((r) => s.listen(w.app.port, w.app.ip, r));
   }
@@ -76,7 +92,8 @@ async function boot(extra: Array<Record<string, unknown>>, base: number) {
     });
   }
   return {
-    plan, mesh,
+    plan,
+    mesh,
     /** Through the client sidecar: mTLS from the mesh to A's sidecar. */
     viaMesh: async () => {
       const r = await request(`http://${plan.client.outbound.ip}:${plan.client.outbound.port}/work`, { headers: { host: mesh.authority } });
@@ -86,12 +103,17 @@ async function boot(extra: Array<Record<string, unknown>>, base: number) {
     /** Plain HTTP straight to A's sidecar inbound, as a workload outside the mesh would send it. */
     plainToSidecar: () =>
       new Promise<string>((resolve) => {
-        const s = net.connect(a.sidecar.inbound.port, a.sidecar.inbound.ip, () => s.write(`GET /work HTTP/1.1\r\nhost: ${mesh.authority}\r\nconnection: close\r\n\r\n`));
+        const s = net.connect(a.sidecar.inbound.port, a.sidecar.inbound.ip, () =>
+          s.write(`GET /work HTTP/1.1\r\nhost: ${mesh.authority}\r\nconnection: close\r\n\r\n`),
+        );
         let data = '';
         s.on('data', (d) => (data += d));
         s.on('close', () => resolve(data ? `answered ${data.slice(0, 12)}` : 'refused'));
         s.on('error', () => resolve('refused'));
-        s.setTimeout(10_000, () => { s.destroy(); resolve('timeout'); });
+        s.setTimeout(10_000, () => {
+          s.destroy();
+          resolve('timeout');
+        });
       }),
     close: async () => {
       await sup.stopAll(2000);
@@ -117,8 +139,13 @@ describe('mesh: PeerAuthentication on real Envoy', function () {
   it('mtls.mode STRICT: plain text to the sidecar is refused, mTLS from the mesh still works', async () => {
     const m = await boot([STRICT], 226);
     try {
-      const chains = (m.mesh.bootstraps['a-sidecar'] as any).static_resources.listeners.find((l: any) => l.name === 'virtualInbound').filter_chains;
-      assert.deepEqual(chains.map((c: any) => c.filter_chain_match.transport_protocol), ['tls']);
+      const chains = (m.mesh.bootstraps['a-sidecar'] as any).static_resources.listeners.find(
+        (l: any) => l.name === 'virtualInbound',
+      ).filter_chains;
+      assert.deepEqual(
+        chains.map((c: any) => c.filter_chain_match.transport_protocol),
+        ['tls'],
+      );
       assert.equal(await m.plainToSidecar(), 'refused');
       assert.equal(await m.viaMesh(), '200 A');
     } finally {

@@ -58,7 +58,12 @@ describe('mesh: Istio resource validation', () => {
       });
       const problems = validateIstioResources(r, CTX);
       // The syntax parses; Istio's ValidateDuration then wants >= 1ms for this field.
-      if (d === '250us' || d === '10ns') assert.deepEqual(problems.map((p) => p.message), ['Istio requires at least 1ms here (ValidateDuration)'], d);
+      if (d === '250us' || d === '10ns')
+        assert.deepEqual(
+          problems.map((p) => p.message),
+          ['Istio requires at least 1ms here (ValidateDuration)'],
+          d,
+        );
       else assert.deepEqual(problems, [], d);
     }
   });
@@ -97,7 +102,12 @@ describe('mesh: Istio resource validation', () => {
   it('checks VirtualService retries and PeerAuthentication modes', () => {
     const ps = validateIstioResources(
       [
-        { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'a' }, spec: { hosts: ['a'], http: [{ retries: { attempts: 2, retryOn: '5xx', perTryTimout: '1s' }, timeout: 'soon' }] } },
+        {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'VirtualService',
+          metadata: { name: 'a' },
+          spec: { hosts: ['a'], http: [{ retries: { attempts: 2, retryOn: '5xx', perTryTimout: '1s' }, timeout: 'soon' }] },
+        },
         { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'p' }, spec: { mtls: { mode: 'STRICTLY' } } },
       ],
       CTX,
@@ -113,8 +123,18 @@ describe('mesh: Istio resource validation', () => {
     const ps = validateIstioResources(
       [
         { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'e' }, spec: { host: 'a', trafficPolicy: {} } },
-        { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'u' }, spec: { host: 'a', trafficPolicy: { connectionPool: { http: { useClientProtocol: true, h2UpgradePolicy: 'UPGRADE' } } } } },
-        { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'v' }, spec: { hosts: ['a'], http: [{ timeout: '1s' }] } },
+        {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'u' },
+          spec: { host: 'a', trafficPolicy: { connectionPool: { http: { useClientProtocol: true, h2UpgradePolicy: 'UPGRADE' } } } },
+        },
+        {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'VirtualService',
+          metadata: { name: 'v' },
+          spec: { hosts: ['a'], http: [{ timeout: '1s' }] },
+        },
       ],
       { ...CTX, hosts: ['a.istio.svc.cluster.local'] },
     );

@@ -22,7 +22,7 @@ describe('oracle: istiod xDS as static bootstraps', function () {
   before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-istiod-boot-'))));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('keeps istiod\'s clusters and routes, binds the listeners here, and Envoy accepts every bootstrap', async () => {
+  it("keeps istiod's clusters and routes, binds the listeners here, and Envoy accepts every bootstrap", async () => {
     const plan = basePlan(peakLoadResources(), { runDir: dir });
     await materialize(plan, dir);
     const x = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
@@ -36,8 +36,14 @@ describe('oracle: istiod xDS as static bootstraps', function () {
     const istiodCluster = x.istiod.client.clusters.find((c: any) => c.name === cluster.name);
     assert.deepEqual(cluster.outlier_detection, istiodCluster.outlier_detection);
     assert.deepEqual(cluster.circuit_breakers, istiodCluster.circuit_breakers);
-    const eps = cluster.load_assignment.endpoints.map((g: any) => [g.priority ?? 0, g.lb_endpoints.map((e: any) => `${e.endpoint.address.socket_address.address}:${e.endpoint.address.socket_address.port_value}`)]);
-    assert.deepEqual(eps, [[0, ['127.0.1.10:15006']], [1, ['127.0.2.3:15443']]]);
+    const eps = cluster.load_assignment.endpoints.map((g: any) => [
+      g.priority ?? 0,
+      g.lb_endpoints.map((e: any) => `${e.endpoint.address.socket_address.address}:${e.endpoint.address.socket_address.port_value}`),
+    ]);
+    assert.deepEqual(eps, [
+      [0, ['127.0.1.10:15006']],
+      [1, ['127.0.2.3:15443']],
+    ]);
     const [listener] = client.static_resources.listeners;
     assert.deepEqual(listener.address.socket_address, { address: '127.0.1.2', port_value: 15001 });
     const hcm = listener.filter_chains[0].filters[0].typed_config;
@@ -45,8 +51,15 @@ describe('oracle: istiod xDS as static bootstraps', function () {
     assert.ok(hcm.route_config.virtual_hosts.some((v: any) => v.name === 'a.istio.svc.cluster.local:80'));
 
     const a = mesh.bootstraps['a-sidecar'] as any;
-    assert.deepEqual(a.static_resources.listeners.map((l: any) => l.name), ['127.0.1.10_15006']);
-    assert.deepEqual(a.static_resources.clusters.find((c: any) => c.name === 'inbound|8080||').load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address, { address: '127.0.1.10', port_value: 8080 });
+    assert.deepEqual(
+      a.static_resources.listeners.map((l: any) => l.name),
+      ['127.0.1.10_15006'],
+    );
+    assert.deepEqual(
+      a.static_resources.clusters.find((c: any) => c.name === 'inbound|8080||').load_assignment.endpoints[0].lb_endpoints[0].endpoint
+        .address.socket_address,
+      { address: '127.0.1.10', port_value: 8080 },
+    );
 
     const bin = await envoyBin();
     for (const [name, b] of Object.entries(mesh.bootstraps)) {

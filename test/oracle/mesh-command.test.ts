@@ -33,7 +33,10 @@ describe('cli: spillover mesh diff', () => {
     const cache = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-nogo-')), 'cache');
     const r = await run(['mesh', 'diff', 'peak-load'], { PATH: '/nonexistent', SPILLOVER_CACHE: cache, SPILLOVER_ISTIO_CONFIG: undefined });
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /Go is needed to build the istiod-config helper[\s\S]*expected: go 1\.26 or newer on PATH[\s\S]*SPILLOVER_ISTIO_CONFIG/);
+    assert.match(
+      r.stderr,
+      /Go is needed to build the istiod-config helper[\s\S]*expected: go 1\.26 or newer on PATH[\s\S]*SPILLOVER_ISTIO_CONFIG/,
+    );
     assert.equal(fs.existsSync(cache), false);
   });
 

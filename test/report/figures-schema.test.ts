@@ -27,9 +27,16 @@ describe('report figures: schema, legends, captions, labels', function () {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spill-figs-'));
   before(async () => {
     const file = fs.existsSync(schemaFile) ? schemaFile : path.join('node_modules/vega-lite/build/vega-lite-schema.json');
-    validate = new Ajv({ allErrors: false, strict: false, validateFormats: false, logger: false }).compile(JSON.parse(fs.readFileSync(file, 'utf8')));
-    for (const name of ['peak-load-r01', 'blocked-ejections', 'balanced-5050', 'closed-loop', 'interrupted', 'killed']) analyses.push([name, (await analyzeRun(RUNS + name)).analysis]);
-    for (const [dur, at] of [[8, 3], [120, 41], [3600, 1800]] as const) {
+    validate = new Ajv({ allErrors: false, strict: false, validateFormats: false, logger: false }).compile(
+      JSON.parse(fs.readFileSync(file, 'utf8')),
+    );
+    for (const name of ['peak-load-r01', 'blocked-ejections', 'balanced-5050', 'closed-loop', 'interrupted', 'killed'])
+      analyses.push([name, (await analyzeRun(RUNS + name)).analysis]);
+    for (const [dur, at] of [
+      [8, 3],
+      [120, 41],
+      [3600, 1800],
+    ] as const) {
       const dir = path.join(tmp, `syn-${dur}`);
       writeSyntheticRun(dir, { rps: dur > 600 ? 2 : 20, durationS: dur, ejectAtS: at, ejectForS: Math.min(60, dur / 4) });
       analyses.push([`synthetic ${dur} s`, (await analyzeRun(dir)).analysis]);
@@ -47,7 +54,10 @@ describe('report figures: schema, legends, captions, labels', function () {
     const { erasFigure } = await import('../../src/sweep/eras-table.ts');
     const { eraOf } = await import('../../src/sweep/eras-model.ts');
     const summaries = analyses.slice(0, 2).map(([, a]) => a.summary);
-    const spec = erasFigure('x', [{ istio: '1.6', era: eraOf('1.6'), summaries, findings: [], envoyUsed: '1.40.0' }, { istio: '1.29', era: eraOf('1.29'), summaries: [], findings: [], envoyUsed: '1.40.0' }]);
+    const spec = erasFigure('x', [
+      { istio: '1.6', era: eraOf('1.6'), summaries, findings: [], envoyUsed: '1.40.0' },
+      { istio: '1.29', era: eraOf('1.29'), summaries: [], findings: [], envoyUsed: '1.40.0' },
+    ]);
     assert.ok(validate(spec), JSON.stringify(validate.errors?.slice(0, 3)));
   });
 
@@ -56,8 +66,16 @@ describe('report figures: schema, legends, captions, labels', function () {
       const figs = Object.fromEntries(buildFigures(a).map((f) => [f.name, f]));
       const json = JSON.stringify(figs.outcomes.spec);
       const failed = a.timeseries.some((r) => r.overflow_503 + r.upstream_5xx + r.transport_errors + r.status_4xx > 0);
-      assert.equal(json.includes('"503 overflow (UO)"'), a.timeseries.some((r) => r.overflow_503 > 0), `${name}: UO legend`);
-      assert.equal(json.includes('"transport error"'), a.timeseries.some((r) => r.transport_errors > 0), `${name}: transport legend`);
+      assert.equal(
+        json.includes('"503 overflow (UO)"'),
+        a.timeseries.some((r) => r.overflow_503 > 0),
+        `${name}: UO legend`,
+      );
+      assert.equal(
+        json.includes('"transport error"'),
+        a.timeseries.some((r) => r.transport_errors > 0),
+        `${name}: transport legend`,
+      );
       assert.equal(/retried/.test(figs.outcomes.caption), json.includes('retried by Envoy'), `${name}: caption vs retried line`);
       assert.equal(/Triangles mark/.test(figs.outcomes.caption), failed, `${name}: failure markers`);
       const red = JSON.stringify(figs.redirect.spec);
@@ -80,7 +98,8 @@ describe('report figures: schema, legends, captions, labels', function () {
       for (const width of [320, 640]) {
         const labels = placeLabels(a, domain, width);
         for (const l of labels) assert.ok(l.x0 >= 0 && l.x1 <= width, `${name}: ${l.label} at [${l.x0}, ${l.x1}] of ${width}`);
-        for (const x of labels) for (const y of labels) if (x !== y && x.row === y.row) assert.ok(x.x1 < y.x0 || y.x1 < x.x0, `${name}: ${x.label} / ${y.label}`);
+        for (const x of labels)
+          for (const y of labels) if (x !== y && x.row === y.row) assert.ok(x.x1 < y.x0 || y.x1 < x.x0, `${name}: ${x.label} / ${y.label}`);
       }
     }
   });

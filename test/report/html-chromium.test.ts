@@ -50,7 +50,11 @@ describe('report/html in headless Chromium', function () {
         const EPS = 0.5;
         for (const c of charts) {
           assert.ok(c.texts.length > 5, `${c.name}: only ${c.texts.length} texts`);
-          for (const t of c.texts) assert.ok(t.x0 >= c.box.x0 - EPS && t.x1 <= c.box.x1 + EPS && t.y0 >= c.box.y0 - EPS && t.y1 <= c.box.y1 + EPS, `${name} ${c.name}: "${t.text}" leaves the chart`);
+          for (const t of c.texts)
+            assert.ok(
+              t.x0 >= c.box.x0 - EPS && t.x1 <= c.box.x1 + EPS && t.y0 >= c.box.y0 - EPS && t.y1 <= c.box.y1 + EPS,
+              `${name} ${c.name}: "${t.text}" leaves the chart`,
+            );
           for (let i = 0; i < c.texts.length; i++) {
             for (let j = i + 1; j < c.texts.length; j++) {
               const p = c.texts[i];
@@ -70,7 +74,8 @@ describe('report/html in headless Chromium', function () {
     const envoy = kind !== 'k6-like run without Envoy data';
     it(`renders every chart offline with no console errors (${kind})`, async () => {
       const run = path.join(dir, kind.split(' ')[0]);
-      if (kind === 'recorded peak-load run') fs.cpSync(fileURLToPath(new URL('../fixtures/runs/peak-load-r01/', import.meta.url)), run, { recursive: true });
+      if (kind === 'recorded peak-load run')
+        fs.cpSync(fileURLToPath(new URL('../fixtures/runs/peak-load-r01/', import.meta.url)), run, { recursive: true });
       else writeSyntheticRun(run, { rps: 30, durationS: 25, ejectAtS: 8, ejectForS: 9, envoy });
       const { reportPath } = await writeReport(run, { png: false });
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -87,8 +92,17 @@ describe('report/html in headless Chromium', function () {
         });
         await page.goto(pathToFileURL(reportPath).href);
         await page.evaluate(() => (window as unknown as { spilloverCharts: Promise<unknown[]> }).spilloverCharts.then((r) => r.length));
-        const charts = await page.$$eval('.chart', (els) => els.map((e) => ({ name: e.getAttribute('data-figure'), svg: !!e.querySelector('svg'), marks: e.querySelectorAll('svg path, svg rect, svg line').length })));
-        assert.deepEqual(charts.map((c) => c.name), envoy ? ['redirect', 'outcomes', 'latency', 'ejections'] : ['redirect', 'outcomes', 'latency']);
+        const charts = await page.$$eval('.chart', (els) =>
+          els.map((e) => ({
+            name: e.getAttribute('data-figure'),
+            svg: !!e.querySelector('svg'),
+            marks: e.querySelectorAll('svg path, svg rect, svg line').length,
+          })),
+        );
+        assert.deepEqual(
+          charts.map((c) => c.name),
+          envoy ? ['redirect', 'outcomes', 'latency', 'ejections'] : ['redirect', 'outcomes', 'latency'],
+        );
         for (const c of charts) {
           assert.ok(c.svg, `${c.name}: no svg`);
           assert.ok(c.marks > 10, `${c.name}: only ${c.marks} marks drawn`);

@@ -26,8 +26,15 @@ const percentIn = (line: string) => [...line.matchAll(/(\d+(?:\.\d+)?) %/g)].map
 describe('report words on recorded runs', () => {
   it('blocked ejections: named as an event with maxEjectionPercent as the cause', async () => {
     const w = await words('blocked-ejections');
-    const scrapes = fs.readFileSync(RUNS + 'blocked-ejections/raw/scrapes/client.ndjson', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { samples?: Array<[string, Record<string, string>, number]> });
-    const last = scrapes.flatMap((r) => r.samples ?? []).filter((s) => s[0].endsWith('outlier_detection_ejections_overflow')).at(-1)![2];
+    const scrapes = fs
+      .readFileSync(RUNS + 'blocked-ejections/raw/scrapes/client.ndjson', 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { samples?: Array<[string, Record<string, string>, number]> });
+    const last = scrapes
+      .flatMap((r) => r.samples ?? [])
+      .filter((s) => s[0].endsWith('outlier_detection_ejections_overflow'))
+      .at(-1)![2];
     assert.ok(last > 0);
     assert.equal(w.s.blockedEjections?.count, last);
     assert.equal(w.s.ejections, 0);
@@ -36,11 +43,13 @@ describe('report words on recorded runs', () => {
     assert.match(line, /maxEjectionPercent unset, so Envoy's default 10 % applies/);
     assert.match(line, /ejecting 1 of 2 hosts would be 50 %/);
     assert.match(line, new RegExp(`Blocked ejections by the end of the run: ${last}\\b`));
-    assert.ok(w.text.some((l) => /never redirected: outlier detection wanted to eject .* maxEjectionPercent refused every ejection/.test(l)));
+    assert.ok(
+      w.text.some((l) => /never redirected: outlier detection wanted to eject .* maxEjectionPercent refused every ejection/.test(l)),
+    );
     assert.match(w.rows['blocked ejections (maxEjectionPercent)'], new RegExp(`^${last} from`));
   });
 
-  it('50/50 balancing: no redirect episode, no recovery, B\'s share called load balancing', async () => {
+  it("50/50 balancing: no redirect episode, no recovery, B's share called load balancing", async () => {
     const w = await words('balanced-5050');
     assert.ok(w.s.servedBy.B > w.s.requests.total * 0.3 && w.s.servedBy.A > w.s.requests.total * 0.3, 'the fixture is balanced');
     assert.equal(w.s.requests.failed, 0);
@@ -108,7 +117,11 @@ describe('report words on recorded runs', () => {
     for (const name of ['peak-load-r01', 'interrupted', 'killed', 'blocked-ejections']) {
       const w = await words(name);
       const times = w.text.filter((l) => l.startsWith('At ')).map((l) => Number(/^At (\d+\.\d) s/.exec(l)![1]));
-      assert.deepEqual(times, [...times].sort((x, y) => x - y), `${name}: ${w.text.join('\n')}`);
+      assert.deepEqual(
+        times,
+        [...times].sort((x, y) => x - y),
+        `${name}: ${w.text.join('\n')}`,
+      );
       // The redirect's cause is an ejection that happened no later than the redirect.
       for (const e of w.a.events.filter((x) => x.kind === 'redirect-onset')) {
         const t = Number(/at (\d+\.\d+) s$/.exec(e.cause)![1]);

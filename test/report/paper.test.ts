@@ -23,8 +23,12 @@ describe('paper figures (spillover figures)', function () {
     for (const format of ['pdf', 'svg', 'png'] as const) {
       const a = await paperFigures(RUN, format, 'one-column', path.join(tmp, `a-${format}`));
       const b = await paperFigures(RUN, format, 'one-column', path.join(tmp, `b-${format}`));
-      assert.deepEqual(a.map((f) => path.basename(f)), ['redirect', 'outcomes', 'latency', 'ejections'].map((n) => `${n}.${format}`));
-      for (let i = 0; i < a.length; i++) assert.ok(fs.readFileSync(a[i]).equals(fs.readFileSync(b[i])), `${a[i]} differs between two generations`);
+      assert.deepEqual(
+        a.map((f) => path.basename(f)),
+        ['redirect', 'outcomes', 'latency', 'ejections'].map((n) => `${n}.${format}`),
+      );
+      for (let i = 0; i < a.length; i++)
+        assert.ok(fs.readFileSync(a[i]).equals(fs.readFileSync(b[i])), `${a[i]} differs between two generations`);
       const first = fs.readFileSync(a[0]);
       if (format === 'pdf') {
         assert.equal(first.subarray(0, 5).toString(), '%PDF-');
@@ -40,6 +44,9 @@ describe('paper figures (spillover figures)', function () {
     const [two] = await paperFigures(RUN, 'svg', 'two-column', path.join(tmp, 'two'));
     const width = (f: string) => Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(fs.readFileSync(f, 'utf8'))![1]);
     assert.ok(width(one) < 400 && width(two) > width(one) * 1.8, `${width(one)} / ${width(two)}`);
-    await assert.rejects(paperFigures(tmp, 'svg', 'one-column'), (e: unknown) => isSpilloverError(e) && /not a run, sweep or eras directory/.test(e.message));
+    await assert.rejects(
+      paperFigures(tmp, 'svg', 'one-column'),
+      (e: unknown) => isSpilloverError(e) && /not a run, sweep or eras directory/.test(e.message),
+    );
   });
 });

@@ -27,16 +27,29 @@ function runThatEnded(how: 'killed' | 'interrupted' | 'ok', dir = tmp()): string
   if (how === 'ok') Object.assign(m, { outcome: 'ok', endedAt: '2026-01-01T12:00:31.000Z' });
   fs.writeFileSync(mf, JSON.stringify(m));
   // What run.ts writes: the load began, and (only for a finished run) ended.
-  const events = [{ t: 0, kind: 'phase', what: 'backend-up' }, { t: 0, kind: 'phase', what: 'load' }];
+  const events = [
+    { t: 0, kind: 'phase', what: 'backend-up' },
+    { t: 0, kind: 'phase', what: 'load' },
+  ];
   if (how === 'ok') events.push({ t: 30, kind: 'phase', what: 'load-done' });
   fs.writeFileSync(path.join(dir, 'raw/run-events.ndjson'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   if (how !== 'ok') {
     // The load was cut at 20 s: later requests were never sent.
     const f = path.join(dir, 'raw/requests.ndjson');
-    const kept = fs.readFileSync(f, 'utf8').split('\n').filter((l) => l && JSON.parse(l).sent < 20);
+    const kept = fs
+      .readFileSync(f, 'utf8')
+      .split('\n')
+      .filter((l) => l && JSON.parse(l).sent < 20);
     fs.writeFileSync(f, kept.join('\n') + '\n');
     const ticks = path.join(dir, 'raw/load.ndjson');
-    fs.writeFileSync(ticks, fs.readFileSync(ticks, 'utf8').split('\n').filter((l) => l && JSON.parse(l).t <= 20).join('\n') + '\n');
+    fs.writeFileSync(
+      ticks,
+      fs
+        .readFileSync(ticks, 'utf8')
+        .split('\n')
+        .filter((l) => l && JSON.parse(l).t <= 20)
+        .join('\n') + '\n',
+    );
   }
   return dir;
 }
@@ -44,7 +57,9 @@ function runThatEnded(how: 'killed' | 'interrupted' | 'ok', dir = tmp()): string
 describe('report: how the run ended comes first', function () {
   this.timeout(60_000);
   const dirs: string[] = [];
-  after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+  after(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
 
   const lead = (md: string) => md.slice(0, md.indexOf('## What happened'));
 
@@ -71,7 +86,10 @@ describe('report: how the run ended comes first', function () {
     const dir = runThatEnded('interrupted');
     dirs.push(dir);
     const { summary } = await writeReport(dir, { png: false });
-    assert.deepEqual([summary.ending.ending, summary.ending.reason, summary.ending.endedAt], ['interrupted', 'SIGINT', '2026-01-01T12:00:21.500Z']);
+    assert.deepEqual(
+      [summary.ending.ending, summary.ending.reason, summary.ending.endedAt],
+      ['interrupted', 'SIGINT', '2026-01-01T12:00:21.500Z'],
+    );
     const first = lead(fs.readFileSync(path.join(dir, 'report.md'), 'utf8'));
     assert.match(first, /The run was INTERRUPTED \(SIGINT\) before it finished/);
     assert.match(first, /It ended at 2026-01-01T12:00:21\.500Z/);
@@ -93,7 +111,17 @@ describe('report: Ctrl-C during `spillover report`', function () {
 
   /** Each output the report writes, checked for being whole. */
   const whole: Array<[RegExp, (b: Buffer) => boolean]> = [
-    [/\.json$/, (b) => { try { JSON.parse(b.toString()); return true; } catch { return false; } }],
+    [
+      /\.json$/,
+      (b) => {
+        try {
+          JSON.parse(b.toString());
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    ],
     [/\.html$/, (b) => b.toString().trimEnd().endsWith('</html>')],
     [/\.svg$/, (b) => b.toString().trimEnd().endsWith('</svg>')],
     [/\.png$/, (b) => b.subarray(-8, -4).toString('latin1') === 'IEND'],
@@ -108,22 +136,36 @@ describe('report: Ctrl-C during `spillover report`', function () {
       const child = spawn(process.execPath, [path.join(REPO, 'bin/spillover.js'), 'report', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+        child.on('exit', (code, signal) => r({ code, signal })),
+      );
       // Interrupt once the report is under way: its first output is being written (a count, not a time).
       const deadline = Date.now() + 60_000;
-      while (!fs.readdirSync(dir).some((f) => f.endsWith('.tmp') || f === 'summary.json') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      while (!fs.readdirSync(dir).some((f) => f.endsWith('.tmp') || f === 'summary.json') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 5));
       child.kill('SIGINT');
       const { code, signal } = await exited;
       assert.equal(signal, null, err);
       assert.equal(code, 130, err);
       const outputs: string[] = [];
-      for (const f of ['summary.json', 'timeseries.csv', 'events.csv', 'requests.csv', 'report.md', 'report.html', ...(fs.existsSync(path.join(dir, 'figures')) ? fs.readdirSync(path.join(dir, 'figures')).map((x) => `figures/${x}`) : [])]) {
+      for (const f of [
+        'summary.json',
+        'timeseries.csv',
+        'events.csv',
+        'requests.csv',
+        'report.md',
+        'report.html',
+        ...(fs.existsSync(path.join(dir, 'figures')) ? fs.readdirSync(path.join(dir, 'figures')).map((x) => `figures/${x}`) : []),
+      ]) {
         const p = path.join(dir, f);
         if (!fs.existsSync(p)) continue;
         outputs.push(f);
         for (const [re, ok] of whole) if (re.test(f)) assert.ok(ok(fs.readFileSync(p)), `${f} is half-written`);
       }
-      const temps = [...fs.readdirSync(dir), ...(fs.existsSync(path.join(dir, 'figures')) ? fs.readdirSync(path.join(dir, 'figures')) : [])].filter((f) => f.endsWith('.tmp'));
+      const temps = [
+        ...fs.readdirSync(dir),
+        ...(fs.existsSync(path.join(dir, 'figures')) ? fs.readdirSync(path.join(dir, 'figures')) : []),
+      ].filter((f) => f.endsWith('.tmp'));
       assert.deepEqual(temps, [], 'temporary files left');
       assert.ok(!outputs.includes('report.html'), `the report was interrupted before its end (outputs: ${outputs.join(', ')})`);
     } finally {

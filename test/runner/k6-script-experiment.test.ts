@@ -16,13 +16,23 @@ describe('run: an experiment with a real k6 script as its scenario (time scale 0
   it('runs the script per iteration through the mesh, records who served, and evaluates its thresholds', async () => {
     const logs: string[] = [];
     const res = await runExperiment({
-      experimentFile: 'experiments/peak-load.yaml', timeScale: 0.05, outDir: out, log: (m) => logs.push(m),
+      experimentFile: 'experiments/peak-load.yaml',
+      timeScale: 0.05,
+      outDir: out,
+      log: (m) => logs.push(m),
       set: [`load.scenario=${path.resolve('test/fixtures/k6-vu/experiment-peak.js')}`],
     });
     assert.equal(res.exitCode, 0, logs.join('\n'));
-    const reqs = fs.readFileSync(path.join(res.runDir, 'raw/requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const reqs = fs
+      .readFileSync(path.join(res.runDir, 'raw/requests.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(reqs.length > 100);
-    assert.ok(reqs.some((r) => r.service === 'B'), 'B served some requests');
+    assert.ok(
+      reqs.some((r) => r.service === 'B'),
+      'B served some requests',
+    );
     assert.ok(reqs.every((r) => r.intended <= r.sent));
     const text = logs.join('\n');
     assert.match(text, /✓ served_by_b\.+: \d+/);

@@ -32,7 +32,15 @@ describe('eras: real runs, time-scaled', function () {
 
   for (const name of ['study-slide', 'peak-load']) {
     it(`${name}: the table says per era why the redirect does or does not happen`, async () => {
-      const res = await runEras({ experimentFile: `experiments/${name}.yaml`, eras: ['1.6', '1.29'], timeScale: 0.04, outDir: out, id: name, quiet: true, log: () => undefined });
+      const res = await runEras({
+        experimentFile: `experiments/${name}.yaml`,
+        eras: ['1.6', '1.29'],
+        timeScale: 0.04,
+        outDir: out,
+        id: name,
+        quiet: true,
+        log: () => undefined,
+      });
       const md = fs.readFileSync(path.join(res.dir, 'eras.md'), 'utf8');
       assert.match(md, new RegExp(`^# ${name} across Istio eras`));
       const lines = md.split('\n').filter((l) => /^\| (1\.6|1\.26–1\.29) \|/.test(l));
@@ -44,7 +52,13 @@ describe('eras: real runs, time-scaled', function () {
         assert.match(line, redirected ? /\| redirect happens/ : /\| no redirect/, line);
         if (name === 'study-slide') {
           // The slide's consecutiveErrors: 1 is what the eras disagree on.
-          assert.match(line, row.istio === '1.6' ? /consecutiveErrors maps to consecutive_gateway_failure in 1\.6|client's own circuit breaker refuses first/ : /consecutiveErrors is ignored in 1\.29|client's own circuit breaker refuses first/, line);
+          assert.match(
+            line,
+            row.istio === '1.6'
+              ? /consecutiveErrors maps to consecutive_gateway_failure in 1\.6|client's own circuit breaker refuses first/
+              : /consecutiveErrors is ignored in 1\.29|client's own circuit breaker refuses first/,
+            line,
+          );
         }
       }
       const fig = JSON.parse(fs.readFileSync(path.join(res.dir, 'figures/eras.vl.json'), 'utf8'));

@@ -12,7 +12,12 @@ import { CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER, FAULT_PATH, startService, type
 
 const MAIN = fileURLToPath(new URL('../../src/workload/main.ts', import.meta.url));
 const TOKEN = 'f'.repeat(32);
-const config = { name: 'A', instance: 'a-0', listen: { ip: '127.0.1.1', port: 0 }, capacity: { concurrency: 1, queue: 1, serviceTime: { distribution: 'fixed', value: '1ms' } } };
+const config = {
+  name: 'A',
+  instance: 'a-0',
+  listen: { ip: '127.0.1.1', port: 0 },
+  capacity: { concurrency: 1, queue: 1, serviceTime: { distribution: 'fixed', value: '1ms' } },
+};
 
 const fault = async (url: string, headers: Record<string, string>) => {
   const r = await request(url + FAULT_PATH, { method: 'POST', headers, body: JSON.stringify({ mode: 'error503' }) });
@@ -28,7 +33,7 @@ const status = async (url: string) => {
 describe('workload: the fault-control endpoint accepts only the harness', function () {
   this.timeout(30_000);
 
-  it('no token or a wrong one: 403 and no fault; the run\'s token: the fault applies', async () => {
+  it("no token or a wrong one: 403 and no fault; the run's token: the fault applies", async () => {
     const svc: RunningService = await startService(config, 'test', { controlToken: TOKEN });
     try {
       assert.equal(await fault(svc.url, {}), 403);
@@ -43,7 +48,10 @@ describe('workload: the fault-control endpoint accepts only the harness', functi
   });
 
   it('the service process takes the token from SPILLOVER_CONTROL_TOKEN', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', JSON.stringify(config)], { env: { ...process.env, [CONTROL_TOKEN_ENV]: TOKEN }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', JSON.stringify(config)], {
+      env: { ...process.env, [CONTROL_TOKEN_ENV]: TOKEN },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const line = await new Promise<string>((resolve) => readline.createInterface({ input: child.stdout! }).once('line', resolve));
       const { url } = JSON.parse(line) as { url: string };

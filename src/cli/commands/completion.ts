@@ -9,7 +9,13 @@ export function register(program: Command): void {
     .argument('<shell>', 'bash or zsh')
     .action((shell: string) => {
       if (shell !== 'bash' && shell !== 'zsh') {
-        throw new SpilloverError({ file: 'spillover completion <shell>', message: `no completion for "${shell}"`, expected: 'bash or zsh', found: shell, fix: 'spillover completion bash, or spillover completion zsh' });
+        throw new SpilloverError({
+          file: 'spillover completion <shell>',
+          message: `no completion for "${shell}"`,
+          expected: 'bash or zsh',
+          found: shell,
+          fix: 'spillover completion bash, or spillover completion zsh',
+        });
       }
       process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
     });

@@ -7,7 +7,9 @@ export function register(program: Command): void {
   program
     .command('doctor')
     .description('report what each backend needs from this machine and what is missing')
-    .addOption(new Option('--backend <name>', 'only this backend (exit 1 if it misses something); default: all, exit by local').choices(BACKENDS))
+    .addOption(
+      new Option('--backend <name>', 'only this backend (exit 1 if it misses something); default: all, exit by local').choices(BACKENDS),
+    )
     .option('--install-envoy', 'download and verify the pinned Envoy into the cache now, instead of on first run')
     .option('--json', 'print the results as JSON')
     .action(async (flags: { backend?: BackendName; installEnvoy?: boolean; json?: boolean }) => {
@@ -18,7 +20,9 @@ export function register(program: Command): void {
       const backends = flags.backend ? [flags.backend] : [...BACKENDS];
       const results = await Promise.all(backends.map(async (b) => [b, await runChecks(b)] as const));
       if (flags.json) {
-        process.stdout.write(JSON.stringify(Object.fromEntries(results.map(([b, o]) => [b, { ready: backendReady(o), checks: o }])), null, 2) + '\n');
+        process.stdout.write(
+          JSON.stringify(Object.fromEntries(results.map(([b, o]) => [b, { ready: backendReady(o), checks: o }])), null, 2) + '\n',
+        );
       } else {
         process.stdout.write(results.map(([b, o]) => formatBackend(b, o)).join('\n'));
       }

@@ -5,7 +5,9 @@ import { experimentFile } from './explain.ts';
 export function register(program: Command): void {
   program
     .command('eras')
-    .description('run an experiment under each Istio semantics era the mesh models; writes a side-by-side table (eras.md) and figure of first overflow, first ejection, redirected share and success ratio')
+    .description(
+      'run an experiment under each Istio semantics era the mesh models; writes a side-by-side table (eras.md) and figure of first overflow, first ejection, redirected share and success ratio',
+    )
     .argument('<experiment>', 'experiment name (experiments/<name>.yaml) or file')
     .option('--eras <list>', 'Istio releases to run, e.g. 1.6,1.29 (default: the newest release of every era)')
     .option('--repeat <n>', 'runs per era', (v) => Number(v), 1)
@@ -20,7 +22,16 @@ export function register(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
-        const res = await runEras({ experimentFile: experimentFile(arg), eras: o.eras?.split(',').map((s) => s.trim()), repeat: o.repeat, timeScale: o.timeScale, set: o.set, outDir: o.out, quiet: o.quiet, signal: controller.signal });
+        const res = await runEras({
+          experimentFile: experimentFile(arg),
+          eras: o.eras?.split(',').map((s) => s.trim()),
+          repeat: o.repeat,
+          timeScale: o.timeScale,
+          set: o.set,
+          outDir: o.out,
+          quiet: o.quiet,
+          signal: controller.signal,
+        });
         process.stdout.write(`${res.dir}\n`);
         process.exitCode = res.exitCode;
       } finally {

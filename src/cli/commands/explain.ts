@@ -20,10 +20,25 @@ export async function explain(arg: string, set: string[] = []): Promise<string> 
   const exp = readExperiment(experimentFile(arg), { set });
   const scenario = await readScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale: 1 });
   const open = scenario.scenarios.filter(isArrivalRate);
-  const peak = open.length === scenario.scenarios.length && open.length ? open.reduce((m, s) => m + (s.executor === 'constant-arrival-rate' ? s.rate : Math.max(s.startRate, ...s.stages.map((st) => st.target))) / s.timeUnit, 0) : null;
-  const vus = Math.max(0, ...scenario.scenarios.map((s) => (s.executor === 'constant-vus' ? s.vus : s.executor === 'ramping-vus' ? Math.max(s.startVUs, ...s.stages.map((st) => st.target)) : 0)));
+  const peak =
+    open.length === scenario.scenarios.length && open.length
+      ? open.reduce(
+          (m, s) =>
+            m + (s.executor === 'constant-arrival-rate' ? s.rate : Math.max(s.startRate, ...s.stages.map((st) => st.target))) / s.timeUnit,
+          0,
+        )
+      : null;
+  const vus = Math.max(
+    0,
+    ...scenario.scenarios.map((s) =>
+      s.executor === 'constant-vus' ? s.vus : s.executor === 'ramping-vus' ? Math.max(s.startVUs, ...s.stages.map((st) => st.target)) : 0,
+    ),
+  );
   const findings = diagnose({ spec: exp.spec, peakRps: peak, closedLoopVus: vus || undefined });
-  const lines = [`${exp.spec.metadata.name}: Istio ${exp.spec.istio.version} semantics, ${peak === null ? 'closed-loop scenario (no offered rate)' : `scenario peak ${Math.round(peak)} req/s`}`, ''];
+  const lines = [
+    `${exp.spec.metadata.name}: Istio ${exp.spec.istio.version} semantics, ${peak === null ? 'closed-loop scenario (no offered rate)' : `scenario peak ${Math.round(peak)} req/s`}`,
+    '',
+  ];
   if (!findings.length) lines.push('No known pitfall found.');
   findings.forEach((f, i) => lines.push(`${i + 1}. ${f.title}`, `   will: ${f.effect}`, `   source: ${f.source}`, ''));
   return lines.join('\n') + '\n';
@@ -32,7 +47,7 @@ export async function explain(arg: string, set: string[] = []): Promise<string> 
 export function register(program: Command): void {
   program
     .command('explain')
-    .description('diagnose an experiment\'s configuration: the known pitfalls present, what each will do, and the source')
+    .description("diagnose an experiment's configuration: the known pitfalls present, what each will do, and the source")
     .argument('<experiment>', 'experiment name (experiments/<name>.yaml) or file')
     .option('--set <path=value>', 'override a field, as for run', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (arg: string, o: { set: string[] }) => {

@@ -42,7 +42,12 @@ export function resolveExperimentFile(name: string): string {
   if (fs.existsSync(name) && fs.statSync(name).isFile()) return name;
   const file = path.join('experiments', `${name}.yaml`);
   if (fs.existsSync(file)) return file;
-  throw new SpilloverError({ file: name, message: 'no such experiment', expected: 'an experiment file, or a name of experiments/<name>.yaml', fix: 'run from the repository root, or pass the file path' });
+  throw new SpilloverError({
+    file: name,
+    message: 'no such experiment',
+    expected: 'an experiment file, or a name of experiments/<name>.yaml',
+    fix: 'run from the repository root, or pass the file path',
+  });
 }
 
 /** The local backend's mesh plan for an experiment, without starting anything (its dry run, in a temporary directory). */
@@ -50,7 +55,14 @@ export async function experimentPlan(file: string, set: string[] = []): Promise<
   const exp = readExperiment(file, { set });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-mesh-diff-'));
   try {
-    const dry = await createLocalBackend().plan({ experiment: exp, runDir, runId: 'mesh-diff', signal: new AbortController().signal, log: () => {}, event: () => {} });
+    const dry = await createLocalBackend().plan({
+      experiment: exp,
+      runDir,
+      runId: 'mesh-diff',
+      signal: new AbortController().signal,
+      log: () => {},
+      event: () => {},
+    });
     if (!dry.meshPlan) throw new SpilloverError({ message: 'the local backend gave no mesh plan' }, 1);
     return dry.meshPlan;
   } finally {

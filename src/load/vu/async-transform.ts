@@ -35,7 +35,10 @@ function children(n: AnyNode): AnyNode[] {
   for (const k of Object.keys(n)) {
     if (k === 'type' || k === 'start' || k === 'end' || k === 'loc' || k === 'range') continue;
     const v = n[k];
-    if (Array.isArray(v)) for (const c of v) { if (isNode(c)) out.push(c); }
+    if (Array.isArray(v))
+      for (const c of v) {
+        if (isNode(c)) out.push(c);
+      }
     else if (isNode(v)) out.push(v);
   }
   return out;
@@ -48,7 +51,15 @@ function hasOwnCall(fn: AnyNode): boolean {
   let found = false;
   const visit = (n: AnyNode) => {
     if (found) return;
-    if (n.type === 'CallExpression' || n.type === 'NewExpression' || n.type === 'TaggedTemplateExpression' || n.type === 'AwaitExpression') { found = true; return; }
+    if (
+      n.type === 'CallExpression' ||
+      n.type === 'NewExpression' ||
+      n.type === 'TaggedTemplateExpression' ||
+      n.type === 'AwaitExpression'
+    ) {
+      found = true;
+      return;
+    }
     if (FUNCTION_TYPES.has(n.type) || n.type === 'ClassBody') return;
     for (const c of children(n)) visit(c);
   };
@@ -57,10 +68,19 @@ function hasOwnCall(fn: AnyNode): boolean {
 }
 
 /** Identifiers k6 gives every VU that change per VU or per iteration: read from the VU's own state. */
-const VU_GLOBALS = new Map([['__VU', '__k6vu.id'], ['__ITER', '__k6vu.iter'], ['__ENV', '__k6vu.env']]);
+const VU_GLOBALS = new Map([
+  ['__VU', '__k6vu.id'],
+  ['__ITER', '__k6vu.iter'],
+  ['__ENV', '__k6vu.env'],
+]);
 
 export class TransformError extends Error {
-  constructor(message: string, readonly line?: number) { super(message); }
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -81,7 +101,8 @@ export function asyncWrap(code: string): string {
   // `await` allowed in the current function? (the outer wrapper is async)
   const walk = (n: AnyNode, canAwait: boolean, parent?: AnyNode): void => {
     if (FUNCTION_TYPES.has(n.type)) {
-      const isMethod = parent && (parent.type === 'MethodDefinition' || (parent.type === 'Property' && (parent.method || parent.kind !== 'init')));
+      const isMethod =
+        parent && (parent.type === 'MethodDefinition' || (parent.type === 'Property' && (parent.method || parent.kind !== 'init')));
       const kind = parent?.kind as string | undefined;
       const syncOnly = n.generator === true || (isMethod && (kind === 'get' || kind === 'set' || kind === 'constructor'));
       let makeAsync = false;
@@ -95,7 +116,7 @@ export function asyncWrap(code: string): string {
         }
       }
       const inner = !syncOnly && (n.async === true || makeAsync) && n.generator !== true;
-      for (const p of (n.params as AnyNode[])) walk(p, false, n);
+      for (const p of n.params as AnyNode[]) walk(p, false, n);
       if (n.id) walk(n.id as AnyNode, false, n);
       walk(n.body as AnyNode, inner, n);
       return;

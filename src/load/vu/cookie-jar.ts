@@ -25,7 +25,15 @@ export class CookieJar {
     const [pair, ...attrs] = header.split(';');
     const eq = pair.indexOf('=');
     if (eq <= 0) return;
-    const c: Cookie = { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), domain: url.hostname, path: '/', expires: 0, http_only: false, secure: false };
+    const c: Cookie = {
+      name: pair.slice(0, eq).trim(),
+      value: pair.slice(eq + 1).trim(),
+      domain: url.hostname,
+      path: '/',
+      expires: 0,
+      http_only: false,
+      secure: false,
+    };
     for (const a of attrs) {
       const [k, ...v] = a.split('=');
       const key = k.trim().toLowerCase();
@@ -43,8 +51,13 @@ export class CookieJar {
   set(url: string, name: string, value: string, o: { domain?: string; path?: string; expires?: string; max_age?: number } = {}): void {
     const u = new URL(url);
     this.put({
-      name, value: String(value), domain: o.domain ?? u.hostname, path: o.path ?? '/',
-      expires: o.max_age !== undefined ? Date.now() + o.max_age * 1000 : o.expires ? Date.parse(o.expires) : 0, http_only: false, secure: false,
+      name,
+      value: String(value),
+      domain: o.domain ?? u.hostname,
+      path: o.path ?? '/',
+      expires: o.max_age !== undefined ? Date.now() + o.max_age * 1000 : o.expires ? Date.parse(o.expires) : 0,
+      http_only: false,
+      secure: false,
     });
   }
 
@@ -57,9 +70,12 @@ export class CookieJar {
 
   forUrl(url: URL): Cookie[] {
     const now = Date.now();
-    return this.cookies.filter((c) => (c.expires === 0 || c.expires > now)
-      && (url.hostname === c.domain || url.hostname.endsWith(`.${c.domain}`))
-      && (url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) || c.path === '/'));
+    return this.cookies.filter(
+      (c) =>
+        (c.expires === 0 || c.expires > now) &&
+        (url.hostname === c.domain || url.hostname.endsWith(`.${c.domain}`)) &&
+        (url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) || c.path === '/'),
+    );
   }
 
   /** `jar.cookiesForURL(url)`: name → list of values, as k6. */

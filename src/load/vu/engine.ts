@@ -47,11 +47,35 @@ let prepared: { code: string; rt: VuRuntime; vus: Vu[] } | undefined;
 export async function prewarmVuRun(scenario: Scenario): Promise<void> {
   const prog = scenario.vu as VuProgram;
   const host = {
-    store: new MetricStore(), timeScale: scenario.timeScale, runTags: {}, scriptDir: prog.scriptDir, record: () => undefined,
-    http: { discardResponseBodies: false, maxRedirects: 10, userAgent: K6_USER_AGENT, throw: false, timeoutMs: 60_000, hosts: {}, noCookiesReset: false },
-    resolve: async () => { throw new Error('no requests before the run starts'); },
-    log: (_l: string, m: string) => { process.stderr.write(`${m}\n`); },
-    execution: { startMs: Date.now(), vusActive: () => 0, vusInitialized: () => 0, iterationsCompleted: () => 0, iterationsInterrupted: () => 0, abort: () => undefined, options: prog.options },
+    store: new MetricStore(),
+    timeScale: scenario.timeScale,
+    runTags: {},
+    scriptDir: prog.scriptDir,
+    record: () => undefined,
+    http: {
+      discardResponseBodies: false,
+      maxRedirects: 10,
+      userAgent: K6_USER_AGENT,
+      throw: false,
+      timeoutMs: 60_000,
+      hosts: {},
+      noCookiesReset: false,
+    },
+    resolve: async () => {
+      throw new Error('no requests before the run starts');
+    },
+    log: (_l: string, m: string) => {
+      process.stderr.write(`${m}\n`);
+    },
+    execution: {
+      startMs: Date.now(),
+      vusActive: () => 0,
+      vusInitialized: () => 0,
+      iterationsCompleted: () => 0,
+      iterationsInterrupted: () => 0,
+      abort: () => undefined,
+      options: prog.options,
+    },
   };
   resetShared();
   const rt = new VuRuntime(prog.code, host, { globalEnv: prog.env });
@@ -88,9 +112,18 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
   let abortReason: string | undefined;
   let exitCode = 0;
   const allVus: Vu[] = [];
-  const stop = (why: string) => { if (stopping) return; stopping = true; abortReason = why; for (const vu of allVus) vu.state.interrupt.abort(why); wake(); };
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    abortReason = why;
+    for (const vu of allVus) vu.state.interrupt.abort(why);
+    wake();
+  };
   const sleepers = new Set<() => void>();
-  const wake = () => { for (const f of sleepers) f(); sleepers.clear(); };
+  const wake = () => {
+    for (const f of sleepers) f();
+    sleepers.clear();
+  };
   const counters = { completed: 0, interrupted: 0 };
 
   // Start lag of arrival-rate iterations (first request sent − due time), µs, as the fast path reports it.
@@ -99,22 +132,45 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
     const id = ++seq;
     if (r.arrival) lag.recordValue(Math.max(1, Math.round((r.sentMs - r.intendedMs) * 1000)));
     const h = r.headers;
-    const one = (k: string) => { const v = h[k]; return v === undefined ? undefined : Array.isArray(v) ? v.join(',') : v; };
-    const envoy = ['x-envoy-overloaded', 'x-envoy-ratelimited', 'x-envoy-immediate-health-check-fail'].filter((k) => h[k] !== undefined).map((k) => (k === 'x-envoy-overloaded' ? 'overloaded' : k === 'x-envoy-ratelimited' ? 'ratelimited' : 'health-check-fail'));
+    const one = (k: string) => {
+      const v = h[k];
+      return v === undefined ? undefined : Array.isArray(v) ? v.join(',') : v;
+    };
+    const envoy = ['x-envoy-overloaded', 'x-envoy-ratelimited', 'x-envoy-immediate-health-check-fail']
+      .filter((k) => h[k] !== undefined)
+      .map((k) => (k === 'x-envoy-overloaded' ? 'overloaded' : k === 'x-envoy-ratelimited' ? 'ratelimited' : 'health-check-fail'));
     requests.writeObject({
-      id, scenario: r.scenario, iter: r.iter, intended: r6((r.intendedMs - t0) / 1000), sent: r6((r.sentMs - t0) / 1000), end: r6((r.endMs - t0) / 1000), status: r.status,
-      ...(r.error ? { error: r.error } : {}), ...(one('x-spillover-service') ? { service: one('x-spillover-service') } : {}),
-      ...(one('x-spillover-instance') ? { instance: one('x-spillover-instance') } : {}), ...(envoy.length ? { envoy: envoy.join(',') } : {}),
-      rid: `${rid}-${id}`, method: r.method, url: r.url,
+      id,
+      scenario: r.scenario,
+      iter: r.iter,
+      intended: r6((r.intendedMs - t0) / 1000),
+      sent: r6((r.sentMs - t0) / 1000),
+      end: r6((r.endMs - t0) / 1000),
+      status: r.status,
+      ...(r.error ? { error: r.error } : {}),
+      ...(one('x-spillover-service') ? { service: one('x-spillover-service') } : {}),
+      ...(one('x-spillover-instance') ? { instance: one('x-spillover-instance') } : {}),
+      ...(envoy.length ? { envoy: envoy.join(',') } : {}),
+      rid: `${rid}-${id}`,
+      method: r.method,
+      url: r.url,
     });
     requests.maybeFlush(performance.now());
   };
   const host: Omit<VuHost, 'realm'> = {
-    store, timeScale: opts.scenario.timeScale, runTags: { ...((o.tags ?? {}) as Record<string, string>) }, scriptDir: prog.scriptDir, record,
+    store,
+    timeScale: opts.scenario.timeScale,
+    runTags: { ...((o.tags ?? {}) as Record<string, string>) },
+    scriptDir: prog.scriptDir,
+    record,
     http: {
-      discardResponseBodies: o.discardResponseBodies === true, maxRedirects: typeof o.maxRedirects === 'number' ? o.maxRedirects : 10,
-      userAgent: typeof o.userAgent === 'string' ? o.userAgent : K6_USER_AGENT, throw: o.throw === true, timeoutMs: opts.requestTimeoutMs ?? 60_000,
-      hosts, noCookiesReset: o.noCookiesReset === true,
+      discardResponseBodies: o.discardResponseBodies === true,
+      maxRedirects: typeof o.maxRedirects === 'number' ? o.maxRedirects : 10,
+      userAgent: typeof o.userAgent === 'string' ? o.userAgent : K6_USER_AGENT,
+      throw: o.throw === true,
+      timeoutMs: opts.requestTimeoutMs ?? 60_000,
+      hosts,
+      noCookiesReset: o.noCookiesReset === true,
     },
     resolve: (url: URL) => {
       const key = `${url.protocol}//${url.host}`;
@@ -123,8 +179,14 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
         p = (async () => {
           const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
           const mapped = hosts[url.hostname] ?? hosts[`${url.hostname}:${port}`];
-          const [h, pp] = mapped ? (mapped.includes(':') && !mapped.startsWith('[') ? [mapped.split(':')[0], Number(mapped.split(':')[1])] : [mapped, port]) : [url.hostname, port];
-          const t = fixed ? await fixed : await resolveTarget(String(h), Number(pp), opts.allowNonLoopback ?? false, `${prog.file} request to ${url.href}`);
+          const [h, pp] = mapped
+            ? mapped.includes(':') && !mapped.startsWith('[')
+              ? [mapped.split(':')[0], Number(mapped.split(':')[1])]
+              : [mapped, port]
+            : [url.hostname, port];
+          const t = fixed
+            ? await fixed
+            : await resolveTarget(String(h), Number(pp), opts.allowNonLoopback ?? false, `${prog.file} request to ${url.href}`);
           const addr = t.address.includes(':') ? `[${t.address}]` : t.address;
           return { origin: `${url.protocol}//${addr}:${t.port}` };
         })();
@@ -133,14 +195,25 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
       }
       return p;
     },
-    log: opts.vuLog ?? ((level, msg) => {
-      const el = Math.floor((Date.now() - t0) / 1000);
-      process.stderr.write(`${level.toUpperCase().slice(0, 4)}[${String(Math.max(0, el)).padStart(4, '0')}] ${msg}${level === 'info' || level === 'debug' ? '  source=console' : ''}\n`);
-    }),
+    log:
+      opts.vuLog ??
+      ((level, msg) => {
+        const el = Math.floor((Date.now() - t0) / 1000);
+        process.stderr.write(
+          `${level.toUpperCase().slice(0, 4)}[${String(Math.max(0, el)).padStart(4, '0')}] ${msg}${level === 'info' || level === 'debug' ? '  source=console' : ''}\n`,
+        );
+      }),
     execution: {
-      startMs: t0, vusActive: () => allVus.filter((v) => busy.has(v)).length, vusInitialized: () => allVus.length,
-      iterationsCompleted: () => counters.completed, iterationsInterrupted: () => counters.interrupted,
-      abort: (reason) => { exitCode = 108; stop(`test.abort(): ${reason}`); }, options: o,
+      startMs: t0,
+      vusActive: () => allVus.filter((v) => busy.has(v)).length,
+      vusInitialized: () => allVus.length,
+      iterationsCompleted: () => counters.completed,
+      iterationsInterrupted: () => counters.interrupted,
+      abort: (reason) => {
+        exitCode = 108;
+        stop(`test.abort(): ${reason}`);
+      },
+      options: o,
     },
   };
   const env = { ...prog.env };
@@ -187,19 +260,40 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
 
   const ctxs = opts.scenario.scenarios.map((s) => scenarioCtx(s, t0));
   const eh: ExecutorHost = {
-    acquire: async () => { const vu = idle.pop() ?? (await newVu()); busy.add(vu); return vu; },
-    release: (vu) => { busy.delete(vu); idle.push(vu); },
+    acquire: async () => {
+      const vu = idle.pop() ?? (await newVu());
+      busy.add(vu);
+      return vu;
+    },
+    release: (vu) => {
+      busy.delete(vu);
+      idle.push(vu);
+    },
     iterate: (vu, sc, intendedMs) => iterate(vu, sc, intendedMs),
-    dropped: (sc) => { sc.dropped++; sc.tick.dropped++; store.add('dropped_iterations', 1, { ...host.runTags, ...sc.spec.tags, scenario: sc.spec.name }); },
+    dropped: (sc) => {
+      sc.dropped++;
+      sc.tick.dropped++;
+      store.add('dropped_iterations', 1, { ...host.runTags, ...sc.spec.tags, scenario: sc.spec.name });
+    },
     stopped: () => stopping,
-    wait: (ms) => (ms <= 0 || stopping ? Promise.resolve() : new Promise<void>((res) => {
-      const done = () => { clearTimeout(t); sleepers.delete(done); res(); };
-      const t = setTimeout(done, ms);
-      sleepers.add(done);
-    })),
+    wait: (ms) =>
+      ms <= 0 || stopping
+        ? Promise.resolve()
+        : new Promise<void>((res) => {
+            const done = () => {
+              clearTimeout(t);
+              sleepers.delete(done);
+              res();
+            };
+            const t = setTimeout(done, ms);
+            sleepers.add(done);
+          }),
   };
   const perVuIter = new Map<Vu, { sc: ScenarioCtx; n: number }>();
-  const minIter = typeof o.minIterationDuration === 'string' ? (await import('../../util/duration.ts')).parseK6DurationSeconds(o.minIterationDuration) ?? 0 : 0;
+  const minIter =
+    typeof o.minIterationDuration === 'string'
+      ? ((await import('../../util/duration.ts')).parseK6DurationSeconds(o.minIterationDuration) ?? 0)
+      : 0;
   async function iterate(vu: Vu, sc: ScenarioCtx, intendedMs: number): Promise<void> {
     const st = vu.state;
     const prev = perVuIter.get(vu);
@@ -213,10 +307,20 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
     st.intendedMs = intendedMs;
     st.arrival = sc.spec.executor === 'constant-arrival-rate' || sc.spec.executor === 'ramping-arrival-rate';
     st.env = { ...env, ...sc.spec.env };
-    st.scenario = { name: sc.spec.name, executor: sc.spec.executor, startMs: sc.startMs, env: sc.spec.env, tags: sc.spec.tags ?? {}, iterationInTest: () => st.iterInScenario, progress: () => Math.min(1, (Date.now() - sc.startMs) / Math.max(1, sc.regularEndMs - sc.startMs)) };
+    st.scenario = {
+      name: sc.spec.name,
+      executor: sc.spec.executor,
+      startMs: sc.startMs,
+      env: sc.spec.env,
+      tags: sc.spec.tags ?? {},
+      iterationInTest: () => st.iterInScenario,
+      progress: () => Math.min(1, (Date.now() - sc.startMs) / Math.max(1, sc.regularEndMs - sc.startMs)),
+    };
     if (!host.http.noCookiesReset) st.jar.clearAll();
     if (st.interrupt.signal.aborted) st.interrupt = new AbortController();
-    if (stopping) { st.interrupt.abort(abortReason); }
+    if (stopping) {
+      st.interrupt.abort(abortReason);
+    }
     sc.active.add(vu);
     const start = Date.now();
     let interrupted = false;
@@ -226,10 +330,18 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
       if (minIter > 0 && Date.now() - start < minIter * 1000) await eh.wait(minIter * 1000 - (Date.now() - start));
     } catch (e) {
       if (e instanceof Interrupt || st.interrupt.signal.aborted) interrupted = true;
-      else host.log('error', `${(e as Error)?.stack?.split('\n').slice(0, 2).join(' ') ?? String(e)}  executor=${sc.spec.executor} scenario=${sc.spec.name}`);
+      else
+        host.log(
+          'error',
+          `${(e as Error)?.stack?.split('\n').slice(0, 2).join(' ') ?? String(e)}  executor=${sc.spec.executor} scenario=${sc.spec.name}`,
+        );
     }
     sc.active.delete(vu);
-    if (interrupted) { sc.interrupted++; counters.interrupted++; return; }
+    if (interrupted) {
+      sc.interrupted++;
+      counters.interrupted++;
+      return;
+    }
     sc.completed++;
     counters.completed++;
     const tags = { ...host.runTags, ...sc.spec.tags, ...st.tags, scenario: sc.spec.name, group: '' };
@@ -239,14 +351,30 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
 
   // Hard ends: in-flight iterations are interrupted gracefulStop after the regular end.
   const timers: NodeJS.Timeout[] = [];
-  for (const sc of ctxs) timers.push(setTimeout(() => { for (const vu of sc.active) vu.state.interrupt.abort('gracefulStop'); }, Math.max(0, sc.hardEndMs - Date.now())));
+  for (const sc of ctxs)
+    timers.push(
+      setTimeout(
+        () => {
+          for (const vu of sc.active) vu.state.interrupt.abort('gracefulStop');
+        },
+        Math.max(0, sc.hardEndMs - Date.now()),
+      ),
+    );
   let tick = 1;
   const onTick = () => {
     const el = (Date.now() - t0) / 1000;
     while (tick <= el) {
       for (const sc of ctxs) {
         if (sc.tick.target === 0 && sc.tick.started === 0 && Date.now() < sc.startMs) continue;
-        const lt: LoadTick = { t: tick, scenario: sc.spec.name, target: sc.tick.target || sc.tick.started, started: sc.tick.started, dropped: sc.tick.dropped, active: sc.active.size, allocated: sc.allocated };
+        const lt: LoadTick = {
+          t: tick,
+          scenario: sc.spec.name,
+          target: sc.tick.target || sc.tick.started,
+          started: sc.tick.started,
+          dropped: sc.tick.dropped,
+          active: sc.active.size,
+          allocated: sc.allocated,
+        };
         ticks.writeObject(lt);
         sc.tick = { target: 0, started: 0, dropped: 0 };
       }
@@ -259,7 +387,10 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
   const tickTimer = setInterval(onTick, 250);
   const thTimer = setInterval(() => {
     const abort = evaluateThresholds(thresholds, store, (Date.now() - t0) / 1000);
-    if (abort.length) { exitCode = 99; stop(`thresholds on ${abort.map((t) => t.key).join(', ')} crossed (abortOnFail)`); }
+    if (abort.length) {
+      exitCode = 99;
+      stop(`thresholds on ${abort.map((t) => t.key).join(', ')} crossed (abortOnFail)`);
+    }
   }, 2000);
   const onAbort = () => stop('interrupted');
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -277,12 +408,25 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
   store.add('vus_max', allVus.length, { ...host.runTags });
   const durationMs = Date.now() - t0;
   aux.state.interrupt = new AbortController();
-  try { await call('teardown', setupData); } catch (e) { host.log('error', `teardown() failed: ${(e as Error)?.message ?? e}`); }
+  try {
+    await call('teardown', setupData);
+  } catch (e) {
+    host.log('error', `teardown() failed: ${(e as Error)?.message ?? e}`);
+  }
   evaluateThresholds(thresholds, store, durationMs / 1000);
   if (thresholds.some((t) => t.ok === false) && exitCode === 0) exitCode = 99;
-  const trendStats = Array.isArray(o.summaryTrendStats) ? (o.summaryTrendStats as string[]) : ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
+  const trendStats = Array.isArray(o.summaryTrendStats)
+    ? (o.summaryTrendStats as string[])
+    : ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
   const groupPaths = store.seriesOf('group_duration').map((s) => s.tags.group ?? '');
-  const data = summaryData(store, thresholds, durationMs, trendStats, groupPaths, setupData === undefined ? undefined : JSON.parse(JSON.stringify(setupData)));
+  const data = summaryData(
+    store,
+    thresholds,
+    durationMs,
+    trendStats,
+    groupPaths,
+    setupData === undefined ? undefined : JSON.parse(JSON.stringify(setupData)),
+  );
   let stdout = summaryText(data);
   if (typeof aux.exports.handleSummary === 'function') {
     try {
@@ -292,7 +436,11 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
         const text = typeof v === 'string' ? v : v instanceof ArrayBuffer ? Buffer.from(v).toString() : JSON.stringify(v);
         if (k === 'stdout') stdout += text;
         else if (k === 'stderr') process.stderr.write(text);
-        else { const f = path.resolve(opts.vuCwd ?? process.cwd(), k); fs.mkdirSync(path.dirname(f), { recursive: true }); fs.writeFileSync(f, text); }
+        else {
+          const f = path.resolve(opts.vuCwd ?? process.cwd(), k);
+          fs.mkdirSync(path.dirname(f), { recursive: true });
+          fs.writeFileSync(f, text);
+        }
       }
     } catch (e) {
       host.log('error', `handleSummary() failed: ${(e as Error)?.message ?? e}; printing the default summary`);
@@ -303,11 +451,37 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
   ticks.close();
   json?.close();
   await closeAgent();
-  const startLagMs = lag.totalCount === 0 ? { count: 0, p50: 0, p99: 0, max: 0 } : { count: lag.totalCount, p50: lag.getValueAtPercentile(50) / 1000, p99: lag.getValueAtPercentile(99) / 1000, max: lag.maxValue / 1000 };
-  return result(ctxs, t0, abortReason === 'interrupted', runDir, startLagMs, { stdout, exitCode, thresholds: thresholds.map((t) => ({ metric: t.key, expression: t.source, ok: t.ok !== false })) }, seq, store);
+  const startLagMs =
+    lag.totalCount === 0
+      ? { count: 0, p50: 0, p99: 0, max: 0 }
+      : {
+          count: lag.totalCount,
+          p50: lag.getValueAtPercentile(50) / 1000,
+          p99: lag.getValueAtPercentile(99) / 1000,
+          max: lag.maxValue / 1000,
+        };
+  return result(
+    ctxs,
+    t0,
+    abortReason === 'interrupted',
+    runDir,
+    startLagMs,
+    { stdout, exitCode, thresholds: thresholds.map((t) => ({ metric: t.key, expression: t.source, ok: t.ok !== false })) },
+    seq,
+    store,
+  );
 }
 
-function result(ctxs: ScenarioCtx[], t0: number, aborted: boolean, runDir: string, startLagMs: LoadResult['startLagMs'], k6: VuRunOutcome, requests: number, store: MetricStore): LoadResult & { k6: VuRunOutcome } {
+function result(
+  ctxs: ScenarioCtx[],
+  t0: number,
+  aborted: boolean,
+  runDir: string,
+  startLagMs: LoadResult['startLagMs'],
+  k6: VuRunOutcome,
+  requests: number,
+  store: MetricStore,
+): LoadResult & { k6: VuRunOutcome } {
   const scenarios: Record<string, ScenarioCounters> = {};
   const reqs = store.seriesOf('http_reqs');
   const failed = store.seriesOf('http_req_failed');
@@ -316,13 +490,32 @@ function result(ctxs: ScenarioCtx[], t0: number, aborted: boolean, runDir: strin
     const name = sc.spec.name;
     const started = reqs.filter((s) => s.tags.scenario === name).reduce((a, s) => a + s.count, 0);
     const bad = failed.filter((s) => s.tags.scenario === name).reduce((a, s) => a + s.nonZero, 0);
-    const c: ScenarioCounters = { iterations: sc.started, iterationsCompleted: sc.completed, interrupted: sc.interrupted, dropped: sc.dropped, started, completed: started, ok: started - bad, failed: bad, allocated: sc.allocated };
+    const c: ScenarioCounters = {
+      iterations: sc.started,
+      iterationsCompleted: sc.completed,
+      interrupted: sc.interrupted,
+      dropped: sc.dropped,
+      started,
+      completed: started,
+      ok: started - bad,
+      failed: bad,
+      allocated: sc.allocated,
+    };
     scenarios[name] = c;
     for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += c[k];
   }
   void requests;
   return {
-    ...sum, t0Epoch: t0, aborted, scenarios, startLagMs, k6,
-    files: { requests: path.join(runDir, RAW.requests), loadTicks: path.join(runDir, RAW.loadTicks), latencyHdr: path.join(runDir, RAW.latencyHdr) },
+    ...sum,
+    t0Epoch: t0,
+    aborted,
+    scenarios,
+    startLagMs,
+    k6,
+    files: {
+      requests: path.join(runDir, RAW.requests),
+      loadTicks: path.join(runDir, RAW.loadTicks),
+      latencyHdr: path.join(runDir, RAW.latencyHdr),
+    },
   };
 }

@@ -40,7 +40,19 @@ export interface ExecutorHost {
 export function scenarioCtx(spec: ScenarioSpec, t0: number): ScenarioCtx {
   const startMs = t0 + spec.startTime * 1000;
   const regularEndMs = startMs + scenarioDuration(spec) * 1000;
-  return { spec, startMs, regularEndMs, hardEndMs: regularEndMs + spec.gracefulStop * 1000, started: 0, completed: 0, interrupted: 0, dropped: 0, allocated: 0, active: new Set(), tick: { target: 0, started: 0, dropped: 0 } };
+  return {
+    spec,
+    startMs,
+    regularEndMs,
+    hardEndMs: regularEndMs + spec.gracefulStop * 1000,
+    started: 0,
+    completed: 0,
+    interrupted: 0,
+    dropped: 0,
+    allocated: 0,
+    active: new Set(),
+    tick: { target: 0, started: 0, dropped: 0 },
+  };
 }
 
 const now = () => Date.now();
@@ -58,7 +70,11 @@ async function arrivalRate(sc: ScenarioCtx, h: ExecutorHost): Promise<void> {
   const s = sc.spec as Extract<ScenarioSpec, { preAllocatedVUs: number }>;
   const idle: Vu[] = [];
   const all: Vu[] = [];
-  for (let i = 0; i < s.preAllocatedVUs; i++) { const vu = await h.acquire(); idle.push(vu); all.push(vu); }
+  for (let i = 0; i < s.preAllocatedVUs; i++) {
+    const vu = await h.acquire();
+    idle.push(vu);
+    all.push(vu);
+  }
   sc.allocated = all.length;
   let growing = false;
   const running: Promise<void>[] = [];
@@ -74,11 +90,18 @@ async function arrivalRate(sc: ScenarioCtx, h: ExecutorHost): Promise<void> {
       h.dropped(sc);
       if (!growing && all.length < s.maxVUs) {
         growing = true;
-        void h.acquire().then((v) => { all.push(v); idle.push(v); sc.allocated = all.length; growing = false; });
+        void h.acquire().then((v) => {
+          all.push(v);
+          idle.push(v);
+          sc.allocated = all.length;
+          growing = false;
+        });
       }
       continue;
     }
-    const p = h.iterate(vu, sc, due).then(() => { idle.push(vu); });
+    const p = h.iterate(vu, sc, due).then(() => {
+      idle.push(vu);
+    });
     running.push(p);
     // Bounds memory: the oldest of 4096 iterations have long ended; only the newest are awaited at the end.
     if (running.length > 4096) void running.splice(0, running.length - 1024);
@@ -115,7 +138,12 @@ async function vuExecutor(sc: ScenarioCtx, h: ExecutorHost): Promise<void> {
     if (target < prev && at < sc.regularEndMs && rampDown >= 0) {
       for (let i = target; i < prev; i++) {
         const vu = vuByIndex.get(i);
-        if (vu) { cutAt.set(i, at + rampDown); setTimeout(() => { if (vuByIndex.get(i) === vu && i >= target) vu.state.interrupt.abort('gracefulRampDown'); }, rampDown).unref(); }
+        if (vu) {
+          cutAt.set(i, at + rampDown);
+          setTimeout(() => {
+            if (vuByIndex.get(i) === vu && i >= target) vu.state.interrupt.abort('gracefulRampDown');
+          }, rampDown).unref();
+        }
       }
     }
   }
@@ -132,7 +160,10 @@ async function iterationsExecutor(sc: ScenarioCtx, h: ExecutorHost): Promise<voi
     let mine = 0;
     for (;;) {
       if (h.stopped() || now() >= sc.regularEndMs) break;
-      if (s.executor === 'shared-iterations') { if (next >= s.iterations) break; next++; } else if (mine >= s.iterations) break;
+      if (s.executor === 'shared-iterations') {
+        if (next >= s.iterations) break;
+        next++;
+      } else if (mine >= s.iterations) break;
       mine++;
       started++;
       await h.iterate(vu, sc, now());
@@ -154,7 +185,11 @@ export function requiredVus(specs: ScenarioSpec[]): number {
     ev.push([s.startTime, pre], [s.startTime + scenarioDuration(s) + s.gracefulStop, -pre]);
   }
   ev.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let cur = 0, max = 0;
-  for (const [, d] of ev) { cur += d; max = Math.max(max, cur); }
+  let cur = 0,
+    max = 0;
+  for (const [, d] of ev) {
+    cur += d;
+    max = Math.max(max, cur);
+  }
   return Math.max(1, max);
 }

@@ -27,7 +27,12 @@ export function makeJslib(name: string): Record<string, unknown> {
             for (const [expr, r] of Object.entries(m.thresholds ?? {})) {
               const n = esc(`${metric} - ${expr}`);
               if (r.ok) cases.push(`<testcase name="${n}" classname="${esc(o.classname ?? 'Unnamed folder')}" />`);
-              else { failures++; cases.push(`<testcase name="${n}" classname="${esc(o.classname ?? 'Unnamed folder')}"><failure message="failed" /></testcase>`); }
+              else {
+                failures++;
+                cases.push(
+                  `<testcase name="${n}" classname="${esc(o.classname ?? 'Unnamed folder')}"><failure message="failed" /></testcase>`,
+                );
+              }
             }
           }
           return `<?xml version="1.0"?>\n<testsuites tests="${cases.length}" failures="${failures}">\n<testsuite name="${esc(o.name ?? 'k6 thresholds')}" tests="${cases.length}" failures="${failures}">${cases.join('\n')}\n</testsuite>\n</testsuites>`;
@@ -62,7 +67,10 @@ export function makeJslib(name: string): Record<string, unknown> {
           const stages = [];
           for (let i = 0; i <= numberOfStages; i++) {
             const x = (i / numberOfStages) * 6 - 3;
-            stages.push({ duration: `${Math.round(durationSeconds / (numberOfStages + 1))}s`, target: Math.round(maxVus * Math.exp(-(x * x) / 2)) });
+            stages.push({
+              duration: `${Math.round(durationSeconds / (numberOfStages + 1))}s`,
+              target: Math.round(maxVus * Math.exp(-(x * x) / 2)),
+            });
           }
           return stages;
         },

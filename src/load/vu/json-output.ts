@@ -19,18 +19,33 @@ export class JsonOutput {
   private readonly sink: NdjsonSink;
   private readonly seen = new Set<string>();
 
-  constructor(file: string, private readonly thresholds: Threshold[]) {
+  constructor(
+    file: string,
+    private readonly thresholds: Threshold[],
+  ) {
     this.sink = new NdjsonSink(file);
   }
 
   sample(def: MetricDef, value: number, tags: Tags, timeMs: number, metadata?: Tags): void {
     if (!this.seen.has(def.name)) {
       this.seen.add(def.name);
-      const th = this.thresholds.filter((t) => t.key === def.name).map((t) => (t.abortOnFail ? { threshold: t.source, abortOnFail: true, delayAbortEval: `${t.delayAbortEvalSec}s` } : t.source));
-      const submetrics = this.thresholds.filter((t) => t.metric === def.name && t.filter).map((t) => ({ name: t.key, suffix: t.key.slice(def.name.length + 1, -1), tags: t.filter }));
-      this.sink.writeObject({ type: 'Metric', data: { name: def.name, type: def.type, contains: def.contains, thresholds: th, submetrics: submetrics.length ? submetrics : null }, metric: def.name });
+      const th = this.thresholds
+        .filter((t) => t.key === def.name)
+        .map((t) => (t.abortOnFail ? { threshold: t.source, abortOnFail: true, delayAbortEval: `${t.delayAbortEvalSec}s` } : t.source));
+      const submetrics = this.thresholds
+        .filter((t) => t.metric === def.name && t.filter)
+        .map((t) => ({ name: t.key, suffix: t.key.slice(def.name.length + 1, -1), tags: t.filter }));
+      this.sink.writeObject({
+        type: 'Metric',
+        data: { name: def.name, type: def.type, contains: def.contains, thresholds: th, submetrics: submetrics.length ? submetrics : null },
+        metric: def.name,
+      });
     }
-    this.sink.writeObject({ metric: def.name, type: 'Point', data: { time: rfc3339Nano(timeMs), value, tags, ...(metadata ? { metadata } : {}) } });
+    this.sink.writeObject({
+      metric: def.name,
+      type: 'Point',
+      data: { time: rfc3339Nano(timeMs), value, tags, ...(metadata ? { metadata } : {}) },
+    });
     this.sink.maybeFlush(performance.now());
   }
 

@@ -20,8 +20,16 @@ export async function closeAgent(): Promise<void> {
 }
 
 type Params = {
-  headers?: Record<string, unknown>; tags?: Record<string, unknown>; timeout?: unknown; redirects?: number; responseType?: string;
-  auth?: string; cookies?: Record<string, unknown>; jar?: unknown; compression?: string; responseCallback?: unknown;
+  headers?: Record<string, unknown>;
+  tags?: Record<string, unknown>;
+  timeout?: unknown;
+  redirects?: number;
+  responseType?: string;
+  auth?: string;
+  cookies?: Record<string, unknown>;
+  jar?: unknown;
+  compression?: string;
+  responseCallback?: unknown;
 };
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT']);
@@ -38,17 +46,25 @@ function encodeBody(body: unknown, headers: Record<string, string>): string | Bu
   if (body === undefined || body === null) return null;
   if (typeof body === 'string') return body;
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body) || Object.prototype.toString.call(body) === '[object ArrayBuffer]') {
-    return Buffer.from(ArrayBuffer.isView(body) ? body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) : (body as ArrayBuffer));
+    return Buffer.from(
+      ArrayBuffer.isView(body) ? body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) : (body as ArrayBuffer),
+    );
   }
   if (typeof body === 'object') {
     const entries = Object.entries(body as Record<string, unknown>);
-    if (entries.some(([, v]) => v && typeof v === 'object' && (v as { filename?: unknown }).filename !== undefined && 'data' in (v as object))) {
+    if (
+      entries.some(([, v]) => v && typeof v === 'object' && (v as { filename?: unknown }).filename !== undefined && 'data' in (v as object))
+    ) {
       const boundary = `----k6boundary${Math.random().toString(16).slice(2)}`;
       const parts: Buffer[] = [];
       for (const [k, v] of entries) {
         const f = v as { data?: unknown; filename?: string; content_type?: string };
         if (v && typeof v === 'object' && 'data' in f) {
-          parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"; filename="${f.filename ?? k}"\r\nContent-Type: ${f.content_type ?? 'application/octet-stream'}\r\n\r\n`));
+          parts.push(
+            Buffer.from(
+              `--${boundary}\r\nContent-Disposition: form-data; name="${k}"; filename="${f.filename ?? k}"\r\nContent-Type: ${f.content_type ?? 'application/octet-stream'}\r\n\r\n`,
+            ),
+          );
           parts.push(typeof f.data === 'string' ? Buffer.from(f.data, 'latin1') : Buffer.from(f.data as ArrayBuffer));
           parts.push(Buffer.from('\r\n'));
         } else parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${String(v)}\r\n`));
@@ -60,13 +76,18 @@ function encodeBody(body: unknown, headers: Record<string, string>): string | Bu
     if (!hasHeader(headers, 'content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
     // Go's url.Values.Encode, which k6 uses: keys sorted, QueryEscape (space as +).
     // Arrays become repeated keys, as in k6.
-    return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${queryEscape(k)}=${queryEscape(String(x))}`)).join('&');
+    return entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${queryEscape(k)}=${queryEscape(String(x))}`))
+      .join('&');
   }
   return String(body);
 }
 
-const queryEscape = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+const queryEscape = (s: string) =>
+  encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
 
 const hasHeader = (h: Record<string, string>, name: string) => Object.keys(h).some((k) => k.toLowerCase() === name);
 
@@ -82,18 +103,23 @@ export function makeHttp(host: VuHost, vu: VuState) {
   let responseCallback: ((status: number) => boolean) | null = (s) => s >= 200 && s < 400;
 
   async function one(method: string, rawUrl: unknown, body: unknown, params: Params = {}): Promise<K6Response> {
-    if (vu.initPhase) throw new Error('making HTTP requests in the init context is not supported (k6 refuses it too); move it into a function such as setup() or default()');
+    if (vu.initPhase)
+      throw new Error(
+        'making HTTP requests in the init context is not supported (k6 refuses it too); move it into a function such as setup() or default()',
+      );
     throwIfInterrupted(vu);
     const m = String(method).toUpperCase();
     if (!METHODS.has(m)) throw new Error(`unknown HTTP method "${method}"`);
     const nameTagged = (rawUrl as { __k6url?: { url: string; name: string } })?.__k6url;
     let url = new URL(nameTagged ? nameTagged.url : String(rawUrl));
     const headers: Record<string, string> = { 'User-Agent': host.http.userAgent };
-    for (const [k, v] of Object.entries(params.headers ?? {})) if (v !== undefined && v !== null) {
-      for (const old of Object.keys(headers)) if (old.toLowerCase() === k.toLowerCase()) delete headers[old];
-      headers[k] = String(v);
-    }
-    if (params.auth && params.auth !== 'basic') throw new Error(`params.auth "${params.auth}" (digest/ntlm) is not supported by the embedded engine; use basic auth or --engine k6`);
+    for (const [k, v] of Object.entries(params.headers ?? {}))
+      if (v !== undefined && v !== null) {
+        for (const old of Object.keys(headers)) if (old.toLowerCase() === k.toLowerCase()) delete headers[old];
+        headers[k] = String(v);
+      }
+    if (params.auth && params.auth !== 'basic')
+      throw new Error(`params.auth "${params.auth}" (digest/ntlm) is not supported by the embedded engine; use basic auth or --engine k6`);
     if (url.username && !hasHeader(headers, 'authorization')) {
       headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
     }
@@ -109,25 +135,43 @@ export function makeHttp(host: VuHost, vu: VuState) {
       const reqHeaders = { ...headers };
       const jar = (params.jar as { __jar?: CookieJar } | undefined)?.__jar ?? vu.jar;
       const jarCookies = jar.forUrl(url).map((c) => `${c.name}=${c.value}`);
-      const extra = Object.entries(params.cookies ?? {}).map(([k, v]) => `${k}=${typeof v === 'object' && v ? (v as { value: string }).value : String(v)}`);
+      const extra = Object.entries(params.cookies ?? {}).map(
+        ([k, v]) => `${k}=${typeof v === 'object' && v ? (v as { value: string }).value : String(v)}`,
+      );
       if (jarCookies.length + extra.length > 0) reqHeaders.Cookie = [...jarCookies, ...extra].join('; ');
       res = await send(curMethod, url, reqHeaders, curBody, params, tmo, responseType, nameTagged?.name, jar);
       const loc = res.headers.Location;
       if (res.status >= 300 && res.status < 400 && loc && hop < maxRedirects) {
         url = new URL(loc, url);
-        if (res.status === 303 || ((res.status === 301 || res.status === 302) && curMethod === 'POST')) { curMethod = 'GET'; curBody = null; }
+        if (res.status === 303 || ((res.status === 301 || res.status === 302) && curMethod === 'POST')) {
+          curMethod = 'GET';
+          curBody = null;
+        }
         continue;
       }
       if (res.status >= 300 && res.status < 400 && loc && hop >= maxRedirects && maxRedirects > 0) {
-        host.log('warn', `Stopped after ${maxRedirects} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects option`);
+        host.log(
+          'warn',
+          `Stopped after ${maxRedirects} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects option`,
+        );
       }
       break;
     }
-    if (res.error && (host.http.throw)) throw new Error(res.error);
+    if (res.error && host.http.throw) throw new Error(res.error);
     return res;
   }
 
-  async function send(method: string, url: URL, headers: Record<string, string>, body: string | Buffer | null, params: Params, tmo: number, responseType: string, nameTag: string | undefined, jar: CookieJar): Promise<K6Response> {
+  async function send(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | Buffer | null,
+    params: Params,
+    tmo: number,
+    responseType: string,
+    nameTag: string | undefined,
+    jar: CookieJar,
+  ): Promise<K6Response> {
     const { origin } = await host.resolve(url);
     const res = new K6Response(host, method, url.href, headers, body === null ? '' : body.toString());
     res.send = (m, u, b, p) => one(m, u, b, p as Params);
@@ -143,7 +187,12 @@ export function makeHttp(host: VuHost, vu: VuState) {
     const timer = setTimeout(() => ac.abort(Object.assign(new Error('request timeout'), { name: 'TimeoutError' })), tmo);
     try {
       const r = await sharedAgent().request({
-        origin, path: url.pathname + url.search, method: method as 'GET', headers: { host: url.host, ...headers }, body, signal: ac.signal,
+        origin,
+        path: url.pathname + url.search,
+        method: method as 'GET',
+        headers: { host: url.host, ...headers },
+        body,
+        signal: ac.signal,
       });
       tHeaders = performance.now();
       rawHeaders = r.headers;
@@ -155,7 +204,11 @@ export function makeHttp(host: VuHost, vu: VuState) {
       else res.body = null;
     } catch (e) {
       const reason = ac.signal.aborted ? ac.signal.reason : e;
-      if (reason instanceof Interrupt) { vu.interrupt.signal.removeEventListener('abort', onInterrupt); clearTimeout(timer); throw reason; }
+      if (reason instanceof Interrupt) {
+        vu.interrupt.signal.removeEventListener('abort', onInterrupt);
+        clearTimeout(timer);
+        throw reason;
+      }
       const ec = k6ErrorCode(reason, url);
       res.status = 0;
       res.error = ec.error;
@@ -186,10 +239,27 @@ export function makeHttp(host: VuHost, vu: VuState) {
     res.remote_ip = new URL(origin).hostname.replace(/^\[|\]$/g, '');
     res.remote_port = Number(new URL(origin).port);
     const waiting = status0(res) ? t1 - t0 : tHeaders - t0;
-    res.timings = { duration: t1 - t0, blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting, receiving: status0(res) ? 0 : t1 - tHeaders };
+    res.timings = {
+      duration: t1 - t0,
+      blocked: 0,
+      connecting: 0,
+      tls_handshaking: 0,
+      sending: 0,
+      waiting,
+      receiving: status0(res) ? 0 : t1 - tHeaders,
+    };
     // k6: a script-set name tag replaces url too (keeps the cardinality low), as does http.url``.
     const urlTag = (params.tags?.name as string | undefined) ?? nameTag ?? url.href;
-    const own: Record<string, unknown> = { method, url: urlTag, name: urlTag, status: String(res.status), proto: 'HTTP/1.1', group: vu.groupPath, ...params.tags, ...(params.tags?.name !== undefined ? { url: urlTag } : {}) };
+    const own: Record<string, unknown> = {
+      method,
+      url: urlTag,
+      name: urlTag,
+      status: String(res.status),
+      proto: 'HTTP/1.1',
+      group: vu.groupPath,
+      ...params.tags,
+      ...(params.tags?.name !== undefined ? { url: urlTag } : {}),
+    };
     if (res.error) own.error = res.error;
     if (res.error_code) own.error_code = String(res.error_code);
     const cb = params.responseCallback === undefined ? responseCallback : (params.responseCallback as typeof responseCallback);
@@ -199,14 +269,38 @@ export function makeHttp(host: VuHost, vu: VuState) {
     const s = host.store;
     s.add('http_reqs', 1, tags, endMs);
     s.add('http_req_duration', res.timings.duration, tags, endMs, { iter: String(vu.iterInScenario), vu: String(vu.id) });
-    for (const k of ['blocked', 'connecting', 'tls_handshaking', 'sending', 'waiting', 'receiving'] as const) s.add(`http_req_${k}`, res.timings[k], tags, endMs);
+    for (const k of ['blocked', 'connecting', 'tls_handshaking', 'sending', 'waiting', 'receiving'] as const)
+      s.add(`http_req_${k}`, res.timings[k], tags, endMs);
     if (expected !== undefined) s.add('http_req_failed', expected ? 0 : 1, tags, endMs);
-    const sent = method.length + url.pathname.length + url.search.length + 12 + Object.entries(headers).reduce((a, [k, v]) => a + k.length + v.length + 4, 0) + (body?.length ?? 0);
+    const sent =
+      method.length +
+      url.pathname.length +
+      url.search.length +
+      12 +
+      Object.entries(headers).reduce((a, [k, v]) => a + k.length + v.length + 4, 0) +
+      (body?.length ?? 0);
     const dataTags = sampleTags(host, vu, { group: vu.groupPath });
     s.add('data_sent', sent, dataTags, endMs);
-    s.add('data_received', received + Object.entries(rawHeaders).reduce((a, [k, v]) => a + k.length + String(v).length + 4, 17), dataTags, endMs);
+    s.add(
+      'data_received',
+      received + Object.entries(rawHeaders).reduce((a, [k, v]) => a + k.length + String(v).length + 4, 17),
+      dataTags,
+      endMs,
+    );
     const first = vu.intendedMs > 0;
-    host.record({ scenario: vu.scenario?.name ?? 'setup', iter: vu.iterInScenario, intendedMs: first && vu.intendedMs <= sentMs ? vu.intendedMs : sentMs, sentMs, endMs, status: res.status, error: kind, method, url: url.href, headers: rawHeaders, arrival: first && vu.arrival });
+    host.record({
+      scenario: vu.scenario?.name ?? 'setup',
+      iter: vu.iterInScenario,
+      intendedMs: first && vu.intendedMs <= sentMs ? vu.intendedMs : sentMs,
+      sentMs,
+      endMs,
+      status: res.status,
+      error: kind,
+      method,
+      url: url.href,
+      headers: rawHeaders,
+      arrival: first && vu.arrival,
+    });
     vu.intendedMs = 0;
     return res;
   }
@@ -231,30 +325,49 @@ export function makeHttp(host: VuHost, vu: VuState) {
     options: (url: unknown, body?: unknown, params?: Params) => one('OPTIONS', url, body, params),
     asyncRequest: (method: string, url: unknown, body?: unknown, params?: Params) => one(method, url, body, params),
     batch: async (reqs: unknown) => {
-      if (Array.isArray(reqs)) return host.realm.array(await Promise.all(Array.from(reqs as unknown[]).map((r) => one(...toReq(r as BatchItem)))));
+      if (Array.isArray(reqs))
+        return host.realm.array(await Promise.all(Array.from(reqs as unknown[]).map((r) => one(...toReq(r as BatchItem)))));
       const out = host.realm.object();
       const entries = Object.entries(reqs as Record<string, BatchItem>);
       const done = await Promise.all(entries.map(([, r]) => one(...toReq(r))));
-      entries.forEach(([k], i) => { out[k] = done[i]; });
+      entries.forEach(([k], i) => {
+        out[k] = done[i];
+      });
       return out;
     },
-    file: (data: unknown, filename?: string, contentType?: string) => ({ data, filename: filename ?? 'file', content_type: contentType ?? 'application/octet-stream' }),
+    file: (data: unknown, filename?: string, contentType?: string) => ({
+      data,
+      filename: filename ?? 'file',
+      content_type: contentType ?? 'application/octet-stream',
+    }),
     cookieJar: () => jarApi(vu.jar),
-    CookieJar: function K6CookieJar() { return jarApi(new CookieJar()); },
+    CookieJar: function K6CookieJar() {
+      return jarApi(new CookieJar());
+    },
     expectedStatuses: (...ranges: Array<number | { min: number; max: number }>) => {
       const f = (s: number) => ranges.some((r) => (typeof r === 'number' ? s === r : s >= r.min && s <= r.max));
       return f;
     },
-    setResponseCallback: (cb: ((s: number) => boolean) | null) => { responseCallback = cb; },
+    setResponseCallback: (cb: ((s: number) => boolean) | null) => {
+      responseCallback = cb;
+    },
     url: (strings: TemplateStringsArray, ...values: unknown[]) => {
       let url = '';
       let name = '';
       strings.forEach((s, i) => {
-        url += s; name += s;
-        if (i < values.length) { url += String(values[i]); name += '${}'; }
+        url += s;
+        name += s;
+        if (i < values.length) {
+          url += String(values[i]);
+          name += '${}';
+        }
       });
       return { __k6url: { url, name }, toString: () => url };
     },
-    TLS_1_0: 'tls1.0', TLS_1_1: 'tls1.1', TLS_1_2: 'tls1.2', TLS_1_3: 'tls1.3', OCSP_STATUS_GOOD: 'good',
+    TLS_1_0: 'tls1.0',
+    TLS_1_1: 'tls1.1',
+    TLS_1_2: 'tls1.2',
+    TLS_1_3: 'tls1.3',
+    OCSP_STATUS_GOOD: 'good',
   };
 }

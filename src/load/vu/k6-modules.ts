@@ -46,7 +46,7 @@ export function makeK6(host: VuHost, vu: VuState) {
 
   const group = (name: string, fn: () => unknown): unknown => {
     if (vu.initPhase) throw new Error('group() can only be used in a VU function, not in the init context');
-    if (String(name).includes('::')) throw new Error('group and check names may not contain \'::\'');
+    if (String(name).includes('::')) throw new Error("group and check names may not contain '::'");
     const parent = vu.groupPath;
     vu.groupPath = `${parent}::${name}`;
     const t0 = performance.now();
@@ -61,7 +61,17 @@ export function makeK6(host: VuHost, vu: VuState) {
       end();
       throw e;
     }
-    if (isThenable(r)) return r.then((v) => { end(); return v; }, (e) => { end(); throw e; });
+    if (isThenable(r))
+      return r.then(
+        (v) => {
+          end();
+          return v;
+        },
+        (e) => {
+          end();
+          throw e;
+        },
+      );
     end();
     return r;
   };
@@ -71,13 +81,21 @@ export function makeK6(host: VuHost, vu: VuState) {
     const ms = Math.max(0, Number(seconds) * 1000 * (host.timeScale ?? 1)) || 0;
     return new Promise((resolve, reject) => {
       const sig = vu.interrupt.signal;
-      const onAbort = () => { clearTimeout(t); reject(new Interrupt('interrupted during sleep')); };
-      const t = setTimeout(() => { sig.removeEventListener('abort', onAbort); resolve(); }, ms);
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(new Interrupt('interrupted during sleep'));
+      };
+      const t = setTimeout(() => {
+        sig.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
       sig.addEventListener('abort', onAbort, { once: true });
     });
   };
 
-  const fail = (msg = '') => { throw new Error(msg); };
+  const fail = (msg = '') => {
+    throw new Error(msg);
+  };
   return { check, group, sleep, fail, randomSeed: (_n: number) => undefined };
 }
 
@@ -94,7 +112,10 @@ export function makeMetrics(host: VuHost, vu: VuState) {
       add(value: unknown, tags?: Record<string, unknown>): boolean {
         if (vu.initPhase) throw new Error('metric.add() can only be called in VU code, not in the init context');
         const v = type === 'rate' ? (value ? 1 : 0) : Number(value);
-        if (!Number.isFinite(v)) { host.log('warn', `${this.name}.add(${String(value)}): not a number, sample dropped`); return false; }
+        if (!Number.isFinite(v)) {
+          host.log('warn', `${this.name}.add(${String(value)}): not a number, sample dropped`);
+          return false;
+        }
         host.store.add(this.name, v, sampleTags(host, vu, { group: vu.groupPath, ...tags }));
         return true;
       }
@@ -122,7 +143,10 @@ export function makeData(host: VuHost, vu: VuState) {
 }
 
 function deepFreeze<T>(x: T): T {
-  if (x && typeof x === 'object') { for (const v of Object.values(x)) deepFreeze(v); Object.freeze(x); }
+  if (x && typeof x === 'object') {
+    for (const v of Object.values(x)) deepFreeze(v);
+    Object.freeze(x);
+  }
   return x;
 }
 
@@ -132,26 +156,53 @@ export function makeExecution(host: VuHost, vu: VuState) {
   return {
     get vu() {
       return {
-        idInInstance: vu.id, idInTest: vu.id, iterationInInstance: vu.iterInInstance, iterationInScenario: vu.iterInScenario,
-        tags: vu.tags, metrics: { tags: vu.tags, metadata: {} },
+        idInInstance: vu.id,
+        idInTest: vu.id,
+        iterationInInstance: vu.iterInInstance,
+        iterationInScenario: vu.iterInScenario,
+        tags: vu.tags,
+        metrics: { tags: vu.tags, metadata: {} },
       };
     },
     get scenario() {
       const s = vu.scenario;
-      if (!s) throw new Error('k6/execution: scenario information is only available in VU code (not in the init context, setup or teardown)');
-      return { name: s.name, executor: s.executor, startTime: s.startMs, progress: s.progress(), iterationInInstance: s.iterationInTest(), iterationInTest: s.iterationInTest() };
+      if (!s)
+        throw new Error('k6/execution: scenario information is only available in VU code (not in the init context, setup or teardown)');
+      return {
+        name: s.name,
+        executor: s.executor,
+        startTime: s.startMs,
+        progress: s.progress(),
+        iterationInInstance: s.iterationInTest(),
+        iterationInTest: s.iterationInTest(),
+      };
     },
     get instance() {
       const e = exe();
-      return { vusActive: e.vusActive(), vusInitialized: e.vusInitialized(), iterationsCompleted: e.iterationsCompleted(), iterationsInterrupted: e.iterationsInterrupted(), currentTestRunDuration: Date.now() - e.startMs };
+      return {
+        vusActive: e.vusActive(),
+        vusInitialized: e.vusInitialized(),
+        iterationsCompleted: e.iterationsCompleted(),
+        iterationsInterrupted: e.iterationsInterrupted(),
+        currentTestRunDuration: Date.now() - e.startMs,
+      };
     },
-    test: { abort: (reason = 'test aborted') => { exe().abort(String(reason)); throw new Interrupt(`test aborted: ${reason}`); }, get options() { return exe().options; } },
+    test: {
+      abort: (reason = 'test aborted') => {
+        exe().abort(String(reason));
+        throw new Interrupt(`test aborted: ${reason}`);
+      },
+      get options() {
+        return exe().options;
+      },
+    },
   };
 }
 
 const toBuf = (input: unknown, enc?: string): Buffer => {
   if (typeof input === 'string') return Buffer.from(input, 'utf8');
-  if (input instanceof ArrayBuffer || Object.prototype.toString.call(input) === '[object ArrayBuffer]') return Buffer.from(input as ArrayBuffer);
+  if (input instanceof ArrayBuffer || Object.prototype.toString.call(input) === '[object ArrayBuffer]')
+    return Buffer.from(input as ArrayBuffer);
   if (ArrayBuffer.isView(input)) return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   return Buffer.from(String(input), (enc as BufferEncoding) ?? 'utf8');
 };
@@ -174,18 +225,43 @@ export function makeEncoding() {
 }
 
 export function makeCrypto() {
-  const out = (b: Buffer, enc?: string) => (enc === 'base64' ? b.toString('base64') : enc === 'base64url' ? b.toString('base64url') : enc === 'binary' ? toArrayBuffer(b) : b.toString('hex'));
+  const out = (b: Buffer, enc?: string) =>
+    enc === 'base64'
+      ? b.toString('base64')
+      : enc === 'base64url'
+        ? b.toString('base64url')
+        : enc === 'binary'
+          ? toArrayBuffer(b)
+          : b.toString('hex');
   const alg = (a: string) => a.toLowerCase().replace('sha512_256', 'sha512-256').replace('sha512_224', 'sha512-224');
   const hash = (a: string) => (input: unknown, enc?: string) => out(crypto.createHash(alg(a)).update(toBuf(input)).digest(), enc);
   // k6 (Go's hash.Hash) may digest more than once and keep updating; Node's may not, so the data is kept.
   const hasher = (make: () => crypto.Hash | crypto.Hmac) => {
     const parts: Buffer[] = [];
-    return { update(d: unknown) { parts.push(toBuf(d)); return this; }, digest: (enc?: string) => { const h = make(); for (const p of parts) h.update(p); return out(h.digest(), enc); } };
+    return {
+      update(d: unknown) {
+        parts.push(toBuf(d));
+        return this;
+      },
+      digest: (enc?: string) => {
+        const h = make();
+        for (const p of parts) h.update(p);
+        return out(h.digest(), enc);
+      },
+    };
   };
   return {
-    md4: hash('md4'), md5: hash('md5'), sha1: hash('sha1'), sha256: hash('sha256'), sha384: hash('sha384'), sha512: hash('sha512'),
-    sha512_224: hash('sha512-224'), sha512_256: hash('sha512-256'), ripemd160: hash('ripemd160'),
-    hmac: (a: string, secret: unknown, data: unknown, enc?: string) => out(crypto.createHmac(alg(a), toBuf(secret)).update(toBuf(data)).digest(), enc),
+    md4: hash('md4'),
+    md5: hash('md5'),
+    sha1: hash('sha1'),
+    sha256: hash('sha256'),
+    sha384: hash('sha384'),
+    sha512: hash('sha512'),
+    sha512_224: hash('sha512-224'),
+    sha512_256: hash('sha512-256'),
+    ripemd160: hash('ripemd160'),
+    hmac: (a: string, secret: unknown, data: unknown, enc?: string) =>
+      out(crypto.createHmac(alg(a), toBuf(secret)).update(toBuf(data)).digest(), enc),
     createHash: (a: string) => hasher(() => crypto.createHash(alg(a))),
     createHMAC: (a: string, secret: unknown) => hasher(() => crypto.createHmac(alg(a), toBuf(secret))),
     randomBytes: (n: number) => toArrayBuffer(crypto.randomBytes(n)),

@@ -28,12 +28,24 @@ interface Series {
 
 /** k6's built-in metrics (metrics/builtin.go). */
 export const BUILTIN_METRICS: MetricDef[] = [
-  ['vus', 'gauge'], ['vus_max', 'gauge'], ['iterations', 'counter'], ['dropped_iterations', 'counter'],
-  ['iteration_duration', 'trend', 'time'], ['group_duration', 'trend', 'time'], ['checks', 'rate'],
-  ['http_reqs', 'counter'], ['http_req_failed', 'rate'], ['http_req_duration', 'trend', 'time'],
-  ['http_req_blocked', 'trend', 'time'], ['http_req_connecting', 'trend', 'time'], ['http_req_tls_handshaking', 'trend', 'time'],
-  ['http_req_sending', 'trend', 'time'], ['http_req_waiting', 'trend', 'time'], ['http_req_receiving', 'trend', 'time'],
-  ['data_sent', 'counter', 'data'], ['data_received', 'counter', 'data'],
+  ['vus', 'gauge'],
+  ['vus_max', 'gauge'],
+  ['iterations', 'counter'],
+  ['dropped_iterations', 'counter'],
+  ['iteration_duration', 'trend', 'time'],
+  ['group_duration', 'trend', 'time'],
+  ['checks', 'rate'],
+  ['http_reqs', 'counter'],
+  ['http_req_failed', 'rate'],
+  ['http_req_duration', 'trend', 'time'],
+  ['http_req_blocked', 'trend', 'time'],
+  ['http_req_connecting', 'trend', 'time'],
+  ['http_req_tls_handshaking', 'trend', 'time'],
+  ['http_req_sending', 'trend', 'time'],
+  ['http_req_waiting', 'trend', 'time'],
+  ['http_req_receiving', 'trend', 'time'],
+  ['data_sent', 'counter', 'data'],
+  ['data_received', 'counter', 'data'],
 ].map(([name, type, contains]) => ({ name, type: type as MetricType, contains: (contains ?? 'default') as Contains }));
 
 export const METRIC_NAME = /^[\p{L}\p{N}\._ !\?/&#\(\)<>%-]{1,128}$/u;
@@ -79,7 +91,10 @@ export class MetricStore {
     const def = this.defs.get(name);
     if (!def) return;
     let byTags = this.series.get(name);
-    if (!byTags) { byTags = new Map(); this.series.set(name, byTags); }
+    if (!byTags) {
+      byTags = new Map();
+      this.series.set(name, byTags);
+    }
     const k = tagKey(tags);
     let s = byTags.get(k);
     if (!s) {
@@ -111,15 +126,27 @@ export class MetricStore {
   }
 
   /** Values of a metric (optionally only samples whose tags include `filter`), k6's aggregation per type. */
-  values(name: string, durationSec: number, filter?: Tags, trendStats: string[] = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)']): Values | undefined {
+  values(
+    name: string,
+    durationSec: number,
+    filter?: Tags,
+    trendStats: string[] = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'],
+  ): Values | undefined {
     const def = this.defs.get(name);
     const byTags = this.series.get(name);
     if (!def || !byTags) return undefined;
     const picked = [...byTags.values()].filter((s) => !filter || Object.entries(filter).every(([k, v]) => s.tags[k] === v));
     if (picked.length === 0) return undefined;
-    let count = 0, sum = 0, nonZero = 0, min = Infinity, max = -Infinity, last = 0;
+    let count = 0,
+      sum = 0,
+      nonZero = 0,
+      min = Infinity,
+      max = -Infinity,
+      last = 0;
     for (const s of picked) {
-      count += s.count; sum += s.sum; nonZero += s.nonZero;
+      count += s.count;
+      sum += s.sum;
+      nonZero += s.nonZero;
       if (s.min < min) min = s.min;
       if (s.max > max) max = s.max;
       last = s.last;

@@ -17,7 +17,6 @@ import { VuRuntime } from './runtime.ts';
 import { resetShared } from './k6-modules.ts';
 import { scale } from '../scale-scenario.ts';
 
-
 export interface VuProgramOptions {
   env?: Record<string, string>;
   timeScale?: number;
@@ -45,23 +44,58 @@ export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Pro
   const rel = path.relative(process.cwd(), file) || file;
   const timeout = o.evalTimeoutMs ?? 2000;
   const ts = o.timeScale ?? 1;
-  if (!(ts > 0 && ts <= 1)) throw new SpilloverError({ file: rel, path: 'timeScale', message: 'time scale out of range', expected: 'a number with 0 < F <= 1', found: String(ts) });
+  if (!(ts > 0 && ts <= 1))
+    throw new SpilloverError({
+      file: rel,
+      path: 'timeScale',
+      message: 'time scale out of range',
+      expected: 'a number with 0 < F <= 1',
+      found: String(ts),
+    });
   const bundle = await bundleScript(file, rel);
   let code: string;
   try {
     code = asyncWrap(bundle.code);
   } catch (e) {
-    throw new SpilloverError({ file: rel, message: 'the script cannot be prepared for the VU runtime', found: (e as Error).message, line: e instanceof TransformError ? e.line : undefined });
+    throw new SpilloverError({
+      file: rel,
+      message: 'the script cannot be prepared for the VU runtime',
+      found: (e as Error).message,
+      line: e instanceof TransformError ? e.line : undefined,
+    });
   }
   const store = new MetricStore();
   const env = { ...(o.env ?? {}) };
   const logs: string[] = [];
   const host = {
-    store, http: { discardResponseBodies: false, maxRedirects: 10, userAgent: '', throw: false, timeoutMs: 60000, hosts: {}, noCookiesReset: false },
-    runTags: {}, scriptDir: path.dirname(path.resolve(file)), record: () => undefined,
-    resolve: async () => { throw new Error('no requests in the init context'); },
-    log: (_l: string, m: string) => { logs.push(m); },
-    execution: { startMs: Date.now(), vusActive: () => 0, vusInitialized: () => 0, iterationsCompleted: () => 0, iterationsInterrupted: () => 0, abort: () => undefined, options: {} },
+    store,
+    http: {
+      discardResponseBodies: false,
+      maxRedirects: 10,
+      userAgent: '',
+      throw: false,
+      timeoutMs: 60000,
+      hosts: {},
+      noCookiesReset: false,
+    },
+    runTags: {},
+    scriptDir: path.dirname(path.resolve(file)),
+    record: () => undefined,
+    resolve: async () => {
+      throw new Error('no requests in the init context');
+    },
+    log: (_l: string, m: string) => {
+      logs.push(m);
+    },
+    execution: {
+      startMs: Date.now(),
+      vusActive: () => 0,
+      vusInitialized: () => 0,
+      iterationsCompleted: () => 0,
+      iterationsInterrupted: () => 0,
+      abort: () => undefined,
+      options: {},
+    },
   };
   let snapshot: { options: unknown; fns: string[] };
   resetShared();
@@ -72,27 +106,58 @@ export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Pro
     const box: { done?: boolean; err?: unknown; value?: unknown } = {};
     (rt.context as Record<string, unknown>).__k6probe = () => rt.settle(rt.startInit(state), box);
     vm.runInContext('__k6probe()', rt.context, { timeout });
-    if (!box.done) throw new Error(`the init context did not finish within ${timeout} ms (it waits for something that never comes, or loops)`);
+    if (!box.done)
+      throw new Error(`the init context did not finish within ${timeout} ms (it waits for something that never comes, or loops)`);
     if (box.err) throw box.err;
     (rt.context as Record<string, unknown>).__k6exports = box.value;
     snapshot = JSON.parse(vm.runInContext(`${SNAPSHOT}(__k6exports)`, rt.context, { timeout }) as string);
   } catch (e) {
     if (e instanceof SpilloverError) throw e;
     const msg = (e as Error)?.message ?? String(e);
-    throw new SpilloverError({ file: rel, message: 'evaluating the script failed (its init context: the top level of the script and its imports)', found: /timed out/.test(msg) ? `${msg} (limit ${timeout} ms: a loop in the init code or in a getter of its exports)` : msg, fix: 'correct the init code (the top level of the script and of its imports)' });
+    throw new SpilloverError({
+      file: rel,
+      message: 'evaluating the script failed (its init context: the top level of the script and its imports)',
+      found: /timed out/.test(msg) ? `${msg} (limit ${timeout} ms: a loop in the init code or in a getter of its exports)` : msg,
+      fix: 'correct the init code (the top level of the script and of its imports)',
+    });
   }
   const n = normalizeOptions(snapshot.options, o.cli ?? {}, new Set(snapshot.fns));
-  const defaultFix = (m: string) => (/unknown field/.test(m) ? 'remove or rename it' : /required/.test(m) ? 'add it' : 'correct it as k6 documents it (https://grafana.com/docs/k6/latest/using-k6/scenarios/)');
+  const defaultFix = (m: string) =>
+    /unknown field/.test(m)
+      ? 'remove or rename it'
+      : /required/.test(m)
+        ? 'add it'
+        : 'correct it as k6 documents it (https://grafana.com/docs/k6/latest/using-k6/scenarios/)';
   const problems: ProblemDetail[] = n.problems.map((p) => ({ file: rel, ...p, fix: p.fix ?? defaultFix(p.message) }));
   const th = parseThresholds(n.options.thresholds, store);
-  for (const t of th.problems) problems.push({ file: rel, path: 'options.thresholds', message: t, fix: 'see https://grafana.com/docs/k6/latest/using-k6/thresholds/ for the expression syntax and metric names' });
-  if (o.outJson !== undefined && o.outJson === '') problems.push({ file: '--out', message: 'json= needs a file name', expected: '--out json=results.json' });
+  for (const t of th.problems)
+    problems.push({
+      file: rel,
+      path: 'options.thresholds',
+      message: t,
+      fix: 'see https://grafana.com/docs/k6/latest/using-k6/thresholds/ for the expression syntax and metric names',
+    });
+  if (o.outJson !== undefined && o.outJson === '')
+    problems.push({ file: '--out', message: 'json= needs a file name', expected: '--out json=results.json' });
   if (problems.length) throw new SpilloverError(problems);
   const customMetrics = [...store.defs.values()].filter((d) => !['vus', 'vus_max'].includes(d.name) && !isBuiltin(d.name));
   const timeScale = o.timeScale ?? 1;
   return {
-    file, timeScale, scenarios: n.scenarios.map((s) => scale(s, timeScale)), warnings: n.warnings,
-    vu: { file: path.resolve(file), scriptDir: path.dirname(path.resolve(file)), code, options: n.options, exportedFunctions: snapshot.fns, customMetrics, env, outJson: o.outJson, summaryExport: o.summaryExport },
+    file,
+    timeScale,
+    scenarios: n.scenarios.map((s) => scale(s, timeScale)),
+    warnings: n.warnings,
+    vu: {
+      file: path.resolve(file),
+      scriptDir: path.dirname(path.resolve(file)),
+      code,
+      options: n.options,
+      exportedFunctions: snapshot.fns,
+      customMetrics,
+      env,
+      outJson: o.outJson,
+      summaryExport: o.summaryExport,
+    },
   };
 }
 

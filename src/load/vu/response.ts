@@ -38,7 +38,13 @@ export class K6Response {
   /** Set by k6-http: sends a follow-up request for submitForm/clickLink. */
   send?: (method: string, url: string, body: unknown, params?: Record<string, unknown>) => Promise<K6Response>;
 
-  constructor(private readonly host: VuHost, method: string, url: string, reqHeaders: Record<string, string>, reqBody: string) {
+  constructor(
+    private readonly host: VuHost,
+    method: string,
+    url: string,
+    reqHeaders: Record<string, string>,
+    reqBody: string,
+  ) {
     this.url = url;
     const headers: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(reqHeaders)) headers[canonicalHeader(k)] = [v];
@@ -46,7 +52,10 @@ export class K6Response {
   }
 
   json(selector?: string): unknown {
-    if (typeof this.body !== 'string') throw new Error('cannot parse the response body as JSON: the body is not text (responseType "binary"/"none", or discardResponseBodies)');
+    if (typeof this.body !== 'string')
+      throw new Error(
+        'cannot parse the response body as JSON: the body is not text (responseType "binary"/"none", or discardResponseBodies)',
+      );
     let value: unknown;
     if (this.cachedJson?.text === this.body) value = this.cachedJson.value;
     else {
@@ -59,7 +68,10 @@ export class K6Response {
     }
     if (selector === undefined) return value;
     // gjson's basic paths: a.b.0.c (escapes with \\.); no wildcards, modifiers or queries.
-    if (/[*?#|@!=<>]/.test(selector)) throw new Error(`res.json("${selector}"): the embedded engine supports plain gjson paths (a.b.0.c) only; use res.json() and JavaScript`);
+    if (/[*?#|@!=<>]/.test(selector))
+      throw new Error(
+        `res.json("${selector}"): the embedded engine supports plain gjson paths (a.b.0.c) only; use res.json() and JavaScript`,
+      );
     let cur: unknown = value;
     for (const part of selector.split(/(?<!\\)\./).map((s) => s.replace(/\\\./g, '.'))) {
       if (cur === null || typeof cur !== 'object') return undefined;
@@ -70,21 +82,28 @@ export class K6Response {
 
   /** k6's res.html(selector?): the document, or what the selector finds in it (k6-html.ts). */
   html(selector?: string): Selection {
-    if (typeof this.body !== 'string') throw new Error('res.html(): the body is not text (responseType "binary"/"none", or discardResponseBodies)');
+    if (typeof this.body !== 'string')
+      throw new Error('res.html(): the body is not text (responseType "binary"/"none", or discardResponseBodies)');
     const doc = parseHTML(this.body);
     return selector === undefined ? doc : doc.find(selector);
   }
 
   /** k6: follow the first link matching `selector` (default "a[href]"). */
   clickLink(o: { selector?: string; params?: Record<string, unknown> } = {}): Promise<K6Response> {
-    const href = this.html().find(o.selector ?? 'a[href]').attr('href');
+    const href = this.html()
+      .find(o.selector ?? 'a[href]')
+      .attr('href');
     if (href === undefined) throw new Error(`res.clickLink(): no element matches "${o.selector ?? 'a[href]'}"`);
     return this.send!('GET', new URL(href, this.url).href, null, o.params);
   }
 
   /** k6: submit the form matching formSelector (default "form") with its fields, `fields` overriding them. */
-  submitForm(o: { formSelector?: string; fields?: Record<string, string>; submitSelector?: string; params?: Record<string, unknown> } = {}): Promise<K6Response> {
-    const form = this.html().find(o.formSelector ?? 'form').first();
+  submitForm(
+    o: { formSelector?: string; fields?: Record<string, string>; submitSelector?: string; params?: Record<string, unknown> } = {},
+  ): Promise<K6Response> {
+    const form = this.html()
+      .find(o.formSelector ?? 'form')
+      .first();
     if (form.size() === 0) throw new Error(`res.submitForm(): no form matches "${o.formSelector ?? 'form'}"`);
     const fields: Record<string, string> = {};
     for (const el of form.find('input[name], select[name], textarea[name]').toArray()) {
@@ -93,7 +112,10 @@ export class K6Response {
       if ((type === 'checkbox' || type === 'radio') && el.attr('checked') === undefined) continue;
       fields[el.attr('name')!] = el.val() ?? '';
     }
-    if (o.submitSelector) { const b = form.find(o.submitSelector); if (b.attr('name')) fields[b.attr('name')!] = b.attr('value') ?? ''; }
+    if (o.submitSelector) {
+      const b = form.find(o.submitSelector);
+      if (b.attr('name')) fields[b.attr('name')!] = b.attr('value') ?? '';
+    }
     Object.assign(fields, o.fields ?? {});
     const method = (form.attr('method') ?? 'GET').toUpperCase();
     const action = new URL(form.attr('action') ?? '', this.url);
@@ -111,12 +133,21 @@ export function k6ErrorCode(err: unknown, url: URL): { error: string; code: numb
   const code = e?.code ?? e?.cause?.code;
   const addr = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
   switch (code) {
-    case 'ECONNREFUSED': return { error: `dial tcp ${addr}: connect: connection refused`, code: 1212, kind: 'refused' };
-    case 'ECONNRESET': case 'UND_ERR_SOCKET': return { error: `read tcp ${addr}: read: connection reset by peer`, code: 1220, kind: 'reset' };
-    case 'EPIPE': return { error: `write tcp ${addr}: write: broken pipe`, code: 1201, kind: 'reset' };
-    case 'ENOTFOUND': return { error: `lookup ${url.hostname}: no such host`, code: 1101, kind: 'other' };
-    case 'UND_ERR_CONNECT_TIMEOUT': return { error: `dial tcp ${addr}: i/o timeout`, code: 1211, kind: 'timeout' };
-    case 'UND_ERR_HEADERS_TIMEOUT': case 'UND_ERR_BODY_TIMEOUT': case 'ETIMEDOUT': return { error: 'request timeout', code: 1050, kind: 'timeout' };
+    case 'ECONNREFUSED':
+      return { error: `dial tcp ${addr}: connect: connection refused`, code: 1212, kind: 'refused' };
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return { error: `read tcp ${addr}: read: connection reset by peer`, code: 1220, kind: 'reset' };
+    case 'EPIPE':
+      return { error: `write tcp ${addr}: write: broken pipe`, code: 1201, kind: 'reset' };
+    case 'ENOTFOUND':
+      return { error: `lookup ${url.hostname}: no such host`, code: 1101, kind: 'other' };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { error: `dial tcp ${addr}: i/o timeout`, code: 1211, kind: 'timeout' };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'ETIMEDOUT':
+      return { error: 'request timeout', code: 1050, kind: 'timeout' };
   }
   if (e?.name === 'TimeoutError') return { error: 'request timeout', code: 1050, kind: 'timeout' };
   if (e?.name === 'AbortError' || e?.name === 'Interrupt') return { error: 'context canceled', code: 1000, kind: 'aborted' };

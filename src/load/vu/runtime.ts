@@ -20,7 +20,13 @@ export interface Vu {
   exports: Record<string, unknown>;
 }
 
-type ModuleFn = (require: (n: string) => unknown, module: { exports: unknown }, exports: unknown, vu: VuState, open: (p: string, mode?: string) => unknown) => Promise<void>;
+type ModuleFn = (
+  require: (n: string) => unknown,
+  module: { exports: unknown },
+  exports: unknown,
+  vu: VuState,
+  open: (p: string, mode?: string) => unknown,
+) => Promise<void>;
 
 export class VuRuntime {
   readonly context: vm.Context;
@@ -38,23 +44,39 @@ export class VuRuntime {
    * the continuations of its awaits, runs inside vm's time limit. The run's VUs use the normal mode,
    * since their awaits wait for real I/O.
    */
-  constructor(code: string, readonly host: Omit<VuHost, 'realm'>, o: { timeoutMs?: number; afterEvaluate?: boolean; globalEnv: Record<string, string> }) {
+  constructor(
+    code: string,
+    readonly host: Omit<VuHost, 'realm'>,
+    o: { timeoutMs?: number; afterEvaluate?: boolean; globalEnv: Record<string, string> },
+  ) {
     const sandbox: Record<string, unknown> = {
       console: makeConsole(host),
-      setTimeout, clearTimeout, setInterval, clearInterval,
+      setTimeout,
+      clearTimeout,
+      setInterval,
+      clearInterval,
       // k6 has WebCrypto as the global `crypto` (randomUUID, getRandomValues, subtle).
       crypto: globalThis.crypto,
       __ENV: o.globalEnv,
     };
-    this.context = vm.createContext(sandbox, { codeGeneration: { strings: false, wasm: false }, microtaskMode: o.afterEvaluate ? 'afterEvaluate' : undefined });
+    this.context = vm.createContext(sandbox, {
+      codeGeneration: { strings: false, wasm: false },
+      microtaskMode: o.afterEvaluate ? 'afterEvaluate' : undefined,
+    });
     const opts = { timeout: o.timeoutMs ?? 2000 };
     vm.runInContext(ASYNC_BUILTINS, this.context, opts);
     this.parseJSON = vm.runInContext('(s) => JSON.parse(s)', this.context) as (s: string) => unknown;
     this.toArray = vm.runInContext('(a) => Array.from(a)', this.context) as (a: unknown[]) => unknown[];
     this.newObject = vm.runInContext('() => ({})', this.context) as () => Record<string, unknown>;
     this.then = vm.runInContext('(p, f) => p.then((v) => f(v))', this.context) as VuRuntime['then'];
-    this.settle = vm.runInContext('(p, box) => { p.then((v) => { box.done = true; box.value = v; }, (e) => { box.done = true; box.err = e; }); }', this.context) as VuRuntime['settle'];
-    this.finishInit = vm.runInContext('(p, m, st) => p.then(() => { st.initPhase = false; return m.exports; })', this.context) as VuRuntime['finishInit'];
+    this.settle = vm.runInContext(
+      '(p, box) => { p.then((v) => { box.done = true; box.value = v; }, (e) => { box.done = true; box.err = e; }); }',
+      this.context,
+    ) as VuRuntime['settle'];
+    this.finishInit = vm.runInContext(
+      '(p, m, st) => p.then(() => { st.initPhase = false; return m.exports; })',
+      this.context,
+    ) as VuRuntime['finishInit'];
     this.fn = vm.runInContext(code, this.context, { ...opts, filename: 'k6-script.js' }) as ModuleFn;
   }
 
@@ -66,7 +88,19 @@ export class VuRuntime {
   }
 
   newState(id: number, env: Record<string, string>): VuState {
-    return { id, iter: 0, iterInInstance: 0, iterInScenario: 0, tags: {}, groupPath: '', jar: new CookieJar(), initPhase: true, intendedMs: 0, interrupt: new AbortController(), env };
+    return {
+      id,
+      iter: 0,
+      iterInInstance: 0,
+      iterInScenario: 0,
+      tags: {},
+      groupPath: '',
+      jar: new CookieJar(),
+      initPhase: true,
+      intendedMs: 0,
+      interrupt: new AbortController(),
+      env,
+    };
   }
 
   /** Evaluate the module for one VU (the init context). Resolves to its exports. */
@@ -85,17 +119,38 @@ export class VuRuntime {
       if (mods[name]) return mods[name];
       let m: Record<string, unknown>;
       switch (name) {
-        case 'k6/http': m = makeHttp(host, state); break;
-        case 'k6': m = makeK6(host, state); break;
-        case 'k6/metrics': m = makeMetrics(host, state); break;
-        case 'k6/data': m = makeData(host, state); break;
-        case 'k6/execution': m = makeExecution(host, state); break;
-        case 'k6/encoding': m = makeEncoding(); break;
-        case 'k6/crypto': m = makeCrypto(); break;
-        case 'k6/timers': m = { setTimeout, clearTimeout, setInterval, clearInterval }; break;
-        case 'k6/html': m = { parseHTML }; break;
+        case 'k6/http':
+          m = makeHttp(host, state);
+          break;
+        case 'k6':
+          m = makeK6(host, state);
+          break;
+        case 'k6/metrics':
+          m = makeMetrics(host, state);
+          break;
+        case 'k6/data':
+          m = makeData(host, state);
+          break;
+        case 'k6/execution':
+          m = makeExecution(host, state);
+          break;
+        case 'k6/encoding':
+          m = makeEncoding();
+          break;
+        case 'k6/crypto':
+          m = makeCrypto();
+          break;
+        case 'k6/timers':
+          m = { setTimeout, clearTimeout, setInterval, clearInterval };
+          break;
+        case 'k6/html':
+          m = { parseHTML };
+          break;
         default:
-          if (name.startsWith('jslib:')) { m = makeJslib(name); break; }
+          if (name.startsWith('jslib:')) {
+            m = makeJslib(name);
+            break;
+          }
           throw new Error(`module ${name} is not available`);
       }
       return (mods[name] = esm(m));
@@ -113,11 +168,18 @@ export class VuRuntime {
 }
 
 function makeConsole(host: Pick<VuHost, 'log'>) {
-  const fmt = (args: unknown[]) => args.map((a) => {
-    if (typeof a === 'string') return a;
-    if (a instanceof Error) return a.message;
-    try { return JSON.stringify(a); } catch { return String(a); }
-  }).join(' ');
+  const fmt = (args: unknown[]) =>
+    args
+      .map((a) => {
+        if (typeof a === 'string') return a;
+        if (a instanceof Error) return a.message;
+        try {
+          return JSON.stringify(a);
+        } catch {
+          return String(a);
+        }
+      })
+      .join(' ');
   return {
     log: (...a: unknown[]) => host.log('info', fmt(a)),
     info: (...a: unknown[]) => host.log('info', fmt(a)),

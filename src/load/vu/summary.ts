@@ -9,7 +9,13 @@ import type { Threshold } from './thresholds.ts';
 
 const md5 = (s: string) => crypto.createHash('md5').update(s).digest('hex');
 
-interface Group { name: string; path: string; id: string; groups: Group[]; checks: Array<{ name: string; path: string; id: string; passes: number; fails: number }> }
+interface Group {
+  name: string;
+  path: string;
+  id: string;
+  groups: Group[];
+  checks: Array<{ name: string; path: string; id: string; passes: number; fails: number }>;
+}
 
 export interface SummaryData {
   root_group: Group;
@@ -19,7 +25,14 @@ export interface SummaryData {
   setup_data?: unknown;
 }
 
-export function summaryData(store: MetricStore, ths: Threshold[], durationMs: number, trendStats: string[], groupPaths: string[], setupData: unknown): SummaryData {
+export function summaryData(
+  store: MetricStore,
+  ths: Threshold[],
+  durationMs: number,
+  trendStats: string[],
+  groupPaths: string[],
+  setupData: unknown,
+): SummaryData {
   const sec = durationMs / 1000;
   const metrics: SummaryData['metrics'] = {};
   const add = (key: string, name: string, filter?: Record<string, string>) => {
@@ -58,28 +71,38 @@ export function summaryData(store: MetricStore, ths: Threshold[], durationMs: nu
     const g = groupOf(s.tags.group ?? '');
     const name = s.tags.check ?? '';
     let c = g.checks.find((x) => x.name === name);
-    if (!c) { c = { name, path: `${g.path}::${name}`, id: md5(`${g.path}::${name}`), passes: 0, fails: 0 }; g.checks.push(c); }
+    if (!c) {
+      c = { name, path: `${g.path}::${name}`, id: md5(`${g.path}::${name}`), passes: 0, fails: 0 };
+      g.checks.push(c);
+    }
     c.passes += s.nonZero;
     c.fails += s.count - s.nonZero;
   }
   return {
-    root_group: root, options: { summaryTrendStats: trendStats, summaryTimeUnit: '', noColor: false },
+    root_group: root,
+    options: { summaryTrendStats: trendStats, summaryTimeUnit: '', noColor: false },
     state: { isStdOutTTY: Boolean(process.stdout.isTTY), isStdErrTTY: Boolean(process.stderr.isTTY), testRunDurationMs: durationMs },
-    metrics, ...(setupData !== undefined ? { setup_data: setupData } : {}),
+    metrics,
+    ...(setupData !== undefined ? { setup_data: setupData } : {}),
   };
 }
 
 /** `--summary-export`: k6's legacy flat shape. */
 export function summaryExport(d: SummaryData): unknown {
   const flatGroup = (g: Group): unknown => ({
-    name: g.name, path: g.path, id: g.id,
+    name: g.name,
+    path: g.path,
+    id: g.id,
     groups: Object.fromEntries(g.groups.map((x) => [x.name, flatGroup(x)])),
     checks: Object.fromEntries(g.checks.map((c) => [c.name, c])),
   });
   const metrics: Record<string, unknown> = {};
   for (const [k, m] of Object.entries(d.metrics)) {
     const v: Record<string, unknown> = { ...m.values };
-    if (m.type === 'rate') { v.value = v.rate; delete v.rate; }
+    if (m.type === 'rate') {
+      v.value = v.rate;
+      delete v.rate;
+    }
     if (m.thresholds) v.thresholds = Object.fromEntries(Object.entries(m.thresholds).map(([e, r]) => [e, !r.ok]));
     metrics[k] = v;
   }
@@ -100,7 +123,10 @@ export function fmtDuration(ms: number): string {
 const fmtBytes = (b: number) => {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let i = 0;
-  while (b >= 1000 && i < units.length - 1) { b /= 1000; i++; }
+  while (b >= 1000 && i < units.length - 1) {
+    b /= 1000;
+    i++;
+  }
   return `${i === 0 ? b : b.toFixed(1)} ${units[i]}`;
 };
 const num = (x: number) => (Number.isInteger(x) ? String(x) : +x.toFixed(6) + '');
@@ -109,10 +135,20 @@ function metricText(m: SummaryData['metrics'][string], sec: number, stats: strin
   const v = m.values;
   const val = (x: number) => (m.contains === 'time' ? fmtDuration(x) : m.contains === 'data' ? fmtBytes(x) : num(+x.toFixed(6)));
   switch (m.type) {
-    case 'trend': return stats.filter((s) => v[s] !== undefined).map((s) => `${s}=${val(v[s])}`).join(' ');
-    case 'counter': return `${val(v.count)} ${m.contains === 'data' ? `${fmtBytes(v.rate)}/s` : `${+v.rate.toFixed(6)}/s`}`.replace(/(\.\d{1,6})\d*\/s/, '$1/s');
-    case 'rate': return `${(v.rate * 100).toFixed(2)}% ✓ ${v.passes} ✗ ${v.fails}`;
-    default: return `${val(v.value)} min=${val(v.min)} max=${val(v.max)}`;
+    case 'trend':
+      return stats
+        .filter((s) => v[s] !== undefined)
+        .map((s) => `${s}=${val(v[s])}`)
+        .join(' ');
+    case 'counter':
+      return `${val(v.count)} ${m.contains === 'data' ? `${fmtBytes(v.rate)}/s` : `${+v.rate.toFixed(6)}/s`}`.replace(
+        /(\.\d{1,6})\d*\/s/,
+        '$1/s',
+      );
+    case 'rate':
+      return `${(v.rate * 100).toFixed(2)}% ✓ ${v.passes} ✗ ${v.fails}`;
+    default:
+      return `${val(v.value)} min=${val(v.min)} max=${val(v.max)}`;
   }
 }
 

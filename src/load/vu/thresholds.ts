@@ -21,7 +21,8 @@ export interface Threshold {
   ok?: boolean;
 }
 
-const EXPR = /^\s*(count|rate|value|avg|min|max|med|p\(\s*\d+(?:\.\d+)?\s*\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*$/;
+const EXPR =
+  /^\s*(count|rate|value|avg|min|max|med|p\(\s*\d+(?:\.\d+)?\s*\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*$/;
 
 const AGG_BY_TYPE: Record<MetricType, RegExp> = {
   counter: /^(count|rate)$/,
@@ -40,7 +41,10 @@ export function parseMetricKey(key: string): { metric: string; filter?: Tags } |
     if (part.trim() === '') continue;
     const i = part.indexOf(':');
     if (i <= 0) return `submetric tag "${part}" in "${key}" is not key:value`;
-    filter[part.slice(0, i).trim()] = part.slice(i + 1).trim().replace(/^["'](.*)["']$/, '$1');
+    filter[part.slice(0, i).trim()] = part
+      .slice(i + 1)
+      .trim()
+      .replace(/^["'](.*)["']$/, '$1');
   }
   return { metric: m[1], filter };
 }
@@ -50,15 +54,26 @@ export function parseThresholds(raw: unknown, store: MetricStore): { thresholds:
   const thresholds: Threshold[] = [];
   const problems: string[] = [];
   if (raw === undefined || raw === null) return { thresholds, problems };
-  if (typeof raw !== 'object' || Array.isArray(raw)) return { thresholds, problems: ['options.thresholds must be an object keyed by metric name'] };
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    return { thresholds, problems: ['options.thresholds must be an object keyed by metric name'] };
   for (const [key, list] of Object.entries(raw as Record<string, unknown>)) {
     const mk = parseMetricKey(key);
-    if (typeof mk === 'string') { problems.push(mk); continue; }
+    if (typeof mk === 'string') {
+      problems.push(mk);
+      continue;
+    }
     const def = store.defs.get(mk.metric);
-    if (!def) { problems.push(`invalid threshold defined on ${key}: no metric name "${mk.metric}" found (define it in the init context, or correct the name)`); continue; }
+    if (!def) {
+      problems.push(
+        `invalid threshold defined on ${key}: no metric name "${mk.metric}" found (define it in the init context, or correct the name)`,
+      );
+      continue;
+    }
     const items = Array.isArray(list) ? list : [list];
     for (const item of items) {
-      let source: string, abortOnFail = false, delay = 0;
+      let source: string,
+        abortOnFail = false,
+        delay = 0;
       if (typeof item === 'string') source = item;
       else if (item && typeof item === 'object' && typeof (item as { threshold?: unknown }).threshold === 'string') {
         const o = item as { threshold: string; abortOnFail?: boolean; delayAbortEval?: unknown };
@@ -66,15 +81,37 @@ export function parseThresholds(raw: unknown, store: MetricStore): { thresholds:
         abortOnFail = o.abortOnFail === true;
         if (o.delayAbortEval !== undefined) {
           const d = parseK6DurationSeconds(o.delayAbortEval);
-          if (d === undefined) { problems.push(`thresholds.${key}: delayAbortEval ${JSON.stringify(o.delayAbortEval)} is not a k6 duration`); continue; }
+          if (d === undefined) {
+            problems.push(`thresholds.${key}: delayAbortEval ${JSON.stringify(o.delayAbortEval)} is not a k6 duration`);
+            continue;
+          }
           delay = d;
         }
-      } else { problems.push(`thresholds.${key}: ${JSON.stringify(item)} is neither an expression string nor {threshold: "..."}`); continue; }
+      } else {
+        problems.push(`thresholds.${key}: ${JSON.stringify(item)} is neither an expression string nor {threshold: "..."}`);
+        continue;
+      }
       const m = EXPR.exec(source);
-      if (!m) { problems.push(`thresholds.${key}: "${source}" is not a k6 threshold expression (e.g. "p(95)<200", "rate<0.01", "count>10")`); continue; }
+      if (!m) {
+        problems.push(`thresholds.${key}: "${source}" is not a k6 threshold expression (e.g. "p(95)<200", "rate<0.01", "count>10")`);
+        continue;
+      }
       const agg = m[1].replace(/\s+/g, '');
-      if (!AGG_BY_TYPE[def.type].test(agg)) { problems.push(`thresholds.${key}: aggregation "${agg}" does not apply to a ${def.type} metric`); continue; }
-      thresholds.push({ key, metric: mk.metric, filter: mk.filter, source, agg, op: m[2], value: Number(m[3]), abortOnFail, delayAbortEvalSec: delay });
+      if (!AGG_BY_TYPE[def.type].test(agg)) {
+        problems.push(`thresholds.${key}: aggregation "${agg}" does not apply to a ${def.type} metric`);
+        continue;
+      }
+      thresholds.push({
+        key,
+        metric: mk.metric,
+        filter: mk.filter,
+        source,
+        agg,
+        op: m[2],
+        value: Number(m[3]),
+        abortOnFail,
+        delayAbortEvalSec: delay,
+      });
     }
   }
   return { thresholds, problems };
@@ -82,12 +119,19 @@ export function parseThresholds(raw: unknown, store: MetricStore): { thresholds:
 
 const compare = (a: number, op: string, b: number): boolean => {
   switch (op) {
-    case '<': return a < b;
-    case '<=': return a <= b;
-    case '>': return a > b;
-    case '>=': return a >= b;
-    case '==': case '===': return a === b;
-    default: return a !== b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    case '==':
+    case '===':
+      return a === b;
+    default:
+      return a !== b;
   }
 };
 
@@ -97,7 +141,10 @@ export function evaluateThresholds(ts: Threshold[], store: MetricStore, elapsedS
   for (const t of ts) {
     const stats = t.agg.startsWith('p(') ? [t.agg] : [];
     const v = store.values(t.metric, elapsedSec, t.filter, stats);
-    if (!v) { t.ok = true; continue; }
+    if (!v) {
+      t.ok = true;
+      continue;
+    }
     const x = v[t.agg === 'value' ? 'value' : t.agg];
     t.ok = x === undefined ? true : compare(x, t.op, t.value);
     if (!t.ok && t.abortOnFail && elapsedSec >= t.delayAbortEvalSec) aborting.push(t);

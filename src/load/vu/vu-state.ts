@@ -44,13 +44,23 @@ export interface VuHost {
   resolve(url: URL): Promise<{ origin: string }>;
   /** Values created in the VU context's realm, so the context's (async-aware) builtins apply to them. */
   realm: {
-    parseJSON(text: string): unknown; array(a: unknown[]): unknown[]; object(): Record<string, unknown>;
+    parseJSON(text: string): unknown;
+    array(a: unknown[]): unknown[];
+    object(): Record<string, unknown>;
     /** `p.then(f)` chained by a function of the context, so the job runs on the context's microtask queue (the probe's time limit). */
     then(p: Promise<unknown>, f: (v: unknown) => unknown): Promise<unknown>;
   };
   log(level: 'info' | 'warn' | 'error' | 'debug', msg: string): void;
   /** k6/execution's view of the whole run. */
-  execution: { startMs: number; vusActive(): number; vusInitialized(): number; iterationsCompleted(): number; iterationsInterrupted(): number; abort(reason: string): void; options: unknown };
+  execution: {
+    startMs: number;
+    vusActive(): number;
+    vusInitialized(): number;
+    iterationsCompleted(): number;
+    iterationsInterrupted(): number;
+    abort(reason: string): void;
+    options: unknown;
+  };
 }
 
 export interface ScenarioInfo {
@@ -64,7 +74,10 @@ export interface ScenarioInfo {
 }
 
 export class Interrupt extends Error {
-  constructor(why: string) { super(why); this.name = 'Interrupt'; }
+  constructor(why: string) {
+    super(why);
+    this.name = 'Interrupt';
+  }
 }
 
 export interface VuState {
@@ -90,7 +103,10 @@ export interface VuState {
 /** Tags of a sample taken now: run tags, scenario tags, VU tags, then the metric's own. */
 export function sampleTags(host: VuHost, vu: VuState, own?: Record<string, unknown>): Tags {
   const t: Tags = { ...host.runTags };
-  if (vu.scenario) { Object.assign(t, vu.scenario.tags); t.scenario = vu.scenario.name; }
+  if (vu.scenario) {
+    Object.assign(t, vu.scenario.tags);
+    t.scenario = vu.scenario.name;
+  }
   Object.assign(t, vu.tags);
   if (own) for (const [k, v] of Object.entries(own)) if (v !== undefined && v !== null) t[k] = String(v);
   return t;

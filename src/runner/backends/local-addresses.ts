@@ -34,7 +34,12 @@ export interface LocalAddresses {
 /** `127.0.1.0/24` -> `127.0.1.` */
 const prefixOf = (cidr: string) => cidr.replace(/0\/24$/, '');
 
-export function addressesForSlot(slot: number, clientCidr: string, gatewayCidr: string, serviceCidrs: Record<string, string>): LocalAddresses {
+export function addressesForSlot(
+  slot: number,
+  clientCidr: string,
+  gatewayCidr: string,
+  serviceCidrs: Record<string, string>,
+): LocalAddresses {
   const ip = (cidr: string, k: number) => `${prefixOf(cidr)}${slot * SLOT_SIZE + k}`;
   const services: Record<string, Pod> = {};
   // Index 1 is the client (cluster-1) or gateway (cluster-2); services take 2, 3... in their cluster.
@@ -114,7 +119,9 @@ export async function allocateAddresses(
     const release = claimSlot(slot, [clientCidr, gatewayCidr].map(prefixOf).join('_'));
     if (!release) continue;
     const a = addressesForSlot(slot, clientCidr, gatewayCidr, serviceCidrs);
-    const checks = await Promise.all(bindingsOf(a, gatewayPort).map(async ([ip, port]) => ((await canBind(ip, port)) ? null : `${ip}:${port}`)));
+    const checks = await Promise.all(
+      bindingsOf(a, gatewayPort).map(async ([ip, port]) => ((await canBind(ip, port)) ? null : `${ip}:${port}`)),
+    );
     const taken = checks.filter(Boolean) as string[];
     if (!taken.length) return { ...a, release };
     release();

@@ -46,7 +46,11 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
   let releaseSlot: (() => void) | undefined;
 
   /** Build the mesh plan: addresses, identities and files of every proxy. */
-  async function buildPlan(ctx: BackendContext, addresses: LocalAddresses, withCerts: boolean): Promise<{ plan: MeshPlan; services: Array<{ name: string; pod: string; w: WorkloadPlan }> }> {
+  async function buildPlan(
+    ctx: BackendContext,
+    addresses: LocalAddresses,
+    withCerts: boolean,
+  ): Promise<{ plan: MeshPlan; services: Array<{ name: string; pod: string; w: WorkloadPlan }> }> {
     const { spec } = ctx.experiment;
     const clusters = spec.topology.clusters;
     caDir = path.join(ctx.runDir, 'certs');
@@ -60,7 +64,10 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
             privateKey: path.join(caDir!, `${namespace}.${serviceAccount}`, 'key.pem'),
             rootCert: path.join(caDir!, 'root-cert.pem'),
           };
-    const files = (name: string) => ({ accessLog: envoyFile(ctx.runDir, name, 'access.ndjson'), outlierLog: envoyFile(ctx.runDir, name, 'outlier.ndjson') });
+    const files = (name: string) => ({
+      accessLog: envoyFile(ctx.runDir, name, 'access.ndjson'),
+      outlierLog: envoyFile(ctx.runDir, name, 'outlier.ndjson'),
+    });
     const proxy = async (name: string, cluster: string, ip: string, ns: string, sa: string, locality?: string): Promise<ProxyCommon> => ({
       name,
       cluster,
@@ -84,17 +91,23 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
         port: s.port.number,
         portName: s.port.name,
         app: { ip: pod, port: PORTS.app },
-        sidecar: { ...(await proxy(sidecarName, s.cluster, pod, ns, s.serviceAccount, s.locality)), inbound: { ip: pod, port: PORTS.inbound } },
+        sidecar: {
+          ...(await proxy(sidecarName, s.cluster, pod, ns, s.serviceAccount, s.locality)),
+          inbound: { ip: pod, port: PORTS.inbound },
+        },
       };
       services.push({ name, pod, w });
     }
     const gatewayIp = addresses.gateway.ip;
-    const resources = JSON.parse(
-      JSON.stringify(spec.resources).replaceAll(`{{gateway.${spec.gateway.cluster}}}`, gatewayIp),
-    ) as Array<Record<string, unknown>>;
+    const resources = JSON.parse(JSON.stringify(spec.resources).replaceAll(`{{gateway.${spec.gateway.cluster}}}`, gatewayIp)) as Array<
+      Record<string, unknown>
+    >;
     const plan: MeshPlan = {
       istioVersion: spec.istio.version,
-      client: { ...(await proxy('client', spec.client.cluster, addresses.client.ip, 'istio', 'client', spec.client.locality)), outbound: { ip: addresses.client.ip, port: PORTS.outbound } },
+      client: {
+        ...(await proxy('client', spec.client.cluster, addresses.client.ip, 'istio', 'client', spec.client.locality)),
+        outbound: { ip: addresses.client.ip, port: PORTS.outbound },
+      },
       workloads: services.map((s) => s.w),
       gateway: {
         ...(await proxy('gateway', spec.gateway.cluster, gatewayIp, 'istio-system', 'istio-eastwestgateway')),
@@ -110,7 +123,8 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
 
   /** src/mesh's translation, or (controlPlane: istiod) istiod's own generator's output for the same plan. */
   async function controlPlane(ctx: BackendContext, plan: MeshPlan, builtin: ReturnType<typeof translate>) {
-    if (ctx.experiment.spec.controlPlane !== 'istiod') return { mesh: builtin, label: `builtin (src/mesh, Istio ${plan.istioVersion} semantics)` };
+    if (ctx.experiment.spec.controlPlane !== 'istiod')
+      return { mesh: builtin, label: `builtin (src/mesh, Istio ${plan.istioVersion} semantics)` };
     const { istiodMesh } = await import('../istiod-config.ts');
     const r = await istiodMesh(plan, builtin, { onProgress: ctx.log, signal: ctx.signal });
     return { mesh: r.mesh, label: `istiod (Istio ${ORACLE_ISTIO}, istio.io/istio ${r.istio}, tools/istiod-config)` };
@@ -155,7 +169,13 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
     const timer = AbortSignal.timeout(READY_TIMEOUT_MS);
     try {
       await new Promise<void>((resolve, reject) => {
-        const fail = (why: string) => reject(new SpilloverError({ message: `${what} did not become ready: ${why}`, fix: `see ${what}'s log in the run directory (raw/services/)` }, 1));
+        const fail = (why: string) =>
+          reject(
+            new SpilloverError(
+              { message: `${what} did not become ready: ${why}`, fix: `see ${what}'s log in the run directory (raw/services/)` },
+              1,
+            ),
+          );
         rl.on('line', (line) => {
           try {
             if ((JSON.parse(line) as { ready?: boolean }).ready) resolve();
@@ -180,7 +200,13 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
     while (Date.now() < deadline) {
       if (signal.aborted) throw new SpilloverError({ message: `interrupted while waiting for Envoy ${p.name}` }, 130);
       if (p.child.exitCode !== null || p.child.signalCode !== null) {
-        throw new SpilloverError({ message: `Envoy ${p.name} exited during start-up (${p.child.signalCode ?? `code ${p.child.exitCode}`})`, fix: `its log says why: raw/envoy/${p.name}/envoy.log` }, 1);
+        throw new SpilloverError(
+          {
+            message: `Envoy ${p.name} exited during start-up (${p.child.signalCode ?? `code ${p.child.exitCode}`})`,
+            fix: `its log says why: raw/envoy/${p.name}/envoy.log`,
+          },
+          1,
+        );
       }
       try {
         const res = await fetch(`http://${admin}/ready`, { signal: AbortSignal.timeout(500) });
@@ -191,7 +217,13 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new SpilloverError({ message: `Envoy ${p.name} not ready within ${READY_TIMEOUT_MS / 1000}s (last /ready: ${last})`, fix: `see raw/envoy/${p.name}/envoy.log` }, 1);
+    throw new SpilloverError(
+      {
+        message: `Envoy ${p.name} not ready within ${READY_TIMEOUT_MS / 1000}s (last /ready: ${last})`,
+        fix: `see raw/envoy/${p.name}/envoy.log`,
+      },
+      1,
+    );
   }
 
   return {
@@ -207,11 +239,19 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       const files = writeConfigs(ctx, mesh.bootstraps);
       const steps = [
         `create a per-run CA in certs/ and issue ${[plan.client, plan.gateway, ...plan.workloads.map((w) => w.sidecar)].map((p) => p.identity.spiffe).join(', ')}`,
-        ...services.map((s) => `start service ${s.name} on ${s.pod}:${PORTS.app} (${JSON.stringify(serviceConfig(ctx, s.name, s.pod).capacity)})`),
-        ...Object.keys(mesh.bootstraps).map((n) => `start Envoy ${n}: envoy -c config/${n}.yaml --concurrency ${plan.envoy.concurrency} --file-flush-interval-msec ${plan.envoy.fileFlushIntervalMs}`),
+        ...services.map(
+          (s) => `start service ${s.name} on ${s.pod}:${PORTS.app} (${JSON.stringify(serviceConfig(ctx, s.name, s.pod).capacity)})`,
+        ),
+        ...Object.keys(mesh.bootstraps).map(
+          (n) =>
+            `start Envoy ${n}: envoy -c config/${n}.yaml --concurrency ${plan.envoy.concurrency} --file-flush-interval-msec ${plan.envoy.fileFlushIntervalMs}`,
+        ),
         `send load to http://${ctx.experiment.spec.services[plan.workloads[0].service].host} via ${plan.client.outbound.ip}:${plan.client.outbound.port}`,
       ];
-      fs.writeFileSync(path.join(ctx.runDir, 'plan.json'), JSON.stringify({ backend: 'local', addresses, endpoints: mesh.endpoints, warnings: mesh.warnings, steps }, null, 2) + '\n');
+      fs.writeFileSync(
+        path.join(ctx.runDir, 'plan.json'),
+        JSON.stringify({ backend: 'local', addresses, endpoints: mesh.endpoints, warnings: mesh.warnings, steps }, null, 2) + '\n',
+      );
       return { files: [...files, 'plan.json'], steps, meshPlan: plan };
     },
 
@@ -253,13 +293,19 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
             px.name,
             envoy.bin,
             [
-              '-c', path.join(ctx.runDir, RAW.configDir, `${px.name}.yaml`),
-              '--concurrency', String(plan.envoy.concurrency),
-              '--file-flush-interval-msec', String(plan.envoy.fileFlushIntervalMs),
+              '-c',
+              path.join(ctx.runDir, RAW.configDir, `${px.name}.yaml`),
+              '--concurrency',
+              String(plan.envoy.concurrency),
+              '--file-flush-interval-msec',
+              String(plan.envoy.fileFlushIntervalMs),
               '--disable-hot-restart',
-              '--log-level', ctx.experiment.spec.envoy.logLevel === 'warning' ? 'warn' : ctx.experiment.spec.envoy.logLevel,
-              '--service-node', px.name,
-              '--service-cluster', px.cluster,
+              '--log-level',
+              ctx.experiment.spec.envoy.logLevel === 'warning' ? 'warn' : ctx.experiment.spec.envoy.logLevel,
+              '--service-node',
+              px.name,
+              '--service-cluster',
+              px.cluster,
             ],
             { logFile: envoyFile(ctx.runDir, px.name, 'envoy.log') },
           );
@@ -272,13 +318,19 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
         ...services.map((s) => ({ name: s.name.toLowerCase(), kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}` })),
       ];
       const target = plan.workloads.find((w) => ctx.experiment.spec.services[w.service].cluster === ctx.experiment.spec.client.cluster)!;
-      const roleOf = (name: string) => (name === 'client' ? 'client' : name === 'gateway' ? 'gateway' : (name as 'a-sidecar' | 'b-sidecar'));
+      const roleOf = (name: string) =>
+        name === 'client' ? 'client' : name === 'gateway' ? 'gateway' : (name as 'a-sidecar' | 'b-sidecar');
 
       return {
-        entry: { url: `http://${target.host}${target.port === 80 ? '' : `:${target.port}`}`, connectTo: `${plan.client.outbound.ip}:${plan.client.outbound.port}` },
+        entry: {
+          url: `http://${target.host}${target.port === 80 ? '' : `:${target.port}`}`,
+          connectTo: `${plan.client.outbound.ip}:${plan.client.outbound.port}`,
+        },
         scrapeTargets,
         topology: {
-          envoys: Object.fromEntries(proxies.map((px) => [px.name, { role: roleOf(px.name), cluster: px.cluster, admin: `${px.admin.ip}:${px.admin.port}` }])),
+          envoys: Object.fromEntries(
+            proxies.map((px) => [px.name, { role: roleOf(px.name), cluster: px.cluster, admin: `${px.admin.ip}:${px.admin.port}` }]),
+          ),
           clientCluster: mesh.clientCluster,
           endpoints: mesh.endpoints,
         },
@@ -288,11 +340,25 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
         async fault(f: Fault) {
           const proc = sup.find(f.target) ?? sup.find(f.target.toLowerCase());
           if (f.action === 'kill') {
-            if (!proc) throw new SpilloverError({ message: `fault target "${f.target}" is not a process of this run`, expected: sup.list().map((p) => p.name).join(', ') });
+            if (!proc)
+              throw new SpilloverError({
+                message: `fault target "${f.target}" is not a process of this run`,
+                expected: sup
+                  .list()
+                  .map((p) => p.name)
+                  .join(', '),
+              });
             proc.stopping = true; // an injected kill is not a crash
             process.kill(-proc.pid, f.signal);
           } else if (f.action === 'stall') {
-            if (!proc) throw new SpilloverError({ message: `fault target "${f.target}" is not a process of this run`, expected: sup.list().map((p) => p.name).join(', ') });
+            if (!proc)
+              throw new SpilloverError({
+                message: `fault target "${f.target}" is not a process of this run`,
+                expected: sup
+                  .list()
+                  .map((p) => p.name)
+                  .join(', '),
+              });
             // SIGSTOP freezes every socket of the process: its admin endpoint stalls along with its traffic.
             process.kill(-proc.pid, 'SIGSTOP');
             setTimeout(() => {
@@ -304,7 +370,11 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
             }, parseDurationMs(f.duration)).unref();
           } else {
             const s = services.find((x) => x.name.toLowerCase() === f.target.toLowerCase());
-            if (!s) throw new SpilloverError({ message: `service-fault target "${f.target}" is not a service`, expected: services.map((x) => x.name).join(', ') });
+            if (!s)
+              throw new SpilloverError({
+                message: `service-fault target "${f.target}" is not a service`,
+                expected: services.map((x) => x.name).join(', '),
+              });
             const res = await fetch(`http://${s.pod}:${PORTS.app}/_spillover/fault`, {
               method: 'POST',
               headers: { 'content-type': 'application/json', [CONTROL_TOKEN_HEADER]: controlToken },
@@ -316,9 +386,14 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
         describe() {
           const lines = [
             `send requests:   curl -H 'host: ${target.host}' http://${plan.client.outbound.ip}:${plan.client.outbound.port}/`,
-            ...proxies.map((px) => `admin ${px.name.padEnd(10)} http://${px.admin.ip}:${px.admin.port}/  (stats/prometheus, clusters, config_dump)`),
+            ...proxies.map(
+              (px) => `admin ${px.name.padEnd(10)} http://${px.admin.ip}:${px.admin.port}/  (stats/prometheus, clusters, config_dump)`,
+            ),
             ...services.map((s) => `service ${s.name.padEnd(8)} http://${s.pod}:${PORTS.app}/metrics`),
-            `stop everything: spillover cleanup --run ${ctx.runId}   (or kill the process groups: ${sup.list().map((p) => p.pid).join(' ')})`,
+            `stop everything: spillover cleanup --run ${ctx.runId}   (or kill the process groups: ${sup
+              .list()
+              .map((p) => p.pid)
+              .join(' ')})`,
           ];
           return lines.join('\n');
         },

@@ -36,7 +36,9 @@ export function flattenClusters(json: unknown): Host[] {
         cluster: c.name ?? '',
         address: sa ? `${sa.address}:${sa.port_value ?? 0}` : '',
         priority: h.priority ?? 0,
-        ...(loc && (loc.region || loc.zone || loc.sub_zone) ? { locality: [loc.region ?? '', loc.zone ?? '', loc.sub_zone ?? ''].join('/') } : {}),
+        ...(loc && (loc.region || loc.zone || loc.sub_zone)
+          ? { locality: [loc.region ?? '', loc.zone ?? '', loc.sub_zone ?? ''].join('/') }
+          : {}),
         healthy: flags.length === 0,
         flags,
         rqTotal: stat('rq_total'),

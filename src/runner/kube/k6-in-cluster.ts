@@ -47,7 +47,10 @@ export function k6InClusterEngine({ ref, pod: p, forwarder, client, onStop, sign
       });
       if (!res.ok) {
         throw new SpilloverError(
-          { message: `k6 did not start: its REST API answered ${res.status}`, fix: `see kubectl --context ${ref.context} -n ${p.namespace} logs ${p.pod!.name} -c k6` },
+          {
+            message: `k6 did not start: its REST API answered ${res.status}`,
+            fix: `see kubectl --context ${ref.context} -n ${p.namespace} logs ${p.pod!.name} -c k6`,
+          },
           1,
         );
       }

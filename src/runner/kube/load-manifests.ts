@@ -28,11 +28,21 @@ export function k6RunArgs(exp: ResolvedExperiment): string[] {
 }
 
 export function scriptConfigMap(exp: ResolvedExperiment, script: string, labels: Record<string, string>): KubeObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${K6_NAME}-script`, namespace: LOAD_NAMESPACE, labels }, data: { [path.basename(exp.scenarioPath)]: script } };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: `${K6_NAME}-script`, namespace: LOAD_NAMESPACE, labels },
+    data: { [path.basename(exp.scenarioPath)]: script },
+  };
 }
 
 const podMeta = (exp: ResolvedExperiment, labels: Record<string, string>) => ({
-  labels: { ...labels, app: K6_NAME, ...INJECT, ...istioLocalityLabel(exp.spec.client.locality ?? exp.spec.topology.clusters[exp.spec.client.cluster].locality) },
+  labels: {
+    ...labels,
+    app: K6_NAME,
+    ...INJECT,
+    ...istioLocalityLabel(exp.spec.client.locality ?? exp.spec.topology.clusters[exp.spec.client.cluster].locality),
+  },
   annotations: { 'sidecar.istio.io/nativeSidecar': 'true', ...proxyConfigAnnotation() },
 });
 

@@ -65,13 +65,17 @@ describe('stats: Mann-Whitney U', () => {
 
   it('is symmetric in its two samples and U1 + U2 = n1·n2', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { minLength: 1, maxLength: 12 }), fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { minLength: 1, maxLength: 12 }), (x, y) => {
-        const a = mannWhitney(x, y);
-        const b = mannWhitney(y, x);
-        assert.ok(Math.abs(a.p - b.p) < 1e-9);
-        assert.ok(Math.abs(a.u + b.u - x.length * y.length) < 1e-9);
-        assert.ok(a.p > 0 && a.p <= 1);
-      }),
+      fc.property(
+        fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { minLength: 1, maxLength: 12 }),
+        (x, y) => {
+          const a = mannWhitney(x, y);
+          const b = mannWhitney(y, x);
+          assert.ok(Math.abs(a.p - b.p) < 1e-9);
+          assert.ok(Math.abs(a.u + b.u - x.length * y.length) < 1e-9);
+          assert.ok(a.p > 0 && a.p <= 1);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -79,14 +83,23 @@ describe('stats: Mann-Whitney U', () => {
   it('the normal approximation for large samples agrees with the exact test near the limit', () => {
     // 45 vs 45 exceeds the exact limit; shifting one sample must give a small p, overlap a large one.
     const a = Array.from({ length: 45 }, (_, i) => i);
-    const shifted = mannWhitney(a, a.map((v) => v + 20));
+    const shifted = mannWhitney(
+      a,
+      a.map((v) => v + 20),
+    );
     assert.equal(shifted.method, 'normal');
     assert.ok(shifted.p < 0.001, `p=${shifted.p}`);
-    const interleaved = mannWhitney(a, a.map((v) => v + 0.5));
+    const interleaved = mannWhitney(
+      a,
+      a.map((v) => v + 0.5),
+    );
     assert.ok(interleaved.p > 0.5, `p=${interleaved.p}`);
     // 40 vs 40 is still exact: compare the two methods on the same kind of data.
     const b = Array.from({ length: 40 }, (_, i) => i);
-    const exact = mannWhitney(b, b.map((v) => v + 8.5));
+    const exact = mannWhitney(
+      b,
+      b.map((v) => v + 8.5),
+    );
     assert.equal(exact.method, 'exact');
     const approxOf = mannWhitney([...b, 1000], [...b.map((v) => v + 8.5), 1000]);
     assert.equal(approxOf.method, 'normal');

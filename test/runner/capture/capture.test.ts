@@ -8,15 +8,37 @@ import { startCapture } from '../../../src/runner/capture.ts';
 import type { ClustersRecord, ScrapeRecord } from '../../../src/contracts/raw.ts';
 import { SpilloverError } from '../../../src/errors.ts';
 
-const CLUSTERS = { cluster_statuses: [{ name: 'svc', host_statuses: [{ address: { socket_address: { address: '127.0.1.10', port_value: 8080 } }, health_status: { eds_health_status: 'HEALTHY' } }] }] };
+const CLUSTERS = {
+  cluster_statuses: [
+    {
+      name: 'svc',
+      host_statuses: [
+        { address: { socket_address: { address: '127.0.1.10', port_value: 8080 } }, health_status: { eds_health_status: 'HEALTHY' } },
+      ],
+    },
+  ],
+};
 
 async function serve(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void>; server: http.Server }> {
   const server = http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
-const readNdjson = <T>(f: string): T[] => fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as T);
+const readNdjson = <T>(f: string): T[] =>
+  fs
+    .readFileSync(f, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
 
 describe('capture/startCapture', () => {
   let dir: string;
@@ -29,7 +51,8 @@ describe('capture/startCapture', () => {
     const seen: string[] = [];
     const envoy = await serve((req, res) => {
       seen.push(req.url ?? '');
-      if (req.url?.startsWith('/stats/prometheus')) res.end('# TYPE envoy_cluster_upstream_rq_total counter\nenvoy_cluster_upstream_rq_total{envoy_cluster_name="svc"} 3\n');
+      if (req.url?.startsWith('/stats/prometheus'))
+        res.end('# TYPE envoy_cluster_upstream_rq_total counter\nenvoy_cluster_upstream_rq_total{envoy_cluster_name="svc"} 3\n');
       else if (req.url === '/clusters?format=json') res.end(JSON.stringify(CLUSTERS));
       else res.writeHead(404).end();
     });
@@ -58,7 +81,10 @@ describe('capture/startCapture', () => {
       const gaps = readNdjson<ScrapeRecord>(path.join(dir, 'raw/scrapes/a.ndjson'));
       const okScrapes = scrapes.filter((s) => s.ok);
       // The timer keeps its pace for every target (a record per tick, ok or gap) whatever the stalled one does.
-      assert.ok(scrapes.length >= 4 && okScrapes.length >= 1 && scrapes.every((s) => s.target === 'client'), JSON.stringify(scrapes.map((s) => s.error ?? 'ok')));
+      assert.ok(
+        scrapes.length >= 4 && okScrapes.length >= 1 && scrapes.every((s) => s.target === 'client'),
+        JSON.stringify(scrapes.map((s) => s.error ?? 'ok')),
+      );
       assert.deepEqual(okScrapes[0].samples, [['envoy_cluster_upstream_rq_total', { envoy_cluster_name: 'svc' }, 3]]);
       assert.equal(clusters.find((c) => c.ok)?.hosts?.[0].address, '127.0.1.10:8080');
       // The stalled target costs only its own samples: every record is a gap, and there are records.
@@ -76,7 +102,12 @@ describe('capture/startCapture', () => {
   it('records an endpoint error as a gap with the HTTP status', async () => {
     const broken = await serve((_req, res) => res.writeHead(503).end('no'));
     try {
-      const cap = startCapture({ runDir: dir, t0Epoch: Date.now(), statsIntervalMs: 50, targets: [{ name: 'b', kind: 'service', baseUrl: broken.url }] });
+      const cap = startCapture({
+        runDir: dir,
+        t0Epoch: Date.now(),
+        statsIntervalMs: 50,
+        targets: [{ name: 'b', kind: 'service', baseUrl: broken.url }],
+      });
       await new Promise((r) => setTimeout(r, 120));
       await cap.stop();
       const recs = readNdjson<ScrapeRecord>(path.join(dir, 'raw/scrapes/b.ndjson'));
@@ -88,6 +119,15 @@ describe('capture/startCapture', () => {
   });
 
   it('refuses non-loopback targets', () => {
-    assert.throws(() => startCapture({ runDir: dir, t0Epoch: 0, statsIntervalMs: 250, targets: [{ name: 'x', kind: 'envoy', baseUrl: 'http://10.0.0.1:15000' }] }), SpilloverError);
+    assert.throws(
+      () =>
+        startCapture({
+          runDir: dir,
+          t0Epoch: 0,
+          statsIntervalMs: 250,
+          targets: [{ name: 'x', kind: 'envoy', baseUrl: 'http://10.0.0.1:15000' }],
+        }),
+      SpilloverError,
+    );
   });
 });

@@ -15,7 +15,11 @@ describe('capture/prom-text', () => {
       '',
     ].join('\n');
     const s = parsePromText(text);
-    assert.deepEqual(s[0], ['envoy_cluster_upstream_rq_pending_overflow', { envoy_cluster_name: 'outbound|80||a.istio.svc.cluster.local' }, 7]);
+    assert.deepEqual(s[0], [
+      'envoy_cluster_upstream_rq_pending_overflow',
+      { envoy_cluster_name: 'outbound|80||a.istio.svc.cluster.local' },
+      7,
+    ]);
     assert.equal(s[1][1].envoy_endpoint_address, '127.0.1.10:8080');
     assert.equal(s[2][1].le, '+Inf');
     assert.ok(Number.isNaN(s[3][2]));
@@ -29,7 +33,10 @@ describe('capture/prom-text', () => {
   });
 
   it('names the line of malformed input', () => {
-    assert.throws(() => parsePromText('ok 1\nbad{a="1" 2\n'), (e: unknown) => e instanceof PromParseError && e.line === 2);
+    assert.throws(
+      () => parsePromText('ok 1\nbad{a="1" 2\n'),
+      (e: unknown) => e instanceof PromParseError && e.line === 2,
+    );
     assert.throws(() => parsePromText('m{a="1"} notanumber\n'), PromParseError);
   });
 

@@ -30,7 +30,12 @@ describe('capture/promtool: the harness /metrics pass `promtool check metrics`',
 
   it("a running service's /metrics endpoint, after traffic and a fault", async () => {
     const { startService, FAULT_PATH } = await import('../../../src/workload/service.ts');
-    const svc = await startService({ name: 'A', instance: 'a-0', listen: { ip: '127.0.1.1', port: 0 }, capacity: { concurrency: 1, queue: 1, serviceTime: { distribution: 'fixed', value: '1ms' } } });
+    const svc = await startService({
+      name: 'A',
+      instance: 'a-0',
+      listen: { ip: '127.0.1.1', port: 0 },
+      capacity: { concurrency: 1, queue: 1, serviceTime: { distribution: 'fixed', value: '1ms' } },
+    });
     try {
       for (let i = 0; i < 3; i++) await (await fetch(`${svc.url}/work`)).text();
       await (await fetch(svc.url + FAULT_PATH, { method: 'POST', body: JSON.stringify({ mode: 'error503' }) })).text();

@@ -20,7 +20,14 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const GOLDEN = path.join(ROOT, 'test/golden/kind');
 
 function ctxFor(runDir: string, set: string[] = []): BackendContext {
-  return { experiment: readExperiment(path.join(ROOT, 'test/fixtures/kube/peak-load.yaml'), { set }), runDir, runId: 'golden', signal: new AbortController().signal, log: () => undefined, event: () => undefined };
+  return {
+    experiment: readExperiment(path.join(ROOT, 'test/fixtures/kube/peak-load.yaml'), { set }),
+    runDir,
+    runId: 'golden',
+    signal: new AbortController().signal,
+    log: () => undefined,
+    event: () => undefined,
+  };
 }
 
 async function planInto(b: Backend, set: string[] = []) {
@@ -38,9 +45,18 @@ function compareTree(actualDir: string, goldenDir: string, files: string[]) {
     }
     return;
   }
-  const golden = fs.readdirSync(goldenDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(goldenDir, path.join(e.parentPath, e.name))).sort();
+  const golden = fs
+    .readdirSync(goldenDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(goldenDir, path.join(e.parentPath, e.name)))
+    .sort();
   assert.deepEqual(files.slice().sort(), golden, 'the dry run wrote a different set of files than test/golden/kind');
-  for (const f of files) assert.equal(fs.readFileSync(path.join(actualDir, f), 'utf8'), fs.readFileSync(path.join(goldenDir, f), 'utf8'), `${f} differs from the golden copy (UPDATE_GOLDEN=1 to accept)`);
+  for (const f of files)
+    assert.equal(
+      fs.readFileSync(path.join(actualDir, f), 'utf8'),
+      fs.readFileSync(path.join(goldenDir, f), 'utf8'),
+      `${f} differs from the golden copy (UPDATE_GOLDEN=1 to accept)`,
+    );
 }
 
 const yamlFiles = (dir: string, files: string[]) => files.filter((f) => f.endsWith('.yaml') && !f.startsWith('kube/kind/'));
@@ -70,8 +86,16 @@ describe('kind backend dry run (golden)', () => {
 
   it('with k6 parallelism > 1 uses a k6-operator TestRun instead of the Job', async () => {
     const { dir, plan } = await planInto(createKindBackend({ k6InCluster: true, k6Parallelism: 3 }), ['load.engine=k6']);
-    const objs = objectsOf(path.join(dir, plan.files.find((f) => f.endsWith('40-k6.yaml'))!));
-    assert.deepEqual(objs.map((o) => o.kind), ['ConfigMap', 'TestRun']);
+    const objs = objectsOf(
+      path.join(
+        dir,
+        plan.files.find((f) => f.endsWith('40-k6.yaml'))!,
+      ),
+    );
+    assert.deepEqual(
+      objs.map((o) => o.kind),
+      ['ConfigMap', 'TestRun'],
+    );
     assert.equal((objs[1] as unknown as { spec: { parallelism: number } }).spec.parallelism, 3);
   });
 
@@ -80,7 +104,8 @@ describe('kind backend dry run (golden)', () => {
       const { dir, plan } = await planInto(createKindBackend({ k6InCluster: true, k6Parallelism: set.length ? 2 : 1 }), set);
       const files = yamlFiles(dir, plan.files);
       assert.ok(files.length >= 10);
-      for (const f of files) for (const o of objectsOf(path.join(dir, f))) assert.deepEqual(checkObject(o, f), [], `${f}: ${o.kind} ${o.metadata.name}`);
+      for (const f of files)
+        for (const o of objectsOf(path.join(dir, f))) assert.deepEqual(checkObject(o, f), [], `${f}: ${o.kind} ${o.metadata.name}`);
     }
   });
 
@@ -98,7 +123,10 @@ describe('kind backend dry run (golden)', () => {
   });
 
   it('the kube backend refuses the same context twice', () => {
-    assert.throws(() => createKubeBackend({ context1: 'one', context2: 'one', installIstio: false }), /the two clusters must be different contexts/);
+    assert.throws(
+      () => createKubeBackend({ context1: 'one', context2: 'one', installIstio: false }),
+      /the two clusters must be different contexts/,
+    );
   });
 
   it('the kube backend uses the given contexts, runs no kind or docker, and installs Istio only when asked', async () => {
@@ -107,6 +135,9 @@ describe('kind backend dry run (golden)', () => {
     assert.ok(without.plan.steps.some((s) => s.includes('to east (')));
     assert.ok(without.plan.steps.some((s) => s.includes('Service istio-system/istio-eastwestgateway')));
     const withIstio = await planInto(createKubeBackend({ context1: 'east', context2: 'west', installIstio: true }));
-    assert.deepEqual(withIstio.plan.steps.filter((s) => s.includes('istioctl install')).map((s) => /--context (\S+)/.exec(s)![1]), ['east', 'west', 'east', 'west']);
+    assert.deepEqual(
+      withIstio.plan.steps.filter((s) => s.includes('istioctl install')).map((s) => /--context (\S+)/.exec(s)![1]),
+      ['east', 'west', 'east', 'west'],
+    );
   });
 });

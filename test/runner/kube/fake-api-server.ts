@@ -49,7 +49,8 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     const custom = opts.route?.(r);
     if (custom) return custom;
     const p = r.path;
-    if (p === '/version') return { status: 200, body: JSON.stringify({ major: '1', minor: '33', gitVersion: 'v1.33.1', platform: 'linux/amd64' }) };
+    if (p === '/version')
+      return { status: 200, body: JSON.stringify({ major: '1', minor: '33', gitVersion: 'v1.33.1', platform: 'linux/amd64' }) };
     const disc = /^\/(api\/v1|apis\/([^/]+)\/([^/]+))$/.exec(p);
     if (disc && r.method === 'GET') {
       const file = p === '/api/v1' ? 'api-v1.json' : `apis-${disc[2]}-${disc[3]}.json`;
@@ -58,7 +59,10 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     const segs = p.split('/').filter(Boolean);
     const name = segs[segs.length - 1];
     if (r.method === 'GET' && /\/pods\/[^/]+\/log$/.test(p)) {
-      const text = r.query.container === 'k6' ? '{"type":"Point","metric":"http_reqs","data":{"time":"2026-11-25T20:00:01Z","value":1,"tags":{"status":"200"}}}\nnot json\n' : fixture('proxy-stdout.log');
+      const text =
+        r.query.container === 'k6'
+          ? '{"type":"Point","metric":"http_reqs","data":{"time":"2026-11-25T20:00:01Z","value":1,"tags":{"status":"200"}}}\nnot json\n'
+          : fixture('proxy-stdout.log');
       return { status: 200, body: text, contentType: 'text/plain' };
     }
     if (r.method === 'GET' && p.endsWith('/pods')) {
@@ -81,9 +85,11 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     if (r.method === 'GET') {
       const n = (polls.get(p) ?? 0) + 1;
       polls.set(p, n);
-      if (p.endsWith('/services/istio-eastwestgateway')) return { status: 200, body: fixture(n > pending ? 'service-eastwest-ready.json' : 'service-eastwest-pending.json') };
+      if (p.endsWith('/services/istio-eastwestgateway'))
+        return { status: 200, body: fixture(n > pending ? 'service-eastwest-ready.json' : 'service-eastwest-pending.json') };
       // A Deployment exists once applied; its status then progresses as the recorded rollout did.
-      if (/\/deployments\/[^/]+$/.test(p) && objects.has(p)) return { status: 200, body: fixture(n > pending ? 'deployment-available.json' : 'deployment-progressing.json') };
+      if (/\/deployments\/[^/]+$/.test(p) && objects.has(p))
+        return { status: 200, body: fixture(n > pending ? 'deployment-available.json' : 'deployment-progressing.json') };
       if (objects.has(p)) return { status: 200, body: JSON.stringify(objects.get(p)) };
       return notFound(name);
     }
@@ -102,7 +108,13 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
       } catch {
         body = raw;
       }
-      const rec: Recorded = { method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), contentType: req.headers['content-type'], body };
+      const rec: Recorded = {
+        method: req.method ?? 'GET',
+        path: u.pathname,
+        query: Object.fromEntries(u.searchParams),
+        contentType: req.headers['content-type'],
+        body,
+      };
       requests.push(rec);
       const a = answer(rec);
       res.writeHead(a.status, { 'content-type': a.contentType ?? 'application/json' });
@@ -115,10 +127,11 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     url,
     requests,
     objects,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
     kubeConfig(context: string) {
       const kc = new k8s.KubeConfig();
       kc.loadFromOptions({

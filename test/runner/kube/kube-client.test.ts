@@ -13,7 +13,12 @@ describe('kube client against recorded API responses', () => {
   afterEach(() => api.close());
 
   it('applies server-side: PATCH to the object path, apply-patch content type, field manager spillover, force', async () => {
-    await c.apply({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'ServiceEntry', metadata: { name: 'a', namespace: 'istio' }, spec: { hosts: ['a.istio.svc.cluster.local'] } });
+    await c.apply({
+      apiVersion: 'networking.istio.io/v1alpha3',
+      kind: 'ServiceEntry',
+      metadata: { name: 'a', namespace: 'istio' },
+      spec: { hosts: ['a.istio.svc.cluster.local'] },
+    });
     const patch = api.requests.find((r) => r.method === 'PATCH')!;
     assert.equal(patch.path, '/apis/networking.istio.io/v1alpha3/namespaces/istio/serviceentries/a');
     assert.match(patch.contentType ?? '', /^application\/apply-patch\+yaml/);
@@ -81,15 +86,26 @@ describe('kube client against recorded API responses', () => {
   });
 
   it('API errors become SpilloverErrors with the cluster, the server and the API message', async () => {
-    const bad = await startFakeApi({ route: (r) => (r.method === 'PATCH' ? { status: 403, body: JSON.stringify({ kind: 'Status', code: 403, message: 'serviceentries is forbidden: User "x" cannot patch' }) } : undefined) });
+    const bad = await startFakeApi({
+      route: (r) =>
+        r.method === 'PATCH'
+          ? {
+              status: 403,
+              body: JSON.stringify({ kind: 'Status', code: 403, message: 'serviceentries is forbidden: User "x" cannot patch' }),
+            }
+          : undefined,
+    });
     try {
       const b = new KubeClient(bad.kubeConfig('ctx'), 'cluster-1');
-      await assert.rejects(b.apply({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'ServiceEntry', metadata: { name: 'a', namespace: 'istio' } }), (e: unknown) => {
-        assert.ok(isSpilloverError(e));
-        assert.match(e.message, /cluster-1 \(http:\/\/127\.0\.0\.1:\d+\): apply ServiceEntry istio\/a failed/);
-        assert.match(e.message, /HTTP 403: serviceentries is forbidden/);
-        return true;
-      });
+      await assert.rejects(
+        b.apply({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'ServiceEntry', metadata: { name: 'a', namespace: 'istio' } }),
+        (e: unknown) => {
+          assert.ok(isSpilloverError(e));
+          assert.match(e.message, /cluster-1 \(http:\/\/127\.0\.0\.1:\d+\): apply ServiceEntry istio\/a failed/);
+          assert.match(e.message, /HTTP 403: serviceentries is forbidden/);
+          return true;
+        },
+      );
     } finally {
       await bad.close();
     }
