@@ -7,7 +7,7 @@ import { formatProblem, isSpilloverError } from '../errors.ts';
 import { dropStrayDashDash } from './stray-dashdash.ts';
 import { outputCommanderError } from './commander-errors.ts';
 
-const COMMANDS = [
+export const COMMANDS = [
   'run',
   'experiment',
   'doctor',

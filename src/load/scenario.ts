@@ -54,7 +54,25 @@ export interface ReadScenarioOptions {
  * executors the fast path implements), the fast path's own reading, which checks that equivalence by
  * dry-running the function. Anything else runs in the VU runtime.
  */
+/**
+ * The script's text. Refuses a FIFO, device, directory, UTF-16 or binary file without blocking
+ * (read-text-input.ts); a missing one gets a guess: a close name, or the file under scenarios/.
+ */
+function readScenarioText(file: string, rel = path.relative(process.cwd(), file) || file): string {
+  try {
+    return readTextInput(file, 'scenario script');
+  } catch (e) {
+    if (!isSpilloverError(e) || fs.existsSync(file)) throw e;
+    const inScenarios = path.join('scenarios', `${path.basename(rel, '.js')}.js`);
+    const guess = similarFile(rel) ?? (fs.existsSync(inScenarios) && inScenarios !== rel ? inScenarios : similarFile(inScenarios));
+    throw new SpilloverError(
+      e.problems.map((p) => ({ ...p, fix: guess ? `did you mean ${guess}?` : 'check the path (scenarios live in scenarios/*.js)' })),
+    );
+  }
+}
+
 export async function readScenario(file: string, opts: ReadScenarioOptions = {}): Promise<Scenario> {
+  readScenarioText(file);
   const { loadVuProgram } = await import('./vu/program.ts');
   const vu = await loadVuProgram(file, opts);
   const p = vu.vu!;
@@ -206,19 +224,7 @@ export async function readPlainScenario(file: string, opts: ReadScenarioOptions 
       found: show(timeScale),
     });
   }
-  let source: string;
-  try {
-    // Refuses a FIFO, device, directory, UTF-16 or binary file without blocking (read-text-input.ts).
-    source = readTextInput(file, 'scenario script');
-  } catch (e) {
-    if (!isSpilloverError(e) || fs.existsSync(file)) throw e;
-    // A bare name (peak-load) or a wrong folder: also look in scenarios/.
-    const inScenarios = path.join('scenarios', `${path.basename(rel, '.js')}.js`);
-    const guess = similarFile(rel) ?? (fs.existsSync(inScenarios) && inScenarios !== rel ? inScenarios : similarFile(inScenarios));
-    throw new SpilloverError(
-      e.problems.map((p) => ({ ...p, fix: guess ? `did you mean ${guess}?` : 'check the path (scenarios live in scenarios/*.js)' })),
-    );
-  }
+  const source = readScenarioText(file, rel);
   let code: string;
   try {
     code = transformSync(source, { format: 'cjs', loader: 'js', target: 'es2022', sourcefile: rel }).code;
