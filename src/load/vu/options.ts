@@ -216,7 +216,7 @@ function scenarioSpec(
     });
     return undefined;
   }
-  if (typeof executor !== 'string' || !(executor in EXEC_KEYS)) {
+  if (typeof executor !== 'string' || !Object.hasOwn(EXEC_KEYS, executor)) {
     const near = typeof executor === 'string' ? closest(executor, Object.keys(EXEC_KEYS)) : undefined;
     problems.push({
       path: p('executor'),
@@ -286,12 +286,14 @@ function scenarioSpec(
       return { duration: d ?? 0, target: typeof t === 'number' ? t : 0 };
     });
   };
-  const exec = sc.exec === undefined ? 'default' : String(sc.exec);
+  if (sc.exec !== undefined && typeof sc.exec !== 'string')
+    problems.push({ path: p('exec'), message: 'exec must name an exported function', expected: 'a string, e.g. "default"', found: show(sc.exec) });
+  const exec = typeof sc.exec === 'string' ? sc.exec : 'default';
   if (!exported.has(exec))
     problems.push({
       path: p('exec'),
-      message: `the script does not export a function "${exec}"`,
-      found: exec,
+      message: `the script does not export a function ${show(exec)}`,
+      found: show(exec),
       fix: exec === 'default' ? 'export default function () { ... }' : `export function ${exec}() { ... }`,
     });
   const strMap = (k: string): Record<string, string> => {
