@@ -287,7 +287,12 @@ function scenarioSpec(
     });
   };
   if (sc.exec !== undefined && typeof sc.exec !== 'string')
-    problems.push({ path: p('exec'), message: 'exec must name an exported function', expected: 'a string, e.g. "default"', found: show(sc.exec) });
+    problems.push({
+      path: p('exec'),
+      message: 'exec must name an exported function',
+      expected: 'a string, e.g. "default"',
+      found: show(sc.exec),
+    });
   const exec = typeof sc.exec === 'string' ? sc.exec : 'default';
   if (!exported.has(exec))
     problems.push({
