@@ -72,7 +72,8 @@ function readScenarioText(file: string, rel = path.relative(process.cwd(), file)
 }
 
 export async function readScenario(file: string, opts: ReadScenarioOptions = {}): Promise<Scenario> {
-  readScenarioText(file);
+  // A missing file gets its did-you-mean here, before the VU runtime reads it; a present one is read once, below.
+  if (!fs.existsSync(file)) readScenarioText(file);
   const { loadVuProgram } = await import('./vu/program.ts');
   const vu = await loadVuProgram(file, opts);
   const p = vu.vu!;
