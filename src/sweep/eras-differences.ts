@@ -8,7 +8,7 @@
 import type { Summary } from '../analysis/summary.ts';
 import { envoyChangesBetween } from './envoy-changes.ts';
 import { translationChanges } from './eras-model.ts';
-import type { EraRow } from './eras-table.ts';
+import type { EraRow } from './eras-row.ts';
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 const nums = (s: Summary[], f: (x: Summary) => number | null) => s.map(f).filter((x): x is number => x !== null);

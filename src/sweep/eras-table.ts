@@ -4,26 +4,10 @@
  */
 import type { Summary } from '../analysis/summary.ts';
 import { consecutiveErrorsMode, parseIstioVersion } from '../mesh/istio-version.ts';
-import type { Era } from './eras-model.ts';
-import type { EraEnvoy } from './eras-envoy.ts';
 import { erasDifferences } from './eras-differences.ts';
+import { envoyRan, type EraRow } from './eras-row.ts';
 
-export interface EraRow {
-  istio: string;
-  era: Era;
-  summaries: Summary[];
-  /** Pitfall ids the diagnosis finds in this era's configuration. */
-  findings: string[];
-  /** The same findings' titles, in the same order. */
-  findingTitles: string[];
-  /** The Envoy chosen for this era and why. */
-  envoy: EraEnvoy;
-  /** The Envoy versions its runs actually ran (each run's manifest, from `envoy --version`). */
-  envoyUsed: string[];
-}
-
-/** The Envoy a row ran, in words ("1.36.4", or "not run"). */
-export const envoyRan = (r: EraRow) => (r.envoyUsed.length ? r.envoyUsed.join(', ') : 'not run');
+export type { EraRow };
 
 const vals = (rows: Summary[], f: (s: Summary) => number | null) => rows.map(f).filter((x): x is number => x !== null);
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
