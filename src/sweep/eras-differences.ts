@@ -12,7 +12,13 @@ import type { EraRow } from './eras-row.ts';
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 const nums = (s: Summary[], f: (x: Summary) => number | null) => s.map(f).filter((x): x is number => x !== null);
-const majority = (s: Summary[], f: (x: Summary) => boolean) => s.filter(f).length * 2 > s.length;
+/** 'yes' in every run, 'no' in none, else how many: a split is run-to-run variation, not an era difference. */
+type Seen = 'yes' | 'no' | string;
+const seen = (s: Summary[], f: (x: Summary) => boolean): Seen => {
+  const n = s.filter(f).length;
+  return n === s.length ? 'yes' : n === 0 ? 'no' : `in ${n}/${s.length} runs`;
+};
+const definite = (x: Seen) => x === 'yes' || x === 'no';
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
 /** The outcomes of a row that the comparison looks at. */
@@ -20,26 +26,38 @@ function outcomes(r: EraRow) {
   const s = r.summaries;
   const success = nums(s, (x) => x.successRatio);
   return {
-    redirect: majority(s, (x) => x.events.redirectOnsetS !== null),
-    ejected: majority(s, (x) => x.events.firstEjectionS !== null),
-    overflowed: majority(s, (x) => x.events.firstOverflowS !== null),
-    blocked: majority(s, (x) => Boolean(x.blockedEjections)),
+    redirect: seen(s, (x) => x.events.redirectOnsetS !== null),
+    ejected: seen(s, (x) => x.events.firstEjectionS !== null),
+    overflowed: seen(s, (x) => x.events.firstOverflowS !== null),
+    blocked: seen(s, (x) => Boolean(x.blockedEjections)),
     success: mean(success),
     successRange: success.length ? [Math.min(...success), Math.max(...success)] : null,
   };
 }
 
-const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+const EVENTS = [
+  ['redirect', 'redirect'],
+  ['ejected', 'A ejected'],
+  ['blocked', 'ejections refused by maxEjectionPercent'],
+  ['overflowed', 'circuit-breaker overflow'],
+] as const;
+
+/** Events that happen in some runs of a row and not in others: variation, named but not explained. */
+export function splitEvents(a: EraRow, b: EraRow): string[] {
+  const x = outcomes(a);
+  const y = outcomes(b);
+  return EVENTS.flatMap(([k, words]) => [
+    ...(definite(x[k]) ? [] : [`${words} ${x[k]} of ${a.istio}`]),
+    ...(definite(y[k]) ? [] : [`${words} ${y[k]} of ${b.istio}`]),
+  ]);
+}
 
 /** The outcome differences between two rows, in words; empty when they agree. */
 export function outcomeDifferences(a: EraRow, b: EraRow): string[] {
   const x = outcomes(a);
   const y = outcomes(b);
   const out: string[] = [];
-  if (x.redirect !== y.redirect) out.push(`redirect ${yesNo(x.redirect)} → ${yesNo(y.redirect)}`);
-  if (x.ejected !== y.ejected) out.push(`A ejected ${yesNo(x.ejected)} → ${yesNo(y.ejected)}`);
-  if (x.blocked !== y.blocked) out.push(`ejections refused by maxEjectionPercent ${yesNo(x.blocked)} → ${yesNo(y.blocked)}`);
-  if (x.overflowed !== y.overflowed) out.push(`circuit-breaker overflow ${yesNo(x.overflowed)} → ${yesNo(y.overflowed)}`);
+  for (const [k, words] of EVENTS) if (definite(x[k]) && definite(y[k]) && x[k] !== y[k]) out.push(`${words} ${x[k]} → ${y[k]}`);
   // Success ratios differ only when the ranges over repeats do not overlap and the means are 5 points apart.
   if (x.success !== null && y.success !== null && Math.abs(x.success - y.success) >= 0.05) {
     const apart = x.successRange![1] < y.successRange![0] || y.successRange![1] < x.successRange![0];
@@ -78,15 +96,22 @@ export function erasDifferences(rows: EraRow[]): string[] {
         `Envoy ${envoyA} → ${envoyB}: no change listed in src/sweep/envoy-changes.ts bears on these outcomes${envoyChanges.length ? ` (listed: ${envoyChanges.map((c) => c.what).join('; ')})` : ''}`,
       );
     if (!envoyDiffers) context.push(`same Envoy (${envoyA ?? 'unknown'})`);
+    const split = splitEvents(a, b);
+    const varies = split.length ? ` Varies between runs: ${split.join(', ')}.` : '';
     if (!diffs.length) {
-      lines.push(`${head}: same key outcomes${context.length ? `, although ${context.join('; ')}` : ''}.`);
+      lines.push(`${head}: same key outcomes${context.length ? `, although ${context.join('; ')}` : ''}.${varies}`);
     } else if (!causes.length && !translation.length && !envoyDiffers) {
       lines.push(
-        `${head}: ${diffs.join(', ')}. Neither the translation nor the Envoy differs: run-to-run noise (see the ranges; use --repeat).`,
+        `${head}: ${diffs.join(', ')}. Neither the translation nor the Envoy differs: run-to-run noise (see the ranges; use --repeat).${varies}`,
+      );
+    } else if (!causes.length) {
+      lines.push(
+        `${head}: ${diffs.join(', ')}. No diagnosis finding differs, so the cause is one of: ${context.join('; ')} -- or run-to-run noise (use --repeat).${varies}`,
       );
     } else {
-      const why = causes.length ? causes.join('; ') : `no diagnosis finding changes, so the candidates are the ${context.join('; ')}`;
-      lines.push(`${head}: ${diffs.join(', ')}. Cause: ${why}${causes.length && context.length ? `. Also: ${context.join('; ')}` : ''}.`);
+      lines.push(
+        `${head}: ${diffs.join(', ')}. Cause: ${causes.join('; ')}${context.length ? `. Also: ${context.join('; ')}` : ''}.${varies}`,
+      );
     }
   }
   if (!lines.length) lines.push('Only one era was run: nothing to compare.');
