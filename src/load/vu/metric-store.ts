@@ -50,7 +50,8 @@ export const BUILTIN_METRICS: MetricDef[] = [
 
 export const METRIC_NAME = /^[\p{L}\p{N}\._ !\?/&#\(\)<>%-]{1,128}$/u;
 
-const tagKey = (t: Tags) => {
+/** The identity of a tag set (keys sorted): compute once per request and pass it to add() for each of its samples. */
+export const tagKey = (t: Tags) => {
   const keys = Object.keys(t).sort();
   let s = '';
   for (const k of keys) s += `${k}\u0000${t[k]}\u0001`;
@@ -87,7 +88,8 @@ export class MetricStore {
     return undefined;
   }
 
-  add(name: string, value: number, tags: Tags, timeMs = Date.now(), metadata?: Tags): void {
+  /** `key` is tagKey(tags) when the caller has it already (one request's samples share one tag set). */
+  add(name: string, value: number, tags: Tags, timeMs = Date.now(), metadata?: Tags, key?: string): void {
     const def = this.defs.get(name);
     if (!def) return;
     let byTags = this.series.get(name);
@@ -95,7 +97,7 @@ export class MetricStore {
       byTags = new Map();
       this.series.set(name, byTags);
     }
-    const k = tagKey(tags);
+    const k = key ?? tagKey(tags);
     let s = byTags.get(k);
     if (!s) {
       s = { tags: { ...tags }, values: [], sum: 0, count: 0, nonZero: 0, last: 0, min: Infinity, max: -Infinity };
