@@ -21,13 +21,20 @@ import { finishRun, vuResult, type VuRunOutcome } from './vu-finish.ts';
 import { VuRecorder } from './vu-record.ts';
 import { httpOptions, idleHost, k6Logger, makeResolver } from './vu-run-host.ts';
 import { preciseWait } from './precise-wait.ts';
+import { sharedTransport } from './http-send.ts';
+import { rehearseVus } from './vu-rehearsal.ts';
 import { Interrupt, preciseNowMs, type ScenarioInfo, type VuHost } from './vu-state.ts';
 
 export { K6_USER_AGENT } from './vu-run-host.ts';
 export type { VuRunOutcome } from './vu-finish.ts';
 
+/** How long the rehearsal before t0 runs (vu-rehearsal.ts). */
+const REHEARSAL_MS = 300;
+/** Connections opened per origin before t0 at most (the fast path's bound, driver.ts PRECONNECT_MAX). */
+const PRECONNECT_MAX = 256;
+
 /** VUs initialised ahead of a run (prewarmVuRun), taken by the next runVuLoad of the same script. */
-let prepared: { code: string; rt: VuRuntime; vus: Vu[] } | undefined;
+let prepared: { code: string; rt: VuRuntime; vus: Vu[]; origins: string[] } | undefined;
 
 /**
  * Initialise the run's VUs now, before scenario time zero is fixed (the driver thread calls this while
@@ -41,7 +48,9 @@ export async function prewarmVuRun(scenario: Scenario): Promise<void> {
   const vus: Vu[] = [];
   const need = requiredVus(scenario.scenarios);
   for (let i = 1; i <= need; i++) vus.push(await rt.init(rt.newState(i, { ...prog.env })));
-  prepared = { code: prog.code, rt, vus };
+  const execs = [...new Set(scenario.scenarios.map((s) => s.exec))];
+  const origins = await rehearseVus(rt, { execs, env: prog.env, vus: Math.min(8, need), ms: REHEARSAL_MS });
+  prepared = { code: prog.code, rt, vus, origins };
 }
 
 export function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6: VuRunOutcome }> {
@@ -144,6 +153,7 @@ class VuRun {
       this.rt = pre.rt;
       this.allVus.push(...pre.vus);
       this.idle.push(...pre.vus);
+      await this.preconnect(pre.origins, Math.min(PRECONNECT_MAX, pre.vus.length));
     } else {
       resetShared();
       this.rt = new VuRuntime(this.prog.code, this.host, { globalEnv: this.prog.env });
@@ -152,6 +162,20 @@ class VuRun {
     while (this.allVus.length < need) this.idle.push(await this.newVu());
     this.opts.onReady?.();
     this.aux = await this.rt.init(this.rt.newState(0, { ...this.env }));
+  }
+
+  /** Opens connections to the origins the rehearsal saw, through the run's resolver (loopback guard, connect-to, hosts). */
+  private async preconnect(origins: string[], count: number): Promise<void> {
+    await Promise.all(
+      origins.map(async (o) => {
+        try {
+          const { origin } = await this.host.resolve(new URL(o));
+          await sharedTransport().preconnect(origin, count);
+        } catch {
+          // Refused or unreachable: the requests themselves report it, as k6 would.
+        }
+      }),
+    );
   }
 
   private call = async (name: string, arg?: unknown): Promise<unknown> => {

@@ -138,6 +138,13 @@ export class VuTransport {
     return h;
   }
 
+  /** Ends the connections to one origin (the rehearsal's private server). */
+  async closeOrigin(origin: string): Promise<void> {
+    const p = this.pools.get(origin);
+    this.pools.delete(origin);
+    await p?.destroy();
+  }
+
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();

@@ -6,28 +6,14 @@
  * with `throw: true`). Every request is also recorded in Spillover's requests.ndjson.
  */
 import { CookieJar } from './cookie-jar.ts';
-import { encodeBody, hasHeader, timeoutMs } from './http-body.ts';
-import { closeTransport, send } from './http-send.ts';
-import type { K6Response } from './response.ts';
-import { throwIfInterrupted, type VuHost, type VuState } from './vu-state.ts';
+import { k6Request, type HttpContext, type Params, type ResponseCallback } from './http-request.ts';
+import { closeTransport } from './http-send.ts';
+import type { VuHost, VuState } from './vu-state.ts';
+
+export type { Params } from './http-request.ts';
 
 /** Ends the run's connections (http-send.ts keeps one transport for all VUs). */
 export const closeAgent = closeTransport;
-
-export type Params = {
-  headers?: Record<string, unknown>;
-  tags?: Record<string, unknown>;
-  timeout?: unknown;
-  redirects?: number;
-  responseType?: string;
-  auth?: string;
-  cookies?: Record<string, unknown>;
-  jar?: unknown;
-  compression?: string;
-  responseCallback?: unknown;
-};
-
-const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT']);
 
 const jarApi = (jar: CookieJar) => ({
   __jar: jar,
@@ -38,79 +24,9 @@ const jarApi = (jar: CookieJar) => ({
 });
 
 export function makeHttp(host: VuHost, vu: VuState) {
-  let responseCallback: ((status: number) => boolean) | null = (s) => s >= 200 && s < 400;
-
-  async function one(method: string, rawUrl: unknown, body: unknown, params: Params = {}): Promise<K6Response> {
-    if (vu.initPhase)
-      throw new Error(
-        'making HTTP requests in the init context is not supported (k6 refuses it too); move it into a function such as setup() or default()',
-      );
-    throwIfInterrupted(vu);
-    const m = String(method).toUpperCase();
-    if (!METHODS.has(m)) throw new Error(`unknown HTTP method "${method}"`);
-    const nameTagged = (rawUrl as { __k6url?: { url: string; name: string } })?.__k6url;
-    let url = new URL(nameTagged ? nameTagged.url : String(rawUrl));
-    const headers: Record<string, string> = { 'User-Agent': host.http.userAgent };
-    for (const [k, v] of Object.entries(params.headers ?? {}))
-      if (v !== undefined && v !== null) {
-        for (const old of Object.keys(headers)) if (old.toLowerCase() === k.toLowerCase()) delete headers[old];
-        headers[k] = String(v);
-      }
-    if (params.auth && params.auth !== 'basic')
-      throw new Error(`params.auth "${params.auth}" (digest/ntlm) is not supported by the embedded engine; use basic auth or --engine k6`);
-    if (url.username && !hasHeader(headers, 'authorization')) {
-      headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
-    }
-    url = new URL(url.href.replace(/\/\/[^@/]*@/, '//'));
-    const payload = encodeBody(body, headers);
-    const maxRedirects = params.redirects ?? host.http.maxRedirects;
-    const tmo = timeoutMs(params.timeout, host.http.timeoutMs);
-    const responseType = params.responseType ?? (host.http.discardResponseBodies ? 'none' : 'text');
-    let res!: K6Response;
-    let curMethod = m;
-    let curBody = payload;
-    for (let hop = 0; ; hop++) {
-      const reqHeaders = { ...headers };
-      const jar = (params.jar as { __jar?: CookieJar } | undefined)?.__jar ?? vu.jar;
-      const jarCookies = jar.forUrl(url).map((c) => `${c.name}=${c.value}`);
-      const extra = Object.entries(params.cookies ?? {}).map(
-        ([k, v]) => `${k}=${typeof v === 'object' && v ? (v as { value: string }).value : String(v)}`,
-      );
-      if (jarCookies.length + extra.length > 0) reqHeaders.Cookie = [...jarCookies, ...extra].join('; ');
-      res = await send(host, vu, {
-        method: curMethod,
-        url,
-        headers: reqHeaders,
-        body: curBody,
-        tags: params.tags,
-        timeoutMs: tmo,
-        responseType,
-        nameTag: nameTagged?.name,
-        jar,
-        responseCallback: params.responseCallback === undefined ? responseCallback : (params.responseCallback as typeof responseCallback),
-      });
-      res.send = (m, u, b, p) => one(m, u, b, p as Params);
-      // Only a redirection's headers are decoded here (response.ts decodes them lazily).
-      const loc = res.status >= 300 && res.status < 400 ? res.headers.Location : undefined;
-      if (loc && hop < maxRedirects) {
-        url = new URL(loc, url);
-        if (res.status === 303 || ((res.status === 301 || res.status === 302) && curMethod === 'POST')) {
-          curMethod = 'GET';
-          curBody = null;
-        }
-        continue;
-      }
-      if (loc && hop >= maxRedirects && maxRedirects > 0) {
-        host.log(
-          'warn',
-          `Stopped after ${maxRedirects} redirects and returned the redirection; pass { redirects: n } in request params or set global maxRedirects option`,
-        );
-      }
-      break;
-    }
-    if (res.error && host.http.throw) throw new Error(res.error);
-    return res;
-  }
+  let responseCallback: ResponseCallback = (s) => s >= 200 && s < 400;
+  const ctx: HttpContext = { host, vu, responseCallback: () => responseCallback };
+  const one = (method: string, url: unknown, body: unknown, params?: Params) => k6Request(ctx, method, url, body, params);
 
   type BatchItem = string | unknown[] | { method?: string; url: string; body?: unknown; params?: Params };
   const toReq = (it: BatchItem): [string, unknown, unknown, Params | undefined] => {
