@@ -57,11 +57,15 @@ export function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6: VuRun
   return new VuRun(opts).run();
 }
 
-/** Per VU and scenario: __ITER and the k6/execution scenario view, made once, not per iteration. */
+/**
+ * Per VU and scenario: __ITER, the k6/execution scenario view and the exec function, looked up once,
+ * not per iteration (the export is a chain of esbuild's interop getters: a visible cost per iteration).
+ */
 interface VuInScenario {
   sc: ScenarioCtx;
   n: number;
   info: ScenarioInfo;
+  fn: (d: unknown) => unknown;
 }
 
 /** One run of a VU program: the VU pool, the iterations, the periodic ticks and thresholds. */
@@ -295,7 +299,7 @@ class VuRun {
       iterationInTest: () => st.iterInScenario,
       progress: () => Math.min(1, (Date.now() - sc.startMs) / Math.max(1, sc.regularEndMs - sc.startMs)),
     };
-    const cur = { sc, n: 0, info };
+    const cur = { sc, n: 0, info, fn: vu.exports[sc.spec.exec] as (d: unknown) => unknown };
     this.perVu.set(vu, cur);
     return cur;
   }
@@ -317,7 +321,7 @@ class VuRun {
     if (this.stopping) st.interrupt.abort(this.abortReason);
     sc.active.add(vu);
     const start = preciseNowMs();
-    const interrupted = await this.runExec(vu, sc, start);
+    const interrupted = await this.runExec(inSc.fn, vu, sc, start);
     sc.active.delete(vu);
     if (interrupted) {
       sc.interrupted++;
@@ -333,10 +337,9 @@ class VuRun {
   }
 
   /** Calls the scenario's exec function; true when the iteration was interrupted. */
-  private async runExec(vu: Vu, sc: ScenarioCtx, start: number): Promise<boolean> {
+  private async runExec(fn: (d: unknown) => unknown, vu: Vu, sc: ScenarioCtx, start: number): Promise<boolean> {
     const st = vu.state;
     try {
-      const fn = vu.exports[sc.spec.exec] as (d: unknown) => unknown;
       await fn.call(undefined, this.setupData);
       const left = this.minIterMs - (preciseNowMs() - start);
       if (this.minIterMs > 0 && left > 0) await preciseWait(left, this.sleepers, () => this.stopping);

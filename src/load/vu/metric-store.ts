@@ -50,11 +50,22 @@ export const BUILTIN_METRICS: MetricDef[] = [
 
 export const METRIC_NAME = /^[\p{L}\p{N}\._ !\?/&#\(\)<>%-]{1,128}$/u;
 
-/** The identity of a tag set (keys sorted): compute once per request and pass it to add() for each of its samples. */
+/**
+ * The identity of a tag set (keys sorted): compute once per request and pass it to add() for each of
+ * its samples. The sorted key is cached by the set's key in insertion order: the same call site builds
+ * its tags in the same order every time, so the sort runs once per distinct tag set, not per sample.
+ */
+const sortedKeyOf = new Map<string, string>();
 export const tagKey = (t: Tags) => {
-  const keys = Object.keys(t).sort();
-  let s = '';
-  for (const k of keys) s += `${k}\u0000${t[k]}\u0001`;
+  let raw = '';
+  for (const k in t) raw += `${k}\u0000${t[k]}\u0001`;
+  let s = sortedKeyOf.get(raw);
+  if (s !== undefined) return s;
+  s = '';
+  for (const k of Object.keys(t).sort()) s += `${k}\u0000${t[k]}\u0001`;
+  // Bounded: a script with unbounded tag values (a URL per request) must not grow this without limit.
+  if (sortedKeyOf.size >= 65_536) sortedKeyOf.clear();
+  sortedKeyOf.set(raw, s);
   return s;
 };
 

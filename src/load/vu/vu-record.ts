@@ -23,6 +23,7 @@ export class VuRecorder {
   t0: number;
   private readonly rid = Math.random().toString(16).slice(2, 10);
   private readonly names = new Map<string, string>();
+  private readonly urls = new Map<string, string>();
   // Start lag of arrival-rate iterations (first request sent − due time), µs, as the fast path reports it.
   private readonly lag = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
@@ -44,7 +45,12 @@ export class VuRecorder {
     if (r.service) line += `,"service":${JSON.stringify(r.service)}`;
     if (r.instance) line += `,"instance":${JSON.stringify(r.instance)}`;
     if (r.envoy) line += `,"envoy":"${r.envoy}"`;
-    line += `,"rid":"${this.rid}-${id}","method":${JSON.stringify(r.method)},"url":${JSON.stringify(r.url)}}`;
+    let url = this.urls.get(r.url);
+    if (url === undefined) {
+      url = JSON.stringify(r.url);
+      if (this.urls.size < 4096) this.urls.set(r.url, url);
+    }
+    line += `,"rid":"${this.rid}-${id}","method":${JSON.stringify(r.method)},"url":${url}}`;
     this.requests.write(line);
     this.requests.maybeFlush(performance.now());
   };
