@@ -23,6 +23,7 @@ import { httpOptions, idleHost, k6Logger, makeResolver } from './vu-run-host.ts'
 import { preciseWait } from './precise-wait.ts';
 import { sharedTransport } from './http-send.ts';
 import { rehearseVus } from './vu-rehearsal.ts';
+import { LoopInterrupt, startHeartbeat } from './loop-guard.ts';
 import { Interrupt, preciseNowMs, type ScenarioInfo, type VuHost } from './vu-state.ts';
 
 export { K6_USER_AGENT } from './vu-run-host.ts';
@@ -271,6 +272,7 @@ class VuRun {
         this.stop(`thresholds on ${abort.map((t) => t.key).join(', ')} crossed (abortOnFail)`);
       }
     }, 2000);
+    const stopHeartbeat = startHeartbeat();
     const signal = this.opts.signal;
     const onAbort = () => this.stop('interrupted');
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -281,6 +283,7 @@ class VuRun {
       clearInterval(tickTimer);
       clearInterval(thTimer);
       for (const t of timers) clearTimeout(t);
+      stopHeartbeat();
       signal?.removeEventListener('abort', onAbort);
     }
   }
@@ -316,6 +319,7 @@ class VuRun {
     st.arrival = sc.spec.executor === 'constant-arrival-rate' || sc.spec.executor === 'ramping-arrival-rate';
     st.env = { ...this.env, ...sc.spec.env };
     st.scenario = inSc.info;
+    st.deadlineMs = sc.hardEndMs;
     if (!this.host.http.noCookiesReset) st.jar.clearAll();
     if (st.interrupt.signal.aborted) st.interrupt = new AbortController();
     if (this.stopping) st.interrupt.abort(this.abortReason);
@@ -345,6 +349,10 @@ class VuRun {
       if (this.minIterMs > 0 && left > 0) await preciseWait(left, this.sleepers, () => this.stopping);
       return false;
     } catch (e) {
+      if (e instanceof LoopInterrupt) {
+        this.host.log('error', `${e.message}  executor=${sc.spec.executor} scenario=${sc.spec.name}`);
+        return true;
+      }
       if (e instanceof Interrupt || st.interrupt.signal.aborted) return true;
       this.host.log(
         'error',

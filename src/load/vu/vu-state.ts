@@ -101,6 +101,12 @@ export interface VuState {
   /** Aborts the iteration's pending sleep/request (gracefulStop, ramp-down, abort). */
   interrupt: AbortController;
   env: Record<string, string>;
+  /** Loop turns counted by the transform's guard (loop-guard.ts). */
+  loops: number;
+  /** Epoch ms after which a loop that never yields is interrupted (the scenario's hard end). */
+  deadlineMs: number;
+  /** Called by the guard every 2^20 loop turns; throws to end the iteration (loop-guard.ts). */
+  loopCheck(where: string): void;
 }
 
 /** Tags of a sample taken now: run tags, scenario tags, VU tags, then the metric's own. */
