@@ -4,7 +4,7 @@
  * VUs of the script. A shorter companion of bench/driver.ts (which also runs wrk, autocannon, fortio,
  * vegeta) for iterating on the VU runtime's hot path; numbers compare only within one run.
  *
- *   node --expose-gc --import tsx bench/vu-compare.ts [--trial 3] [--only vu|plain]
+ *   npm run bench:vu [-- --trial 3 --only vu|plain]
  */
 import fs from 'node:fs';
 import os from 'node:os';
