@@ -145,8 +145,14 @@ export function asyncWrap(code: string): string {
     for (const c of children(n)) walk(c, canAwait, n);
   };
   walk(ast, false);
-  // Closing parens before opening ones at the same position; among opens the widest first, among
-  // closes the narrowest first, so nested calls nest correctly.
+  return applyEdits(wrapped, edits, replaced);
+}
+
+/**
+ * Applies the insertions and replacements. Closing parens before opening ones at the same position;
+ * among opens the widest first, among closes the narrowest first, so nested calls nest correctly.
+ */
+function applyEdits(wrapped: string, edits: Edit[], replaced: Array<[number, number, string]>): string {
   edits.sort((a, b) => a.pos - b.pos || a.rank - b.rank);
   replaced.sort((a, b) => a[0] - b[0]);
   let out = '';
