@@ -18,6 +18,7 @@
  * made async-aware in the VU context (see builtins.ts), since the call site awaits their result.
  */
 import { parse, type Node } from 'acorn';
+import { LOOP_MASK } from './loop-guard.ts';
 
 interface Edit {
   pos: number;
@@ -98,6 +99,7 @@ export function asyncWrap(code: string): string {
   }
   const edits: Edit[] = [];
   const replaced: Array<[number, number, string]> = [];
+  const guard = loopGuards(wrapped);
   // `await` allowed in the current function? (the outer wrapper is async)
   const walk = (n: AnyNode, canAwait: boolean, parent?: AnyNode): void => {
     if (FUNCTION_TYPES.has(n.type)) {
@@ -131,6 +133,7 @@ export function asyncWrap(code: string): string {
       replaced.push([n.start, n.end, shorthandValue ? `${n.name as string}: ${expr}` : expr]);
       return;
     }
+    if (LOOP_TYPES.has(n.type)) guard(n, edits);
     // `new` too: a constructor such as SharedArray may return a promise when its callback is async.
     // `new Promise(...)` is left alone, since awaiting it would turn the promise into its value.
     const isNew = n.type === 'NewExpression' && !((n.callee as AnyNode).type === 'Identifier' && (n.callee as AnyNode).name === 'Promise');
@@ -142,8 +145,14 @@ export function asyncWrap(code: string): string {
     for (const c of children(n)) walk(c, canAwait, n);
   };
   walk(ast, false);
-  // Closing parens before opening ones at the same position; among opens the widest first, among
-  // closes the narrowest first, so nested calls nest correctly.
+  return applyEdits(wrapped, edits, replaced);
+}
+
+/**
+ * Applies the insertions and replacements. Closing parens before opening ones at the same position;
+ * among opens the widest first, among closes the narrowest first, so nested calls nest correctly.
+ */
+function applyEdits(wrapped: string, edits: Edit[], replaced: Array<[number, number, string]>): string {
   edits.sort((a, b) => a.pos - b.pos || a.rank - b.rank);
   replaced.sort((a, b) => a[0] - b[0]);
   let out = '';
@@ -164,6 +173,40 @@ export function asyncWrap(code: string): string {
     }
   }
   return out + wrapped.slice(at);
+}
+
+const LOOP_TYPES = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
+
+/**
+ * The back-edge guard of loop-guard.ts: the loop's body becomes `{ <guard> <body> }`. Edits at the
+ * body's ends are ranked between the closing parens (which end expressions before them) and the opening
+ * ones / `async ` (which start expressions after them). The guard's call is inserted after the call
+ * analysis, so it is never awaited and a loop-only function stays synchronous.
+ */
+function loopGuards(code: string): (loop: AnyNode, edits: Edit[]) => void {
+  const lineStarts = [0];
+  for (let i = code.indexOf('\n'); i >= 0; i = code.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  // esbuild marks each bundled module with a `// path` comment line.
+  const files: Array<[number, string]> = [];
+  for (const m of code.matchAll(/^\/\/ (\S.*\.(?:[cm]?[jt]s|tsx?|jsx))$/gm)) files.push([m.index, m[1]]);
+  const lineOf = (pos: number) => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo; // the wrapper's first line is not the script's
+  };
+  return (loop, edits) => {
+    const body = loop.body as AnyNode;
+    const file = files.filter(([at]) => at < loop.start).pop()?.[1] ?? 'the script';
+    const head = code.slice(loop.start, Math.min(body.start, loop.start + 80)).split('\n')[0];
+    const where = JSON.stringify(`${file}\u0000${lineOf(loop.start)}\u0000${head}`);
+    edits.push({ pos: body.start, text: `{ if ((++__k6vu.loops & ${LOOP_MASK}) === 0) __k6vu.loopCheck(${where}); `, rank: -5e11 });
+    edits.push({ pos: body.end, text: ' }', rank: -5e11 });
+  };
 }
 
 function isSuperOrImport(n: AnyNode): boolean {

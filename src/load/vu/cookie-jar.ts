@@ -17,6 +17,11 @@ export interface Cookie {
 export class CookieJar {
   private readonly cookies: Cookie[] = [];
 
+  /** Cookies held (0: nothing to match for a request). */
+  get size(): number {
+    return this.cookies.length;
+  }
+
   clearAll(): void {
     this.cookies.length = 0;
   }

@@ -50,10 +50,22 @@ export const BUILTIN_METRICS: MetricDef[] = [
 
 export const METRIC_NAME = /^[\p{L}\p{N}\._ !\?/&#\(\)<>%-]{1,128}$/u;
 
-const tagKey = (t: Tags) => {
-  const keys = Object.keys(t).sort();
-  let s = '';
-  for (const k of keys) s += `${k}\u0000${t[k]}\u0001`;
+/**
+ * The identity of a tag set (keys sorted): compute once per request and pass it to add() for each of
+ * its samples. The sorted key is cached by the set's key in insertion order: the same call site builds
+ * its tags in the same order every time, so the sort runs once per distinct tag set, not per sample.
+ */
+const sortedKeyOf = new Map<string, string>();
+export const tagKey = (t: Tags) => {
+  let raw = '';
+  for (const k in t) raw += `${k}\u0000${t[k]}\u0001`;
+  let s = sortedKeyOf.get(raw);
+  if (s !== undefined) return s;
+  s = '';
+  for (const k of Object.keys(t).sort()) s += `${k}\u0000${t[k]}\u0001`;
+  // Bounded: a script with unbounded tag values (a URL per request) must not grow this without limit.
+  if (sortedKeyOf.size >= 65_536) sortedKeyOf.clear();
+  sortedKeyOf.set(raw, s);
   return s;
 };
 
@@ -87,7 +99,8 @@ export class MetricStore {
     return undefined;
   }
 
-  add(name: string, value: number, tags: Tags, timeMs = Date.now(), metadata?: Tags): void {
+  /** `key` is tagKey(tags) when the caller has it already (one request's samples share one tag set). */
+  add(name: string, value: number, tags: Tags, timeMs = Date.now(), metadata?: Tags, key?: string): void {
     const def = this.defs.get(name);
     if (!def) return;
     let byTags = this.series.get(name);
@@ -95,7 +108,7 @@ export class MetricStore {
       byTags = new Map();
       this.series.set(name, byTags);
     }
-    const k = tagKey(tags);
+    const k = key ?? tagKey(tags);
     let s = byTags.get(k);
     if (!s) {
       s = { tags: { ...tags }, values: [], sum: 0, count: 0, nonZero: 0, last: 0, min: Infinity, max: -Infinity };

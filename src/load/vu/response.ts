@@ -18,13 +18,42 @@ export interface Timings {
 /** Go's http.CanonicalHeaderKey: content-type → Content-Type. */
 export const canonicalHeader = (k: string) => k.toLowerCase().replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
 
+/** Canonical names of the header names seen so far (a server sends the same few names on every response). */
+const canonicalCache = new Map<string, string>();
+const canonicalOf = (raw: Buffer): string => {
+  const k = raw.toString('latin1');
+  let c = canonicalCache.get(k);
+  if (c === undefined) {
+    c = canonicalHeader(k);
+    if (canonicalCache.size < 4096) canonicalCache.set(k, c);
+  }
+  return c;
+};
+
+/** Response headers as k6 shows them: Go's canonical names, repeated headers joined with ", ". */
+export function decodeHeaders(raw: Buffer[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = canonicalOf(raw[i]);
+    const v = raw[i + 1].toString('latin1');
+    out[name] = out[name] === undefined ? v : `${out[name]}, ${v}`;
+  }
+  return out;
+}
+
+type RequestView = { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown> };
+
+/**
+ * What k6 shows of a response. Headers and `request` are decoded when a script first reads them (most
+ * scripts only look at status or body): measured, decoding them for every response was a visible part
+ * of the per-request cost. toJSON() keeps `JSON.stringify(res)` showing every field, as with plain fields.
+ */
 export class K6Response {
   status = 0;
   status_text = '';
   proto = 'HTTP/1.1';
   url: string;
   body: string | ArrayBuffer | null = null;
-  headers: Record<string, string> = {};
   cookies: Record<string, Array<{ name: string; value: string }>> = {};
   timings: Timings = { duration: 0, blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0 };
   error = '';
@@ -33,22 +62,61 @@ export class K6Response {
   remote_port = 0;
   tls_version = '';
   ocsp = {};
-  request: { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown> };
   private cachedJson?: { text: string; value: unknown };
+  private rawHeaders?: Buffer[];
+  private decoded?: Record<string, string>;
+  private requestView?: RequestView;
   /** Set by k6-http: sends a follow-up request for submitForm/clickLink. */
   send?: (method: string, url: string, body: unknown, params?: Record<string, unknown>) => Promise<K6Response>;
 
   constructor(
     private readonly host: VuHost,
-    method: string,
+    private readonly method: string,
     url: string,
-    reqHeaders: Record<string, string>,
-    reqBody: string,
+    private readonly reqHeaders: Record<string, string>,
+    private readonly reqBody: string | Buffer | null,
   ) {
     this.url = url;
-    const headers: Record<string, string[]> = {};
-    for (const [k, v] of Object.entries(reqHeaders)) headers[canonicalHeader(k)] = [v];
-    this.request = { method, url, headers, body: reqBody, cookies: {} };
+  }
+
+  /** The raw response headers (undici's list), decoded on first read of `headers`. */
+  setRawHeaders(raw: Buffer[]): void {
+    this.rawHeaders = raw;
+    this.decoded = undefined;
+  }
+
+  get headers(): Record<string, string> {
+    if (!this.decoded) this.decoded = this.rawHeaders ? decodeHeaders(this.rawHeaders) : {};
+    return this.decoded;
+  }
+
+  set headers(v: Record<string, string>) {
+    this.decoded = v;
+  }
+
+  get request(): RequestView {
+    if (!this.requestView) {
+      const headers: Record<string, string[]> = {};
+      for (const [k, v] of Object.entries(this.reqHeaders)) headers[canonicalHeader(k)] = [v];
+      this.requestView = {
+        method: this.method,
+        url: this.url,
+        headers,
+        body: this.reqBody === null ? '' : this.reqBody.toString(),
+        cookies: {},
+      };
+    }
+    return this.requestView;
+  }
+
+  set request(v: RequestView) {
+    this.requestView = v;
+  }
+
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const k of RESPONSE_FIELDS) out[k] = this[k];
+    return out;
   }
 
   json(selector?: string): unknown {
@@ -126,6 +194,24 @@ export class K6Response {
     return this.send!(method, action.href, fields, o.params);
   }
 }
+
+const RESPONSE_FIELDS = [
+  'status',
+  'status_text',
+  'proto',
+  'url',
+  'body',
+  'headers',
+  'cookies',
+  'timings',
+  'error',
+  'error_code',
+  'remote_ip',
+  'remote_port',
+  'tls_version',
+  'ocsp',
+  'request',
+] as const;
 
 /** k6's error codes (lib/netext/httpext/error_codes.go) for what Node reports. */
 export function k6ErrorCode(err: unknown, url: URL): { error: string; code: number; kind: string } {

@@ -11,6 +11,7 @@ import { ASYNC_BUILTINS } from './builtins.ts';
 import { CookieJar } from './cookie-jar.ts';
 import { makeHttp } from './k6-http.ts';
 import { makeJslib } from './jslib.ts';
+import { loopCheck } from './loop-guard.ts';
 import { parseHTML } from './k6-html.ts';
 import { makeCrypto, makeData, makeEncoding, makeExecution, makeK6, makeMetrics } from './k6-modules.ts';
 import type { VuHost, VuState } from './vu-state.ts';
@@ -100,6 +101,11 @@ export class VuRuntime {
       intendedMs: 0,
       interrupt: new AbortController(),
       env,
+      loops: 0,
+      deadlineMs: Infinity,
+      loopCheck(where: string) {
+        loopCheck(this, where);
+      },
     };
   }
 

@@ -15,7 +15,10 @@ export interface RequestRecordIn {
   error?: string;
   method: string;
   url: string;
-  headers: Record<string, string | string[] | undefined>;
+  /** Spillover's identity headers of the response (x-spillover-service, -instance, Envoy's flags). */
+  service?: string;
+  instance?: string;
+  envoy?: string;
   /** The first request of an arrival-rate iteration: its start lag counts. */
   arrival?: boolean;
 }
@@ -98,6 +101,12 @@ export interface VuState {
   /** Aborts the iteration's pending sleep/request (gracefulStop, ramp-down, abort). */
   interrupt: AbortController;
   env: Record<string, string>;
+  /** Loop turns counted by the transform's guard (loop-guard.ts). */
+  loops: number;
+  /** Epoch ms after which a loop that never yields is interrupted (the scenario's hard end). */
+  deadlineMs: number;
+  /** Called by the guard every 2^20 loop turns; throws to end the iteration (loop-guard.ts). */
+  loopCheck(where: string): void;
 }
 
 /** Tags of a sample taken now: run tags, scenario tags, VU tags, then the metric's own. */
@@ -108,9 +117,19 @@ export function sampleTags(host: VuHost, vu: VuState, own?: Record<string, unkno
     t.scenario = vu.scenario.name;
   }
   Object.assign(t, vu.tags);
-  if (own) for (const [k, v] of Object.entries(own)) if (v !== undefined && v !== null) t[k] = String(v);
+  if (own)
+    for (const k in own) {
+      const v = own[k];
+      if (v !== undefined && v !== null) t[k] = String(v);
+    }
   return t;
 }
+
+/**
+ * Wall-clock milliseconds with sub-millisecond resolution (Date.now() has 1 ms, too coarse for start
+ * lag measured against a 1 ms p99 bound). Epoch-based like Date.now(), so it mixes with t0Epoch.
+ */
+export const preciseNowMs = (): number => performance.timeOrigin + performance.now();
 
 export function throwIfInterrupted(vu: VuState): void {
   if (vu.interrupt.signal.aborted) throw new Interrupt(String(vu.interrupt.signal.reason ?? 'interrupted'));
