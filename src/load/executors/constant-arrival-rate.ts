@@ -18,7 +18,6 @@ export const constantArrivalRate: ArrivalRateExecutor<ConstantArrivalRate> = {
     const duration = f.dur('duration', { min: 1 });
     return { ...common, executor: 'constant-arrival-rate', rate, timeUnit, duration, ...f.pool() };
   },
-  duration: (s) => s.duration,
   times: (s) => constantArrivalTimes(s.rate, s.timeUnit),
   peakRate: (s) => s.rate / s.timeUnit,
 };

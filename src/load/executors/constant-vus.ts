@@ -11,7 +11,6 @@ export const constantVus: VuExecutor<ConstantVus> = {
     const duration = f.dur('duration', { min: 1 });
     return { ...common, executor: 'constant-vus', vus, duration };
   },
-  duration: (s) => s.duration,
   steps: (s) => [
     [0, s.vus],
     [s.duration, 0],

@@ -5,8 +5,9 @@
  * executors start iterations on due times from a pool of slots (open loop), VU executors keep a number
  * of VUs busy, each starting its next iteration when the last one ends (closed loop).
  *
- * To add an executor: a file here exporting one of these, a line in registry.ts, its spec in
- * ../types.ts. The VU runtime (../vu/) has its own executors for scripts with logic.
+ * To add an executor: a file here exporting one of these, a line in registry.ts; outside this folder
+ * its spec in ../types.ts (interface, ScenarioSpec, SUPPORTED_EXECUTORS, scenarioDuration) and its
+ * durations in ../scale-scenario.ts. The VU runtime (../vu/) has its own executors for scripts with logic.
  */
 import type { ScenarioFields } from './scenario-fields.ts';
 import type { ArrivalRateSpec, ScenarioSpec } from '../types.ts';
@@ -20,8 +21,6 @@ interface ExecutorBase<S extends ScenarioSpec> {
   readonly keys: readonly string[];
   /** Reads and checks the executor's own fields; problems go to `f.problems`. */
   read(f: ScenarioFields, common: CommonFields): S;
-  /** Length of the regular period (no new iterations after it), s, without startTime and gracefulStop. */
-  duration(s: S): number;
 }
 
 export interface ArrivalRateExecutor<S extends ArrivalRateSpec> extends ExecutorBase<S> {

@@ -36,7 +36,7 @@ export function* rampingArrivalTimes(startRate: number, timeUnit: number, stages
   }
 }
 
-export const stagesDuration = (stages: readonly Stage[]) => stages.reduce((a, st) => a + st.duration, 0);
+const stagesDuration = (stages: readonly Stage[]) => stages.reduce((a, st) => a + st.duration, 0);
 
 export const rampingArrivalRate: ArrivalRateExecutor<RampingArrivalRate> = {
   name: 'ramping-arrival-rate',
@@ -56,7 +56,6 @@ export const rampingArrivalRate: ArrivalRateExecutor<RampingArrivalRate> = {
       });
     return spec;
   },
-  duration: (s) => stagesDuration(s.stages),
   times: (s) => rampingArrivalTimes(s.startRate, s.timeUnit, s.stages),
   peakRate: (s) => Math.max(s.startRate, ...s.stages.map((st) => st.target)) / s.timeUnit,
 };

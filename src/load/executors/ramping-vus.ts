@@ -4,7 +4,6 @@
  */
 import type { RampingVus } from '../types.ts';
 import type { VuExecutor } from './executor.ts';
-import { stagesDuration } from './ramping-arrival-rate.ts';
 
 /**
  * k6's getRawExecutionSteps: the count becomes k where the straight line between stage targets crosses
@@ -46,7 +45,6 @@ export const rampingVus: VuExecutor<RampingVus> = {
       });
     return { ...common, executor: 'ramping-vus', startVUs, stages, gracefulRampDown };
   },
-  duration: (s) => stagesDuration(s.stages),
   steps: rampingVuSteps,
   peakVus: (s) => Math.max(s.startVUs, ...s.stages.map((st) => st.target)),
 };
