@@ -25,6 +25,7 @@ import { RequestHandler, type ResponseListener } from './request-handler.ts';
 import { recordLine } from './request-record.ts';
 import { requestTemplates, resolveConnectTo } from './request-templates.ts';
 import { driverResult, requestCounts, RunOutputs } from './run-outputs.ts';
+import { earliestDue, runsNextEvent, withInflight } from './next-wake.ts';
 import { newHistogram, newRun, type Iteration, type ScenarioRun, type VuState } from './scenario-run.ts';
 import { arrivalTimes, vuSteps } from './schedule.ts';
 import { Scheduler } from './scheduler.ts';
@@ -185,32 +186,11 @@ export class Driver implements ResponseListener, IterationStarter {
     this.scheduler.wakeAt(this.nextWake(now));
   }
 
-  /** When the next turn is due: the next iteration, VU step, deadline, cut or tick, whichever comes first. */
+  /** When the next turn is due (next-wake.ts); also notes the earliest due iteration for catchUp. */
   private nextWake(now: number): number {
-    let nextDue = Infinity;
-    for (const run of this.runs) if (run.slots && run.nextDue < nextDue) nextDue = run.nextDue;
-    this.nextDueAbs = this.aborting ? Infinity : nextDue;
-    let next = this.nextTickAbs;
-    if (!this.aborting) {
-      for (const run of this.runs) {
-        if (run.nextDue < next) next = run.nextDue;
-        if (run.steps && run.stepIdx < run.steps.length && run.steps[run.stepIdx][0] < next) next = run.steps[run.stepIdx][0];
-        if (!run.hardCutDone && run.hardEnd < next && run.inflightIterations > 0) next = run.hardEnd;
-        if (now < run.regularEnd && run.regularEnd < next) next = run.regularEnd;
-        if (run.slots?.growthPending) next = now;
-        if (run.rampDownsPending > 0) {
-          for (const vu of run.vus) if (vu.rampDownDeadline !== undefined && vu.rampDownDeadline < next) next = vu.rampDownDeadline;
-        }
-      }
-    } else if (this.abortDeadline < next) next = this.abortDeadline;
-    // In-flight requests need the timeout sweep (due when the oldest one expires) and the end-of-run check.
-    const oldest = this.inflight.oldestSentMs();
-    if (oldest !== undefined) {
-      const oldestExpiry = oldest + this.timeoutMs;
-      if (oldestExpiry < next) next = oldestExpiry;
-      if (next > now + 50) next = now + 50;
-    }
-    return next;
+    this.nextDueAbs = this.aborting ? Infinity : earliestDue(this.runs);
+    const next = this.aborting ? Math.min(this.nextTickAbs, this.abortDeadline) : runsNextEvent(this.runs, now, this.nextTickAbs);
+    return withInflight(next, now, this.inflight.oldestSentMs(), this.timeoutMs);
   }
 
   /** Public for the executor loops (executors/*-loop.ts). */
