@@ -15,6 +15,11 @@ export interface DriverOptions {
   allowNonLoopback?: boolean;
   /** Whole-request timeout (k6's default is 60 s). */
   requestTimeoutMs?: number;
+  /**
+   * Close the connection after an error response (status >= 400) and open a new one for the next
+   * request, as fortio does; k6 (the default) keeps it.
+   */
+  reconnectOnError?: boolean;
   signal?: AbortSignal;
   /** Progress line on stderr; default: process.stderr.isTTY. */
   live?: boolean;

@@ -6,7 +6,7 @@
  * 27-31 with the driver on the main thread and 11-23 on its own thread (p99 start lag 2.0-2.6 ms against
  * 0.9-2.1 ms). What remains is the machine: four Envoys and two services share its two cores.
  *
- * `DriverThread.start()` spawns the worker and resolves once it has warmed up (see driver.ts warmUp),
+ * `DriverThread.start()` spawns the worker and resolves once it has warmed up (see warm-up.ts),
  * so callers start it before they fix scenario time zero. The thread ends with the run; if the process
  * exits, it ends with the process. The worker runs TypeScript through tsx like the CLI, whichever way
  * this process was started (bin/spillover.js, node --import tsx, mocha).
@@ -111,7 +111,7 @@ export class DriverThread {
 
   /**
    * Spawns the driver thread; resolves when it is warm (or rejects if it could not start). Given the
-   * scenario it will run, the thread also rehearses it against a private server (driver.ts rehearse),
+   * scenario it will run, the thread also rehearses it against a private server (rehearsal.ts),
    * which takes about a quarter of a second more and spares the run a cold start.
    */
   static async start(scenario?: Scenario): Promise<DriverThread> {

@@ -1,9 +1,9 @@
 /**
  * The worker-thread side of driver-thread.ts: runs the driver on its own event loop and reports back
- * with messages. Importing driver.ts warms it up before the parent is told "warm".
+ * with messages. It warms the driver up (warm-up.ts) before the parent is told "warm".
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { cutEverythingForExit, rehearse, runLoad, type DriverOptions } from './driver.ts';
+import { cutEverythingForExit, rehearse, runLoad, warmUp, type DriverOptions } from './driver.ts';
 import type { Scenario } from './types.ts';
 import {
   EXIT_COMPLETED,
@@ -72,5 +72,6 @@ port.on('message', (m: ToDriver) => {
 });
 // A failed rehearsal only costs the run its warm start; the run itself reports real problems.
 const scenario = (workerData as { scenario?: Scenario }).scenario;
+await warmUp();
 if (scenario) await rehearse(scenario).catch(() => undefined);
 post({ type: 'warm' });

@@ -176,97 +176,70 @@ export function k6ErrorKind(code: string | undefined): string | undefined {
   return 'other';
 }
 
-/** Convert a k6 output file into `runDir`'s raw files (appending). */
-export async function importK6(file: string, runDir: string, opts: ImportOptions = {}): Promise<ImportResult> {
-  if (!fs.existsSync(file))
-    throw new SpilloverError({
-      file,
-      message: 'k6 output file not found',
-      fix: 'pass the FILE given to k6 run --out json=FILE (or csv=FILE)',
-    });
-  const format = await detectFormat(file);
-  let t0 = opts.t0Epoch;
-  const scenarios = new Set<string>();
-  if (t0 === undefined) {
-    let min = Infinity;
-    for await (const p of readK6Points(file, format)) {
-      const start = p.metric === 'http_req_duration' ? p.time - p.value : p.time;
-      if (start < min) min = start;
-    }
-    if (min === Infinity)
-      throw new SpilloverError({ file, message: 'no data points in the k6 output', fix: 'check that k6 ran (and wrote to this file)' });
-    t0 = Math.floor(min);
+/** The earliest instant in the file (a request's send or a point's time), Unix ms, floored. */
+async function earliestInstant(file: string, format: 'json' | 'csv'): Promise<number> {
+  let min = Infinity;
+  for await (const p of readK6Points(file, format)) {
+    const start = p.metric === 'http_req_duration' ? p.time - p.value : p.time;
+    if (start < min) min = start;
   }
-  const req = new NdjsonSink(path.join(runDir, RAW.requests));
-  const tickSink = new NdjsonSink(path.join(runDir, RAW.loadTicks));
-  type Acc = { started: number; dropped: number; active: number; allocated: number };
-  const ticks = new Map<number, Map<string, Acc>>();
-  const acc = (sec: number, scenario: string) => {
-    let m = ticks.get(sec);
-    if (!m) ticks.set(sec, (m = new Map()));
+  if (min === Infinity)
+    throw new SpilloverError({ file, message: 'no data points in the k6 output', fix: 'check that k6 ran (and wrote to this file)' });
+  return Math.floor(min);
+}
+
+/** An http_req_duration point as a request record (raw.ts); `at` turns Unix ms into seconds from t0. */
+function requestRecord(p: K6Point, id: number, scenario: string, at: (ms: number) => number): Record<string, unknown> {
+  const sent = at(p.time - p.value);
+  const status = Number(p.tags.status ?? 0) || 0;
+  const error = status === 0 ? (k6ErrorKind(p.tags.error_code) ?? 'other') : undefined;
+  const iter = Number(p.metadata.iter ?? p.tags.iter);
+  return {
+    id,
+    scenario,
+    iter: Number.isFinite(iter) ? iter : 0,
+    intended: sent,
+    sent,
+    end: at(p.time),
+    status,
+    ...(error ? { error } : {}),
+    ...(p.tags.service ? { service: p.tags.service } : {}),
+    ...(p.tags.instance ? { instance: p.tags.instance } : {}),
+    rid: p.tags.rid ?? p.metadata.rid ?? `k6-${id}`,
+    ...(p.tags.method ? { method: p.tags.method } : {}),
+    ...(p.tags.url ? { url: p.tags.url } : {}),
+  };
+}
+
+type TickCounts = { started: number; dropped: number; active: number; allocated: number };
+
+/** Per-second load ticks rebuilt from k6's iterations, dropped_iterations, vus and vus_max points. */
+class TickTally {
+  private readonly ticks = new Map<number, Map<string, TickCounts>>();
+  private readonly gauges: Array<{ sec: number; metric: string; value: number }> = [];
+
+  at(sec: number, scenario: string): TickCounts {
+    let m = this.ticks.get(sec);
+    if (!m) this.ticks.set(sec, (m = new Map()));
     let a = m.get(scenario);
     if (!a) m.set(scenario, (a = { started: 0, dropped: 0, active: 0, allocated: 0 }));
     return a;
-  };
-  const gauges: Array<{ sec: number; metric: string; value: number }> = [];
-  let id = 0,
-    dropped = 0,
-    points = 0;
-  const rs = (ms: number) => Math.round(((ms - t0!) / 1000) * 1e6) / 1e6;
-  try {
-    for await (const p of readK6Points(file, format)) {
-      points++;
-      const scenario = p.tags.scenario || 'default';
-      const sec = Math.max(1, Math.ceil((p.time - t0) / 1000));
-      switch (p.metric) {
-        case 'http_req_duration': {
-          scenarios.add(scenario);
-          const sent = rs(p.time - p.value);
-          const status = Number(p.tags.status ?? 0) || 0;
-          const error = status === 0 ? (k6ErrorKind(p.tags.error_code) ?? 'other') : undefined;
-          const iter = Number(p.metadata.iter ?? p.tags.iter);
-          id++;
-          req.writeObject({
-            id,
-            scenario,
-            iter: Number.isFinite(iter) ? iter : 0,
-            intended: sent,
-            sent,
-            end: rs(p.time),
-            status,
-            ...(error ? { error } : {}),
-            ...(p.tags.service ? { service: p.tags.service } : {}),
-            ...(p.tags.instance ? { instance: p.tags.instance } : {}),
-            rid: p.tags.rid ?? p.metadata.rid ?? `k6-${id}`,
-            ...(p.tags.method ? { method: p.tags.method } : {}),
-            ...(p.tags.url ? { url: p.tags.url } : {}),
-          });
-          break;
-        }
-        case 'iterations':
-          scenarios.add(scenario);
-          acc(sec, scenario).started += p.value;
-          break;
-        case 'dropped_iterations':
-          scenarios.add(scenario);
-          acc(sec, scenario).dropped += p.value;
-          dropped += p.value;
-          break;
-        case 'vus':
-        case 'vus_max':
-          gauges.push({ sec, metric: p.metric, value: p.value });
-          break;
-      }
-    }
+  }
+
+  gauge(sec: number, metric: string, value: number): void {
+    this.gauges.push({ sec, metric, value });
+  }
+
+  write(sink: NdjsonSink, scenarios: ReadonlySet<string>): void {
     // vus / vus_max carry no scenario tag in k6: attribute them to the only scenario, or to "all".
     const gaugeScenario = scenarios.size === 1 ? [...scenarios][0] : 'all';
-    for (const g of gauges) {
-      const a = acc(g.sec, gaugeScenario);
+    for (const g of this.gauges) {
+      const a = this.at(g.sec, gaugeScenario);
       if (g.metric === 'vus') a.active = g.value;
       else a.allocated = g.value;
     }
-    for (const sec of [...ticks.keys()].sort((a, b) => a - b)) {
-      for (const [scenario, a] of ticks.get(sec)!) {
+    for (const sec of [...this.ticks.keys()].sort((a, b) => a - b)) {
+      for (const [scenario, a] of this.ticks.get(sec)!) {
         // k6 has no record of the schedule itself; what was due is what started plus what was dropped.
         const tick: LoadTick = {
           t: sec,
@@ -277,9 +250,56 @@ export async function importK6(file: string, runDir: string, opts: ImportOptions
           active: a.active,
           allocated: a.allocated,
         };
-        tickSink.writeObject(tick);
+        sink.writeObject(tick);
       }
     }
+  }
+}
+
+/** Convert a k6 output file into `runDir`'s raw files (appending). */
+export async function importK6(file: string, runDir: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  if (!fs.existsSync(file))
+    throw new SpilloverError({
+      file,
+      message: 'k6 output file not found',
+      fix: 'pass the FILE given to k6 run --out json=FILE (or csv=FILE)',
+    });
+  const format = await detectFormat(file);
+  const t0 = opts.t0Epoch ?? (await earliestInstant(file, format));
+  const scenarios = new Set<string>();
+  const req = new NdjsonSink(path.join(runDir, RAW.requests));
+  const tickSink = new NdjsonSink(path.join(runDir, RAW.loadTicks));
+  const ticks = new TickTally();
+  let id = 0,
+    dropped = 0,
+    points = 0;
+  const at = (ms: number) => Math.round(((ms - t0) / 1000) * 1e6) / 1e6;
+  try {
+    for await (const p of readK6Points(file, format)) {
+      points++;
+      const scenario = p.tags.scenario || 'default';
+      const sec = Math.max(1, Math.ceil((p.time - t0) / 1000));
+      switch (p.metric) {
+        case 'http_req_duration':
+          scenarios.add(scenario);
+          req.writeObject(requestRecord(p, ++id, scenario, at));
+          break;
+        case 'iterations':
+          scenarios.add(scenario);
+          ticks.at(sec, scenario).started += p.value;
+          break;
+        case 'dropped_iterations':
+          scenarios.add(scenario);
+          ticks.at(sec, scenario).dropped += p.value;
+          dropped += p.value;
+          break;
+        case 'vus':
+        case 'vus_max':
+          ticks.gauge(sec, p.metric, p.value);
+          break;
+      }
+    }
+    ticks.write(tickSink, scenarios);
   } finally {
     req.close();
     tickSink.close();

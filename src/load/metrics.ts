@@ -60,6 +60,15 @@ export class LoadMetrics {
   private server?: http.Server;
 
   /** Listen on 127.0.0.1:`port` (0 = ephemeral); resolves with the bound port. */
+  /** Series exist from the start (a counter that never moved is still 0, not absent). */
+  startSeries(scenarios: readonly string[]): void {
+    for (const scenario of scenarios) {
+      this.dropped.inc({ scenario }, 0);
+      this.iterations.inc({ scenario }, 0);
+      this.httpReqFailed.inc({ scenario }, 0);
+    }
+  }
+
   async listen(port: number): Promise<number> {
     const server = http.createServer((req, res) => {
       if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {

@@ -9,6 +9,7 @@ import { SpilloverError } from '../../errors.ts';
 import { parseK6DurationSeconds } from '../../util/duration.ts';
 import { planSchedule } from '../../load/schedule.ts';
 import { directScenario, readScenario } from '../../load/scenario.ts';
+import { scale } from '../../load/scale-scenario.ts';
 import { writeStandaloneManifest } from '../../load/standalone-manifest.ts';
 import { formatSummary, summarizeRequests } from '../../load/summary.ts';
 import type { Scenario } from '../../load/types.ts';
@@ -132,16 +133,17 @@ async function buildScenario(url: string | undefined, f: LoadFlags, outJson?: st
   const sc = directScenario({
     url,
     rate: Number(f.rate),
-    duration: duration('--duration', f.duration) * timeScale,
+    duration: duration('--duration', f.duration),
     timeUnit: duration('--time-unit', f.timeUnit),
     method: f.method,
     body: f.body,
     headers: f.header.length ? keyValues('--header', f.header, ':') : undefined,
     preAllocatedVUs: integer('--pre-allocated-vus', f.preAllocatedVus),
     maxVUs: integer('--max-vus', f.maxVus),
-    gracefulStop: duration('--graceful-stop', f.gracefulStop) * timeScale,
+    gracefulStop: duration('--graceful-stop', f.gracefulStop),
   });
-  return { ...sc, timeScale };
+  // The same scaling as a scenario file's and an experiment's (load/scale-scenario.ts).
+  return { ...sc, timeScale, scenarios: sc.scenarios.map((s) => scale(s, timeScale)) };
 }
 
 /**
