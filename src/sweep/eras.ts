@@ -11,9 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
 import { readExperiment } from '../experiment/read-experiment.ts';
-import { readRunRecord } from '../compare/run-set.ts';
 import { diagnose } from '../analysis/diagnosis/pitfalls.ts';
-import type { Summary } from '../analysis/summary.ts';
+import { readSummary, type Summary } from '../contracts/summary.ts';
 import { eraOf, istioEras, ENVOY_WHEELS_SERVED, type Era } from './eras-model.ts';
 import type { Runner } from './run-sweep.ts';
 import { erasFigure, erasMarkdown, type EraRow } from './eras-table.ts';
@@ -83,7 +82,8 @@ export async function runEras(opts: ErasOptions): Promise<{ dir: string; rows: E
           quiet: opts.quiet,
           signal: opts.signal,
         });
-        summaries.push(readRunRecord(res.runDir).summary as unknown as Summary);
+        // Just written by this harness, so every key must be there.
+        summaries.push(readSummary(res.runDir, { complete: true }));
       } catch (err) {
         failed = true;
         log(`  Istio ${e.istio} repeat ${r} failed: ${(err as Error).message.split('\n')[0]}`);
@@ -95,7 +95,8 @@ export async function runEras(opts: ErasOptions): Promise<{ dir: string; rows: E
       era: e.era,
       summaries,
       findings,
-      envoyUsed: summaries[0] ? String((summaries[0] as unknown as { versions?: Record<string, string> }).versions?.envoy ?? '') : '',
+      // Filled in below from the runs' manifests (a summary does not name the Envoy).
+      envoyUsed: '',
     });
   }
   const envoy = rows.flatMap((r) => r.summaries).length ? envoyOf(dir, rows) : '';

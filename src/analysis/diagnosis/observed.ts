@@ -3,7 +3,7 @@
  * configuration. "happened" is true or false only when the run carries the evidence; null means the
  * run cannot tell (e.g. it never reached the load the prediction needs).
  */
-import type { Summary } from '../summary.ts';
+import type { Summary } from '../../contracts/summary.ts';
 import type { Finding } from './pitfalls.ts';
 
 export interface Observation {
