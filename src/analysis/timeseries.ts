@@ -30,19 +30,9 @@ export function buildTimeseries(
   access: AccessColumns | undefined,
   bucketS: number,
 ): TimeseriesRow[] {
-  let minI = Infinity;
-  let maxI = -Infinity;
-  for (let i = 0; i < req.n; i++) {
-    const b = Math.floor(req.sent[i] / bucketS);
-    if (b < minI) minI = b;
-    if (b > maxI) maxI = b;
-  }
-  for (const k of ticks) {
-    minI = Math.min(minI, Math.floor((k.t - 1) / bucketS));
-    maxI = Math.max(maxI, Math.ceil(k.t / bucketS) - 1);
-  }
-  if (!Number.isFinite(minI)) return [];
-  const nb = maxI - minI + 1;
+  const range = bucketRange(req, ticks, bucketS);
+  if (!range) return [];
+  const { minI, nb } = range;
   const bucketOf = (t: number) => Math.min(nb - 1, Math.max(0, Math.floor(t / bucketS) - minI));
 
   const sent = new Float64Array(nb);
@@ -104,6 +94,22 @@ export function buildTimeseries(
     });
   }
   return rows;
+}
+
+/** The buckets the requests' send times and the load ticks cover: the first index and how many. */
+function bucketRange(req: RequestColumns, ticks: LoadTick[], bucketS: number): { minI: number; nb: number } | undefined {
+  let minI = Infinity;
+  let maxI = -Infinity;
+  for (let i = 0; i < req.n; i++) {
+    const b = Math.floor(req.sent[i] / bucketS);
+    if (b < minI) minI = b;
+    if (b > maxI) maxI = b;
+  }
+  for (const k of ticks) {
+    minI = Math.min(minI, Math.floor((k.t - 1) / bucketS));
+    maxI = Math.max(maxI, Math.ceil(k.t / bucketS) - 1);
+  }
+  return Number.isFinite(minI) ? { minI, nb: maxI - minI + 1 } : undefined;
 }
 
 const OUTCOME_COUNT = (nb: number) => Array.from({ length: 5 }, () => new Float64Array(nb));
