@@ -5,10 +5,12 @@
 import { configFacts } from './config-facts.ts';
 import { detectEvents, type DetectedEvent } from './events.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
-import { buildSummary, type Summary } from './summary.ts';
+import type { Summary } from '../contracts/summary.ts';
+import { buildSummary } from './summary.ts';
 import { breakerTrips } from './breakers.ts';
 import { contention, loadModel, runEnding } from './run-ending.ts';
-import { buildTimeseries, type TimeseriesRow } from './timeseries.ts';
+import type { TimeseriesRow } from '../contracts/timeseries.ts';
+import { buildTimeseries } from './timeseries.ts';
 import { fineBuckets, fineFromRequests, type FineBuckets } from './windows.ts';
 import type { RawRun } from './raw-run.ts';
 import type { AccessColumns } from './access-log.ts';

@@ -39,14 +39,22 @@ function causeWords(e: Ev): string {
   return `${e.detail} at ${e.t.toFixed(2)} s`;
 }
 
+const MIN_COUNT = 3;
+const share = (s: { a: number; b: number }) => (s.a + s.b === 0 ? NaN : s.b / (s.a + s.b));
+
 export function redirectEvents(inp: RedirectInputs): Ev[] {
+  const causes = inp.causes.filter((e) => isCause(e, inp.clientEnvoys)).sort((a, b) => a.t - b.t);
+  const { events, firstTrouble } = redirectEpisodes(inp, causes);
+  const rec = recovery(inp, causes, firstTrouble);
+  return rec ? [...events, rec] : events;
+}
+
+/** Every shift to B that something caused, and back; and when the first one began. */
+function redirectEpisodes(inp: RedirectInputs, causes: Ev[]): { events: Ev[]; firstTrouble: number | undefined } {
   const out: Ev[] = [];
   const fb = inp.fine;
   const thr = inp.redirectThreshold;
-  const minCount = 3;
   const detail = `B's share of served requests over a ${inp.windowS} s window crossed ${Math.round(thr * 100)} %`;
-  const share = (s: { a: number; b: number }) => (s.a + s.b === 0 ? NaN : s.b / (s.a + s.b));
-  const causes = inp.causes.filter((e) => isCause(e, inp.clientEnvoys)).sort((a, b) => a.t - b.t);
   // A cause counts for a shift that starts up to one window (plus the 1 s outlier tick) after it, or
   // slightly before it (the onset is walked back to the first request B served).
   const causeOf = (t: number) =>
@@ -54,24 +62,11 @@ export function redirectEvents(inp: RedirectInputs): Ev[] {
   let from = 0;
   let firstTrouble: number | undefined;
   for (;;) {
-    const on = firstCrossing(fb, from, inp.windowS, minCount, (s) => s.a + s.b >= 1 && share(s) >= thr);
+    const on = firstCrossing(fb, from, inp.windowS, MIN_COUNT, (s) => s.a + s.b >= 1 && share(s) >= thr);
     if (!on) break;
     const tOn = switchTime(fb, on.j, 'B');
-    const off = firstCrossing(fb, on.i + 1, inp.windowS, minCount, (s) => s.a + s.b >= 1 && share(s) < thr);
-    const c0 =
-      causeOf(tOn) ??
-      (inp.causesObservable
-        ? undefined
-        : ({
-            t: tOn,
-            kind: 'run',
-            envoy: '',
-            host: '',
-            service: '',
-            source: 'requests',
-            cause: '',
-            detail: "cause unknown (no Envoy telemetry): B's share crossed the threshold",
-          } as Ev));
+    const off = firstCrossing(fb, on.i + 1, inp.windowS, MIN_COUNT, (s) => s.a + s.b >= 1 && share(s) < thr);
+    const c0 = causeOf(tOn) ?? (inp.causesObservable ? undefined : unknownCause(tOn));
     if (c0) {
       // A request sent a few ms before the ejection can still be routed after it: the first request B
       // served may precede the logged ejection, but the redirect does not precede its cause.
@@ -94,46 +89,60 @@ export function redirectEvents(inp: RedirectInputs): Ev[] {
     if (!off) break;
     from = off.i + 1;
   }
-  // Recovery: after the first sign of trouble, the first window where ≥ 99 % succeed and, if A was
-  // out (ejected or redirected away from), A serves again. A run without trouble has no recovery.
+  return { events: out, firstTrouble };
+}
+
+const unknownCause = (t: number): Ev => ({
+  t,
+  kind: 'run',
+  envoy: '',
+  host: '',
+  service: '',
+  source: 'requests',
+  cause: '',
+  detail: "cause unknown (no Envoy telemetry): B's share crossed the threshold",
+});
+
+/**
+ * Recovery: after the first sign of trouble, the first window where ≥ 99 % succeed and, if A was
+ * out (ejected or redirected away from), A serves again. A run without trouble has no recovery.
+ */
+function recovery(inp: RedirectInputs, causes: Ev[], firstTrouble: number | undefined): Ev | undefined {
+  const fb = inp.fine;
+  const thr = inp.redirectThreshold;
   const aOut = firstTrouble !== undefined || causes.some((c) => c.kind === 'eject');
-  const failWindow = firstCrossing(fb, 0, inp.windowS, minCount, (s) => s.ok / s.total < 0.99);
+  const failWindow = firstCrossing(fb, 0, inp.windowS, MIN_COUNT, (s) => s.ok / s.total < 0.99);
   const firstEject = causes.find((c) => c.kind === 'eject')?.t;
   const troubleT = Math.min(firstTrouble ?? Infinity, firstEject ?? Infinity, failWindow ? fb.t0 + failWindow.j * fb.stepS : Infinity);
-  if (Number.isFinite(troubleT)) {
-    const from2 = Math.max(0, bucketIndex(fb, troubleT) + Math.max(1, Math.round(inp.windowS / fb.stepS)));
-    const rec = firstCrossing(
-      fb,
-      from2,
-      inp.windowS,
-      minCount,
-      (s) => s.ok / s.total >= 0.99 && (!aOut || (s.a + s.b > 0 && s.a / (s.a + s.b) >= 1 - thr)),
-    );
-    if (rec) {
-      out.push(
-        aOut
-          ? {
-              t: switchTime(fb, rec.j, 'A'),
-              kind: 'recovery',
-              envoy: '',
-              host: '',
-              service: 'A',
-              source: 'requests',
-              cause: '',
-              detail: `A serving ≥ ${Math.round((1 - thr) * 100)} % again and ≥ 99 % success over ${inp.windowS} s`,
-            }
-          : {
-              t: fb.t0 + rec.j * fb.stepS,
-              kind: 'recovery',
-              envoy: '',
-              host: '',
-              service: '',
-              source: 'requests',
-              cause: '',
-              detail: `≥ 99 % success again over ${inp.windowS} s (A was never out)`,
-            },
-      );
-    }
-  }
-  return out;
+  if (!Number.isFinite(troubleT)) return undefined;
+  const from2 = Math.max(0, bucketIndex(fb, troubleT) + Math.max(1, Math.round(inp.windowS / fb.stepS)));
+  const rec = firstCrossing(
+    fb,
+    from2,
+    inp.windowS,
+    MIN_COUNT,
+    (s) => s.ok / s.total >= 0.99 && (!aOut || (s.a + s.b > 0 && s.a / (s.a + s.b) >= 1 - thr)),
+  );
+  if (!rec) return undefined;
+  return aOut
+    ? {
+        t: switchTime(fb, rec.j, 'A'),
+        kind: 'recovery',
+        envoy: '',
+        host: '',
+        service: 'A',
+        source: 'requests',
+        cause: '',
+        detail: `A serving ≥ ${Math.round((1 - thr) * 100)} % again and ≥ 99 % success over ${inp.windowS} s`,
+      }
+    : {
+        t: fb.t0 + rec.j * fb.stepS,
+        kind: 'recovery',
+        envoy: '',
+        host: '',
+        service: '',
+        source: 'requests',
+        cause: '',
+        detail: `≥ 99 % success again over ${inp.windowS} s (A was never out)`,
+      };
 }

@@ -8,25 +8,9 @@
  *   README "p99 start lag sits near 1 ms"), the load average per CPU, and CPU steal during the load.
  */
 import type { LoadTick, RunEvent, RunManifest } from '../contracts/raw.ts';
+import type { Contention, LoadModel, RunEndingInfo } from '../contracts/summary.ts';
 import type { RequestColumns } from './request-columns.ts';
 import { r3 } from './timeseries.ts';
-
-export type RunEnding = 'completed' | 'interrupted' | 'killed' | 'failed';
-
-export interface RunEndingInfo {
-  ending: RunEnding;
-  /** The manifest's exitReason, or what the raw files say for a killed run. */
-  reason: string | null;
-  /** Run time of the last request sent (how far the load got). */
-  lastRequestS: number | null;
-  loadDone: boolean;
-  /** The manifest's endedAt, or for a killed run the time of the last data it wrote (ISO, UTC). */
-  endedAt: string | null;
-  /** Run seconds of the last thing written (request sent, run event, load tick). */
-  lastDataS: number | null;
-  /** What the data lack because of how the run ended, in plain words (empty for a completed run). */
-  missing: string[];
-}
 
 /**
  * A harness run writes `outcome` and `endedAt` into its manifest as it ends; a run killed with
@@ -79,17 +63,6 @@ export function runEnding(m: RunManifest, runEvents: RunEvent[], req: RequestCol
   };
 }
 
-export interface Contention {
-  contended: boolean;
-  startLagP99Ms: number | null;
-  /** Where the lag comes from: the driver's HDR histogram (load-done event) or requests' sent − intended. */
-  startLagSource: 'driver' | 'requests' | null;
-  loadavgPerCpu: number | null;
-  stealPercent: number | null;
-  /** One phrase per signal over its threshold. */
-  reasons: string[];
-}
-
 export const CONTENTION_LIMITS = { startLagP99Ms: 1, loadavgPerCpu: 1, stealPercent: 1 } as const;
 
 export function contention(m: RunManifest, runEvents: RunEvent[], req: RequestColumns, closedLoop: boolean): Contention {
@@ -126,7 +99,7 @@ export function contention(m: RunManifest, runEvents: RunEvent[], req: RequestCo
 }
 
 /** Open loop (arrival-rate executors), closed loop (VU executors), or both in one run. */
-export function loadModel(m: RunManifest): 'open' | 'closed' | 'mixed' | 'unknown' {
+export function loadModel(m: RunManifest): LoadModel {
   const ex = Object.values(m.executors ?? {});
   if (ex.length === 0) return 'unknown';
   const closed = ex.filter((e) => e.endsWith('-vus')).length;

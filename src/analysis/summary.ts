@@ -1,63 +1,22 @@
 /**
- * summary.json: one flat, stable-keyed record per run. The regression comparison reads these files,
- * so keys only get added, never renamed, and their order is fixed by construction below.
+ * summary.json: one flat, stable-keyed record per run (its type and reader: contracts/summary.ts). The
+ * regression comparison reads these files, so keys only get added, never renamed, and their order is
+ * fixed by construction below.
  */
 import type { RunManifest } from '../contracts/raw.ts';
+import type { Contention, LoadModel, RunEndingInfo, Summary } from '../contracts/summary.ts';
 import type { DetectedEvent } from './detected-event.ts';
 import { k6Percentile } from '../util/percentile.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { r3 } from './timeseries.ts';
-import type { Contention, RunEndingInfo } from './run-ending.ts';
 import type { BreakerTrip } from './breakers.ts';
 
 export interface SummaryExtras {
   ending: RunEndingInfo;
   contention: Contention;
-  loadModel: Summary['loadModel'];
+  loadModel: LoadModel;
   redirectedShare: number | null;
   breakers: BreakerTrip[];
-}
-
-export interface Summary {
-  experiment: string;
-  runId: string;
-  backend: string;
-  engine: string;
-  outcome: string | null;
-  requests: { total: number; ok: number; failed: number; dropped: number };
-  successRatio: number | null;
-  servedBy: { A: number; B: number; other: number };
-  /** B's share of the requests served by A or B. */
-  redirectedFraction: number | null;
-  events: {
-    firstOverflowS: number | null;
-    firstEjectionS: number | null;
-    redirectOnsetS: number | null;
-    redirectEndS: number | null;
-    noHealthyUpstreamS: number | null;
-    recoveryS: number | null;
-  };
-  /** Offered (scheduled) load at the first ejection. */
-  loadAtFirstEjectionRps: number | null;
-  achievedAtFirstEjectionRps: number | null;
-  firstEjection: { envoy: string; host: string; service: string; cause: string } | null;
-  ejections: number;
-  outcomes: { ok: number; overflow503: number; upstream5xx: number; client4xx: number; transport: number };
-  latencyMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
-  /** False for runs without Envoy telemetry (e.g. imported k6 runs): the Envoy-side panels are empty. */
-  envoyTelemetry: boolean;
-  warnings: string[];
-  /** How the run ended and whether the machine was crowded: both lead the report (run-ending.ts). */
-  ending: RunEndingInfo;
-  contention: Contention;
-  /** open = arrival-rate executors (offered load is a schedule); closed = VU executors (no offered rate). */
-  loadModel: 'open' | 'closed' | 'mixed' | 'unknown';
-  /** B's share of the A/B-served requests sent inside redirect episodes (caused shifts only). */
-  redirectedShare: number | null;
-  /** Ejections refused by maxEjectionPercent (outlier_detection.ejections_overflow), client side first. */
-  blockedEjections: { firstS: number; count: number; envoy: string; cause: string } | null;
-  /** Every overflow counter that rose, named by the limit it belongs to. */
-  breakers: Array<{ envoy: string; side: string; counter: string; limit: string; firstS: number; count: number }>;
 }
 
 export function buildSummary(

@@ -7,75 +7,7 @@ import type { LoadTick } from '../contracts/raw.ts';
 import { FLAG_BITS, OTHER_FLAG, type AccessColumns } from './access-log.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { k6Percentile } from '../util/percentile.ts';
-
-export interface TimeseriesRow {
-  t_s: number;
-  target_rps: number;
-  dropped: number;
-  sent_rps: number;
-  ok_rps: number;
-  served_a_rps: number;
-  served_b_rps: number;
-  served_other_rps: number;
-  status_2xx: number;
-  status_3xx: number;
-  status_4xx: number;
-  status_5xx: number;
-  transport_errors: number;
-  overflow_503: number;
-  upstream_5xx: number;
-  /** From the client Envoy's access log (null columns when there is none, e.g. a k6 import). */
-  flag_uo: number | null;
-  flag_uh: number | null;
-  flag_urx: number | null;
-  flag_uf: number | null;
-  flag_ut: number | null;
-  flag_other: number | null;
-  retried: number | null;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-  a_p50_ms: number | null;
-  a_p95_ms: number | null;
-  a_p99_ms: number | null;
-  b_p50_ms: number | null;
-  b_p95_ms: number | null;
-  b_p99_ms: number | null;
-}
-
-export const TIMESERIES_COLUMNS: Array<keyof TimeseriesRow> = [
-  't_s',
-  'target_rps',
-  'dropped',
-  'sent_rps',
-  'ok_rps',
-  'served_a_rps',
-  'served_b_rps',
-  'served_other_rps',
-  'status_2xx',
-  'status_3xx',
-  'status_4xx',
-  'status_5xx',
-  'transport_errors',
-  'overflow_503',
-  'upstream_5xx',
-  'flag_uo',
-  'flag_uh',
-  'flag_urx',
-  'flag_uf',
-  'flag_ut',
-  'flag_other',
-  'retried',
-  'p50_ms',
-  'p95_ms',
-  'p99_ms',
-  'a_p50_ms',
-  'a_p95_ms',
-  'a_p99_ms',
-  'b_p50_ms',
-  'b_p95_ms',
-  'b_p99_ms',
-];
+import type { TimeseriesRow } from '../contracts/timeseries.ts';
 
 /** Rounded so CSV and JSON are stable and readable; ms-level precision is all the data has. */
 export const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -98,19 +30,9 @@ export function buildTimeseries(
   access: AccessColumns | undefined,
   bucketS: number,
 ): TimeseriesRow[] {
-  let minI = Infinity;
-  let maxI = -Infinity;
-  for (let i = 0; i < req.n; i++) {
-    const b = Math.floor(req.sent[i] / bucketS);
-    if (b < minI) minI = b;
-    if (b > maxI) maxI = b;
-  }
-  for (const k of ticks) {
-    minI = Math.min(minI, Math.floor((k.t - 1) / bucketS));
-    maxI = Math.max(maxI, Math.ceil(k.t / bucketS) - 1);
-  }
-  if (!Number.isFinite(minI)) return [];
-  const nb = maxI - minI + 1;
+  const range = bucketRange(req, ticks, bucketS);
+  if (!range) return [];
+  const { minI, nb } = range;
   const bucketOf = (t: number) => Math.min(nb - 1, Math.max(0, Math.floor(t / bucketS) - minI));
 
   const sent = new Float64Array(nb);
@@ -172,6 +94,22 @@ export function buildTimeseries(
     });
   }
   return rows;
+}
+
+/** The buckets the requests' send times and the load ticks cover: the first index and how many. */
+function bucketRange(req: RequestColumns, ticks: LoadTick[], bucketS: number): { minI: number; nb: number } | undefined {
+  let minI = Infinity;
+  let maxI = -Infinity;
+  for (let i = 0; i < req.n; i++) {
+    const b = Math.floor(req.sent[i] / bucketS);
+    if (b < minI) minI = b;
+    if (b > maxI) maxI = b;
+  }
+  for (const k of ticks) {
+    minI = Math.min(minI, Math.floor((k.t - 1) / bucketS));
+    maxI = Math.max(maxI, Math.ceil(k.t / bucketS) - 1);
+  }
+  return Number.isFinite(minI) ? { minI, nb: maxI - minI + 1 } : undefined;
 }
 
 const OUTCOME_COUNT = (nb: number) => Array.from({ length: 5 }, () => new Float64Array(nb));

@@ -10,7 +10,7 @@
  * times are only as precise as the scrape interval (250 ms by default), ratios below a point are
  * noise at the request counts we run.
  */
-import type { Summary } from '../analysis/summary.ts';
+import type { Summary } from '../contracts/summary.ts';
 
 export type FigureKind = 'time' | 'ratio' | 'rate' | 'latency';
 

@@ -5,22 +5,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { PALETTE } from '../report/figures.ts';
 import { renderSvg } from '../report/render.ts';
+import { readTimeseries, TIMESERIES_FILE, type StoredTimeseries, type TimeseriesColumn } from '../contracts/timeseries.ts';
 import type { AggregateSummary } from './aggregate-summary.ts';
 import { bandsFigure, eventTimesFigure, type RunSeries } from './figures.ts';
 
-/** One column of a run's timeseries.csv as a series; null when the run has no such file. */
-function readSeries(runDir: string, column: string): RunSeries | null {
-  const file = path.join(runDir, 'timeseries.csv');
-  if (!fs.existsSync(file)) return null;
-  const rows = parse(fs.readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
-  if (!rows.length || !(column in rows[0])) return null;
-  return {
-    run: path.basename(runDir),
-    points: rows.map((r) => ({ t: Number(r.t_s), value: r[column] === '' ? null : Number(r[column]) })),
-  };
+/** A run's timeseries, or null when the run has none (then it is left out of the bands). */
+const timeseriesOf = (runDir: string): StoredTimeseries | null =>
+  fs.existsSync(path.join(runDir, TIMESERIES_FILE)) ? readTimeseries(runDir) : null;
+
+/** One column of a run's timeseries as a series; null when the run has no such file or column. */
+function seriesOf(runDir: string, ts: StoredTimeseries | null, column: TimeseriesColumn): RunSeries | null {
+  if (!ts?.rows.length || !ts.columns.includes(column)) return null;
+  return { run: path.basename(runDir), points: ts.rows.map((r) => ({ t: r.t_s, value: r[column] ?? null })) };
 }
 
 export async function writeRepeatFigures(setDir: string, agg: AggregateSummary, runDirs: readonly string[]): Promise<string[]> {
@@ -33,13 +31,17 @@ export async function writeRepeatFigures(setDir: string, agg: AggregateSummary, 
     written.push(path.join(dir, `${name}.svg`));
   };
   await put('event-times', eventTimesFigure(agg));
-  const series = [
+  const series: Array<[string, TimeseriesColumn, string]> = [
     ['A (local)', 'served_a_rps', PALETTE.blue],
     ['B (remote, via gateway)', 'served_b_rps', PALETTE.orange],
     ['Offered load', 'target_rps', PALETTE.black],
   ];
+  const tables = runDirs.map((d) => [d, timeseriesOf(d)] as const);
   const groups = series
-    .map(([name, column]) => ({ series: name, runs: runDirs.map((d) => readSeries(d, column)).filter((s): s is RunSeries => s !== null) }))
+    .map(([name, column]) => ({
+      series: name,
+      runs: tables.map(([d, ts]) => seriesOf(d, ts, column)).filter((s): s is RunSeries => s !== null),
+    }))
     .filter((g) => g.runs.length > 0);
   if (groups.length)
     await put(

@@ -7,8 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
 import { RAW, type RunManifest } from '../contracts/raw.ts';
-
-export const SUMMARY_FILE = 'summary.json';
+import { checkSummary, readSummary, SUMMARY_FILE, type StoredSummary } from '../contracts/summary.ts';
 export const BASELINE_FILE = 'baseline.json';
 export const BASELINE_SCHEMA = 'spillover.dev/baseline/v1';
 
@@ -16,7 +15,7 @@ export interface RunRecord {
   /** Where it was read from: the run directory, or `<baseline file>#<runId>`. */
   source: string;
   runId: string;
-  summary: Record<string, unknown>;
+  summary: StoredSummary;
   /** The run's manifest; baselines keep it without the resolved experiment's bulk. */
   manifest?: Partial<RunManifest>;
 }
@@ -63,22 +62,12 @@ function readJson(file: string, what: string, fix: string): unknown {
 const isRunDir = (dir: string) => fs.existsSync(path.join(dir, SUMMARY_FILE));
 
 export function readRunRecord(dir: string): RunRecord {
-  const summaryFile = path.join(dir, SUMMARY_FILE);
-  const summary = readJson(summaryFile, 'the run summary', `run \`spillover report ${display(dir)}\` to (re)write it`);
-  if (summary === null || typeof summary !== 'object' || Array.isArray(summary)) {
-    throw new SpilloverError({
-      file: display(summaryFile),
-      message: 'the run summary is not a JSON object',
-      expected: '{ experiment, runId, requests, events, ... }',
-      found: JSON.stringify(summary)?.slice(0, 60),
-    });
-  }
+  const summary = readSummary(dir);
   const manifestFile = path.join(dir, RAW.manifest);
   const manifest = fs.existsSync(manifestFile)
     ? (readJson(manifestFile, 'the run manifest', 'the run directory is damaged; rerun the experiment') as Partial<RunManifest>)
     : undefined;
-  const s = summary as Record<string, unknown>;
-  return { source: dir, runId: String(s.runId ?? manifest?.runId ?? path.basename(dir)), summary: s, manifest };
+  return { source: dir, runId: String(summary.runId ?? manifest?.runId ?? path.basename(dir)), summary, manifest };
 }
 
 function expectOf(manifest: Partial<RunManifest> | undefined): Record<string, string[]> | undefined {
@@ -154,7 +143,11 @@ export function readBaseline(file: string, source = file): RunSet {
     kind: 'baseline',
     experiment: String(data.experiment),
     expect: data.expect ?? {},
-    runs: data.runs.map((r) => ({ ...r, source: `${display(file)}#${r.runId}` })),
+    runs: data.runs.map((r, i) => ({
+      ...r,
+      summary: checkSummary(r.summary, { file: display(file), at: `runs[${i}].summary` }),
+      source: `${display(file)}#${r.runId}`,
+    })),
   };
 }
 

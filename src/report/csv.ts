@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
 import type { DetectedEvent } from '../analysis/events.ts';
 import { EVENT_COLUMNS } from '../analysis/events.ts';
-import { TIMESERIES_COLUMNS, type TimeseriesRow } from '../analysis/timeseries.ts';
+import { TIMESERIES_COLUMNS, type TimeseriesRow } from '../contracts/timeseries.ts';
 import type { RequestRecord } from '../contracts/raw.ts';
 
 export const REQUEST_COLUMNS = [

@@ -6,7 +6,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AnalyzeOptions } from '../analysis/analyze.ts';
 import { analyzeRun } from '../analysis/read-run.ts';
-import type { Summary } from '../analysis/summary.ts';
+import { SUMMARY_FILE, type Summary } from '../contracts/summary.ts';
+import { TIMESERIES_FILE } from '../contracts/timeseries.ts';
 import { eventsCsv, requestsCsvWriter, timeseriesCsv } from './csv.ts';
 import { buildFigures } from './figures.ts';
 import { reportHtml } from './html.ts';
@@ -14,7 +15,7 @@ import { reportMarkdown } from './markdown.ts';
 import { renderSvg, svgToPng } from './render.ts';
 import { abandon, commit, tempFor, writeFileAtomic } from './atomic-write.ts';
 
-export type { Summary } from '../analysis/summary.ts';
+export type { Summary } from '../contracts/summary.ts';
 
 export interface ReportOptions extends AnalyzeOptions {
   /** Skip PNG rendering (the slowest step) when only data files are wanted. */
@@ -47,8 +48,8 @@ export async function writeReport(
     await writeFileAtomic(p, data);
     files.push(p);
   };
-  await put('summary.json', JSON.stringify(analysis.summary, null, 2) + '\n');
-  await put('timeseries.csv', timeseriesCsv(analysis.timeseries));
+  await put(SUMMARY_FILE, JSON.stringify(analysis.summary, null, 2) + '\n');
+  await put(TIMESERIES_FILE, timeseriesCsv(analysis.timeseries));
   await put('events.csv', eventsCsv(analysis.events));
   const figures = buildFigures(analysis);
   for (const f of figures) {

@@ -2,7 +2,7 @@
  * The report's first lines: how the run ended, and whether the machine was contended. A reader must
  * know both before trusting any number below them (README: "contention moves the results").
  */
-import type { Summary } from '../analysis/summary.ts';
+import type { Summary } from '../contracts/summary.ts';
 import { s1 } from './words.ts';
 
 export function leadLines(s: Summary): string[] {

@@ -1,5 +1,5 @@
 /** Rows of the summary table, shared by report.md and report.html so they cannot disagree. */
-import type { Summary } from '../analysis/summary.ts';
+import type { Summary } from '../contracts/summary.ts';
 
 import { pc } from './words.ts';
 

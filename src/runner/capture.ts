@@ -59,56 +59,7 @@ export function startCapture(opts: CaptureOptions): { stop(): Promise<CaptureSta
       fix: 'use the default 250',
     });
   }
-  const filter = opts.envoyStatsFilter ?? DEFAULT_ENVOY_STATS_FILTER;
-  const streams: Stream[] = [];
-  for (const t of opts.targets) {
-    const base = t.baseUrl.replace(/\/+$/, '');
-    if (t.kind === 'envoy') {
-      streams.push(
-        new Stream(
-          `scrapes/${t.name}`,
-          scrapeFile(opts.runDir, t.name),
-          opts.statsIntervalMs,
-          `${base}/stats/prometheus?usedonly&filter=${encodeURIComponent(filter)}`,
-          (body, rec) => {
-            rec.samples = parsePromText(body);
-          },
-          t.name,
-          'scrape',
-          opts.onRecord,
-        ),
-      );
-      streams.push(
-        new Stream(
-          `clusters/${t.name}`,
-          clustersFile(opts.runDir, t.name),
-          opts.clustersIntervalMs ?? opts.statsIntervalMs,
-          `${base}/clusters?format=json`,
-          (body, rec) => {
-            rec.hosts = flattenClusters(JSON.parse(body));
-          },
-          t.name,
-          'clusters',
-          opts.onRecord,
-        ),
-      );
-    } else {
-      streams.push(
-        new Stream(
-          `scrapes/${t.name}`,
-          scrapeFile(opts.runDir, t.name),
-          opts.statsIntervalMs,
-          `${base}/metrics`,
-          (body, rec) => {
-            rec.samples = parsePromText(body);
-          },
-          t.name,
-          'scrape',
-          opts.onRecord,
-        ),
-      );
-    }
-  }
+  const streams = opts.targets.flatMap((t) => streamsOf(t, opts));
   const ready = Promise.all([
     mkdir(path.join(opts.runDir, RAW.scrapesDir), { recursive: true }),
     mkdir(path.join(opts.runDir, RAW.clustersDir), { recursive: true }),
@@ -131,6 +82,59 @@ export function startCapture(opts: CaptureOptions): { stop(): Promise<CaptureSta
       return { perStream, attempts, failures };
     },
   };
+}
+
+/** An Envoy has a stats stream and a /clusters stream; a service has its /metrics. */
+function streamsOf(t: CaptureTarget, opts: CaptureOptions): Stream[] {
+  const filter = opts.envoyStatsFilter ?? DEFAULT_ENVOY_STATS_FILTER;
+  const streams: Stream[] = [];
+  const base = t.baseUrl.replace(/\/+$/, '');
+  if (t.kind === 'envoy') {
+    streams.push(
+      new Stream(
+        `scrapes/${t.name}`,
+        scrapeFile(opts.runDir, t.name),
+        opts.statsIntervalMs,
+        `${base}/stats/prometheus?usedonly&filter=${encodeURIComponent(filter)}`,
+        (body, rec) => {
+          rec.samples = parsePromText(body);
+        },
+        t.name,
+        'scrape',
+        opts.onRecord,
+      ),
+    );
+    streams.push(
+      new Stream(
+        `clusters/${t.name}`,
+        clustersFile(opts.runDir, t.name),
+        opts.clustersIntervalMs ?? opts.statsIntervalMs,
+        `${base}/clusters?format=json`,
+        (body, rec) => {
+          rec.hosts = flattenClusters(JSON.parse(body));
+        },
+        t.name,
+        'clusters',
+        opts.onRecord,
+      ),
+    );
+  } else {
+    streams.push(
+      new Stream(
+        `scrapes/${t.name}`,
+        scrapeFile(opts.runDir, t.name),
+        opts.statsIntervalMs,
+        `${base}/metrics`,
+        (body, rec) => {
+          rec.samples = parsePromText(body);
+        },
+        t.name,
+        'scrape',
+        opts.onRecord,
+      ),
+    );
+  }
+  return streams;
 }
 
 type Rec = Record<string, unknown> & { t: number; ok: boolean };

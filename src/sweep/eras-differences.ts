@@ -5,7 +5,7 @@
  * Envoys that ran. An outcome difference with neither a translation nor an Envoy change behind it is
  * called noise, which `--repeat` measures.
  */
-import type { Summary } from '../analysis/summary.ts';
+import type { Summary } from '../contracts/summary.ts';
 import { envoyChangesBetween } from './envoy-changes.ts';
 import { translationChanges } from './eras-model.ts';
 import type { EraRow } from './eras-row.ts';

@@ -1,5 +1,5 @@
 /** One row of the eras table: an Istio release, its runs, its diagnosis and the Envoy it ran. */
-import type { Summary } from '../analysis/summary.ts';
+import type { Summary } from '../contracts/summary.ts';
 import type { Era } from './eras-model.ts';
 import type { EraEnvoy } from './eras-envoy.ts';
 

@@ -2,7 +2,7 @@
  * The eras table and figure: one row per Istio era, the key outcomes (mean, and the range over
  * repeats), what the translation changes in that era, and why the redirect does or does not happen.
  */
-import type { Summary } from '../analysis/summary.ts';
+import type { Summary } from '../contracts/summary.ts';
 import { consecutiveErrorsMode, parseIstioVersion } from '../mesh/istio-version.ts';
 import { erasDifferences } from './eras-differences.ts';
 import { envoyRan, type EraRow } from './eras-row.ts';

@@ -12,9 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
 import { readExperiment } from '../experiment/read-experiment.ts';
-import { readRunRecord } from '../compare/run-set.ts';
 import { diagnose } from '../analysis/diagnosis/pitfalls.ts';
-import type { Summary } from '../analysis/summary.ts';
+import { readSummary, type Summary } from '../contracts/summary.ts';
 import { createLocalBackend } from '../runner/backends/local.ts';
 import { eraOf, istioEras, type Era } from './eras-model.ts';
 import type { SweepRunOptions } from './run-sweep.ts';
@@ -99,7 +98,8 @@ export async function runEras(opts: ErasOptions): Promise<{ dir: string; rows: E
           signal: opts.signal,
           envoyVersion: envoys[i].version,
         });
-        summaries.push(readRunRecord(res.runDir).summary as unknown as Summary);
+        // Just written by this harness, so every key must be there.
+        summaries.push(readSummary(res.runDir, { complete: true }));
       } catch (err) {
         failed = true;
         log(`  Istio ${e.istio} repeat ${r} failed: ${(err as Error).message.split('\n')[0]}`);

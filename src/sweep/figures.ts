@@ -34,6 +34,9 @@ function cells(axes: readonly SweepAxis[], results: readonly SweepPointResult[],
   });
 }
 
+type Cell = ReturnType<typeof cells>[number];
+type OrdinalX = { field: string; type: 'ordinal'; sort: readonly string[]; title: string; axis: { labelAngle: number } };
+
 export function sweepFigure(
   experiment: string,
   axes: readonly SweepAxis[],
@@ -45,34 +48,56 @@ export function sweepFigure(
   const values = cells(axes, results, field);
   const what = `${title}${unit ? ` (${unit})` : ''}`;
   const x = { field: axes[0].label, type: 'ordinal' as const, sort: axes[0].values, title: axes[0].label, axis: { labelAngle: 0 } };
-  if (axes.length === 1) {
-    const xq = { ...x };
-    return {
-      $schema: SCHEMA,
-      title: { text: `${experiment}: ${title} against ${axes[0].label}`, subtitle: 'mean across repeats, bar: 95 % CI of the mean' },
-      width: 480,
-      height: 260,
-      background: 'white',
-      data: { values },
-      layer: [
-        { mark: { type: 'rule' }, encoding: { x: xq, y: { field: 'lo', type: 'quantitative', title: what }, y2: { field: 'hi' } } },
-        {
-          mark: { type: 'line', point: true },
-          encoding: {
-            x: xq,
-            y: { field: 'mean', type: 'quantitative', title: what },
-            tooltip: [
-              { field: axes[0].label },
-              { field: 'mean' },
-              { field: 'lo' },
-              { field: 'hi' },
-              { field: 'seen', title: 'runs with it' },
-            ],
-          },
+  if (axes.length === 1) return lineFigure(experiment, axes[0], values, x, title, what);
+  const heat = heatmap(axes, values, x, unit);
+  const head = {
+    $schema: SCHEMA,
+    title: {
+      text: `${experiment}: ${title}`,
+      subtitle: 'mean across repeats; grey "never": the event did not happen in any repeat',
+      anchor: 'start',
+    },
+    background: 'white',
+    config: { font: 'DejaVu Sans' },
+    data: { values },
+  };
+  if (axes.length === 2) return { ...head, ...heat } as TopLevelSpec;
+  return { ...head, facet: { row: { field: 'facet', type: 'nominal', title: null } }, spec: heat } as TopLevelSpec;
+}
+
+/** One axis: the mean against it, a rule for the 95 % interval. */
+function lineFigure(experiment: string, axis: SweepAxis, values: Cell[], x: OrdinalX, title: string, what: string): TopLevelSpec {
+  const axes = [axis];
+  const xq = { ...x };
+  return {
+    $schema: SCHEMA,
+    title: { text: `${experiment}: ${title} against ${axes[0].label}`, subtitle: 'mean across repeats, bar: 95 % CI of the mean' },
+    width: 480,
+    height: 260,
+    background: 'white',
+    data: { values },
+    layer: [
+      { mark: { type: 'rule' }, encoding: { x: xq, y: { field: 'lo', type: 'quantitative', title: what }, y2: { field: 'hi' } } },
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: xq,
+          y: { field: 'mean', type: 'quantitative', title: what },
+          tooltip: [
+            { field: axes[0].label },
+            { field: 'mean' },
+            { field: 'lo' },
+            { field: 'hi' },
+            { field: 'seen', title: 'runs with it' },
+          ],
         },
-      ],
-    } as TopLevelSpec;
-  }
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/** The first two axes as a heatmap of the mean, each cell labelled (grey where the event never happened). */
+function heatmap(axes: readonly SweepAxis[], values: Cell[], x: OrdinalX, unit: string) {
   const y = { field: axes[1].label, type: 'ordinal' as const, sort: [...axes[1].values].reverse(), title: axes[1].label };
   // Viridis runs from dark to light: white labels on the dark end, black on the light end and on
   // the grey "never" cells.
@@ -110,19 +135,7 @@ export function sweepFigure(
       },
     ],
   };
-  const head = {
-    $schema: SCHEMA,
-    title: {
-      text: `${experiment}: ${title}`,
-      subtitle: 'mean across repeats; grey "never": the event did not happen in any repeat',
-      anchor: 'start',
-    },
-    background: 'white',
-    config: { font: 'DejaVu Sans' },
-    data: { values },
-  };
-  if (axes.length === 2) return { ...head, ...heat } as TopLevelSpec;
-  return { ...head, facet: { row: { field: 'facet', type: 'nominal', title: null } }, spec: heat } as TopLevelSpec;
+  return heat;
 }
 
 /** The figures a sweep writes: time-to-redirect first (the study's question), then the others. */

@@ -17,7 +17,7 @@ import { ENVOY_VERSION } from '../../src/runner/envoy-install.ts';
 import { SpilloverError } from '../../src/errors.ts';
 import { erasDifferences } from '../../src/sweep/eras-differences.ts';
 import type { EraRow } from '../../src/sweep/eras-table.ts';
-import type { Summary } from '../../src/analysis/summary.ts';
+import type { Summary } from '../../src/contracts/summary.ts';
 
 describe('eras: the Istio semantics eras', () => {
   it('cover 1.0 to the current release without gaps, each starting where a modelled decision changes', () => {

@@ -3,7 +3,7 @@
  * configuration. "happened" is true or false only when the run carries the evidence; null means the
  * run cannot tell (e.g. it never reached the load the prediction needs).
  */
-import type { Summary } from '../summary.ts';
+import type { Summary } from '../../contracts/summary.ts';
 import type { Finding } from './pitfalls.ts';
 
 export interface Observation {
@@ -18,16 +18,7 @@ export function observe(f: Finding, s: Summary): Observation {
   const client = s.breakers.filter((b) => /client/.test(b.side) && b.counter !== 'upstream_cx_overflow');
   switch (f.id) {
     case 'max-ejection-percent':
-      return s.blockedEjections
-        ? {
-            happened: true,
-            evidence: `${s.blockedEjections.count} ejections refused (outlier_detection.ejections_overflow) from ${s.blockedEjections.firstS} s; ${s.ejections} enforced`,
-          }
-        : {
-            happened: s.ejections > 0 ? false : null,
-            evidence:
-              s.ejections > 0 ? `${s.ejections} ejection(s) went through` : 'no ejection was attempted (ejections_overflow never rose)',
-          };
+      return maxEjectionPercent(s);
     case 'consecutive-errors-ignored':
       return {
         happened: null,
@@ -67,27 +58,8 @@ export function observe(f: Finding, s: Summary): Observation {
       return s.events.noHealthyUpstreamS !== null
         ? { happened: true, evidence: `503 UH from ${s.events.noHealthyUpstreamS} s` }
         : { happened: false, evidence: 'never every host ejected at once' };
-    case 'pool-below-load': {
-      const from = f.numbers?.overflowFromRps;
-      if (from !== undefined)
-        return client.length
-          ? {
-              happened: true,
-              evidence: `the client's breaker overflowed from ${s.events.firstOverflowS} s (${client.map((b) => `${b.counter} ×${b.count}`).join(', ')})`,
-            }
-          : { happened: false, evidence: "the client's breaker never overflowed" };
-      if (s.ejections > 0)
-        return {
-          happened: true,
-          evidence: `A ejected${at(s.events.firstEjectionS)} at offered ${s.loadAtFirstEjectionRps ?? '?'} req/s (predicted above ~${f.numbers?.aMaxRps} req/s)`,
-        };
-      return s.outcomes.upstream5xx > 0
-        ? {
-            happened: true,
-            evidence: `A refused ${s.outcomes.upstream5xx} request(s) with 503 from upstream, but was not ejected${s.blockedEjections ? ' (its ejections were blocked)' : ''}`,
-          }
-        : { happened: false, evidence: 'A never refused a request' };
-    }
+    case 'pool-below-load':
+      return poolBelowLoad(f, s, client);
     case 'overflow-is-not-a-host-error':
       return client.length && s.ejections === 0
         ? { happened: true, evidence: `the client overflowed from ${s.events.firstOverflowS} s and A was never ejected` }
@@ -103,4 +75,38 @@ export function observe(f: Finding, s: Summary): Observation {
         ? { happened: true, evidence: 'B served nothing' }
         : { happened: false, evidence: `B served ${s.servedBy.B} requests` };
   }
+}
+
+function maxEjectionPercent(s: Summary): Observation {
+  return s.blockedEjections
+    ? {
+        happened: true,
+        evidence: `${s.blockedEjections.count} ejections refused (outlier_detection.ejections_overflow) from ${s.blockedEjections.firstS} s; ${s.ejections} enforced`,
+      }
+    : {
+        happened: s.ejections > 0 ? false : null,
+        evidence: s.ejections > 0 ? `${s.ejections} ejection(s) went through` : 'no ejection was attempted (ejections_overflow never rose)',
+      };
+}
+
+function poolBelowLoad(f: Finding, s: Summary, client: Summary['breakers']): Observation {
+  const from = f.numbers?.overflowFromRps;
+  if (from !== undefined)
+    return client.length
+      ? {
+          happened: true,
+          evidence: `the client's breaker overflowed from ${s.events.firstOverflowS} s (${client.map((b) => `${b.counter} ×${b.count}`).join(', ')})`,
+        }
+      : { happened: false, evidence: "the client's breaker never overflowed" };
+  if (s.ejections > 0)
+    return {
+      happened: true,
+      evidence: `A ejected${at(s.events.firstEjectionS)} at offered ${s.loadAtFirstEjectionRps ?? '?'} req/s (predicted above ~${f.numbers?.aMaxRps} req/s)`,
+    };
+  return s.outcomes.upstream5xx > 0
+    ? {
+        happened: true,
+        evidence: `A refused ${s.outcomes.upstream5xx} request(s) with 503 from upstream, but was not ejected${s.blockedEjections ? ' (its ejections were blocked)' : ''}`,
+      }
+    : { happened: false, evidence: 'A never refused a request' };
 }

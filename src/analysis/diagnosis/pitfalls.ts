@@ -51,6 +51,23 @@ export interface DiagnosisInput {
   closedLoopVus?: number;
 }
 
+/** The DestinationRule for A and what the findings read from it, resolved once. */
+interface RuleContext {
+  v: ReturnType<typeof parseIstioVersion>;
+  dr: Obj | undefined;
+  drName: string;
+  drSpec: Obj;
+  tp: Obj;
+  od: Obj | undefined;
+  cp: Obj | undefined;
+  http: Obj;
+  tcp: Obj;
+  gwEndpoints: unknown[];
+  /** A's one replica plus each ServiceEntry endpoint. */
+  hosts: number;
+  vss: Obj[];
+}
+
 export function diagnose(inp: DiagnosisInput): Finding[] {
   const spec = obj(inp.spec);
   const v = parseIstioVersion(String(obj(spec.istio).version ?? '1.29'));
@@ -72,9 +89,19 @@ export function diagnose(inp: DiagnosisInput): Finding[] {
   const tcp = obj(cp?.tcp);
   const gwEndpoints = ses.flatMap((s) => (Array.isArray(obj(s.spec).endpoints) ? (obj(s.spec).endpoints as unknown[]) : []));
   const hosts = 1 + gwEndpoints.length; // A's one replica plus each ServiceEntry endpoint
-  const out: Finding[] = [];
   const drName = `DestinationRule/${String(obj(dr?.metadata).name ?? '?')}`;
+  const c: RuleContext = { v, dr, drName, drSpec, tp, od, cp, http, tcp, gwEndpoints, hosts, vss };
+  const out: Finding[] = [...outlierFindings(c), ...remoteAndPoolFindings(c), ...specFindings(c)];
+  out.push(...capacityFindings(inp.peakRps, a, http, tcp, drName));
+  if (inp.peakRps === null && inp.closedLoopVus) out.push(...closedLoopFindings(inp.closedLoopVus, http, tcp, drName));
+  out.push(...serviceEntryFindings(ses, a, host));
+  return out;
+}
 
+/** What outlierDetection (or its absence) does: the threshold that applies, maxEjectionPercent, failover. */
+function outlierFindings(c: RuleContext): Finding[] {
+  const { v, od, drName, tp, gwEndpoints, hosts, dr } = c;
+  const out: Finding[] = [];
   if (od && od.consecutiveErrors !== undefined) {
     const mode = consecutiveErrorsMode(v);
     const effective =
@@ -129,7 +156,13 @@ export function diagnose(inp: DiagnosisInput): Finding[] {
         'istio pilot/pkg/xds/endpoints/endpoint_builder.go enableFailover (getOutlierDetectionAndLoadBalancerSettings); istio-translation.md §3',
     });
   }
+  return out;
+}
 
+/** The remote side behind one endpoint, and the connection pool (inbound copy, shared limits, pending). */
+function remoteAndPoolFindings(c: RuleContext): Finding[] {
+  const { cp, drName, gwEndpoints, http, tcp } = c;
+  const out: Finding[] = [];
   if (gwEndpoints.length === 1) {
     out.push({
       id: 'single-gateway-endpoint',
@@ -172,7 +205,13 @@ export function diagnose(inp: DiagnosisInput): Finding[] {
       });
     }
   }
+  return out;
+}
 
+/** tls in the wrong place, retries that hide 5xx, and the panic threshold outlierDetection sets. */
+function specFindings(c: RuleContext): Finding[] {
+  const { v, od, drName, drSpec, vss } = c;
+  const out: Finding[] = [];
   if (drSpec.tls !== undefined) {
     out.push({
       id: 'tls-under-spec',
@@ -208,10 +247,6 @@ export function diagnose(inp: DiagnosisInput): Finding[] {
       source: 'istio cluster_traffic_policy.go applyOutlierDetection (always set since 1.3); envoy-semantics.md §3.2',
     });
   }
-
-  out.push(...capacityFindings(inp.peakRps, a, http, tcp, drName));
-  if (inp.peakRps === null && inp.closedLoopVus) out.push(...closedLoopFindings(inp.closedLoopVus, http, tcp, drName));
-  out.push(...serviceEntryFindings(ses, a, host));
   return out;
 }
 

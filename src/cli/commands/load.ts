@@ -278,67 +278,70 @@ export function register(program: Command): void {
     )
     .option('--k6 <path>', 'k6 executable for --engine k6 (default: k6 on PATH)')
     .option('--no-live', 'no progress line even on a terminal')
-    .action(async (urlArg: string | undefined, f: LoadFlags) => {
-      const { url, outJson, runDirFlag } = k6Flags(urlArg, f);
-      f.out = runDirFlag; // from here on: the run directory only
-      if (f.engine === 'k6') return runWithK6(f, outJson);
-      const scenario = await buildScenario(url, f, outJson);
-      for (const w of scenario.warnings) process.stderr.write(`warning: ${w}\n`);
-      if (f.plan) {
-        const plan = planSchedule(scenario).map((p) => ({ ...p, times: p.times.map((t) => Math.round(t * 1e6) / 1e6) }));
-        process.stdout.write(JSON.stringify({ timeScale: scenario.timeScale, scenarios: plan }) + '\n');
-        return;
-      }
-      const runDir = path.resolve(f.out ?? path.join('results', 'load', new Date().toISOString().replace(/[:.]/g, '-')));
-      const controller = new AbortController();
-      const onSignal = () => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        {
-          const { DriverThread } = await import('../../load/driver-thread.ts');
-          const thread = await DriverThread.start(scenario);
-          const t0Epoch = Date.now() + 200;
-          const res = await thread
-            .run({
-              scenario,
-              runDir,
+    .action(runLoad);
+}
+
+/** `spillover load`: k6 on PATH, a --plan, or the embedded driver on its own thread. */
+async function runLoad(urlArg: string | undefined, f: LoadFlags): Promise<void> {
+  const { url, outJson, runDirFlag } = k6Flags(urlArg, f);
+  f.out = runDirFlag; // from here on: the run directory only
+  if (f.engine === 'k6') return runWithK6(f, outJson);
+  const scenario = await buildScenario(url, f, outJson);
+  for (const w of scenario.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (f.plan) {
+    const plan = planSchedule(scenario).map((p) => ({ ...p, times: p.times.map((t) => Math.round(t * 1e6) / 1e6) }));
+    process.stdout.write(JSON.stringify({ timeScale: scenario.timeScale, scenarios: plan }) + '\n');
+    return;
+  }
+  const runDir = path.resolve(f.out ?? path.join('results', 'load', new Date().toISOString().replace(/[:.]/g, '-')));
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    {
+      const { DriverThread } = await import('../../load/driver-thread.ts');
+      const thread = await DriverThread.start(scenario);
+      const t0Epoch = Date.now() + 200;
+      const res = await thread
+        .run({
+          scenario,
+          runDir,
+          t0Epoch,
+          connectTo: f.connectTo,
+          allowNonLoopback: f.allowNonLoopback,
+          requestTimeoutMs: duration('--timeout', f.timeout) * 1000,
+          signal: controller.signal,
+          live: f.live === false ? false : undefined,
+          metricsPort: integer('--metrics-port', f.metricsPort),
+          onMetricsListening: (port) => process.stderr.write(`metrics: http://127.0.0.1:${port}/metrics\n`),
+          onReady: () =>
+            writeStandaloneManifest(runDir, {
+              experiment: 'load',
+              backend: 'direct',
+              engine: 'embedded',
               t0Epoch,
-              connectTo: f.connectTo,
-              allowNonLoopback: f.allowNonLoopback,
-              requestTimeoutMs: duration('--timeout', f.timeout) * 1000,
-              signal: controller.signal,
-              live: f.live === false ? false : undefined,
-              metricsPort: integer('--metrics-port', f.metricsPort),
-              onMetricsListening: (port) => process.stderr.write(`metrics: http://127.0.0.1:${port}/metrics\n`),
-              onReady: () =>
-                writeStandaloneManifest(runDir, {
-                  experiment: 'load',
-                  backend: 'direct',
-                  engine: 'embedded',
-                  t0Epoch,
-                  timeScale: scenario.timeScale,
-                  warnings: scenario.warnings,
-                  resolved: { scenario: scenario.file ?? null, scenarios: scenario.scenarios },
-                }),
-            })
-            .finally(() => thread.close());
-          const k6 = (res as { k6?: import('../../load/vu/engine.ts').VuRunOutcome }).k6;
-          if (k6) {
-            process.stdout.write(k6.stdout);
-            if (k6.exitCode) process.exitCode = k6.exitCode;
-          }
-          process.stderr.write(
-            `iterations: ${res.iterations} started, ${res.dropped} dropped, ${res.interrupted} interrupted${res.startLagMs.count ? `; start lag p99 ${res.startLagMs.p99.toFixed(3)} ms` : ''}\n`,
-          );
-          if (res.aborted) process.exitCode = 130;
-        }
-        process.stderr.write(
-          `${formatSummary(await summarizeRequests(path.join(runDir, 'raw/requests.ndjson')))}\nraw results: ${path.relative(process.cwd(), runDir)}\n`,
-        );
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+              timeScale: scenario.timeScale,
+              warnings: scenario.warnings,
+              resolved: { scenario: scenario.file ?? null, scenarios: scenario.scenarios },
+            }),
+        })
+        .finally(() => thread.close());
+      const k6 = (res as { k6?: import('../../load/vu/engine.ts').VuRunOutcome }).k6;
+      if (k6) {
+        process.stdout.write(k6.stdout);
+        if (k6.exitCode) process.exitCode = k6.exitCode;
       }
-    });
+      process.stderr.write(
+        `iterations: ${res.iterations} started, ${res.dropped} dropped, ${res.interrupted} interrupted${res.startLagMs.count ? `; start lag p99 ${res.startLagMs.p99.toFixed(3)} ms` : ''}\n`,
+      );
+      if (res.aborted) process.exitCode = 130;
+    }
+    process.stderr.write(
+      `${formatSummary(await summarizeRequests(path.join(runDir, 'raw/requests.ndjson')))}\nraw results: ${path.relative(process.cwd(), runDir)}\n`,
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
