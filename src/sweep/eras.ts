@@ -42,25 +42,7 @@ export interface ErasOptions {
 
 export async function runEras(opts: ErasOptions): Promise<{ dir: string; rows: EraRow[]; exitCode: number }> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-  const repeat = opts.repeat ?? 1;
-  if (!Number.isInteger(repeat) || repeat < 1)
-    throw new SpilloverError({
-      file: '--repeat',
-      message: 'the repeat count must be a whole number ≥ 1',
-      found: String(opts.repeat),
-      fix: 'e.g. --repeat 3',
-    });
-  const eras = (opts.eras ?? istioEras().map((e) => e.istio)).map((v) => {
-    if (!/^1\.\d+$/.test(v))
-      throw new SpilloverError({
-        file: '--eras',
-        message: 'not an Istio release',
-        expected: 'a list such as 1.6,1.29',
-        found: v,
-        fix: 'name releases 1.0 to 1.29',
-      });
-    return { istio: v, era: eraOf(v) };
-  });
+  const { repeat, eras } = checkedEras(opts);
   // Every era's experiment is validated before anything runs.
   const specs = eras.map((e) =>
     readExperiment(opts.experimentFile, { set: [...(opts.set ?? []), `istio.version="${e.istio}"`], timeScale: opts.timeScale }),
@@ -116,6 +98,36 @@ export async function runEras(opts: ErasOptions): Promise<{ dir: string; rows: E
       envoyUsed: envoysRan(path.join(dir, e.istio)),
     });
   }
+  writeEraOutputs(dir, name, repeat, rows);
+  log(`eras: ${path.relative(process.cwd(), path.join(dir, 'eras.md'))}`);
+  return { dir, rows, exitCode: opts.signal?.aborted ? 130 : failed ? 1 : 0 };
+}
+
+/** `--repeat` and `--eras`, refused before anything is read or installed. */
+function checkedEras(opts: ErasOptions): { repeat: number; eras: { istio: string; era: Era }[] } {
+  const repeat = opts.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1)
+    throw new SpilloverError({
+      file: '--repeat',
+      message: 'the repeat count must be a whole number ≥ 1',
+      found: String(opts.repeat),
+      fix: 'e.g. --repeat 3',
+    });
+  const eras = (opts.eras ?? istioEras().map((e) => e.istio)).map((v) => {
+    if (!/^1\.\d+$/.test(v))
+      throw new SpilloverError({
+        file: '--eras',
+        message: 'not an Istio release',
+        expected: 'a list such as 1.6,1.29',
+        found: v,
+        fix: 'name releases 1.0 to 1.29',
+      });
+    return { istio: v, era: eraOf(v) };
+  });
+  return { repeat, eras };
+}
+
+function writeEraOutputs(dir: string, name: string, repeat: number, rows: EraRow[]): void {
   fs.writeFileSync(
     path.join(dir, 'eras.json'),
     `${JSON.stringify({ experiment: name, repeat, eras: rows.map(({ summaries, ...r }) => ({ ...r, runs: summaries.length })) }, null, 2)}\n`,
@@ -123,8 +135,6 @@ export async function runEras(opts: ErasOptions): Promise<{ dir: string; rows: E
   fs.writeFileSync(path.join(dir, 'eras.md'), erasMarkdown(name, repeat, rows));
   fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'figures', 'eras.vl.json'), `${JSON.stringify(erasFigure(name, rows), null, 2)}\n`);
-  log(`eras: ${path.relative(process.cwd(), path.join(dir, 'eras.md'))}`);
-  return { dir, rows, exitCode: opts.signal?.aborted ? 130 : failed ? 1 : 0 };
 }
 
 /**
