@@ -104,7 +104,8 @@ export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Pro
     const state = rt.newState(0, env);
     // With afterEvaluate microtasks, the init's awaits all settle inside this evaluation's time limit.
     const box: { done?: boolean; err?: unknown; value?: unknown } = {};
-    (rt.context as Record<string, unknown>).__k6probe = () => rt.settle(rt.startInit(state), box);
+    // A bridge, not a host function: the init code runs inside this call and could read the global.
+    (rt.context as Record<string, unknown>).__k6probe = rt.guard.bridge(() => rt.settle(rt.startInit(state), box));
     vm.runInContext('__k6probe()', rt.context, { timeout });
     if (!box.done)
       throw new Error(`the init context did not finish within ${timeout} ms (it waits for something that never comes, or loops)`);

@@ -38,13 +38,11 @@ export class K6Response {
   /** Set by k6-http: sends a follow-up request for submitForm/clickLink. */
   send?: (method: string, url: string, body: unknown, params?: Record<string, unknown>) => Promise<K6Response>;
 
-  constructor(
-    private readonly host: VuHost,
-    method: string,
-    url: string,
-    reqHeaders: Record<string, string>,
-    reqBody: string,
-  ) {
+  /** An ES private field: the script holds this object, and must not reach the host through it. */
+  readonly #host: VuHost;
+
+  constructor(host: VuHost, method: string, url: string, reqHeaders: Record<string, string>, reqBody: string) {
+    this.#host = host;
     this.url = url;
     const headers: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(reqHeaders)) headers[canonicalHeader(k)] = [v];
@@ -60,7 +58,7 @@ export class K6Response {
     if (this.cachedJson?.text === this.body) value = this.cachedJson.value;
     else {
       try {
-        value = this.host.realm.parseJSON(this.body);
+        value = this.#host.realm.parseJSON(this.body);
       } catch (e) {
         throw new Error(`cannot parse json due to an error at the response body: ${(e as Error).message}`);
       }
