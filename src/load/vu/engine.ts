@@ -111,6 +111,7 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
   let stopping = false;
   let abortReason: string | undefined;
   let exitCode = 0;
+  let markedFailed = false;
   const allVus: Vu[] = [];
   const stop = (why: string) => {
     if (stopping) return;
@@ -212,6 +213,9 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
       abort: (reason) => {
         exitCode = 108;
         stop(`test.abort(): ${reason}`);
+      },
+      fail: () => {
+        markedFailed = true;
       },
       options: o,
     },
@@ -415,6 +419,7 @@ export async function runVuLoad(opts: DriverOptions): Promise<LoadResult & { k6:
   }
   evaluateThresholds(thresholds, store, durationMs / 1000);
   if (thresholds.some((t) => t.ok === false) && exitCode === 0) exitCode = 99;
+  if (markedFailed && exitCode === 0) exitCode = 110;
   const trendStats = Array.isArray(o.summaryTrendStats)
     ? (o.summaryTrendStats as string[])
     : ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];

@@ -202,6 +202,11 @@ export function makeExecution(host: VuHost, vu: VuState) {
         exe().abort(String(reason));
         throw new Interrupt(`test aborted: ${reason}`);
       },
+      fail: (reason = 'test marked as failed') => {
+        if (vu.initPhase) throw new Error('exec.test.fail() can only be called in VU code');
+        host.log('warn', `test marked as failed: ${String(reason)}`);
+        exe().fail?.(String(reason));
+      },
       get options() {
         return exe().options;
       },

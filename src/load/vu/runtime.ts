@@ -156,7 +156,7 @@ export class VuRuntime {
           break;
         default:
           if (name.startsWith('jslib:')) {
-            m = makeJslib(name);
+            m = makeJslib(name, host, state);
             break;
           }
           throw new Error(`module ${name} is not available`);
