@@ -23,8 +23,9 @@ const sharedOf = (host: VuHost) => {
   return m;
 };
 
-export function makeK6(host: VuHost, vu: VuState) {
-  const check = (val: unknown, sets: Record<string, unknown>, tags?: Record<string, unknown>): boolean | Promise<boolean> => {
+/** k6's check(): one `checks` sample per condition (tagged with the check and group); async conditions awaited. */
+function makeCheck(host: VuHost, vu: VuState) {
+  return (val: unknown, sets: Record<string, unknown>, tags?: Record<string, unknown>): boolean | Promise<boolean> => {
     if (vu.initPhase) throw new Error('check() can only be used in a VU function, not in the init context');
     const entries = Object.entries(sets ?? {});
     let all = true;
@@ -53,6 +54,10 @@ export function makeK6(host: VuHost, vu: VuState) {
     }
     return all;
   };
+}
+
+export function makeK6(host: VuHost, vu: VuState) {
+  const check = makeCheck(host, vu);
 
   const group = (name: string, fn: () => unknown): unknown => {
     if (vu.initPhase) throw new Error('group() can only be used in a VU function, not in the init context');
