@@ -17,8 +17,11 @@ export function makeStageHelpers(host: VuHost, vu: VuState) {
   const stagesNow = (): { stages: Stage[]; index: number; start: number } => {
     const s = vu.scenario;
     if (!s) throw new Error('k6-utils: the stage helpers can only be used in VU code of a scenario');
-    const opts = host.execution.options as { scenarios?: Record<string, { stages?: Stage[]; startVUs?: number; startRate?: number }> };
-    const sc = opts.scenarios?.[s.name];
+    type Staged = { stages?: Stage[]; startVUs?: number; startRate?: number };
+    const opts = host.execution.options as Staged & { vus?: number; scenarios?: Record<string, Staged> };
+    // The `stages` shortcut is the scenario "default" (ramping-vus from `vus`), as k6 derives it.
+    const sc =
+      opts.scenarios?.[s.name] ?? (s.name === 'default' && opts.stages ? { stages: opts.stages, startVUs: opts.vus ?? 1 } : undefined);
     if (!sc?.stages?.length) throw new Error(`k6-utils: scenario "${s.name}" (${s.executor}) has no stages`);
     // The schedule runs on the time scale; the stages in the options are the script's own durations.
     const elapsed = (Date.now() - s.startMs) / (host.timeScale ?? 1);
