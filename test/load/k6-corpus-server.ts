@@ -178,7 +178,7 @@ function handle(req: http.IncomingMessage, body: string, res: http.ServerRespons
   res.writeHead(200, { 'content-type': type });
   res.end(
     type.startsWith('text/html')
-      ? '<html><body><h1>Looking to break out of your pizza routine?</h1><p class="description">This is a replacement of the service test.k6.io</p></body></html>'
+      ? '<html><body><h1>Looking to break out of your pizza routine?</h1><p class="description">This is a replacement of the service test.k6.io: Collection of simple web-pages suitable for load testing.</p></body></html>'
       : 'ok',
   );
 }
