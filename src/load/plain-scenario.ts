@@ -21,6 +21,7 @@ import { compareRequests, dryRun } from './plain-dry-run.ts';
 import { k6Stubs, type Recorded } from './plain-k6-stubs.ts';
 import { validateOptions } from './plain-options.ts';
 import { validateRequests } from './plain-requests.ts';
+import { guardGlobals } from './vu/realm-guard.ts';
 import type { ReadScenarioOptions } from './read-scenario-options.ts';
 import { scale } from './scale-scenario.ts';
 import { Problems, show, USE_K6 } from './scenario-problems.ts';
@@ -83,6 +84,9 @@ function evaluate(code: string, rel: string, env: Record<string, string>, timeou
     },
   };
   const context = vm.createContext(sandbox, { codeGeneration: { strings: false, wasm: false }, name: rel });
+  // Host functions in the sandbox (require, console, the stubs) would hand the script the host's Function
+  // constructor and so `process`: every global crosses through the realm guard, as in the VU runtime.
+  guardGlobals(context);
   try {
     vm.runInContext(code, context, { filename: rel, timeout });
   } catch (e) {

@@ -85,6 +85,70 @@ function handle(req: http.IncomingMessage, body: string, res: http.ServerRespons
     res.writeHead(200, { 'content-type': 'text/plain' });
     return void res.end('3.14');
   }
+  // QuickPizza's httpbin-like endpoints (its AddHTTPTesting: /api/status, /api/json, /api/cookies, ...).
+  if ((m = /^\/api\/status\/(\d+)$/.exec(p))) {
+    res.writeHead(Number(m[1]) >= 100 && Number(m[1]) <= 599 ? Number(m[1]) : 400);
+    return void res.end();
+  }
+  if ((m = /^\/api\/bytes\/(\d+)$/.exec(p))) {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    return void res.end(Buffer.alloc(Math.min(Number(m[1]), 1 << 20), 7));
+  }
+  if ((m = /^\/api\/delay\/([\d.]+)(ms|s)?$/.exec(p))) {
+    // Delays are scaled down 100×: the corpus is time-scaled, and the checks read the status only.
+    const ms = (Number(m[1]) * (m[2] === 'ms' ? 1 : 1000)) / 100;
+    setTimeout(() => {
+      res.writeHead(200);
+      res.end();
+    }, ms);
+    return;
+  }
+  if (p === '/api/get' || p === '/api/delete') {
+    res.writeHead(200);
+    return void res.end();
+  }
+  if (['/api/post', '/api/put', '/api/patch'].includes(p)) {
+    res.writeHead(200, req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {});
+    return void res.end(body);
+  }
+  if (p === '/api/cookies') {
+    if (req.method === 'POST') {
+      res.writeHead(200, { 'set-cookie': [...url.searchParams].map(([k, v]) => `${k}=${v}`) });
+      return void res.end();
+    }
+    return json(200, { cookies: cookiesOf(req) });
+  }
+  if (p === '/api/headers') return json(200, { headers: { ...headers, Host: String(req.headers.host) } });
+  if ((m = /^\/api\/basic-auth\/([^/]+)\/([^/]+)$/.exec(p))) {
+    const want = `Basic ${Buffer.from(`${m[1]}:${m[2]}`).toString('base64')}`;
+    return json(200, { user: m[1], password: m[2], authenticated: req.headers.authorization === want });
+  }
+  if (p === '/api/json') return json(200, Object.fromEntries(url.searchParams));
+  if (p === '/api/names') return json(200, { names: ['Margherita', 'Marinara'] });
+  if (p === '/api/doughs') return json(200, { doughs: [{ ID: 1, name: 'Thin', caloriesPerSlice: 150 }] });
+  if (p === '/api/tools') return json(200, { tools: ['Knife', 'Pizza cutter'] });
+  if ((m = /^\/api\/ingredients\/(\w+)$/.exec(p))) return json(200, { ingredients: [{ ID: 1, name: 'Tomato', vegetarian: true }] });
+  if ((m = /^\/api\/ratings\/(\d+)$/.exec(p))) return json(200, { id: Number(m[1]), stars: 5, pizza_id: 1 });
+  if (p === '/api/ratings' && req.method !== 'POST') return json(200, { ratings: [{ id: 1, stars: 5, pizza_id: 1 }] });
+  // test.k6.io's pages (QuickPizza serves copies of them).
+  if (p === '/flip_coin.php') {
+    const bet = url.searchParams.get('bet') === 'tails' ? 'tails' : 'heads';
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    return void res.end(`<html><body><p>Your bet: <b>${bet}</b>. Result: <b>${bet}</b>. You won!</p></body></html>`);
+  }
+  if (p === '/contacts.php' || p === '/news.php' || p === '/news') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    return void res.end('<html><head><title>Contacts</title></head><body><h2>Contacts</h2><a href="/">home</a></body></html>');
+  }
+  if (p === '/my_messages.php' || p === '/login.php' || p === '/login') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    const loggedIn = req.method === 'POST' || cookiesOf(req).sid !== undefined;
+    return void res.end(
+      loggedIn
+        ? '<html><body><h2>Welcome, admin!</h2></body></html>'
+        : '<html><body><h2>Unauthorized</h2><form method="post" action="/login.php"><input type="hidden" name="csrftoken" value="tok"><input name="login"><input name="password" type="password"><input type="submit" value="Go!"></form></body></html>',
+    );
+  }
   // QuickPizza
   if (p === '/api/pizza') {
     const n = 2 + (body.length % 3);
@@ -114,7 +178,7 @@ function handle(req: http.IncomingMessage, body: string, res: http.ServerRespons
   res.writeHead(200, { 'content-type': type });
   res.end(
     type.startsWith('text/html')
-      ? '<html><body><h1>Looking to break out of your pizza routine?</h1><p class="description">This is a replacement of the service test.k6.io</p></body></html>'
+      ? '<html><body><h1>Looking to break out of your pizza routine?</h1><p class="description">This is a replacement of the service test.k6.io: Collection of simple web-pages suitable for load testing.</p></body></html>'
       : 'ok',
   );
 }

@@ -234,7 +234,11 @@ describe('load/vu: k6/html', () => {
     assert.equal(doc.find('ul li.y').text(), 'one');
     assert.equal(doc.find('li').eq(1).text(), 'twothree');
     assert.equal(doc.find('script').text(), 'if (a < b) {}');
-    assert.throws(() => doc.find('li:nth-child(2)'), /does not support/);
+    assert.equal(doc.find('li:nth-child(2)').text(), 'twothree');
+    assert.equal(doc.find('li:last-child').text(), 'twothree');
+    assert.equal(doc.find('input:nth-of-type(2)').attr('name'), 'user');
+    assert.equal(doc.find('li:nth-child(3)').size(), 0);
+    assert.throws(() => doc.find('li:nth-child(2n+1)'), /does not support/);
   });
 });
 

@@ -86,6 +86,7 @@ class VuRun {
   private stopping = false;
   private abortReason: string | undefined;
   private exitCode = 0;
+  private markedFailed = false;
   private readonly allVus: Vu[] = [];
   private readonly idle: Vu[] = [];
   private readonly busy = new Set<Vu>();
@@ -128,6 +129,10 @@ class VuRun {
         abort: (reason) => {
           this.exitCode = 108;
           this.stop(`test.abort(): ${reason}`);
+        },
+        // exec.test.fail(): the run goes on and ends with k6's exit code 110.
+        fail: () => {
+          this.markedFailed = true;
         },
         options: this.o,
       },
@@ -218,6 +223,7 @@ class VuRun {
       durationMs,
       setupData: this.setupData,
       exitCode: this.exitCode,
+      markedFailed: this.markedFailed,
       host: this.host,
       vuCwd: this.opts.vuCwd,
       call: this.call,

@@ -5,7 +5,9 @@
  * not copied. Any other remote module is refused with the advice to vendor it (bundle.ts).
  */
 import crypto from 'node:crypto';
+import { makeStageHelpers } from './jslib-stages.ts';
 import { summaryText, type SummaryData } from './summary.ts';
+import type { VuHost, VuState } from './vu-state.ts';
 
 /** A remote specifier → the built-in module name, or undefined. */
 export function jslibModule(spec: string): string | undefined {
@@ -15,7 +17,7 @@ export function jslibModule(spec: string): string | undefined {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-export function makeJslib(name: string): Record<string, unknown> {
+export function makeJslib(name: string, host: VuHost, vu: VuState): Record<string, unknown> {
   switch (name) {
     case 'jslib:k6-summary':
       return {
@@ -41,6 +43,7 @@ export function makeJslib(name: string): Record<string, unknown> {
     case 'jslib:k6-utils': {
       const randomIntBetween = (min: number, max: number) => Math.floor(Math.random() * (max - min + 1) + min);
       return {
+        ...makeStageHelpers(host, vu),
         randomIntBetween,
         randomItem: <T>(arr: T[]) => arr[Math.floor(Math.random() * arr.length)],
         randomString: (length: number, charset = 'abcdefghijklmnopqrstuvwxyz') => {

@@ -66,6 +66,9 @@ type Simple = {
   classes: string[];
   attrs: Array<{ name: string; op?: string; value?: string }>;
   firstChild?: boolean;
+  /** :nth-child(N) (1-based; :last-child is -1), :nth-of-type(N): literal positions only, not An+B. */
+  nthChild?: number;
+  nthOfType?: number;
 };
 type Step = { comb: ' ' | '>'; simple: Simple };
 
@@ -88,9 +91,12 @@ function parseSelector(sel: string): Step[][] {
         else if ((p = /^\[\s*([\w:-]+)\s*(?:([~^$*]?=)\s*(?:"([^"]*)"|'([^']*)'|([^\]\s]*)))?\s*\]/.exec(rest)))
           simple.attrs.push({ name: p[1].toLowerCase(), op: p[2], value: p[3] ?? p[4] ?? p[5] });
         else if ((p = /^:first-child/.exec(rest))) simple.firstChild = true;
+        else if ((p = /^:last-child/.exec(rest))) simple.nthChild = -1;
+        else if ((p = /^:nth-child\(\s*(\d+)\s*\)/.exec(rest))) simple.nthChild = Number(p[1]);
+        else if ((p = /^:nth-of-type\(\s*(\d+)\s*\)/.exec(rest))) simple.nthOfType = Number(p[1]);
         else
           throw new Error(
-            `html: selector "${sel}" uses "${rest}", which the embedded engine does not support (tag, #id, .class, [attr=value], descendant and > combinators, :first-child)`,
+            `html: selector "${sel}" uses "${rest}", which the embedded engine does not support (tag, #id, .class, [attr=value], descendant and > combinators, :first-child, :last-child, :nth-child(N), :nth-of-type(N))`,
           );
         rest = rest.slice(p[0].length);
       }
@@ -106,6 +112,11 @@ function matches(e: El, s: Simple): boolean {
   const cls = (e.attrs.class ?? '').split(/\s+/);
   if (s.classes.some((c) => !cls.includes(c))) return false;
   if (s.firstChild && e.parent?.children.find((c) => typeof c !== 'string') !== e) return false;
+  if (s.nthChild !== undefined || s.nthOfType !== undefined) {
+    const sibs = (e.parent?.children ?? []).filter((c): c is El => typeof c !== 'string');
+    if (s.nthChild !== undefined && (s.nthChild === -1 ? sibs[sibs.length - 1] !== e : sibs[s.nthChild - 1] !== e)) return false;
+    if (s.nthOfType !== undefined && sibs.filter((c) => c.tag === e.tag)[s.nthOfType - 1] !== e) return false;
+  }
   return s.attrs.every(({ name, op, value = '' }) => {
     const v = e.attrs[name];
     if (v === undefined) return false;

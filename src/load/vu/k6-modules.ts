@@ -9,12 +9,23 @@ import { Interrupt, sampleTags, throwIfInterrupted, type VuHost, type VuState } 
 
 const isThenable = (v: unknown): v is Promise<unknown> => !!v && typeof (v as { then?: unknown }).then === 'function';
 
-/** SharedArray data per name, shared by every VU of the run (k6 keeps one copy too). */
-const shared = new Map<string, unknown[]>();
-export const resetShared = () => shared.clear();
+/**
+ * SharedArray data per name, shared by every VU of the run (k6 keeps one copy too) — per VU context:
+ * an array made in the probe's context must not reach the run's (another realm, see realm-guard.ts).
+ */
+let shared = new WeakMap<object, Map<string, unknown[]>>();
+export const resetShared = () => {
+  shared = new WeakMap();
+};
+const sharedOf = (host: VuHost) => {
+  let m = shared.get(host.realm.array);
+  if (!m) shared.set(host.realm.array, (m = new Map()));
+  return m;
+};
 
-export function makeK6(host: VuHost, vu: VuState) {
-  const check = (val: unknown, sets: Record<string, unknown>, tags?: Record<string, unknown>): boolean | Promise<boolean> => {
+/** k6's check(): one `checks` sample per condition (tagged with the check and group); async conditions awaited. */
+function makeCheck(host: VuHost, vu: VuState) {
+  return (val: unknown, sets: Record<string, unknown>, tags?: Record<string, unknown>): boolean | Promise<boolean> => {
     if (vu.initPhase) throw new Error('check() can only be used in a VU function, not in the init context');
     const entries = Object.entries(sets ?? {});
     let all = true;
@@ -43,6 +54,10 @@ export function makeK6(host: VuHost, vu: VuState) {
     }
     return all;
   };
+}
+
+export function makeK6(host: VuHost, vu: VuState) {
+  const check = makeCheck(host, vu);
 
   const group = (name: string, fn: () => unknown): unknown => {
     if (vu.initPhase) throw new Error('group() can only be used in a VU function, not in the init context');
@@ -128,12 +143,12 @@ export function makeData(host: VuHost, vu: VuState) {
     SharedArray: function SharedArray(name: string, fn: () => unknown) {
       if (!vu.initPhase) throw new Error('SharedArray can only be created in the init context');
       if (typeof fn !== 'function') throw new Error('SharedArray needs a function that returns an array');
-      const have = shared.get(name);
+      const have = sharedOf(host).get(name);
       if (have) return have;
       const finish = (arr: unknown) => {
         if (!Array.isArray(arr)) throw new Error(`SharedArray "${name}": the function must return an array, found ${typeof arr}`);
         const frozen = Object.freeze(host.realm.array(Array.from(arr as unknown[]).map((x) => deepFreeze(x))));
-        shared.set(name, frozen as unknown[]);
+        sharedOf(host).set(name, frozen as unknown[]);
         return frozen;
       };
       const r = fn();
@@ -191,6 +206,11 @@ export function makeExecution(host: VuHost, vu: VuState) {
       abort: (reason = 'test aborted') => {
         exe().abort(String(reason));
         throw new Interrupt(`test aborted: ${reason}`);
+      },
+      fail: (reason = 'test marked as failed') => {
+        if (vu.initPhase) throw new Error('exec.test.fail() can only be called in VU code');
+        host.log('warn', `test marked as failed: ${String(reason)}`);
+        exe().fail?.(String(reason));
       },
       get options() {
         return exe().options;

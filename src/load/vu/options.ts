@@ -8,6 +8,7 @@
  */
 import { closest } from 'fastest-levenshtein';
 import { parseK6DurationSeconds } from '../../util/duration.ts';
+import { canon, fieldReader, show, type Problems } from './options-fields.ts';
 import type { ScenarioSpec, Stage } from '../types.ts';
 
 export interface CliOverrides {
@@ -81,12 +82,6 @@ const EXEC_KEYS: Record<string, string[]> = {
 };
 
 /** Rename keys to their canonical spelling, case-insensitively; unknown keys are kept as written. */
-function canon(o: Record<string, unknown>, names: string[]): Record<string, unknown> {
-  const byLower = new Map(names.map((n) => [n.toLowerCase(), n]));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[byLower.get(k.toLowerCase()) ?? k] = v;
-  return out;
-}
 
 export interface NormalizedOptions {
   options: Record<string, unknown>;
@@ -94,14 +89,6 @@ export interface NormalizedOptions {
   problems: Array<{ path: string; message: string; found?: string; expected?: string; fix?: string }>;
   warnings: string[];
 }
-
-const show = (v: unknown) => {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-};
 
 export function normalizeOptions(raw: unknown, cli: CliOverrides, exported: Set<string>): NormalizedOptions {
   const problems: NormalizedOptions['problems'] = [];
@@ -112,6 +99,17 @@ export function normalizeOptions(raw: unknown, cli: CliOverrides, exported: Set<
   }
   const o = canon((raw ?? {}) as Record<string, unknown>, TOP);
   for (const k of Object.keys(o)) if (!TOP.includes(k)) warnings.push(`options.${k} is not a k6 option; ignored (as k6 does)`);
+  applyCli(o, cli);
+  const scenarios: ScenarioSpec[] = [];
+  for (const [name, sc, at] of deriveScenarios(o, problems, warnings)) {
+    const spec = scenarioSpec(name, canon(sc, [...COMMON, ...Object.values(EXEC_KEYS).flat()]), at, problems, exported);
+    if (spec) scenarios.push(spec);
+  }
+  scenarios.sort((a, b) => a.startTime - b.startTime || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { options: o, scenarios, problems, warnings };
+}
+
+function applyCli(o: Record<string, unknown>, cli: CliOverrides): void {
   // CLI shortcuts replace the script's execution config (k6: higher-priority shortcut wins over scenarios).
   const cliShortcut = cli.duration !== undefined || cli.iterations !== undefined || cli.stages !== undefined;
   if (cliShortcut) {
@@ -125,8 +123,13 @@ export function normalizeOptions(raw: unknown, cli: CliOverrides, exported: Set<
   if (cli.iterations !== undefined) o.iterations = cli.iterations;
   if (cli.stages !== undefined) o.stages = cli.stages;
   if (cli.tags) o.tags = { ...((o.tags as object) ?? {}), ...cli.tags };
+}
 
-  const raws: Array<[string, Record<string, unknown>, string]> = [];
+type RawScenario = [name: string, spec: Record<string, unknown>, at: string];
+
+/** The scenarios the options describe: the shortcuts in k6's order and rules, or options.scenarios. */
+function deriveScenarios(o: Record<string, unknown>, problems: NormalizedOptions['problems'], warnings: string[]): RawScenario[] {
+  const raws: RawScenario[] = [];
   const set = (k: string) => o[k] !== undefined && o[k] !== null;
   const conflict = (a: string, b: string) =>
     problems.push({
@@ -135,24 +138,8 @@ export function normalizeOptions(raw: unknown, cli: CliOverrides, exported: Set<
       fix: b === 'scenarios' ? `move ${a} into a scenario` : `keep one of ${a} and ${b}`,
     });
   const hasStages = Array.isArray(o.stages) && o.stages.length > 0;
-  const pushScenarios = () => {
-    if (typeof o.scenarios !== 'object' || Array.isArray(o.scenarios)) {
-      problems.push({ path: 'options.scenarios', message: 'scenarios must be an object keyed by scenario name', found: show(o.scenarios) });
-      return;
-    }
-    for (const [name, sc] of Object.entries(o.scenarios as Record<string, unknown>)) {
-      if (!/^[0-9a-zA-Z_-]+$/.test(name))
-        problems.push({
-          path: `options.scenarios.${name}`,
-          message: 'invalid scenario name',
-          expected: 'letters, digits, _ and - only',
-          found: name,
-        });
-      if (typeof sc !== 'object' || sc === null || Array.isArray(sc))
-        problems.push({ path: `options.scenarios.${name}`, message: 'scenario must be an object', found: show(sc) });
-      else raws.push([name, sc as Record<string, unknown>, `options.scenarios.${name}`]);
-    }
-  };
+  const pushScenarios = () => raws.push(...scenarioEntries(o.scenarios, problems));
+
   // The same order and rules as k6's DeriveScenariosFromShortcuts (lib/executor/execution_config_shortcuts.go).
   if (set('iterations')) {
     if (hasStages) conflict('iterations', 'stages');
@@ -187,13 +174,28 @@ export function normalizeOptions(raw: unknown, cli: CliOverrides, exported: Set<
       warnings.push('`stages`/`scenarios` was explicitly set to an empty value, running the script with 1 iteration in 1 VU (as k6)');
     raws.push(['default', { executor: 'per-vu-iterations', vus: 1, iterations: 1 }, 'options']);
   }
-  const scenarios: ScenarioSpec[] = [];
-  for (const [name, sc, at] of raws) {
-    const spec = scenarioSpec(name, canon(sc, [...COMMON, ...Object.values(EXEC_KEYS).flat()]), at, problems, exported);
-    if (spec) scenarios.push(spec);
+  return raws;
+}
+
+function scenarioEntries(scenarios: unknown, problems: NormalizedOptions['problems']): RawScenario[] {
+  const raws: RawScenario[] = [];
+  if (typeof scenarios !== 'object' || Array.isArray(scenarios)) {
+    problems.push({ path: 'options.scenarios', message: 'scenarios must be an object keyed by scenario name', found: show(scenarios) });
+    return raws;
   }
-  scenarios.sort((a, b) => a.startTime - b.startTime || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { options: o, scenarios, problems, warnings };
+  for (const [name, sc] of Object.entries(scenarios as Record<string, unknown>)) {
+    if (!/^[0-9a-zA-Z_-]+$/.test(name))
+      problems.push({
+        path: `options.scenarios.${name}`,
+        message: 'invalid scenario name',
+        expected: 'letters, digits, _ and - only',
+        found: name,
+      });
+    if (typeof sc !== 'object' || sc === null || Array.isArray(sc))
+      problems.push({ path: `options.scenarios.${name}`, message: 'scenario must be an object', found: show(sc) });
+    else raws.push([name, sc as Record<string, unknown>, `options.scenarios.${name}`]);
+  }
+  return raws;
 }
 
 function scenarioSpec(
@@ -205,6 +207,24 @@ function scenarioSpec(
 ): ScenarioSpec | undefined {
   const p = (k: string) => (at === 'options' ? `options.${k === 'startVUs' ? 'vus' : k}` : `${at}.${k}`);
   const before = problems.length;
+  const executor = checkExecutor(sc, p, problems);
+  if (executor === undefined) return undefined;
+  const f = fieldReader(sc, p, problems);
+  const base = {
+    name,
+    startTime: f.dur('startTime', 0),
+    gracefulStop: f.dur('gracefulStop', 30),
+    exec: checkExec(sc, p, problems, exported),
+    env: f.strMap('env'),
+    tags: f.strMap('tags'),
+    requests: [],
+  };
+  const spec = executorSpec(executor, base, f, p, problems);
+  return problems.length === before ? spec : undefined;
+}
+
+/** The executor name (externally-controlled is gone in k6 v1) and no field k6 would not take for it. */
+function checkExecutor(sc: Record<string, unknown>, p: (k: string) => string, problems: Problems): string | undefined {
   const executor = sc.executor as string;
   if (executor === 'externally-controlled') {
     problems.push({
@@ -236,56 +256,10 @@ function scenarioSpec(
         expected: [...allowed].join(', '),
         found: k,
       });
-  const dur = (k: string, def?: number, min = 0): number => {
-    if (sc[k] === undefined) {
-      if (def === undefined) problems.push({ path: p(k), message: 'required', expected: 'a k6 duration such as "30s"', found: 'nothing' });
-      return def ?? 0;
-    }
-    const s = parseK6DurationSeconds(sc[k]);
-    if (s === undefined || s < min) {
-      problems.push({
-        path: p(k),
-        message: s === undefined ? 'not a k6 duration' : 'duration out of range',
-        expected: min > 0 ? `at least ${min}s` : 'a k6 duration such as "30s" (a number means milliseconds)',
-        found: show(sc[k]),
-      });
-      return 0;
-    }
-    return s;
-  };
-  const int = (k: string, def: number | undefined, min: number): number => {
-    const v = sc[k];
-    if (v === undefined || v === null) {
-      if (def === undefined) problems.push({ path: p(k), message: 'required', expected: `an integer >= ${min}`, found: 'nothing' });
-      return def ?? 0;
-    }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      problems.push({ path: p(k), message: 'not a valid count', expected: `an integer >= ${min}`, found: show(v) });
-      return 0;
-    }
-    return v;
-  };
-  const stages = (): Stage[] => {
-    if (!Array.isArray(sc.stages) || sc.stages.length === 0) {
-      problems.push({
-        path: p('stages'),
-        message: 'at least one stage is required',
-        expected: '[{ duration: "30s", target: 10 }]',
-        found: show(sc.stages),
-      });
-      return [];
-    }
-    return sc.stages.map((st: unknown, i: number) => {
-      const s = canon((st ?? {}) as Record<string, unknown>, ['duration', 'target']);
-      const d = parseK6DurationSeconds(s.duration);
-      if (d === undefined || d < 0)
-        problems.push({ path: `${p('stages')}[${i}].duration`, message: 'not a k6 duration >= 0', found: show(s.duration) });
-      const t = s.target ?? 0;
-      if (typeof t !== 'number' || !Number.isInteger(t) || t < 0)
-        problems.push({ path: `${p('stages')}[${i}].target`, message: 'not a valid target', expected: 'an integer >= 0', found: show(t) });
-      return { duration: d ?? 0, target: typeof t === 'number' ? t : 0 };
-    });
-  };
+  return executor;
+}
+
+function checkExec(sc: Record<string, unknown>, p: (k: string) => string, problems: Problems, exported: Set<string>): string {
   if (sc.exec !== undefined && typeof sc.exec !== 'string')
     problems.push({
       path: p('exec'),
@@ -301,38 +275,20 @@ function scenarioSpec(
       found: show(exec),
       fix: exec === 'default' ? 'export default function () { ... }' : `export function ${exec}() { ... }`,
     });
-  const strMap = (k: string): Record<string, string> => {
-    const out: Record<string, string> = {};
-    if (sc[k] === undefined) return out;
-    if (typeof sc[k] !== 'object' || sc[k] === null)
-      problems.push({ path: p(k), message: `${k} must be an object of strings`, found: show(sc[k]) });
-    else for (const [kk, v] of Object.entries(sc[k] as object)) out[kk] = String(v);
-    return out;
-  };
-  const base = {
-    name,
-    startTime: dur('startTime', 0),
-    gracefulStop: dur('gracefulStop', 30),
-    exec,
-    env: strMap('env'),
-    tags: strMap('tags'),
-    requests: [],
-  };
+  return exec;
+}
+
+type Base = Pick<ScenarioSpec, 'name' | 'startTime' | 'gracefulStop' | 'exec' | 'env' | 'tags' | 'requests'>;
+
+function executorSpec(
+  executor: string,
+  base: Base,
+  f: ReturnType<typeof fieldReader>,
+  p: (k: string) => string,
+  problems: Problems,
+): ScenarioSpec {
+  const { dur, int, stages, pool } = f;
   let spec: ScenarioSpec;
-  const pool = () => {
-    const preAllocatedVUs = int('preAllocatedVUs', undefined, 0);
-    const maxVUs = sc.maxVUs === undefined ? preAllocatedVUs : int('maxVUs', undefined, 0);
-    if (maxVUs < preAllocatedVUs)
-      problems.push({
-        path: p('maxVUs'),
-        message: 'maxVUs is smaller than preAllocatedVUs',
-        expected: `>= ${preAllocatedVUs}`,
-        found: String(maxVUs),
-      });
-    if (maxVUs === 0)
-      problems.push({ path: p('preAllocatedVUs'), message: 'either preAllocatedVUs or maxVUs must be positive', found: '0' });
-    return { preAllocatedVUs, maxVUs };
-  };
   switch (executor) {
     case 'shared-iterations':
     case 'per-vu-iterations': {
@@ -378,5 +334,5 @@ function scenarioSpec(
         ...pool(),
       };
   }
-  return problems.length === before ? spec : undefined;
+  return spec;
 }

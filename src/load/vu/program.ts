@@ -43,84 +43,13 @@ const SNAPSHOT = `(function (m) {
 export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Promise<Scenario> {
   const rel = path.relative(process.cwd(), file) || file;
   const timeout = o.evalTimeoutMs ?? 2000;
-  const ts = o.timeScale ?? 1;
-  if (!(ts > 0 && ts <= 1))
-    throw new SpilloverError({
-      file: rel,
-      path: 'timeScale',
-      message: 'time scale out of range',
-      expected: 'a number with 0 < F <= 1',
-      found: String(ts),
-    });
-  const bundle = await bundleScript(file, rel);
-  let code: string;
-  try {
-    code = asyncWrap(bundle.code);
-  } catch (e) {
-    throw new SpilloverError({
-      file: rel,
-      message: 'the script cannot be prepared for the VU runtime',
-      found: (e as Error).message,
-      line: e instanceof TransformError ? e.line : undefined,
-    });
-  }
+  checkTimeScale(o.timeScale ?? 1, rel);
+  const code = await prepareCode(file, rel);
   const store = new MetricStore();
   const env = { ...(o.env ?? {}) };
   const logs: string[] = [];
-  const host = {
-    store,
-    http: {
-      discardResponseBodies: false,
-      maxRedirects: 10,
-      userAgent: '',
-      throw: false,
-      timeoutMs: 60000,
-      hosts: {},
-      noCookiesReset: false,
-    },
-    runTags: {},
-    scriptDir: path.dirname(path.resolve(file)),
-    record: () => undefined,
-    resolve: async () => {
-      throw new Error('no requests in the init context');
-    },
-    log: (_l: string, m: string) => {
-      logs.push(m);
-    },
-    execution: {
-      startMs: Date.now(),
-      vusActive: () => 0,
-      vusInitialized: () => 0,
-      iterationsCompleted: () => 0,
-      iterationsInterrupted: () => 0,
-      abort: () => undefined,
-      options: {},
-    },
-  };
-  let snapshot: { options: unknown; fns: string[] };
-  resetShared();
-  try {
-    const rt = new VuRuntime(code, host as never, { timeoutMs: timeout, afterEvaluate: true, globalEnv: env });
-    const state = rt.newState(0, env);
-    // With afterEvaluate microtasks, the init's awaits all settle inside this evaluation's time limit.
-    const box: { done?: boolean; err?: unknown; value?: unknown } = {};
-    (rt.context as Record<string, unknown>).__k6probe = () => rt.settle(rt.startInit(state), box);
-    vm.runInContext('__k6probe()', rt.context, { timeout });
-    if (!box.done)
-      throw new Error(`the init context did not finish within ${timeout} ms (it waits for something that never comes, or loops)`);
-    if (box.err) throw box.err;
-    (rt.context as Record<string, unknown>).__k6exports = box.value;
-    snapshot = JSON.parse(vm.runInContext(`${SNAPSHOT}(__k6exports)`, rt.context, { timeout }) as string);
-  } catch (e) {
-    if (e instanceof SpilloverError) throw e;
-    const msg = (e as Error)?.message ?? String(e);
-    throw new SpilloverError({
-      file: rel,
-      message: 'evaluating the script failed (its init context: the top level of the script and its imports)',
-      found: /timed out/.test(msg) ? `${msg} (limit ${timeout} ms: a loop in the init code or in a getter of its exports)` : msg,
-      fix: 'correct the init code (the top level of the script and of its imports)',
-    });
-  }
+  const host = probeHost(store, file, logs);
+  const snapshot = probe(code, host, env, timeout, rel);
   const n = normalizeOptions(snapshot.options, o.cli ?? {}, new Set(snapshot.fns));
   const defaultFix = (m: string) =>
     /unknown field/.test(m)
@@ -163,3 +92,100 @@ export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Pro
 
 const BUILTIN = new Set(new MetricStore().defs.keys());
 const isBuiltin = (n: string) => BUILTIN.has(n);
+
+function checkTimeScale(ts: number, rel: string): void {
+  if (!(ts > 0 && ts <= 1))
+    throw new SpilloverError({
+      file: rel,
+      path: 'timeScale',
+      message: 'time scale out of range',
+      expected: 'a number with 0 < F <= 1',
+      found: String(ts),
+    });
+}
+
+/** Bundled (TypeScript, local imports; remote ones refused) and made async (async-transform.ts). */
+async function prepareCode(file: string, rel: string): Promise<string> {
+  const bundle = await bundleScript(file, rel);
+  try {
+    return asyncWrap(bundle.code);
+  } catch (e) {
+    throw new SpilloverError({
+      file: rel,
+      message: 'the script cannot be prepared for the VU runtime',
+      found: (e as Error).message,
+      line: e instanceof TransformError ? e.line : undefined,
+    });
+  }
+}
+
+/** The host of the probe: no requests, no run; only the metric store the init code defines metrics in. */
+function probeHost(store: MetricStore, file: string, logs: string[]) {
+  return {
+    store,
+    http: {
+      discardResponseBodies: false,
+      maxRedirects: 10,
+      userAgent: '',
+      throw: false,
+      timeoutMs: 60000,
+      hosts: {},
+      noCookiesReset: false,
+    },
+    runTags: {},
+    scriptDir: path.dirname(path.resolve(file)),
+    record: () => undefined,
+    resolve: async () => {
+      throw new Error('no requests in the init context');
+    },
+    log: (_l: string, m: string) => {
+      logs.push(m);
+    },
+    execution: {
+      startMs: Date.now(),
+      vusActive: () => 0,
+      vusInitialized: () => 0,
+      iterationsCompleted: () => 0,
+      iterationsInterrupted: () => 0,
+      abort: () => undefined,
+      options: {},
+    },
+  };
+}
+
+/** VU 0's init context under the time limit, then its exports snapshotted as plain data. */
+function probe(
+  code: string,
+  host: ReturnType<typeof probeHost>,
+  env: Record<string, string>,
+  timeout: number,
+  rel: string,
+): { options: unknown; fns: string[] } {
+  resetShared();
+  try {
+    const rt = new VuRuntime(code, host as never, { timeoutMs: timeout, afterEvaluate: true, globalEnv: env });
+    const state = rt.newState(0, env);
+    // With afterEvaluate microtasks, the init's awaits all settle inside this evaluation's time limit.
+    const box: { done?: boolean; err?: unknown; value?: unknown } = {};
+    // A bridge, not a host function: the init code runs inside this call and could read the global.
+    (rt.context as Record<string, unknown>).__k6probe = rt.guard.bridge(() => rt.settle(rt.startInit(state), box));
+    vm.runInContext('__k6probe()', rt.context, { timeout });
+    if (!box.done)
+      throw new Error(`the init context did not finish within ${timeout} ms (it waits for something that never comes, or loops)`);
+    if (box.err) throw box.err;
+    (rt.context as Record<string, unknown>).__k6exports = box.value;
+    return JSON.parse(vm.runInContext(`${SNAPSHOT}(__k6exports)`, rt.context, { timeout }) as string) as {
+      options: unknown;
+      fns: string[];
+    };
+  } catch (e) {
+    if (e instanceof SpilloverError) throw e;
+    const msg = (e as Error)?.message ?? String(e);
+    throw new SpilloverError({
+      file: rel,
+      message: 'evaluating the script failed (its init context: the top level of the script and its imports)',
+      found: /timed out/.test(msg) ? `${msg} (limit ${timeout} ms: a loop in the init code or in a getter of its exports)` : msg,
+      fix: 'correct the init code (the top level of the script and of its imports)',
+    });
+  }
+}

@@ -62,55 +62,61 @@ export class K6Response {
   remote_port = 0;
   tls_version = '';
   ocsp = {};
-  private cachedJson?: { text: string; value: unknown };
-  private rawHeaders?: Buffer[];
-  private decoded?: Record<string, string>;
-  private requestView?: RequestView;
+  // ES private fields, not TypeScript ones: the realm guard walks an exposed object's own properties and
+  // re-parents host Buffers onto the context's Uint8Array, after which Buffer#toString('latin1') is gone.
+  #cachedJson?: { text: string; value: unknown };
+  #rawHeaders?: Buffer[];
+  #decoded?: Record<string, string>;
+  #requestView?: RequestView;
+  readonly #method: string;
+  readonly #reqHeaders: Record<string, string>;
+  readonly #reqBody: string | Buffer | null;
   /** Set by k6-http: sends a follow-up request for submitForm/clickLink. */
   send?: (method: string, url: string, body: unknown, params?: Record<string, unknown>) => Promise<K6Response>;
 
-  constructor(
-    private readonly host: VuHost,
-    private readonly method: string,
-    url: string,
-    private readonly reqHeaders: Record<string, string>,
-    private readonly reqBody: string | Buffer | null,
-  ) {
+  /** An ES private field: the script holds this object, and must not reach the host through it. */
+  readonly #host: VuHost;
+
+  constructor(host: VuHost, method: string, url: string, reqHeaders: Record<string, string>, reqBody: string | Buffer | null) {
+    this.#host = host;
+    this.#method = method;
+    this.#reqHeaders = reqHeaders;
+    this.#reqBody = reqBody;
     this.url = url;
   }
 
   /** The raw response headers (undici's list), decoded on first read of `headers`. */
   setRawHeaders(raw: Buffer[]): void {
-    this.rawHeaders = raw;
-    this.decoded = undefined;
+    this.#rawHeaders = raw;
+    this.#decoded = undefined;
   }
 
   get headers(): Record<string, string> {
-    if (!this.decoded) this.decoded = this.rawHeaders ? decodeHeaders(this.rawHeaders) : {};
-    return this.decoded;
+    if (!this.#decoded) this.#decoded = this.#rawHeaders ? decodeHeaders(this.#rawHeaders) : {};
+    return this.#decoded;
   }
 
   set headers(v: Record<string, string>) {
-    this.decoded = v;
+    this.#decoded = v;
   }
 
   get request(): RequestView {
-    if (!this.requestView) {
+    if (!this.#requestView) {
       const headers: Record<string, string[]> = {};
-      for (const [k, v] of Object.entries(this.reqHeaders)) headers[canonicalHeader(k)] = [v];
-      this.requestView = {
-        method: this.method,
+      for (const [k, v] of Object.entries(this.#reqHeaders)) headers[canonicalHeader(k)] = [v];
+      this.#requestView = {
+        method: this.#method,
         url: this.url,
         headers,
-        body: this.reqBody === null ? '' : this.reqBody.toString(),
+        body: this.#reqBody === null ? '' : this.#reqBody.toString(),
         cookies: {},
       };
     }
-    return this.requestView;
+    return this.#requestView;
   }
 
   set request(v: RequestView) {
-    this.requestView = v;
+    this.#requestView = v;
   }
 
   toJSON(): Record<string, unknown> {
@@ -125,14 +131,14 @@ export class K6Response {
         'cannot parse the response body as JSON: the body is not text (responseType "binary"/"none", or discardResponseBodies)',
       );
     let value: unknown;
-    if (this.cachedJson?.text === this.body) value = this.cachedJson.value;
+    if (this.#cachedJson?.text === this.body) value = this.#cachedJson.value;
     else {
       try {
-        value = this.host.realm.parseJSON(this.body);
+        value = this.#host.realm.parseJSON(this.body);
       } catch (e) {
         throw new Error(`cannot parse json due to an error at the response body: ${(e as Error).message}`);
       }
-      this.cachedJson = { text: this.body, value };
+      this.#cachedJson = { text: this.body, value };
     }
     if (selector === undefined) return value;
     // gjson's basic paths: a.b.0.c (escapes with \\.); no wildcards, modifiers or queries.

@@ -11,10 +11,19 @@ import { ASYNC_BUILTINS } from './builtins.ts';
 import { CookieJar } from './cookie-jar.ts';
 import { makeHttp } from './k6-http.ts';
 import { makeJslib } from './jslib.ts';
-import { loopCheck } from './loop-guard.ts';
+import { LoopInterrupt, loopCheck } from './loop-guard.ts';
 import { parseHTML } from './k6-html.ts';
 import { makeCrypto, makeData, makeEncoding, makeExecution, makeK6, makeMetrics } from './k6-modules.ts';
-import type { VuHost, VuState } from './vu-state.ts';
+import { markOwn, RealmGuard } from './realm-guard.ts';
+import { sandboxGlobals } from './sandbox-globals.ts';
+import { Interrupt, type VuHost, type VuState } from './vu-state.ts';
+
+// Interrupt crosses into the script and back: its prototype is re-parented, so the engine's instanceof holds.
+markOwn(Interrupt, LoopInterrupt);
+const timers = () => {
+  const { crypto: _crypto, ...t } = sandboxGlobals();
+  return t;
+};
 
 export interface Vu {
   state: VuState;
@@ -31,6 +40,8 @@ type ModuleFn = (
 
 export class VuRuntime {
   readonly context: vm.Context;
+  /** Every host value the script can reach goes through it (realm-guard.ts: what is and is not defended). */
+  readonly guard: RealmGuard;
   private readonly fn: ModuleFn;
   private readonly parseJSON: (s: string) => unknown;
   private readonly toArray: (a: unknown[]) => unknown[];
@@ -50,20 +61,17 @@ export class VuRuntime {
     readonly host: Omit<VuHost, 'realm'>,
     o: { timeoutMs?: number; afterEvaluate?: boolean; globalEnv: Record<string, string> },
   ) {
-    const sandbox: Record<string, unknown> = {
-      console: makeConsole(host),
-      setTimeout,
-      clearTimeout,
-      setInterval,
-      clearInterval,
-      // k6 has WebCrypto as the global `crypto` (randomUUID, getRandomValues, subtle).
-      crypto: globalThis.crypto,
-      __ENV: o.globalEnv,
-    };
-    this.context = vm.createContext(sandbox, {
-      codeGeneration: { strings: false, wasm: false },
-      microtaskMode: o.afterEvaluate ? 'afterEvaluate' : undefined,
-    });
+    this.context = vm.createContext(
+      {},
+      {
+        codeGeneration: { strings: false, wasm: false },
+        microtaskMode: o.afterEvaluate ? 'afterEvaluate' : undefined,
+      },
+    );
+    this.guard = new RealmGuard(this.context);
+    const globals = { console: makeConsole(host), ...sandboxGlobals(), __ENV: o.globalEnv };
+    for (const [k, v] of Object.entries(globals))
+      Object.defineProperty(this.context, k, { value: this.guard.expose(v), writable: true, configurable: true });
     const opts = { timeout: o.timeoutMs ?? 2000 };
     vm.runInContext(ASYNC_BUILTINS, this.context, opts);
     this.parseJSON = vm.runInContext('(s) => JSON.parse(s)', this.context) as (s: string) => unknown;
@@ -147,14 +155,14 @@ export class VuRuntime {
           m = makeCrypto();
           break;
         case 'k6/timers':
-          m = { setTimeout, clearTimeout, setInterval, clearInterval };
+          m = timers();
           break;
         case 'k6/html':
           m = { parseHTML };
           break;
         default:
           if (name.startsWith('jslib:')) {
-            m = makeJslib(name);
+            m = makeJslib(name, host, state);
             break;
           }
           throw new Error(`module ${name} is not available`);
@@ -167,9 +175,34 @@ export class VuRuntime {
       const buf = fs.readFileSync(full);
       return mode === 'b' ? buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) : buf.toString('utf8');
     };
-    const module = { exports: this.newObject() };
+    // The module function is the script's: it gets only context values (bridges, context objects).
+    const g = this.guard;
+    const module = this.newObject() as { exports: unknown };
+    module.exports = this.newObject();
+    const view = g.expose({
+      get id() {
+        return state.id;
+      },
+      get iter() {
+        return state.iter;
+      },
+      get env() {
+        return g.expose(state.env);
+      },
+      // The loop guard's counter and check (async-transform injects them at every loop's back edge).
+      get loops() {
+        return state.loops;
+      },
+      set loops(v: number) {
+        state.loops = v;
+      },
+      loopCheck(where: string) {
+        state.loopCheck(where);
+      },
+    }) as VuState;
     state.initPhase = true;
-    return this.finishInit(this.fn(require, module, module.exports, state, open), module, state);
+    const run = this.fn(g.bridge(require as never) as never, module, module.exports, view, g.bridge(open as never) as never);
+    return this.finishInit(run, module, state);
   }
 }
 

@@ -17,7 +17,7 @@ import type { VuHost } from './vu-state.ts';
 export interface VuRunOutcome {
   /** What k6 prints at the end (the summary, or handleSummary's `stdout`). */
   stdout: string;
-  /** k6's exit code: 0, 99 thresholds failed, 108 test.abort(). */
+  /** k6's exit code: 0, 99 thresholds failed, 108 test.abort(), 110 exec.test.fail(). */
   exitCode: number;
   thresholds: Array<{ metric: string; expression: string; ok: boolean }>;
 }
@@ -29,6 +29,8 @@ export interface FinishInput {
   durationMs: number;
   setupData: unknown;
   exitCode: number;
+  /** exec.test.fail() was called: exit code 110 unless an earlier cause set one. */
+  markedFailed?: boolean;
   host: Pick<VuHost, 'log'>;
   vuCwd?: string;
   /** Calls an exported lifecycle function of the auxiliary VU (undefined when not exported). */
@@ -64,6 +66,7 @@ export async function finishRun(f: FinishInput): Promise<VuRunOutcome> {
   evaluateThresholds(f.thresholds, f.store, f.durationMs / 1000);
   let exitCode = f.exitCode;
   if (f.thresholds.some((t) => t.ok === false) && exitCode === 0) exitCode = 99;
+  if (f.markedFailed && exitCode === 0) exitCode = 110;
   const o = f.prog.options;
   const trendStats = Array.isArray(o.summaryTrendStats)
     ? (o.summaryTrendStats as string[])

@@ -62,6 +62,8 @@ export interface VuHost {
     iterationsCompleted(): number;
     iterationsInterrupted(): number;
     abort(reason: string): void;
+    /** exec.test.fail(): the run goes on, and ends with k6's exit code 110 (unless thresholds failed: 99). */
+    fail?(reason: string): void;
     options: unknown;
   };
 }
