@@ -13,6 +13,10 @@ import { applyOverrides, formatPath, parseOverride } from './overrides.ts';
 import { ExperimentSpec, type Experiment } from './schema.ts';
 import { scaleExperiment } from './time-scale.ts';
 import { validateIstioResources } from '../mesh/validate.ts';
+import { normaliseTopology, type MeshTopology } from './topology.ts';
+
+/** A run slot of the local backend holds 31 addresses per cluster (127.0.N.1-31 in slot 0). */
+export const MAX_ADDRESSES_PER_CLUSTER = 31;
 
 export interface LoadOptions {
   /** Raw `path=value` strings from `--set`. */
@@ -31,6 +35,8 @@ export interface ResolvedExperiment {
   timeScale: number;
   /** Durations changed by the time scale, for the manifest. */
   scaled: string[];
+  /** The general topology the spec normalises to (clusters, every pod, client, gateways). */
+  topology?: MeshTopology;
 }
 
 export function loadExperiment(file: string, opts: LoadOptions = {}): ResolvedExperiment {
@@ -119,7 +125,7 @@ export function parseExperiment(text: string, display: string, absFile: string, 
       fix: `paths are relative to ${path.relative(process.cwd(), path.dirname(absFile)) || '.'}/, e.g. ../scenarios/peak-load.js`,
     });
   }
-  return { file: absFile, spec, scenarioPath, overrides: applied, timeScale, scaled };
+  return { file: absFile, spec, scenarioPath, overrides: applied, timeScale, scaled, topology: normaliseTopology(spec) };
 }
 
 /** The line of the alias to blame: the first one that resolves to nothing, else the first one. */
@@ -293,9 +299,24 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
     }
   };
   ref(['client', 'cluster'], spec.client.cluster);
-  ref(['gateway', 'cluster'], spec.gateway.cluster);
+  if (spec.gateway) ref(['gateway', 'cluster'], spec.gateway.cluster);
   for (const [n, s] of Object.entries(spec.services)) ref(['services', n, 'cluster'], s.cluster);
-  if (spec.gateway.cluster === spec.client.cluster && clusters.includes(spec.gateway.cluster)) {
+  const nodeRef = (p: Array<string | number>, cluster: string, node: string | undefined) => {
+    const nodes = Object.keys(spec.topology.clusters[cluster]?.nodes ?? {});
+    if (node === undefined || !clusters.includes(cluster) || nodes.includes(node)) return;
+    problems.push({
+      file,
+      line: lineOf(doc, lc, p),
+      path: formatPath(p),
+      message: `unknown node group "${node}" in cluster ${cluster}`,
+      expected: nodes.length ? `one of ${nodes.join(', ')} (topology.clusters.${cluster}.nodes)` : `a group defined under topology.clusters.${cluster}.nodes`,
+      found: JSON.stringify(node),
+      fix: didYouMean(node, nodes) ? `did you mean "${didYouMean(node, nodes)}"?` : `add topology.clusters.${cluster}.nodes.${node}: { locality: region/zone }`,
+    });
+  };
+  nodeRef(['client', 'node'], spec.client.cluster, spec.client.node);
+  for (const [n, s] of Object.entries(spec.services)) nodeRef(['services', n, 'node'], s.cluster, s.node);
+  if (spec.gateway && spec.gateway.cluster === spec.client.cluster && clusters.includes(spec.gateway.cluster)) {
     problems.push({
       file,
       line: lineOf(doc, lc, ['gateway', 'cluster']),
@@ -305,21 +326,34 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
       fix: `put the gateway in ${clusters.find((c) => c !== spec.client.cluster)}`,
     });
   }
-  const local = Object.entries(spec.services).filter(([, s]) => s.cluster === spec.client.cluster);
-  const remote = Object.entries(spec.services).filter(([, s]) => s.cluster === spec.gateway.cluster);
-  if (local.length !== 1 || remote.length !== 1) {
+  // The study's gateway hands connections to the services of its own cluster; with none it routes nowhere.
+  if (spec.gateway && clusters.includes(spec.gateway.cluster) && !Object.values(spec.services).some((s) => s.cluster === spec.gateway!.cluster)) {
     problems.push({
       file,
       line: lineOf(doc, lc, ['services']),
       path: 'services',
-      message: 'expected one service in the client\'s cluster (the local one, "A") and one in the gateway\'s cluster (the remote one, "B")',
+      message: `the east-west gateway's cluster ${spec.gateway.cluster} runs no service, so the gateway routes nowhere`,
       found: Object.entries(spec.services).map(([n, s]) => `${n} in ${s.cluster}`).join(', '),
-      fix: 'give each cluster exactly one service',
+      fix: `deploy a service in ${spec.gateway.cluster}, or drop gateway: and let each network get its own gateway`,
     });
   }
-  const ranges = Object.values(spec.topology.clusters).map((c) => c.addresses).filter(Boolean);
+  const topo = normaliseTopology(spec);
+  const ranges = topo.clusters.map((c) => c.addresses);
   if (new Set(ranges).size !== ranges.length) {
     problems.push({ file, path: 'topology.clusters', line: lineOf(doc, lc, ['topology', 'clusters']), message: 'two clusters use the same address range', found: ranges.join(', '), fix: 'give each cluster its own 127.0.N.0/24' });
+  }
+  for (const c of topo.clusters) {
+    const n = topo.pods.filter((p) => p.cluster === c.name).length + topo.gateways.filter((g) => g.cluster === c.name).length + (topo.client.cluster === c.name ? 1 : 0);
+    if (n > MAX_ADDRESSES_PER_CLUSTER) {
+      problems.push({
+        file,
+        path: `topology.clusters.${c.name}`,
+        line: lineOf(doc, lc, ['topology', 'clusters', c.name]),
+        message: `cluster ${c.name} needs ${n} loopback addresses (pods, gateways, client); the local backend gives a cluster at most ${MAX_ADDRESSES_PER_CLUSTER}`,
+        found: `${n}`,
+        fix: 'lower replicas, or spread the deployments over more clusters',
+      });
+    }
   }
   return problems;
 }

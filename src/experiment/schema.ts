@@ -23,12 +23,20 @@ const cidr24 = z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.0\/24$/, {
   error: 'expected a loopback /24 such as "127.0.1.0/24" (the local backend only uses 127.0.0.0/8)',
 });
 
+/**
+ * A node-like group of a cluster: its workloads get the group's locality, as pods scheduled on nodes
+ * labelled topology.kubernetes.io/region|zone and topology.istio.io/subzone would.
+ */
+export const NodeSpec = z.strictObject({ locality });
+
 export const ClusterSpec = z.strictObject({
   network: z.string().default('network1'),
-  /** Locality of every workload in this cluster unless a service says otherwise. */
+  /** Locality of every workload in this cluster unless a service (or its node) says otherwise. */
   locality,
   /** Local backend: the loopback /24 this cluster's processes bind to. */
   addresses: cidr24.optional(),
+  /** Node groups with localities of their own, so one cluster can span several zones. */
+  nodes: z.record(name, NodeSpec).optional(),
 });
 
 export const ServiceTimeSpec = z.discriminatedUnion('distribution', [
@@ -54,7 +62,14 @@ export const ServiceSpec = z.strictObject({
   port: z.strictObject({ number: z.number().int().min(1).max(65535), name: z.string().default('http') }).default({ number: 80, name: 'http' }),
   serviceAccount: z.string().default('default'),
   locality: locality.optional(),
-  replicas: z.number().int().min(1).max(1).default(1),
+  /** A node group of the service's cluster (topology.clusters.<c>.nodes): the pods' locality. */
+  node: name.optional(),
+  /** Pods of this deployment; each has its own loopback address, app process and sidecar. */
+  replicas: z.number().int().min(1).max(64).default(1),
+  /** The pods' `version` label, which DestinationRule subsets select on. */
+  version: z.string().regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, { error: 'expected a label value such as "v1"' }).optional(),
+  /** More pod labels (subsets and failoverPriority can select on them). */
+  labels: z.record(z.string(), z.string()).optional(),
   capacity: CapacitySpec,
 });
 
@@ -68,6 +83,21 @@ export const FaultSpec = z.discriminatedUnion('action', [
     duration: duration().optional(),
   }),
   z.strictObject({ at: duration(), action: z.literal('stall'), target: z.string(), duration: duration() }),
+  /** Envoy's drain of the target's sidecar (POST /drain_listeners): it stops accepting connections. */
+  z.strictObject({ at: duration(), action: z.literal('drain'), target: z.string() }),
+  /** The app answers a share of requests with an HTTP error, per instance. */
+  z.strictObject({
+    at: duration(),
+    action: z.literal('http-error'),
+    target: z.string(),
+    code: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).default(503),
+    rate: z.number().min(0).max(1).default(1),
+    duration: duration().optional(),
+  }),
+  /** The app adds latency to every request, per instance. */
+  z.strictObject({ at: duration(), action: z.literal('latency'), target: z.string(), delay: duration(), duration: duration().optional() }),
+  /** The app cuts a share of connections (TCP reset), per instance. */
+  z.strictObject({ at: duration(), action: z.literal('reset'), target: z.string(), rate: z.number().min(0).max(1).default(1), duration: duration().optional() }),
 ]);
 
 export const ExperimentSpec = z.strictObject({
@@ -83,18 +113,29 @@ export const ExperimentSpec = z.strictObject({
     })
     .default({ version: '1.29' }),
   topology: z.strictObject({
-    clusters: z.record(name, ClusterSpec).refine((c) => Object.keys(c).length === 2, {
-      error: 'expected exactly two clusters (the study federates two)',
+    clusters: z.record(name, ClusterSpec).refine((c) => Object.keys(c).length >= 1, {
+      error: 'expected at least one cluster',
     }),
     /** One-way delay added between the clusters. */
     wanDelay: duration().default('0ms'),
+    /**
+     * How each cluster's istiod discovers endpoints. federated (absent): replicated control planes,
+     * each istiod sees its own cluster only and other clusters are reached through ServiceEntries
+     * (the study). multi-primary: every istiod reads every cluster (remote secrets); endpoints on
+     * another network are reached through that network's east-west gateway.
+     */
+    discovery: z.enum(['federated', 'multi-primary']).optional(),
   }),
   /** Workloads by name; the load targets A's host. */
-  services: z.record(z.string().regex(/^[A-Z][A-Za-z0-9]*$/, { error: 'expected a service name such as "A"' }), ServiceSpec),
-  client: z.strictObject({ cluster: name, locality: locality.optional() }),
-  gateway: z.strictObject({ cluster: name, port: z.number().int().min(1).max(65535).default(15443) }),
+  services: z.record(z.string().regex(/^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?$/, { error: 'expected a service name such as "A" or "helloworld-v1"' }), ServiceSpec),
+  client: z.strictObject({ cluster: name, locality: locality.optional(), node: name.optional() }),
+  /**
+   * The study's one east-west gateway. Without it every network with services gets one gateway, in
+   * its first cluster, when the mesh spans more than one network.
+   */
+  gateway: z.strictObject({ cluster: name, port: z.number().int().min(1).max(65535).default(15443) }).optional(),
   /** Real Istio resources (ServiceEntry, DestinationRule, VirtualService, PeerAuthentication). */
-  resources: z.array(z.record(z.string(), z.unknown())).min(1),
+  resources: z.array(z.record(z.string(), z.unknown())).default([]),
   load: z.strictObject({
     engine: z.enum(['embedded', 'k6']).default('embedded'),
     scenario: z.string().min(1),
@@ -125,3 +166,4 @@ export type ExperimentInput = z.input<typeof ExperimentSpec>;
 export type ServiceDef = z.infer<typeof ServiceSpec>;
 export type Capacity = z.infer<typeof CapacitySpec>;
 export type Fault = z.infer<typeof FaultSpec>;
+export type ClusterDef = z.infer<typeof ClusterSpec>;

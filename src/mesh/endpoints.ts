@@ -3,7 +3,7 @@
  * the Kubernetes Service in the proxy's cluster wins the Service object; ServiceEntry endpoints for
  * the same host are merged into it only from the same namespace and only under the same port name.
  */
-import type { WorkloadPlan } from './plan.ts';
+import { gatewaysOf, type WorkloadPlan } from './plan.ts';
 import type { TranslateContext } from './context.ts';
 import type { Json, IstioResource } from './resources.ts';
 import { isIP } from 'node:net';
@@ -18,6 +18,14 @@ export interface EndpointSpec {
   tlsMode: 'istio' | 'disabled';
   /** Where it came from, for messages: "workload A" or "ServiceEntry a ... endpoints[0]". */
   origin: string;
+  /** Pod labels (subsets, failoverPriority); ServiceEntry endpoints carry their own labels. */
+  labels?: Record<string, string>;
+  /** The endpoint's network; empty or absent: reachable from everywhere (IsSameOrEmpty). */
+  network?: string;
+  /** The instance behind it (a-0...), when it is one pod. */
+  instance?: string;
+  /** EDS load_balancing_weight when not 1 (a gateway standing for several pods). */
+  weight?: number;
 }
 
 export interface ServiceView {
@@ -25,8 +33,10 @@ export interface ServiceView {
   port: number;
   portName: string;
   namespace: string;
-  /** The Kubernetes Service of the proxy's cluster, when there is one. */
+  /** The Kubernetes Service of the proxy's cluster, when there is one (its first pod). */
   kube?: WorkloadPlan;
+  /** Every pod of the Service the proxy's istiod sees (all clusters with multi-primary discovery). */
+  pods?: WorkloadPlan[];
   endpoints: EndpointSpec[];
   /** SPIFFE identities istiod would put in the SAN check (PushContext.ServiceAccounts). */
   serviceAccounts: string[];
@@ -47,7 +57,10 @@ const seNamespace = (se: IstioResource, fallback: string) => se.namespace ?? fal
  */
 export function serviceView(host: string, proxyCluster: string, ctx: TranslateContext, opts: { serviceEntries?: boolean } = {}): ServiceView | undefined {
   const { plan, resources } = ctx;
-  const kube = plan.workloads.find((w) => w.host === host && w.sidecar.cluster === proxyCluster);
+  // Replicated control planes see their own cluster's pods; multi-primary istiods see every cluster's.
+  const visible = (w: WorkloadPlan) => w.host === host && (plan.discovery === 'multi-primary' || w.sidecar.cluster === proxyCluster);
+  const pods = plan.workloads.filter(visible);
+  const kube = pods.find((w) => w.sidecar.cluster === proxyCluster) ?? pods[0];
   const ses = opts.serviceEntries === false ? [] : resources.serviceEntriesFor(host);
   if (!kube && ses.length === 0) return undefined;
 
@@ -62,15 +75,20 @@ export function serviceView(host: string, proxyCluster: string, ctx: TranslateCo
     port = kube.port;
     portName = kube.portName;
     namespace = kube.namespace;
-    endpoints.push({
-      ip: kube.sidecar.inbound.ip,
-      port: kube.sidecar.inbound.port,
-      locality: kube.sidecar.locality,
-      service: kube.service,
-      tlsMode: 'istio',
-      origin: `workload ${kube.service}`,
-    });
-    sas.add(kube.sidecar.identity.spiffe);
+    for (const w of pods) {
+      const ep: EndpointSpec = {
+        ip: w.sidecar.inbound.ip,
+        port: w.sidecar.inbound.port,
+        locality: w.sidecar.locality,
+        service: w.service,
+        tlsMode: 'istio',
+        origin: `workload ${w.service}`,
+      };
+      // Only the general topology adds these, so the study's endpoints stay exactly as they were.
+      if (w.labels) Object.assign(ep, { labels: w.labels, network: w.sidecar.network, instance: w.instance });
+      endpoints.push(ep);
+      sas.add(w.sidecar.identity.spiffe);
+    }
   } else {
     const first = ses[0];
     const p = (first.spec.ports ?? [])[0] ?? {};
@@ -114,15 +132,62 @@ export function serviceView(host: string, proxyCluster: string, ctx: TranslateCo
         service: behindGateway(ep.address, epPort, host, ctx) ?? 'external',
         tlsMode: labels['security.istio.io/tlsMode'] === 'istio' || ep.serviceAccount ? 'istio' : 'disabled',
         origin: where,
+        ...(ep.labels ? { labels: ep.labels } : {}),
+        ...(ep.network ? { network: ep.network } : {}),
+        ...(ep.weight ? { weight: ep.weight } : {}),
       });
     });
   }
-  return { host, port, portName, namespace, kube, endpoints, serviceAccounts: [...sas] };
+  return { host, port, portName, namespace, kube, pods, endpoints, serviceAccounts: [...sas] };
 }
 
 /** An endpoint at the east-west gateway leads to the workload serving the host in the gateway's cluster. */
 function behindGateway(ip: string, port: number, host: string, ctx: TranslateContext): string | undefined {
-  const gw = ctx.plan.gateway;
-  if (gw.listener.ip !== ip || gw.listener.port !== port) return undefined;
+  const gw = gatewaysOf(ctx.plan).find((g) => g.listener.ip === ip && g.listener.port === port);
+  if (!gw) return undefined;
   return ctx.plan.workloads.find((w) => w.host === host && w.sidecar.cluster === gw.cluster)?.service;
+}
+
+/**
+ * EndpointsByNetworkFilter: endpoints on the proxy's network (or on none) are dialled directly; those
+ * on another network are replaced by that network's east-west gateway, one per locality, weighted by
+ * the endpoints it stands for. Only mTLS endpoints cross networks (SNI routing needs the mTLS SNI).
+ * A gateway itself (sniDnat) only sees its own network (REQUESTED_NETWORK_VIEW).
+ */
+export function filterByNetwork(endpoints: EndpointSpec[], proxyNetwork: string, ctx: TranslateContext, opts: { sniDnat: boolean }): EndpointSpec[] {
+  const out: EndpointSpec[] = [];
+  const viaGateway = new Map<string, EndpointSpec>();
+  for (const e of endpoints) {
+    if (!e.network || e.network === proxyNetwork) {
+      out.push(e);
+      continue;
+    }
+    if (opts.sniDnat || e.tlsMode !== 'istio') continue;
+    const gw = gatewaysOf(ctx.plan).find((g) => g.network === e.network);
+    if (!gw) {
+      ctx.warnings.push(`${e.origin}: ${e.ip}:${e.port} is on network ${e.network}, which has no east-west gateway, so istiod leaves it out of the endpoints of proxies on ${proxyNetwork}`);
+      continue;
+    }
+    const key = `${e.locality}|${gw.name}`;
+    const seen = viaGateway.get(key);
+    if (seen) {
+      seen.weight = (seen.weight ?? 1) + (e.weight ?? 1);
+      continue;
+    }
+    const ep: EndpointSpec = {
+      ip: gw.listener.ip,
+      port: gw.listener.port,
+      locality: e.locality,
+      service: e.service,
+      tlsMode: 'istio',
+      origin: `east-west gateway ${gw.name} for ${e.origin}`,
+      // AugmentLabels(nil, cluster, "", "", network): the gateway endpoint carries no pod or locality labels.
+      labels: { 'topology.istio.io/cluster': gw.cluster, 'topology.istio.io/network': gw.network },
+      network: gw.network,
+      weight: e.weight ?? 1,
+    };
+    viaGateway.set(key, ep);
+    out.push(ep);
+  }
+  return out;
 }

@@ -28,7 +28,7 @@ export function outboundRouteTraffic(host: string, ctx: TranslateContext): Route
   };
 }
 
-function convertRetries(retries: Json, ctx: TranslateContext, where: string): Json | undefined {
+export function convertRetries(retries: Json, ctx: TranslateContext, where: string): Json | undefined {
   if (!(retries.attempts > 0)) return undefined;
   const policy: Json = { ...(defaultOutboundRetry(ctx.version) ?? {}) };
   policy.num_retries = retries.attempts;

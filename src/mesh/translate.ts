@@ -3,7 +3,7 @@
  * experiment's Istio release (see ../shared/facts/istio-translation.md and src/mesh/README.md for
  * the known differences from a real istiod + istio-proxy).
  */
-import type { MeshConfig, MeshPlan } from './plan.ts';
+import { gatewaysOf, type MeshConfig, type MeshPlan } from './plan.ts';
 import type { TranslateContext } from './context.ts';
 import { Resources } from './resources.ts';
 import { parseIstioVersion } from './istio-version.ts';
@@ -38,10 +38,20 @@ export function translate(plan: MeshPlan): MeshConfig {
       delayMs: local ? 0 : plan.wanDelayMs,
     });
   }
-  bootstraps[plan.gateway.name] = gatewayBootstrap(inCluster(plan.gateway.cluster));
+  for (const gw of gatewaysOf(plan)) bootstraps[gw.name] = gatewayBootstrap(inCluster(gw.cluster), gw);
 
   const endpoints: MeshConfig['endpoints'] = {};
   for (const e of client.built.endpoints) endpoints[`${e.ip}:${e.port}`] = { service: e.service, locality: e.locality, priority: e.priority };
+  // Beyond the study's one host: every client cluster's endpoints (gateway addresses repeat per locality).
+  let clientClusters: MeshConfig['clientClusters'];
+  if (client.clusters.length > 1 || plan.gateways) {
+    clientClusters = {};
+    for (const c of client.clusters) {
+      const eps: NonNullable<MeshConfig['clientClusters']>[string] = {};
+      for (const e of c.built.endpoints) eps[`${e.ip}:${e.port}|${e.locality}`] = { service: e.service, locality: e.locality, priority: e.priority, ...(e.weight && e.weight !== 1 ? { weight: e.weight } : {}) };
+      clientClusters[c.name] = eps;
+    }
+  }
 
   const envoyArgs: MeshConfig['envoyArgs'] = {};
   for (const name of Object.keys(bootstraps)) {
@@ -60,5 +70,6 @@ export function translate(plan: MeshPlan): MeshConfig {
     endpoints,
     authority: client.authority,
     envoyArgs,
+    ...(clientClusters ? { clientClusters } : {}),
   };
 }
