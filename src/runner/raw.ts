@@ -130,6 +130,10 @@ export interface TopologyManifest {
   clientCluster: string;
   /** Upstream addresses in the client's cluster → which service they lead to ("A" local, "B" via gateway). */
   endpoints: Record<string, { service: string; locality: string; priority: number }>;
+  /** General topology: every pod by instance name (x-spillover-instance) with its service, cluster, locality, version. */
+  instances?: Record<string, { service: string; cluster: string; locality: string; version?: string; proc: string }>;
+  /** General topology: every outbound cluster of the client and its endpoints (`ip:port|locality`). */
+  clientClusters?: Record<string, Record<string, { service: string; locality: string; priority: number; weight?: number }>>;
 }
 
 export interface RunManifest {

@@ -17,10 +17,17 @@ export const SERVICE_HEADER = 'x-spillover-service';
 export const INSTANCE_HEADER = 'x-spillover-instance';
 
 export const FaultSpec = z.strictObject({
-  /** ok: normal; error503: every request gets 503; reset: connections are cut; stall: requests hang. */
-  mode: z.enum(['ok', 'error503', 'reset', 'stall']),
+  /**
+   * ok: normal; error503: every request gets 503; error: a share (`rate`) gets `code`; reset: (a share
+   * of) connections are cut; delay: every request waits `delayMs` first; stall: requests hang.
+   */
+  mode: z.enum(['ok', 'error503', 'error', 'reset', 'delay', 'stall']),
   /** After this long the service returns to ok (stalled requests then proceed); absent = until changed. */
   durationMs: z.number().nonnegative().optional(),
+  code: z.number().int().min(500).max(599).optional(),
+  /** Share of requests affected (error, reset); default 1. */
+  rate: z.number().min(0).max(1).optional(),
+  delayMs: z.number().nonnegative().optional(),
 });
 export type Fault = z.infer<typeof FaultSpec>;
 
@@ -48,7 +55,17 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
   const timers = new Set<NodeJS.Timeout>();
 
   let fault: Fault['mode'] = 'ok';
+  let faultSpec: Fault = { mode: 'ok' };
   let faultTimer: NodeJS.Timeout | undefined;
+  // A rate is applied evenly, not randomly: every request adds `rate`, each whole unit is one fault,
+  // so 0.25 faults exactly every fourth request and runs with the same seed stay comparable.
+  let faultCredit = 0;
+  const faultDue = () => {
+    faultCredit += faultSpec.rate ?? 1;
+    if (faultCredit < 1 - 1e-9) return false;
+    faultCredit -= 1;
+    return true;
+  };
 
   const reply = (res: http.ServerResponse, status: number, body: Buffer | string, type = 'text/plain') => {
     if (res.destroyed || res.headersSent) return;
@@ -87,6 +104,8 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
   const setFault = (f: Fault) => {
     clearTimeout(faultTimer);
     fault = f.mode;
+    faultSpec = f;
+    faultCredit = 0;
     if (f.mode !== 'ok' && f.durationMs !== undefined) faultTimer = setTimeout(() => setFault({ mode: 'ok' }), f.durationMs);
     if (f.mode !== 'stall') {
       const release = stalled;
@@ -101,11 +120,23 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
       m.requests.labels('fault').inc();
       return reply(res, 503, 'fault\n');
     }
-    if (fault === 'reset') {
+    if (fault === 'error' && faultDue()) {
+      m.requests.labels('fault').inc();
+      return reply(res, faultSpec.code ?? 503, 'fault\n');
+    }
+    if (fault === 'reset' && faultDue()) {
       m.requests.labels('fault').inc();
       return req.socket.destroy();
     }
     const job: Job = { res, started: false };
+    if (fault === 'delay' && (faultSpec.delayMs ?? 0) > 0) {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (!res.destroyed) admit(job);
+      }, faultSpec.delayMs);
+      timers.add(t);
+      return;
+    }
     if (fault === 'stall') {
       stalled.push(job);
       res.once('close', () => {

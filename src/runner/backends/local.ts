@@ -14,22 +14,35 @@ import { fileURLToPath } from 'node:url';
 import { SpilloverError } from '../../errors.ts';
 import { parseDuration } from '../../experiment/duration.ts';
 import type { Fault } from '../../experiment/schema.ts';
-import type { MeshPlan, ProxyCommon, WorkloadPlan } from '../../mesh/plan.ts';
+import type { IdentityFiles, MeshPlan, ProxyCommon, WorkloadPlan } from '../../mesh/plan.ts';
+import { normaliseTopology, type TopologyPod } from '../../experiment/topology.ts';
+import { allocatePodAddresses } from './local-pods.ts';
 import { translate } from '../../mesh/translate.ts';
+import { gatewaysOf } from '../../mesh/plan.ts';
+import { injectLocalFault } from './local-faults.ts';
 import { toYaml } from '../../mesh/yaml.ts';
 import type { Backend, BackendContext, Deployment, DryRunPlan, ScrapeTarget } from '../backend.ts';
 import { createCa, type Ca } from '../ca.ts';
 import { ensureEnvoy } from '../envoy-install.ts';
 import { cleanupStaleProcesses, Supervisor, type ManagedProcess } from '../processes.ts';
 import { envoyFile, RAW } from '../raw.ts';
-import { allocateAddresses, PORTS, type LocalAddresses } from './local-addresses.ts';
+import { PORTS } from './local-addresses.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WORKLOAD_MAIN = path.join(REPO_ROOT, 'src/workload/main.ts');
 const READY_TIMEOUT_MS = 20_000;
 
-/** `a.istio.svc.cluster.local` -> namespace `istio`. */
-const namespaceOf = (host: string) => host.split('.')[1];
+
+/** One pod as the local backend runs it: the app process `proc` at `pod`, and its sidecar. */
+interface LocalPod {
+  name: string;
+  proc: string;
+  pod: string;
+  w: WorkloadPlan;
+  topo: TopologyPod;
+}
+
+const topologyOf = (ctx: BackendContext) => ctx.experiment.topology ?? normaliseTopology(ctx.experiment.spec);
 
 export interface LocalBackendOptions {
   /** Skip the Envoy install check (dry-run needs no binary). */
@@ -44,76 +57,83 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
   let releaseSlot: (() => void) | undefined;
 
   /** Build the mesh plan: addresses, identities and files of every proxy. */
-  async function buildPlan(ctx: BackendContext, addresses: LocalAddresses, withCerts: boolean): Promise<{ plan: MeshPlan; services: Array<{ name: string; pod: string; w: WorkloadPlan }> }> {
+  async function buildPlan(ctx: BackendContext, ips: Record<string, string>, withCerts: boolean): Promise<{ plan: MeshPlan; services: LocalPod[] }> {
     const { spec } = ctx.experiment;
-    const clusters = spec.topology.clusters;
+    const topo = topologyOf(ctx);
+    const clusterOf = (n: string) => topo.clusters.find((c) => c.name === n)!;
     caDir = path.join(ctx.runDir, 'certs');
     ca = withCerts ? await createCa(caDir, { name: `spillover ${ctx.runId}` }) : undefined;
-    const identity = async (namespace: string, serviceAccount: string) =>
-      ca
-        ? ca.issue({ namespace, serviceAccount })
-        : {
-            spiffe: `spiffe://cluster.local/ns/${namespace}/sa/${serviceAccount}`,
-            certChain: path.join(caDir!, `${namespace}.${serviceAccount}`, 'cert-chain.pem'),
-            privateKey: path.join(caDir!, `${namespace}.${serviceAccount}`, 'key.pem'),
-            rootCert: path.join(caDir!, 'root-cert.pem'),
-          };
+    const issued = new Map<string, Promise<IdentityFiles>>();
+    // One identity per namespace/service account, however many pods share it.
+    const identity = (namespace: string, serviceAccount: string) => {
+      const key = `${namespace}/${serviceAccount}`;
+      if (!issued.has(key)) {
+        issued.set(
+          key,
+          ca
+            ? ca.issue({ namespace, serviceAccount })
+            : Promise.resolve({
+                spiffe: `spiffe://cluster.local/ns/${namespace}/sa/${serviceAccount}`,
+                certChain: path.join(caDir!, `${namespace}.${serviceAccount}`, 'cert-chain.pem'),
+                privateKey: path.join(caDir!, `${namespace}.${serviceAccount}`, 'key.pem'),
+                rootCert: path.join(caDir!, 'root-cert.pem'),
+              }),
+        );
+      }
+      return issued.get(key)!;
+    };
     const files = (name: string) => ({ accessLog: envoyFile(ctx.runDir, name, 'access.ndjson'), outlierLog: envoyFile(ctx.runDir, name, 'outlier.ndjson') });
-    const proxy = async (name: string, cluster: string, ip: string, ns: string, sa: string, locality?: string): Promise<ProxyCommon> => ({
+    const proxy = async (name: string, cluster: string, ip: string, ns: string, sa: string, locality: string): Promise<ProxyCommon> => ({
       name,
       cluster,
-      locality: locality ?? clusters[cluster].locality,
-      network: clusters[cluster].network,
+      locality,
+      network: clusterOf(cluster).network,
       admin: { ip, port: PORTS.admin },
       files: files(name),
       identity: await identity(ns, sa),
     });
 
-    const services: Array<{ name: string; pod: string; w: WorkloadPlan }> = [];
-    for (const [name, s] of Object.entries(spec.services)) {
-      const pod = addresses.services[name].ip;
-      const ns = namespaceOf(s.host);
-      const sidecarName = `${name.toLowerCase()}-sidecar`;
+    const services: LocalPod[] = [];
+    for (const pod of topo.pods) {
+      const s = spec.services[pod.service];
+      const ip = ips[pod.proc];
       const w: WorkloadPlan = {
-        service: name,
+        service: pod.service,
         host: s.host,
-        namespace: ns,
+        namespace: pod.namespace,
         serviceAccount: s.serviceAccount,
         port: s.port.number,
         portName: s.port.name,
-        app: { ip: pod, port: PORTS.app },
-        sidecar: { ...(await proxy(sidecarName, s.cluster, pod, ns, s.serviceAccount, s.locality)), inbound: { ip: pod, port: PORTS.inbound } },
+        app: { ip, port: PORTS.app },
+        sidecar: { ...(await proxy(`${pod.proc}-sidecar`, pod.cluster, ip, pod.namespace, s.serviceAccount, pod.locality)), inbound: { ip, port: PORTS.inbound } },
+        labels: pod.labels,
+        instance: pod.instance,
       };
-      services.push({ name, pod, w });
+      services.push({ name: pod.service, proc: pod.proc, pod: ip, w, topo: pod });
     }
-    const gatewayIp = addresses.gateway.ip;
-    const resources = JSON.parse(
-      JSON.stringify(spec.resources).replaceAll(`{{gateway.${spec.gateway.cluster}}}`, gatewayIp),
-    ) as Array<Record<string, unknown>>;
+    const gateways = await Promise.all(
+      topo.gateways.map(async (g) => ({
+        ...(await proxy(g.name, g.cluster, ips[g.name], 'istio-system', 'istio-eastwestgateway', clusterOf(g.cluster).locality)),
+        listener: { ip: ips[g.name], port: g.port },
+      })),
+    );
+    let text = JSON.stringify(spec.resources);
+    for (const g of topo.gateways) text = text.replaceAll(`{{gateway.${g.cluster}}}`, ips[g.name]);
+    const resources = JSON.parse(text) as Array<Record<string, unknown>>;
     const plan: MeshPlan = {
       istioVersion: spec.istio.version,
-      client: { ...(await proxy('client', spec.client.cluster, addresses.client.ip, 'istio', 'client', spec.client.locality)), outbound: { ip: addresses.client.ip, port: PORTS.outbound } },
+      client: { ...(await proxy('client', spec.client.cluster, ips.client, 'istio', 'client', topo.client.locality)), outbound: { ip: ips.client, port: PORTS.outbound } },
       workloads: services.map((s) => s.w),
-      gateway: {
-        ...(await proxy('gateway', spec.gateway.cluster, gatewayIp, 'istio-system', 'istio-eastwestgateway')),
-        listener: { ip: gatewayIp, port: spec.gateway.port },
-      },
+      gateway: gateways[0],
+      // The study's shorthand keeps its one `gateway`; the general model lists every network's.
+      ...(spec.gateway ? {} : { gateways }),
+      ...(topo.discovery === 'multi-primary' ? { discovery: 'multi-primary' as const } : {}),
       resources,
       source: { file: path.relative(process.cwd(), ctx.experiment.file), basePath: 'resources' },
       wanDelayMs: parseDuration(spec.topology.wanDelay),
       envoy: { fileFlushIntervalMs: parseDuration(spec.envoy.fileFlushInterval), concurrency: spec.envoy.concurrency },
     };
     return { plan, services };
-  }
-
-  function cidrs(ctx: BackendContext) {
-    const { spec } = ctx.experiment;
-    const clusters = spec.topology.clusters;
-    const names = Object.keys(clusters);
-    // Unset ranges follow the cluster's position: the first cluster 127.0.1.0/24, the second 127.0.2.0/24.
-    const cidr = (c: string) => clusters[c].addresses ?? `127.0.${names.indexOf(c) + 1}.0/24`;
-    const serviceCidrs = Object.fromEntries(Object.entries(spec.services).map(([n, s]) => [n, cidr(s.cluster)]));
-    return { client: cidr(spec.client.cluster), gateway: cidr(spec.gateway.cluster), services: serviceCidrs };
   }
 
   function writeConfigs(ctx: BackendContext, bootstraps: Record<string, Record<string, unknown>>): string[] {
@@ -128,15 +148,15 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
     return written;
   }
 
-  function serviceConfig(ctx: BackendContext, name: string, pod: string) {
-    const s = ctx.experiment.spec.services[name];
+  function serviceConfig(ctx: BackendContext, s: LocalPod) {
+    const def = ctx.experiment.spec.services[s.name];
     return {
-      name,
-      instance: `${name.toLowerCase()}-0`,
-      listen: { ip: pod, port: PORTS.app },
-      capacity: s.capacity,
-      // Each service gets its own stream of service times, stable across runs with the same seed.
-      seed: ctx.experiment.spec.seed * 1000 + Object.keys(ctx.experiment.spec.services).indexOf(name),
+      name: s.name,
+      instance: s.topo.instance,
+      listen: { ip: s.pod, port: PORTS.app },
+      capacity: def.capacity,
+      // Each pod gets its own stream of service times, stable across runs with the same seed.
+      seed: ctx.experiment.spec.seed * 1000 + Object.keys(ctx.experiment.spec.services).indexOf(s.name) + 100 * s.topo.replica,
     };
   }
 
@@ -188,29 +208,30 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
     name: 'local',
 
     async plan(ctx: BackendContext): Promise<DryRunPlan> {
-      const c = cidrs(ctx);
-      const addresses = await allocateAddresses(c.client, c.gateway, c.services, ctx.experiment.spec.gateway.port);
+      const addresses = await allocatePodAddresses(topologyOf(ctx));
       addresses.release(); // a dry run only shows which slot a run would take now
-      const { plan, services } = await buildPlan(ctx, addresses, false);
+      const { plan, services } = await buildPlan(ctx, addresses.ips, false);
       const mesh = translate(plan);
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
       const files = writeConfigs(ctx, mesh.bootstraps);
       const steps = [
-        `create a per-run CA in certs/ and issue ${[plan.client, plan.gateway, ...plan.workloads.map((w) => w.sidecar)].map((p) => p.identity.spiffe).join(', ')}`,
-        ...services.map((s) => `start service ${s.name} on ${s.pod}:${PORTS.app} (${JSON.stringify(serviceConfig(ctx, s.name, s.pod).capacity)})`),
+        `create a per-run CA in certs/ and issue ${[...new Set([plan.client, ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)].map((p) => p.identity.spiffe))].join(', ')}`,
+        ...services.map((s) => `start service ${s.proc} on ${s.pod}:${PORTS.app} (${JSON.stringify(serviceConfig(ctx, s).capacity)})`),
         ...Object.keys(mesh.bootstraps).map((n) => `start Envoy ${n}: envoy -c config/${n}.yaml --concurrency ${plan.envoy.concurrency} --file-flush-interval-msec ${plan.envoy.fileFlushIntervalMs}`),
-        `send load to http://${ctx.experiment.spec.services[plan.workloads[0].service].host} via ${plan.client.outbound.ip}:${plan.client.outbound.port}`,
+        `send load to http://${mesh.authority} via ${plan.client.outbound.ip}:${plan.client.outbound.port}`,
       ];
-      fs.writeFileSync(path.join(ctx.runDir, 'plan.json'), JSON.stringify({ backend: 'local', addresses, endpoints: mesh.endpoints, warnings: mesh.warnings, steps }, null, 2) + '\n');
+      const shown = ctx.experiment.spec.gateway
+        ? { slot: addresses.slot, client: { ip: addresses.ips.client }, gateway: { ip: addresses.ips.gateway }, services: Object.fromEntries(services.map((s) => [s.name, { ip: s.pod }])) }
+        : { slot: addresses.slot, pods: addresses.ips };
+      fs.writeFileSync(path.join(ctx.runDir, 'plan.json'), JSON.stringify({ backend: 'local', addresses: shown, endpoints: mesh.endpoints, warnings: mesh.warnings, steps }, null, 2) + '\n');
       return { files: [...files, 'plan.json'], steps };
     },
 
     async up(ctx: BackendContext): Promise<Deployment> {
       const envoy = opts.envoyBin ? { bin: opts.envoyBin, version: 'unknown' } : await ensureEnvoy({ onProgress: ctx.log });
-      const c = cidrs(ctx);
-      const addresses = await allocateAddresses(c.client, c.gateway, c.services, ctx.experiment.spec.gateway.port);
+      const addresses = await allocatePodAddresses(topologyOf(ctx));
       releaseSlot = addresses.release;
-      const { plan, services } = await buildPlan(ctx, addresses, true);
+      const { plan, services } = await buildPlan(ctx, addresses.ips, true);
       const mesh = translate(plan);
       writeConfigs(ctx, mesh.bootstraps);
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
@@ -218,19 +239,21 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       // The state file names the CA directory, so a later cleanup of a killed run removes its keys too.
       supervisor = new Supervisor(ctx.runId, { secretsDir: caDir });
       const sup = supervisor;
-      const proxies: ProxyCommon[] = [plan.client, plan.gateway, ...plan.workloads.map((w) => w.sidecar)];
+      const proxies: ProxyCommon[] = [plan.client, ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
 
-      // Apps first, then their sidecars, then the gateway and the client: the path is whole before load enters.
-      for (const s of services) {
-        const cfg = serviceConfig(ctx, s.name, s.pod);
-        const p = sup.start(s.name.toLowerCase(), process.execPath, ['--import', 'tsx', WORKLOAD_MAIN, '--config', JSON.stringify(cfg)], {
-          logFile: path.join(ctx.runDir, RAW.servicesDir, `${s.name.toLowerCase()}.log`),
-          captureStdout: true,
-          cwd: REPO_ROOT,
-        });
-        await waitReadyLine(p, `service ${s.name}`, ctx.signal);
-      }
-      const order = [...plan.workloads.map((w) => w.sidecar), plan.gateway, plan.client];
+      // Apps first (all at once: each is a Node start-up), then every Envoy: the path is whole before load enters.
+      await Promise.all(
+        services.map(async (s) => {
+          const cfg = serviceConfig(ctx, s);
+          const p = sup.start(s.proc, process.execPath, ['--import', 'tsx', WORKLOAD_MAIN, '--config', JSON.stringify(cfg)], {
+            logFile: path.join(ctx.runDir, RAW.servicesDir, `${s.proc}.log`),
+            captureStdout: true,
+            cwd: REPO_ROOT,
+          });
+          await waitReadyLine(p, `service ${s.proc}`, ctx.signal);
+        }),
+      );
+      const order = [...plan.workloads.map((w) => w.sidecar), ...gatewaysOf(plan), plan.client];
       await Promise.all(
         order.map(async (px) => {
           fs.mkdirSync(path.dirname(px.files.accessLog), { recursive: true });
@@ -254,55 +277,36 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
 
       const scrapeTargets: ScrapeTarget[] = [
         ...proxies.map((px) => ({ name: px.name, kind: 'envoy' as const, baseUrl: `http://${px.admin.ip}:${px.admin.port}` })),
-        ...services.map((s) => ({ name: s.name.toLowerCase(), kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}` })),
+        ...services.map((s) => ({ name: s.proc, kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}` })),
       ];
-      const target = plan.workloads.find((w) => ctx.experiment.spec.services[w.service].cluster === ctx.experiment.spec.client.cluster)!;
-      const roleOf = (name: string) => (name === 'client' ? 'client' : name === 'gateway' ? 'gateway' : (name as 'a-sidecar' | 'b-sidecar'));
+      const target = plan.workloads.find((w) => w.host === mesh.authority) ?? plan.workloads[0];
+      const clientCluster = ctx.experiment.spec.client.cluster;
+      const roleOf = (px: ProxyCommon) =>
+        px.name === 'client' ? 'client' : gatewaysOf(plan).includes(px as never) ? 'gateway' : px.cluster === clientCluster ? 'a-sidecar' : 'b-sidecar';
 
       return {
         entry: { url: `http://${target.host}${target.port === 80 ? '' : `:${target.port}`}`, connectTo: `${plan.client.outbound.ip}:${plan.client.outbound.port}` },
         scrapeTargets,
         topology: {
-          envoys: Object.fromEntries(proxies.map((px) => [px.name, { role: roleOf(px.name), cluster: px.cluster, admin: `${px.admin.ip}:${px.admin.port}` }])),
+          envoys: Object.fromEntries(proxies.map((px) => [px.name, { role: roleOf(px), cluster: px.cluster, admin: `${px.admin.ip}:${px.admin.port}` }])),
           clientCluster: mesh.clientCluster,
           endpoints: mesh.endpoints,
+          ...(ctx.experiment.spec.gateway
+            ? {}
+            : {
+                instances: Object.fromEntries(services.map((s) => [s.topo.instance, { service: s.name, cluster: s.topo.cluster, locality: s.topo.locality, version: s.topo.labels.version, proc: s.proc }])),
+                clientClusters: mesh.clientClusters,
+              }),
         },
         warnings: mesh.warnings,
         versions: { envoy: envoy.version, istioSemantics: plan.istioVersion },
         casualties: () => sup.casualties(),
-        async fault(f: Fault) {
-          const proc = sup.find(f.target) ?? sup.find(f.target.toLowerCase());
-          if (f.action === 'kill') {
-            if (!proc) throw new SpilloverError({ message: `fault target "${f.target}" is not a process of this run`, expected: sup.list().map((p) => p.name).join(', ') });
-            proc.stopping = true; // an injected kill is not a crash
-            process.kill(-proc.pid, f.signal);
-          } else if (f.action === 'stall') {
-            if (!proc) throw new SpilloverError({ message: `fault target "${f.target}" is not a process of this run`, expected: sup.list().map((p) => p.name).join(', ') });
-            // SIGSTOP freezes every socket of the process: its admin endpoint stalls along with its traffic.
-            process.kill(-proc.pid, 'SIGSTOP');
-            setTimeout(() => {
-              try {
-                process.kill(-proc.pid, 'SIGCONT');
-              } catch {
-                /* ended meanwhile */
-              }
-            }, parseDuration(f.duration)).unref();
-          } else {
-            const s = services.find((x) => x.name.toLowerCase() === f.target.toLowerCase());
-            if (!s) throw new SpilloverError({ message: `service-fault target "${f.target}" is not a service`, expected: services.map((x) => x.name).join(', ') });
-            const res = await fetch(`http://${s.pod}:${PORTS.app}/_spillover/fault`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ mode: f.mode, durationMs: f.duration ? parseDuration(f.duration) : undefined }),
-            });
-            if (!res.ok) throw new Error(`service ${s.name} refused the fault: ${res.status}`);
-          }
-        },
+        fault: (f: Fault) => injectLocalFault(f, sup, services.map((s) => ({ name: s.name, proc: s.proc, instance: s.topo.instance, pod: s.pod }))),
         describe() {
           const lines = [
             `send requests:   curl -H 'host: ${target.host}' http://${plan.client.outbound.ip}:${plan.client.outbound.port}/`,
             ...proxies.map((px) => `admin ${px.name.padEnd(10)} http://${px.admin.ip}:${px.admin.port}/  (stats/prometheus, clusters, config_dump)`),
-            ...services.map((s) => `service ${s.name.padEnd(8)} http://${s.pod}:${PORTS.app}/metrics`),
+            ...services.map((s) => `service ${s.proc.padEnd(8)} http://${s.pod}:${PORTS.app}/metrics`),
             `stop everything: spillover cleanup --run ${ctx.runId}   (or kill the process groups: ${sup.list().map((p) => p.pid).join(' ')})`,
           ];
           return lines.join('\n');

@@ -103,6 +103,23 @@ function liveStates(): KubeState[] {
 
 const ownerAlive = (s: KubeState) => sameProcessAlive(s.ownerPid, s.ownerStartTicks);
 
+/**
+ * The cluster backends render the study's two-cluster shape (one gateway:, federated); the general
+ * topology (N clusters, replicas, node localities) runs on the local backend only so far.
+ */
+function requireStudyShape(ctx: BackendContext, mode: string) {
+  const spec = ctx.experiment.spec;
+  const pods = Object.values(spec.services);
+  if (spec.gateway && Object.keys(spec.topology.clusters).length === 2 && !spec.topology.discovery && pods.every((s) => s.replicas === 1)) return;
+  throw new SpilloverError({
+    file: path.relative(process.cwd(), ctx.experiment.file),
+    path: 'topology',
+    message: `--backend ${mode} renders the study's two-cluster topology only (two clusters, one service each, one replica, a gateway: and no topology.discovery)`,
+    found: `${Object.keys(spec.topology.clusters).length} clusters, ${spec.gateway ? 'a' : 'no'} gateway:, replicas ${pods.map((s) => s.replicas).join('/')}${spec.topology.discovery ? `, discovery ${spec.topology.discovery}` : ''}`,
+    fix: 'run this experiment on the local backend (--backend local)',
+  });
+}
+
 export function createClusterBackend(opts: ClusterBackendOptions): Backend {
   const repo = opts.repoRoot ?? REPO_ROOT;
   const tools: Tools = opts.tools ?? execaTools({ path: opts.toolPath ?? process.env.PATH, cwd: repo });
@@ -239,6 +256,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
     name: opts.mode,
 
     async plan(ctx): Promise<DryRunPlan> {
+      requireStudyShape(ctx, opts.mode);
       const built = build(ctx, plannedCas(Object.keys(ctx.experiment.spec.topology.clusters)), await readScript(ctx));
       validateSteps(built.steps, federationObjects(ctx.experiment, ctx.runId, {}, true).map((obj) => ({ obj, where: 'federation' })));
       const { files, lines } = render(ctx, built);
@@ -246,6 +264,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
     },
 
     async up(ctx): Promise<Deployment> {
+      requireStudyShape(ctx, opts.mode);
       const checks = await (opts.preflight ?? (() => runChecks(opts.mode, { ...defaultContext(), env: toolEnv })))();
       if (!backendReady(checks)) {
         throw new SpilloverError(
@@ -336,12 +355,12 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
 
     interface Proxy { name: string; cluster: string; namespace: string; selector: string; container: string; pod?: { name: string; ip: string } }
     const local = Object.entries(spec.services).find(([, s]) => s.cluster === spec.client.cluster)!;
-    const remote = Object.entries(spec.services).find(([, s]) => s.cluster === spec.gateway.cluster)!;
+    const remote = Object.entries(spec.services).find(([, s]) => s.cluster === spec.gateway!.cluster)!;
     const svc = (s: (typeof local)[1]) => serviceOfHost(s.host);
     const proxies: Proxy[] = [
       { name: 'client', cluster: spec.client.cluster, namespace: LOAD_NAMESPACE, selector: `app=${useK6 ? K6_NAME : CLIENT_NAME}`, container: 'istio-proxy' },
       { name: `${local[0].toLowerCase()}-sidecar`, cluster: local[1].cluster, namespace: svc(local[1]).namespace, selector: `app=${svc(local[1]).name}`, container: 'istio-proxy' },
-      { name: 'gateway', cluster: spec.gateway.cluster, namespace: ISTIO_NS, selector: `istio=${EASTWEST.selector.istio}`, container: 'istio-proxy' },
+      { name: 'gateway', cluster: spec.gateway!.cluster, namespace: ISTIO_NS, selector: `istio=${EASTWEST.selector.istio}`, container: 'istio-proxy' },
       { name: `${remote[0].toLowerCase()}-sidecar`, cluster: remote[1].cluster, namespace: svc(remote[1]).namespace, selector: `app=${svc(remote[1]).name}`, container: 'istio-proxy' },
     ];
     await Promise.all(
@@ -375,7 +394,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
       });
     }
 
-    const gatewayAddress = addresses[spec.gateway.cluster] ?? '';
+    const gatewayAddress = addresses[spec.gateway!.cluster] ?? '';
     const topology = kubeTopology({ spec, admin, localPodIp: proxies[1].pod!.ip, appPort: APP_PORT, gatewayAddress, gatewayLocality: gatewayEndpointLocality(spec) });
     const target = local[1];
     const warnings: string[] = [];

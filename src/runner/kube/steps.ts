@@ -119,7 +119,7 @@ export function buildSteps(input: StepsInput): { steps: Step[]; kindConfigs: Rec
       steps.push({ kind: 'tool', group: 'eastwest', title: `${c.name}: install the east-west gateway`, call: { cmd: 'istioctl', args: ['install', '--context', ctx(c.name), '-y', '-f', `{run}/kube/${c.name}/11-eastwest-gateway.yaml`, ...kcArgs(c.name)] } });
     }
     for (const c of clusters) {
-      steps.push({ kind: 'apply', group: 'expose', cluster: c.name, file: `kube/${c.name}/12-cross-network-gateway.yaml`, title: `${c.name}: AUTO_PASSTHROUGH Gateway on ${spec.gateway.port} (expose-services)`, objects: [crossNetworkGateway(spec, labels)] });
+      steps.push({ kind: 'apply', group: 'expose', cluster: c.name, file: `kube/${c.name}/12-cross-network-gateway.yaml`, title: `${c.name}: AUTO_PASSTHROUGH Gateway on ${spec.gateway!.port} (expose-services)`, objects: [crossNetworkGateway(spec, labels)] });
     }
   }
 
