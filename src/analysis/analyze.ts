@@ -9,6 +9,7 @@ import { detectEvents, type DetectedEvent } from './events.ts';
 import type { OutlierEvent } from './outlier-log.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { buildSummary, type Summary } from './summary.ts';
+import { meshSummary } from './mesh-summary.ts';
 import { buildTimeseries, type TimeseriesRow } from './timeseries.ts';
 import { fineBuckets, fineFromRequests } from './windows.ts';
 
@@ -122,7 +123,7 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
       }
       return { onsetS: on.t, endS: end ? end.t : null, shareB: a + b ? Math.round((b / (a + b)) * 1000) / 1000 : null };
     });
-  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry), timeseries, events, bucketS, windowS, redirectThreshold, envoys, redirects };
+  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry, meshSummary(raw.manifest, req, raw.scrapes)), timeseries, events, bucketS, windowS, redirectThreshold, envoys, redirects };
 }
 
 function hasDest(r: RequestColumns): boolean {

@@ -28,6 +28,10 @@ export interface RequestColumns {
   status: Uint16Array;
   dest: Uint8Array;
   outcome: Uint8Array;
+  /** Index into `instanceNames` of the instance that served each request (0: none). */
+  instance?: Uint16Array;
+  /** Instance names by index; [0] is "" (no x-spillover-instance header). */
+  instanceNames?: string[];
 }
 
 export class RequestColumnsBuilder {
@@ -38,6 +42,9 @@ export class RequestColumnsBuilder {
   private status: Uint16Array;
   private dest: Uint8Array;
   private outcome: Uint8Array;
+  private inst: Uint16Array;
+  private names: string[] = [''];
+  private index = new Map<string, number>([['', 0]]);
 
   constructor(capacityHint = 1024) {
     this.cap = Math.max(16, capacityHint);
@@ -46,6 +53,7 @@ export class RequestColumnsBuilder {
     this.status = new Uint16Array(this.cap);
     this.dest = new Uint8Array(this.cap);
     this.outcome = new Uint8Array(this.cap);
+    this.inst = new Uint16Array(this.cap);
   }
 
   add(r: RequestRecord): void {
@@ -56,6 +64,13 @@ export class RequestColumnsBuilder {
     this.status[i] = r.status;
     this.dest[i] = destOfService(r.service);
     this.outcome[i] = outcomeOf(r);
+    const name = r.instance ?? '';
+    let k = this.index.get(name);
+    if (k === undefined && this.names.length < 65535) {
+      k = this.names.push(name) - 1;
+      this.index.set(name, k);
+    }
+    this.inst[i] = k ?? 0;
   }
 
   private grow(): void {
@@ -66,11 +81,12 @@ export class RequestColumnsBuilder {
     this.status = g(this.status);
     this.dest = g(this.dest);
     this.outcome = g(this.outcome);
+    this.inst = g(this.inst);
   }
 
   build(): RequestColumns {
     const n = this.n;
-    return { n, sent: this.sent.subarray(0, n), latencyMs: this.lat.subarray(0, n), status: this.status.subarray(0, n), dest: this.dest.subarray(0, n), outcome: this.outcome.subarray(0, n) };
+    return { n, sent: this.sent.subarray(0, n), latencyMs: this.lat.subarray(0, n), status: this.status.subarray(0, n), dest: this.dest.subarray(0, n), outcome: this.outcome.subarray(0, n), instance: this.inst.subarray(0, n), instanceNames: [...this.names] };
   }
 }
 

@@ -7,6 +7,7 @@ import type { DetectedEvent } from './events.ts';
 import { k6Percentile } from '../load/percentile.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { r3 } from './timeseries.ts';
+import type { MeshSummary } from './mesh-summary.ts';
 
 export interface Summary {
   experiment: string;
@@ -37,9 +38,11 @@ export interface Summary {
   /** False for runs without Envoy telemetry (e.g. imported k6 runs): the Envoy-side panels are empty. */
   envoyTelemetry: boolean;
   warnings: string[];
+  /** General topology only: per instance, version and locality, failovers, overflow check (mesh-summary.ts). */
+  mesh?: MeshSummary;
 }
 
-export function buildSummary(m: RunManifest, req: RequestColumns, dropped: number, events: DetectedEvent[], envoyTelemetry: boolean): Summary {
+export function buildSummary(m: RunManifest, req: RequestColumns, dropped: number, events: DetectedEvent[], envoyTelemetry: boolean, mesh?: MeshSummary): Summary {
   const outcomes = [0, 0, 0, 0, 0];
   const served = [0, 0, 0, 0];
   for (let i = 0; i < req.n; i++) {
@@ -83,5 +86,6 @@ export function buildSummary(m: RunManifest, req: RequestColumns, dropped: numbe
     latencyMs: { p50: p(0.5), p95: p(0.95), p99: p(0.99), max: lat.length ? r3(lat[lat.length - 1]) : null },
     envoyTelemetry,
     warnings: [...(m.warnings ?? [])],
+    ...(mesh ? { mesh } : {}),
   };
 }

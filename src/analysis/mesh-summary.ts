@@ -1,0 +1,107 @@
+/**
+ * The general topology's part of summary.json: who served by instance, service, version and
+ * locality; runs of consecutive responses from one locality and the failovers between them (from ->
+ * to); the response codes; and the client Envoy's own overflow counter beside the 503s the load saw.
+ * Only runs of the general topology (manifest.topology.instances) get it, so the study's summaries
+ * stay as they were.
+ */
+import type { RunManifest, ScrapeRecord } from '../runner/raw.ts';
+import { clusterSeriesKey, clusterValue } from './cluster-name.ts';
+import { OUTCOME, type RequestColumns } from './request-columns.ts';
+import { r3 } from './timeseries.ts';
+
+/** Istio's failover task counts a locality as serving once it answered this many requests in a row. */
+export const LOCALITY_RUN = 10;
+
+export interface LocalityRun {
+  locality: string;
+  startS: number;
+  endS: number;
+  responses: number;
+}
+
+export interface MeshSummary {
+  byInstance: Record<string, number>;
+  byService: Record<string, number>;
+  byVersion: Record<string, number>;
+  /** Each version's share of the served (2xx/3xx) requests. */
+  versionShare: Record<string, number>;
+  byLocality: Record<string, number>;
+  /** Responses by HTTP status ("0": no HTTP response). */
+  status: Record<string, number>;
+  /** Runs of at least LOCALITY_RUN consecutive successful responses from one locality, in order. */
+  localityRuns: LocalityRun[];
+  /** 1 for the first locality to serve such a run, 2 for the next one...; a locality that never did is absent. */
+  localityRank: Record<string, number>;
+  failovers: Array<{ t: number; from: string; to: string }>;
+  /** The client Envoy's upstream_rq_pending_overflow over all its outbound clusters at the last scrape. */
+  clientPendingOverflow: number | null;
+  /** clientPendingOverflow minus the 503s the load saw marked x-envoy-overloaded: 0 when every overflow reached the client as one. */
+  overflowMismatch: number | null;
+}
+
+const bump = (o: Record<string, number>, k: string | undefined) => {
+  if (k !== undefined && k !== '') o[k] = (o[k] ?? 0) + 1;
+};
+
+export function meshSummary(m: RunManifest, req: RequestColumns, scrapes: Record<string, ScrapeRecord[]>): MeshSummary | undefined {
+  const instances = m.topology?.instances;
+  if (!instances) return undefined;
+  const names = req.instanceNames ?? [''];
+  const inst = req.instance ?? new Uint16Array(req.n);
+  const out: MeshSummary = { byInstance: {}, byService: {}, byVersion: {}, versionShare: {}, byLocality: {}, status: {}, localityRuns: [], localityRank: {}, failovers: [], clientPendingOverflow: null, overflowMismatch: null };
+  const order = Array.from({ length: req.n }, (_, i) => i).sort((a, b) => req.sent[a] - req.sent[b] || a - b);
+  let ok = 0;
+  let run: LocalityRun | undefined;
+  let overflow503 = 0;
+  const closeRun = () => {
+    if (run && run.responses >= LOCALITY_RUN) {
+      const prev = out.localityRuns[out.localityRuns.length - 1];
+      if (prev && prev.locality !== run.locality) out.failovers.push({ t: run.startS, from: prev.locality, to: run.locality });
+      if (prev && prev.locality === run.locality) prev.endS = run.endS, (prev.responses += run.responses);
+      else out.localityRuns.push(run);
+      if (out.localityRank[run.locality] === undefined) out.localityRank[run.locality] = Object.keys(out.localityRank).length + 1;
+    }
+    run = undefined;
+  };
+  for (const i of order) {
+    bump(out.status, String(req.status[i]));
+    if (req.outcome[i] === OUTCOME.overflow503) overflow503++;
+    const info = instances[names[inst[i]]];
+    const served = req.outcome[i] === OUTCOME.ok && info;
+    if (!served) {
+      // A failed request breaks a run of consecutive responses, as it would fail the task's check.
+      closeRun();
+      continue;
+    }
+    ok++;
+    bump(out.byInstance, names[inst[i]]);
+    bump(out.byService, info.service);
+    bump(out.byVersion, info.version);
+    bump(out.byLocality, info.locality);
+    const t = r3(req.sent[i]);
+    if (run && run.locality === info.locality) {
+      run.endS = t;
+      run.responses++;
+    } else {
+      closeRun();
+      run = { locality: info.locality, startS: t, endS: t, responses: 1 };
+    }
+  }
+  closeRun();
+  for (const [v, n] of Object.entries(out.byVersion)) out.versionShare[v] = r3(n / ok);
+  out.clientPendingOverflow = clientOverflow(m, scrapes);
+  out.overflowMismatch = out.clientPendingOverflow === null ? null : out.clientPendingOverflow - overflow503;
+  return out;
+}
+
+function clientOverflow(m: RunManifest, scrapes: Record<string, ScrapeRecord[]>): number | null {
+  const roles = m.topology?.envoys ?? {};
+  const client = Object.keys(roles).find((n) => roles[n].role === 'client');
+  const last = client ? [...(scrapes[client] ?? [])].reverse().find((s) => s.ok && s.samples) : undefined;
+  if (!last?.samples) return null;
+  const clusters = Object.keys(m.topology?.clientClusters ?? { [m.topology?.clientCluster ?? '']: {} });
+  let total = 0;
+  for (const c of clusters) total += clusterValue(last.samples as never, clusterSeriesKey(c, 'upstream_rq_pending_overflow')) ?? 0;
+  return total;
+}
