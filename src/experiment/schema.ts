@@ -142,6 +142,8 @@ export const ExperimentSpec = z.strictObject({
     // k6's __ENV holds strings; numbers from YAML or --set (PEAK_RATE=400) are taken as their text.
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
     requestTimeout: duration().default('10s'),
+    /** Embedded driver: close the connection after an error response and reconnect, as fortio does (k6 keeps it). */
+    reconnectOnError: z.boolean().optional(),
   }),
   scrape: z
     .strictObject({ interval: duration().default('250ms'), clustersInterval: duration().optional() })

@@ -54,6 +54,12 @@ export class OriginConnections {
     this.idle.push(client);
   }
 
+  /** Closes a connection instead of keeping it (fortio after an error response); the next request opens a new one. */
+  discard(client: Client): void {
+    this.all.delete(client);
+    client.close().catch(() => undefined);
+  }
+
   /** Connections open or opening, for the record. */
   get size(): number {
     return this.all.size;

@@ -53,6 +53,11 @@ export interface LoadOptions {
   allowNonLoopback?: boolean;
   /** Whole-request timeout (k6's default is 60 s). */
   requestTimeoutMs?: number;
+  /**
+   * Close the connection after an error response (status >= 400) and open a new one for the next
+   * request, as fortio does; k6 (the default) keeps it.
+   */
+  reconnectOnError?: boolean;
   signal?: AbortSignal;
   /** Progress line on stderr; default: process.stderr.isTTY. */
   live?: boolean;
@@ -549,7 +554,8 @@ class Driver {
     // After an error undici is still failing this connection's queue when it calls back; a request
     // dispatched onto it from here (the catch-up below, or the iteration's next request) would break
     // undici's own bookkeeping (an assertion in Client onError). So it becomes idle a moment later.
-    if (err === undefined) pool.release(h.client!);
+    if (err === undefined && status >= 400 && this.opts.reconnectOnError) pool.discard(h.client!);
+    else if (err === undefined) pool.release(h.client!);
     else queueMicrotask(() => pool.release(h.client!));
     if (this.inflight[this.inflightHead] === h) this.releaseHead();
     const intendedMs = it.reqIdx === 0 ? it.intendedMs : h.sentMs;

@@ -274,6 +274,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
             connectTo: deployment.entry.connectTo,
             allowNonLoopback: opts.allowNonLoopback,
             requestTimeoutMs: parseDuration(spec.load.requestTimeout),
+            reconnectOnError: spec.load.reconnectOnError,
             signal: controller.signal,
             metricsPort: opts.metricsPort,
             live: opts.quiet ? false : undefined,
