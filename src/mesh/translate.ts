@@ -40,6 +40,8 @@ export function translate(plan: MeshPlan): MeshConfig {
   }
   for (const gw of gatewaysOf(plan)) bootstraps[gw.name] = gatewayBootstrap(inCluster(gw.cluster), gw);
 
+  warnMissingGatewayChains(client.clusters, bootstraps, ctx);
+
   const endpoints: MeshConfig['endpoints'] = {};
   for (const e of client.built.endpoints) endpoints[`${e.ip}:${e.port}`] = { service: e.service, locality: e.locality, priority: e.priority };
   // Beyond the study's one host: every client cluster's endpoints (gateway addresses repeat per locality).
@@ -72,4 +74,24 @@ export function translate(plan: MeshPlan): MeshConfig {
     envoyArgs,
     ...(clientClusters ? { clientClusters } : {}),
   };
+}
+
+/**
+ * A subset routed through another network's gateway only works if that gateway has a chain for the
+ * subset's SNI, i.e. if the DestinationRule is applied in the gateway's cluster too (each istiod
+ * builds its gateway's chains from its own cluster's DestinationRules).
+ */
+function warnMissingGatewayChains(clusters: Array<{ name: string; built: { endpoints: Array<{ ip: string; port: number }> } }>, bootstraps: MeshConfig['bootstraps'], ctx: TranslateContext) {
+  for (const gw of gatewaysOf(ctx.plan)) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const chains = new Set(((bootstraps[gw.name] as any)?.static_resources?.listeners?.[0]?.filter_chains ?? []).map((c: any) => c.name));
+    for (const c of clusters) {
+      const [, port, subset, host] = c.name.split('|');
+      if (!subset || !c.built.endpoints.some((e) => e.ip === gw.listener.ip && e.port === gw.listener.port)) continue;
+      const sni = `outbound_.${port}_.${subset}_.${host}`;
+      if (chains.size && !chains.has(sni) && !chains.has('auto-passthrough')) {
+        ctx.warnings.push(`${c.name}: its endpoints behind ${gw.name} (cluster ${gw.cluster}) are unreachable: that gateway has no filter chain for ${sni}, because no DestinationRule with subset "${subset}" is applied in ${gw.cluster}; apply it there too (metadata.annotations["spillover.dev/clusters"])`);
+      }
+    }
+  }
 }

@@ -12,11 +12,11 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SpilloverError } from '../../errors.ts';
-import { parseDuration } from '../../experiment/duration.ts';
 import type { Fault } from '../../experiment/schema.ts';
-import type { IdentityFiles, MeshPlan, ProxyCommon, WorkloadPlan } from '../../mesh/plan.ts';
-import { normaliseTopology, type TopologyPod } from '../../experiment/topology.ts';
+import type { MeshPlan, ProxyCommon } from '../../mesh/plan.ts';
+import { normaliseTopology } from '../../experiment/topology.ts';
 import { allocatePodAddresses } from './local-pods.ts';
+import { localMeshPlan, plannedIdentity, type LocalPod } from './local-plan.ts';
 import { translate } from '../../mesh/translate.ts';
 import { gatewaysOf } from '../../mesh/plan.ts';
 import { injectLocalFault } from './local-faults.ts';
@@ -32,15 +32,6 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const WORKLOAD_MAIN = path.join(REPO_ROOT, 'src/workload/main.ts');
 const READY_TIMEOUT_MS = 20_000;
 
-
-/** One pod as the local backend runs it: the app process `proc` at `pod`, and its sidecar. */
-interface LocalPod {
-  name: string;
-  proc: string;
-  pod: string;
-  w: WorkloadPlan;
-  topo: TopologyPod;
-}
 
 const topologyOf = (ctx: BackendContext) => ctx.experiment.topology ?? normaliseTopology(ctx.experiment.spec);
 
@@ -58,82 +49,17 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
 
   /** Build the mesh plan: addresses, identities and files of every proxy. */
   async function buildPlan(ctx: BackendContext, ips: Record<string, string>, withCerts: boolean): Promise<{ plan: MeshPlan; services: LocalPod[] }> {
-    const { spec } = ctx.experiment;
-    const topo = topologyOf(ctx);
-    const clusterOf = (n: string) => topo.clusters.find((c) => c.name === n)!;
     caDir = path.join(ctx.runDir, 'certs');
     ca = withCerts ? await createCa(caDir, { name: `spillover ${ctx.runId}` }) : undefined;
-    const issued = new Map<string, Promise<IdentityFiles>>();
-    // One identity per namespace/service account, however many pods share it.
-    const identity = (namespace: string, serviceAccount: string) => {
-      const key = `${namespace}/${serviceAccount}`;
-      if (!issued.has(key)) {
-        issued.set(
-          key,
-          ca
-            ? ca.issue({ namespace, serviceAccount })
-            : Promise.resolve({
-                spiffe: `spiffe://cluster.local/ns/${namespace}/sa/${serviceAccount}`,
-                certChain: path.join(caDir!, `${namespace}.${serviceAccount}`, 'cert-chain.pem'),
-                privateKey: path.join(caDir!, `${namespace}.${serviceAccount}`, 'key.pem'),
-                rootCert: path.join(caDir!, 'root-cert.pem'),
-              }),
-        );
-      }
-      return issued.get(key)!;
-    };
-    const files = (name: string) => ({ accessLog: envoyFile(ctx.runDir, name, 'access.ndjson'), outlierLog: envoyFile(ctx.runDir, name, 'outlier.ndjson') });
-    const proxy = async (name: string, cluster: string, ip: string, ns: string, sa: string, locality: string): Promise<ProxyCommon> => ({
-      name,
-      cluster,
-      locality,
-      network: clusterOf(cluster).network,
-      admin: { ip, port: PORTS.admin },
-      files: files(name),
-      identity: await identity(ns, sa),
+    const issuer = ca;
+    return localMeshPlan({
+      spec: ctx.experiment.spec,
+      topo: topologyOf(ctx),
+      ips,
+      runDir: ctx.runDir,
+      sourceFile: path.relative(process.cwd(), ctx.experiment.file),
+      identity: issuer ? (namespace, serviceAccount) => issuer.issue({ namespace, serviceAccount }) : plannedIdentity(caDir),
     });
-
-    const services: LocalPod[] = [];
-    for (const pod of topo.pods) {
-      const s = spec.services[pod.service];
-      const ip = ips[pod.proc];
-      const w: WorkloadPlan = {
-        service: pod.service,
-        host: s.host,
-        namespace: pod.namespace,
-        serviceAccount: s.serviceAccount,
-        port: s.port.number,
-        portName: s.port.name,
-        app: { ip, port: PORTS.app },
-        sidecar: { ...(await proxy(`${pod.proc}-sidecar`, pod.cluster, ip, pod.namespace, s.serviceAccount, pod.locality)), inbound: { ip, port: PORTS.inbound } },
-        labels: pod.labels,
-        instance: pod.instance,
-      };
-      services.push({ name: pod.service, proc: pod.proc, pod: ip, w, topo: pod });
-    }
-    const gateways = await Promise.all(
-      topo.gateways.map(async (g) => ({
-        ...(await proxy(g.name, g.cluster, ips[g.name], 'istio-system', 'istio-eastwestgateway', clusterOf(g.cluster).locality)),
-        listener: { ip: ips[g.name], port: g.port },
-      })),
-    );
-    let text = JSON.stringify(spec.resources);
-    for (const g of topo.gateways) text = text.replaceAll(`{{gateway.${g.cluster}}}`, ips[g.name]);
-    const resources = JSON.parse(text) as Array<Record<string, unknown>>;
-    const plan: MeshPlan = {
-      istioVersion: spec.istio.version,
-      client: { ...(await proxy('client', spec.client.cluster, ips.client, 'istio', 'client', topo.client.locality)), outbound: { ip: ips.client, port: PORTS.outbound } },
-      workloads: services.map((s) => s.w),
-      gateway: gateways[0],
-      // The study's shorthand keeps its one `gateway`; the general model lists every network's.
-      ...(spec.gateway ? {} : { gateways }),
-      ...(topo.discovery === 'multi-primary' ? { discovery: 'multi-primary' as const } : {}),
-      resources,
-      source: { file: path.relative(process.cwd(), ctx.experiment.file), basePath: 'resources' },
-      wanDelayMs: parseDuration(spec.topology.wanDelay),
-      envoy: { fileFlushIntervalMs: parseDuration(spec.envoy.fileFlushInterval), concurrency: spec.envoy.concurrency },
-    };
-    return { plan, services };
   }
 
   function writeConfigs(ctx: BackendContext, bootstraps: Record<string, Record<string, unknown>>): string[] {
