@@ -636,11 +636,12 @@ class Driver {
     }
     const live = this.inflight;
     const expiry = now - this.timeoutMs;
-    for (let i = this.inflightHead; i < live.length && live[i].sentMs <= expiry; i++) if (!live[i].done) live[i].cut(new RequestTimeout());
+    // A cut ends the request at once, and releaseHead() may then clear slots this loop has yet to visit.
+    for (let i = this.inflightHead; i < live.length && (!live[i] || live[i].sentMs <= expiry); i++) if (live[i] && !live[i].done) live[i].cut(new RequestTimeout());
     for (const run of this.runs) {
       if (!run.hardCutDone && now >= run.hardEnd) {
         run.hardCutDone = true;
-        for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended'));
+        for (let i = this.inflightHead; i < live.length; i++) if (live[i] && !live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended'));
       }
       if (run.rampDownsPending > 0) {
         for (const vu of run.vus) {
@@ -651,7 +652,7 @@ class Driver {
       }
     }
     if (this.aborting && now >= this.abortDeadline) {
-      for (let i = this.inflightHead; i < live.length; i++) if (!live[i].done) live[i].cut(new Interrupted('run aborted'));
+      for (let i = this.inflightHead; i < live.length; i++) if (live[i] && !live[i].done) live[i].cut(new Interrupted('run aborted'));
     }
   }
 

@@ -72,7 +72,8 @@ const CASES: BadCase[] = [
   { name: 'an Istio version that is not a release', edit: set('istio.version', 'latest'), expect: { where: /istio\.version/, message: /Istio release/, found: /"latest"/ } },
   { name: 'a name that is not a DNS label', edit: set('metadata.name', 'Peak_Load'), expect: { where: /metadata\.name/, message: /DNS-label/, found: /"Peak_Load"/ } },
   { name: 'cluster addresses outside loopback', edit: set('topology.clusters.cluster-2.addresses', '10.0.2.0/24'), expect: { where: /topology\.clusters\.cluster-2\.addresses/, message: /loopback/, found: /10\.0\.2\.0\/24/ } },
-  { name: 'a third cluster', edit: set('topology.clusters.cluster-3', { locality: 'eu/eu-a' }), expect: { where: /topology\.clusters/, message: /exactly two clusters/ } },
+  { name: 'a service on a node group its cluster lacks', edit: set('services.A.node', 'zone-c'), expect: { where: /services\.A\.node/, message: /unknown node group "zone-c" in cluster cluster-1/, fix: /topology\.clusters\.cluster-1\.nodes\.zone-c/ } },
+  { name: 'more than 64 replicas', edit: set('services.A.replicas', 65), expect: { where: /services\.A\.replicas/, message: /<=\s*64|too big/i, found: /65/ } },
   { name: 'an unknown fault action', edit: set('faults', [{ at: '10s', action: 'explode', target: 'a' }]), expect: { where: /faults\[0\]\.action/, message: /kill|stall|service-fault|discriminator/i, found: /"explode"/ } },
   { name: 'a fault time that is not a duration', edit: set('faults', [{ at: 'soon', action: 'kill', target: 'a-sidecar' }]), expect: { where: /faults\[0\]\.at/, message: /duration/, found: /"soon"/ } },
 
@@ -80,7 +81,8 @@ const CASES: BadCase[] = [
   { name: 'a client in an unknown cluster', edit: set('client.cluster', 'cluster-3'), expect: { where: /client\.cluster/, message: /unknown cluster "cluster-3"/, expected: /cluster-1, cluster-2/, fix: /did you mean "cluster-\d"/ } },
   { name: 'the gateway in the client\'s cluster', edit: set('gateway.cluster', 'cluster-1'), expect: { where: /gateway\.cluster/, message: /other cluster than the client/, fix: /cluster-2/ } },
   { name: 'two clusters on one address range', edit: set('topology.clusters.cluster-2.addresses', '127.0.1.0/24'), expect: { where: /topology\.clusters/, message: /same address range/, fix: /127\.0\.N\.0\/24/ } },
-  { name: 'both services in one cluster', edit: set('services.B.cluster', 'cluster-1'), expect: { where: /services/, message: /one service in the client's cluster/, found: /B in cluster-1/ } },
+  { name: 'both services in one cluster, so the gateway routes nowhere', edit: set('services.B.cluster', 'cluster-1'), expect: { where: /services/, message: /gateway's cluster cluster-2 runs no service/, found: /B in cluster-1/, fix: /deploy a service in cluster-2/ } },
+  { name: 'a cluster with more pods than addresses', edit: set('services.A.replicas', 33), expect: { where: /topology\.clusters\.cluster-1/, message: /needs 34 loopback addresses/, fix: /lower replicas/ } },
 
   // --- overrides and flags ------------------------------------------------------------------------
   { name: 'an override without "="', args: ['--set', 'seed'], expect: { where: /--set/, message: /not of the form path=value/, found: /seed/ } },
