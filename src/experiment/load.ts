@@ -359,7 +359,12 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
 }
 
 function validateResources(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
-  const problems = validateIstioResources(spec.resources, { file, basePath: 'resources', hosts: Object.values(spec.services).map((s) => s.host) });
+  const hosts = Object.values(spec.services).map((s) => s.host);
+  const problems = validateIstioResources(spec.resources, { file, basePath: 'resources', hosts });
+  // A resource applied mid-run is checked now, like the rest, not when it is due.
+  spec.faults.forEach((f, i) => {
+    if (f.action === 'apply') problems.push(...validateIstioResources([f.resource], { file, basePath: `faults[${i}].resource`, hosts }).map((p) => ({ ...p, path: p.path?.replace(`faults[${i}].resource[0]`, `faults[${i}].resource`) })));
+  });
   for (const p of problems) {
     if (p.line === undefined && p.path) {
       try {

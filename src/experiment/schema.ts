@@ -96,6 +96,14 @@ export const FaultSpec = z.discriminatedUnion('action', [
   }),
   /** The app adds latency to every request, per instance. */
   z.strictObject({ at: duration(), action: z.literal('latency'), target: z.string(), delay: duration(), duration: duration().optional() }),
+  /**
+   * The pod's readiness probe starts failing: after probe period x failure threshold (kubelet) plus
+   * istiod's debounce the pod leaves every proxy's endpoints; after `duration` it passes again and
+   * returns after period x success threshold plus debounce. Needs the harness's control plane (xDS).
+   */
+  z.strictObject({ at: duration(), action: z.literal('unready'), target: z.string(), duration: duration().optional() }),
+  /** `kubectl apply` of an Istio resource at `at`: replaces the one of the same kind and name (or adds it); pushed after istiod's debounce. */
+  z.strictObject({ at: duration(), action: z.literal('apply'), target: z.string().default('istiod'), resource: z.record(z.string(), z.unknown()) }),
   /** The app cuts a share of connections (TCP reset), per instance. */
   z.strictObject({ at: duration(), action: z.literal('reset'), target: z.string(), rate: z.number().min(0).max(1).default(1), duration: duration().optional() }),
 ]);
@@ -156,6 +164,19 @@ export const ExperimentSpec = z.strictObject({
     })
     .default({ concurrency: 1, fileFlushInterval: '100ms', logLevel: 'warning' }),
   faults: z.array(FaultSpec).default([]),
+  /**
+   * The harness's control plane (used when a fault needs endpoint or config pushes): Kubernetes'
+   * readiness probe (periodSeconds 10, failureThreshold 3, successThreshold 1) and istiod's push
+   * debounce (PILOT_DEBOUNCE_AFTER 100ms) by default.
+   */
+  controlPlane: z
+    .strictObject({
+      readinessPeriod: duration().optional(),
+      failureThreshold: z.number().int().min(1).optional(),
+      successThreshold: z.number().int().min(1).optional(),
+      debounce: duration().optional(),
+    })
+    .optional(),
   /**
    * Expectations checked after the run, k6-threshold style: summary field -> conditions,
    * e.g. `events.firstEjectionS: ["< 60"]`, `redirectedFraction: [">= 0.2"]`.

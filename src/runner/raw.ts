@@ -117,7 +117,8 @@ export interface ClustersRecord {
 
 export interface RunEvent {
   t: number;
-  kind: 'phase' | 'fault' | 'gap' | 'warning' | 'error' | 'process-exit';
+  /** push: the harness's control plane wrote new xDS for an Envoy and saw Envoy apply it (detail: envoy, reason, resources, writtenS, latencyMs). */
+  kind: 'phase' | 'fault' | 'gap' | 'warning' | 'error' | 'process-exit' | 'push';
   what: string;
   detail?: Record<string, unknown>;
 }

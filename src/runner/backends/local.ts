@@ -13,13 +13,16 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SpilloverError } from '../../errors.ts';
 import type { Fault } from '../../experiment/schema.ts';
-import type { MeshPlan, ProxyCommon } from '../../mesh/plan.ts';
+import type { MeshConfig, MeshPlan, ProxyCommon } from '../../mesh/plan.ts';
 import { normaliseTopology } from '../../experiment/topology.ts';
 import { allocatePodAddresses } from './local-pods.ts';
 import { localMeshPlan, plannedIdentity, type LocalPod } from './local-plan.ts';
 import { translate } from '../../mesh/translate.ts';
 import { gatewaysOf } from '../../mesh/plan.ts';
-import { injectLocalFault } from './local-faults.ts';
+import { injectLocalFault, podsOf } from './local-faults.ts';
+import { FileControlPlane } from '../control-plane.ts';
+import { needsControlPlane, timingOf } from './local-control.ts';
+import { parseDuration } from '../../experiment/duration.ts';
 import { toYaml } from '../../mesh/yaml.ts';
 import type { Backend, BackendContext, Deployment, DryRunPlan, ScrapeTarget } from '../backend.ts';
 import { createCa, type Ca } from '../ca.ts';
@@ -46,6 +49,25 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
   let caDir: string | undefined;
   let keepAfter = false;
   let releaseSlot: (() => void) | undefined;
+  let controlPlane: FileControlPlane | undefined;
+
+  /** The bootstraps to write: as translated, or with the client's and gateways' clusters over file xDS. */
+  function withControlPlane(ctx: BackendContext, plan: MeshPlan, mesh: MeshConfig): MeshConfig['bootstraps'] {
+    controlPlane = needsControlPlane(ctx.experiment.spec)
+      ? new FileControlPlane({
+          plan,
+          dir: path.join(ctx.runDir, 'xds'),
+          proxies: [plan.client.name, ...gatewaysOf(plan).map((g) => g.name)],
+          adminOf: (name) => {
+            const px = [plan.client, ...gatewaysOf(plan)].find((p) => p.name === name)!;
+            return `${px.admin.ip}:${px.admin.port}`;
+          },
+          timing: timingOf(ctx.experiment.spec, ctx.experiment.timeScale),
+          event: ctx.event,
+        })
+      : undefined;
+    return controlPlane ? controlPlane.initial(mesh) : mesh.bootstraps;
+  }
 
   /** Build the mesh plan: addresses, identities and files of every proxy. */
   async function buildPlan(ctx: BackendContext, ips: Record<string, string>, withCerts: boolean): Promise<{ plan: MeshPlan; services: LocalPod[] }> {
@@ -139,7 +161,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       const { plan, services } = await buildPlan(ctx, addresses.ips, false);
       const mesh = translate(plan);
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
-      const files = writeConfigs(ctx, mesh.bootstraps);
+      const files = writeConfigs(ctx, withControlPlane(ctx, plan, mesh));
       const steps = [
         `create a per-run CA in certs/ and issue ${[...new Set([plan.client, ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)].map((p) => p.identity.spiffe))].join(', ')}`,
         ...services.map((s) => `start service ${s.proc} on ${s.pod}:${PORTS.app} (${JSON.stringify(serviceConfig(ctx, s).capacity)})`),
@@ -159,7 +181,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       releaseSlot = addresses.release;
       const { plan, services } = await buildPlan(ctx, addresses.ips, true);
       const mesh = translate(plan);
-      writeConfigs(ctx, mesh.bootstraps);
+      writeConfigs(ctx, withControlPlane(ctx, plan, mesh));
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
 
       // The state file names the CA directory, so a later cleanup of a killed run removes its keys too.
@@ -227,7 +249,19 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
         warnings: mesh.warnings,
         versions: { envoy: envoy.version, istioSemantics: plan.istioVersion },
         casualties: () => sup.casualties(),
-        fault: (f: Fault) => injectLocalFault(f, sup, services.map((s) => ({ name: s.name, proc: s.proc, instance: s.topo.instance, pod: s.pod }))),
+        fault: async (f: Fault) => {
+          const pods = services.map((s) => ({ name: s.name, proc: s.proc, instance: s.topo.instance, pod: s.pod }));
+          if (f.action !== 'unready' && f.action !== 'apply') return injectLocalFault(f, sup, pods);
+          if (!controlPlane) throw new SpilloverError({ message: `fault ${f.action} needs the control plane, which this run did not start` });
+          if (f.action === 'apply') {
+            let text = JSON.stringify(f.resource);
+            for (const g of gatewaysOf(plan)) text = text.replaceAll(`{{gateway.${g.cluster}}}`, g.listener.ip);
+            return controlPlane.apply(JSON.parse(text) as Record<string, unknown>);
+          }
+          const targets = new Set(podsOf(f.target, pods).map((p) => p.proc));
+          if (!targets.size) throw new SpilloverError({ message: `fault target "${f.target}" is not a service or instance of this run`, expected: pods.map((p) => p.instance).join(', ') });
+          controlPlane.setUnready(services.filter((s) => targets.has(s.proc)).map((s) => s.w), f.duration ? parseDuration(f.duration) : undefined);
+        },
         describe() {
           const lines = [
             `send requests:   curl -H 'host: ${target.host}' http://${plan.client.outbound.ip}:${plan.client.outbound.port}/`,
@@ -241,6 +275,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
     },
 
     async down({ keep }) {
+      controlPlane?.stop();
       keepAfter = keep;
       if (keepAfter) {
         supervisor?.detach();
