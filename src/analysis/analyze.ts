@@ -9,7 +9,7 @@ import { detectEvents, type DetectedEvent } from './events.ts';
 import type { OutlierEvent } from './outlier-log.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { buildSummary, type Summary } from './summary.ts';
-import { meshSummary } from './mesh-summary.ts';
+import { meshSummary, servedByOverTime, type ServedByRow } from './mesh-summary.ts';
 import { buildTimeseries, type TimeseriesRow } from './timeseries.ts';
 import { fineBuckets, fineFromRequests } from './windows.ts';
 
@@ -46,6 +46,8 @@ export interface Analysis {
   envoys: string[];
   /** Each redirect interval and B's exact share of the A/B-served requests sent within it. */
   redirects: Array<{ onsetS: number; endS: number | null; shareB: number | null }>;
+  /** General topology: successful responses per instance (with its locality) per bucket. */
+  servedBy?: ServedByRow[];
 }
 
 export const ANALYZE_DEFAULTS = { windowS: 1, redirectThreshold: 0.5 } as const;
@@ -123,7 +125,7 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
       }
       return { onsetS: on.t, endS: end ? end.t : null, shareB: a + b ? Math.round((b / (a + b)) * 1000) / 1000 : null };
     });
-  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry, meshSummary(raw.manifest, req, raw.scrapes)), timeseries, events, bucketS, windowS, redirectThreshold, envoys, redirects };
+  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry, meshSummary(raw.manifest, req, raw.scrapes)), timeseries, events, bucketS, windowS, redirectThreshold, envoys, redirects, servedBy: servedByOverTime(raw.manifest, req, bucketS) };
 }
 
 function hasDest(r: RequestColumns): boolean {

@@ -168,8 +168,11 @@ export function detectEvents(inp: EventInputs): DetectedEvent[] {
   for (const [envoy, recs] of Object.entries(inp.clusters).sort(([a], [b]) => a.localeCompare(b))) out.push(...gaps(envoy, 'clusters', recs));
   for (const e of inp.runEvents) {
     // Phases and injected faults frame the timeline; crashes and errors explain gaps in it.
-    if (e.kind !== 'phase' && e.kind !== 'fault' && e.kind !== 'process-exit' && e.kind !== 'error') continue;
-    out.push({ t: e.t, kind: 'run', envoy: '', host: '', service: '', source: 'run-events', cause: '', detail: `${e.kind}: ${e.what}` });
+    if (e.kind !== 'phase' && e.kind !== 'fault' && e.kind !== 'process-exit' && e.kind !== 'error' && e.kind !== 'push') continue;
+    // A control-plane push is stamped when the Envoy was seen applying it (its update_success counter).
+    const push = e.kind === 'push' ? (e.detail as { envoy?: string; latencyMs?: number | null } | undefined) : undefined;
+    const detail = push ? `push: ${e.what}, applied ${push.latencyMs ?? '?'} ms after the write` : `${e.kind}: ${e.what}`;
+    out.push({ t: e.t, kind: 'run', envoy: push?.envoy ?? '', host: '', service: '', source: 'run-events', cause: '', detail });
   }
 
   return out

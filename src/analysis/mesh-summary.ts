@@ -105,3 +105,39 @@ function clientOverflow(m: RunManifest, scrapes: Record<string, ScrapeRecord[]>)
   for (const c of clusters) total += clusterValue(last.samples as never, clusterSeriesKey(c, 'upstream_rq_pending_overflow')) ?? 0;
   return total;
 }
+
+export interface ServedByRow {
+  t: number;
+  instance: string;
+  service: string;
+  version: string;
+  cluster: string;
+  locality: string;
+  served: number;
+}
+
+/** Successful responses per instance per time bucket (by send time), for served-by.csv. */
+export function servedByOverTime(m: RunManifest, req: RequestColumns, bucketS: number): ServedByRow[] | undefined {
+  const instances = m.topology?.instances;
+  if (!instances) return undefined;
+  const names = req.instanceNames ?? [''];
+  const inst = req.instance ?? new Uint16Array(req.n);
+  const counts = new Map<string, number>();
+  for (let i = 0; i < req.n; i++) {
+    if (req.outcome[i] !== OUTCOME.ok || !instances[names[inst[i]]]) continue;
+    const key = `${Math.floor(req.sent[i] / bucketS)}|${names[inst[i]]}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .map(([k, served]) => {
+      const [b, name] = k.split('|');
+      const info = instances[name];
+      return { t: r3(Number(b) * bucketS), instance: name, service: info.service, version: info.version ?? '', cluster: info.cluster, locality: info.locality, served };
+    })
+    .sort((a, b) => a.t - b.t || a.instance.localeCompare(b.instance));
+}
+
+export function servedByCsv(rows: ServedByRow[]): string {
+  const q = (v: string) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+  return ['t,instance,service,version,cluster,locality,served', ...rows.map((r) => [r.t, q(r.instance), q(r.service), q(r.version), q(r.cluster), q(r.locality), r.served].join(','))].join('\n') + '\n';
+}

@@ -8,6 +8,7 @@ import type { AnalyzeOptions } from '../analysis/analyze.ts';
 import { analyzeRun } from '../analysis/read-run.ts';
 import type { Summary } from '../analysis/summary.ts';
 import { eventsCsv, requestsCsvWriter, timeseriesCsv } from './csv.ts';
+import { servedByCsv } from '../analysis/mesh-summary.ts';
 import { buildFigures } from './figures.ts';
 import { reportHtml } from './html.ts';
 import { reportMarkdown } from './markdown.ts';
@@ -39,6 +40,7 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
   await put('summary.json', JSON.stringify(analysis.summary, null, 2) + '\n');
   await put('timeseries.csv', timeseriesCsv(analysis.timeseries));
   await put('events.csv', eventsCsv(analysis.events));
+  if (analysis.servedBy) await put('served-by.csv', servedByCsv(analysis.servedBy));
   const figures = buildFigures(analysis);
   for (const f of figures) {
     await put(`figures/${f.name}.vl.json`, JSON.stringify(f.spec, null, 2) + '\n');

@@ -2,6 +2,7 @@
  * The report's plain-words account of what happened, built only from the analysis: "A was ejected at
  * 41.2 s after 5xx from A (consecutive5xxErrors=1); from 41.3 s B served 97 % of requests".
  */
+import { LOCALITY_RUN } from '../analysis/mesh-summary.ts';
 import type { Analysis } from '../analysis/analyze.ts';
 import type { DetectedEvent } from '../analysis/events.ts';
 
@@ -58,6 +59,11 @@ export function narrative(a: Analysis): string[] {
     const what = rest.join(': ');
     out.push(kind === 'fault' ? `A fault was injected at ${s1(e.t)}: ${what}.` : kind === 'process-exit' ? `At ${s1(e.t)} a process of the run ended on its own: ${what}.` : `At ${s1(e.t)} the run recorded an error: ${what}.`);
   }
+  for (const e of byKind('run').filter((x) => x.detail.startsWith('push: '))) {
+    const m = /^push: (.*) -> \S+?( \(not seen applied\))?, applied (\S+) ms after the write$/.exec(e.detail);
+    out.push(m ? `At ${s1(e.t)} ${e.envoy} applied the control plane's push "${m[1]}"${m[2] ? ' (not seen applied)' : `, ${m[3]} ms after it was written`}.` : `At ${s1(e.t)} ${e.detail}.`);
+  }
+  for (const f of s.mesh?.failovers ?? []) out.push(`At ${s1(f.t)} traffic failed over from ${f.from} to ${f.to}, which then answered ${LOCALITY_RUN} or more requests in a row.`);
   const gaps = byKind('capture-gap');
   if (gaps.length) out.push(`Telemetry had ${gaps.length} gap(s) (failed scrapes are kept as data; see events.csv).`);
   if (!s.envoyTelemetry) out.push('This run has no Envoy telemetry (e.g. an imported k6 run): the Envoy-side panels are left out.');
