@@ -20,6 +20,7 @@ import { backendReady, defaultContext, runChecks, type CheckOutcome } from '../d
 import { cleanupStaleProcesses, sameProcessAlive, stateDir, startTicks, Supervisor } from '../processes.ts';
 import { createMeshCas, plannedCas, type ClusterCa } from './cacerts.ts';
 import { EASTWEST, ISTIO_NS } from './istio-manifests.ts';
+import { requireStudyShape } from './study-shape.ts';
 import { KubeClient, kubeConfigFor } from './kube-client.ts';
 import { K6_API_PORT } from './load-manifests.ts';
 import { CLIENT_NAME, cloudProviderContainer, DOCKER_RUN_LABEL, K6_NAME, KIND_PREFIX, kindClusterName, kindContext, LOAD_NAMESPACE, MANAGED_BY, RUN_LABEL, labelValue, runPrefix, serviceOfHost } from './names.ts';
@@ -102,23 +103,6 @@ function liveStates(): KubeState[] {
 }
 
 const ownerAlive = (s: KubeState) => sameProcessAlive(s.ownerPid, s.ownerStartTicks);
-
-/**
- * The cluster backends render the study's two-cluster shape (one gateway:, federated); the general
- * topology (N clusters, replicas, node localities) runs on the local backend only so far.
- */
-function requireStudyShape(ctx: BackendContext, mode: string) {
-  const spec = ctx.experiment.spec;
-  const pods = Object.values(spec.services);
-  if (spec.gateway && Object.keys(spec.topology.clusters).length === 2 && !spec.topology.discovery && pods.every((s) => s.replicas === 1)) return;
-  throw new SpilloverError({
-    file: path.relative(process.cwd(), ctx.experiment.file),
-    path: 'topology',
-    message: `--backend ${mode} renders the study's two-cluster topology only (two clusters, one service each, one replica, a gateway: and no topology.discovery)`,
-    found: `${Object.keys(spec.topology.clusters).length} clusters, ${spec.gateway ? 'a' : 'no'} gateway:, replicas ${pods.map((s) => s.replicas).join('/')}${spec.topology.discovery ? `, discovery ${spec.topology.discovery}` : ''}`,
-    fix: 'run this experiment on the local backend (--backend local)',
-  });
-}
 
 export function createClusterBackend(opts: ClusterBackendOptions): Backend {
   const repo = opts.repoRoot ?? REPO_ROOT;
