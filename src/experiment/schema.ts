@@ -102,6 +102,12 @@ export const FaultSpec = z.discriminatedUnion('action', [
    * returns after period x success threshold plus debounce. Needs the harness's control plane (xDS).
    */
   z.strictObject({ at: duration(), action: z.literal('unready'), target: z.string(), duration: duration().optional() }),
+  /**
+   * `kubectl scale`: pods added become ready after probe period x success threshold and join the
+   * endpoints after istiod's debounce; pods removed leave the endpoints after the debounce. The
+   * local backend starts every pod a run will need up front (the extra ones outside the endpoints).
+   */
+  z.strictObject({ at: duration(), action: z.literal('scale'), target: z.string(), replicas: z.number().int().min(0).max(64) }),
   /** `kubectl apply` of an Istio resource at `at`: replaces the one of the same kind and name (or adds it); pushed after istiod's debounce. */
   z.strictObject({ at: duration(), action: z.literal('apply'), target: z.string().default('istiod'), resource: z.record(z.string(), z.unknown()) }),
   /** The app cuts a share of connections (TCP reset), per instance. */

@@ -35,6 +35,8 @@ export interface TopologyPod {
   locality: string;
   /** Pod labels as istiod sees them: app, version, the user's, and the topology labels of its node. */
   labels: Record<string, string>;
+  /** Started but outside the endpoints until a `scale` fault brings the deployment up to it. */
+  standby?: boolean;
 }
 
 export interface TopologyGateway {
@@ -69,14 +71,17 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
   for (const [service, s] of Object.entries(spec.services)) {
     const base = service.toLowerCase();
     const locality = localityIn(s.cluster, s.node, s.locality);
-    for (let r = 0; r < s.replicas; r++) {
+    // A later `scale` fault may need more pods than the deployment starts with: they run from the start.
+    const scaledTo = spec.faults.filter((f) => f.action === 'scale' && f.target.toLowerCase() === service.toLowerCase()).map((f) => (f as { replicas: number }).replicas);
+    const total = Math.max(s.replicas, ...scaledTo);
+    for (let r = 0; r < total; r++) {
       const labels: Record<string, string> = { app: namespaceOf(s.host) ? s.host.split('.')[0] : base, ...(s.labels ?? {}) };
       if (s.version) labels.version = s.version;
       Object.assign(labels, localityLabels(locality), { 'topology.istio.io/cluster': s.cluster, 'topology.istio.io/network': byName.get(s.cluster)?.network ?? '' });
       pods.push({
         service,
         replica: r,
-        proc: s.replicas === 1 ? base : `${base}-${r}`,
+        proc: total === 1 ? base : `${base}-${r}`,
         instance: `${base}-${r}`,
         host: s.host,
         namespace: namespaceOf(s.host),
@@ -84,6 +89,7 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
         network: byName.get(s.cluster)?.network ?? '',
         locality,
         labels,
+        ...(r >= s.replicas ? { standby: true } : {}),
       });
     }
   }

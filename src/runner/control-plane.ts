@@ -51,11 +51,17 @@ export class FileControlPlane {
     this.resources = o.plan.resources;
   }
 
-  /** The start-up bootstraps: the xDS proxies' clusters move to files, which are written now. */
-  initial(mesh: MeshConfig): MeshConfig['bootstraps'] {
+  /**
+   * The start-up bootstraps: the xDS proxies' clusters move to files, which are written now. Pods
+   * listed in `outside` (standby pods of a later scale-up) start outside the endpoints.
+   */
+  initial(mesh: MeshConfig, outside: WorkloadPlan[] = []): MeshConfig['bootstraps'] {
+    for (const w of outside) this.unready.add(w.sidecar.name);
+    // Every pod keeps its own (static) bootstrap; only the xDS proxies' endpoints leave the outside ones out.
+    const view = outside.length ? translate(this.currentPlan()) : mesh;
     const out = { ...mesh.bootstraps };
     for (const p of this.o.proxies) {
-      const x = toFileXds(mesh.bootstraps[p], this.dirOf(p), String(this.version));
+      const x = toFileXds(view.bootstraps[p], this.dirOf(p), String(this.version));
       out[p] = x.bootstrap;
       fs.mkdirSync(this.dirOf(p), { recursive: true });
       const seen = new Map<string, string>();
@@ -79,6 +85,27 @@ export class FileControlPlane {
       this.later(durationMs + t.periodMs * t.successThreshold + t.debounceMs, () => {
         for (const w of pods) this.unready.delete(w.sidecar.name);
         return this.push(`ready ${pods.map((w) => w.instance ?? w.service).join(',')}`);
+      });
+    }
+  }
+
+  /** `kubectl scale` to `replicas` of a deployment whose pods are `pods` (replica order). */
+  scale(pods: WorkloadPlan[], replicas: number): void {
+    const t = this.o.timing;
+    const up = pods.slice(0, replicas).filter((w) => this.unready.has(w.sidecar.name));
+    const down = pods.slice(replicas).filter((w) => !this.unready.has(w.sidecar.name));
+    const names = (ws: WorkloadPlan[]) => ws.map((w) => w.instance ?? w.service).join(',');
+    if (up.length) {
+      this.later(t.periodMs * t.successThreshold + t.debounceMs, () => {
+        for (const w of up) this.unready.delete(w.sidecar.name);
+        return this.push(`scale up ${names(up)}`);
+      });
+    }
+    if (down.length) {
+      // A deleted pod leaves the endpoints at once (no probe involved), then istiod debounces.
+      this.later(t.debounceMs, () => {
+        for (const w of down) this.unready.add(w.sidecar.name);
+        return this.push(`scale down ${names(down)}`);
       });
     }
   }
@@ -119,9 +146,12 @@ export class FileControlPlane {
     fs.renameSync(tmp, target);
   }
 
+  private currentPlan(): MeshPlan {
+    return { ...this.o.plan, workloads: this.o.plan.workloads.filter((w) => !this.unready.has(w.sidecar.name)), resources: this.resources };
+  }
+
   private async push(reason: string): Promise<void> {
-    const plan: MeshPlan = { ...this.o.plan, workloads: this.o.plan.workloads.filter((w) => !this.unready.has(w.sidecar.name)), resources: this.resources };
-    const mesh = translate(plan);
+    const mesh = translate(this.currentPlan());
     this.version++;
     await Promise.all(
       this.o.proxies.map(async (p) => {

@@ -4,7 +4,7 @@ import type { Experiment } from '../../experiment/schema.ts';
 import { DEFAULT_TIMING, type ReadinessTiming } from '../control-plane.ts';
 
 /** Endpoint or config pushes during the run: otherwise every cluster stays STATIC, exactly as before. */
-export const needsControlPlane = (spec: Experiment) => spec.faults.some((f) => f.action === 'unready' || f.action === 'apply');
+export const needsControlPlane = (spec: Experiment) => spec.faults.some((f) => f.action === 'unready' || f.action === 'apply' || f.action === 'scale');
 
 /** Set durations were scaled by the loader already; the defaults are scaled here with the same factor. */
 export function timingOf(spec: Experiment, timeScale = 1): ReadinessTiming {

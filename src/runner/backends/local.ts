@@ -52,7 +52,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
   let controlPlane: FileControlPlane | undefined;
 
   /** The bootstraps to write: as translated, or with the client's and gateways' clusters over file xDS. */
-  function withControlPlane(ctx: BackendContext, plan: MeshPlan, mesh: MeshConfig): MeshConfig['bootstraps'] {
+  function withControlPlane(ctx: BackendContext, plan: MeshPlan, mesh: MeshConfig, standby: MeshPlan['workloads'] = []): MeshConfig['bootstraps'] {
     controlPlane = needsControlPlane(ctx.experiment.spec)
       ? new FileControlPlane({
           plan,
@@ -66,7 +66,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
           event: ctx.event,
         })
       : undefined;
-    return controlPlane ? controlPlane.initial(mesh) : mesh.bootstraps;
+    return controlPlane ? controlPlane.initial(mesh, standby) : mesh.bootstraps;
   }
 
   /** Build the mesh plan: addresses, identities and files of every proxy. */
@@ -161,7 +161,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       const { plan, services } = await buildPlan(ctx, addresses.ips, false);
       const mesh = translate(plan);
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
-      const files = writeConfigs(ctx, withControlPlane(ctx, plan, mesh));
+      const files = writeConfigs(ctx, withControlPlane(ctx, plan, mesh, services.filter((s) => s.topo.standby).map((s) => s.w)));
       const steps = [
         `create a per-run CA in certs/ and issue ${[...new Set([plan.client, ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)].map((p) => p.identity.spiffe))].join(', ')}`,
         ...services.map((s) => `start service ${s.proc} on ${s.pod}:${PORTS.app} (${JSON.stringify(serviceConfig(ctx, s).capacity)})`),
@@ -181,7 +181,7 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
       releaseSlot = addresses.release;
       const { plan, services } = await buildPlan(ctx, addresses.ips, true);
       const mesh = translate(plan);
-      writeConfigs(ctx, withControlPlane(ctx, plan, mesh));
+      writeConfigs(ctx, withControlPlane(ctx, plan, mesh, services.filter((s) => s.topo.standby).map((s) => s.w)));
       for (const w of mesh.warnings) ctx.log(`warning: ${w}`);
 
       // The state file names the CA directory, so a later cleanup of a killed run removes its keys too.
@@ -253,12 +253,17 @@ export function createLocalBackend(opts: LocalBackendOptions = {}): Backend {
         casualties: () => sup.casualties(),
         fault: async (f: Fault) => {
           const pods = services.map((s) => ({ name: s.name, proc: s.proc, instance: s.topo.instance, pod: s.pod }));
-          if (f.action !== 'unready' && f.action !== 'apply') return injectLocalFault(f, sup, pods);
+          if (f.action !== 'unready' && f.action !== 'apply' && f.action !== 'scale') return injectLocalFault(f, sup, pods);
           if (!controlPlane) throw new SpilloverError({ message: `fault ${f.action} needs the control plane, which this run did not start` });
           if (f.action === 'apply') {
             let text = JSON.stringify(f.resource);
             for (const g of gatewaysOf(plan)) text = text.replaceAll(`{{gateway.${g.cluster}}}`, g.listener.ip);
             return controlPlane.apply(JSON.parse(text) as Record<string, unknown>);
+          }
+          if (f.action === 'scale') {
+            const deployment = services.filter((s) => s.name.toLowerCase() === f.target.toLowerCase()).sort((a, b) => a.topo.replica - b.topo.replica);
+            if (!deployment.length) throw new SpilloverError({ message: `scale target "${f.target}" is not a service of this run`, expected: Object.keys(ctx.experiment.spec.services).join(', ') });
+            return controlPlane.scale(deployment.map((s) => s.w), f.replicas);
           }
           const targets = new Set(podsOf(f.target, pods).map((p) => p.proc));
           if (!targets.size) throw new SpilloverError({ message: `fault target "${f.target}" is not a service or instance of this run`, expected: pods.map((p) => p.instance).join(', ') });
