@@ -39,7 +39,10 @@ export interface ControlPlaneOptions {
 const APPLIED_WAIT_MS = 5000;
 
 export class FileControlPlane {
+  /** Sidecar names of pods whose readiness probe fails. */
   private readonly unready = new Set<string>();
+  /** Sidecar names of pods outside the deployment's current replicas (standby for a scale-up, or scaled down). */
+  private readonly scaledOut = new Set<string>();
   private resources: MeshPlan['resources'];
   /** proxy -> file -> JSON last written (without version). */
   private readonly written = new Map<string, Map<string, string>>();
@@ -56,7 +59,7 @@ export class FileControlPlane {
    * listed in `outside` (standby pods of a later scale-up) start outside the endpoints.
    */
   initial(mesh: MeshConfig, outside: WorkloadPlan[] = []): MeshConfig['bootstraps'] {
-    for (const w of outside) this.unready.add(w.sidecar.name);
+    for (const w of outside) this.scaledOut.add(w.sidecar.name);
     // Every pod keeps its own (static) bootstrap; only the xDS proxies' endpoints leave the outside ones out.
     const view = outside.length ? translate(this.currentPlan()) : mesh;
     const out = { ...mesh.bootstraps };
@@ -92,19 +95,19 @@ export class FileControlPlane {
   /** `kubectl scale` to `replicas` of a deployment whose pods are `pods` (replica order). */
   scale(pods: WorkloadPlan[], replicas: number): void {
     const t = this.o.timing;
-    const up = pods.slice(0, replicas).filter((w) => this.unready.has(w.sidecar.name));
-    const down = pods.slice(replicas).filter((w) => !this.unready.has(w.sidecar.name));
+    const up = pods.slice(0, replicas).filter((w) => this.scaledOut.has(w.sidecar.name));
+    const down = pods.slice(replicas).filter((w) => !this.scaledOut.has(w.sidecar.name));
     const names = (ws: WorkloadPlan[]) => ws.map((w) => w.instance ?? w.service).join(',');
     if (up.length) {
       this.later(t.periodMs * t.successThreshold + t.debounceMs, () => {
-        for (const w of up) this.unready.delete(w.sidecar.name);
+        for (const w of up) this.scaledOut.delete(w.sidecar.name);
         return this.push(`scale up ${names(up)}`);
       });
     }
     if (down.length) {
       // A deleted pod leaves the endpoints at once (no probe involved), then istiod debounces.
       this.later(t.debounceMs, () => {
-        for (const w of down) this.unready.add(w.sidecar.name);
+        for (const w of down) this.scaledOut.add(w.sidecar.name);
         return this.push(`scale down ${names(down)}`);
       });
     }
@@ -147,7 +150,7 @@ export class FileControlPlane {
   }
 
   private currentPlan(): MeshPlan {
-    return { ...this.o.plan, workloads: this.o.plan.workloads.filter((w) => !this.unready.has(w.sidecar.name)), resources: this.resources };
+    return { ...this.o.plan, workloads: this.o.plan.workloads.filter((w) => !this.unready.has(w.sidecar.name) && !this.scaledOut.has(w.sidecar.name)), resources: this.resources };
   }
 
   private async push(reason: string): Promise<void> {
