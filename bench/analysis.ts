@@ -45,7 +45,10 @@ async function child(mode: string, dir: string): Promise<void> {
 }
 
 function measure(mode: string, dir: string): { ms: number; cpuMs: number; maxRssMB: number } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', mode, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', mode, dir], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const m = /BENCH (\{.*\})/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`${mode} failed (exit ${r.status}):\n${r.stderr}`);
   return JSON.parse(m[1]);
@@ -61,15 +64,24 @@ async function run(): Promise<void> {
     const tg = performance.now();
     writeSyntheticRun(dir, { rps, durationS, ejectAtS: durationS * 0.4, ejectForS: durationS * 0.3 });
     const size = (f: string) => (fs.statSync(path.join(dir, f)).size / 2 ** 20).toFixed(0);
-    console.log(`generated ${n} requests in ${((performance.now() - tg) / 1000).toFixed(1)} s: requests.ndjson ${size('raw/requests.ndjson')} MB, client access log ${size('raw/envoy/client/access.ndjson')} MB`);
+    console.log(
+      `generated ${n} requests in ${((performance.now() - tg) / 1000).toFixed(1)} s: requests.ndjson ${size('raw/requests.ndjson')} MB, client access log ${size('raw/envoy/client/access.ndjson')} MB`,
+    );
     const plain = measure('plain', dir);
     const report = measure('report', dir);
     const ratio = report.ms / plain.ms;
-    const line = (what: string, m: typeof plain) => console.log(`${what.padEnd(40)} ${(m.ms / 1000).toFixed(2)} s wall, ${(m.cpuMs / 1000).toFixed(2)} s CPU, peak RSS ${m.maxRssMB.toFixed(0)} MB`);
+    const line = (what: string, m: typeof plain) =>
+      console.log(
+        `${what.padEnd(40)} ${(m.ms / 1000).toFixed(2)} s wall, ${(m.cpuMs / 1000).toFixed(2)} s CPU, peak RSS ${m.maxRssMB.toFixed(0)} MB`,
+      );
     line('plain streaming read of requests.ndjson:', plain);
     line('spillover report:', report);
-    console.log(`ratio report / plain read: ${ratio.toFixed(2)}x wall time, ${(report.cpuMs / plain.cpuMs).toFixed(2)}x CPU time, ${(report.maxRssMB / plain.maxRssMB).toFixed(2)}x peak RSS`);
-    console.log(`load average during the run: ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores (wall times are only comparable on an idle machine)`);
+    console.log(
+      `ratio report / plain read: ${ratio.toFixed(2)}x wall time, ${(report.cpuMs / plain.cpuMs).toFixed(2)}x CPU time, ${(report.maxRssMB / plain.maxRssMB).toFixed(2)}x peak RSS`,
+    );
+    console.log(
+      `load average during the run: ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores (wall times are only comparable on an idle machine)`,
+    );
     const okTime = report.ms <= 10000;
     const okMem = report.maxRssMB <= 512;
     console.log(`targets: time ≤ 10 s ${okTime ? 'met' : 'MISSED'}; peak RSS ≤ 512 MB ${okMem ? 'met' : 'MISSED'}`);

@@ -13,6 +13,8 @@
  *  - memory per 10k in-flight slots: RSS and heap growth while 10 000 requests hang on a
  *    never-answering loopback server in a child process.
  * Prints the ratios driver/autocannon and driver/wrk. Numbers are only comparable within one run.
+ * Also, in the same run: fortio and vegeta as open-loop peers (bench/open-loop-peers.ts) and the VU
+ * runtime's rate and memory for a k6 script (bench/vu-script.ts).
  *
  * Needs: nginx and wrk from Debian (`apt-get install -y nginx wrk`; the bench installs them itself when
  * missing and it runs as root), `npm install` for autocannon. Takes about 2 minutes.
@@ -27,12 +29,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { execa } from 'execa';
-import { runLoad as runLoadHere, type LoadOptions, type LoadResult } from '../src/load/driver.ts';
+import { runLoad as runLoadHere, type DriverOptions, type LoadResult } from '../src/load/driver.ts';
 import { DriverThread } from '../src/load/driver-thread.ts';
 import { directScenario } from '../src/load/scenario.ts';
 import type { ScenarioSpec } from '../src/load/types.ts';
 import { which } from '../src/load/k6-engine.ts';
-import { Supervisor } from '../src/runner/processes.ts';
+import { Supervisor } from '../src/process/processes.ts';
+import { fortioBest, vegetaBest } from './open-loop-peers.ts';
+import { vuMemoryPer1000, vuScriptBest } from './vu-script.ts';
 
 const { values } = parseArgs({ options: { trial: { type: 'string', default: '3' }, peers: { type: 'string', default: '5' } } });
 const trialS = Number(values.trial);
@@ -44,7 +48,7 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
  * Rate trials go through the driver's own thread, as `spillover load` and experiments run it, started
  * and warmed up before t0 is fixed. CPU is the whole process's from t0 on (this thread idles meanwhile).
  */
-async function runLoad(opts: Omit<LoadOptions, 't0Epoch'>): Promise<LoadResult & { cpu: NodeJS.CpuUsage }> {
+async function runLoad(opts: Omit<DriverOptions, 't0Epoch'>): Promise<LoadResult & { cpu: NodeJS.CpuUsage }> {
   const thread = await DriverThread.start(opts.scenario);
   try {
     const cpu = process.cpuUsage();
@@ -75,7 +79,10 @@ async function waitForPort(port: number, ms = 5000): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.destroy();
+        resolve(true);
+      });
       c.on('error', () => resolve(false));
     });
     if (ok) return;
@@ -88,7 +95,9 @@ async function startNginx(sup: Supervisor, dir: string): Promise<string> {
   const port = await freePort();
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
   const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(conf, `worker_processes 1;
+  fs.writeFileSync(
+    conf,
+    `worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/logs/error.log warn;
@@ -107,7 +116,8 @@ http {
     location / { add_header x-spillover-service A; return 200 "ok\\n"; }
   }
 }
-`);
+`,
+  );
   const bin = which('nginx', `${process.env.PATH}:/usr/sbin:/sbin`)!;
   sup.start('nginx', bin, ['-c', conf, '-p', dir], { logFile: path.join(dir, 'logs', 'stdout.log') });
   await waitForPort(port);
@@ -152,8 +162,14 @@ async function driverClosedLoop(url: string, tmp: string): Promise<{ rps: number
   for (const vus of [16, 64]) {
     const runDir = fs.mkdtempSync(path.join(tmp, `closed-${vus}-`));
     const res = await runLoad({
-      scenario: { timeScale: 1, warnings: [], scenarios: [{ ...base, executor: 'constant-vus', vus, duration: peerS, gracefulStop: 2 } as ScenarioSpec] },
-      runDir, live: false, requestTimeoutMs: 10_000,
+      scenario: {
+        timeScale: 1,
+        warnings: [],
+        scenarios: [{ ...base, executor: 'constant-vus', vus, duration: peerS, gracefulStop: 2 } as ScenarioSpec],
+      },
+      runDir,
+      live: false,
+      requestTimeoutMs: 10_000,
     });
     const cpuUs = cpuPerRequest(res.cpu, res.started);
     fs.rmSync(runDir, { recursive: true, force: true });
@@ -164,7 +180,14 @@ async function driverClosedLoop(url: string, tmp: string): Promise<{ rps: number
   return best;
 }
 
-interface Trial { rate: number; achievedRatio: number; p99LagMs: number; pass: boolean; cpuUs: number; res: LoadResult }
+interface Trial {
+  rate: number;
+  achievedRatio: number;
+  p99LagMs: number;
+  pass: boolean;
+  cpuUs: number;
+  res: LoadResult;
+}
 
 async function driverTrial(url: string, rate: number, tmp: string): Promise<Trial> {
   const runDir = fs.mkdtempSync(path.join(tmp, `driver-${rate}-`));
@@ -175,7 +198,9 @@ async function driverTrial(url: string, rate: number, tmp: string): Promise<Tria
   fs.rmSync(runDir, { recursive: true, force: true });
   const achievedRatio = res.ok / due;
   const pass = achievedRatio >= 0.99 && res.startLagMs.p99 <= 1;
-  log(`  driver ${rate}/s: ok ${res.ok}/${due} (${(100 * achievedRatio).toFixed(2)} %), dropped ${res.dropped}, start lag p50 ${res.startLagMs.p50.toFixed(3)} ms p99 ${res.startLagMs.p99.toFixed(3)} ms, ${cpuUs.toFixed(1)} µs CPU/request -> ${pass ? 'holds' : 'does not hold'}`);
+  log(
+    `  driver ${rate}/s: ok ${res.ok}/${due} (${(100 * achievedRatio).toFixed(2)} %), dropped ${res.dropped}, start lag p50 ${res.startLagMs.p50.toFixed(3)} ms p99 ${res.startLagMs.p99.toFixed(3)} ms, ${cpuUs.toFixed(1)} µs CPU/request -> ${pass ? 'holds' : 'does not hold'}`,
+  );
   return { rate, achievedRatio, p99LagMs: res.startLagMs.p99, pass, cpuUs, res };
 }
 
@@ -195,10 +220,18 @@ async function driverBest(url: string, tmp: string): Promise<{ strict: number; h
   let hi = 0;
   for (let rate = 2000; rate <= 128_000; rate *= 2) {
     if (await run(rate)) lo = rate;
-    else { hi = rate; break; }
+    else {
+      hi = rate;
+      break;
+    }
   }
   if (lo === 0) {
-    for (const rate of [1000, 500]) if (await run(rate)) { lo = rate; hi = rate * 2; break; }
+    for (const rate of [1000, 500])
+      if (await run(rate)) {
+        lo = rate;
+        hi = rate * 2;
+        break;
+      }
   }
   while (hi > 0 && lo > 0 && hi - lo > Math.max(250, lo * 0.06)) {
     const mid = Math.round((lo + hi) / 2 / 50) * 50;
@@ -215,18 +248,36 @@ async function driverBest(url: string, tmp: string): Promise<{ strict: number; h
 async function memoryPer10k(sup: Supervisor, tmp: string): Promise<{ rssMiB: number; heapMiB: number; inFlight: number }> {
   const port = await freePort();
   const script = path.join(tmp, 'hang.cjs');
-  fs.writeFileSync(script, `require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); }).listen(${port}, '127.0.0.1');\n`);
+  fs.writeFileSync(
+    script,
+    `require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); }).listen(${port}, '127.0.0.1');\n`,
+  );
   sup.start('hang-server', process.execPath, [script]);
   await waitForPort(port);
   const slots = 10_000;
-  const scenario = directScenario({ url: `http://127.0.0.1:${port}/`, rate: 10_000, duration: 1, preAllocatedVUs: slots, maxVUs: slots, gracefulStop: 30 });
+  const scenario = directScenario({
+    url: `http://127.0.0.1:${port}/`,
+    rate: 10_000,
+    duration: 1,
+    preAllocatedVUs: slots,
+    maxVUs: slots,
+    gracefulStop: 30,
+  });
   global.gc?.();
   const before = process.memoryUsage();
   const ac = new AbortController();
   let peak = before;
   const runDir = fs.mkdtempSync(path.join(tmp, 'mem-'));
   // On this thread, so that heap growth is visible to process.memoryUsage().
-  const run = runLoadHere({ scenario, runDir, t0Epoch: Date.now() + 50, live: false, signal: ac.signal, abortGraceMs: 0, requestTimeoutMs: 60_000 });
+  const run = runLoadHere({
+    scenario,
+    runDir,
+    t0Epoch: Date.now() + 50,
+    live: false,
+    signal: ac.signal,
+    abortGraceMs: 0,
+    requestTimeoutMs: 60_000,
+  });
   await new Promise((r) => setTimeout(r, 2500));
   global.gc?.();
   peak = process.memoryUsage();
@@ -243,18 +294,29 @@ async function memoryPer10k(sup: Supervisor, tmp: string): Promise<{ rssMiB: num
  * fresh process each, as a user runs them), joined by iteration: every record's intended start must be
  * its planned time, and the actual start is compared with it.
  */
-async function planAgreement(url: string, rate: number, tmp: string): Promise<{ iterations: number; p50: number; p99: number; max: number }> {
+async function planAgreement(
+  url: string,
+  rate: number,
+  tmp: string,
+): Promise<{ iterations: number; p50: number; p99: number; max: number }> {
   const cli = [path.join(import.meta.dirname, '..', 'bin', 'spillover.js'), 'load', url, '--rate', String(rate), '--duration', '5s'];
   const { stdout } = await execa(process.execPath, [...cli, '--plan']);
   const times = (JSON.parse(stdout) as { scenarios: Array<{ times: number[] }> }).scenarios[0].times;
   const out = path.join(tmp, `plan-${rate}`);
   await execa(process.execPath, [...cli, '--out', out, '--no-live']);
-  const recs = fs.readFileSync(path.join(out, 'raw', 'requests.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { iter: number; intended: number; sent: number });
+  const recs = fs
+    .readFileSync(path.join(out, 'raw', 'requests.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { iter: number; intended: number; sent: number });
   if (recs.length !== times.length) throw new Error(`plan has ${times.length} iterations, the run recorded ${recs.length}`);
-  const late = recs.map((r) => {
-    if (Math.abs(r.intended - times[r.iter]) > 1e-6) throw new Error(`iteration ${r.iter}: recorded intended ${r.intended} s, planned ${times[r.iter]} s`);
-    return (r.sent - times[r.iter]) * 1000;
-  }).sort((a, b) => a - b);
+  const late = recs
+    .map((r) => {
+      if (Math.abs(r.intended - times[r.iter]) > 1e-6)
+        throw new Error(`iteration ${r.iter}: recorded intended ${r.intended} s, planned ${times[r.iter]} s`);
+      return (r.sent - times[r.iter]) * 1000;
+    })
+    .sort((a, b) => a - b);
   const q = (p: number) => late[Math.min(late.length - 1, Math.floor(p * late.length))];
   return { iterations: recs.length, p50: q(0.5), p99: q(0.99), max: late[late.length - 1] };
 }
@@ -266,13 +328,24 @@ const stop = () => sup.stopAll(1000);
 process.once('SIGINT', () => void stop().then(() => process.exit(130)));
 try {
   const url = await startNginx(sup, tmp);
-  log(`nginx on ${url} (${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  log(
+    `nginx on ${url} (${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
   log('closed-loop peers:');
   const wrk = await wrkBest(url);
   const ac = await autocannonBest(url);
   const closed = await driverClosedLoop(url, tmp);
   log('driver (open loop, holds = >= 99 % of target and p99 start lag <= 1 ms):');
   const driver = await driverBest(url, tmp);
+  log('open-loop peers (holds = >= 99 % of the due requests answered 200):');
+  const fortio = await fortioBest(url, trialS, log);
+  const vegeta = await vegetaBest(url, trialS, log);
+  log('VU runtime, a k6 script (http.get + check, no sleep), constant-arrival-rate:');
+  const vu = await vuScriptBest(url, trialS, tmp, runLoad, log);
+  const vuMem = await vuMemoryPer1000(tmp);
   log('memory with 10k requests in flight:');
   const mem = await memoryPer10k(sup, tmp);
   log('plan against a real run (spillover load --plan, then spillover load, 5 s each):');
@@ -292,9 +365,16 @@ try {
     `ratio driver/wrk:            ${(driver.strict / wrk.rps).toFixed(2)}x strict, ${(driver.held / wrk.rps).toFixed(2)}x held (target >= 0.5x)`,
     `driver as a closed loop:     ${closed.rps.toFixed(0)} req/s (vus=${closed.connections}) -> ${(closed.rps / ac.rps).toFixed(2)}x autocannon, ${(closed.rps / wrk.rps).toFixed(2)}x wrk`,
     `CPU per request (this process): driver closed loop ${closed.cpuUs.toFixed(1)} µs, autocannon ${ac.cpuUs.toFixed(1)} µs; driver open loop ${driver.cpuUs.toFixed(1)} µs (includes the scheduler's spin before each due time)`,
+    `fortio -c64 highest rate held within 1 %: ${fortio ?? 'not installed'} req/s${fortio ? ` -> driver/fortio ${(driver.strict / fortio).toFixed(2)}x strict (target >= 1.0x)` : ''}`,
+    `vegeta highest rate held within 1 %:      ${vegeta ?? 'not installed'} req/s`,
+    `VU script (http.get + check) held within 1 % AND p99 start lag <= 1 ms: ${vu.strict} req/s (${vu.held} req/s any lag) -> ${(vu.strict / Math.max(1, driver.strict)).toFixed(2)}x the plain-data path (target >= 0.5x)`,
+    `VU script memory per VU (1,000 initialised): ${vuMem.heapKiBPerVu.toFixed(1)} KiB heap, ${vuMem.rssKiBPerVu.toFixed(1)} KiB RSS (target <= 1 MB)`,
     ...plans.map((l) => `plan vs run ${l}`),
     `memory per 10k in-flight slots: ${mem.rssMiB.toFixed(1)} MiB RSS, ${mem.heapMiB.toFixed(1)} MiB heap (measured with ${mem.inFlight} in flight)`,
-    `load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes on this machine skew every number)`,
+    `load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (other processes on this machine skew every number)`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 } finally {

@@ -12,13 +12,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadScenario } from '../src/load/scenario.ts';
+import { readScenario } from '../src/load/scenario.ts';
 import { scenarioDuration, type Scenario } from '../src/load/types.ts';
-import { loadExperiment } from '../src/experiment/load.ts';
-import { runExperiment } from '../src/runner/run.ts';
-import { stateDir } from '../src/runner/processes.ts';
+import { readExperiment } from '../src/experiment/read-experiment.ts';
+import { runExperiment } from '../src/orchestrate/run.ts';
+import { stateDir } from '../src/process/processes.ts';
 
-const { values } = parseArgs({ options: { 'time-scale': { type: 'string', default: '0.1' }, runs: { type: 'string', default: '3' }, experiment: { type: 'string', default: 'experiments/peak-load.yaml' } } });
+const { values } = parseArgs({
+  options: {
+    'time-scale': { type: 'string', default: '0.1' },
+    runs: { type: 'string', default: '3' },
+    experiment: { type: 'string', default: 'experiments/peak-load.yaml' },
+  },
+});
 const timeScale = Number(values['time-scale']);
 const runs = Number(values.runs);
 
@@ -52,8 +58,8 @@ function topologyRssKiB(): number {
   return total;
 }
 
-const exp = loadExperiment(values.experiment!, { timeScale });
-const scenario = await loadScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale });
+const exp = readExperiment(values.experiment!, { timeScale });
+const scenario = await readScenario(exp.scenarioPath, { env: exp.spec.load.env, timeScale });
 const scenarioS = scenarioDurationS(scenario);
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-bench-overhead-'));
 const rows: Array<{ wall: number; overhead: number; peakMiB: number }> = [];
@@ -66,13 +72,17 @@ for (let i = 0; i < runs; i++) {
   clearInterval(sampler);
   if (res.exitCode !== 0 && res.exitCode !== 99) throw new Error(`run failed with exit code ${res.exitCode}: ${res.runDir}`);
   rows.push({ wall, overhead: wall - scenarioS, peakMiB: peak / 1024 });
-  console.log(`run ${i + 1}: wall ${wall.toFixed(2)} s, scenario ${scenarioS.toFixed(2)} s, overhead ${(wall - scenarioS).toFixed(2)} s, peak RSS ${(peak / 1024).toFixed(0)} MiB`);
+  console.log(
+    `run ${i + 1}: wall ${wall.toFixed(2)} s, scenario ${scenarioS.toFixed(2)} s, overhead ${(wall - scenarioS).toFixed(2)} s, peak RSS ${(peak / 1024).toFixed(0)} MiB`,
+  );
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const overhead = median(rows.map((r) => r.overhead));
 console.log(`\noverhead (median of ${runs}): ${overhead.toFixed(2)} s  (target <= 10 s)`);
 console.log(`peak memory of the whole topology (median of peaks): ${median(rows.map((r) => r.peakMiB)).toFixed(0)} MiB`);
-console.log(`peer: a kind + Istio two-cluster setup takes 5-20 min before the first request -> ${(300 / overhead).toFixed(0)}x-${(1200 / overhead).toFixed(0)}x faster to a result`);
+console.log(
+  `peer: a kind + Istio two-cluster setup takes 5-20 min before the first request -> ${(300 / overhead).toFixed(0)}x-${(1200 / overhead).toFixed(0)}x faster to a result`,
+);
 console.log(`(${os.cpus().length} cores, ${os.cpus()[0]?.model}; runs in ${out})`);
 fs.rmSync(out, { recursive: true, force: true });
 
@@ -91,8 +101,15 @@ function scenarioDurationS(s: Scenario): number {
     const figs = [];
     for (let i = 0; i < runs; i++) figs.push(await topologyStartup(file, timeScale, dir));
     const up = median(figs.map((f) => f.upS));
-    console.log(`  ${path.basename(file, '.yaml').padEnd(14)} ${String(figs[0].envoys).padStart(2)} Envoys: backend up in ${up.toFixed(1)} s (median of ${runs}; runs ${figs.map((f) => f.upS.toFixed(1)).join(', ')}), ${median(figs.map((f) => f.perEnvoyMiB)).toFixed(1)} MiB RSS per Envoy at peak${file.includes('three-cluster') ? `  (target <= 5 s: ${up <= 5 ? 'met' : 'NOT met'})` : ''}`);
+    console.log(
+      `  ${path.basename(file, '.yaml').padEnd(14)} ${String(figs[0].envoys).padStart(2)} Envoys: backend up in ${up.toFixed(1)} s (median of ${runs}; runs ${figs.map((f) => f.upS.toFixed(1)).join(', ')}), ${median(figs.map((f) => f.perEnvoyMiB)).toFixed(1)} MiB RSS per Envoy at peak${file.includes('three-cluster') ? `  (target <= 5 s: ${up <= 5 ? 'met' : 'NOT met'})` : ''}`,
+    );
   }
-  console.log(`  (load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  console.log(
+    `  (load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -30,7 +30,9 @@ function settingsOf(baseline: RunSet): { timeScale: number; set: string[]; exper
   const keys = new Set(baseline.runs.map((r) => JSON.stringify([r.manifest?.timeScale ?? 1, r.manifest?.overrides ?? []])));
   if (keys.size !== 1) throw new Error(`the baseline's runs used different settings: ${[...keys].join(' / ')}`);
   const [timeScale, set] = JSON.parse([...keys][0]) as [number, string[]];
-  const file = (baseline.runs[0].manifest?.resolved as { experimentFile?: string } | undefined)?.experimentFile ?? `experiments/${baseline.experiment}.yaml`;
+  const file =
+    (baseline.runs[0].manifest?.resolved as { experimentFile?: string } | undefined)?.experimentFile ??
+    `experiments/${baseline.experiment}.yaml`;
   return { timeScale, set, experimentFile: file };
 }
 
@@ -43,7 +45,8 @@ function outputHashes(runDir: string): Map<string, string> {
       const rel = path.relative(runDir, p);
       if (e.isDirectory()) {
         if (rel !== 'raw' && rel !== 'config') walk(p);
-      } else if (rel !== 'manifest.json' && !rel.endsWith('.resolved.yaml')) out.set(rel, crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex'));
+      } else if (rel !== 'manifest.json' && !rel.endsWith('.resolved.yaml'))
+        out.set(rel, crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex'));
     }
   };
   walk(runDir);
@@ -70,22 +73,33 @@ async function main(): Promise<number> {
   // Run-to-run spread grows a lot on a busy machine (see the report): say how busy it was.
   const load = () => os.loadavg()[0].toFixed(1);
   const loadBefore = load();
-  process.stderr.write(`regression: ${repeat} × ${s.experimentFile} at time scale ${s.timeScale}${s.set.length ? ` with ${s.set.join(' ')}` : ''}, against ${baselineDir} (${baseline.runs.length} runs)\n`);
+  process.stderr.write(
+    `regression: ${repeat} × ${s.experimentFile} at time scale ${s.timeScale}${s.set.length ? ` with ${s.set.join(' ')}` : ''}, against ${baselineDir} (${baseline.runs.length} runs)\n`,
+  );
 
-  const { runExperiment } = await import('../src/runner/run.ts');
+  const { runExperiment } = await import('../src/orchestrate/run.ts');
   const setDir = path.join(out, `candidate-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
   fs.mkdirSync(setDir, { recursive: true });
   const runDirs: string[] = [];
   for (let i = 1; i <= repeat; i++) {
     const t = performance.now();
-    const opts = { experimentFile: s.experimentFile, set: s.set, timeScale: s.timeScale, outDir: setDir, runId: `r${String(i).padStart(2, '0')}`, quiet: true };
+    const opts = {
+      experimentFile: s.experimentFile,
+      set: s.set,
+      timeScale: s.timeScale,
+      outDir: setDir,
+      runId: `r${String(i).padStart(2, '0')}`,
+      quiet: true,
+    };
     // One retry: a run that could not start (e.g. a loopback port still held) says nothing about the mesh.
     const res = await runExperiment(opts).catch(async (e: Error) => {
       process.stderr.write(`  run ${i} failed (${e.message.split('\n')[0]}); retrying once\n`);
       fs.rmSync(path.join(setDir, opts.runId), { recursive: true, force: true });
       return runExperiment(opts);
     });
-    process.stderr.write(`  run ${i}/${repeat}: ${path.relative(process.cwd(), res.runDir)} exit ${res.exitCode} in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `  run ${i}/${repeat}: ${path.relative(process.cwd(), res.runDir)} exit ${res.exitCode} in ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
+    );
     runDirs.push(res.runDir);
   }
   const agg = aggregateRuns(runDirs);
@@ -98,14 +112,18 @@ async function main(): Promise<number> {
   if (changed.length) process.stdout.write(`\nreport NOT byte-identical on the same raw data: ${changed.join(', ')}\n`);
   else process.stdout.write(`\nreport regenerated from the same raw data: byte-identical (${outputHashes(runDirs[0]).size} files)\n`);
   process.stdout.write(`machine load (1-min average, ${os.cpus().length} cores): ${loadBefore} before the runs, ${load()} after\n`);
-  process.stdout.write(`regression check took ${((performance.now() - t0) / 1000).toFixed(0)} s; ${path.relative(process.cwd(), path.join(out, 'compare.md'))}, ${path.relative(process.cwd(), junit)}\n`);
+  process.stdout.write(
+    `regression check took ${((performance.now() - t0) / 1000).toFixed(0)} s; ${path.relative(process.cwd(), path.join(out, 'compare.md'))}, ${path.relative(process.cwd(), junit)}\n`,
+  );
   return exitCode === 0 && changed.length === 0 ? 0 : 1;
 }
 
 main().then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write(`regression: ${isSpilloverError(e) ? e.problems.map(formatProblem).join('\n') : ((e as Error).stack ?? String(e))}\n`);
+    process.stderr.write(
+      `regression: ${isSpilloverError(e) ? e.problems.map(formatProblem).join('\n') : ((e as Error).stack ?? String(e))}\n`,
+    );
     process.exit(2);
   },
 );

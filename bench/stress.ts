@@ -63,7 +63,12 @@ const outDir = path.join(work, 'out');
 const env = { ...process.env, SPILLOVER_STATE_DIR: stateDir, NO_COLOR: '1' };
 // Address ranges of its own: runs of other people on this machine claim slots in another state
 // directory, so sharing their ranges would make rounds fail for reasons that are not the harness's.
-const ADDRESSES = ['--set', 'topology.clusters.cluster-1.addresses=127.0.231.0/24', '--set', 'topology.clusters.cluster-2.addresses=127.0.232.0/24'];
+const ADDRESSES = [
+  '--set',
+  'topology.clusters.cluster-1.addresses=127.0.231.0/24',
+  '--set',
+  'topology.clusters.cluster-2.addresses=127.0.232.0/24',
+];
 
 interface Seen {
   pid: number;
@@ -95,7 +100,6 @@ interface Round {
 
 // ---- what a run is, seen from outside ------------------------------------------------------------
 
-
 function readJson<T>(file: string): T | undefined {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
@@ -113,10 +117,13 @@ function pollState(round: Round) {
     return;
   }
   for (const f of files) {
-    const s = readJson<{ runId: string; ownerPid: number; processes: Array<{ name: string; pid: number; startTicks: string | null }> }>(path.join(stateDir, f));
+    const s = readJson<{ runId: string; ownerPid: number; processes: Array<{ name: string; pid: number; startTicks: string | null }> }>(
+      path.join(stateDir, f),
+    );
     if (!s || s.ownerPid !== round.harnessPid) continue;
     round.runId ??= s.runId;
-    for (const p of s.processes) if (!round.procs.some((q) => q.pid === p.pid)) round.procs.push({ pid: p.pid, ticks: p.startTicks, name: p.name });
+    for (const p of s.processes)
+      if (!round.procs.some((q) => q.pid === p.pid)) round.procs.push({ pid: p.pid, ticks: p.startTicks, name: p.name });
   }
 }
 
@@ -157,7 +164,9 @@ function orphansOf(round: Round, liveHarness?: number): string[] {
 /** Requests the driver started that raw/requests.ndjson does not hold, and half-written lines. */
 function requestAccounting(round: Round) {
   if (!round.runDir) return;
-  const events = fs.existsSync(path.join(round.runDir, 'raw/run-events.ndjson')) ? fs.readFileSync(path.join(round.runDir, 'raw/run-events.ndjson'), 'utf8') : '';
+  const events = fs.existsSync(path.join(round.runDir, 'raw/run-events.ndjson'))
+    ? fs.readFileSync(path.join(round.runDir, 'raw/run-events.ndjson'), 'utf8')
+    : '';
   let started: number | undefined;
   for (const line of events.split('\n')) {
     if (!line.trim()) continue;
@@ -185,7 +194,8 @@ function requestAccounting(round: Round) {
   round.recorded = ids.size;
   round.started = started;
   if (started !== undefined) round.lost = Math.max(0, started - ids.size);
-  else if (round.kill !== 'SIGKILL' && ids.size > 0) round.problems.push('requests were recorded but the driver\'s counters (load-done) are missing');
+  else if (round.kill !== 'SIGKILL' && ids.size > 0)
+    round.problems.push("requests were recorded but the driver's counters (load-done) are missing");
   if (round.lost) round.problems.push(`${round.lost} of ${started} started requests missing from raw/requests.ndjson`);
 }
 
@@ -201,7 +211,9 @@ function envoyCrossCheck(round: Round) {
   if (c.envoy === undefined) return;
   round.envoyChecked = true;
   if (c.envoy < c.withStatus || c.envoy > c.recorded) {
-    round.problems.push(`client Envoy counted ${c.envoy} requests; the driver recorded ${c.recorded}, ${c.withStatus} of them with an HTTP status`);
+    round.problems.push(
+      `client Envoy counted ${c.envoy} requests; the driver recorded ${c.recorded}, ${c.withStatus} of them with an HTTP status`,
+    );
   }
 }
 
@@ -211,17 +223,35 @@ type RoundState = Round;
 
 async function runRound(n: number, kill: Kill | undefined, atMs: number, waitForPhase?: string, anchor?: string): Promise<RoundState> {
   const t0 = Date.now();
-  const round: RoundState = { n, kill, code: null, signal: null, procs: [], orphans: [], lost: 0, torn: 0, recorded: 0, problems: [], ms: 0 };
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'run', args.experiment!, '--time-scale', args['time-scale']!, '--out', outDir, '--quiet', ...ADDRESSES], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const round: RoundState = {
+    n,
+    kill,
+    code: null,
+    signal: null,
+    procs: [],
+    orphans: [],
+    lost: 0,
+    torn: 0,
+    recorded: 0,
+    problems: [],
+    ms: 0,
+  };
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [CLI, 'run', args.experiment!, '--time-scale', args['time-scale']!, '--out', outDir, '--quiet', ...ADDRESSES],
+    {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   round.harnessPid = child.pid;
   currentHarness = child.pid;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.on('exit', (code, signal) => ((round.code = code), (round.signal = signal), resolve())));
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', (code, signal) => ((round.code = code), (round.signal = signal), resolve())),
+  );
   let done = false;
   void exited.then(() => (done = true));
 
@@ -235,7 +265,10 @@ async function runRound(n: number, kill: Kill | undefined, atMs: number, waitFor
     // The start-up cleanup precedes this phase: the round after a SIGKILL checks the recovery here.
     while (!done && Date.now() - t0 < 60_000) {
       findRunDir(round);
-      const ev = round.runDir && fs.existsSync(path.join(round.runDir, 'raw/run-events.ndjson')) ? fs.readFileSync(path.join(round.runDir, 'raw/run-events.ndjson'), 'utf8') : '';
+      const ev =
+        round.runDir && fs.existsSync(path.join(round.runDir, 'raw/run-events.ndjson'))
+          ? fs.readFileSync(path.join(round.runDir, 'raw/run-events.ndjson'), 'utf8')
+          : '';
       if (ev.includes(`"what":"${waitForPhase}"`)) break;
       await sleep(20);
     }
@@ -286,9 +319,11 @@ async function runRound(n: number, kill: Kill | undefined, atMs: number, waitFor
     const late = round.phase === 'backend-down' && round.code === 0 && m0?.outcome === 'ok';
     if (late) {
       /* complete run */
-    } else if (round.code !== EXPECTED_CODE[round.kill] && !early) round.problems.push(`exit code ${round.code ?? round.signal}, expected ${EXPECTED_CODE[round.kill]} for ${round.kill}`);
+    } else if (round.code !== EXPECTED_CODE[round.kill] && !early)
+      round.problems.push(`exit code ${round.code ?? round.signal}, expected ${EXPECTED_CODE[round.kill]} for ${round.kill}`);
     const m = round.runDir ? readJson<{ outcome?: string }>(path.join(round.runDir, 'manifest.json')) : undefined;
-    if (m && !late && m.outcome !== 'interrupted' && round.kill !== 'SIGINTx2') round.problems.push(`manifest outcome ${m.outcome}, expected interrupted`);
+    if (m && !late && m.outcome !== 'interrupted' && round.kill !== 'SIGINTx2')
+      round.problems.push(`manifest outcome ${m.outcome}, expected interrupted`);
   } else if (!round.kill && round.code !== 0 && round.code !== 99) {
     round.problems.push(`uninterrupted run exited ${round.code ?? round.signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
@@ -333,7 +368,13 @@ async function main() {
     const where = uniform(0, 1);
     // 10 % right at start-up, 40 % anywhere, 30 % in the load, 20 % in teardown and report.
     const [anchor, atMs] =
-      where < 0.1 ? [undefined, uniform(0, 400)] : where < 0.5 ? [undefined, uniform(0, lifeMs * 0.95)] : where < 0.8 ? ['load', uniform(0, loadMs)] : ['load-done', uniform(0, 1500)];
+      where < 0.1
+        ? [undefined, uniform(0, 400)]
+        : where < 0.5
+          ? [undefined, uniform(0, lifeMs * 0.95)]
+          : where < 0.8
+            ? ['load', uniform(0, loadMs)]
+            : ['load-done', uniform(0, 1500)];
     const toRecover = pendingSigkill;
     onRecoveryPoint = toRecover.length
       ? async () => {
@@ -391,7 +432,9 @@ async function main() {
     problems: problems.length,
     minutes: Number(((Date.now() - began) / 60_000).toFixed(1)),
   };
-  process.stdout.write(`\nruns ${summary.runs}  kills ${summary.kills} ${JSON.stringify(byKind)}  orphans ${orphans}  lost ${lost}  problems ${problems.length}  (${summary.minutes} min)\n`);
+  process.stdout.write(
+    `\nruns ${summary.runs}  kills ${summary.kills} ${JSON.stringify(byKind)}  orphans ${orphans}  lost ${lost}  problems ${problems.length}  (${summary.minutes} min)\n`,
+  );
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   for (const p of problems) process.stdout.write(`  ${p}\n`);
   const ok = killed.length >= 50 || KILLS < 50 ? orphans === 0 && lost === 0 && problems.length === 0 && killed.length >= KILLS : false;
@@ -403,14 +446,18 @@ async function main() {
 function readPhases(r: Round): string[] {
   if (!r.runDir) return [];
   try {
-    return [...fs.readFileSync(path.join(r.runDir, 'raw/run-events.ndjson'), 'utf8').matchAll(/"kind":"phase","what":"([^"]+)"/g)].map((m) => m[1]);
+    return [...fs.readFileSync(path.join(r.runDir, 'raw/run-events.ndjson'), 'utf8').matchAll(/"kind":"phase","what":"([^"]+)"/g)].map(
+      (m) => m[1],
+    );
   } catch {
     return [];
   }
 }
 
 function report(r: Round, note = '') {
-  const what = r.kill ? `${r.kill.padEnd(8)} at ${((r.atMs ?? 0) / 1000).toFixed(2)}s (in ${r.phase ?? 'start-up'})` : 'ran to the end'.padEnd(30);
+  const what = r.kill
+    ? `${r.kill.padEnd(8)} at ${((r.atMs ?? 0) / 1000).toFixed(2)}s (in ${r.phase ?? 'start-up'})`
+    : 'ran to the end'.padEnd(30);
   const exit = r.signal ?? r.code;
   process.stderr.write(
     `  #${String(r.n).padStart(3)} ${what.padEnd(40)} exit ${String(exit).padEnd(7)} procs ${String(r.procs.length).padEnd(2)} requests ${r.recorded}/${r.started ?? '-'}  orphans ${r.orphans.length}${note ? ` (${note})` : ''}${r.orphans.length ? `: ${r.orphans.join(', ')}` : ''}${r.problems.length ? `  !! ${r.problems.join('; ')}` : ''}\n`,

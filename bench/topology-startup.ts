@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { runExperiment } from '../src/runner/run.ts';
-import { stateDir } from '../src/runner/processes.ts';
+import { runExperiment } from '../src/orchestrate/run.ts';
+import { stateDir } from '../src/process/processes.ts';
 
 const rssKiB = (pid: number): number => {
   try {

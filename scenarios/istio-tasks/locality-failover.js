@@ -9,7 +9,15 @@ export const requests = [{ method: 'GET', url: `${TARGET}/hello` }];
 
 export const options = {
   scenarios: {
-    loop: { executor: 'constant-arrival-rate', rate: 100, timeUnit: '1s', duration: '20s', preAllocatedVUs: 10, maxVUs: 50, gracefulStop: '2s' },
+    loop: {
+      executor: 'constant-arrival-rate',
+      rate: 100,
+      timeUnit: '1s',
+      duration: '20s',
+      preAllocatedVUs: 10,
+      maxVUs: 50,
+      gracefulStop: '2s',
+    },
   },
 };
 

@@ -9,7 +9,15 @@ export const requests = [{ method: 'GET', url: `${TARGET}/hello` }];
 
 export const options = {
   scenarios: {
-    verify: { executor: 'constant-arrival-rate', rate: 20, timeUnit: '1s', duration: '10s', preAllocatedVUs: 4, maxVUs: 20, gracefulStop: '2s' },
+    verify: {
+      executor: 'constant-arrival-rate',
+      rate: 20,
+      timeUnit: '1s',
+      duration: '10s',
+      preAllocatedVUs: 4,
+      maxVUs: 20,
+      gracefulStop: '2s',
+    },
   },
 };
 

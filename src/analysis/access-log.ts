@@ -3,7 +3,7 @@
  * design: Envoy prints "-" or omits a field it has no value for, and a run cut short can leave a
  * half-written last line.
  */
-import { toRunSeconds } from '../runner/raw.ts';
+import { toRunSeconds } from '../contracts/raw.ts';
 import { grown } from './typed-arrays.ts';
 
 /** Response flags we chart, as bits so a million lines cost one Uint16 each. */
@@ -92,6 +92,14 @@ export class AccessColumnsBuilder {
 
   build(): AccessColumns {
     const n = this.n;
-    return { n, start: this.start.subarray(0, n), code: this.code.subarray(0, n), flags: this.flags.subarray(0, n), attempts: this.attempts.subarray(0, n), dest: this.dest.subarray(0, n), host: this.host };
+    return {
+      n,
+      start: this.start.subarray(0, n),
+      code: this.code.subarray(0, n),
+      flags: this.flags.subarray(0, n),
+      attempts: this.attempts.subarray(0, n),
+      dest: this.dest.subarray(0, n),
+      host: this.host,
+    };
   }
 }

@@ -2,29 +2,20 @@
  * `analyze(raw)`: the pure core. Everything a report needs, computed from a raw run already in
  * memory (requests as columns, see request-columns.ts). No I/O, no clock.
  */
-import type { ClustersRecord, LoadTick, RunEvent, RunManifest, ScrapeRecord } from '../runner/raw.ts';
-import type { AccessColumns } from './access-log.ts';
 import { configFacts } from './config-facts.ts';
 import { detectEvents, type DetectedEvent } from './events.ts';
-import type { OutlierEvent } from './outlier-log.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { buildSummary, type Summary } from './summary.ts';
 import { meshSummary, servedByOverTime, type ServedByRow } from './mesh-summary.ts';
+import { breakerTrips } from './breakers.ts';
+import { contention, loadModel, runEnding } from './run-ending.ts';
 import { buildTimeseries, type TimeseriesRow } from './timeseries.ts';
-import { fineBuckets, fineFromRequests } from './windows.ts';
+import { fineBuckets, fineFromRequests, type FineBuckets } from './windows.ts';
+import type { RawRun } from './raw-run.ts';
+import type { AccessColumns } from './access-log.ts';
+import type { LoadTick } from '../contracts/raw.ts';
 
-export interface RawRun {
-  manifest: RunManifest;
-  requests: RequestColumns;
-  loadTicks: LoadTick[];
-  /** Keyed by Envoy name (raw/envoy/<name>/access.ndjson). */
-  access: Record<string, AccessColumns>;
-  outlier: Record<string, OutlierEvent[]>;
-  /** Keyed by target name. */
-  scrapes: Record<string, ScrapeRecord[]>;
-  clusters: Record<string, ClustersRecord[]>;
-  runEvents: RunEvent[];
-}
+export type { RawRun } from './raw-run.ts';
 
 export interface AnalyzeOptions {
   /** Time-series bucket width; default: the finest of 0.25, 0.5, 1, 2, 5, 10, 30, 60 s giving ≤ 300 buckets. */
@@ -44,6 +35,10 @@ export interface Analysis {
   redirectThreshold: number;
   /** Names of Envoys with any telemetry, sorted. */
   envoys: string[];
+  /** The resolved experiment from the manifest (what the configuration diagnosis reads). */
+  resolved: unknown;
+  /** Envoy name → role (client, a-sidecar, gateway, b-sidecar) from the manifest's topology. */
+  roles: Record<string, string>;
   /** Each redirect interval and B's exact share of the A/B-served requests sent within it. */
   redirects: Array<{ onsetS: number; endS: number | null; shareB: number | null }>;
   /** General topology: successful responses per instance (with its locality) per bucket. */
@@ -70,8 +65,15 @@ export function autoBucket(req: RequestColumns, ticks: LoadTick[]): number {
   return BUCKETS.find((b) => span / b <= 300) ?? BUCKETS[BUCKETS.length - 1];
 }
 
-export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
-  const bucketS = opts.bucketS ?? autoBucket(raw.requests, raw.loadTicks);
+/**
+ * The events of a run, and the inputs detection read. analyze() calls it for the report; the live
+ * feed (src/live/) calls it on the part of a run recorded so far, so the lines printed while a run
+ * goes come from this same code.
+ */
+export function detectRunEvents(
+  raw: RawRun,
+  opts: AnalyzeOptions = {},
+): { events: DetectedEvent[]; clientAccess?: AccessColumns; fine: FineBuckets; config: ReturnType<typeof configFacts> } {
   const windowS = opts.windowS ?? ANALYZE_DEFAULTS.windowS;
   const redirectThreshold = opts.redirectThreshold ?? ANALYZE_DEFAULTS.redirectThreshold;
   const roles = raw.manifest.topology?.envoys ?? {};
@@ -84,15 +86,19 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
   // access log tell A from B.
   if (fine.n > 0 && sum(fine.a) + sum(fine.b) === 0 && clientAccess && clientAccess.n > 0) {
     const outc = new Uint8Array(clientAccess.n);
-    for (let i = 0; i < clientAccess.n; i++) outc[i] = clientAccess.code[i] > 0 && clientAccess.code[i] < 400 ? OUTCOME.ok : OUTCOME.upstream5xx;
+    for (let i = 0; i < clientAccess.n; i++)
+      outc[i] = clientAccess.code[i] > 0 && clientAccess.code[i] < 400 ? OUTCOME.ok : OUTCOME.upstream5xx;
     fine = fineBuckets(clientAccess.start, clientAccess.dest, outc, clientAccess.n, windowS / 10);
   }
   let firstDriverOverflow: number | undefined;
-  for (let i = 0; i < req.n; i++) if (req.outcome[i] === OUTCOME.overflow503 && !(req.sent[i] >= (firstDriverOverflow ?? Infinity))) firstDriverOverflow = req.sent[i];
+  for (let i = 0; i < req.n; i++)
+    if (req.outcome[i] === OUTCOME.overflow503 && !(req.sent[i] >= (firstDriverOverflow ?? Infinity))) firstDriverOverflow = req.sent[i];
 
+  const config = configFacts(raw.manifest.resolved);
   const events = detectEvents({
     topology: raw.manifest.topology,
-    config: configFacts(raw.manifest.resolved),
+    config,
+    closedLoop: loadModel(raw.manifest) === 'closed',
     ticks: raw.loadTicks,
     fine,
     firstDriverOverflow,
@@ -104,9 +110,21 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
     redirectThreshold,
     windowS,
   });
+  return { events, clientAccess, fine, config };
+}
+
+export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
+  const bucketS = opts.bucketS ?? autoBucket(raw.requests, raw.loadTicks);
+  const windowS = opts.windowS ?? ANALYZE_DEFAULTS.windowS;
+  const redirectThreshold = opts.redirectThreshold ?? ANALYZE_DEFAULTS.redirectThreshold;
+  const roles = raw.manifest.topology?.envoys ?? {};
+  const req = raw.requests;
+  const { events, clientAccess, fine, config } = detectRunEvents(raw, opts);
   const timeseries = buildTimeseries(req, raw.loadTicks, clientAccess, bucketS);
   const dropped = raw.loadTicks.reduce((s, k) => s + k.dropped, 0);
-  const envoys = [...new Set([...Object.keys(raw.access), ...Object.keys(raw.outlier), ...Object.keys(raw.clusters), ...Object.keys(roles)])].sort();
+  const envoys = [
+    ...new Set([...Object.keys(raw.access), ...Object.keys(raw.outlier), ...Object.keys(raw.clusters), ...Object.keys(roles)]),
+  ].sort();
   const envoyTelemetry = Object.keys(raw.access).length + Object.keys(raw.clusters).length + Object.keys(raw.outlier).length > 0;
   const useAccess = fine.n > 0 && sum(fine.a) + sum(fine.b) > 0 && !hasDest(req) && clientAccess !== undefined;
   const times = useAccess ? clientAccess!.start : req.sent;
@@ -123,9 +141,41 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
         if (dests[i] === DEST.A) a++;
         else if (dests[i] === DEST.B) b++;
       }
-      return { onsetS: on.t, endS: end ? end.t : null, shareB: a + b ? Math.round((b / (a + b)) * 1000) / 1000 : null };
+      return { onsetS: on.t, endS: end ? end.t : null, shareB: a + b ? Math.round((b / (a + b)) * 1000) / 1000 : null, count: a + b };
     });
-  return { summary: buildSummary(raw.manifest, req, dropped, events, envoyTelemetry, meshSummary(raw.manifest, req, raw.scrapes)), timeseries, events, bucketS, windowS, redirectThreshold, envoys, redirects, servedBy: servedByOverTime(raw.manifest, req, bucketS) };
+  // B-served requests inside redirect episodes: what was redirected, as opposed to balanced.
+  let inB = 0;
+  for (const r of redirects) if (r.shareB !== null) inB += Math.round(r.shareB * r.count);
+  const abTotal = countAB(dests);
+  const model = loadModel(raw.manifest);
+  const summary = buildSummary(raw.manifest, req, dropped, events, envoyTelemetry, {
+    ending: runEnding(raw.manifest, raw.runEvents, req, raw.loadTicks),
+    contention: contention(raw.manifest, raw.runEvents, req, model === 'closed'),
+    loadModel: model,
+    redirectedShare: abTotal ? Math.round((inB / abTotal) * 1000) / 1000 : null,
+    breakers: breakerTrips(raw.manifest.topology, config, raw.scrapes),
+    mesh: meshSummary(raw.manifest, req, raw.scrapes),
+  });
+  const roleNames = Object.fromEntries(Object.entries(roles).map(([n, r]) => [n, r.role]));
+  return {
+    summary,
+    timeseries,
+    events,
+    bucketS,
+    windowS,
+    redirectThreshold,
+    envoys,
+    resolved: raw.manifest.resolved,
+    roles: roleNames,
+    redirects: redirects.map(({ count: _c, ...r }) => r),
+    servedBy: servedByOverTime(raw.manifest, req, bucketS),
+  };
+}
+
+function countAB(d: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < d.length; i++) if (d[i] === DEST.A || d[i] === DEST.B) n++;
+  return n;
 }
 
 function hasDest(r: RequestColumns): boolean {

@@ -6,7 +6,7 @@
  * token as the label (`outbound|80||a`) and the rest of the name leaks into the metric name
  * (`envoy_cluster_istio_svc_cluster_local_upstream_rq_total`). Both forms are accepted.
  */
-import type { Sample } from '../runner/capture/prom-text.ts';
+import type { Sample } from '../contracts/telemetry.ts';
 
 const sanitize = (s: string) => s.replace(/[^a-zA-Z0-9_]/g, '_');
 
@@ -28,7 +28,11 @@ export function clusterSeriesKey(cluster: string, stat: string): ClusterSeriesKe
 }
 
 /** Sum of the matching samples (one per cluster normally; per-endpoint stats sum over hosts). */
-export function clusterValue(samples: Sample[], key: ClusterSeriesKey, extra?: (labels: Record<string, string>) => boolean): number | undefined {
+export function clusterValue(
+  samples: Sample[],
+  key: ClusterSeriesKey,
+  extra?: (labels: Record<string, string>) => boolean,
+): number | undefined {
   let sum: number | undefined;
   for (const [name, labels, value] of samples) {
     if (!key.names.has(name)) continue;

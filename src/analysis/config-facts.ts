@@ -63,7 +63,8 @@ export function describeOutlier(f: ConfigFacts, type: string | undefined): strin
   } else if (type === 'CONSECUTIVE_5XX' || type === undefined) {
     for (const k of ['consecutive5xxErrors', 'consecutiveErrors']) if (od[k] !== undefined) parts.push(`${k}=${String(od[k])}`);
   } else if (type === 'CONSECUTIVE_LOCAL_ORIGIN_FAILURE') {
-    if (od.consecutiveLocalOriginFailures !== undefined) parts.push(`consecutiveLocalOriginFailures=${String(od.consecutiveLocalOriginFailures)}`);
+    if (od.consecutiveLocalOriginFailures !== undefined)
+      parts.push(`consecutiveLocalOriginFailures=${String(od.consecutiveLocalOriginFailures)}`);
   }
   for (const k of ['interval', 'baseEjectionTime', 'maxEjectionPercent']) if (od[k] !== undefined) parts.push(`${k}=${String(od[k])}`);
   return `outlierDetection ${parts.join(', ')}`;

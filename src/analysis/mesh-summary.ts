@@ -5,7 +5,7 @@
  * Only runs of the general topology (manifest.topology.instances) get it, so the study's summaries
  * stay as they were.
  */
-import type { RunManifest, ScrapeRecord } from '../runner/raw.ts';
+import type { RunManifest, ScrapeRecord } from '../contracts/raw.ts';
 import { clusterSeriesKey, clusterValue } from './cluster-name.ts';
 import { OUTCOME, type RequestColumns } from './request-columns.ts';
 import { r3 } from './timeseries.ts';
@@ -49,7 +49,19 @@ export function meshSummary(m: RunManifest, req: RequestColumns, scrapes: Record
   if (!instances) return undefined;
   const names = req.instanceNames ?? [''];
   const inst = req.instance ?? new Uint16Array(req.n);
-  const out: MeshSummary = { byInstance: {}, byService: {}, byVersion: {}, versionShare: {}, byLocality: {}, status: {}, localityRuns: [], localityRank: {}, failovers: [], clientPendingOverflow: null, overflowMismatch: null };
+  const out: MeshSummary = {
+    byInstance: {},
+    byService: {},
+    byVersion: {},
+    versionShare: {},
+    byLocality: {},
+    status: {},
+    localityRuns: [],
+    localityRank: {},
+    failovers: [],
+    clientPendingOverflow: null,
+    overflowMismatch: null,
+  };
   const order = Array.from({ length: req.n }, (_, i) => i).sort((a, b) => req.sent[a] - req.sent[b] || a - b);
   let ok = 0;
   let run: LocalityRun | undefined;
@@ -58,7 +70,7 @@ export function meshSummary(m: RunManifest, req: RequestColumns, scrapes: Record
     if (run && run.responses >= LOCALITY_RUN) {
       const prev = out.localityRuns[out.localityRuns.length - 1];
       if (prev && prev.locality !== run.locality) out.failovers.push({ t: run.startS, from: prev.locality, to: run.locality });
-      if (prev && prev.locality === run.locality) prev.endS = run.endS, (prev.responses += run.responses);
+      if (prev && prev.locality === run.locality) ((prev.endS = run.endS), (prev.responses += run.responses));
       else out.localityRuns.push(run);
       if (out.localityRank[run.locality] === undefined) out.localityRank[run.locality] = Object.keys(out.localityRank).length + 1;
     }
@@ -132,12 +144,25 @@ export function servedByOverTime(m: RunManifest, req: RequestColumns, bucketS: n
     .map(([k, served]) => {
       const [b, name] = k.split('|');
       const info = instances[name];
-      return { t: r3(Number(b) * bucketS), instance: name, service: info.service, version: info.version ?? '', cluster: info.cluster, locality: info.locality, served };
+      return {
+        t: r3(Number(b) * bucketS),
+        instance: name,
+        service: info.service,
+        version: info.version ?? '',
+        cluster: info.cluster,
+        locality: info.locality,
+        served,
+      };
     })
     .sort((a, b) => a.t - b.t || a.instance.localeCompare(b.instance));
 }
 
 export function servedByCsv(rows: ServedByRow[]): string {
   const q = (v: string) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
-  return ['t,instance,service,version,cluster,locality,served', ...rows.map((r) => [r.t, q(r.instance), q(r.service), q(r.version), q(r.cluster), q(r.locality), r.served].join(','))].join('\n') + '\n';
+  return (
+    [
+      't,instance,service,version,cluster,locality,served',
+      ...rows.map((r) => [r.t, q(r.instance), q(r.service), q(r.version), q(r.cluster), q(r.locality), r.served].join(',')),
+    ].join('\n') + '\n'
+  );
 }

@@ -5,7 +5,7 @@
  * CONSECUTIVE_5XX and enforced=false, both meaningless; `secs_since_last_action` is a string; EJECT
  * lines with enforced=false are detections that did not eject and are kept apart.
  */
-import { toRunSeconds } from '../runner/raw.ts';
+import { toRunSeconds } from '../contracts/raw.ts';
 
 export interface OutlierEvent {
   t: number;

@@ -7,7 +7,18 @@ import fs from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
-import { RAW, clustersFile, envoyFile, scrapeFile, type ClustersRecord, type LoadTick, type RequestRecord, type RunEvent, type RunManifest, type ScrapeRecord } from '../runner/raw.ts';
+import {
+  RAW,
+  clustersFile,
+  envoyFile,
+  scrapeFile,
+  type ClustersRecord,
+  type LoadTick,
+  type RequestRecord,
+  type RunEvent,
+  type RunManifest,
+  type ScrapeRecord,
+} from '../contracts/raw.ts';
 import { AccessColumnsBuilder, type AccessColumns } from './access-log.ts';
 import { analyze, type Analysis, type AnalyzeOptions, type RawRun } from './analyze.ts';
 import { USED_METRICS } from './events.ts';
@@ -49,7 +60,11 @@ export async function forEachLineBatch(file: string, fn: (lines: string[], lineN
  * NDJSON in batches of parsed values. A malformed line is bad input, except the very last line of a
  * file, which an interrupted run may have left half-written: that one is skipped.
  */
-export async function forEachJsonBatch<T>(file: string, fn: (values: T[]) => void | Promise<void>, keep?: (line: string) => boolean): Promise<{ truncatedTail: boolean }> {
+export async function forEachJsonBatch<T>(
+  file: string,
+  fn: (values: T[]) => void | Promise<void>,
+  keep?: (line: string) => boolean,
+): Promise<{ truncatedTail: boolean }> {
   let pendingBad: { lineNo: number; text: string } | undefined;
   await forEachLineBatch(file, async (lines, nos) => {
     const values: T[] = [];
@@ -77,7 +92,14 @@ export const forEachJsonLine = <T>(file: string, fn: (value: T) => void, keep?: 
   );
 
 const badLine = (file: string, line: number, text: string) =>
-  new SpilloverError({ file, line, message: 'not a JSON line', expected: 'one JSON object per line (NDJSON)', found: text.slice(0, 80), fix: 'repair or remove the line; only a half-written last line is tolerated' });
+  new SpilloverError({
+    file,
+    line,
+    message: 'not a JSON line',
+    expected: 'one JSON object per line (NDJSON)',
+    found: text.slice(0, 80),
+    fix: 'repair or remove the line; only a half-written last line is tolerated',
+  });
 
 const exists = (p: string) => fs.existsSync(p);
 
@@ -91,22 +113,45 @@ async function readLines<T>(file: string): Promise<T[]> {
 
 async function names(dir: string, suffix: string): Promise<string[]> {
   if (!exists(dir)) return [];
-  return (await readdir(dir)).filter((f) => f.endsWith(suffix)).map((f) => f.slice(0, -suffix.length)).sort();
+  return (await readdir(dir))
+    .filter((f) => f.endsWith(suffix))
+    .map((f) => f.slice(0, -suffix.length))
+    .sort();
 }
 
 export async function readManifest(runDir: string): Promise<RunManifest> {
   const file = path.join(runDir, RAW.manifest);
   if (!exists(file)) {
-    throw new SpilloverError({ file, message: 'no manifest.json: this is not a run directory', expected: 'a directory written by `spillover run`/`experiment` or `spillover import`', found: 'missing file', fix: 'pass the run directory (results/<experiment>/<runId>)' });
+    throw new SpilloverError({
+      file,
+      message: 'no manifest.json: this is not a run directory',
+      expected: 'a directory written by `spillover run`/`experiment` or `spillover import`',
+      found: 'missing file',
+      fix: 'pass the run directory (results/<experiment>/<runId>)',
+    });
   }
   let m: RunManifest;
   try {
     m = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new SpilloverError({ file, message: 'manifest.json is not valid JSON', expected: 'a JSON object', found: String((e as Error).message), fix: 're-run or restore the manifest' });
+    throw new SpilloverError({
+      file,
+      message: 'manifest.json is not valid JSON',
+      expected: 'a JSON object',
+      found: String((e as Error).message),
+      fix: 're-run or restore the manifest',
+    });
   }
   for (const k of ['experiment', 'runId', 't0Epoch'] as const) {
-    if (m?.[k] === undefined) throw new SpilloverError({ file, path: k, message: `manifest has no ${k}`, expected: k === 't0Epoch' ? 'Unix ms of scenario time zero' : 'a string', found: 'undefined', fix: 'the run writer must fill it (see src/runner/raw.ts RunManifest)' });
+    if (m?.[k] === undefined)
+      throw new SpilloverError({
+        file,
+        path: k,
+        message: `manifest has no ${k}`,
+        expected: k === 't0Epoch' ? 'Unix ms of scenario time zero' : 'a string',
+        found: 'undefined',
+        fix: 'the run writer must fill it (see src/runner/raw.ts RunManifest)',
+      });
   }
   return m;
 }
@@ -116,7 +161,7 @@ export interface ReadOptions {
   onRequests?: (batch: RequestRecord[]) => void | Promise<void>;
 }
 
-export async function readRun(runDir: string, ro: ReadOptions = {}): Promise<RawRun> {
+export async function readRawRun(runDir: string, ro: ReadOptions = {}): Promise<RawRun> {
   const manifest = await readManifest(runDir);
   const t0 = manifest.t0Epoch;
   const reqFile = path.join(runDir, RAW.requests);
@@ -136,7 +181,12 @@ export async function readRun(runDir: string, ro: ReadOptions = {}): Promise<Raw
   const access: Record<string, AccessColumns> = {};
   const outlier: Record<string, OutlierEvent[]> = {};
   const envoyRoot = path.join(runDir, RAW.envoyDir);
-  const envoyNames = exists(envoyRoot) ? (await readdir(envoyRoot, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
+  const envoyNames = exists(envoyRoot)
+    ? (await readdir(envoyRoot, { withFileTypes: true }))
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
+    : [];
   for (const name of envoyNames) {
     const af = envoyFile(runDir, name, 'access.ndjson');
     if (exists(af)) {
@@ -160,7 +210,8 @@ export async function readRun(runDir: string, ro: ReadOptions = {}): Promise<Raw
     scrapes[n] = sortByT(recs);
   }
   const clusters: Record<string, ClustersRecord[]> = {};
-  for (const n of await names(path.join(runDir, RAW.clustersDir), '.ndjson')) clusters[n] = sortByT(await readLines<ClustersRecord>(clustersFile(runDir, n)));
+  for (const n of await names(path.join(runDir, RAW.clustersDir), '.ndjson'))
+    clusters[n] = sortByT(await readLines<ClustersRecord>(clustersFile(runDir, n)));
   return {
     manifest,
     requests,
@@ -176,6 +227,6 @@ export async function readRun(runDir: string, ro: ReadOptions = {}): Promise<Raw
 const sortByT = <T extends { t: number }>(a: T[]) => a.sort((x, y) => x.t - y.t);
 
 export async function analyzeRun(runDir: string, opts?: AnalyzeOptions, ro?: ReadOptions): Promise<{ raw: RawRun; analysis: Analysis }> {
-  const raw = await readRun(runDir, ro);
+  const raw = await readRawRun(runDir, ro);
   return { raw, analysis: analyze(raw, opts) };
 }

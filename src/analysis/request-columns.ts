@@ -2,7 +2,7 @@
  * The driver's requests as typed columns: a million-request run costs ~20 MB here instead of a
  * million objects, and every later pass (buckets, percentiles, windows) is a loop over arrays.
  */
-import type { RequestRecord } from '../runner/raw.ts';
+import type { RequestRecord } from '../contracts/raw.ts';
 import { grown } from './typed-arrays.ts';
 
 /** Destination codes: who served a request. A is the local service, B the remote one. */
@@ -32,6 +32,8 @@ export interface RequestColumns {
   instance?: Uint16Array;
   /** Instance names by index; [0] is "" (no x-spillover-instance header). */
   instanceNames?: string[];
+  /** sent − intended, in ms: how late the driver sent it (its start lag; a contention signal). */
+  lagMs?: Float32Array;
 }
 
 export class RequestColumnsBuilder {
@@ -45,6 +47,7 @@ export class RequestColumnsBuilder {
   private inst: Uint16Array;
   private names: string[] = [''];
   private index = new Map<string, number>([['', 0]]);
+  private lag: Float32Array;
 
   constructor(capacityHint = 1024) {
     this.cap = Math.max(16, capacityHint);
@@ -54,6 +57,7 @@ export class RequestColumnsBuilder {
     this.dest = new Uint8Array(this.cap);
     this.outcome = new Uint8Array(this.cap);
     this.inst = new Uint16Array(this.cap);
+    this.lag = new Float32Array(this.cap);
   }
 
   add(r: RequestRecord): void {
@@ -71,22 +75,34 @@ export class RequestColumnsBuilder {
       this.index.set(name, k);
     }
     this.inst[i] = k ?? 0;
+    this.lag[i] = (r.sent - r.intended) * 1000;
   }
 
   private grow(): void {
     this.cap *= 2;
-    const g = <T extends Float64Array | Uint16Array | Uint8Array>(a: T): T => grown(a, this.cap);
+    const g = <T extends Float64Array | Float32Array | Uint16Array | Uint8Array>(a: T): T => grown(a, this.cap);
     this.sent = g(this.sent);
     this.lat = g(this.lat);
     this.status = g(this.status);
     this.dest = g(this.dest);
     this.outcome = g(this.outcome);
     this.inst = g(this.inst);
+    this.lag = g(this.lag);
   }
 
   build(): RequestColumns {
     const n = this.n;
-    return { n, sent: this.sent.subarray(0, n), latencyMs: this.lat.subarray(0, n), status: this.status.subarray(0, n), dest: this.dest.subarray(0, n), outcome: this.outcome.subarray(0, n), instance: this.inst.subarray(0, n), instanceNames: [...this.names] };
+    return {
+      n,
+      sent: this.sent.subarray(0, n),
+      latencyMs: this.lat.subarray(0, n),
+      status: this.status.subarray(0, n),
+      dest: this.dest.subarray(0, n),
+      outcome: this.outcome.subarray(0, n),
+      lagMs: this.lag.subarray(0, n),
+      instance: this.inst.subarray(0, n),
+      instanceNames: [...this.names],
+    };
   }
 }
 

@@ -3,10 +3,10 @@
  * Buckets are [t, t+bucketS) on the run clock, indexed by send time (when the request entered the
  * mesh, which is also when Envoy's access log stamps it).
  */
-import type { LoadTick } from '../runner/raw.ts';
+import type { LoadTick } from '../contracts/raw.ts';
 import { FLAG_BITS, OTHER_FLAG, type AccessColumns } from './access-log.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
-import { k6Percentile } from '../load/percentile.ts';
+import { k6Percentile } from '../util/percentile.ts';
 
 export interface TimeseriesRow {
   t_s: number;
@@ -44,10 +44,37 @@ export interface TimeseriesRow {
 }
 
 export const TIMESERIES_COLUMNS: Array<keyof TimeseriesRow> = [
-  't_s', 'target_rps', 'dropped', 'sent_rps', 'ok_rps', 'served_a_rps', 'served_b_rps', 'served_other_rps',
-  'status_2xx', 'status_3xx', 'status_4xx', 'status_5xx', 'transport_errors', 'overflow_503', 'upstream_5xx',
-  'flag_uo', 'flag_uh', 'flag_urx', 'flag_uf', 'flag_ut', 'flag_other', 'retried',
-  'p50_ms', 'p95_ms', 'p99_ms', 'a_p50_ms', 'a_p95_ms', 'a_p99_ms', 'b_p50_ms', 'b_p95_ms', 'b_p99_ms',
+  't_s',
+  'target_rps',
+  'dropped',
+  'sent_rps',
+  'ok_rps',
+  'served_a_rps',
+  'served_b_rps',
+  'served_other_rps',
+  'status_2xx',
+  'status_3xx',
+  'status_4xx',
+  'status_5xx',
+  'transport_errors',
+  'overflow_503',
+  'upstream_5xx',
+  'flag_uo',
+  'flag_uh',
+  'flag_urx',
+  'flag_uf',
+  'flag_ut',
+  'flag_other',
+  'retried',
+  'p50_ms',
+  'p95_ms',
+  'p99_ms',
+  'a_p50_ms',
+  'a_p95_ms',
+  'a_p99_ms',
+  'b_p50_ms',
+  'b_p95_ms',
+  'b_p99_ms',
 ];
 
 /** Rounded so CSV and JSON are stable and readable; ms-level precision is all the data has. */
@@ -65,7 +92,12 @@ export function offeredRate(ticks: LoadTick[], lo: number, hi: number): number {
   return area / (hi - lo);
 }
 
-export function buildTimeseries(req: RequestColumns, ticks: LoadTick[], access: AccessColumns | undefined, bucketS: number): TimeseriesRow[] {
+export function buildTimeseries(
+  req: RequestColumns,
+  ticks: LoadTick[],
+  access: AccessColumns | undefined,
+  bucketS: number,
+): TimeseriesRow[] {
   let minI = Infinity;
   let maxI = -Infinity;
   for (let i = 0; i < req.n; i++) {

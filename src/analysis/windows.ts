@@ -34,10 +34,18 @@ export function fineBuckets(times: Float64Array, dest: Uint8Array, outcome: Uint
   const first = Number.isFinite(lo) ? Math.floor(lo / stepS) : 0;
   const nb = Number.isFinite(lo) ? Math.floor(hi / stepS) - first + 1 : 0;
   const fb: FineBuckets = {
-    stepS, t0: first * stepS, n: nb,
-    a: new Int32Array(nb), b: new Int32Array(nb), ok: new Int32Array(nb), total: new Int32Array(nb),
-    firstA: new Float64Array(nb).fill(NaN), firstB: new Float64Array(nb).fill(NaN), firstOk: new Float64Array(nb).fill(NaN),
-    lastA: new Float64Array(nb).fill(NaN), lastB: new Float64Array(nb).fill(NaN),
+    stepS,
+    t0: first * stepS,
+    n: nb,
+    a: new Int32Array(nb),
+    b: new Int32Array(nb),
+    ok: new Int32Array(nb),
+    total: new Int32Array(nb),
+    firstA: new Float64Array(nb).fill(NaN),
+    firstB: new Float64Array(nb).fill(NaN),
+    firstOk: new Float64Array(nb).fill(NaN),
+    lastA: new Float64Array(nb).fill(NaN),
+    lastB: new Float64Array(nb).fill(NaN),
   };
   const earliest = (arr: Float64Array, k: number, t: number) => {
     if (!(arr[k] <= t)) arr[k] = t;
@@ -77,7 +85,13 @@ interface Sums {
  * minCount requests), and the earliest bucket j ≤ i such that every non-empty bucket in j..i satisfies
  * `pred` on its own: the start of the new state.
  */
-export function firstCrossing(fb: FineBuckets, from: number, windowS: number, minCount: number, pred: (s: Sums) => boolean): { i: number; j: number } | undefined {
+export function firstCrossing(
+  fb: FineBuckets,
+  from: number,
+  windowS: number,
+  minCount: number,
+  pred: (s: Sums) => boolean,
+): { i: number; j: number } | undefined {
   const w = Math.max(1, Math.round(windowS / fb.stepS));
   const s: Sums = { a: 0, b: 0, ok: 0, total: 0 };
   const lo0 = Math.max(0, from - w + 1);

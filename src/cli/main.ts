@@ -4,20 +4,40 @@
  */
 import { Command } from 'commander';
 import { formatProblem, isSpilloverError } from '../errors.ts';
+import { dropStrayDashDash } from './stray-dashdash.ts';
+import { outputCommanderError } from './commander-errors.ts';
 
-const COMMANDS = ['run', 'experiment', 'doctor', 'load', 'import', 'report', 'rerun', 'compare', 'sweep', 'cleanup'];
+export const COMMANDS = [
+  'run',
+  'experiment',
+  'doctor',
+  'load',
+  'import',
+  'report',
+  'rerun',
+  'compare',
+  'sweep',
+  'cleanup',
+  'validate',
+  'explain',
+  'eras',
+  'figures',
+  'mesh',
+  'completion',
+];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('spillover')
     .description('Reproducible service-mesh federation experiments on real Envoy')
     .showHelpAfterError()
+    .configureOutput({ outputError: outputCommanderError })
     .exitOverride();
   try {
     for (const name of COMMANDS) {
       const mod = (await import(`./commands/${name}.ts`)) as { register(p: Command): void };
       mod.register(program);
     }
-    await program.parseAsync(argv);
+    await program.parseAsync(dropStrayDashDash(argv, (m) => process.stderr.write(`${m}\n`)));
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     return reportError(e);
@@ -29,7 +49,9 @@ export function reportError(e: unknown): number {
   if (err?.code === 'commander.helpDisplayed' || err?.code === 'commander.version') return 0;
   if (err?.code?.startsWith?.('commander.')) return 2;
   if (isSpilloverError(e)) {
-    process.stderr.write(`spillover: ${e.problems.length > 1 ? `${e.problems.length} problems\n` : ''}${e.problems.map(formatProblem).join('\n')}\n`);
+    process.stderr.write(
+      `spillover: ${e.problems.length > 1 ? `${e.problems.length} problems\n` : ''}${e.problems.map(formatProblem).join('\n')}\n`,
+    );
     return e.exitCode;
   }
   process.stderr.write(`spillover: ${(e as Error)?.stack ?? String(e)}\n`);
@@ -38,5 +60,5 @@ export function reportError(e: unknown): number {
 
 // Only run when executed as the entry point (tests import main() directly).
 if (process.argv[1] && /spillover(\.js)?$|main\.ts$/.test(process.argv[1])) {
-  main(process.argv).then((code) => process.exit(code));
+  void main(process.argv).then((code) => process.exit(code));
 }

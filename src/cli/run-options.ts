@@ -4,8 +4,11 @@
  * a second one kills every child at once.
  */
 import type { Command } from 'commander';
-import { runExperiment, type RunOptions } from '../runner/run.ts';
-import { killEverythingNow } from '../runner/processes.ts';
+import { runExperiment } from '../orchestrate/run.ts';
+import { killEverythingNow } from '../process/processes.ts';
+import { LiveSession } from '../live/live-session.ts';
+import { choiceFlag, portFlag, repeatFlag, timeScaleFlag } from './numeric-flags.ts';
+import type { RunOptions } from '../orchestrate/run-types.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -15,14 +18,28 @@ export function addRunOptions(cmd: Command): Command {
     .option('--context-1 <ctx>', 'kube backend: kubeconfig context of cluster-1')
     .option('--context-2 <ctx>', 'kube backend: kubeconfig context of cluster-2')
     .option('--install-istio', 'kube backend: install Istio (otherwise it must be there)')
-    .option('--engine <name>', 'load engine: embedded (default; the built-in driver) or k6 (a k6 binary on PATH)')
+    .option(
+      '--engine <name>',
+      'load engine: embedded (default; the built-in driver) or k6 (a k6 binary on PATH)',
+      choiceFlag('--engine', ['embedded', 'k6']),
+    )
+    .option(
+      '--control-plane <name>',
+      "who configures Envoy on the local backend: builtin (src/mesh, default) or istiod (istiod's own generator; needs Go 1.26+ the first time)",
+      choiceFlag('--control-plane', ['builtin', 'istiod']),
+    )
     .option('--set <path=value>', 'override any field of the experiment (repeatable), e.g. services.A.capacity.concurrency=2', collect, [])
-    .option('--time-scale <F>', 'multiply every duration of the run by F (0 < F <= 1) for quick runs', parseFloat)
+    .option('--time-scale <F>', 'multiply every duration of the run by F (0 < F <= 1) for quick runs', timeScaleFlag())
     .option('--out <dir>', 'parent directory of the run directory (default results/<experiment>)')
     .option('--keep', 'leave the deployment running after the load and print how to reach it')
     .option('--dry-run', 'write the resolved experiment, every generated config and the plan; start nothing')
-    .option('--repeat <n>', 'run the experiment n times and aggregate the key figures', (v) => parseInt(v, 10))
-    .option('--metrics-port <port>', 'serve the load driver\'s live /metrics on 127.0.0.1:<port> (0 = any free port)', (v) => parseInt(v, 10))
+    .option('--repeat <n>', 'run the experiment n times and aggregate the key figures', repeatFlag())
+    .option(
+      '--metrics-port <port>',
+      "serve live /metrics (mesh state and the load driver's) on 127.0.0.1:<port> (0 = any free port; the port is printed)",
+      portFlag('--metrics-port'),
+    )
+    .option('--events', 'print each detected event as one JSON line on stdout while the run goes (for scripts)')
     .option('--quiet', 'print only the run directory and errors');
 }
 
@@ -33,12 +50,14 @@ export interface CliRunFlags {
   installIstio?: boolean;
   set: string[];
   engine?: string;
+  controlPlane?: string;
   timeScale?: number;
   out?: string;
   keep?: boolean;
   dryRun?: boolean;
   repeat?: number;
   metricsPort?: number;
+  events?: boolean;
   quiet?: boolean;
 }
 
@@ -60,11 +79,26 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
   process.on('SIGTERM', onSignal);
   // A closed terminal (ssh session gone) must not leave the mesh running behind a dead harness.
   process.on('SIGHUP', onSignal);
+  const terminal = !flags.quiet && !flags.dryRun && process.stderr.isTTY ? process.stderr : undefined;
+  const session =
+    !flags.dryRun && (terminal || flags.events || flags.metricsPort !== undefined)
+      ? new LiveSession({
+          terminal,
+          json: flags.events ? process.stdout : undefined,
+          metricsPort: flags.metricsPort,
+          onMetricsPort: (port) => process.stderr.write(`metrics: http://127.0.0.1:${port}/metrics\n`),
+        })
+      : undefined;
   try {
+    await session?.open();
     const base: RunOptions = {
       experimentFile,
       // --engine is shorthand for the experiment field, so it is validated and recorded like one.
-      set: flags.engine ? [...flags.set, `load.engine=${flags.engine}`] : flags.set,
+      set: [
+        ...flags.set,
+        ...(flags.engine ? [`load.engine=${flags.engine}`] : []),
+        ...(flags.controlPlane ? [`controlPlane=${flags.controlPlane}`] : []),
+      ],
       timeScale: flags.timeScale,
       backend: flags.backend as RunOptions['backend'],
       backendOptions: { context1: flags.context1, context2: flags.context2, installIstio: flags.installIstio },
@@ -72,17 +106,21 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
       keep: flags.keep,
       dryRun: flags.dryRun,
       quiet: flags.quiet,
-      metricsPort: flags.metricsPort,
+      // The session serves the user's port and includes the driver's metrics, served on a free one.
+      metricsPort: session && flags.metricsPort !== undefined ? 0 : flags.metricsPort,
+      observer: session,
       signal: controller.signal,
     };
     if (flags.repeat && flags.repeat > 1) {
-      const { runRepeated } = await import('../runner/repeat.ts');
+      const { runRepeated } = await import('../orchestrate/repeat.ts');
       return await runRepeated(base, flags.repeat);
     }
     const res = await runExperiment(base);
-    if (flags.quiet) process.stdout.write(`${res.runDir}\n`);
+    // With --events stdout carries only JSON lines; the run directory goes to stderr then.
+    if (flags.quiet) (flags.events ? process.stderr : process.stdout).write(`${res.runDir}\n`);
     return res.exitCode;
   } finally {
+    await session?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);

@@ -118,7 +118,21 @@ function compareFigure(base: RunSet, cand: RunSet, fig: KeyFigure, alpha: number
   }
   const improved = changed && finite && fig.better !== undefined && (fig.better === 'lower' ? delta! < 0 : delta! > 0);
   if (improved) note = `improved: ${note}`;
-  return { field: fig.field, label: fig.label, unit: fig.unit, gate: fig.gate, base: b, cand: c, delta, deltaPct, p, significant, changed, improved, note };
+  return {
+    field: fig.field,
+    label: fig.label,
+    unit: fig.unit,
+    gate: fig.gate,
+    base: b,
+    cand: c,
+    delta,
+    deltaPct,
+    p,
+    significant,
+    changed,
+    improved,
+    note,
+  };
 }
 
 /**
@@ -135,7 +149,8 @@ function overlap(b: SideStats, c: SideStats): boolean {
   return x.ci95[0] <= y.ci95[1] && y.ci95[0] <= x.ci95[1];
 }
 
-const fmtDelta = (d: number, unit: string) => `${Math.abs(d) >= 100 ? Math.abs(d).toFixed(0) : Math.abs(d) >= 1 ? Math.abs(d).toFixed(2) : Math.abs(d).toFixed(3)}${unit ? ` ${unit}` : ''}`;
+const fmtDelta = (d: number, unit: string) =>
+  `${Math.abs(d) >= 100 ? Math.abs(d).toFixed(0) : Math.abs(d) >= 1 ? Math.abs(d).toFixed(2) : Math.abs(d).toFixed(3)}${unit ? ` ${unit}` : ''}`;
 
 /**
  * The candidate's summary as one record for thresholds: per field the median of the runs, null when
@@ -161,9 +176,18 @@ export function compareSets(base: RunSet, cand: RunSet, opts: CompareOptions = {
   const alpha = opts.alpha ?? 0.05;
   const minDeltaPct = opts.minDeltaPct ?? 5;
   const warnings: string[] = [];
-  if (base.experiment !== cand.experiment) warnings.push(`comparing different experiments: ${base.experiment} (baseline) and ${cand.experiment} (candidate)`);
-  const settings = (set: RunSet) => [...new Set(set.runs.map((r) => `time scale ${r.manifest?.timeScale ?? '?'}${(r.manifest?.overrides ?? []).map((o) => ` --set ${o}`).join('')}`))].join(' | ');
-  if (settings(base) !== settings(cand)) warnings.push(`the two sides ran with different settings: baseline ${settings(base)}; candidate ${settings(cand)}`);
+  if (base.experiment !== cand.experiment)
+    warnings.push(`comparing different experiments: ${base.experiment} (baseline) and ${cand.experiment} (candidate)`);
+  const settings = (set: RunSet) =>
+    [
+      ...new Set(
+        set.runs.map(
+          (r) => `time scale ${r.manifest?.timeScale ?? '?'}${(r.manifest?.overrides ?? []).map((o) => ` --set ${o}`).join('')}`,
+        ),
+      ),
+    ].join(' | ');
+  if (settings(base) !== settings(cand))
+    warnings.push(`the two sides ran with different settings: baseline ${settings(base)}; candidate ${settings(cand)}`);
   const minP = minimumP(base.runs.length, cand.runs.length);
   if (minP >= alpha) {
     warnings.push(
@@ -184,5 +208,14 @@ export function compareSets(base: RunSet, cand: RunSet, opts: CompareOptions = {
   const moved = figures.some((f) => f.gate && f.changed && !f.improved);
   const failed = expectations.some((e) => !e.ok);
   const regression = failed || ((opts.failOn ?? 'any') === 'any' && moved);
-  return { experiment: { base: base.experiment, cand: cand.experiment }, alpha, minDeltaPct, figures, expectations, warnings, regression, exitCode: regression ? 1 : 0 };
+  return {
+    experiment: { base: base.experiment, cand: cand.experiment },
+    alpha,
+    minDeltaPct,
+    figures,
+    expectations,
+    warnings,
+    regression,
+    exitCode: regression ? 1 : 0,
+  };
 }

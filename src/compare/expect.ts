@@ -112,9 +112,18 @@ export function checkExpectations(expect: Record<string, readonly string[]>, sum
   });
 }
 
+/**
+ * An expectation's actual value in words: an event that did not happen is "never" (summary.json has
+ * null there), never "null" or "NaN"; a field the summary lacks is "no such field".
+ */
+export function formatActual(field: string, actual: unknown): string {
+  if (actual === undefined) return 'no such field';
+  if (actual === null) return /^events\.|AtFirstEjection|^firstEjection/.test(field) ? 'never' : 'none';
+  if (typeof actual === 'number' && !Number.isFinite(actual)) return Number.isNaN(actual) ? 'none' : 'never';
+  return JSON.stringify(actual);
+}
+
 /** One line per result, for the run command's output. */
 export function formatExpectations(results: readonly ExpectationResult[]): string {
-  return results
-    .map((r) => `${r.ok ? '✓' : '✗'} ${r.field} ${r.condition}  (actual: ${r.actual === undefined ? 'no such field' : JSON.stringify(r.actual)})`)
-    .join('\n');
+  return results.map((r) => `${r.ok ? '✓' : '✗'} ${r.field} ${r.condition}  (actual: ${formatActual(r.field, r.actual)})`).join('\n');
 }

@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { describe } from '../analysis/stats/describe.ts';
-import type { AggregateSummary } from './aggregate.ts';
+import type { AggregateSummary } from './aggregate-summary.ts';
 
 export interface RunSeries {
   run: string;
@@ -77,7 +77,10 @@ export function bandsFigure(groups: ReadonlyArray<{ series: string; runs: readon
     config: { font: 'DejaVu Sans', legend: { orient: 'bottom', direction: 'horizontal', labelLimit: 320 } },
     data: { values },
     layer: [
-      { mark: { type: 'area', opacity: 0.25 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: opts.yTitle }, y2: { field: 'hi' }, color } },
+      {
+        mark: { type: 'area', opacity: 0.25 },
+        encoding: { x, y: { field: 'lo', type: 'quantitative', title: opts.yTitle }, y2: { field: 'hi' }, color },
+      },
       {
         mark: { type: 'line', strokeWidth: 1.5 },
         encoding: {
@@ -103,7 +106,17 @@ export function eventTimesFigure(agg: AggregateSummary, title = `${agg.experimen
   const times = agg.figures.filter((f) => f.unit === 's');
   const dots = times.flatMap((f) => f.values.flatMap((v, i) => (v === null ? [] : [{ event: f.label, t: v, run: agg.runIds[i] }])));
   const summary = times.flatMap((f) =>
-    f.stats ? [{ event: f.label, mean: round(f.stats.mean), lo: round(f.stats.ci95[0]), hi: round(f.stats.ci95[1]), seen: `${f.happened}/${agg.n}` }] : [],
+    f.stats
+      ? [
+          {
+            event: f.label,
+            mean: round(f.stats.mean),
+            lo: round(f.stats.ci95[0]),
+            hi: round(f.stats.ci95[1]),
+            seen: `${f.happened}/${agg.n}`,
+          },
+        ]
+      : [],
   );
   const y = { field: 'event', type: 'nominal' as const, title: null, sort: times.map((f) => f.label), axis: { labelLimit: 260 } };
   return {
@@ -113,9 +126,25 @@ export function eventTimesFigure(agg: AggregateSummary, title = `${agg.experimen
     background: 'white',
     config: { font: 'DejaVu Sans' },
     layer: [
-      { data: { values: summary }, mark: { type: 'rule', strokeWidth: 3, opacity: 0.4 }, encoding: { y, x: { field: 'lo', type: 'quantitative', title: 'Time since load start (s)' }, x2: { field: 'hi' } } },
-      { data: { values: summary }, mark: { type: 'tick', thickness: 2 }, encoding: { y, x: { field: 'mean', type: 'quantitative' }, tooltip: [{ field: 'event' }, { field: 'mean' }, { field: 'lo' }, { field: 'hi' }, { field: 'seen', title: 'runs with it' }] } },
-      { data: { values: dots }, mark: { type: 'point', filled: true, size: 40, opacity: 0.7 }, encoding: { y, x: { field: 't', type: 'quantitative' }, tooltip: [{ field: 'run' }, { field: 't' }] } },
+      {
+        data: { values: summary },
+        mark: { type: 'rule', strokeWidth: 3, opacity: 0.4 },
+        encoding: { y, x: { field: 'lo', type: 'quantitative', title: 'Time since load start (s)' }, x2: { field: 'hi' } },
+      },
+      {
+        data: { values: summary },
+        mark: { type: 'tick', thickness: 2 },
+        encoding: {
+          y,
+          x: { field: 'mean', type: 'quantitative' },
+          tooltip: [{ field: 'event' }, { field: 'mean' }, { field: 'lo' }, { field: 'hi' }, { field: 'seen', title: 'runs with it' }],
+        },
+      },
+      {
+        data: { values: dots },
+        mark: { type: 'point', filled: true, size: 40, opacity: 0.7 },
+        encoding: { y, x: { field: 't', type: 'quantitative' }, tooltip: [{ field: 'run' }, { field: 't' }] },
+      },
     ],
   } as TopLevelSpec;
 }

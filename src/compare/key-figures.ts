@@ -10,11 +10,26 @@
  * times are only as precise as the scrape interval (250 ms by default), ratios below a point are
  * noise at the request counts we run.
  */
+import type { Summary } from '../analysis/summary.ts';
+
 export type FigureKind = 'time' | 'ratio' | 'rate' | 'latency';
 
+/** Dotted paths to the numeric leaves of T, so a key figure names a field the compiler can check. */
+type NumberPaths<T, P extends string = ''> = {
+  [K in keyof T & string]: NonNullable<T[K]> extends number
+    ? `${P}${K}`
+    : NonNullable<T[K]> extends readonly unknown[]
+      ? never
+      : NonNullable<T[K]> extends object
+        ? NumberPaths<NonNullable<T[K]>, `${P}${K}.`>
+        : never;
+}[keyof T & string];
+
+export type SummaryNumberPath = NumberPaths<Summary>;
+
 export interface KeyFigure {
-  /** Dotted path in summary.json. */
-  field: string;
+  /** Dotted path in summary.json, checked against the Summary type. */
+  field: SummaryNumberPath;
   label: string;
   unit: string;
   kind: FigureKind;
@@ -31,8 +46,25 @@ export interface KeyFigure {
   better?: 'lower' | 'higher';
 }
 
-const time = (field: string, label: string): KeyFigure => ({ field, label, unit: 's', kind: 'time', nullIsNever: true, minAbs: 0.25, gate: true });
-const latency = (field: string, label: string, gate: boolean): KeyFigure => ({ field, label, unit: 'ms', kind: 'latency', nullIsNever: false, minAbs: 1, gate, better: 'lower' });
+const time = (field: SummaryNumberPath, label: string): KeyFigure => ({
+  field,
+  label,
+  unit: 's',
+  kind: 'time',
+  nullIsNever: true,
+  minAbs: 0.25,
+  gate: true,
+});
+const latency = (field: SummaryNumberPath, label: string, gate: boolean): KeyFigure => ({
+  field,
+  label,
+  unit: 'ms',
+  kind: 'latency',
+  nullIsNever: false,
+  minAbs: 1,
+  gate,
+  better: 'lower',
+});
 
 export const KEY_FIGURES: readonly KeyFigure[] = [
   time('events.firstOverflowS', 'first circuit-breaker overflow'),
@@ -41,8 +73,25 @@ export const KEY_FIGURES: readonly KeyFigure[] = [
   time('events.redirectEndS', 'redirect to B ends'),
   time('events.noHealthyUpstreamS', 'no healthy upstream'),
   time('events.recoveryS', 'A serves again'),
-  { field: 'loadAtFirstEjectionRps', label: 'load at first ejection', unit: 'req/s', kind: 'rate', nullIsNever: true, minAbs: 5, gate: true },
-  { field: 'successRatio', label: 'success ratio', unit: '', kind: 'ratio', nullIsNever: false, minAbs: 0.01, gate: true, better: 'higher' },
+  {
+    field: 'loadAtFirstEjectionRps',
+    label: 'load at first ejection',
+    unit: 'req/s',
+    kind: 'rate',
+    nullIsNever: true,
+    minAbs: 5,
+    gate: true,
+  },
+  {
+    field: 'successRatio',
+    label: 'success ratio',
+    unit: '',
+    kind: 'ratio',
+    nullIsNever: false,
+    minAbs: 0.01,
+    gate: true,
+    better: 'higher',
+  },
   { field: 'redirectedFraction', label: 'redirected fraction', unit: '', kind: 'ratio', nullIsNever: false, minAbs: 0.01, gate: true },
   latency('latencyMs.p50', 'latency p50', true),
   latency('latencyMs.p95', 'latency p95', true),

@@ -1,6 +1,7 @@
 /** The comparison as a markdown table, benchstat style: medians, ± spread, Δ or "~", p-value. */
 import { markdownTable } from 'markdown-table';
 import type { ComparisonResult, FigureComparison, SideStats } from './compare.ts';
+import { formatActual } from './expect.ts';
 
 const fmt = (v: number, unit: string) => {
   const a = Math.abs(v);
@@ -26,7 +27,15 @@ function delta(f: FigureComparison): string {
 
 // A significant difference that is not a change says why not (intervals overlap, too small).
 const verdict = (f: FigureComparison) =>
-  f.changed ? (f.improved ? 'improved' : f.gate ? '**changed**' : 'changed (informational)') : f.significant ? f.note.replace(/^significant but /, 'not a change: ') : '';
+  f.changed
+    ? f.improved
+      ? 'improved'
+      : f.gate
+        ? '**changed**'
+        : 'changed (informational)'
+    : f.significant
+      ? f.note.replace(/^significant but /, 'not a change: ')
+      : '';
 
 export function comparisonMarkdown(r: ComparisonResult, names: { base: string; cand: string }): string {
   const n = (f: FigureComparison, k: 'base' | 'cand') => f[k].n;
@@ -48,7 +57,12 @@ export function comparisonMarkdown(r: ComparisonResult, names: { base: string; c
   ];
   const moved = r.figures.filter((f) => f.changed);
   if (moved.length) {
-    lines.push('', '### What moved', '', ...moved.map((f) => `- ${f.label} (\`${f.field}\`): ${f.note}${f.gate ? '' : ' — informational, does not fail'}`));
+    lines.push(
+      '',
+      '### What moved',
+      '',
+      ...moved.map((f) => `- ${f.label} (\`${f.field}\`): ${f.note}${f.gate ? '' : ' — informational, does not fail'}`),
+    );
   }
   if (r.expectations.length) {
     lines.push(
@@ -57,7 +71,13 @@ export function comparisonMarkdown(r: ComparisonResult, names: { base: string; c
       '',
       markdownTable([
         ['field', 'condition', 'typical value', 'runs meeting it', ''],
-        ...r.expectations.map((e) => [e.field, e.condition, e.actual === undefined ? 'no such field' : JSON.stringify(e.actual), `${e.runsOk}/${e.runs}`, e.ok ? 'ok' : '**failed**']),
+        ...r.expectations.map((e) => [
+          e.field,
+          e.condition,
+          formatActual(e.field, e.actual),
+          `${e.runsOk}/${e.runs}`,
+          e.ok ? 'ok' : '**failed**',
+        ]),
       ]),
     );
   }

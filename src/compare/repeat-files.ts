@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { AggregateSummary } from './aggregate.ts';
+import { PALETTE } from '../report/figures.ts';
+import { renderSvg } from '../report/render.ts';
+import type { AggregateSummary } from './aggregate-summary.ts';
 import { bandsFigure, eventTimesFigure, type RunSeries } from './figures.ts';
 
 /** One column of a run's timeseries.csv as a series; null when the run has no such file. */
@@ -22,7 +24,6 @@ function readSeries(runDir: string, column: string): RunSeries | null {
 }
 
 export async function writeRepeatFigures(setDir: string, agg: AggregateSummary, runDirs: readonly string[]): Promise<string[]> {
-  const { renderSvg } = await import('../report/render.ts');
   const dir = path.join(setDir, 'figures');
   fs.mkdirSync(dir, { recursive: true });
   const written: string[] = [];
@@ -32,7 +33,6 @@ export async function writeRepeatFigures(setDir: string, agg: AggregateSummary, 
     written.push(path.join(dir, `${name}.svg`));
   };
   await put('event-times', eventTimesFigure(agg));
-  const { PALETTE } = await import('../report/figures.ts');
   const series = [
     ['A (local)', 'served_a_rps', PALETTE.blue],
     ['B (remote, via gateway)', 'served_b_rps', PALETTE.orange],
@@ -41,10 +41,16 @@ export async function writeRepeatFigures(setDir: string, agg: AggregateSummary, 
   const groups = series
     .map(([name, column]) => ({ series: name, runs: runDirs.map((d) => readSeries(d, column)).filter((s): s is RunSeries => s !== null) }))
     .filter((g) => g.runs.length > 0);
-  if (groups.length) await put('served-bands', bandsFigure(groups, {
+  if (groups.length)
+    await put(
+      'served-bands',
+      bandsFigure(groups, {
         title: `${agg.experiment}: who served the load, across ${agg.n} runs`,
         yTitle: 'Requests per second (req/s)',
-        colors: Object.fromEntries(series.filter(([name]) => groups.some((g) => g.series === name)).map(([name, , color]) => [name, color])),
-      }));
+        colors: Object.fromEntries(
+          series.filter(([name]) => groups.some((g) => g.series === name)).map(([name, , color]) => [name, color]),
+        ),
+      }),
+    );
   return written;
 }

@@ -27,11 +27,19 @@ function writeFile(file: string, text: string) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     fs.writeFileSync(file, text);
   } catch (e) {
-    throw new SpilloverError({ file, message: `cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix: 'choose a writable path' });
+    throw new SpilloverError({
+      file,
+      message: `cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      fix: 'choose a writable path',
+    });
   }
 }
 
-export function runCompare(baseline: string, candidate: string | undefined, opts: CompareCommandOptions = {}): { exitCode: number; result?: ComparisonResult; baselineFile?: string } {
+export function runCompare(
+  baseline: string,
+  candidate: string | undefined,
+  opts: CompareCommandOptions = {},
+): { exitCode: number; result?: ComparisonResult; baselineFile?: string } {
   const out = opts.out ?? ((t: string) => process.stdout.write(t));
   const baselinesDir = opts.baselinesDir ?? DEFAULT_BASELINES_DIR;
   if (candidate === undefined) {
@@ -60,7 +68,9 @@ export function runCompare(baseline: string, candidate: string | undefined, opts
   if (opts.junit) writeFile(opts.junit, comparisonJUnit(result, names));
   if (opts.updateBaseline) {
     const file = writeBaseline(cand, baselinesDir);
-    out(`\nbaseline updated: ${path.relative(process.cwd(), file)} now holds the ${cand.runs.length} candidate run(s)${result.regression ? ' (the changes above are accepted)' : ''}\n`);
+    out(
+      `\nbaseline updated: ${path.relative(process.cwd(), file)} now holds the ${cand.runs.length} candidate run(s)${result.regression ? ' (the changes above are accepted)' : ''}\n`,
+    );
     return { exitCode: 0, result, baselineFile: file };
   }
   return { exitCode: result.exitCode, result };

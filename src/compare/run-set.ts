@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
-import { RAW, type RunManifest } from '../runner/raw.ts';
+import { RAW, type RunManifest } from '../contracts/raw.ts';
 
 export const SUMMARY_FILE = 'summary.json';
 export const BASELINE_FILE = 'baseline.json';
@@ -47,7 +47,11 @@ function readJson(file: string, what: string, fix: string): unknown {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new SpilloverError({ file: display(file), message: `cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fix });
+    throw new SpilloverError({
+      file: display(file),
+      message: `cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      fix,
+    });
   }
   try {
     return JSON.parse(text);
@@ -58,14 +62,21 @@ function readJson(file: string, what: string, fix: string): unknown {
 
 const isRunDir = (dir: string) => fs.existsSync(path.join(dir, SUMMARY_FILE));
 
-export function readRun(dir: string): RunRecord {
+export function readRunRecord(dir: string): RunRecord {
   const summaryFile = path.join(dir, SUMMARY_FILE);
   const summary = readJson(summaryFile, 'the run summary', `run \`spillover report ${display(dir)}\` to (re)write it`);
   if (summary === null || typeof summary !== 'object' || Array.isArray(summary)) {
-    throw new SpilloverError({ file: display(summaryFile), message: 'the run summary is not a JSON object', expected: '{ experiment, runId, requests, events, ... }', found: JSON.stringify(summary)?.slice(0, 60) });
+    throw new SpilloverError({
+      file: display(summaryFile),
+      message: 'the run summary is not a JSON object',
+      expected: '{ experiment, runId, requests, events, ... }',
+      found: JSON.stringify(summary)?.slice(0, 60),
+    });
   }
   const manifestFile = path.join(dir, RAW.manifest);
-  const manifest = fs.existsSync(manifestFile) ? (readJson(manifestFile, 'the run manifest', 'the run directory is damaged; rerun the experiment') as Partial<RunManifest>) : undefined;
+  const manifest = fs.existsSync(manifestFile)
+    ? (readJson(manifestFile, 'the run manifest', 'the run directory is damaged; rerun the experiment') as Partial<RunManifest>)
+    : undefined;
   const s = summary as Record<string, unknown>;
   return { source: dir, runId: String(s.runId ?? manifest?.runId ?? path.basename(dir)), summary: s, manifest };
 }
@@ -79,11 +90,17 @@ function expectOf(manifest: Partial<RunManifest> | undefined): Record<string, st
 export function loadRunSet(source: string): RunSet {
   const abs = path.resolve(source);
   if (!fs.existsSync(abs)) {
-    throw new SpilloverError({ file: source, message: 'no such run directory or baseline', expected: 'a run directory, a directory of repeats, or results/baselines/<experiment>/', fix: 'list runs with `ls results/<experiment>/`' });
+    throw new SpilloverError({
+      file: source,
+      message: 'no such run directory or baseline',
+      expected: 'a run directory, a directory of repeats, or results/baselines/<experiment>/',
+      fix: 'list runs with `ls results/<experiment>/`',
+    });
   }
   const stat = fs.statSync(abs);
-  if (stat.isFile() || fs.existsSync(path.join(abs, BASELINE_FILE))) return readBaseline(stat.isFile() ? abs : path.join(abs, BASELINE_FILE), source);
-  if (isRunDir(abs)) return finish(source, 'run', [readRun(abs)]);
+  if (stat.isFile() || fs.existsSync(path.join(abs, BASELINE_FILE)))
+    return readBaseline(stat.isFile() ? abs : path.join(abs, BASELINE_FILE), source);
+  if (isRunDir(abs)) return finish(source, 'run', [readRunRecord(abs)]);
   const dirs = fs
     .readdirSync(abs, { withFileTypes: true })
     .filter((d) => d.isDirectory() && isRunDir(path.join(abs, d.name)))
@@ -98,7 +115,7 @@ export function loadRunSet(source: string): RunSet {
       fix: `run \`spillover report <run-dir>\` on runs that lack a summary, or name another directory`,
     });
   }
-  return finish(source, 'repeats', dirs.map(readRun));
+  return finish(source, 'repeats', dirs.map(readRunRecord));
 }
 
 function finish(source: string, kind: RunSet['kind'], runs: RunRecord[]): RunSet {
@@ -117,7 +134,11 @@ function finish(source: string, kind: RunSet['kind'], runs: RunRecord[]): RunSet
 }
 
 export function readBaseline(file: string, source = file): RunSet {
-  const data = readJson(file, 'the baseline', 'restore it from git, or write a new one with `spillover compare ... --update-baseline`') as Partial<BaselineFile>;
+  const data = readJson(
+    file,
+    'the baseline',
+    'restore it from git, or write a new one with `spillover compare ... --update-baseline`',
+  ) as Partial<BaselineFile>;
   if (data?.schema !== BASELINE_SCHEMA || !Array.isArray(data.runs) || data.runs.length === 0) {
     throw new SpilloverError({
       file: display(file),
@@ -139,7 +160,10 @@ export function readBaseline(file: string, source = file): RunSet {
 
 /** The baseline file for a set of runs: stable key order, no wall-clock of its own. */
 export function baselineOf(set: RunSet): BaselineFile {
-  const ends = set.runs.map((r) => r.manifest?.endedAt ?? r.manifest?.startedAt ?? '').filter(Boolean).sort();
+  const ends = set.runs
+    .map((r) => r.manifest?.endedAt ?? r.manifest?.startedAt ?? '')
+    .filter(Boolean)
+    .sort();
   return {
     schema: BASELINE_SCHEMA,
     experiment: set.experiment,

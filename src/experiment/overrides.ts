@@ -6,7 +6,7 @@
  * which survives reordering the file: `resources.DestinationRule/a.spec.trafficPolicy.outlierDetection.consecutive5xxErrors=5`.
  */
 import { parse as parseYamlValue } from 'yaml';
-import { SpilloverError } from '../errors.ts';
+import { SpilloverError, type ProblemDetail } from '../errors.ts';
 
 export interface Override {
   raw: string;
@@ -47,7 +47,12 @@ export function parseOverride(raw: string, source = '--set'): Override {
   try {
     path = parsePath(pathText);
   } catch (e) {
-    throw new SpilloverError({ file: source, path: pathText, message: (e as Error).message, fix: 'use a dotted path with [i] for list items' });
+    throw new SpilloverError({
+      file: source,
+      path: pathText,
+      message: (e as Error).message,
+      fix: 'use a dotted path with [i] for list items',
+    });
   }
   // Values are YAML scalars, so `5`, `true`, `2s` and `"quoted"` mean what they mean in the file.
   let value: unknown;
@@ -71,10 +76,16 @@ function resolveSegment(container: unknown, seg: string | number, parentPath: Ar
   if (typeof seg === 'number' || !Array.isArray(container) || !seg.includes('/')) return seg;
   const [kind, name] = seg.split('/');
   const idx = container.findIndex(
-    (r) => r && typeof r === 'object' && (r as { kind?: string }).kind === kind && (r as { metadata?: { name?: string } }).metadata?.name === name,
+    (r) =>
+      r &&
+      typeof r === 'object' &&
+      (r as { kind?: string }).kind === kind &&
+      (r as { metadata?: { name?: string } }).metadata?.name === name,
   );
   if (idx < 0) {
-    const have = container.map((r) => `${(r as { kind?: string })?.kind}/${(r as { metadata?: { name?: string } })?.metadata?.name}`).join(', ');
+    const have = container
+      .map((r) => `${(r as { kind?: string })?.kind}/${(r as { metadata?: { name?: string } })?.metadata?.name}`)
+      .join(', ');
     throw new SpilloverError({
       file: '--set',
       path: [...parentPath, seg].join('.'),
@@ -106,6 +117,7 @@ export function applyOverrides(doc: Record<string, unknown>, overrides: Override
           fix: 'check the path against the experiment file',
         });
       }
+      if (Array.isArray(holder)) listSegment(holder, seg, concrete, o.raw);
       if (last) holder[seg] = o.value;
       else {
         // Only own fields are descended into: an inherited one (toString, ...) is not part of the file.
@@ -118,8 +130,60 @@ export function applyOverrides(doc: Record<string, unknown>, overrides: Override
   return applied;
 }
 
+/**
+ * In a list, a segment is an index up to its length (the length appends) or a Kind/name: a field name
+ * would land on the array object, where validation never looks, and a far index would leave holes.
+ */
+function listSegment(list: unknown[], seg: string | number, concrete: Array<string | number>, raw: string): void {
+  const where = formatPath(concrete.slice(0, -1));
+  if (typeof seg === 'string') {
+    throw new SpilloverError({
+      file: `--set ${raw}`,
+      path: formatPath(concrete),
+      message: `${where} is a list, so "${seg}" names nothing in it`,
+      expected: `an index [0] to [${list.length}]${where === 'resources' ? ', or Kind/name such as DestinationRule/a' : ''}`,
+      found: seg,
+      fix: `write ${where}[0].${seg}=... for the first item`,
+    });
+  }
+  if (seg > list.length) {
+    throw new SpilloverError({
+      file: `--set ${raw}`,
+      path: formatPath(concrete),
+      message: `${where} has ${list.length} item${list.length === 1 ? '' : 's'}, so [${seg}] is past its end`,
+      expected: `an index [0] to [${list.length}] ([${list.length}] appends one)`,
+      found: `[${seg}]`,
+      fix: `use ${where}[${list.length}] to add an item, or an existing index`,
+    });
+  }
+}
+
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let s = '';
   for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s ? `.${String(seg)}` : String(seg);
   return s;
+}
+
+/**
+ * Problems at or under a path that an override set are reported against that `--set`, as the user
+ * typed it; the file's line would show the value the override replaced.
+ */
+export function blameOverrides(
+  problems: ProblemDetail[],
+  applied: string[],
+  overrides: Array<{ raw: string }>,
+  inFile: (path: string) => boolean,
+): ProblemDetail[] {
+  const under = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`);
+  return problems.map((p) => {
+    if (!p.path) return p;
+    const full = p.path;
+    // The last override of a path wins, so it is the one to blame; so is one that made the field
+    // the problem is about (`--set faults.at=1s` creates faults as a mapping).
+    for (let i = applied.length - 1; i >= 0; i--) {
+      const set = applied[i].slice(0, applied[i].indexOf('='));
+      if (under(full, set) || (under(set, full) && !inFile(full))) return { ...p, file: `--set ${overrides[i].raw}`, line: undefined };
+    }
+    return p;
+  });
 }

@@ -6,22 +6,31 @@
  * did-you-mean, because a typo in a resilience setting silently changes the result.
  */
 import { z } from 'zod';
-import { isDuration } from './duration.ts';
+import { isDuration } from '../util/duration.ts';
 
 const duration = (what = 'a duration') =>
   z.string({ error: `expected ${what} such as "250ms", "10s" or "1m"` }).refine(isDuration, {
     error: `expected ${what} such as "250ms", "10s" or "1m"`,
   });
 
-const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
-  error: 'expected a DNS-label name: lower-case letters, digits and "-"',
+// A DNS-1123 label, as Kubernetes names are: the experiment's name also names its results directory.
+const name = z.string().refine((s) => s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s), {
+  error: 'expected a DNS-label name (RFC 1123): at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit',
 });
 
 const locality = z.string().regex(/^[^/\s]+(\/[^/\s]+){0,2}$/, { error: 'expected a locality "region/zone[/subzone]"' });
 
-const cidr24 = z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.0\/24$/, {
-  error: 'expected a loopback /24 such as "127.0.1.0/24" (the local backend only uses 127.0.0.0/8)',
-});
+const cidr24 = z.string().refine(
+  (s) =>
+    /^127\.\d{1,3}\.\d{1,3}\.0\/24$/.test(s) &&
+    s
+      .split(/[./]/)
+      .slice(1, 3)
+      .every((o) => Number(o) <= 255),
+  {
+    error: 'expected a loopback /24 such as "127.0.1.0/24" (the local backend only uses 127.0.0.0/8)',
+  },
+);
 
 /**
  * A node-like group of a cluster: its workloads get the group's locality, as pods scheduled on nodes
@@ -59,7 +68,9 @@ export const ServiceSpec = z.strictObject({
   host: z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+\.svc\.[a-z0-9.-]+$/, {
     error: 'expected a Kubernetes service host "<name>.<namespace>.svc.cluster.local"',
   }),
-  port: z.strictObject({ number: z.number().int().min(1).max(65535), name: z.string().default('http') }).default({ number: 80, name: 'http' }),
+  port: z
+    .strictObject({ number: z.number().int().min(1).max(65535), name: z.string().default('http') })
+    .default({ number: 80, name: 'http' }),
   serviceAccount: z.string().default('default'),
   locality: locality.optional(),
   /** A node group of the service's cluster (topology.clusters.<c>.nodes): the pods' locality. */
@@ -67,14 +78,22 @@ export const ServiceSpec = z.strictObject({
   /** Pods of this deployment; each has its own loopback address, app process and sidecar. */
   replicas: z.number().int().min(1).max(64).default(1),
   /** The pods' `version` label, which DestinationRule subsets select on. */
-  version: z.string().regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, { error: 'expected a label value such as "v1"' }).optional(),
+  version: z
+    .string()
+    .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, { error: 'expected a label value such as "v1"' })
+    .optional(),
   /** More pod labels (subsets and failoverPriority can select on them). */
   labels: z.record(z.string(), z.string()).optional(),
   capacity: CapacitySpec,
 });
 
 export const FaultSpec = z.discriminatedUnion('action', [
-  z.strictObject({ at: duration(), action: z.literal('kill'), target: z.string(), signal: z.enum(['SIGKILL', 'SIGTERM']).default('SIGKILL') }),
+  z.strictObject({
+    at: duration(),
+    action: z.literal('kill'),
+    target: z.string(),
+    signal: z.enum(['SIGKILL', 'SIGTERM']).default('SIGKILL'),
+  }),
   z.strictObject({
     at: duration(),
     action: z.literal('service-fault'),
@@ -109,9 +128,20 @@ export const FaultSpec = z.discriminatedUnion('action', [
    */
   z.strictObject({ at: duration(), action: z.literal('scale'), target: z.string(), replicas: z.number().int().min(0).max(64) }),
   /** `kubectl apply` of an Istio resource at `at`: replaces the one of the same kind and name (or adds it); pushed after istiod's debounce. */
-  z.strictObject({ at: duration(), action: z.literal('apply'), target: z.string().default('istiod'), resource: z.record(z.string(), z.unknown()) }),
+  z.strictObject({
+    at: duration(),
+    action: z.literal('apply'),
+    target: z.string().default('istiod'),
+    resource: z.record(z.string(), z.unknown()),
+  }),
   /** The app cuts a share of connections (TCP reset), per instance. */
-  z.strictObject({ at: duration(), action: z.literal('reset'), target: z.string(), rate: z.number().min(0).max(1).default(1), duration: duration().optional() }),
+  z.strictObject({
+    at: duration(),
+    action: z.literal('reset'),
+    target: z.string(),
+    rate: z.number().min(0).max(1).default(1),
+    duration: duration().optional(),
+  }),
 ]);
 
 export const ExperimentSpec = z.strictObject({
@@ -123,9 +153,17 @@ export const ExperimentSpec = z.strictObject({
   istio: z
     .strictObject({
       /** Whose translation semantics apply: "1.29" (current), or an older release such as "1.6". */
-      version: z.string().regex(/^1\.\d+(\.\d+)?$/, { error: 'expected an Istio release such as "1.29" or "1.6.14"' }).default('1.29'),
+      version: z
+        .string()
+        .regex(/^1\.\d+(\.\d+)?$/, { error: 'expected an Istio release such as "1.29" or "1.6.14"' })
+        .default('1.29'),
     })
     .default({ version: '1.29' }),
+  /**
+   * Who makes the Envoy configuration on the local backend: src/mesh (builtin, default) or istiod's own
+   * generator (tools/istiod-config, built on first use; current Istio only).
+   */
+  controlPlane: z.enum(['builtin', 'istiod']).optional(),
   topology: z.strictObject({
     clusters: z.record(name, ClusterSpec).refine((c) => Object.keys(c).length >= 1, {
       error: 'expected at least one cluster',
@@ -141,7 +179,10 @@ export const ExperimentSpec = z.strictObject({
     discovery: z.enum(['federated', 'multi-primary']).optional(),
   }),
   /** Workloads by name; the load targets A's host. */
-  services: z.record(z.string().regex(/^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?$/, { error: 'expected a service name such as "A" or "helloworld-v1"' }), ServiceSpec),
+  services: z.record(
+    z.string().regex(/^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?$/, { error: 'expected a service name such as "A" or "helloworld-v1"' }),
+    ServiceSpec,
+  ),
   client: z.strictObject({ cluster: name, locality: locality.optional(), node: name.optional() }),
   /**
    * The study's one east-west gateway. Without it every network with services gets one gateway, in
@@ -159,9 +200,7 @@ export const ExperimentSpec = z.strictObject({
     /** Embedded driver: close the connection after an error response and reconnect, as fortio does (k6 keeps it). */
     reconnectOnError: z.boolean().optional(),
   }),
-  scrape: z
-    .strictObject({ interval: duration().default('250ms'), clustersInterval: duration().optional() })
-    .default({ interval: '250ms' }),
+  scrape: z.strictObject({ interval: duration().default('250ms'), clustersInterval: duration().optional() }).default({ interval: '250ms' }),
   envoy: z
     .strictObject({
       concurrency: z.number().int().min(1).default(1),
@@ -171,11 +210,11 @@ export const ExperimentSpec = z.strictObject({
     .default({ concurrency: 1, fileFlushInterval: '100ms', logLevel: 'warning' }),
   faults: z.array(FaultSpec).default([]),
   /**
-   * The harness's control plane (used when a fault needs endpoint or config pushes): Kubernetes'
+   * Timing of the harness's pushes (used when a fault needs endpoint or config pushes): Kubernetes'
    * readiness probe (periodSeconds 10, failureThreshold 3, successThreshold 1) and istiod's push
    * debounce (PILOT_DEBOUNCE_AFTER 100ms) by default.
    */
-  controlPlane: z
+  pushTiming: z
     .strictObject({
       readinessPeriod: duration().optional(),
       failureThreshold: z.number().int().min(1).optional(),

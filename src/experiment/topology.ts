@@ -72,12 +72,17 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
     const base = service.toLowerCase();
     const locality = localityIn(s.cluster, s.node, s.locality);
     // A later `scale` fault may need more pods than the deployment starts with: they run from the start.
-    const scaledTo = spec.faults.filter((f) => f.action === 'scale' && f.target.toLowerCase() === service.toLowerCase()).map((f) => (f as { replicas: number }).replicas);
+    const scaledTo = spec.faults
+      .filter((f) => f.action === 'scale' && f.target.toLowerCase() === service.toLowerCase())
+      .map((f) => (f as { replicas: number }).replicas);
     const total = Math.max(s.replicas, ...scaledTo);
     for (let r = 0; r < total; r++) {
       const labels: Record<string, string> = { app: namespaceOf(s.host) ? s.host.split('.')[0] : base, ...(s.labels ?? {}) };
       if (s.version) labels.version = s.version;
-      Object.assign(labels, localityLabels(locality), { 'topology.istio.io/cluster': s.cluster, 'topology.istio.io/network': byName.get(s.cluster)?.network ?? '' });
+      Object.assign(labels, localityLabels(locality), {
+        'topology.istio.io/cluster': s.cluster,
+        'topology.istio.io/network': byName.get(s.cluster)?.network ?? '',
+      });
       pods.push({
         service,
         replica: r,
@@ -96,7 +101,9 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
 
   let gateways: TopologyGateway[];
   if (spec.gateway) {
-    gateways = [{ name: 'gateway', cluster: spec.gateway.cluster, network: byName.get(spec.gateway.cluster)?.network ?? '', port: spec.gateway.port }];
+    gateways = [
+      { name: 'gateway', cluster: spec.gateway.cluster, network: byName.get(spec.gateway.cluster)?.network ?? '', port: spec.gateway.port },
+    ];
   } else {
     // One east-west gateway per network that has pods, in the network's first cluster with pods
     // (gen-eastwest-gateway.sh per network), when there is more than one network to cross.
@@ -114,7 +121,11 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
     discovery: spec.topology.discovery ?? 'federated',
     clusters,
     pods,
-    client: { cluster: spec.client.cluster, network: byName.get(spec.client.cluster)?.network ?? '', locality: localityIn(spec.client.cluster, spec.client.node, spec.client.locality) },
+    client: {
+      cluster: spec.client.cluster,
+      network: byName.get(spec.client.cluster)?.network ?? '',
+      locality: localityIn(spec.client.cluster, spec.client.node, spec.client.locality),
+    },
     gateways,
   };
 }

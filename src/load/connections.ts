@@ -18,7 +18,10 @@ export class OriginConnections {
   private readonly connector: WarmConnector;
   private readonly servername?: string;
 
-  constructor(readonly origin: string, connectTimeoutMs: number) {
+  constructor(
+    readonly origin: string,
+    connectTimeoutMs: number,
+  ) {
     const url = new URL(origin);
     this.servername = url.protocol === 'https:' ? url.hostname : undefined;
     this.connector = new WarmConnector({ timeout: connectTimeoutMs, ...(this.servername ? { servername: this.servername } : {}) });

@@ -13,13 +13,13 @@
  */
 import { Worker } from 'node:worker_threads';
 import { SpilloverError, type ProblemDetail } from '../errors.ts';
-import type { LoadOptions, LoadResult } from './driver.ts';
+import type { DriverOptions, LoadResult } from './driver.ts';
 import type { Scenario } from './types.ts';
 
 /** What can cross the thread boundary: everything but the signal and the callbacks. */
-export type ThreadLoadOptions = Omit<LoadOptions, 'signal' | 'onMetricsListening' | 'onReady'>;
+export type ThreadDriverOptions = Omit<DriverOptions, 'signal' | 'onMetricsListening' | 'onReady'>;
 
-export type ToDriver = { type: 'run'; options: ThreadLoadOptions } | { type: 'abort' };
+export type ToDriver = { type: 'run'; options: ThreadDriverOptions } | { type: 'abort' };
 export type FromDriver =
   | { type: 'warm' }
   | { type: 'metrics-listening'; port: number }
@@ -27,7 +27,17 @@ export type FromDriver =
   | { type: 'done'; result: LoadResult }
   | {
       type: 'error';
-      error: { name: string; message: string; stack?: string; code?: string; errno?: number; syscall?: string; path?: string; problems?: ProblemDetail[]; exitCode?: number };
+      error: {
+        name: string;
+        message: string;
+        stack?: string;
+        code?: string;
+        errno?: number;
+        syscall?: string;
+        path?: string;
+        problems?: ProblemDetail[];
+        exitCode?: number;
+      };
     };
 
 /**
@@ -49,6 +59,10 @@ const YOUNG_GENERATION_MB = 12;
  */
 export const EXIT_REQUESTED = 0;
 export const EXIT_FLUSHED = 1;
+/** Written by the thread before EXIT_FLUSHED: its request counters at the exit (see onForcedExit). */
+export const EXIT_HAS_COUNTERS = 2;
+export const EXIT_STARTED = 3;
+export const EXIT_COMPLETED = 4;
 export const EXIT_POLL_MS = 10;
 const EXIT_WAIT_MS = 250;
 
@@ -69,11 +83,28 @@ export class DriverThread {
   private used = false;
 
   private readonly onProcessExit: () => void;
+  /**
+   * Called synchronously on a forced exit, after the thread cut and recorded every request still in
+   * flight: how many requests it had started and completed (= records written), so the caller can
+   * write what the run's end would have (run.ts writes its load-done event).
+   */
+  onForcedExit?: (counters: { started: number; completed: number; forcedExit: true }) => void;
 
-  private constructor(private readonly worker: Worker, private readonly exited: Promise<number>, exitFlag: Int32Array) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly exited: Promise<number>,
+    exitFlag: Int32Array,
+  ) {
     this.onProcessExit = () => {
       Atomics.store(exitFlag, EXIT_REQUESTED, 1);
       Atomics.wait(exitFlag, EXIT_FLUSHED, 0, EXIT_WAIT_MS);
+      if (Atomics.load(exitFlag, EXIT_HAS_COUNTERS) === 1) {
+        this.onForcedExit?.({
+          started: Atomics.load(exitFlag, EXIT_STARTED),
+          completed: Atomics.load(exitFlag, EXIT_COMPLETED),
+          forcedExit: true,
+        });
+      }
     };
     process.on('exit', this.onProcessExit);
   }
@@ -84,10 +115,15 @@ export class DriverThread {
    * which takes about a quarter of a second more and spares the run a cold start.
    */
   static async start(scenario?: Scenario): Promise<DriverThread> {
-    const exitFlag = new Int32Array(new SharedArrayBuffer(8));
+    const exitFlag = new Int32Array(new SharedArrayBuffer(4 * 8));
     const worker = new Worker(BOOT, {
       eval: true,
-      workerData: { tsx: import.meta.resolve('tsx/esm/api'), entry: new URL('./driver-worker.ts', import.meta.url).href, scenario, exitFlag },
+      workerData: {
+        tsx: import.meta.resolve('tsx/esm/api'),
+        entry: new URL('./driver-worker.ts', import.meta.url).href,
+        scenario,
+        exitFlag,
+      },
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
       // Its stdout/stderr go straight to the process's own (the progress line writes to stderr).
       stdout: false,
@@ -109,7 +145,7 @@ export class DriverThread {
   }
 
   /** Same contract as runLoad (driver.ts); one run per thread. */
-  run(opts: LoadOptions): Promise<LoadResult> {
+  run(opts: DriverOptions): Promise<LoadResult> {
     if (this.used) throw new Error('DriverThread.run: one run per thread');
     this.used = true;
     const { signal, onMetricsListening, onReady, ...options } = opts;
@@ -154,7 +190,7 @@ export class DriverThread {
 }
 
 /** runLoad on a thread of its own, started and ended here. Callers that fix t0Epoch should start a DriverThread first. */
-export async function runLoadInThread(opts: LoadOptions): Promise<LoadResult> {
+export async function runLoadInThread(opts: DriverOptions): Promise<LoadResult> {
   const thread = await DriverThread.start(opts.scenario);
   try {
     return await thread.run(opts);

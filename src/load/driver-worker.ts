@@ -3,9 +3,18 @@
  * with messages. Importing driver.ts warms it up before the parent is told "warm".
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { rehearse, runLoad, type LoadOptions } from './driver.ts';
+import { cutEverythingForExit, rehearse, runLoad, type DriverOptions } from './driver.ts';
 import type { Scenario } from './types.ts';
-import { EXIT_FLUSHED, EXIT_POLL_MS, EXIT_REQUESTED, type FromDriver, type ToDriver } from './driver-thread.ts';
+import {
+  EXIT_COMPLETED,
+  EXIT_FLUSHED,
+  EXIT_HAS_COUNTERS,
+  EXIT_POLL_MS,
+  EXIT_REQUESTED,
+  EXIT_STARTED,
+  type FromDriver,
+  type ToDriver,
+} from './driver-thread.ts';
 import { flushOpenSinks } from './ndjson-sink.ts';
 
 const port = parentPort!;
@@ -16,7 +25,19 @@ const controller = new AbortController();
 const exitFlag = (workerData as { exitFlag: Int32Array }).exitFlag;
 setInterval(() => {
   if (Atomics.load(exitFlag, EXIT_REQUESTED) !== 1) return;
+  // Requests still in flight get their record too (cut: "exit"); the counters go back with the answer.
+  let counters: ReturnType<typeof cutEverythingForExit>;
+  try {
+    counters = cutEverythingForExit();
+  } catch {
+    // The batched records still matter more than the counters.
+  }
   flushOpenSinks();
+  if (counters) {
+    Atomics.store(exitFlag, EXIT_STARTED, counters.started);
+    Atomics.store(exitFlag, EXIT_COMPLETED, counters.completed);
+    Atomics.store(exitFlag, EXIT_HAS_COUNTERS, 1);
+  }
   Atomics.store(exitFlag, EXIT_FLUSHED, 1);
   Atomics.notify(exitFlag, EXIT_FLUSHED);
 }, EXIT_POLL_MS).unref();
@@ -31,7 +52,7 @@ function serialiseError(e: unknown): Extract<FromDriver, { type: 'error' }>['err
 port.on('message', (m: ToDriver) => {
   if (m.type === 'abort') controller.abort();
   else if (m.type === 'run') {
-    const opts: LoadOptions = {
+    const opts: DriverOptions = {
       ...m.options,
       signal: controller.signal,
       onMetricsListening: (p) => post({ type: 'metrics-listening', port: p }),

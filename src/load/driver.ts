@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import type { Client, Dispatcher } from 'undici';
 import * as hdr from 'hdr-histogram-js';
 import { SpilloverError } from '../errors.ts';
-import { RAW, type LoadTick } from '../runner/raw.ts';
+import { RAW, type LoadTick } from '../contracts/raw.ts';
 import { arrivalTimes, vuSteps } from './schedule.ts';
 import { SlotPool } from './slot-pool.ts';
 import { resolveTarget } from './loopback.ts';
@@ -30,7 +30,8 @@ import { NdjsonSink } from './ndjson-sink.ts';
 import { OriginConnections } from './connections.ts';
 import { LoadMetrics } from './metrics.ts';
 import { ProgressView } from './progress.ts';
-import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, type ConstantVus, type RampingVus, type Scenario, type ScenarioSpec } from './types.ts';
+import type { DriverOptions, LoadResult, ScenarioCounters } from './driver-options.ts';
+import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, type Scenario, type ScenarioSpec } from './types.ts';
 
 /**
  * Per-second HDR latency histograms, one line per (second, scenario, origin of the latency):
@@ -39,71 +40,24 @@ import { isArrivalRate, scenarioDuration, totalDuration, type ArrivalRateSpec, t
  */
 export const LATENCY_HDR_FILE = RAW.latencyHdr;
 
-export interface LoadOptions {
-  scenario: Scenario;
-  runDir: string;
-  /**
-   * Unix ms of scenario time zero; the caller sets it so every source shares one clock. Default: now
-   * (after warm-up). A t0 already in the past when the run starts makes the driver catch up in a burst,
-   * as k6 would: callers that fix t0 early should `await warmUp()` first and leave a little margin.
-   */
-  t0Epoch?: number;
-  /** "ip:port": send every request to this socket address with the URL's host as Host header (curl --connect-to). */
-  connectTo?: string;
-  allowNonLoopback?: boolean;
-  /** Whole-request timeout (k6's default is 60 s). */
-  requestTimeoutMs?: number;
-  /**
-   * Close the connection after an error response (status >= 400) and open a new one for the next
-   * request, as fortio does; k6 (the default) keeps it.
-   */
-  reconnectOnError?: boolean;
-  signal?: AbortSignal;
-  /** Progress line on stderr; default: process.stderr.isTTY. */
-  live?: boolean;
-  /** prom-client /metrics on 127.0.0.1; undefined = off, 0 = ephemeral port (see LoadResult.metricsPort). */
-  metricsPort?: number;
-  /** Called once the metrics endpoint listens, before load starts. */
-  onMetricsListening?: (port: number) => void;
-  /** Called after every target passed validation and before anything is written or sent. */
-  onReady?: () => void;
-  /** Spin window before each due time, ms (default 1.5; 0 = always sleep on a timer). */
-  spinMs?: number;
-  /** After an abort, how long in-flight requests may still finish before they are cut (default 1000 ms). */
-  abortGraceMs?: number;
-}
+export type { DriverOptions, LoadResult, ScenarioCounters } from './driver-options.ts';
 
-export interface ScenarioCounters {
-  /** Iterations started / completed in full / cut by gracefulStop, ramp-down or abort / dropped (no free VU). */
-  iterations: number;
-  iterationsCompleted: number;
-  interrupted: number;
-  dropped: number;
-  /** Requests sent; completed (= lines written); ok (status 200–399, k6's default expected range); failed. */
-  started: number;
-  completed: number;
-  ok: number;
-  failed: number;
-  /** Slots allocated at the end (arrival-rate) or highest VU count (VU executors). */
-  allocated: number;
-}
-
-export interface LoadResult extends Omit<ScenarioCounters, 'allocated'> {
-  t0Epoch: number;
-  /** True when the run was ended by the abort signal. */
-  aborted: boolean;
-  scenarios: Record<string, ScenarioCounters>;
-  metricsPort?: number;
-  /** Start lag (actual send − due time) of arrival-rate iterations, ms, from an HDR histogram. */
-  startLagMs: { count: number; p50: number; p99: number; max: number };
-  files: { requests: string; loadTicks: string; latencyHdr: string };
-}
-
+/** `cut`: why the driver cut the request, recorded as the record's `cut` field (raw.ts). */
 class RequestTimeout extends Error {
-  constructor() { super('request timeout'); this.name = 'RequestTimeout'; }
+  readonly cut = 'timeout';
+  constructor() {
+    super('request timeout');
+    this.name = 'RequestTimeout';
+  }
 }
 class Interrupted extends Error {
-  constructor(why: string) { super(why); this.name = 'Interrupted'; }
+  constructor(
+    why: string,
+    readonly cut: 'gracefulStop' | 'gracefulRampDown' | 'abort' | 'exit',
+  ) {
+    super(why);
+    this.name = 'Interrupted';
+  }
 }
 
 /** raw.ts error kinds from undici / Node errors. */
@@ -113,16 +67,26 @@ export function errorKind(e: unknown): string {
   const err = e as { code?: string; name?: string; cause?: { code?: string } };
   const code = err?.code ?? err?.cause?.code;
   switch (code) {
-    case 'UND_ERR_CONNECT_TIMEOUT': case 'UND_ERR_HEADERS_TIMEOUT': case 'UND_ERR_BODY_TIMEOUT': case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'ETIMEDOUT':
       return 'timeout';
-    case 'ECONNRESET': case 'UND_ERR_SOCKET': case 'EPIPE':
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+    case 'EPIPE':
       return 'reset';
     case 'ECONNREFUSED':
       return 'refused';
-    case 'UND_ERR_ABORTED': case 'UND_ERR_DESTROYED': case 'UND_ERR_CLOSED': case 'ABORT_ERR':
+    case 'UND_ERR_ABORTED':
+    case 'UND_ERR_DESTROYED':
+    case 'UND_ERR_CLOSED':
+    case 'ABORT_ERR':
       return 'aborted';
   }
   if (err?.name === 'AbortError') return 'aborted';
+  // OpenSSL's certificate and handshake failures (ERR_TLS_*, ERR_SSL_*, CERT_*, *_CERT*, EPROTO).
+  if (code && /^(ERR_TLS_|ERR_SSL_|CERT_|EPROTO$)|CERT|_SIGNATURE$|SELF_SIGNED/.test(code)) return 'tls';
   return 'other';
 }
 
@@ -181,7 +145,7 @@ interface ScenarioRun {
  * Within this many ms of the next due time the loop spins on setImmediate instead of sleeping: Node's
  * timers have 1 ms granularity and wake late. Measured on this (shared, oversubscribed) 2-core machine:
  * at 1000/s spinning gave p50 start lag 0.003-0.03 ms against 0.9-1.5 ms sleeping, at 3000/s the
- * spinning process was preempted more and did worse. Precision is the default; LoadOptions.spinMs = 0
+ * spinning process was preempted more and did worse. Precision is the default; DriverOptions.spinMs = 0
  * trades it for less CPU.
  */
 const SPIN_MS = 1.5;
@@ -207,11 +171,30 @@ const nap = (ms: number) => {
  */
 const PRECONNECT_MAX = 256;
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
-const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+const newHistogram = () =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
-export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+/**
+ * The last run started through runLoad (warm-up and rehearsal drivers are not), kept after it ended:
+ * a forced exit between the driver's end and the caller's record of it still needs its counters.
+ */
+let lastRun: Driver | undefined;
+
+/**
+ * The process is exiting now (a second Ctrl-C): every request still in flight is cut and recorded
+ * (`cut: "exit"`), so each started request has its record, and the counters say how many there were.
+ * Synchronous; the caller flushes the sinks. Undefined when no run was started.
+ */
+export function cutEverythingForExit(): { started: number; completed: number } | undefined {
+  return lastRun?.cutAllNow();
+}
+
+export async function runLoad(opts: DriverOptions): Promise<LoadResult> {
+  // Scripts with logic run in the k6-compatible VU runtime; plain-data scenarios stay on this fast path.
+  if (opts.scenario.vu) return (await import('./vu/engine.ts')).runVuLoad(opts);
   const driver = new Driver(opts);
   await driver.prepare();
+  lastRun = driver;
   if (opts.t0Epoch === undefined) driver.setT0(Date.now());
   opts.onReady?.();
   return driver.run();
@@ -233,6 +216,13 @@ class Driver {
   private seq = 0;
   private inflight: RequestHandler[] = [];
   private inflightHead = 0;
+  /**
+   * True while sweep() walks the in-flight FIFO. A cut completes its request synchronously (undici
+   * calls onError from abort), and requestDone must then not release the head: that would clear
+   * entries the sweep is about to read (the TypeError of issue 11, when the oldest request was cut
+   * while newer ones had already finished). sweep() releases the head itself when it is done.
+   */
+  private sweeping = false;
   private nextTickAbs = 0;
   private tickIndex = 0;
   private endAbs = 0;
@@ -248,7 +238,7 @@ class Driver {
   private readonly startLag = newHistogram();
   private onAbort?: () => void;
 
-  constructor(private readonly opts: LoadOptions) {
+  constructor(private readonly opts: DriverOptions) {
     this.t0Epoch = opts.t0Epoch ?? Date.now();
     this.timeoutMs = opts.requestTimeoutMs ?? 60_000;
   }
@@ -263,7 +253,13 @@ class Driver {
     let fixed: { address: string; port: number } | undefined;
     if (connectTo) {
       const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(connectTo);
-      if (!m) throw new SpilloverError({ path: 'connectTo', message: 'not a socket address', expected: 'host:port, e.g. 127.0.1.2:15001', found: connectTo });
+      if (!m)
+        throw new SpilloverError({
+          path: 'connectTo',
+          message: 'not a socket address',
+          expected: 'host:port, e.g. 127.0.1.2:15001',
+          found: connectTo,
+        });
       fixed = await resolveTarget(m[1], Number(m[2]), allowNonLoopback, 'connectTo');
     }
     for (const spec of scenario.scenarios) {
@@ -271,7 +267,14 @@ class Driver {
       for (const [i, r] of spec.requests.entries()) {
         const url = new URL(r.url);
         const defaultPort = url.protocol === 'https:' ? 443 : 80;
-        const target = fixed ?? (await resolveTarget(url.hostname, Number(url.port || defaultPort), allowNonLoopback, `${scenario.file ?? 'scenario'} ${spec.name} requests[${i}].url`));
+        const target =
+          fixed ??
+          (await resolveTarget(
+            url.hostname,
+            Number(url.port || defaultPort),
+            allowNonLoopback,
+            `${scenario.file ?? 'scenario'} ${spec.name} requests[${i}].url`,
+          ));
         const host = target.address.includes(':') ? `[${target.address}]` : target.address;
         const origin = `${url.protocol}//${host}:${target.port}`;
         let pool = this.pools.get(origin);
@@ -283,18 +286,45 @@ class Driver {
         for (const [k, v] of Object.entries(r.headers ?? {})) if (k.toLowerCase() !== 'host') headers.push(k, v);
         for (const [k, v] of Object.entries(r.headers ?? {})) if (k.toLowerCase() === 'host') headers[1] = v;
         templates.push({
-          pool, path: url.pathname + url.search, method: r.method, headers, body: r.body ?? null,
+          pool,
+          path: url.pathname + url.search,
+          method: r.method,
+          headers,
+          body: r.body ?? null,
           tail: `,"method":${JSON.stringify(r.method)},"url":${JSON.stringify(r.url)}`,
         });
       }
       this.runs.push({
-        spec, nameJson: JSON.stringify(spec.name), templates,
-        startAbs: 0, regularEnd: 0, hardEnd: 0, hardCutDone: false,
+        spec,
+        nameJson: JSON.stringify(spec.name),
+        templates,
+        startAbs: 0,
+        regularEnd: 0,
+        hardEnd: 0,
+        hardCutDone: false,
         slots: isArrivalRate(spec) ? new SlotPool(spec.preAllocatedVUs, spec.maxVUs) : undefined,
-        nextDue: Infinity, stepIdx: 0, targetVus: 0, vus: [], rampDownsPending: 0, iterSeq: 0, dueSeq: 0, inflightIterations: 0,
-        counters: { iterations: 0, iterationsCompleted: 0, interrupted: 0, dropped: 0, started: 0, completed: 0, ok: 0, failed: 0, allocated: isArrivalRate(spec) ? spec.preAllocatedVUs : 0 },
+        nextDue: Infinity,
+        stepIdx: 0,
+        targetVus: 0,
+        vus: [],
+        rampDownsPending: 0,
+        iterSeq: 0,
+        dueSeq: 0,
+        inflightIterations: 0,
+        counters: {
+          iterations: 0,
+          iterationsCompleted: 0,
+          interrupted: 0,
+          dropped: 0,
+          started: 0,
+          completed: 0,
+          ok: 0,
+          failed: 0,
+          allocated: isArrivalRate(spec) ? spec.preAllocatedVUs : 0,
+        },
         tick: { target: 0, started: 0, dropped: 0, errors: 0 },
-        hdrIntended: newHistogram(), hdrSent: newHistogram(),
+        hdrIntended: newHistogram(),
+        hdrSent: newHistogram(),
       });
     }
     if (this.opts.metricsPort !== undefined) {
@@ -367,7 +397,10 @@ class Driver {
 
   private wakeSoon(): void {
     this.nextWake = 0;
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     if (!this.immediate) this.immediate = setImmediate(this.pump);
   }
 
@@ -541,7 +574,10 @@ class Driver {
     if (it.reqIdx === 0 && run.slots) this.startLag.recordValue(Math.max(1, Math.round((sentMs - it.intendedMs) * 1000)));
     const headers = tpl.headers.slice();
     headers.push('x-request-id', rid);
-    h.client = tpl.pool.dispatch({ path: tpl.path, method: tpl.method as Dispatcher.HttpMethod, headers, body: tpl.body }, h as unknown as Dispatcher.DispatchHandler);
+    h.client = tpl.pool.dispatch(
+      { path: tpl.path, method: tpl.method as Dispatcher.HttpMethod, headers, body: tpl.body },
+      h as unknown as Dispatcher.DispatchHandler,
+    );
   }
 
   /** Called by the handler exactly once per request. */
@@ -557,7 +593,7 @@ class Driver {
     if (err === undefined && status >= 400 && this.opts.reconnectOnError) pool.discard(h.client!);
     else if (err === undefined) pool.release(h.client!);
     else queueMicrotask(() => pool.release(h.client!));
-    if (this.inflight[this.inflightHead] === h) this.releaseHead();
+    if (!this.sweeping && this.inflight[this.inflightHead] === h) this.releaseHead();
     const intendedMs = it.reqIdx === 0 ? it.intendedMs : h.sentMs;
     const kind = err === undefined ? undefined : errorKind(err);
     const ok = status >= 200 && status < 400;
@@ -568,7 +604,10 @@ class Driver {
     }
     const t0 = this.t0Perf;
     let line = `{"id":${h.id},"scenario":${run.nameJson},"iter":${it.iter},"intended":${r6((intendedMs - t0) / 1000)},"sent":${r6((h.sentMs - t0) / 1000)},"end":${r6((endMs - t0) / 1000)},"status":${status}`;
-    if (kind) line += `,"error":"${kind}"`;
+    if (kind) {
+      line += `,"error":"${kind}"`;
+      if (err instanceof RequestTimeout || err instanceof Interrupted) line += `,"cut":"${err.cut}"`;
+    }
     if (h.service !== undefined) line += `,"service":${JSON.stringify(h.service)}`;
     if (h.instance !== undefined) line += `,"instance":${JSON.stringify(h.instance)}`;
     if (h.envoy !== undefined) line += `,"envoy":"${h.envoy}"`;
@@ -628,6 +667,20 @@ class Driver {
 
   /** Timeouts, gracefulStop hard cuts, gracefulRampDown cuts and the post-abort cut; O(expired) per call. */
   private sweep(now: number): void {
+    this.sweeping = true;
+    try {
+      this.cutExpired(now);
+    } finally {
+      this.sweeping = false;
+    }
+    this.releaseHead();
+  }
+
+  /**
+   * Entries are never cleared while this runs (see `sweeping`), and the array is not replaced, so every
+   * index between the head and the end stays a handler; a cut may append (the catch-up it triggers).
+   */
+  private cutExpired(now: number): void {
     this.releaseHead();
     const q = this.inflight;
     if (this.inflightHead > 4096 && this.inflightHead * 2 > q.length) {
@@ -636,23 +689,26 @@ class Driver {
     }
     const live = this.inflight;
     const expiry = now - this.timeoutMs;
-    // A cut ends the request at once, and releaseHead() may then clear slots this loop has yet to visit.
-    for (let i = this.inflightHead; i < live.length && (!live[i] || live[i].sentMs <= expiry); i++) if (live[i] && !live[i].done) live[i].cut(new RequestTimeout());
+    // A cut request can release the head (releaseHead), which blanks the done entries after it: skip blanks.
+    for (let i = this.inflightHead; i < live.length && (!live[i] || live[i].sentMs <= expiry); i++)
+      if (live[i] && !live[i].done) live[i].cut(new RequestTimeout());
     for (const run of this.runs) {
       if (!run.hardCutDone && now >= run.hardEnd) {
         run.hardCutDone = true;
-        for (let i = this.inflightHead; i < live.length; i++) if (live[i] && !live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended'));
+        for (let i = this.inflightHead; i < live.length; i++)
+          if (live[i] && !live[i].done && live[i].it.run === run) live[i].cut(new Interrupted('gracefulStop ended', 'gracefulStop'));
       }
       if (run.rampDownsPending > 0) {
         for (const vu of run.vus) {
           if (vu.rampDownDeadline !== undefined && now >= vu.rampDownDeadline && vu.it?.current && !vu.it.current.done) {
-            vu.it.current.cut(new Interrupted('gracefulRampDown ended'));
+            vu.it.current.cut(new Interrupted('gracefulRampDown ended', 'gracefulRampDown'));
           }
         }
       }
     }
     if (this.aborting && now >= this.abortDeadline) {
-      for (let i = this.inflightHead; i < live.length; i++) if (live[i] && !live[i].done) live[i].cut(new Interrupted('run aborted'));
+      for (let i = this.inflightHead; i < live.length; i++)
+        if (live[i] && !live[i].done) live[i].cut(new Interrupted('run aborted', 'abort'));
     }
   }
 
@@ -672,18 +728,31 @@ class Driver {
   }
 
   private writeTicks(t: number): void {
-    let target = 0, achieved = 0, errors = 0, dropped = 0, active = 0, allocated = 0;
+    let target = 0,
+      achieved = 0,
+      errors = 0,
+      dropped = 0,
+      active = 0,
+      allocated = 0;
     for (const run of this.runs) {
       const startSec = run.spec.startTime;
       if (t <= startSec && run.tick.target === 0 && run.tick.started === 0) continue;
       const busy = run.slots ? run.slots.busy : run.inflightIterations;
       const alloc = run.slots ? run.slots.allocated : run.counters.allocated;
       const tick: LoadTick = {
-        t, scenario: run.spec.name, target: run.slots ? run.tick.target : run.tick.started,
-        started: run.tick.started, dropped: run.tick.dropped, active: busy, allocated: alloc,
+        t,
+        scenario: run.spec.name,
+        target: run.slots ? run.tick.target : run.tick.started,
+        started: run.tick.started,
+        dropped: run.tick.dropped,
+        active: busy,
+        allocated: alloc,
       };
       this.ticks.writeObject(tick);
-      for (const [from, h] of [['intended', run.hdrIntended], ['sent', run.hdrSent]] as const) {
+      for (const [from, h] of [
+        ['intended', run.hdrIntended],
+        ['sent', run.hdrSent],
+      ] as const) {
         if (h.totalCount > 0) {
           this.hdrSink.writeObject({ t, scenario: run.spec.name, from, count: h.totalCount, hdr: hdr.encodeIntoCompressedBase64(h) });
           h.reset();
@@ -694,12 +763,42 @@ class Driver {
         this.metrics.vusMax.set({ scenario: run.spec.name }, alloc);
         this.metrics.targetRate.set({ scenario: run.spec.name }, tick.target);
       }
-      target += tick.target; achieved += run.tick.started; errors += run.tick.errors; dropped += run.tick.dropped;
-      active += busy; allocated += alloc;
+      target += tick.target;
+      achieved += run.tick.started;
+      errors += run.tick.errors;
+      dropped += run.tick.dropped;
+      active += busy;
+      allocated += alloc;
       run.tick = { target: 0, started: 0, dropped: 0, errors: 0 };
     }
     this.hdrSink.flush();
     this.progress?.update({ elapsed: t, total: (this.endAbs - this.t0Perf) / 1000, target, achieved, errors, dropped, active, allocated });
+  }
+
+  /** See cutEverythingForExit. */
+  cutAllNow(): { started: number; completed: number } {
+    this.aborting = true;
+    const now = performance.now();
+    this.sweeping = true;
+    try {
+      // An ended run has nothing in flight, or (failed) its files are closed: only its counters are wanted.
+      const q = this.finished ? [] : this.inflight;
+      for (let i = this.inflightHead; i < q.length; i++) {
+        const h = q[i];
+        if (h.done) continue;
+        h.done = true;
+        this.requestDone(h, now, 0, new Interrupted('process exit', 'exit'));
+      }
+    } finally {
+      this.sweeping = false;
+    }
+    let started = 0;
+    let completed = 0;
+    for (const run of this.runs) {
+      started += run.counters.started;
+      completed += run.counters.completed;
+    }
+    return { started, completed };
   }
 
   private finish(): void {
@@ -716,7 +815,10 @@ class Driver {
       await Promise.all([...this.pools.values()].map((p) => p.destroy()));
       await this.metrics?.close();
     };
-    closeAll().then(() => this.resolve(this.result()), (e) => this.reject(e));
+    closeAll().then(
+      () => this.resolve(this.result()),
+      (e) => this.reject(e),
+    );
   }
 
   private fail(e: unknown): void {
@@ -725,7 +827,9 @@ class Driver {
       this.requests.close();
       this.ticks.close();
       this.hdrSink.close();
-    } catch { /* the original error matters more */ }
+    } catch {
+      /* the original error matters more */
+    }
     for (const p of this.pools.values()) void p.destroy();
     this.metrics?.close().catch(() => undefined);
     this.reject(e);
@@ -733,17 +837,36 @@ class Driver {
 
   private result(): LoadResult {
     const scenarios: Record<string, ScenarioCounters> = {};
-    const sum: Omit<ScenarioCounters, 'allocated'> = { iterations: 0, iterationsCompleted: 0, interrupted: 0, dropped: 0, started: 0, completed: 0, ok: 0, failed: 0 };
+    const sum: Omit<ScenarioCounters, 'allocated'> = {
+      iterations: 0,
+      iterationsCompleted: 0,
+      interrupted: 0,
+      dropped: 0,
+      started: 0,
+      completed: 0,
+      ok: 0,
+      failed: 0,
+    };
     for (const run of this.runs) {
       scenarios[run.spec.name] = { ...run.counters };
       for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += run.counters[k];
     }
     const lag = this.startLag;
     return {
-      ...sum, t0Epoch: this.t0Epoch, aborted: this.aborting, scenarios, metricsPort: this.metricsPort,
-      startLagMs: lag.totalCount === 0
-        ? { count: 0, p50: 0, p99: 0, max: 0 }
-        : { count: lag.totalCount, p50: lag.getValueAtPercentile(50) / 1000, p99: lag.getValueAtPercentile(99) / 1000, max: lag.maxValue / 1000 },
+      ...sum,
+      t0Epoch: this.t0Epoch,
+      aborted: this.aborting,
+      scenarios,
+      metricsPort: this.metricsPort,
+      startLagMs:
+        lag.totalCount === 0
+          ? { count: 0, p50: 0, p99: 0, max: 0 }
+          : {
+              count: lag.totalCount,
+              p50: lag.getValueAtPercentile(50) / 1000,
+              p99: lag.getValueAtPercentile(99) / 1000,
+              max: lag.maxValue / 1000,
+            },
       files: {
         requests: path.join(this.opts.runDir, RAW.requests),
         loadTicks: path.join(this.opts.runDir, RAW.loadTicks),
@@ -823,16 +946,44 @@ export async function warmUp(): Promise<void> {
   await withWarmUpServer(async (origin) => {
     const url = `${origin}/warm-up?x=1`;
     const base = { timeUnit: 1, startTime: 0, gracefulStop: 1, exec: 'default', env: {} };
-    const ramp: ScenarioSpec = { ...base, name: 'ramp', executor: 'ramping-arrival-rate', startRate: 1000, stages: [{ duration: 0.35, target: 24000 }], preAllocatedVUs: 2, maxVUs: 256, requests: [{ method: 'GET', url }] };
-    const post: ScenarioSpec = { ...base, name: 'post', executor: 'constant-arrival-rate', rate: 2000, duration: 0.35, preAllocatedVUs: 16, maxVUs: 16, requests: [{ method: 'POST', url, body: '{}', headers: { 'content-type': 'application/json' } }] };
-    const constant: ScenarioSpec = { ...base, name: 'constant', executor: 'constant-arrival-rate', rate: 12000, duration: 0.2, preAllocatedVUs: 256, maxVUs: 256, requests: [{ method: 'GET', url }] };
+    const ramp: ScenarioSpec = {
+      ...base,
+      name: 'ramp',
+      executor: 'ramping-arrival-rate',
+      startRate: 1000,
+      stages: [{ duration: 0.35, target: 24000 }],
+      preAllocatedVUs: 2,
+      maxVUs: 256,
+      requests: [{ method: 'GET', url }],
+    };
+    const post: ScenarioSpec = {
+      ...base,
+      name: 'post',
+      executor: 'constant-arrival-rate',
+      rate: 2000,
+      duration: 0.35,
+      preAllocatedVUs: 16,
+      maxVUs: 16,
+      requests: [{ method: 'POST', url, body: '{}', headers: { 'content-type': 'application/json' } }],
+    };
+    const constant: ScenarioSpec = {
+      ...base,
+      name: 'constant',
+      executor: 'constant-arrival-rate',
+      rate: 12000,
+      duration: 0.2,
+      preAllocatedVUs: 256,
+      maxVUs: 256,
+      requests: [{ method: 'GET', url }],
+    };
     await runPrivately([[ramp, post], [constant]]);
   });
   warmedUp = true;
 }
 
 /** Most VUs a VU-based scenario runs at once. */
-const peakVus = (s: ConstantVus | RampingVus) => (s.executor === 'constant-vus' ? s.vus : Math.max(s.startVUs, ...s.stages.map((st) => st.target)));
+const peakVus = (s: Exclude<ScenarioSpec, ArrivalRateSpec>) =>
+  s.executor === 'ramping-vus' ? Math.max(s.startVUs, ...s.stages.map((st) => st.target)) : s.vus;
 
 /** Highest iteration rate an arrival-rate scenario asks for, per second. */
 const peakRate = (s: ArrivalRateSpec) =>
@@ -848,6 +999,8 @@ const peakRate = (s: ArrivalRateSpec) =>
  */
 export async function rehearse(scenario: Scenario): Promise<void> {
   await warmUp();
+  // The VU runtime initialises the script's VUs instead (k6 does that before the test starts too).
+  if (scenario.vu) return (await import('./vu/engine.ts')).prewarmVuRun(scenario);
   await withWarmUpServer(async (origin) => {
     const specs = scenario.scenarios.map((s): ScenarioSpec => {
       const requests = s.requests.map((r) => {
@@ -858,7 +1011,15 @@ export async function rehearse(scenario: Scenario): Promise<void> {
       const common = { name: s.name, startTime: 0, gracefulStop: 1, exec: s.exec, env: s.env, requests };
       if (isArrivalRate(s)) {
         const slots = Math.min(256, s.maxVUs);
-        return { ...common, executor: 'constant-arrival-rate', rate: Math.max(1, Math.round(Math.min(24000, peakRate(s)))), timeUnit: 1, duration: 0.25, preAllocatedVUs: Math.min(slots, s.preAllocatedVUs), maxVUs: slots };
+        return {
+          ...common,
+          executor: 'constant-arrival-rate',
+          rate: Math.max(1, Math.round(Math.min(24000, peakRate(s)))),
+          timeUnit: 1,
+          duration: 0.25,
+          preAllocatedVUs: Math.min(slots, s.preAllocatedVUs),
+          maxVUs: slots,
+        };
       }
       return { ...common, executor: 'constant-vus', vus: Math.max(1, Math.min(64, peakVus(s))), duration: 0.25 };
     });
@@ -868,7 +1029,13 @@ export async function rehearse(scenario: Scenario): Promise<void> {
 
 /** Response headers the record keeps, by the length of their lower-case name (the only ones decoded). */
 const KEPT_HEADERS = new Map<number, string[]>();
-for (const h of ['x-spillover-service', 'x-spillover-instance', 'x-envoy-overloaded', 'x-envoy-ratelimited', 'x-envoy-immediate-health-check-fail']) {
+for (const h of [
+  'x-spillover-service',
+  'x-spillover-instance',
+  'x-envoy-overloaded',
+  'x-envoy-ratelimited',
+  'x-envoy-immediate-health-check-fail',
+]) {
   KEPT_HEADERS.set(h.length, [...(KEPT_HEADERS.get(h.length) ?? []), h]);
 }
 
@@ -916,8 +1083,12 @@ class RequestHandler {
       if (!candidates.includes(name)) continue;
       const value = rawHeaders[i + 1].toString('latin1');
       switch (name) {
-        case 'x-spillover-service': this.service = this.service === undefined ? value : `${this.service},${value}`; break;
-        case 'x-spillover-instance': this.instance = this.instance === undefined ? value : `${this.instance},${value}`; break;
+        case 'x-spillover-service':
+          this.service = this.service === undefined ? value : `${this.service},${value}`;
+          break;
+        case 'x-spillover-instance':
+          this.instance = this.instance === undefined ? value : `${this.instance},${value}`;
+          break;
         default: {
           const flag = name === 'x-envoy-overloaded' ? 'overloaded' : name === 'x-envoy-ratelimited' ? 'ratelimited' : 'health-check-fail';
           if (!this.envoy?.split(',').includes(flag)) this.envoy = this.envoy ? `${this.envoy},${flag}` : flag;

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../errors.ts';
-import { RAW } from '../runner/raw.ts';
-import { Supervisor } from '../runner/processes.ts';
+import { RAW } from '../contracts/raw.ts';
+import { Supervisor } from '../process/processes.ts';
 import { importK6, type ImportResult } from './k6-import.ts';
 
 /** Where a k6 engine run leaves k6's own output inside the run directory. */
@@ -18,8 +18,17 @@ export const K6_OUTPUT_FILE = 'raw/k6-output.json';
  * `--blacklist-ip` so that on the local backend a real k6 is held to loopback as the embedded driver is.
  */
 export const NON_LOOPBACK_CIDRS = [
-  '0.0.0.0/2', '64.0.0.0/3', '96.0.0.0/4', '112.0.0.0/5', '120.0.0.0/6', '124.0.0.0/7', '126.0.0.0/8', '128.0.0.0/1',
-  '2000::/3', 'fc00::/7', 'fe80::/10',
+  '0.0.0.0/2',
+  '64.0.0.0/3',
+  '96.0.0.0/4',
+  '112.0.0.0/5',
+  '120.0.0.0/6',
+  '124.0.0.0/7',
+  '126.0.0.0/8',
+  '128.0.0.0/1',
+  '2000::/3',
+  'fc00::/7',
+  'fe80::/10',
 ];
 
 export interface K6RunOptions {
@@ -56,7 +65,9 @@ export function which(cmd: string, envPath = process.env.PATH ?? ''): string | u
     try {
       fs.accessSync(p, fs.constants.X_OK);
       if (fs.statSync(p).isFile()) return p;
-    } catch { /* not here */ }
+    } catch {
+      /* not here */
+    }
   }
   return undefined;
 }
@@ -64,10 +75,16 @@ export function which(cmd: string, envPath = process.env.PATH ?? ''): string | u
 export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
   const bin = which(opts.k6 ?? 'k6');
   if (!bin) {
-    throw new SpilloverError({
-      path: '--engine k6', message: 'no k6 executable found', expected: 'k6 on PATH (or --k6 <path>)', found: opts.k6 ?? 'k6',
-      fix: 'install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) or build one with xk6, or use --engine embedded',
-    }, 1);
+    throw new SpilloverError(
+      {
+        path: '--engine k6',
+        message: 'no k6 executable found',
+        expected: 'k6 on PATH (or --k6 <path>)',
+        found: opts.k6 ?? 'k6',
+        fix: 'install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) or build one with xk6, or use --engine embedded',
+      },
+      1,
+    );
   }
   const out = path.join(opts.runDir, K6_OUTPUT_FILE);
   fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -87,9 +104,18 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
   const exitCode = exit.code ?? (canceled ? 105 : 1);
   if (exitCode !== 0 && exitCode !== 99 && !canceled) {
     const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-12).join('\n');
-    throw new SpilloverError({ path: '--engine k6', message: `k6 exited with code ${exitCode}`, found: tail, fix: `see ${logFile}; k6 exit codes: 104 invalid config, 107 script exception, 105 interrupted` }, 1);
+    throw new SpilloverError(
+      {
+        path: '--engine k6',
+        message: `k6 exited with code ${exitCode}`,
+        found: tail,
+        fix: `see ${logFile}; k6 exit codes: 104 invalid config, 107 script exception, 105 interrupted`,
+      },
+      1,
+    );
   }
-  if (!fs.existsSync(out)) throw new SpilloverError({ path: '--engine k6', message: 'k6 wrote no JSON output', found: out, fix: `see ${logFile}` }, 1);
+  if (!fs.existsSync(out))
+    throw new SpilloverError({ path: '--engine k6', message: 'k6 wrote no JSON output', found: out, fix: `see ${logFile}` }, 1);
   const imported = await importK6(out, opts.runDir, { t0Epoch: opts.t0Epoch });
   return { ...imported, exitCode, thresholdsFailed: exitCode === 99, argv };
 }
@@ -99,7 +125,14 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
  * each runner's volume, for the cluster backends. k6-operator splits the scenario across `parallelism`
  * runners with execution segments, so the union of their outputs is the single-instance schedule.
  */
-export function k6TestRun(o: { name: string; namespace: string; configMap: string; file: string; parallelism?: number; env?: Record<string, string> }) {
+export function k6TestRun(o: {
+  name: string;
+  namespace: string;
+  configMap: string;
+  file: string;
+  parallelism?: number;
+  env?: Record<string, string>;
+}) {
   return {
     apiVersion: 'k6.io/v1alpha1',
     kind: 'TestRun',
@@ -107,7 +140,9 @@ export function k6TestRun(o: { name: string; namespace: string; configMap: strin
     spec: {
       parallelism: o.parallelism ?? 1,
       script: { configMap: { name: o.configMap, file: o.file } },
-      arguments: ['--out', `json=/tmp/${o.name}.json`, ...Object.entries(o.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`])].join(' '),
+      arguments: ['--out', `json=/tmp/${o.name}.json`, ...Object.entries(o.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`])].join(
+        ' ',
+      ),
     },
   };
 }

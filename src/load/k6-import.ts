@@ -15,7 +15,7 @@ import readline from 'node:readline';
 import zlib from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse';
 import { SpilloverError } from '../errors.ts';
-import { RAW, type LoadTick } from '../runner/raw.ts';
+import { RAW, type LoadTick } from '../contracts/raw.ts';
 import { writeStandaloneManifest } from './standalone-manifest.ts';
 import { NdjsonSink } from './ndjson-sink.ts';
 
@@ -90,7 +90,9 @@ async function detectFormat(file: string): Promise<'json' | 'csv'> {
     break;
   }
   throw new SpilloverError({
-    file, message: 'not a k6 output file', expected: 'k6 --out json (NDJSON of Metric/Point lines) or --out csv (header starting metric_name,)',
+    file,
+    message: 'not a k6 output file',
+    expected: 'k6 --out json (NDJSON of Metric/Point lines) or --out csv (header starting metric_name,)',
     fix: 'pass the file written by k6 run --out json=FILE or --out csv=FILE',
   });
 }
@@ -103,16 +105,33 @@ export async function* readK6Points(file: string, format?: 'json' | 'csv'): Asyn
     for await (const line of openLines(file)) {
       lineNo++;
       if (!line.trim()) continue;
-      let obj: { type?: string; metric?: string; data?: { time?: string; value?: number; tags?: Record<string, string> | null; metadata?: Record<string, string> } };
+      let obj: {
+        type?: string;
+        metric?: string;
+        data?: { time?: string; value?: number; tags?: Record<string, string> | null; metadata?: Record<string, string> };
+      };
       try {
         obj = JSON.parse(line);
       } catch (e) {
-        throw new SpilloverError({ file, line: lineNo, message: 'not JSON', found: (e as Error).message, expected: 'one k6 JSON output object per line' });
+        throw new SpilloverError({
+          file,
+          line: lineNo,
+          message: 'not JSON',
+          found: (e as Error).message,
+          expected: 'one k6 JSON output object per line',
+        });
       }
       if (obj.type !== 'Point') continue;
       const time = parseK6Time(String(obj.data?.time));
       if (!obj.metric || !Number.isFinite(time) || typeof obj.data?.value !== 'number') {
-        throw new SpilloverError({ file, line: lineNo, path: 'data', message: 'malformed k6 Point', expected: '{"type":"Point","metric":…,"data":{"time":RFC3339,"value":number,"tags":{…}}}', found: line.slice(0, 160) });
+        throw new SpilloverError({
+          file,
+          line: lineNo,
+          path: 'data',
+          message: 'malformed k6 Point',
+          expected: '{"type":"Point","metric":…,"data":{"time":RFC3339,"value":number,"tags":{…}}}',
+          found: line.slice(0, 160),
+        });
       }
       yield { metric: obj.metric, time, value: obj.data.value, tags: obj.data.tags ?? {}, metadata: obj.data.metadata ?? {} };
     }
@@ -127,7 +146,13 @@ export async function* readK6Points(file: string, format?: 'json' | 'csv'): Asyn
     const time = parseCsvTime(rec.timestamp);
     const value = Number(rec.metric_value);
     if (!rec.metric_name || !Number.isFinite(time) || !Number.isFinite(value)) {
-      throw new SpilloverError({ file, line: row, message: 'malformed k6 CSV row', expected: 'metric_name,timestamp,metric_value,… as written by k6 --out csv', found: JSON.stringify(rec).slice(0, 160) });
+      throw new SpilloverError({
+        file,
+        line: row,
+        message: 'malformed k6 CSV row',
+        expected: 'metric_name,timestamp,metric_value,… as written by k6 --out csv',
+        found: JSON.stringify(rec).slice(0, 160),
+      });
     }
     const tags: Record<string, string> = {};
     for (const [k, v] of Object.entries(rec)) {
@@ -147,12 +172,18 @@ export function k6ErrorKind(code: string | undefined): string | undefined {
   if (n === 1050 || n === 1211) return 'timeout';
   if (n === 1212) return 'refused';
   if (n === 1220 || n === 1201) return 'reset';
+  if (n >= 1300 && n < 1400) return 'tls'; // k6's TLS error range (1300 general, 1310 unknown authority, ...)
   return 'other';
 }
 
 /** Convert a k6 output file into `runDir`'s raw files (appending). */
 export async function importK6(file: string, runDir: string, opts: ImportOptions = {}): Promise<ImportResult> {
-  if (!fs.existsSync(file)) throw new SpilloverError({ file, message: 'k6 output file not found', fix: 'pass the FILE given to k6 run --out json=FILE (or csv=FILE)' });
+  if (!fs.existsSync(file))
+    throw new SpilloverError({
+      file,
+      message: 'k6 output file not found',
+      fix: 'pass the FILE given to k6 run --out json=FILE (or csv=FILE)',
+    });
   const format = await detectFormat(file);
   let t0 = opts.t0Epoch;
   const scenarios = new Set<string>();
@@ -162,7 +193,8 @@ export async function importK6(file: string, runDir: string, opts: ImportOptions
       const start = p.metric === 'http_req_duration' ? p.time - p.value : p.time;
       if (start < min) min = start;
     }
-    if (min === Infinity) throw new SpilloverError({ file, message: 'no data points in the k6 output', fix: 'check that k6 ran (and wrote to this file)' });
+    if (min === Infinity)
+      throw new SpilloverError({ file, message: 'no data points in the k6 output', fix: 'check that k6 ran (and wrote to this file)' });
     t0 = Math.floor(min);
   }
   const req = new NdjsonSink(path.join(runDir, RAW.requests));
@@ -177,7 +209,9 @@ export async function importK6(file: string, runDir: string, opts: ImportOptions
     return a;
   };
   const gauges: Array<{ sec: number; metric: string; value: number }> = [];
-  let id = 0, dropped = 0, points = 0;
+  let id = 0,
+    dropped = 0,
+    points = 0;
   const rs = (ms: number) => Math.round(((ms - t0!) / 1000) * 1e6) / 1e6;
   try {
     for await (const p of readK6Points(file, format)) {
@@ -193,7 +227,13 @@ export async function importK6(file: string, runDir: string, opts: ImportOptions
           const iter = Number(p.metadata.iter ?? p.tags.iter);
           id++;
           req.writeObject({
-            id, scenario, iter: Number.isFinite(iter) ? iter : 0, intended: sent, sent, end: rs(p.time), status,
+            id,
+            scenario,
+            iter: Number.isFinite(iter) ? iter : 0,
+            intended: sent,
+            sent,
+            end: rs(p.time),
+            status,
             ...(error ? { error } : {}),
             ...(p.tags.service ? { service: p.tags.service } : {}),
             ...(p.tags.instance ? { instance: p.tags.instance } : {}),
@@ -228,7 +268,15 @@ export async function importK6(file: string, runDir: string, opts: ImportOptions
     for (const sec of [...ticks.keys()].sort((a, b) => a - b)) {
       for (const [scenario, a] of ticks.get(sec)!) {
         // k6 has no record of the schedule itself; what was due is what started plus what was dropped.
-        const tick: LoadTick = { t: sec, scenario, target: a.started + a.dropped, started: a.started, dropped: a.dropped, active: a.active, allocated: a.allocated };
+        const tick: LoadTick = {
+          t: sec,
+          scenario,
+          target: a.started + a.dropped,
+          started: a.started,
+          dropped: a.dropped,
+          active: a.active,
+          allocated: a.allocated,
+        };
         tickSink.writeObject(tick);
       }
     }
@@ -238,7 +286,11 @@ export async function importK6(file: string, runDir: string, opts: ImportOptions
   }
   if (opts.writeManifest) {
     writeStandaloneManifest(runDir, {
-      experiment: 'k6-import', backend: 'external', engine: 'k6', t0Epoch: t0, outcome: 'ok',
+      experiment: 'k6-import',
+      backend: 'external',
+      engine: 'k6',
+      t0Epoch: t0,
+      outcome: 'ok',
       warnings: ['imported from k6 output: no intended start times (k6 measures latency from the send), no backend identity unless tagged'],
       resolved: { importedFrom: path.resolve(file), format },
     });

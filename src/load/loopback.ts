@@ -38,7 +38,9 @@ export async function resolveTarget(host: string, port: number, allowNonLoopback
       found = await dns.lookup(bare, { all: true });
     } catch (e) {
       throw new SpilloverError({
-        path: where, message: `cannot resolve host "${bare}"`, found: (e as Error).message,
+        path: where,
+        message: `cannot resolve host "${bare}"`,
+        found: (e as Error).message,
         fix: 'use an IP literal such as 127.0.0.1, or --connect-to <ip:port> to send the request to a fixed address with this host as Host header',
       });
     }

@@ -39,23 +39,27 @@ export class WarmConnector {
    */
   async fill(origin: URL, count: number, servername?: string): Promise<number> {
     const opts: buildConnector.Options = {
-      host: origin.host, hostname: origin.hostname.replace(/^\[(.*)\]$/, '$1'), protocol: origin.protocol,
-      port: origin.port || (origin.protocol === 'https:' ? '443' : '80'), ...(servername ? { servername } : {}),
+      host: origin.host,
+      hostname: origin.hostname.replace(/^\[(.*)\]$/, '$1'),
+      protocol: origin.protocol,
+      port: origin.port || (origin.protocol === 'https:' ? '443' : '80'),
+      ...(servername ? { servername } : {}),
     };
-    const one = () => new Promise<void>((resolve) => {
-      this.base(opts, (err, socket) => {
-        if (!err && socket) {
-          socket.on('error', ignore);
-          socket.unref();
-          socket.once('close', () => {
-            const i = this.stash.indexOf(socket);
-            if (i >= 0) this.stash.splice(i, 1);
-          });
-          this.stash.push(socket);
-        }
-        resolve();
+    const one = () =>
+      new Promise<void>((resolve) => {
+        this.base(opts, (err, socket) => {
+          if (!err && socket) {
+            socket.on('error', ignore);
+            socket.unref();
+            socket.once('close', () => {
+              const i = this.stash.indexOf(socket);
+              if (i >= 0) this.stash.splice(i, 1);
+            });
+            this.stash.push(socket);
+          }
+          resolve();
+        });
       });
-    });
     await Promise.all(Array.from({ length: count }, one));
     return this.stash.length;
   }

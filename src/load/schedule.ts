@@ -53,9 +53,10 @@ export function* rampingArrivalTimes(startRate: number, timeUnit: number, stages
 export function* arrivalTimes(s: ScenarioSpec): Generator<number> {
   if (!isArrivalRate(s)) return;
   const end = scenarioDuration(s);
-  const gen = s.executor === 'constant-arrival-rate'
-    ? constantArrivalTimes(s.rate, s.timeUnit)
-    : rampingArrivalTimes(s.startRate, s.timeUnit, s.stages);
+  const gen =
+    s.executor === 'constant-arrival-rate'
+      ? constantArrivalTimes(s.rate, s.timeUnit)
+      : rampingArrivalTimes(s.startRate, s.timeUnit, s.stages);
   for (const t of gen) {
     if (t >= end) return;
     yield t;
@@ -68,7 +69,11 @@ export function* arrivalTimes(s: ScenarioSpec): Generator<number> {
  * the straight line between stage targets crosses k (floor while ramping up, ceiling while ramping down).
  */
 export function vuSteps(s: ScenarioSpec): Array<[number, number]> {
-  if (s.executor === 'constant-vus') return [[0, s.vus], [s.duration, 0]];
+  if (s.executor === 'constant-vus')
+    return [
+      [0, s.vus],
+      [s.duration, 0],
+    ];
   if (s.executor !== 'ramping-vus') return [];
   const steps: Array<[number, number]> = [[0, s.startVUs]];
   const push = (t: number, v: number) => {

@@ -34,7 +34,9 @@ export function simulateArrivalRate(spec: ArrivalRateSpec, iterationSeconds: (k:
   const hardEnd = scenarioDuration(spec) + spec.gracefulStop;
   const ends: number[] = [];
   const startTimes: number[] = [];
-  let due = 0, completed = 0, maxActive = 0;
+  let due = 0,
+    completed = 0,
+    maxActive = 0;
   const releaseUpTo = (t: number) => {
     for (let i = ends.length - 1; i >= 0; i--) {
       if (ends[i] <= t) {
@@ -56,7 +58,14 @@ export function simulateArrivalRate(spec: ArrivalRateSpec, iterationSeconds: (k:
   }
   releaseUpTo(hardEnd);
   return {
-    due, started: startTimes.length, dropped: pool.dropped, completed, interrupted: ends.length,
-    maxActive, allocated: pool.allocated, insufficientVUs: pool.exhaustedWarning, startTimes,
+    due,
+    started: startTimes.length,
+    dropped: pool.dropped,
+    completed,
+    interrupted: ends.length,
+    maxActive,
+    allocated: pool.allocated,
+    insufficientVUs: pool.exhaustedWarning,
+    startTimes,
   };
 }

@@ -12,7 +12,10 @@ export class SlotPool {
   /** Set once when a drop finds the pool at maxVUs: k6 logs "Insufficient VUs" exactly once. */
   exhaustedWarning = false;
 
-  constructor(readonly preAllocated: number, readonly max: number) {
+  constructor(
+    readonly preAllocated: number,
+    readonly max: number,
+  ) {
     this.allocated = preAllocated;
   }
 

@@ -5,14 +5,22 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { RAW, type RunManifest } from '../runner/raw.ts';
+import { RAW, type RunManifest } from '../contracts/raw.ts';
 
-export function writeStandaloneManifest(runDir: string, m: Pick<RunManifest, 'experiment' | 'backend' | 'engine' | 't0Epoch' | 'warnings' | 'resolved'> & Partial<RunManifest>): boolean {
+export function writeStandaloneManifest(
+  runDir: string,
+  m: Pick<RunManifest, 'experiment' | 'backend' | 'engine' | 't0Epoch' | 'warnings' | 'resolved'> & Partial<RunManifest>,
+): boolean {
   const file = path.join(runDir, RAW.manifest);
   if (fs.existsSync(file)) return false;
   const manifest: RunManifest = {
-    runId: path.basename(path.resolve(runDir)), startedAt: new Date(m.t0Epoch).toISOString(), timeScale: 1, overrides: [], seeds: {},
-    versions: { node: process.version }, ...m,
+    runId: path.basename(path.resolve(runDir)),
+    startedAt: new Date(m.t0Epoch).toISOString(),
+    timeScale: 1,
+    overrides: [],
+    seeds: {},
+    versions: { node: process.version },
+    ...m,
   };
   fs.mkdirSync(runDir, { recursive: true });
   fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');

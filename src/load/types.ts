@@ -23,8 +23,10 @@ interface ScenarioBase {
   /** Exported function each iteration runs (checked against `requests` when loading). */
   exec: string;
   env: Record<string, string>;
-  /** Requests one iteration makes, in order. */
+  /** Requests one iteration makes, in order (plain-data fast path; empty for scripts run by the VU runtime). */
   requests: RequestSpec[];
+  /** Scenario tags (k6 `tags`), added to every sample of the scenario (VU runtime). */
+  tags?: Record<string, string>;
 }
 
 export interface ConstantArrivalRate extends ScenarioBase {
@@ -58,7 +60,24 @@ export interface RampingVus extends ScenarioBase {
   gracefulRampDown: number;
 }
 
-export type ScenarioSpec = ConstantArrivalRate | RampingArrivalRate | ConstantVus | RampingVus;
+/** shared-iterations: `iterations` in total, shared by `vus` VUs, stopped at maxDuration (VU runtime only). */
+export interface SharedIterations extends ScenarioBase {
+  executor: 'shared-iterations';
+  vus: number;
+  iterations: number;
+  maxDuration: number;
+}
+
+/** per-vu-iterations: each of `vus` VUs runs `iterations` iterations, stopped at maxDuration (VU runtime only). */
+export interface PerVuIterations extends ScenarioBase {
+  executor: 'per-vu-iterations';
+  vus: number;
+  iterations: number;
+  maxDuration: number;
+}
+
+export type ScenarioSpec = ConstantArrivalRate | RampingArrivalRate | ConstantVus | RampingVus | SharedIterations | PerVuIterations;
+export type IterationsSpec = SharedIterations | PerVuIterations;
 export type ArrivalRateSpec = ConstantArrivalRate | RampingArrivalRate;
 
 export const SUPPORTED_EXECUTORS = ['constant-arrival-rate', 'ramping-arrival-rate', 'constant-vus', 'ramping-vus'] as const;
@@ -71,6 +90,11 @@ export interface Scenario {
   scenarios: ScenarioSpec[];
   /** Options that do not change the load but that the embedded driver does not act on (e.g. thresholds). */
   warnings: string[];
+  /**
+   * Present when the script runs in the k6-compatible VU runtime (src/load/vu/) rather than the
+   * plain-data fast path. Plain data, so it crosses to the driver thread.
+   */
+  vu?: import('./vu/vu-program.ts').VuProgram;
 }
 
 export const isArrivalRate = (s: ScenarioSpec): s is ArrivalRateSpec =>
@@ -79,6 +103,7 @@ export const isArrivalRate = (s: ScenarioSpec): s is ArrivalRateSpec =>
 /** Length of the regular (no-new-iterations-after) period, excluding startTime and gracefulStop. */
 export function scenarioDuration(s: ScenarioSpec): number {
   if (s.executor === 'constant-arrival-rate' || s.executor === 'constant-vus') return s.duration;
+  if (s.executor === 'shared-iterations' || s.executor === 'per-vu-iterations') return s.maxDuration;
   return s.stages.reduce((a, st) => a + st.duration, 0);
 }
 

@@ -38,7 +38,8 @@ export const STATS_CONFIG = {
 };
 
 /** Stat prefixes without dots, so that the default prefix extractors keep them whole. */
-export const statPrefix = (direction: 'inbound' | 'outbound', ip: string, port: number) => `${direction}_${ip.replaceAll('.', '_')}_${port}`;
+export const statPrefix = (direction: 'inbound' | 'outbound', ip: string, port: number) =>
+  `${direction}_${ip.replaceAll('.', '_')}_${port}`;
 
 export function bootstrapBase(proxy: ProxyCommon, role: string, istioVersion: string): Json {
   const node: Json = {

@@ -6,7 +6,8 @@ import type { MeshPlan, WorkloadPlan } from './plan.ts';
 import type { TranslateContext } from './context.ts';
 import type { Json } from './resources.ts';
 import { bootstrapBase, socketAddress, statPrefix } from './bootstrap.ts';
-import { httpConnectionManager } from './http-connection-manager.ts';
+import { httpConnectionManager, TRANSPORT_SOCKET_CONNECT_TIMEOUT } from './http-connection-manager.ts';
+import { portlessVirtualHosts } from './istio-version.ts';
 import { virtualServiceRoutes } from './vs-routes.ts';
 import { subsetsOf } from './subsets.ts';
 import { serviceView } from './endpoints.ts';
@@ -19,9 +20,18 @@ const namespaceOf = (spiffe: string) => /\/ns\/([^/]+)\//.exec(spiffe)?.[1];
  * generateVirtualHostDomains: the FQDN, and the shorter names a pod resolves through its DNS search
  * path (`a.istio.svc`, `a.istio`, and `a` from the same namespace), each also with `:port`.
  */
-export function virtualHostDomains(host: string, port: number, clientNamespace: string | undefined): string[] {
-  const names = [host];
+export function virtualHostDomains(host: string, port: number, clientNamespace: string | undefined, portlessHosts = false): string[] {
   const m = /^([^.]+)\.([^.]+)\.svc\.cluster\.local$/.exec(host);
+  if (portlessHosts) {
+    // Current istiod (checked against its own generator, `spillover mesh diff`): no `:port` variants
+    // (the route config ignores the port instead), the FQDN also with a trailing dot, the short name
+    // before the partial ones.
+    const names = [host, `${host}.`];
+    if (m && clientNamespace === m[2]) names.push(m[1]);
+    if (m) names.push(`${m[1]}.${m[2]}.svc`, `${m[1]}.${m[2]}`);
+    return names;
+  }
+  const names = [host];
   if (m) {
     names.push(`${m[1]}.${m[2]}.svc`, `${m[1]}.${m[2]}`);
     if (clientNamespace === m[2]) names.push(m[1]);
@@ -35,7 +45,7 @@ export function federatedWorkload(plan: MeshPlan): WorkloadPlan {
   if (!w) {
     throw new SpilloverError({
       path: 'topology',
-      message: 'no service runs in the client\'s cluster, so there is nothing for the load to call',
+      message: "no service runs in the client's cluster, so there is nothing for the load to call",
       expected: `a workload whose sidecar.cluster is "${plan.client.cluster}"`,
       found: JSON.stringify(plan.workloads.map((x) => `${x.service}@${x.sidecar.cluster}`)),
       fix: 'place service A in the same cluster as the client',
@@ -56,16 +66,28 @@ export interface ClientCluster {
  */
 function clientHosts(ctx: TranslateContext): string[] {
   const { plan } = ctx;
-  const first = plan.discovery === 'multi-primary' ? (plan.workloads.find((x) => x.sidecar.cluster === plan.client.cluster) ?? plan.workloads[0]) : federatedWorkload(plan);
+  const first =
+    plan.discovery === 'multi-primary'
+      ? (plan.workloads.find((x) => x.sidecar.cluster === plan.client.cluster) ?? plan.workloads[0])
+      : federatedWorkload(plan);
   const hosts = [first.host];
-  for (const w of plan.workloads) if ((plan.discovery === 'multi-primary' || w.sidecar.cluster === plan.client.cluster) && !hosts.includes(w.host)) hosts.push(w.host);
-  for (const se of ctx.resources.ofKind('ServiceEntry')) for (const h of se.spec.hosts ?? []) if (!hosts.includes(h) && !String(h).includes('*')) hosts.push(h);
+  for (const w of plan.workloads)
+    if ((plan.discovery === 'multi-primary' || w.sidecar.cluster === plan.client.cluster) && !hosts.includes(w.host)) hosts.push(w.host);
+  for (const se of ctx.resources.ofKind('ServiceEntry'))
+    for (const h of se.spec.hosts ?? []) if (!hosts.includes(h) && !String(h).includes('*')) hosts.push(h);
   return hosts;
 }
 
-export function clientBootstrap(ctx: TranslateContext): { bootstrap: Json; built: BuiltCluster; clusterName: string; authority: string; clusters: ClientCluster[] } {
+export function clientBootstrap(ctx: TranslateContext): {
+  bootstrap: Json;
+  built: BuiltCluster;
+  clusterName: string;
+  authority: string;
+  clusters: ClientCluster[];
+} {
   const { plan } = ctx;
   const hosts = clientHosts(ctx);
+  const portless = portlessVirtualHosts(ctx.version);
   const clusters: ClientCluster[] = [];
   const views = hosts.map((h) => serviceView(h, plan.client.cluster, ctx)).filter((v) => v !== undefined);
   for (const view of views) {
@@ -82,7 +104,7 @@ export function clientBootstrap(ctx: TranslateContext): { bootstrap: Json; built
     const routes = virtualServiceRoutes(view.host, view.port, hostNames, known, ctx);
     return {
       name: `${view.host}:${view.port}`,
-      domains: virtualHostDomains(view.host, view.port, namespaceOf(plan.client.identity.spiffe)),
+      domains: virtualHostDomains(view.host, view.port, namespaceOf(plan.client.identity.spiffe), portless),
       routes,
       include_request_attempt_count: true,
     };
@@ -96,12 +118,18 @@ export function clientBootstrap(ctx: TranslateContext): { bootstrap: Json; built
     traffic_direction: 'OUTBOUND',
     filter_chains: [
       {
+        transport_socket_connect_timeout: TRANSPORT_SOCKET_CONNECT_TIMEOUT,
         filters: [
           httpConnectionManager({
             statPrefix: statPrefix('outbound', out.ip, out.port),
             inbound: false,
             accessLogPath: plan.client.files.accessLog,
-            routeConfig: { name: String(views[0].port), validate_clusters: false, virtual_hosts: virtualHosts },
+            routeConfig: {
+              name: String(views[0].port),
+              validate_clusters: false,
+              ...(portless ? { ignore_port_in_host_matching: true, max_direct_response_body_size_bytes: 1048576 } : {}),
+              virtual_hosts: virtualHosts,
+            },
           }),
         ],
       },

@@ -6,7 +6,7 @@
 import type { Json } from './resources.ts';
 import type { TranslateContext } from './context.ts';
 import { defaultCircuitBreakers, maxRequestsPerConnectionInProtocolOptions } from './istio-version.ts';
-import { toEnvoyDuration, wholeSeconds } from './duration.ts';
+import { toEnvoyDuration, wholeSeconds } from '../util/duration.ts';
 
 export const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
@@ -59,7 +59,9 @@ export function applyConnectionPool(cluster: Json, pool: Json | undefined, ctx: 
   if (!h2 && opts.where) {
     for (const f of ['maxConcurrentStreams', 'http2KeepAlive'])
       if (http[f] !== undefined)
-        ctx.warnings.push(`${opts.where}.connectionPool.http.${f} has no effect: the cluster speaks HTTP/1.1 (Istio applies it to HTTP/2 clusters only); set connectionPool.http.h2UpgradePolicy: UPGRADE to use it`);
+        ctx.warnings.push(
+          `${opts.where}.connectionPool.http.${f} has no effect: the cluster speaks HTTP/1.1 (Istio applies it to HTTP/2 clusters only); set connectionPool.http.h2UpgradePolicy: UPGRADE to use it`,
+        );
   }
 
   if (http.maxRequestsPerConnection > 0) {
@@ -67,9 +69,11 @@ export function applyConnectionPool(cluster: Json, pool: Json | undefined, ctx: 
     else cluster.max_requests_per_connection = http.maxRequestsPerConnection;
   }
 
+  // istiod creates HttpProtocolOptions only when it has something to say (Envoy's default is HTTP/1.1).
+  if (!Object.keys(common).length && !h2 && !http.useClientProtocol) return h2;
   const hpo: Json = { '@type': `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS}` };
   if (Object.keys(common).length) hpo.common_http_protocol_options = common;
-  if (http.useClientProtocol) hpo.use_downstream_protocol_config = {};
+  if (http.useClientProtocol) hpo.use_downstream_protocol_config = { http_protocol_options: {}, http2_protocol_options: {} };
   // Envoy requires an upstream protocol whenever HttpProtocolOptions exists, so build() inserts one.
   else hpo.explicit_http_config = explicit;
   cluster.typed_extension_protocol_options = { [HTTP_PROTOCOL_OPTIONS]: hpo };

@@ -55,7 +55,12 @@ const seNamespace = (se: IstioResource, fallback: string) => se.namespace ?? fal
  * (the study applies them there); the gateway's view passes serviceEntries: false so that it does not
  * route to itself.
  */
-export function serviceView(host: string, proxyCluster: string, ctx: TranslateContext, opts: { serviceEntries?: boolean } = {}): ServiceView | undefined {
+export function serviceView(
+  host: string,
+  proxyCluster: string,
+  ctx: TranslateContext,
+  opts: { serviceEntries?: boolean } = {},
+): ServiceView | undefined {
   const { plan, resources } = ctx;
   // Replicated control planes see their own cluster's pods; multi-primary istiods see every cluster's.
   const visible = (w: WorkloadPlan) => w.host === host && (plan.discovery === 'multi-primary' || w.sidecar.cluster === proxyCluster);
@@ -118,7 +123,9 @@ export function serviceView(host: string, proxyCluster: string, ctx: TranslateCo
     (se.spec.endpoints ?? []).forEach((ep: Json, i: number) => {
       const where = `${label}: spec.endpoints[${i}]`;
       if (!isIP(String(ep.address ?? ''))) {
-        ctx.warnings.push(`${where}: address ${JSON.stringify(ep.address)} is not an IP address, so istiod leaves it out of a STATIC ServiceEntry's endpoints; use the gateway's IP (placeholder {{gateway.<cluster>}})`);
+        ctx.warnings.push(
+          `${where}: address ${JSON.stringify(ep.address)} is not an IP address, so istiod leaves it out of a STATIC ServiceEntry's endpoints; use the gateway's IP (placeholder {{gateway.<cluster>}})`,
+        );
         return;
       }
       const epPort = Number(ep.ports?.[portName] ?? sePort.targetPort ?? sePort.number);
@@ -154,7 +161,12 @@ function behindGateway(ip: string, port: number, host: string, ctx: TranslateCon
  * the endpoints it stands for. Only mTLS endpoints cross networks (SNI routing needs the mTLS SNI).
  * A gateway itself (sniDnat) only sees its own network (REQUESTED_NETWORK_VIEW).
  */
-export function filterByNetwork(endpoints: EndpointSpec[], proxyNetwork: string, ctx: TranslateContext, opts: { sniDnat: boolean }): EndpointSpec[] {
+export function filterByNetwork(
+  endpoints: EndpointSpec[],
+  proxyNetwork: string,
+  ctx: TranslateContext,
+  opts: { sniDnat: boolean },
+): EndpointSpec[] {
   const out: EndpointSpec[] = [];
   const viaGateway = new Map<string, EndpointSpec>();
   for (const e of endpoints) {
@@ -165,7 +177,9 @@ export function filterByNetwork(endpoints: EndpointSpec[], proxyNetwork: string,
     if (opts.sniDnat || e.tlsMode !== 'istio') continue;
     const gw = gatewaysOf(ctx.plan).find((g) => g.network === e.network);
     if (!gw) {
-      ctx.warnings.push(`${e.origin}: ${e.ip}:${e.port} is on network ${e.network}, which has no east-west gateway, so istiod leaves it out of the endpoints of proxies on ${proxyNetwork}`);
+      ctx.warnings.push(
+        `${e.origin}: ${e.ip}:${e.port} is on network ${e.network}, which has no east-west gateway, so istiod leaves it out of the endpoints of proxies on ${proxyNetwork}`,
+      );
       continue;
     }
     const key = `${e.locality}|${gw.name}`;

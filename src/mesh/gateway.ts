@@ -12,6 +12,7 @@ import { serviceView } from './endpoints.ts';
 import { buildOutboundCluster, istioSni } from './outbound-cluster.ts';
 import { autoPassthroughPerServiceChains } from './istio-version.ts';
 import { ISTIO_MTLS_ALPNS } from './tls.ts';
+import { TRANSPORT_SOCKET_CONNECT_TIMEOUT } from './http-connection-manager.ts';
 import { fileAccessLog, TCP_ACCESS_LOG_FORMAT } from './access-log.ts';
 
 const tcpProxy = (cluster: string, accessLog: string): Json => ({
@@ -24,6 +25,8 @@ const tcpProxy = (cluster: string, accessLog: string): Json => ({
   },
 });
 
+const EXPOSED_HOSTS = /\.local$/;
+
 export function gatewayBootstrap(ctx: TranslateContext, gw: GatewayPlan = ctx.plan.gateway!): Json {
   const { plan } = ctx;
   const b = bootstrapBase(gw, 'gateway', ctx.version.text);
@@ -32,7 +35,9 @@ export function gatewayBootstrap(ctx: TranslateContext, gw: GatewayPlan = ctx.pl
   const chains: Json[] = [];
   // The services its istiod knows: its own cluster's, or with multi-primary every cluster's; the
   // SNI-DNAT clusters then keep the endpoints of the gateway's own network only.
-  const known = plan.workloads.filter((x) => x.sidecar.cluster === gw.cluster || (plan.discovery === 'multi-primary' && x.sidecar.network === gw.network));
+  const known = plan.workloads.filter(
+    (x) => x.sidecar.cluster === gw.cluster || (plan.discovery === 'multi-primary' && x.sidecar.network === gw.network),
+  );
   for (const w of known) {
     if (seen.has(istioSni(w.port, w.host))) continue;
     const view = serviceView(w.host, gw.cluster, ctx, { serviceEntries: false })!;
@@ -42,8 +47,18 @@ export function gatewayBootstrap(ctx: TranslateContext, gw: GatewayPlan = ctx.pl
       if (seen.has(sni)) continue;
       seen.add(sni);
       b.static_resources.clusters.push(buildOutboundCluster(view, gw, ctx, { name: sni, sniDnat: true, subset }).cluster);
+      // expose-services.yaml's Gateway passes `*.local` hosts only: istiod builds the SNI cluster of
+      // every service but a filter chain only for those (found by `spillover mesh diff`).
+      if (!EXPOSED_HOSTS.test(w.host)) {
+        if (!subset)
+          ctx.warnings.push(
+            `east-west gateway (${gw.cluster}): ${w.host} is not exposed (the multi-network Gateway passes *.local hosts only), so requests for it through the gateway are refused`,
+          );
+        continue;
+      }
       chains.push({
         name: sni,
+        transport_socket_connect_timeout: TRANSPORT_SOCKET_CONNECT_TIMEOUT,
         filter_chain_match: { server_names: [sni], application_protocols: ISTIO_MTLS_ALPNS },
         filters: [tcpProxy(sni, gw.files.accessLog)],
       });
@@ -56,13 +71,18 @@ export function gatewayBootstrap(ctx: TranslateContext, gw: GatewayPlan = ctx.pl
     chains.push({
       name: 'auto-passthrough',
       filters: [
-        { name: 'envoy.filters.network.sni_cluster', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.sni_cluster.v3.SniCluster' } },
+        {
+          name: 'envoy.filters.network.sni_cluster',
+          typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.sni_cluster.v3.SniCluster' },
+        },
         tcpProxy('BlackHoleCluster', gw.files.accessLog),
       ],
     });
     b.static_resources.clusters.push({ name: 'BlackHoleCluster', type: 'STATIC', connect_timeout: '10s' });
   }
 
+  // Nothing exposed: no listener (istiod sends none, and Envoy refuses a listener without chains).
+  if (!chains.length) return b;
   b.static_resources.listeners.push({
     name: `${gw.listener.ip}_${gw.listener.port}`,
     address: socketAddress(gw.listener.ip, gw.listener.port),

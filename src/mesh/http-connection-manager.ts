@@ -13,8 +13,14 @@ export const faultFilter = (delayMs = 0): Json => {
   return { name: 'envoy.filters.http.fault', typed_config: cfg };
 };
 
-const corsFilter = () => ({ name: 'envoy.filters.http.cors', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' } });
-const routerFilter = () => ({ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } });
+const corsFilter = () => ({
+  name: 'envoy.filters.http.cors',
+  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' },
+});
+const routerFilter = () => ({
+  name: 'envoy.filters.http.router',
+  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+});
 
 export interface HcmOptions {
   statPrefix: string;
@@ -34,24 +40,39 @@ export function httpConnectionManager(o: HcmOptions): Json {
     access_log: [fileAccessLog(o.accessLogPath, HTTP_ACCESS_LOG_FORMAT)],
     // Sidecars never act as the edge: Envoy then keeps the caller's x-request-id end to end.
     use_remote_address: false,
-    generate_request_id: true,
     preserve_external_request_id: false,
     normalize_path: true,
     path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
     stream_idle_timeout: '0s',
-    server_name: 'istio-envoy',
+    proxy_100_continue: true,
     upgrade_configs: [{ upgrade_type: 'websocket' }],
   };
   if (o.inbound) {
+    // istiod names the server only on the inbound side.
+    cfg.server_name = 'istio-envoy';
     cfg.forward_client_cert_details = 'APPEND_FORWARD';
     cfg.set_current_client_cert_details = { subject: true, dns: true, uri: true };
   }
   return { name: HCM, typed_config: cfg };
 }
 
-/** A route as istiod writes it: prefix "/", timeout (0s = none), optional retry policy. */
-export function route(cluster: string, timeout: string, retry: Json | undefined, name = 'default'): Json {
-  const action: Json = { cluster, timeout, max_stream_duration: { max_stream_duration: '0s', grpc_timeout_header_max: '0s' } };
+/** A route as istiod writes it: prefix "/", timeout (0s = none), optional retry policy; the decorator names `<host>:<port>/*`. */
+export function route(
+  cluster: string,
+  timeout: string,
+  retry: Json | undefined,
+  name: string | undefined,
+  operation: string,
+  o: { inbound?: boolean } = {},
+): Json {
+  // istiod still writes the deprecated max_grpc_timeout (= the route timeout) outbound; inbound routes use max_stream_duration.
+  const action: Json = o.inbound
+    ? { cluster, timeout, max_stream_duration: { max_stream_duration: '0s', grpc_timeout_header_max: '0s' } }
+    : { cluster, timeout, max_grpc_timeout: timeout };
   if (retry) action.retry_policy = retry;
-  return { name, match: { prefix: '/' }, route: action, decorator: { operation: `${cluster}/*` } };
+  // A VirtualService route is named by its http[].name (unnamed: no name); istiod's default route is "default".
+  return { ...(name ? { name } : {}), match: { prefix: '/' }, route: action, decorator: { operation } };
 }
+
+/** istiod bounds the TLS handshake on its outbound and passthrough listener chains. */
+export const TRANSPORT_SOCKET_CONNECT_TIMEOUT = '15s';

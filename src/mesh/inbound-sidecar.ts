@@ -9,7 +9,7 @@ import type { TranslateContext } from './context.ts';
 import { trafficPolicyForPort } from './context.ts';
 import type { Json } from './resources.ts';
 import { bootstrapBase, socketAddress, statPrefix } from './bootstrap.ts';
-import { applyConnectionPool } from './connection-pool.ts';
+import { applyConnectionPool, applyRetryBudget } from './connection-pool.ts';
 import { httpConnectionManager, route } from './http-connection-manager.ts';
 import { defaultInboundRetry } from './istio-version.ts';
 import { istioMutualDownstream, ISTIO_MTLS_ALPNS } from './tls.ts';
@@ -42,6 +42,9 @@ export function inboundSidecarBootstrap(w: WorkloadPlan, ctx: TranslateContext, 
   const clusterName = inboundClusterName(w.port);
   const cluster: Json = { name: clusterName, type: 'STATIC' };
   applyConnectionPool(cluster, inboundPool(w, ctx), ctx, { http: true, outbound: false });
+  // istiod's applyConnectionPool takes the DR's retry budget inbound too (found by `spillover mesh diff`).
+  applyRetryBudget(cluster, ctx.resources.destinationRule(w.host)?.spec?.trafficPolicy?.retryBudget);
+  cluster.common_lb_config = {};
   cluster.load_assignment = {
     cluster_name: clusterName,
     endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(w.app.ip, w.app.port) } }] }],
@@ -57,7 +60,11 @@ export function inboundSidecarBootstrap(w: WorkloadPlan, ctx: TranslateContext, 
         name: clusterName,
         validate_clusters: false,
         virtual_hosts: [
-          { name: `inbound|http|${w.port}`, domains: ['*'], routes: [route(clusterName, '0s', defaultInboundRetry(ctx.version))] },
+          {
+            name: `inbound|http|${w.port}`,
+            domains: ['*'],
+            routes: [route(clusterName, '0s', defaultInboundRetry(ctx.version), 'default', `${w.host}:${w.port}/*`, { inbound: true })],
+          },
         ],
       },
     });

@@ -5,13 +5,14 @@
  * instead of being silently pruned the way the Kubernetes API server would.
  */
 import { z } from 'zod';
-import { ISTIO_DURATION_RE } from './duration.ts';
+import { ISTIO_DURATION_RE } from '../util/duration.ts';
 
 const duration = z.string().regex(ISTIO_DURATION_RE, { message: 'not an Istio duration' });
 const uint32 = z.number().int().min(0).max(4294967295);
 /** google.protobuf.UInt32Value: a number in YAML (protobuf JSON), or {value} as some tools write it. */
 const uint32Wrapper = z.union([uint32, z.strictObject({ value: uint32 })]);
-const int32 = z.number().int();
+// Istio's validation rejects negative counts (validateConnectionPool, validateOutlierDetection, retries).
+const int32 = z.number().int().min(0).max(2147483647);
 const percent = z.number().int().min(0).max(100);
 const labels = z.record(z.string(), z.string());
 
@@ -102,7 +103,11 @@ const trafficPolicy = z.strictObject({
   tunnel: z.record(z.string(), z.unknown()).optional(),
   proxyProtocol: z.record(z.string(), z.unknown()).optional(),
   retryBudget: z
-    .strictObject({ percent: z.number().min(0).max(100).optional(), minRetryConcurrency: uint32.optional(), budgetInterval: duration.optional() })
+    .strictObject({
+      percent: z.number().min(0).max(100).optional(),
+      minRetryConcurrency: uint32.optional(),
+      budgetInterval: duration.optional(),
+    })
     .optional(),
 });
 

@@ -33,8 +33,7 @@ export function parseIstioVersion(text: string | undefined, where?: { file?: str
   return { major: 1, minor: Number(m[2]), patch: m[3] === undefined ? undefined : Number(m[3]), text: v };
 }
 
-const atLeast = (v: IstioVersion, minor: number, patch = 0) =>
-  v.minor > minor || (v.minor === minor && (v.patch ?? 0) >= patch);
+const atLeast = (v: IstioVersion, minor: number, patch = 0) => v.minor > minor || (v.minor === minor && (v.patch ?? 0) >= patch);
 
 /** How `outlierDetection.consecutiveErrors` maps (removed by a291ab60276 in 1.7). */
 export function consecutiveErrorsMode(v: IstioVersion): '5xx' | 'gateway' | 'ignored' {
@@ -113,5 +112,16 @@ export const localityLbOnByDefault = (v: IstioVersion) => atLeast(v, 3);
 export const hasLocalOriginSplit = (v: IstioVersion) => atLeast(v, 7);
 /** `consecutive5xxErrors` / `consecutiveGatewayErrors` exist since 1.5 (istio/api b5c356968). */
 export const hasSplitConsecutiveFields = (v: IstioVersion) => atLeast(v, 5);
+
+/**
+ * Virtual host domains without `:port` variants (the route config sets ignore_port_in_host_matching)
+ * and with the trailing-dot FQDN: what istiod 1.32-dev generates (`spillover mesh diff`). The
+ * release that changed it was not pinned down, so src/mesh applies it from 1.24, the oldest era the
+ * oracle checks (src/oracle/era.ts); older eras keep the port-suffixed domains.
+ */
+export const portlessVirtualHosts = (v: IstioVersion) => atLeast(v, 24);
+
+/** 1.31: PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS defaults to true (upgrade notes), so panic threshold 0 everywhere. */
+export const sendsUnhealthyEndpoints = (v: IstioVersion) => atLeast(v, 31);
 
 export { atLeast };

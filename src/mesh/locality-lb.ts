@@ -47,7 +47,12 @@ export function groupByLocality(endpoints: WeightedEndpoint[]): LbGroup[] {
  * `setting` is the effective localityLbSetting (undefined: locality LB off). Returns the groups with
  * priorities and weights, and whether Envoy needs locality_weighted_lb_config.
  */
-export function applyLocalityLb(groups: LbGroup[], proxy: ProxyView, setting: Json | undefined, enableFailover: boolean): { groups: LbGroup[]; localityWeighted: boolean } {
+export function applyLocalityLb(
+  groups: LbGroup[],
+  proxy: ProxyView,
+  setting: Json | undefined,
+  enableFailover: boolean,
+): { groups: LbGroup[]; localityWeighted: boolean } {
   if (!setting || setting.enabled === false) return { groups, localityWeighted: false };
   if (setting.distribute?.length) {
     return { groups: applyLocalityWeights(groups, proxy.locality, setting.distribute), localityWeighted: true };
@@ -82,8 +87,10 @@ function applyLocalityWeights(groups: LbGroup[], proxyLocality: string, distribu
       if (share > 0) weights.set(i, Math.ceil(share));
     }
   }
-  // istiod empties the localities no rule names (LbEndpoints = nil): they get no traffic.
-  return groups.flatMap((g, i) => (unmatched.has(i) ? [] : [{ ...g, weight: weights.get(i) ?? g.weight }]));
+  // istiod empties the localities no rule names (LbEndpoints = nil) but keeps each, with its weight:
+  // they get no traffic.
+  const own = (g: LbGroup) => g.weight ?? g.endpoints.reduce((s, e) => s + e.weight, 0);
+  return groups.map((g, i) => (unmatched.has(i) ? { ...g, endpoints: [], weight: own(g) } : { ...g, weight: weights.get(i) ?? g.weight }));
 }
 
 /** Label-based priority: len - j for the first label j whose value differs from the proxy's. */
@@ -104,7 +111,8 @@ function applyFailoverPriorities(groups: LbGroup[], proxyLabels: Record<string, 
       if (!split.has(p)) split.set(p, []);
       split.get(p)!.push(e);
     }
-    for (const [p, eps] of [...split.entries()].sort((a, b) => a[0] - b[0])) out.push({ locality: g.locality, priority: p, endpoints: eps });
+    for (const [p, eps] of [...split.entries()].sort((a, b) => a[0] - b[0]))
+      out.push({ locality: g.locality, priority: p, endpoints: eps });
   }
   return compact(out);
 }

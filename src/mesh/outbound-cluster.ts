@@ -14,7 +14,7 @@ import { envoyLocality, localityLabels } from './locality.ts';
 import { applyLocalityLb, groupByLocality, type LbGroup } from './locality-lb.ts';
 import { filterByNetwork } from './endpoints.ts';
 import { selectSubset, subsetPolicyForPort, type SubsetDef } from './subsets.ts';
-import { defaultLbPolicy, istioMutualAlpn, localityLbOnByDefault } from './istio-version.ts';
+import { defaultLbPolicy, istioMutualAlpn, localityLbOnByDefault, sendsUnhealthyEndpoints } from './istio-version.ts';
 import { istioMutualUpstream, rawBufferSocket, userTlsUpstream } from './tls.ts';
 import { socketAddress } from './bootstrap.ts';
 
@@ -28,7 +28,12 @@ export interface BuiltCluster {
   endpoints: Array<EndpointSpec & { priority: number }>;
 }
 
-const LB: Record<string, string> = { ROUND_ROBIN: 'ROUND_ROBIN', LEAST_CONN: 'LEAST_REQUEST', LEAST_REQUEST: 'LEAST_REQUEST', RANDOM: 'RANDOM' };
+const LB: Record<string, string> = {
+  ROUND_ROBIN: 'ROUND_ROBIN',
+  LEAST_CONN: 'LEAST_REQUEST',
+  LEAST_REQUEST: 'LEAST_REQUEST',
+  RANDOM: 'RANDOM',
+};
 
 export function buildOutboundCluster(
   view: ServiceView,
@@ -41,17 +46,25 @@ export function buildOutboundCluster(
   const { policy, path } = subsetPolicyForPort(dr, view.port, opts.subset);
   const cluster: Json = { name: opts.name, type: 'STATIC' };
 
-  const h2 = applyConnectionPool(cluster, policy?.connectionPool, ctx, { http: !opts.sniDnat, outbound: true, where: opts.sniDnat || !dr ? undefined : `${label}: ${path}` });
+  const h2 = applyConnectionPool(cluster, policy?.connectionPool, ctx, {
+    http: !opts.sniDnat,
+    outbound: true,
+    where: opts.sniDnat || !dr ? undefined : `${label}: ${path}`,
+  });
   applyRetryBudget(cluster, dr?.spec?.trafficPolicy?.retryBudget);
 
   cluster.lb_policy = defaultLbPolicy(ctx.version);
   const lb = policy?.loadBalancer;
   if (lb?.simple && lb.simple !== 'UNSPECIFIED') {
     if (LB[lb.simple]) cluster.lb_policy = LB[lb.simple];
-    else ctx.warnings.push(`${label}: ${path}.loadBalancer.simple ${lb.simple} is not modelled by the local backend; ${cluster.lb_policy} is used`);
+    else
+      ctx.warnings.push(
+        `${label}: ${path}.loadBalancer.simple ${lb.simple} is not modelled by the local backend; ${cluster.lb_policy} is used`,
+      );
   }
   for (const f of ['consistentHash', 'zoneAwareLbSetting', 'warmup', 'warmupDurationSecs'])
-    if (lb?.[f] !== undefined) ctx.warnings.push(`${label}: ${path}.loadBalancer.${f} is not modelled by this harness; ${cluster.lb_policy} is used without it`);
+    if (lb?.[f] !== undefined)
+      ctx.warnings.push(`${label}: ${path}.loadBalancer.${f} is not modelled by this harness; ${cluster.lb_policy} is used without it`);
 
   applyOutlierDetection(cluster, policy?.outlierDetection, ctx, { label, path });
 
@@ -66,7 +79,12 @@ export function buildOutboundCluster(
 
   // Harness instrumentation, not istiod's: per-endpoint stats let the analysis tell A from the gateway.
   cluster.track_cluster_stats = { per_endpoint_stats: true };
-  cluster.load_assignment = loadAssignment(opts.name, groups, !opts.sniDnat && !cluster.transport_socket);
+  // Since 1.31 istiod sends unhealthy endpoints, so it turns the panic threshold off on every cluster
+  // whose outlier detection did not set one (PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS).
+  if (sendsUnhealthyEndpoints(ctx.version) && cluster.common_lb_config?.healthy_panic_threshold === undefined)
+    cluster.common_lb_config = { ...(cluster.common_lb_config ?? {}), healthy_panic_threshold: { value: 0 } };
+  cluster.common_lb_config ??= {};
+  cluster.load_assignment = loadAssignment(opts.name, groups);
   return { cluster, endpoints };
 }
 
@@ -74,25 +92,37 @@ export function buildOutboundCluster(
  * The effective localityLbSetting (the DR's, else the mesh default of `enabled: true`), applied the
  * way ApplyLocalityLoadBalancer does; failover needs outlier detection (enableFailover).
  */
-function localityGroups(endpoints: EndpointSpec[], proxy: ProxyCommon, ctx: TranslateContext, lls: Json | undefined, outlierDetection: boolean) {
+function localityGroups(
+  endpoints: EndpointSpec[],
+  proxy: ProxyCommon,
+  ctx: TranslateContext,
+  lls: Json | undefined,
+  outlierDetection: boolean,
+) {
   const setting = lls ?? (localityLbOnByDefault(ctx.version) ? { enabled: true } : undefined);
   const weighted = endpoints.map((e) => ({ ...e, weight: e.weight ?? 1 }));
-  const proxyLabels = { ...localityLabels(proxy.locality), 'topology.istio.io/cluster': proxy.cluster, 'topology.istio.io/network': proxy.network };
+  const proxyLabels = {
+    ...localityLabels(proxy.locality),
+    'topology.istio.io/cluster': proxy.cluster,
+    'topology.istio.io/network': proxy.network,
+  };
   return applyLocalityLb(groupByLocality(weighted), { locality: proxy.locality, labels: proxyLabels }, setting, outlierDetection);
 }
 
 /** One LocalityLbEndpoints per (locality, priority), weighted by its endpoints' weight as istiod does. */
-function loadAssignment(name: string, groups: LbGroup[], tlsModeMetadata: boolean): Json {
+function loadAssignment(name: string, groups: LbGroup[]): Json {
+  // A locality `distribute` emptied stays, without endpoints, as istiod's EDS keeps it.
   const list = groups
-    .filter((g) => g.endpoints.length)
     .map((g) => {
       const out: Json = { priority: g.priority, lb_endpoints: [] };
       const loc = envoyLocality(g.locality);
       if (loc) out.locality = loc;
       for (const e of g.endpoints) {
-        const lbe: Json = { endpoint: { address: socketAddress(e.ip, e.port) } };
-        if (e.weight !== 1) lbe.load_balancing_weight = e.weight;
-        if (tlsModeMetadata) lbe.metadata = { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: e.tlsMode } } };
+        // As istiod's EDS writes them: explicit weight and health, and the tlsMode label of mesh endpoints.
+        const lbe: Json = { endpoint: { address: socketAddress(e.ip, e.port) }, load_balancing_weight: e.weight };
+        // Ready Kubernetes endpoints are HEALTHY; ServiceEntry endpoints carry no health status.
+        if (e.origin.startsWith('workload ')) lbe.health_status = 'HEALTHY';
+        if (e.tlsMode === 'istio') lbe.metadata = { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: e.tlsMode } } };
         out.lb_endpoints.push(lbe);
       }
       out.load_balancing_weight = g.weight ?? g.endpoints.reduce((sum, e) => sum + e.weight, 0);
@@ -102,7 +132,17 @@ function loadAssignment(name: string, groups: LbGroup[], tlsModeMetadata: boolea
   return { cluster_name: name, endpoints: list };
 }
 
-function applyClusterTls(cluster: Json, view: ServiceView, proxy: ProxyCommon, ctx: TranslateContext, tls: Json, h2: boolean, label: string, path: string, subset = '') {
+function applyClusterTls(
+  cluster: Json,
+  view: ServiceView,
+  proxy: ProxyCommon,
+  ctx: TranslateContext,
+  tls: Json,
+  h2: boolean,
+  label: string,
+  path: string,
+  subset = '',
+) {
   const sni = istioSni(view.port, view.host, subset);
   const alpn = istioMutualAlpn(ctx.version, h2);
   const mode = tls?.mode ?? 'AUTO';
@@ -124,14 +164,18 @@ function applyClusterTls(cluster: Json, view: ServiceView, proxy: ProxyCommon, c
     { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport_socket: mtls },
     { name: 'tlsMode-disabled', match: {}, transport_socket: rawBufferSocket() },
   ];
-  checkSans(view, view.endpoints.filter((e) => e.tlsMode === 'istio'), sans, ctx);
+  checkSans(
+    view,
+    view.endpoints.filter((e) => e.tlsMode === 'istio'),
+    sans,
+    ctx,
+  );
   for (const e of view.endpoints.filter((x) => x.tlsMode === 'disabled' && x.service !== 'external')) {
     ctx.warnings.push(
       `${e.origin}: ${e.ip}:${e.port} is dialled in plaintext (auto-mTLS: ${label ? `${label.split(' (')[0]} sets no ${path}.tls` : 'no DestinationRule applies'} and the endpoint has no serviceAccount or security.istio.io/tlsMode label), so the east-west gateway will refuse it; set ${path}.tls.mode: ISTIO_MUTUAL in the DestinationRule`,
     );
   }
 }
-
 
 /** The client checks the server's SPIFFE id; B must carry one of the service's identities (§5 pitfall). */
 function checkSans(view: ServiceView, endpoints: EndpointSpec[], sans: string[], ctx: TranslateContext) {

@@ -6,7 +6,7 @@
 import type { Json } from './resources.ts';
 import type { TranslateContext } from './context.ts';
 import { consecutiveErrorsMode, hasLocalOriginSplit, hasSplitConsecutiveFields, panicThresholdAlwaysSet } from './istio-version.ts';
-import { toEnvoyDuration } from './duration.ts';
+import { toEnvoyDuration } from '../util/duration.ts';
 
 export interface OdSource {
   /** "DestinationRule a (file resources[1])" for messages. */
@@ -50,7 +50,7 @@ export function applyOutlierDetection(cluster: Json, od: Json | undefined, ctx: 
   ] as const) {
     if (od[f] === undefined) continue;
     if (!hasSplitConsecutiveFields(v)) {
-      noEffect(f, 'added in 1.5', 'use consecutiveErrors in this release, or raise the experiment\'s istio version');
+      noEffect(f, 'added in 1.5', "use consecutiveErrors in this release, or raise the experiment's istio version");
       continue;
     }
     const n = wrapped(od[f]);
@@ -65,7 +65,7 @@ export function applyOutlierDetection(cluster: Json, od: Json | undefined, ctx: 
   if (od.splitExternalLocalOriginErrors || od.consecutiveLocalOriginFailures !== undefined) {
     if (!hasLocalOriginSplit(v)) {
       for (const f of ['splitExternalLocalOriginErrors', 'consecutiveLocalOriginFailures'])
-        if (od[f] !== undefined) noEffect(f, 'added in 1.7', 'remove it or raise the experiment\'s istio version');
+        if (od[f] !== undefined) noEffect(f, 'added in 1.7', "remove it or raise the experiment's istio version");
     } else if (od.splitExternalLocalOriginErrors) {
       out.split_external_local_origin_errors = true;
       out.enforcing_local_origin_success_rate = 0;
@@ -77,7 +77,9 @@ export function applyOutlierDetection(cluster: Json, od: Json | undefined, ctx: 
     }
   }
   if (od.outlierDetectionHttpErrorCodes !== undefined) {
-    ctx.warnings.push(`${src.label}: ${field('outlierDetectionHttpErrorCodes')} is not modelled by this harness (Istio 1.31+ maps it to an HttpProtocolOptions error_matcher); only 5xx and gateway errors count`);
+    ctx.warnings.push(
+      `${src.label}: ${field('outlierDetectionHttpErrorCodes')} is not modelled by this harness (Istio 1.31+ maps it to an HttpProtocolOptions error_matcher); only 5xx and gateway errors count`,
+    );
   }
   cluster.outlier_detection = out;
 

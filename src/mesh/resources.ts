@@ -6,7 +6,6 @@ import type { MeshPlan } from './plan.ts';
 
 // Istio resources are validated structurally before translation (validate.ts); here they are read
 // as loose JSON, the way istiod reads protobuf messages with every field optional.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 export interface IstioResource {

@@ -5,26 +5,31 @@
 import type { Json } from './resources.ts';
 import type { TranslateContext } from './context.ts';
 import { defaultOutboundRetry, hasRetryIgnorePreviousHosts, hasRetryRemoteLocalities } from './istio-version.ts';
-import { toEnvoyDuration } from './duration.ts';
+import { toEnvoyDuration } from '../util/duration.ts';
 
 export interface RouteTraffic {
   retry_policy?: Json;
   /** Istio's route timeout; "0s" disables Envoy's 15 s default. */
   timeout: string;
+  /** Route name: "default" without a VirtualService, else the VirtualService route's name (if any). */
+  name?: string;
 }
 
 export function outboundRouteTraffic(host: string, ctx: TranslateContext): RouteTraffic {
   const vs = ctx.resources.virtualServiceFor(host);
-  if (!vs) return { retry_policy: defaultOutboundRetry(ctx.version), timeout: '0s' };
+  if (!vs) return { retry_policy: defaultOutboundRetry(ctx.version), timeout: '0s', name: 'default' };
   const label = ctx.resources.describe(vs);
   const routes: Json[] = vs.spec.http ?? [];
   if (routes.length > 1) {
-    ctx.warnings.push(`${label}: only spec.http[0] (its retries and timeout) is modelled; the other ${routes.length - 1} http routes are ignored`);
+    ctx.warnings.push(
+      `${label}: only spec.http[0] (its retries and timeout) is modelled; the other ${routes.length - 1} http routes are ignored`,
+    );
   }
   const r = routes[0] ?? {};
   return {
     retry_policy: r.retries ? convertRetries(r.retries, ctx, `${label}: spec.http[0].retries`) : defaultOutboundRetry(ctx.version),
     timeout: r.timeout ? toEnvoyDuration(r.timeout) : '0s',
+    name: typeof r.name === 'string' && r.name ? r.name : undefined,
   };
 }
 
@@ -35,7 +40,10 @@ export function convertRetries(retries: Json, ctx: TranslateContext, where: stri
   if (retries.retryOn) {
     const on: string[] = [];
     const codes: number[] = [];
-    for (const t of String(retries.retryOn).split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const t of String(retries.retryOn)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (/^\d+$/.test(t)) codes.push(Number(t));
       else on.push(t);
     }
@@ -56,12 +64,17 @@ export function convertRetries(retries: Json, ctx: TranslateContext, where: stri
         },
       };
     } else {
-      ctx.warnings.push(`${where}.retryRemoteLocalities has no effect in Istio ${ctx.version.text} (added in 1.6); raise the experiment's istio version or remove it`);
+      ctx.warnings.push(
+        `${where}.retryRemoteLocalities has no effect in Istio ${ctx.version.text} (added in 1.6); raise the experiment's istio version or remove it`,
+      );
     }
   }
   if (retries.retryIgnorePreviousHosts === false) {
     if (hasRetryIgnorePreviousHosts(ctx.version)) delete policy.retry_host_predicate;
-    else ctx.warnings.push(`${where}.retryIgnorePreviousHosts has no effect in Istio ${ctx.version.text} (added in 1.26); raise the experiment's istio version or remove it`);
+    else
+      ctx.warnings.push(
+        `${where}.retryIgnorePreviousHosts has no effect in Istio ${ctx.version.text} (added in 1.26); raise the experiment's istio version or remove it`,
+      );
   }
   return policy;
 }

@@ -28,7 +28,11 @@ const MERGED = ['connectionPool', 'outlierDetection', 'loadBalancer', 'tls', 'pr
  * The policy one port of one subset gets: the DR's port-level (or top-level) policy, each field the
  * subset sets replacing the DR's, then the subset's own portLevelSettings replacing outright.
  */
-export function subsetPolicyForPort(dr: Json | undefined, port: number, subset: SubsetDef | undefined): { policy: Json | undefined; path: string } {
+export function subsetPolicyForPort(
+  dr: Json | undefined,
+  port: number,
+  subset: SubsetDef | undefined,
+): { policy: Json | undefined; path: string } {
   const top = trafficPolicyForPort(dr, port);
   if (!subset) return top;
   const sp = dr?.spec?.subsets?.[subset.index]?.trafficPolicy;

@@ -18,8 +18,8 @@ const certificate = (id: IdentityFiles) => ({
 export function istioMutualUpstream(id: IdentityFiles, sni: string, sans: string[], alpn: string[]): Json {
   const validation: Json = { trusted_ca: { filename: id.rootCert } };
   // istiod puts the SANs in combined_validation_context next to the SDS ROOTCA; with a file CA the
-  // plain validation_context carries the same exact-match SAN check.
-  if (sans.length) validation.match_typed_subject_alt_names = sans.map((s) => ({ san_type: 'URI', matcher: { exact: s } }));
+  // plain validation_context carries the same exact-match SAN check, in istiod's (untyped) form.
+  if (sans.length) validation.match_subject_alt_names = sans.map((s) => ({ exact: s }));
   return {
     name: TLS_SOCKET,
     typed_config: {
@@ -44,9 +44,15 @@ export function userTlsUpstream(tls: Json, sni: string | undefined): Json {
   if (tls.caCertificates) {
     common.validation_context = { trusted_ca: { filename: tls.caCertificates } };
     if (tls.subjectAltNames?.length)
-      common.validation_context.match_typed_subject_alt_names = tls.subjectAltNames.map((s: string) => ({ san_type: 'DNS', matcher: { exact: s } }));
+      common.validation_context.match_typed_subject_alt_names = tls.subjectAltNames.map((s: string) => ({
+        san_type: 'DNS',
+        matcher: { exact: s },
+      }));
   }
-  const ctx: Json = { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', common_tls_context: common };
+  const ctx: Json = {
+    '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+    common_tls_context: common,
+  };
   if (tls.sni ?? sni) ctx.sni = tls.sni ?? sni;
   return { name: TLS_SOCKET, typed_config: ctx };
 }
@@ -59,8 +65,22 @@ export const rawBufferSocket = () => ({
 /** ALPNs a sidecar's inbound mTLS chain matches on (allIstioMtlsALPNs). */
 export const ISTIO_MTLS_ALPNS = ['istio', 'istio-peer-exchange', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'];
 
-/** A sidecar's inbound mTLS termination: client certificate from the mesh CA required. */
+/** istiod's inbound cipher list (SupportedCiphers in security/pkg/pki/util). */
+export const INBOUND_CIPHER_SUITES = [
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'AES256-GCM-SHA384',
+  'AES128-GCM-SHA256',
+];
+
+/**
+ * A sidecar's inbound mTLS termination: client certificate from the mesh CA required, and (as istiod
+ * does) a SPIFFE identity of the mesh's trust domain.
+ */
 export function istioMutualDownstream(id: IdentityFiles): Json {
+  const trustDomain = /^spiffe:\/\/([^/]+)/.exec(id.spiffe)?.[1] ?? 'cluster.local';
   return {
     name: TLS_SOCKET,
     typed_config: {
@@ -68,9 +88,9 @@ export function istioMutualDownstream(id: IdentityFiles): Json {
       require_client_certificate: true,
       common_tls_context: {
         alpn_protocols: ['h2', 'http/1.1'],
-        tls_params: TLS_PARAMS,
+        tls_params: { ...TLS_PARAMS, cipher_suites: INBOUND_CIPHER_SUITES },
         tls_certificates: [certificate(id)],
-        validation_context: { trusted_ca: { filename: id.rootCert } },
+        validation_context: { trusted_ca: { filename: id.rootCert }, match_subject_alt_names: [{ prefix: `spiffe://${trustDomain}/` }] },
       },
     },
   };

@@ -12,6 +12,7 @@ import { inboundSidecarBootstrap } from './inbound-sidecar.ts';
 import { gatewayBootstrap } from './gateway.ts';
 import { validateIstioResources } from './validate.ts';
 import { SpilloverError } from '../errors.ts';
+import { untranslatedCaveats } from './untranslated.ts';
 
 export function translate(plan: MeshPlan): MeshConfig {
   const source = plan.source ?? { file: 'experiment', basePath: 'resources' };
@@ -24,6 +25,7 @@ export function translate(plan: MeshPlan): MeshConfig {
     resources: new Resources(plan.resources, source),
     warnings: [],
   };
+  ctx.warnings.push(...untranslatedCaveats(ctx.resources));
 
   // Each proxy sees the config of its own cluster only (see Resources.inCluster).
   const inCluster = (cluster: string): TranslateContext => ({ ...ctx, resources: ctx.resources.inCluster(cluster, plan.client.cluster) });
@@ -43,14 +45,21 @@ export function translate(plan: MeshPlan): MeshConfig {
   warnMissingGatewayChains(client.clusters, bootstraps, ctx);
 
   const endpoints: MeshConfig['endpoints'] = {};
-  for (const e of client.built.endpoints) endpoints[`${e.ip}:${e.port}`] = { service: e.service, locality: e.locality, priority: e.priority };
+  for (const e of client.built.endpoints)
+    endpoints[`${e.ip}:${e.port}`] = { service: e.service, locality: e.locality, priority: e.priority };
   // Beyond the study's one host: every client cluster's endpoints (gateway addresses repeat per locality).
   let clientClusters: MeshConfig['clientClusters'];
   if (client.clusters.length > 1 || plan.gateways) {
     clientClusters = {};
     for (const c of client.clusters) {
       const eps: NonNullable<MeshConfig['clientClusters']>[string] = {};
-      for (const e of c.built.endpoints) eps[`${e.ip}:${e.port}|${e.locality}`] = { service: e.service, locality: e.locality, priority: e.priority, ...(e.weight && e.weight !== 1 ? { weight: e.weight } : {}) };
+      for (const e of c.built.endpoints)
+        eps[`${e.ip}:${e.port}|${e.locality}`] = {
+          service: e.service,
+          locality: e.locality,
+          priority: e.priority,
+          ...(e.weight && e.weight !== 1 ? { weight: e.weight } : {}),
+        };
       clientClusters[c.name] = eps;
     }
   }
@@ -58,8 +67,10 @@ export function translate(plan: MeshPlan): MeshConfig {
   const envoyArgs: MeshConfig['envoyArgs'] = {};
   for (const name of Object.keys(bootstraps)) {
     envoyArgs[name] = [
-      '--concurrency', String(plan.envoy.concurrency),
-      '--file-flush-interval-msec', String(plan.envoy.fileFlushIntervalMs),
+      '--concurrency',
+      String(plan.envoy.concurrency),
+      '--file-flush-interval-msec',
+      String(plan.envoy.fileFlushIntervalMs),
       // Several Envoys share the machine: no hot-restart shared memory, so no base-id clashes.
       '--disable-hot-restart',
     ];
@@ -81,16 +92,21 @@ export function translate(plan: MeshPlan): MeshConfig {
  * subset's SNI, i.e. if the DestinationRule is applied in the gateway's cluster too (each istiod
  * builds its gateway's chains from its own cluster's DestinationRules).
  */
-function warnMissingGatewayChains(clusters: Array<{ name: string; built: { endpoints: Array<{ ip: string; port: number }> } }>, bootstraps: MeshConfig['bootstraps'], ctx: TranslateContext) {
+function warnMissingGatewayChains(
+  clusters: Array<{ name: string; built: { endpoints: Array<{ ip: string; port: number }> } }>,
+  bootstraps: MeshConfig['bootstraps'],
+  ctx: TranslateContext,
+) {
   for (const gw of gatewaysOf(ctx.plan)) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const chains = new Set(((bootstraps[gw.name] as any)?.static_resources?.listeners?.[0]?.filter_chains ?? []).map((c: any) => c.name));
     for (const c of clusters) {
       const [, port, subset, host] = c.name.split('|');
       if (!subset || !c.built.endpoints.some((e) => e.ip === gw.listener.ip && e.port === gw.listener.port)) continue;
       const sni = `outbound_.${port}_.${subset}_.${host}`;
       if (chains.size && !chains.has(sni) && !chains.has('auto-passthrough')) {
-        ctx.warnings.push(`${c.name}: its endpoints behind ${gw.name} (cluster ${gw.cluster}) are unreachable: that gateway has no filter chain for ${sni}, because no DestinationRule with subset "${subset}" is applied in ${gw.cluster}; apply it there too (metadata.annotations["spillover.dev/clusters"])`);
+        ctx.warnings.push(
+          `${c.name}: its endpoints behind ${gw.name} (cluster ${gw.cluster}) are unreachable: that gateway has no filter chain for ${sni}, because no DestinationRule with subset "${subset}" is applied in ${gw.cluster}; apply it there too (metadata.annotations["spillover.dev/clusters"])`,
+        );
       }
     }
   }

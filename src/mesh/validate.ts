@@ -8,6 +8,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import type { ProblemDetail } from '../errors.ts';
 import { KINDS, resourceSchema } from './istio-schemas.ts';
 import { hostMatches, type Json } from './resources.ts';
+import { parseIstioDurationNs } from '../util/duration.ts';
 
 export interface ValidateContext {
   file: string;
@@ -20,7 +21,16 @@ export interface ValidateContext {
 export function validateIstioResources(resources: unknown, ctx: ValidateContext): ProblemDetail[] {
   const problems: ProblemDetail[] = [];
   if (!Array.isArray(resources)) {
-    return [{ file: ctx.file, path: ctx.basePath, message: 'Istio resources must be a list', expected: 'a YAML list of Istio resources', found: describe(resources), fix: `write ${ctx.basePath}: [ ... ]` }];
+    return [
+      {
+        file: ctx.file,
+        path: ctx.basePath,
+        message: 'Istio resources must be a list',
+        expected: 'a YAML list of Istio resources',
+        found: describe(resources),
+        fix: `write ${ctx.basePath}: [ ... ]`,
+      },
+    ];
   }
   const known: Array<{ r: Json; i: number }> = [];
   let unknownKind = false;
@@ -36,7 +46,10 @@ export function validateIstioResources(resources: unknown, ctx: ValidateContext)
         message: 'not an Istio resource kind this harness translates',
         expected: known.join(', '),
         found: describe(kind),
-        fix: guess && distance(guess.toLowerCase(), String(kind).toLowerCase()) <= 3 ? `did you mean ${guess}?` : 'use one of the expected kinds',
+        fix:
+          guess && distance(guess.toLowerCase(), String(kind).toLowerCase()) <= 3
+            ? `did you mean ${guess}?`
+            : 'use one of the expected kinds',
       });
       unknownKind = true;
       return;
@@ -97,8 +110,26 @@ function toProblem(issue: z.core.$ZodIssue, resource: Json, at: string, ctx: Val
         found: describe(issue.input),
         fix: typeof issue.input === 'number' ? `write "${issue.input}s"` : 'write e.g. 30s',
       };
+    case 'too_small':
+    case 'too_big': {
+      const bound = issue.code === 'too_small' ? `>= ${String(issue.minimum)}` : `<= ${String(issue.maximum)}`;
+      return {
+        ...base,
+        message:
+          issue.code === 'too_small' ? 'value too small (Istio rejects it)' : 'value too large for the field (Envoy takes 32-bit counts)',
+        expected: `${issue.origin === 'array' ? 'a list of length ' : issue.origin === 'string' ? 'a text of length ' : 'a number '}${bound}`,
+        found: describe(issue.input),
+        fix: issue.origin === 'number' ? `use a value ${bound}` : `make it ${bound}`,
+      };
+    }
     default:
-      return { ...base, message: issue.message, found: describe((issue as { input?: unknown }).input), expected: undefined, fix: 'see the istio/api reference for this field' };
+      return {
+        ...base,
+        message: issue.message,
+        found: describe((issue as { input?: unknown }).input),
+        expected: undefined,
+        fix: 'see the istio/api reference for this field',
+      };
   }
 }
 
@@ -107,8 +138,33 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
   const out: ProblemDetail[] = [];
   if (kind === 'DestinationRule') {
     const policies: Array<[Json, string]> = [[r.spec.trafficPolicy, 'spec.trafficPolicy']];
-    (r.spec.trafficPolicy?.portLevelSettings ?? []).forEach((p: Json, i: number) => policies.push([p, `spec.trafficPolicy.portLevelSettings[${i}]`]));
+    (r.spec.trafficPolicy?.portLevelSettings ?? []).forEach((p: Json, i: number) =>
+      policies.push([p, `spec.trafficPolicy.portLevelSettings[${i}]`]),
+    );
     for (const [p, path] of policies) {
+      out.push(...durationChecks(p, `${at}.${path}`, ctx));
+      // validateTrafficPolicy (found by `spillover mesh diff`: istiod refuses the config outright).
+      if (p && typeof p === 'object' && !Array.isArray(p) && Object.keys(p).filter((k) => k !== 'port').length === 0) {
+        out.push({
+          file: ctx.file,
+          path: `${at}.${path}`,
+          message: 'Istio rejects an empty traffic policy ("traffic policy must have at least one field")',
+          expected: 'at least one of connectionPool, outlierDetection, loadBalancer, tls, ...',
+          found: '{}',
+          fix: `remove ${path} or give it a field`,
+        });
+      }
+      const http = p?.connectionPool?.http;
+      if (http?.useClientProtocol === true && http?.h2UpgradePolicy === 'UPGRADE') {
+        out.push({
+          file: ctx.file,
+          path: `${at}.${path}.connectionPool.http.useClientProtocol`,
+          message: 'Istio rejects useClientProtocol together with h2UpgradePolicy: UPGRADE',
+          expected: 'one of the two',
+          found: 'useClientProtocol: true and h2UpgradePolicy: UPGRADE',
+          fix: `remove ${path}.connectionPool.http.h2UpgradePolicy or useClientProtocol`,
+        });
+      }
       const od = p?.outlierDetection;
       if (od?.consecutiveLocalOriginFailures !== undefined && !od.splitExternalLocalOriginErrors) {
         out.push({
@@ -121,6 +177,20 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
         });
       }
     }
+  }
+  if (kind === 'VirtualService') {
+    (r.spec.http ?? []).forEach((h: Json, i: number) => {
+      if (h && typeof h === 'object' && !h.route && !h.redirect && !h.directResponse && !h.delegate) {
+        out.push({
+          file: ctx.file,
+          path: `${at}.spec.http[${i}]`,
+          message: 'Istio rejects an HTTP route without a destination ("HTTP route, redirect or direct_response is required")',
+          expected: 'route: [{ destination: { host: ... } }] (or redirect / directResponse)',
+          found: `fields ${Object.keys(h).join(', ') || '(none)'}`,
+          fix: `add spec.http[${i}].route: [{ destination: { host: ${JSON.stringify((r.spec.hosts ?? [])[0] ?? 'the service host')} } }]`,
+        });
+      }
+    });
   }
   if (kind === 'ServiceEntry') {
     const names = new Set((r.spec.ports ?? []).map((p: Json) => p.name));
@@ -142,11 +212,57 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
   return out;
 }
 
+/**
+ * Istio's ValidateDuration on these fields: at least 1ms and whole milliseconds. Envoy would take a
+ * 0.1ms outlier interval; istiod refuses the resource, so the experiment would not run on a cluster.
+ */
+/** google.protobuf.Duration's range: +-315,576,000,000 s. */
+const MAX_PROTO_DURATION_NS = 315_576_000_000 * 1e9;
+
+function durationChecks(policy: Json, at: string, ctx: ValidateContext): ProblemDetail[] {
+  const out: ProblemDetail[] = [];
+  const fields: Array<[unknown, string]> = [
+    [policy?.outlierDetection?.interval, 'outlierDetection.interval'],
+    [policy?.outlierDetection?.baseEjectionTime, 'outlierDetection.baseEjectionTime'],
+    [policy?.connectionPool?.tcp?.connectTimeout, 'connectionPool.tcp.connectTimeout'],
+  ];
+  for (const [v, field] of fields) {
+    if (typeof v !== 'string') continue;
+    const ns = parseIstioDurationNs(v);
+    if (ns !== undefined && ns > MAX_PROTO_DURATION_NS) {
+      out.push({
+        file: ctx.file,
+        path: `${at}.${field}`,
+        message: 'longer than a protobuf Duration can hold (Envoy refuses its config)',
+        expected: 'at most 315576000000s (10,000 years)',
+        found: describe(v),
+        fix: 'use a realistic duration, e.g. 1m',
+      });
+      continue;
+    }
+    if (ns === undefined || (ns >= 1e6 && ns % 1e6 === 0)) continue;
+    out.push({
+      file: ctx.file,
+      path: `${at}.${field}`,
+      message:
+        ns < 1e6
+          ? 'Istio requires at least 1ms here (ValidateDuration)'
+          : 'Istio takes this duration to the millisecond only (ValidateDuration)',
+      expected: 'a duration of at least 1ms, in whole milliseconds',
+      found: describe(v),
+      fix: ns < 1e6 ? 'use e.g. 1s' : `use ${Math.round(ns / 1e6)}ms`,
+    });
+  }
+  return out;
+}
+
 /** A ServiceEntry host no DestinationRule covers (and vice versa) is almost always a typo. */
 function crossChecks(valid: Array<{ r: Json; i: number }>, ctx: ValidateContext): ProblemDetail[] {
   const out: ProblemDetail[] = [];
   const drs = valid.filter((x) => x.r.kind === 'DestinationRule' && typeof x.r.spec?.host === 'string');
-  const ses = valid.filter((x) => x.r.kind === 'ServiceEntry' && Array.isArray(x.r.spec?.hosts) && x.r.spec.hosts.every((h: unknown) => typeof h === 'string'));
+  const ses = valid.filter(
+    (x) => x.r.kind === 'ServiceEntry' && Array.isArray(x.r.spec?.hosts) && x.r.spec.hosts.every((h: unknown) => typeof h === 'string'),
+  );
   const seHosts = ses.flatMap((x) => x.r.spec.hosts as string[]);
   const known = [...seHosts, ...(ctx.hosts ?? [])];
   // A host without any DestinationRule simply gets Istio's defaults; a near miss of an existing one is a typo.
@@ -156,10 +272,15 @@ function crossChecks(valid: Array<{ r: Json; i: number }>, ctx: ValidateContext)
       out.push({
         file: ctx.file,
         path: `${ctx.basePath}[${i}].spec.hosts[${j}]`,
-        message: 'no DestinationRule applies to this ServiceEntry host, so the experiment\'s traffic policy would not reach it',
+        message: "no DestinationRule applies to this ServiceEntry host, so the experiment's traffic policy would not reach it",
         expected: `a DestinationRule with spec.host matching ${h}`,
         found: `DestinationRule hosts: ${drs.map((d) => d.r.spec.host).join(', ') || '(none)'}`,
-        fix: drs.length ? `did you mean host ${closest(h, drs.map((d) => d.r.spec.host))}? make the hosts equal` : 'add a DestinationRule for it',
+        fix: drs.length
+          ? `did you mean host ${closest(
+              h,
+              drs.map((d) => d.r.spec.host),
+            )}? make the hosts equal`
+          : 'add a DestinationRule for it',
       });
     });
   }

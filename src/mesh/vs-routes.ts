@@ -9,7 +9,7 @@ import { hostMatches } from './resources.ts';
 import type { TranslateContext } from './context.ts';
 import { defaultOutboundRetry } from './istio-version.ts';
 import { convertRetries } from './retry-policy.ts';
-import { toEnvoyDuration } from './duration.ts';
+import { toEnvoyDuration } from '../util/duration.ts';
 import { outboundClusterName } from './outbound-cluster.ts';
 import { route } from './http-connection-manager.ts';
 
@@ -25,7 +25,8 @@ const perMillion = (p: Json) => ({ numerator: Math.round(Number(p?.value ?? 0) *
 export function virtualServiceRoutes(host: string, port: number, hosts: string[], known: KnownClusters, ctx: TranslateContext): Json[] {
   const vs = ctx.resources.virtualServiceFor(host);
   const cluster = outboundClusterName(port, host);
-  if (!vs) return [route(cluster, '0s', defaultOutboundRetry(ctx.version))];
+  const fallback = () => [route(cluster, '0s', defaultOutboundRetry(ctx.version), 'default', `${host}:${port}/*`)];
+  if (!vs) return fallback();
   const label = ctx.resources.describe(vs);
   const out: Json[] = [];
   ((vs.spec.http ?? []) as Json[]).forEach((h, i) => {
@@ -35,24 +36,42 @@ export function virtualServiceRoutes(host: string, port: number, hosts: string[]
     const target = destinations(h, host, port, hosts, known, ctx, where);
     const matches: Json[] = h.match?.length ? h.match : [undefined];
     for (const m of matches) {
-      const r = route(target.cluster ?? cluster, timeout, retry, h.name ?? 'default');
+      // istiod names the route after http[].name, and .match[].name when both are set; unnamed stays unnamed.
+      const name = h.name ? (m?.name ? `${h.name}.${m.name}` : String(h.name)) : undefined;
+      const r = route(target.cluster ?? cluster, timeout, retry, name, '');
       if (target.weighted) {
         delete r.route.cluster;
         r.route.weighted_clusters = { clusters: target.weighted };
-        r.decorator = { operation: `${host}:${port}/*` };
       }
       if (m) r.match = envoyMatch(m, ctx, where);
+      r.decorator = { operation: routeOperation(r, String(vs.name ?? ''), port) };
       if (h.fault) r.typed_per_filter_config = { [FAULT]: envoyFault(h.fault, ctx, where) };
       for (const f of ['mirror', 'mirrors', 'rewrite', 'redirect', 'headers', 'corsPolicy', 'directResponse'])
         if (h[f] !== undefined) ctx.warnings.push(`${where}.${f} is not modelled by this harness; the route is generated without it`);
       out.push(r);
     }
   });
-  if (!out.length) return [route(cluster, '0s', defaultOutboundRetry(ctx.version))];
+  if (!out.length) return fallback();
   return out;
 }
 
-function destinations(h: Json, host: string, port: number, hosts: string[], known: KnownClusters, ctx: TranslateContext, where: string): { cluster?: string; weighted?: Json[] } {
+/** GetRouteOperation: `<host>:<port><path>` for one destination cluster, else `<VirtualService name>:<port><path>`. */
+function routeOperation(r: Json, vsName: string, port: number): string {
+  const m = r.match ?? {};
+  const path = m.prefix !== undefined ? `${m.prefix}*` : m.path !== undefined ? m.path : m.safe_regex ? m.safe_regex.regex : '/*';
+  const c = /^outbound\|(\d+)\|[^|]*\|(.+)$/.exec(String(r.route?.cluster ?? ''));
+  return c ? `${c[2]}:${c[1]}${path}` : `${vsName}:${port}${path}`;
+}
+
+function destinations(
+  h: Json,
+  host: string,
+  port: number,
+  hosts: string[],
+  known: KnownClusters,
+  ctx: TranslateContext,
+  where: string,
+): { cluster?: string; weighted?: Json[] } {
   const dests: Json[] = h.route ?? [];
   if (!dests.length) return {};
   const name = (d: Json, j: number) => {
@@ -60,12 +79,15 @@ function destinations(h: Json, host: string, port: number, hosts: string[], know
     const fqdn = hosts.find((x) => hostMatches(want, x)) ?? want;
     const c = outboundClusterName(d.destination?.port?.number ?? port, fqdn, d.destination?.subset ?? '');
     if (!known.has(c)) {
-      ctx.warnings.push(`${where}.route[${j}]: no cluster ${c} (${d.destination?.subset ? `no DestinationRule subset "${d.destination.subset}" for ${fqdn}` : `no service ${fqdn}`}), so Envoy answers 503 NC to requests routed there; define the subset or fix the host`);
+      ctx.warnings.push(
+        `${where}.route[${j}]: no cluster ${c} (${d.destination?.subset ? `no DestinationRule subset "${d.destination.subset}" for ${fqdn}` : `no service ${fqdn}`}), so Envoy answers 503 NC to requests routed there; define the subset or fix the host`,
+      );
     }
     return c;
   };
   if (dests.length === 1) return { cluster: name(dests[0], 0) };
-  return { weighted: dests.map((d, j) => ({ name: name(d, j), weight: Number(d.weight ?? 0) })) };
+  // istiod leaves out zero-weight destinations when there are several.
+  return { weighted: dests.flatMap((d, j) => (Number(d.weight ?? 0) ? [{ name: name(d, j), weight: Number(d.weight) }] : [])) };
 }
 
 /** HTTPMatchRequest -> RouteMatch (translateRouteMatch). */
@@ -77,8 +99,10 @@ function envoyMatch(m: Json, ctx: TranslateContext, where: string): Json {
   else out.prefix = uri.prefix ?? '/';
   if (m.ignoreUriCase) out.case_sensitive = false;
   const headers: Json[] = [];
-  const stringMatch = (v: Json) => (v.exact !== undefined ? { exact: v.exact } : v.prefix !== undefined ? { prefix: v.prefix } : { safe_regex: { regex: v.regex } });
-  for (const [k, v] of Object.entries((m.headers ?? {}) as Record<string, Json>)) headers.push({ name: k.toLowerCase(), string_match: stringMatch(v) });
+  const stringMatch = (v: Json) =>
+    v.exact !== undefined ? { exact: v.exact } : v.prefix !== undefined ? { prefix: v.prefix } : { safe_regex: { regex: v.regex } };
+  for (const [k, v] of Object.entries((m.headers ?? {}) as Record<string, Json>))
+    headers.push({ name: k.toLowerCase(), string_match: stringMatch(v) });
   if (m.method) headers.push({ name: ':method', string_match: stringMatch(m.method) });
   if (m.authority) headers.push({ name: ':authority', string_match: stringMatch(m.authority) });
   if (headers.length) out.headers = headers;
@@ -91,11 +115,13 @@ function envoyMatch(m: Json, ctx: TranslateContext, where: string): Json {
 function envoyFault(f: Json, ctx: TranslateContext, where: string): Json {
   const out: Json = { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault' };
   if (f.delay) {
-    if (!f.delay.percentage) ctx.warnings.push(`${where}.fault.delay has no percentage, so istiod delays no request; add percentage: { value: 100 }`);
+    if (!f.delay.percentage)
+      ctx.warnings.push(`${where}.fault.delay has no percentage, so istiod delays no request; add percentage: { value: 100 }`);
     out.delay = { fixed_delay: toEnvoyDuration(f.delay.fixedDelay ?? '0s'), percentage: perMillion(f.delay.percentage) };
   }
   if (f.abort) {
-    if (!f.abort.percentage) ctx.warnings.push(`${where}.fault.abort has no percentage, so istiod aborts no request; add percentage: { value: 100 }`);
+    if (!f.abort.percentage)
+      ctx.warnings.push(`${where}.fault.abort has no percentage, so istiod aborts no request; add percentage: { value: 100 }`);
     out.abort = { http_status: f.abort.httpStatus, percentage: perMillion(f.abort.percentage) };
   }
   return out;

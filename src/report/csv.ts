@@ -5,14 +5,33 @@ import { stringify } from 'csv-stringify/sync';
 import type { DetectedEvent } from '../analysis/events.ts';
 import { EVENT_COLUMNS } from '../analysis/events.ts';
 import { TIMESERIES_COLUMNS, type TimeseriesRow } from '../analysis/timeseries.ts';
-import type { RequestRecord } from '../runner/raw.ts';
+import type { RequestRecord } from '../contracts/raw.ts';
 
-export const REQUEST_COLUMNS = ['id', 'scenario', 'iter', 'intended', 'sent', 'end', 'latency_ms', 'status', 'error', 'service', 'instance', 'envoy', 'rid', 'method', 'url'] as const;
+export const REQUEST_COLUMNS = [
+  'id',
+  'scenario',
+  'iter',
+  'intended',
+  'sent',
+  'end',
+  'latency_ms',
+  'status',
+  'error',
+  'service',
+  'instance',
+  'envoy',
+  'rid',
+  'method',
+  'url',
+] as const;
 
 const cell = (v: unknown) => (v === null || v === undefined ? '' : v);
 
 export function timeseriesCsv(rows: TimeseriesRow[]): string {
-  return stringify(rows.map((r) => TIMESERIES_COLUMNS.map((c) => cell(r[c]))), { header: true, columns: TIMESERIES_COLUMNS as unknown as string[] });
+  return stringify(
+    rows.map((r) => TIMESERIES_COLUMNS.map((c) => cell(r[c]))),
+    { header: true, columns: TIMESERIES_COLUMNS as unknown as string[] },
+  );
 }
 
 export function eventsCsv(events: DetectedEvent[]): string {
@@ -38,12 +57,37 @@ export function requestRowsCsv(batch: RequestRecord[]): string {
     // Concatenated without separators: one regex test covers every string cell of the row.
     const text = `${r.scenario}${r.error ?? ''}${r.service ?? ''}${r.instance ?? ''}${r.envoy ?? ''}${r.rid}${r.method ?? ''}${r.url ?? ''}`;
     const plain =
-      typeof r.scenario === 'string' && typeof r.rid === 'string' && !NEEDS_QUOTING.test(text) &&
-      Number.isFinite(r.id) && Number.isFinite(r.iter) && Number.isFinite(r.intended) && Number.isFinite(r.sent) && Number.isFinite(r.end) && Number.isFinite(r.status) &&
+      typeof r.scenario === 'string' &&
+      typeof r.rid === 'string' &&
+      !NEEDS_QUOTING.test(text) &&
+      Number.isFinite(r.id) &&
+      Number.isFinite(r.iter) &&
+      Number.isFinite(r.intended) &&
+      Number.isFinite(r.sent) &&
+      Number.isFinite(r.end) &&
+      Number.isFinite(r.status) &&
       [r.error, r.service, r.instance, r.envoy, r.method, r.url].every((v) => v === undefined || v === null || typeof v === 'string');
     out += plain
       ? `${r.id},${r.scenario},${r.iter},${r.intended},${r.sent},${r.end},${lat},${r.status},${r.error ?? ''},${r.service ?? ''},${r.instance ?? ''},${r.envoy ?? ''},${r.rid},${r.method ?? ''},${r.url ?? ''}\n`
-      : stringify([[r.id, r.scenario, r.iter, r.intended, r.sent, r.end, lat, r.status, cell(r.error), cell(r.service), cell(r.instance), cell(r.envoy), r.rid, cell(r.method), cell(r.url)]]);
+      : stringify([
+          [
+            r.id,
+            r.scenario,
+            r.iter,
+            r.intended,
+            r.sent,
+            r.end,
+            lat,
+            r.status,
+            cell(r.error),
+            cell(r.service),
+            cell(r.instance),
+            cell(r.envoy),
+            r.rid,
+            cell(r.method),
+            cell(r.url),
+          ],
+        ]);
   }
   return out;
 }

@@ -9,6 +9,9 @@ import type { Analysis } from '../analysis/analyze.ts';
 import type { Figure } from './figures.ts';
 import { narrative } from './narrative.ts';
 import { summaryRows } from './tables.ts';
+import { leadLines } from './lead.ts';
+import { diagnosisRows, observedWords } from './diagnosis-section.ts';
+import { GLOSSARY } from './words.ts';
 
 const require = createRequire(import.meta.url);
 let libs: string | undefined;
@@ -35,15 +38,26 @@ function libPath(p: string): string {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** JSON inside <script>: "</" and U+2028/9 must not end the script or break the parser. */
-const jsonForScript = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const jsonForScript = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 export function reportHtml(a: Analysis, figures: Figure[]): string {
   const s = a.summary;
-  const rows = summaryRows(s).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n');
-  const figs = figures
-    .map((f, i) => `<section class="figure"><h2>${esc(f.title)}</h2><div class="chart" id="fig-${i}" data-figure="${esc(f.name)}"></div><p class="caption">${esc(f.caption)}</p></section>`)
+  const rows = summaryRows(s)
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)
     .join('\n');
-  const caveats = s.warnings.length ? s.warnings.map((w) => `<li>${esc(w)}</li>`).join('') : '<li>The translation reported no caveats for this run.</li>';
+  const figs = figures
+    .map(
+      (f, i) =>
+        `<section class="figure"><h2>${esc(f.title)}</h2><div class="chart" id="fig-${i}" data-figure="${esc(f.name)}"></div><p class="caption">${esc(f.caption)}</p></section>`,
+    )
+    .join('\n');
+  const caveats = s.warnings.length
+    ? s.warnings.map((w) => `<li>${esc(w)}</li>`).join('')
+    : '<li>The translation reported no caveats for this run.</li>';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -59,8 +73,23 @@ ${inlineLibraries()}
 </head>
 <body>
 <h1>${esc(s.experiment)}: run ${esc(s.runId)}</h1>
+${leadLines(s)
+  .map((p) => `<p class="lead"><strong>${esc(p)}</strong></p>`)
+  .join('\n')}
 <h2>What happened</h2>
-<ul>${narrative(a).map((p) => `<li>${esc(p)}</li>`).join('\n')}</ul>
+<ul>${narrative(a)
+    .map((p) => `<li>${esc(p)}</li>`)
+    .join('\n')}</ul>
+<p class="caption">${esc(GLOSSARY)}</p>
+<h2>Configuration diagnosis</h2>
+<ul class="diagnosis">${
+    diagnosisRows(a)
+      .map(
+        (r) =>
+          `<li><strong>${esc(r.finding.title)}.</strong> ${esc(r.finding.effect)} <em>Source: ${esc(r.finding.source)}.</em> <strong>In this run: ${esc(observedWords(r.observed))}.</strong></li>`,
+      )
+      .join('\n') || '<li>No known pitfall found in this configuration.</li>'
+  }</ul>
 <h2>Summary</h2>
 <table>${rows}</table>
 ${figs}

@@ -2,7 +2,7 @@
  * `writeReport(runDir)`: every output of a run regenerated from its raw data. Byte-identical for the
  * same input: stable ordering, rounded numbers, no clock reads (the manifest holds the only stamps).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AnalyzeOptions } from '../analysis/analyze.ts';
 import { analyzeRun } from '../analysis/read-run.ts';
@@ -13,6 +13,7 @@ import { buildFigures } from './figures.ts';
 import { reportHtml } from './html.ts';
 import { reportMarkdown } from './markdown.ts';
 import { renderSvg, svgToPng } from './render.ts';
+import { abandon, commit, tempFor, writeFileAtomic } from './atomic-write.ts';
 
 export type { Summary } from '../analysis/summary.ts';
 
@@ -21,20 +22,30 @@ export interface ReportOptions extends AnalyzeOptions {
   png?: boolean;
 }
 
-export async function writeReport(runDir: string, opts: ReportOptions = {}): Promise<{ files: string[]; reportPath: string; summary: Summary }> {
+export async function writeReport(
+  runDir: string,
+  opts: ReportOptions = {},
+): Promise<{ files: string[]; reportPath: string; summary: Summary }> {
   await mkdir(path.join(runDir, 'figures'), { recursive: true });
   // requests.csv is written while the requests stream past the analysis: one parse for both.
-  const requestsCsv = requestsCsvWriter(path.join(runDir, 'requests.csv'));
+  const csvFile = path.join(runDir, 'requests.csv');
+  const csvTemp = tempFor(csvFile);
+  const requestsCsv = requestsCsvWriter(csvTemp);
   let analysis;
   try {
     ({ analysis } = await analyzeRun(runDir, opts, { onRequests: (b) => requestsCsv.write(b) }));
-  } finally {
-    await requestsCsv.end();
+  } catch (e) {
+    await requestsCsv.end().catch(() => undefined);
+    await abandon(csvTemp);
+    throw e;
   }
-  const files: string[] = [path.join(runDir, 'requests.csv')];
+  await requestsCsv.end();
+  await commit(csvTemp, csvFile);
+  const files: string[] = [csvFile];
+  // Each output complete or absent, whatever interrupts this (atomic-write.ts).
   const put = async (rel: string, data: string | Buffer) => {
     const p = path.join(runDir, rel);
-    await writeFile(p, data);
+    await writeFileAtomic(p, data);
     files.push(p);
   };
   await put('summary.json', JSON.stringify(analysis.summary, null, 2) + '\n');

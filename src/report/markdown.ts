@@ -3,13 +3,20 @@ import type { Analysis } from '../analysis/analyze.ts';
 import type { Figure } from './figures.ts';
 import { narrative } from './narrative.ts';
 import { summaryRows } from './tables.ts';
+import { leadLines } from './lead.ts';
+import { diagnosisMarkdown, diagnosisRows } from './diagnosis-section.ts';
+import { GLOSSARY } from './words.ts';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 
 export function reportMarkdown(a: Analysis, figures: Figure[]): string {
   const s = a.summary;
-  const lines: string[] = [`# ${s.experiment}: run ${s.runId}`, '', '## What happened', ''];
+  const lines: string[] = [`# ${s.experiment}: run ${s.runId}`, ''];
+  for (const p of leadLines(s)) lines.push(`**${p}**`, '');
+  lines.push('## What happened', '');
   for (const p of narrative(a)) lines.push(`- ${p}`);
+  lines.push('', `_${GLOSSARY}_`);
+  lines.push('', '## Configuration diagnosis', '', ...diagnosisMarkdown(diagnosisRows(a)));
   lines.push('', '## Summary', '', '| | |', '|---|---|');
   for (const [k, v] of summaryRows(s)) lines.push(`| ${esc(k)} | ${esc(v)} |`);
   for (const f of figures) lines.push('', `## ${f.title}`, '', `![${f.title}](figures/${f.name}.png)`, '', f.caption);

@@ -11,8 +11,8 @@ import type { VlSpec } from './figures.ts';
  */
 export function staticSpec(spec: VlSpec): VlSpec {
   const strip = (o: VlSpec): VlSpec => {
-    const { params: _params, layer, ...rest } = o as VlSpec & { params?: unknown; layer?: VlSpec[] };
-    return layer ? { ...rest, layer: layer.map(strip) } : rest;
+    const { params: _params, layer, vconcat, ...rest } = o as VlSpec & { params?: unknown; layer?: VlSpec[]; vconcat?: VlSpec[] };
+    return { ...rest, ...(layer ? { layer: layer.map(strip) } : {}), ...(vconcat ? { vconcat: vconcat.map(strip) } : {}) };
   };
   return strip(spec);
 }
@@ -29,6 +29,10 @@ export async function renderSvg(spec: VlSpec): Promise<string> {
 
 /** 2× scale: sharp at print size without the file getting large. */
 export function svgToPng(svg: string): Buffer {
-  const r = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: 'white' });
+  const r = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: 2 },
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+    background: 'white',
+  });
   return r.render().asPng();
 }

@@ -1,12 +1,14 @@
 /**
- * Backends bring a two-cluster mesh up and down. The run (src/runner/run.ts) knows nothing else about
+ * Backends bring a two-cluster mesh up and down. The run (src/orchestrate/run.ts) knows nothing else about
  * them: whatever a backend is (Envoy processes on loopback, kind clusters, existing clusters), it hands
  * back where the load goes in, what to scrape, and which proxy is which -- and the raw results it leaves
  * are the same format, so analysis and report are one code path.
  */
-import type { ResolvedExperiment } from '../experiment/load.ts';
+import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import type { Fault } from '../experiment/schema.ts';
-import type { RunEvent, TopologyManifest } from './raw.ts';
+import type { RunEvent, TopologyManifest } from '../contracts/raw.ts';
+import type { MeshPlan } from '../mesh/plan.ts';
+import type { LoadEngine } from '../load/engine.ts';
 
 export interface BackendContext {
   experiment: ResolvedExperiment;
@@ -41,10 +43,10 @@ export interface Deployment {
   /** Processes or resources that ended on their own during the run (crash detection). */
   casualties(): string[];
   /**
-   * Cluster backends with `load.engine: k6`: k6 runs inside cluster-1 (in the mesh, like the study's
-   * clients); started at t0, resolves when k6 has ended and its samples are in raw/.
+   * Cluster backends with `load.engine: k6`: the engine of k6 inside cluster-1 (in the mesh, like the
+   * study's clients). Absent where the run brings its own engine (the embedded driver, k6 on PATH).
    */
-  k6?: { run(runDir: string, t0Epoch: number): Promise<unknown> };
+  loadEngine?: LoadEngine;
 }
 
 export interface DryRunPlan {
@@ -52,6 +54,8 @@ export interface DryRunPlan {
   files: string[];
   /** The steps `up` would take, in order, human-readable (commands for kind/kube). */
   steps: string[];
+  /** The local backend's mesh plan (addresses, identities, resources), for `spillover mesh diff`. */
+  meshPlan?: MeshPlan;
 }
 
 export interface Backend {

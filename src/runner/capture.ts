@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
-import { RAW, clustersFile, scrapeFile, type ClustersRecord, type ScrapeRecord } from './raw.ts';
+import { RAW, clustersFile, scrapeFile, type ClustersRecord, type ScrapeRecord } from '../contracts/raw.ts';
 import { parsePromText } from './capture/prom-text.ts';
 import { flattenClusters } from './capture/clusters-json.ts';
 import { SpilloverError } from '../errors.ts';
@@ -35,6 +35,8 @@ export interface CaptureOptions {
    * `cluster.`) and leaves out server internals that would only bloat the raw files.
    */
   envoyStatsFilter?: string;
+  /** Sees every record as it is written (the live event feed and live metrics read the run from here). */
+  onRecord?: (rec: ScrapeRecord | ClustersRecord, shape: 'scrape' | 'clusters') => void;
 }
 
 export interface CaptureStats {
@@ -49,26 +51,68 @@ export const DEFAULT_ENVOY_STATS_FILTER = '^(cluster|listener|http|tcp)\\.';
 export function startCapture(opts: CaptureOptions): { stop(): Promise<CaptureStats> } {
   for (const t of opts.targets) assertLoopback(t);
   if (!(opts.statsIntervalMs > 0)) {
-    throw new SpilloverError({ path: 'statsIntervalMs', message: 'capture interval must be positive', expected: 'milliseconds > 0', found: String(opts.statsIntervalMs), fix: 'use the default 250' });
+    throw new SpilloverError({
+      path: 'statsIntervalMs',
+      message: 'capture interval must be positive',
+      expected: 'milliseconds > 0',
+      found: String(opts.statsIntervalMs),
+      fix: 'use the default 250',
+    });
   }
   const filter = opts.envoyStatsFilter ?? DEFAULT_ENVOY_STATS_FILTER;
   const streams: Stream[] = [];
   for (const t of opts.targets) {
     const base = t.baseUrl.replace(/\/+$/, '');
     if (t.kind === 'envoy') {
-      streams.push(new Stream(`scrapes/${t.name}`, scrapeFile(opts.runDir, t.name), opts.statsIntervalMs, `${base}/stats/prometheus?usedonly&filter=${encodeURIComponent(filter)}`, (body, rec) => {
-        rec.samples = parsePromText(body);
-      }, t.name, 'scrape'));
-      streams.push(new Stream(`clusters/${t.name}`, clustersFile(opts.runDir, t.name), opts.clustersIntervalMs ?? opts.statsIntervalMs, `${base}/clusters?format=json`, (body, rec) => {
-        rec.hosts = flattenClusters(JSON.parse(body));
-      }, t.name, 'clusters'));
+      streams.push(
+        new Stream(
+          `scrapes/${t.name}`,
+          scrapeFile(opts.runDir, t.name),
+          opts.statsIntervalMs,
+          `${base}/stats/prometheus?usedonly&filter=${encodeURIComponent(filter)}`,
+          (body, rec) => {
+            rec.samples = parsePromText(body);
+          },
+          t.name,
+          'scrape',
+          opts.onRecord,
+        ),
+      );
+      streams.push(
+        new Stream(
+          `clusters/${t.name}`,
+          clustersFile(opts.runDir, t.name),
+          opts.clustersIntervalMs ?? opts.statsIntervalMs,
+          `${base}/clusters?format=json`,
+          (body, rec) => {
+            rec.hosts = flattenClusters(JSON.parse(body));
+          },
+          t.name,
+          'clusters',
+          opts.onRecord,
+        ),
+      );
     } else {
-      streams.push(new Stream(`scrapes/${t.name}`, scrapeFile(opts.runDir, t.name), opts.statsIntervalMs, `${base}/metrics`, (body, rec) => {
-        rec.samples = parsePromText(body);
-      }, t.name, 'scrape'));
+      streams.push(
+        new Stream(
+          `scrapes/${t.name}`,
+          scrapeFile(opts.runDir, t.name),
+          opts.statsIntervalMs,
+          `${base}/metrics`,
+          (body, rec) => {
+            rec.samples = parsePromText(body);
+          },
+          t.name,
+          'scrape',
+          opts.onRecord,
+        ),
+      );
     }
   }
-  const ready = Promise.all([mkdir(path.join(opts.runDir, RAW.scrapesDir), { recursive: true }), mkdir(path.join(opts.runDir, RAW.clustersDir), { recursive: true })]);
+  const ready = Promise.all([
+    mkdir(path.join(opts.runDir, RAW.scrapesDir), { recursive: true }),
+    mkdir(path.join(opts.runDir, RAW.clustersDir), { recursive: true }),
+  ]);
   const started = ready.then(() => {
     for (const s of streams) s.start(opts.t0Epoch);
   });
@@ -111,6 +155,7 @@ class Stream {
     private readonly parse: (body: string, rec: Rec) => void,
     private readonly targetName: string,
     private readonly shape: 'scrape' | 'clusters',
+    private readonly onRecord?: CaptureOptions['onRecord'],
   ) {}
 
   start(t0Epoch: number): void {
@@ -171,9 +216,27 @@ class Stream {
     // Key order follows raw.ts so the files read the same whatever path wrote the line.
     const line =
       this.shape === 'scrape'
-        ? ({ t: rec.t, target: this.targetName, ok: rec.ok, ms: ms ?? (rec.ms as number) ?? 0, ...(rec.error ? { error: rec.error as string } : {}), ...(rec.samples ? { samples: rec.samples as ScrapeRecord['samples'] } : {}) } satisfies ScrapeRecord)
-        : ({ t: rec.t, envoy: this.targetName, ok: rec.ok, ...(rec.error ? { error: rec.error } : {}), ...(rec.hosts ? { hosts: rec.hosts } : {}) } as ClustersRecord);
+        ? ({
+            t: rec.t,
+            target: this.targetName,
+            ok: rec.ok,
+            ms: ms ?? (rec.ms as number) ?? 0,
+            ...(rec.error ? { error: rec.error as string } : {}),
+            ...(rec.samples ? { samples: rec.samples as ScrapeRecord['samples'] } : {}),
+          } satisfies ScrapeRecord)
+        : ({
+            t: rec.t,
+            envoy: this.targetName,
+            ok: rec.ok,
+            ...(rec.error ? { error: rec.error } : {}),
+            ...(rec.hosts ? { hosts: rec.hosts } : {}),
+          } as ClustersRecord);
     this.out?.write(JSON.stringify(line) + '\n');
+    try {
+      this.onRecord?.(line, this.shape);
+    } catch {
+      // A live view that fails must not cost the raw data.
+    }
   }
 
   async stop(): Promise<void> {

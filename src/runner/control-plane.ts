@@ -13,7 +13,7 @@ import path from 'node:path';
 import { CDS_FILE, toFileXds } from '../mesh/file-xds.ts';
 import type { MeshConfig, MeshPlan, WorkloadPlan } from '../mesh/plan.ts';
 import { translate } from '../mesh/translate.ts';
-import type { RunEvent } from './raw.ts';
+import type { RunEvent } from '../contracts/raw.ts';
 
 export interface ReadinessTiming {
   periodMs: number;
@@ -132,7 +132,9 @@ export class FileControlPlane {
   private later(ms: number, fn: () => Promise<void>): void {
     const t = setTimeout(() => {
       this.timers.delete(t);
-      this.chain = this.chain.then(fn).catch((e) => this.o.event({ kind: 'error', what: `control plane push failed: ${(e as Error).message}` }));
+      this.chain = this.chain
+        .then(fn)
+        .catch((e) => this.o.event({ kind: 'error', what: `control plane push failed: ${(e as Error).message}` }));
     }, ms);
     this.timers.add(t);
   }
@@ -150,7 +152,11 @@ export class FileControlPlane {
   }
 
   private currentPlan(): MeshPlan {
-    return { ...this.o.plan, workloads: this.o.plan.workloads.filter((w) => !this.unready.has(w.sidecar.name) && !this.scaledOut.has(w.sidecar.name)), resources: this.resources };
+    return {
+      ...this.o.plan,
+      workloads: this.o.plan.workloads.filter((w) => !this.unready.has(w.sidecar.name) && !this.scaledOut.has(w.sidecar.name)),
+      resources: this.resources,
+    };
   }
 
   private async push(reason: string): Promise<void> {
@@ -162,7 +168,11 @@ export class FileControlPlane {
         const seen = this.written.get(p)!;
         const changed = Object.entries(x.files).filter(([f, body]) => seen.get(f) !== JSON.stringify(body.resources));
         if (!changed.length) return;
-        const stats = changed.map(([f, body]) => (f === CDS_FILE ? 'cluster_manager.cds.update_success' : `cluster.${(body.resources[0] as { cluster_name: string }).cluster_name}.update_success`));
+        const stats = changed.map(([f, body]) =>
+          f === CDS_FILE
+            ? 'cluster_manager.cds.update_success'
+            : `cluster.${(body.resources[0] as { cluster_name: string }).cluster_name}.update_success`,
+        );
         const before = await readCounters(this.o.adminOf(p), stats);
         const writtenAt = Date.now();
         // EDS first, then CDS: a cluster the new CDS adds finds its endpoints file already in place.
@@ -174,7 +184,14 @@ export class FileControlPlane {
         this.o.event({
           kind: 'push',
           what: `${reason} -> ${p}${applied === undefined ? ' (not seen applied)' : ''}`,
-          detail: { envoy: p, reason, resources: changed.map(([f]) => f), stats, latencyMs: applied === undefined ? null : applied - writtenAt, version: this.version },
+          detail: {
+            envoy: p,
+            reason,
+            resources: changed.map(([f]) => f),
+            stats,
+            latencyMs: applied === undefined ? null : applied - writtenAt,
+            version: this.version,
+          },
         });
       }),
     );
@@ -194,7 +211,12 @@ export async function readCounters(admin: string, names: string[]): Promise<Reco
   return out;
 }
 
-async function waitForIncrease(admin: string, names: string[], before: Record<string, number>, deadline: number): Promise<number | undefined> {
+async function waitForIncrease(
+  admin: string,
+  names: string[],
+  before: Record<string, number>,
+  deadline: number,
+): Promise<number | undefined> {
   while (Date.now() < deadline) {
     const now = await readCounters(admin, names).catch(() => undefined);
     if (now && names.every((n) => now[n] > before[n])) return Date.now();

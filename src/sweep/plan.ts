@@ -55,7 +55,11 @@ export function splitValues(text: string): string[] {
   return out;
 }
 
-const labelOf = (p: string) => p.split('.').at(-1)!.replace(/\[\d+\]$/, '');
+const labelOf = (p: string) =>
+  p
+    .split('.')
+    .at(-1)!
+    .replace(/\[\d+\]$/, '');
 
 export function planSweep(sets: readonly string[]): SweepPlan {
   const axes: SweepAxis[] = [];
@@ -63,19 +67,44 @@ export function planSweep(sets: readonly string[]): SweepPlan {
   for (const raw of sets) {
     const eq = raw.indexOf('=');
     if (eq <= 0) {
-      throw new SpilloverError({ file: '--set', message: `"${raw}" is not of the form path=v1,v2,...`, expected: 'path=v1,v2,... e.g. services.A.capacity.concurrency=2,4,8', found: raw, fix: 'write the field path, "=", and the values separated by commas' });
+      throw new SpilloverError({
+        file: '--set',
+        message: `"${raw}" is not of the form path=v1,v2,...`,
+        expected: 'path=v1,v2,... e.g. services.A.capacity.concurrency=2,4,8',
+        found: raw,
+        fix: 'write the field path, "=", and the values separated by commas',
+      });
     }
     const p = raw.slice(0, eq).trim();
     const values = splitValues(raw.slice(eq + 1));
     if (values.some((v) => v === '')) {
-      throw new SpilloverError({ file: '--set', path: p, message: 'an empty value in the list', expected: 'values separated by single commas', found: raw.slice(eq + 1), fix: 'remove the extra comma' });
+      throw new SpilloverError({
+        file: '--set',
+        path: p,
+        message: 'an empty value in the list',
+        expected: 'values separated by single commas',
+        found: raw.slice(eq + 1),
+        fix: 'remove the extra comma',
+      });
     }
     if (axes.some((a) => a.path === p) || fixed.some((f) => f.startsWith(`${p}=`))) {
-      throw new SpilloverError({ file: '--set', path: p, message: 'the same field is set twice', found: raw, fix: 'give each field one --set with all its values' });
+      throw new SpilloverError({
+        file: '--set',
+        path: p,
+        message: 'the same field is set twice',
+        found: raw,
+        fix: 'give each field one --set with all its values',
+      });
     }
     if (values.length === 1) fixed.push(`${p}=${values[0]}`);
     else if (new Set(values).size !== values.length) {
-      throw new SpilloverError({ file: '--set', path: p, message: 'a value is listed twice', found: values.join(','), fix: 'list each value once (use --repeat for repeated runs)' });
+      throw new SpilloverError({
+        file: '--set',
+        path: p,
+        message: 'a value is listed twice',
+        found: values.join(','),
+        fix: 'list each value once (use --repeat for repeated runs)',
+      });
     } else axes.push({ path: p, label: labelOf(p), values });
   }
   // Two paths ending in the same field name would share a label: fall back to the full path.
@@ -94,7 +123,9 @@ export function planSweep(sets: readonly string[]): SweepPlan {
   const width = String(combos.length).length;
   const points = combos.map((c, i) => ({
     index: i + 1,
-    id: `p${String(i + 1).padStart(Math.max(2, width), '0')}_${c.map(([a, v]) => `${labelOf(a.path)}-${v}`).join('_')}`.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 120),
+    id: `p${String(i + 1).padStart(Math.max(2, width), '0')}_${c.map(([a, v]) => `${labelOf(a.path)}-${v}`).join('_')}`
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .slice(0, 120),
     sets: [...fixed, ...c.map(([a, v]) => `${a.path}=${v}`)],
     values: Object.fromEntries(c.map(([a, v]) => [a.label, v])),
   }));

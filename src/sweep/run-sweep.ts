@@ -8,12 +8,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError, isSpilloverError } from '../errors.ts';
-import { loadExperiment } from '../experiment/load.ts';
+import { readExperiment } from '../experiment/read-experiment.ts';
 import { aggregateSummaries } from '../compare/aggregate.ts';
-import { readRun, SUMMARY_FILE } from '../compare/run-set.ts';
+import { readRunRecord, SUMMARY_FILE } from '../compare/run-set.ts';
 import { formatPlan, planSweep, type SweepPlan } from './plan.ts';
 import { sweepCsv, sweepMarkdown, type SweepPointResult } from './table.ts';
 import { sweepFigures } from './figures.ts';
+import { runExperiment } from '../orchestrate/run.ts';
+import { renderSvg, svgToPng } from '../report/render.ts';
 
 /** The part of the run orchestration's options a sweep sets (src/runner/run.ts RunOptions). */
 export interface SweepRunOptions {
@@ -61,10 +63,13 @@ export function validatePlan(opts: Pick<SweepOptions, 'experimentFile' | 'timeSc
   let name = '';
   for (const p of plan.points) {
     try {
-      name = loadExperiment(opts.experimentFile, { set: p.sets, timeScale: opts.timeScale }).spec.metadata.name;
+      name = readExperiment(opts.experimentFile, { set: p.sets, timeScale: opts.timeScale }).spec.metadata.name;
     } catch (e) {
       if (!isSpilloverError(e)) throw e;
-      throw new SpilloverError(e.problems.map((q) => ({ ...q, message: `sweep point ${p.id}: ${q.message}` })), e.exitCode);
+      throw new SpilloverError(
+        e.problems.map((q) => ({ ...q, message: `sweep point ${p.id}: ${q.message}` })),
+        e.exitCode,
+      );
     }
   }
   return name;
@@ -76,7 +81,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const repeat = opts.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) {
-    throw new SpilloverError({ file: '--repeat', message: 'the repeat count must be a whole number ≥ 1', found: String(opts.repeat), fix: 'e.g. --repeat 5' });
+    throw new SpilloverError({
+      file: '--repeat',
+      message: 'the repeat count must be a whole number ≥ 1',
+      found: String(opts.repeat),
+      fix: 'e.g. --repeat 5',
+    });
   }
   const plan = planSweep(opts.set);
   const experiment = validatePlan(opts, plan);
@@ -85,12 +95,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
 
   const sweepDir = path.resolve(opts.outDir ?? path.join('results', experiment), opts.sweepId ?? `sweep-${stamp()}`);
   fs.mkdirSync(sweepDir, { recursive: true });
-  const runner: Runner =
-    opts.runner ??
-    (async (o) => {
-      const { runExperiment } = await import('../runner/run.ts');
-      return runExperiment({ ...o, backend: o.backend as never });
-    });
+  const runner: Runner = opts.runner ?? ((o) => runExperiment({ ...o, backend: o.backend as never }));
 
   const results: SweepPointResult[] = [];
   let runFailed = false;
@@ -107,7 +112,16 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
       n++;
       log(`[${n}/${plan.points.length * repeat}] ${point.id} repeat ${i}/${repeat}`);
       try {
-        const res = await runner({ experimentFile: opts.experimentFile, set: point.sets, timeScale: opts.timeScale, backend: opts.backend, outDir: pointDir, runId: `r${String(i).padStart(2, '0')}`, quiet: opts.quiet, signal: opts.signal });
+        const res = await runner({
+          experimentFile: opts.experimentFile,
+          set: point.sets,
+          timeScale: opts.timeScale,
+          backend: opts.backend,
+          outDir: pointDir,
+          runId: `r${String(i).padStart(2, '0')}`,
+          quiet: opts.quiet,
+          signal: opts.signal,
+        });
         runDirs.push(res.runDir);
       } catch (e) {
         // One failed run is data about that point (and the runner has torn everything down); go on.
@@ -122,7 +136,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
       dir: path.relative(sweepDir, pointDir),
       runs: repeat,
       failed: repeat - done.length,
-      aggregate: done.length ? aggregateSummaries(done.map(readRun)) : null,
+      aggregate: done.length ? aggregateSummaries(done.map(readRunRecord)) : null,
     });
     if (interrupted) break;
   }
@@ -131,15 +145,26 @@ export async function runSweep(opts: SweepOptions): Promise<SweepResult> {
   return { sweepDir, plan, points: results, exitCode: interrupted ? 130 : runFailed ? 1 : 0 };
 }
 
-export async function writeSweep(sweepDir: string, experiment: string, plan: SweepPlan, repeat: number, results: SweepPointResult[], svg: boolean): Promise<void> {
+export async function writeSweep(
+  sweepDir: string,
+  experiment: string,
+  plan: SweepPlan,
+  repeat: number,
+  results: SweepPointResult[],
+  svg: boolean,
+): Promise<void> {
   const put = (name: string, text: string) => fs.writeFileSync(path.join(sweepDir, name), text);
   put('sweep.json', `${JSON.stringify({ experiment, repeat, axes: plan.axes, fixed: plan.fixed, points: results }, null, 2)}\n`);
   put('sweep.csv', sweepCsv(plan.axes, results));
   put('sweep.md', sweepMarkdown(experiment, plan.axes, results));
   fs.mkdirSync(path.join(sweepDir, 'figures'), { recursive: true });
-  const render = svg ? (await import('../report/render.ts')).renderSvg : null;
+  const render = svg ? { renderSvg, svgToPng } : null;
   for (const f of sweepFigures(experiment, plan.axes, results)) {
     put(path.join('figures', `${f.name}.vl.json`), `${JSON.stringify(f.spec, null, 2)}\n`);
-    if (render) put(path.join('figures', `${f.name}.svg`), await render(f.spec as unknown as Record<string, unknown>));
+    if (!render) continue;
+    const text = await render.renderSvg(f.spec as unknown as Record<string, unknown>);
+    put(path.join('figures', `${f.name}.svg`), text);
+    // PNG too, as for a run's figures: slides, chat and issue trackers take PNG, not SVG.
+    fs.writeFileSync(path.join(sweepDir, 'figures', `${f.name}.png`), render.svgToPng(text));
   }
 }

@@ -4,7 +4,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import { markdownTable } from 'markdown-table';
-import type { AggregateSummary } from '../compare/aggregate.ts';
+import type { AggregateSummary } from '../compare/aggregate-summary.ts';
 import type { SweepAxis, SweepPoint } from './plan.ts';
 
 export interface SweepPointResult {
@@ -21,7 +21,13 @@ const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 export function sweepCsv(axes: readonly SweepAxis[], results: readonly SweepPointResult[]): string {
   const figures = results.find((r) => r.aggregate)?.aggregate?.figures.map((f) => f.field) ?? [];
-  const header = ['point', ...axes.map((a) => a.label), 'runs', 'failed', ...figures.flatMap((f) => [`${f}.mean`, `${f}.ci95_lo`, `${f}.ci95_hi`, `${f}.cv`, `${f}.runs_with`])];
+  const header = [
+    'point',
+    ...axes.map((a) => a.label),
+    'runs',
+    'failed',
+    ...figures.flatMap((f) => [`${f}.mean`, `${f}.ci95_lo`, `${f}.ci95_hi`, `${f}.cv`, `${f}.runs_with`]),
+  ];
   const rows = results.map((r) => [
     r.point.id,
     ...axes.map((a) => r.point.values[a.label]),
@@ -30,7 +36,9 @@ export function sweepCsv(axes: readonly SweepAxis[], results: readonly SweepPoin
     ...figures.flatMap((field) => {
       const f = r.aggregate?.figures.find((x) => x.field === field);
       const s = f?.stats;
-      return s ? [r4(s.mean), r4(s.ci95[0]), r4(s.ci95[1]), s.cv === null ? '' : r4(s.cv), f!.happened] : ['', '', '', '', f?.happened ?? 0];
+      return s
+        ? [r4(s.mean), r4(s.ci95[0]), r4(s.ci95[1]), s.cv === null ? '' : r4(s.cv), f!.happened]
+        : ['', '', '', '', f?.happened ?? 0];
     }),
   ]);
   return stringify([header, ...rows]);
@@ -53,7 +61,11 @@ export function sweepMarkdown(experiment: string, axes: readonly SweepAxis[], re
   };
   const table = markdownTable([
     [...axes.map((a) => a.label), 'runs', ...figs.map((f) => `${f.label}${f.unit ? ` (${f.unit})` : ''}`)],
-    ...results.map((r) => [...axes.map((a) => r.point.values[a.label]), `${r.runs - r.failed}/${r.runs}`, ...figs.map((f) => cell(r, f.field))]),
+    ...results.map((r) => [
+      ...axes.map((a) => r.point.values[a.label]),
+      `${r.runs - r.failed}/${r.runs}`,
+      ...figs.map((f) => cell(r, f.field)),
+    ]),
   ]);
   return `## Sweep of ${experiment}\n\n${table}\n\nMean ± 95 % CI half-width across repeats; (k/n): runs in which the event happened. All figures: sweep.csv.\n`;
 }

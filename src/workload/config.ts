@@ -7,7 +7,9 @@ import { SpilloverError } from '../errors.ts';
 import { CapacitySpec } from '../experiment/schema.ts';
 
 // The local backend only ever binds loopback; refusing anything else here keeps a typo off the LAN.
-const loopbackIp = z.string().regex(/^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$|^::1$/, { error: 'expected a loopback address (127.x.y.z or ::1)' });
+const loopbackIp = z
+  .string()
+  .regex(/^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$|^::1$/, { error: 'expected a loopback address (127.x.y.z or ::1)' });
 
 export const ServiceConfigSpec = z.strictObject({
   /** Experiment-level service name, sent back as `x-spillover-service` (e.g. "A"). */
@@ -34,7 +36,10 @@ export function parseServiceConfig(input: unknown, file = '<service config>'): S
   throw new SpilloverError(
     r.error.issues.map((i) => ({
       file,
-      path: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '['),
+      path: i.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+        .join('.')
+        .replace(/\.\[/g, '['),
       message: i.message,
       fix: 'see ServiceConfigSpec in src/workload/config.ts',
     })),

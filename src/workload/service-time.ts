@@ -5,7 +5,7 @@
  */
 import { mersenne } from 'pure-rand/generator/mersenne';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { parseDuration } from '../experiment/duration.ts';
+import { parseDurationMs } from '../util/duration.ts';
 import { SpilloverError } from '../errors.ts';
 import type { ServiceTime } from './config.ts';
 
@@ -19,16 +19,16 @@ export function serviceTimeSampler(spec: ServiceTime, seed: number): () => numbe
   const open = () => 1 - uniformFloat64(rng);
   switch (spec.distribution) {
     case 'fixed': {
-      const v = parseDuration(spec.value);
+      const v = parseDurationMs(spec.value);
       return () => v;
     }
     case 'exponential': {
-      const mean = parseDuration(spec.mean);
+      const mean = parseDurationMs(spec.mean);
       return () => -mean * Math.log(open());
     }
     case 'lognormal': {
-      const median = parseDuration(spec.median);
-      const p99 = parseDuration(spec.p99);
+      const median = parseDurationMs(spec.median);
+      const p99 = parseDurationMs(spec.p99);
       if (!(median > 0) || p99 < median) {
         throw new SpilloverError({
           path: 'capacity.serviceTime',

@@ -2,21 +2,23 @@
  * One service instance (A or B): plain HTTP on a loopback address, answering through the capacity
  * model, with its own /metrics, /healthz and a fault switch that tests and the `faults:` feature use.
  */
+import crypto from 'node:crypto';
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { SpilloverError } from '../errors.ts';
+import { INSTANCE_HEADER, SERVICE_HEADER } from '../contracts/headers.ts';
 import { CapacityModel } from './capacity.ts';
 import { effectiveSeed, parseServiceConfig, type ServiceConfigInput } from './config.ts';
 import { createServiceMetrics } from './metrics.ts';
 import { serviceTimeSampler } from './service-time.ts';
+import { CONTROL_TOKEN_HEADER } from './control-token.ts';
 
 export const FAULT_PATH = '/_spillover/fault';
-export const SERVICE_HEADER = 'x-spillover-service';
-export const INSTANCE_HEADER = 'x-spillover-instance';
+export { CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER } from './control-token.ts';
 
-export const FaultSpec = z.strictObject({
+export const ServiceFaultSpec = z.strictObject({
   /**
    * ok: normal; error503: every request gets 503; error: a share (`rate`) gets `code`; reset: (a share
    * of) connections are cut; delay: every request waits `delayMs` first; stall: requests hang.
@@ -29,12 +31,12 @@ export const FaultSpec = z.strictObject({
   rate: z.number().min(0).max(1).optional(),
   delayMs: z.number().nonnegative().optional(),
 });
-export type Fault = z.infer<typeof FaultSpec>;
+export type ServiceFault = z.infer<typeof ServiceFaultSpec>;
 
 export interface RunningService {
   url: string;
   address: { ip: string; port: number };
-  setFault(fault: Fault): void;
+  setFault(fault: ServiceFault): void;
   close(): Promise<void>;
   metrics(): Promise<string>;
 }
@@ -44,18 +46,26 @@ interface Job {
   started: boolean;
 }
 
-export async function startService(input: ServiceConfigInput | unknown, source?: string): Promise<RunningService> {
+export async function startService(
+  input: ServiceConfigInput | unknown,
+  source?: string,
+  opts: { controlToken?: string } = {},
+): Promise<RunningService> {
   const config = parseServiceConfig(input, source);
   const model = new CapacityModel<Job>(config.capacity.concurrency, config.capacity.queue);
   const sample = serviceTimeSampler(config.capacity.serviceTime, effectiveSeed(config));
   let stalled: Job[] = [];
-  const m = createServiceMetrics(config.name, config.instance, { inFlight: () => model.inFlight, queued: () => model.queued, stalled: () => stalled.length });
+  const m = createServiceMetrics(config.name, config.instance, {
+    inFlight: () => model.inFlight,
+    queued: () => model.queued,
+    stalled: () => stalled.length,
+  });
   const identity = { [SERVICE_HEADER]: config.name, [INSTANCE_HEADER]: config.instance };
   const okBody = Buffer.from(JSON.stringify({ service: config.name, instance: config.instance }) + '\n');
   const timers = new Set<NodeJS.Timeout>();
 
-  let fault: Fault['mode'] = 'ok';
-  let faultSpec: Fault = { mode: 'ok' };
+  let fault: ServiceFault['mode'] = 'ok';
+  let faultSpec: ServiceFault = { mode: 'ok' };
   let faultTimer: NodeJS.Timeout | undefined;
   // A rate is applied evenly, not randomly: every request adds `rate`, each whole unit is one fault,
   // so 0.25 faults exactly every fourth request and runs with the same seed stay comparable.
@@ -101,7 +111,7 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
     });
   };
 
-  const setFault = (f: Fault) => {
+  const setFault = (f: ServiceFault) => {
     clearTimeout(faultTimer);
     fault = f.mode;
     faultSpec = f;
@@ -147,12 +157,19 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
     admit(job);
   };
 
+  // Without a token (a service started by hand, or in a pod of the kube backend) the endpoint stays open.
+  const expected = opts.controlToken === undefined ? undefined : Buffer.from(opts.controlToken);
+  const controlAllowed = (req: http.IncomingMessage) => {
+    if (!expected) return true;
+    const got = Buffer.from(String(req.headers[CONTROL_TOKEN_HEADER] ?? ''));
+    return got.length === expected.length && crypto.timingSafeEqual(got, expected);
+  };
   const control = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     let body = '';
     for await (const chunk of req) body += chunk;
-    let parsed: ReturnType<typeof FaultSpec.safeParse>;
+    let parsed: ReturnType<typeof ServiceFaultSpec.safeParse>;
     try {
-      parsed = FaultSpec.safeParse(JSON.parse(body));
+      parsed = ServiceFaultSpec.safeParse(JSON.parse(body));
     } catch {
       return reply(res, 400, 'expected a JSON body like {"mode":"error503","durationMs":2000}\n');
     }
@@ -170,7 +187,10 @@ export async function startService(input: ServiceConfigInput | unknown, source?:
         (e) => reply(res, 500, String(e)),
       );
     }
-    if (path === FAULT_PATH && req.method === 'POST') return void control(req, res).catch((e) => reply(res, 500, String(e)));
+    if (path === FAULT_PATH && req.method === 'POST') {
+      if (!controlAllowed(req)) return void reply(res, 403, 'forbidden: the fault-control endpoint answers only the harness of this run\n');
+      return void control(req, res).catch((e) => reply(res, 500, String(e)));
+    }
     work(req, res);
   });
   // Envoy keeps upstream connections for up to an hour; a server closing idle ones first races with
@@ -207,7 +227,10 @@ function listenError(e: NodeJS.ErrnoException, at: { ip: string; port: number })
       path: 'listen',
       message: `service cannot listen on ${at.ip}:${at.port} (${e.code})`,
       found: e.code === 'EADDRINUSE' ? 'the address is taken by another process' : 'the address is not on this machine',
-      fix: e.code === 'EADDRINUSE' ? `see who holds it (ss -ltnp | grep ${at.ip}:${at.port}); a run kept with --keep is ended by \`spillover cleanup\`` : 'use a loopback address (127.0.0.0/8)',
+      fix:
+        e.code === 'EADDRINUSE'
+          ? `see who holds it (ss -ltnp | grep ${at.ip}:${at.port}); a run kept with --keep is ended by \`spillover cleanup\``
+          : 'use a loopback address (127.0.0.0/8)',
     },
     1,
   );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { clusterSeriesKey, clusterValue, statAcrossClusters } from '../../src/analysis/cluster-name.ts';
-import type { Sample } from '../../src/runner/capture/prom-text.ts';
+import type { Sample } from '../../src/contracts/telemetry.ts';
 
 const FULL = 'outbound|80||a.istio.svc.cluster.local';
 
@@ -14,7 +14,9 @@ describe('analysis/cluster-name', () => {
   });
 
   it('finds it under the truncated label Envoy produces without that regex (rest of the name leaks into the metric)', () => {
-    const s: Sample[] = [['envoy_cluster_istio_svc_cluster_local_upstream_rq_pending_overflow', { envoy_cluster_name: 'outbound|80||a' }, 6]];
+    const s: Sample[] = [
+      ['envoy_cluster_istio_svc_cluster_local_upstream_rq_pending_overflow', { envoy_cluster_name: 'outbound|80||a' }, 6],
+    ];
     assert.equal(clusterValue(s, clusterSeriesKey(FULL, 'upstream_rq_pending_overflow')), 6);
     assert.equal(clusterValue(s, clusterSeriesKey(FULL, 'upstream_rq_total')), undefined);
   });

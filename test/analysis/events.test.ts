@@ -7,13 +7,22 @@ import { analyze, type RawRun } from '../../src/analysis/analyze.ts';
 import { AccessColumnsBuilder } from '../../src/analysis/access-log.ts';
 import { analyzeRun } from '../../src/analysis/read-run.ts';
 import { requestColumns } from '../../src/analysis/request-columns.ts';
-import type { ScrapeRecord } from '../../src/runner/raw.ts';
+import type { ScrapeRecord } from '../../src/contracts/raw.ts';
 import { A_ADDR, GW_ADDR, manifestFor, writeSyntheticRun } from '../fixtures/runs/synthetic-run.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-events-'));
 
 function emptyRaw(): RawRun {
-  return { manifest: manifestFor({ rps: 1, durationS: 1, ejectAtS: 1, ejectForS: 1 }, 0), requests: requestColumns([]), loadTicks: [], access: {}, outlier: {}, scrapes: {}, clusters: {}, runEvents: [] };
+  return {
+    manifest: manifestFor({ rps: 1, durationS: 1, ejectAtS: 1, ejectForS: 1 }, 0),
+    requests: requestColumns([]),
+    loadTicks: [],
+    access: {},
+    outlier: {},
+    scrapes: {},
+    clusters: {},
+    runEvents: [],
+  };
 }
 
 describe('analysis/events on synthetic timelines', () => {
@@ -23,7 +32,13 @@ describe('analysis/events on synthetic timelines', () => {
   it('finds the ejection, the redirect onset and end where the timeline put them, with the load at that moment', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ rps: fc.integer({ min: 20, max: 200 }), durationS: fc.integer({ min: 20, max: 40 }), ejectFrac: fc.double({ min: 0.2, max: 0.5, noNaN: true }), forFrac: fc.double({ min: 0.1, max: 0.4, noNaN: true }), seed: fc.nat() }),
+        fc.record({
+          rps: fc.integer({ min: 20, max: 200 }),
+          durationS: fc.integer({ min: 20, max: 40 }),
+          ejectFrac: fc.double({ min: 0.2, max: 0.5, noNaN: true }),
+          forFrac: fc.double({ min: 0.1, max: 0.4, noNaN: true }),
+          seed: fc.nat(),
+        }),
         async (p) => {
           const ejectAtS = Math.round(p.durationS * p.ejectFrac * 1000) / 1000;
           const ejectForS = Math.round(p.durationS * p.forFrac * 1000) / 1000;
@@ -37,9 +52,15 @@ describe('analysis/events on synthetic timelines', () => {
           assert.equal(s.firstEjection?.service, 'A');
           assert.equal(s.firstEjection?.host, A_ADDR);
           assert.match(s.firstEjection?.cause ?? '', /consecutive5xxErrors=1/);
-          assert.ok(s.events.redirectOnsetS! >= ejectAtS - 1e-6 && s.events.redirectOnsetS! <= ejectAtS + step, `onset ${s.events.redirectOnsetS} vs ${ejectAtS}`);
+          assert.ok(
+            s.events.redirectOnsetS! >= ejectAtS - 1e-6 && s.events.redirectOnsetS! <= ejectAtS + step,
+            `onset ${s.events.redirectOnsetS} vs ${ejectAtS}`,
+          );
           const back = ejectAtS + ejectForS;
-          assert.ok(s.events.redirectEndS! >= back - 1e-6 && s.events.redirectEndS! <= back + step, `end ${s.events.redirectEndS} vs ${back}`);
+          assert.ok(
+            s.events.redirectEndS! >= back - 1e-6 && s.events.redirectEndS! <= back + step,
+            `end ${s.events.redirectEndS} vs ${back}`,
+          );
           assert.equal(s.loadAtFirstEjectionRps, p.rps);
           assert.equal(s.servedBy.A + s.servedBy.B, s.requests.total);
           assert.ok(Math.abs(s.redirectedFraction! - ejectForS / p.durationS) < 2 / (p.rps * p.durationS) + 0.001);
@@ -81,7 +102,13 @@ describe('analysis/events on synthetic timelines', () => {
   it('detects overflow from scrape counters under a truncated cluster label, and UH from the access log', () => {
     const raw = emptyRaw();
     const lbl = { envoy_cluster_name: 'outbound|80||a' };
-    const sc = (t: number, v: number): ScrapeRecord => ({ t, target: 'client', ok: true, ms: 1, samples: [['envoy_cluster_istio_svc_cluster_local_upstream_rq_pending_overflow', lbl, v]] });
+    const sc = (t: number, v: number): ScrapeRecord => ({
+      t,
+      target: 'client',
+      ok: true,
+      ms: 1,
+      samples: [['envoy_cluster_istio_svc_cluster_local_upstream_rq_pending_overflow', lbl, v]],
+    });
     raw.scrapes.client = [sc(3, 0), { t: 3.25, target: 'client', ok: false, ms: 0, error: 'timeout' }, sc(3.5, 0), sc(3.75, 2), sc(4, 5)];
     const b = new AccessColumnsBuilder(0, (u) => (u === A_ADDR ? 1 : u === GW_ADDR ? 2 : 0));
     b.addLine('{"start":"5.500","code":200,"flags":"-","upstream":"127.0.1.10:8080","attempts":1}');

@@ -12,7 +12,7 @@ describe('analysis/outlier-log', () => {
     assert.equal(parseRfc3339Ms('yesterday'), undefined);
   });
 
-  it("handles the UNEJECT quirks: meaningless type/enforced, secs_since_last_action as a string; keeps unenforced detections apart", () => {
+  it('handles the UNEJECT quirks: meaningless type/enforced, secs_since_last_action as a string; keeps unenforced detections apart', () => {
     const text = [
       '{"type":"CONSECUTIVE_GATEWAY_FAILURE","timestamp":"2026-01-01T12:00:41.199Z","cluster_name":"outbound|80||a.istio.svc.cluster.local","upstream_url":"127.0.1.10:8080","action":"EJECT","num_ejections":0,"enforced":false,"eject_consecutive_event":{}}',
       '{"type":"CONSECUTIVE_5XX","timestamp":"2026-01-01T12:00:41.2Z","cluster_name":"outbound|80||a.istio.svc.cluster.local","upstream_url":"127.0.1.10:8080","action":"EJECT","num_ejections":1,"enforced":true,"eject_consecutive_event":{}}',
@@ -22,7 +22,14 @@ describe('analysis/outlier-log', () => {
     ].join('\n');
     const ev = parseOutlierLog(text, T0);
     assert.equal(ev.length, 3);
-    assert.deepEqual(ev.map((e) => [e.action, e.enforced, e.type]), [['EJECT', false, 'CONSECUTIVE_GATEWAY_FAILURE'], ['EJECT', true, 'CONSECUTIVE_5XX'], ['UNEJECT', true, undefined]]);
+    assert.deepEqual(
+      ev.map((e) => [e.action, e.enforced, e.type]),
+      [
+        ['EJECT', false, 'CONSECUTIVE_GATEWAY_FAILURE'],
+        ['EJECT', true, 'CONSECUTIVE_5XX'],
+        ['UNEJECT', true, undefined],
+      ],
+    );
     assert.equal(ev[1].t, 41.2);
     assert.equal(ev[2].secsSinceLastAction, 60);
     assert.equal(ev[2].host, '127.0.1.10:8080');

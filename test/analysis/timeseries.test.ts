@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildTimeseries, offeredRate } from '../../src/analysis/timeseries.ts';
 import { requestColumns } from '../../src/analysis/request-columns.ts';
-import { k6PercentileOf } from '../../src/load/percentile.ts';
-import type { LoadTick, RequestRecord } from '../../src/runner/raw.ts';
+import { k6PercentileOf } from '../../src/util/percentile.ts';
+import type { LoadTick, RequestRecord } from '../../src/contracts/raw.ts';
 
 const tick = (t: number, target: number): LoadTick => ({ t, scenario: 's', target, started: target, dropped: 0, active: 0, allocated: 0 });
 
@@ -19,10 +19,28 @@ describe('analysis/timeseries', () => {
   it('conserves requests across buckets and matches k6 percentiles per bucket', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ sent: fc.double({ min: 0, max: 9.999, noNaN: true }), lat: fc.double({ min: 0.0001, max: 2, noNaN: true }), b: fc.boolean(), status: fc.constantFrom(200, 503, 0) }), { minLength: 1, maxLength: 300 }),
+        fc.array(
+          fc.record({
+            sent: fc.double({ min: 0, max: 9.999, noNaN: true }),
+            lat: fc.double({ min: 0.0001, max: 2, noNaN: true }),
+            b: fc.boolean(),
+            status: fc.constantFrom(200, 503, 0),
+          }),
+          { minLength: 1, maxLength: 300 },
+        ),
         fc.constantFrom(0.5, 1, 2),
         (reqs, bucketS) => {
-          const recs: RequestRecord[] = reqs.map((r, i) => ({ id: i, scenario: 's', iter: i, intended: r.sent, sent: r.sent, end: r.sent + r.lat, status: r.status, ...(r.status ? { service: r.b ? 'B' : 'A' } : {}), rid: `r${i}` }));
+          const recs: RequestRecord[] = reqs.map((r, i) => ({
+            id: i,
+            scenario: 's',
+            iter: i,
+            intended: r.sent,
+            sent: r.sent,
+            end: r.sent + r.lat,
+            status: r.status,
+            ...(r.status ? { service: r.b ? 'B' : 'A' } : {}),
+            rid: `r${i}`,
+          }));
           const rows = buildTimeseries(requestColumns(recs), [], undefined, bucketS);
           const total = rows.reduce((s, r) => s + r.sent_rps * bucketS, 0);
           assert.ok(Math.abs(total - recs.length) < 1e-6);

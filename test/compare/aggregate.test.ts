@@ -9,7 +9,12 @@ describe('compare: aggregate repeats', () => {
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it('describes each key figure across the runs, keeping per-run values in order', () => {
-    const dirs = writeRuns(root, 'peak-load', [{ firstEjectionS: 10 }, { firstEjectionS: 12 }, { firstEjectionS: 11 }, { firstEjectionS: null }]);
+    const dirs = writeRuns(root, 'peak-load', [
+      { firstEjectionS: 10 },
+      { firstEjectionS: 12 },
+      { firstEjectionS: 11 },
+      { firstEjectionS: null },
+    ]);
     const a = aggregateRuns(dirs);
     assert.equal(a.n, 4);
     assert.equal(a.experiment, 'peak-load');
@@ -35,7 +40,10 @@ describe('compare: aggregate repeats', () => {
   it('a run directory without summary.json is an error naming the file and the fix', () => {
     const [dir] = writeRuns(root, 'peak-load', [{ firstEjectionS: 1 }]);
     fs.rmSync(`${dir}/summary.json`);
-    assert.throws(() => aggregateRuns([dir]), (e: Error) => /summary\.json/.test(e.message) && /spillover report/.test(e.message));
+    assert.throws(
+      () => aggregateRuns([dir]),
+      (e: Error) => /summary\.json/.test(e.message) && /spillover report/.test(e.message),
+    );
   });
 });
 
@@ -55,5 +63,26 @@ describe('compare: aggregate intervals stay within what a figure can be', () => 
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('compare/aggregate: an event seen in one run only', () => {
+  it('never prints NaN, and gives no repeatability verdict from a single run with the event', async () => {
+    const { aggregateSummaries } = await import('../../src/compare/aggregate.ts');
+    const s = (eject: number | null) => ({
+      experiment: 'x',
+      events: { firstEjectionS: eject },
+      successRatio: 1,
+      latencyMs: { p50: 1, p95: 2, p99: 3, max: 4 },
+    });
+    const text = formatAggregate(
+      aggregateSummaries([
+        { runId: 'r1', summary: s(24.6) },
+        { runId: 'r2', summary: s(null) },
+      ] as never),
+    );
+    assert.doesNotMatch(text, /NaN/);
+    assert.match(text, /\| first ejection of A \| 1\/2 \| 24\.6s \|/);
+    assert.doesNotMatch(text, /target/, 'no repeatability verdict from one run with an ejection');
   });
 });

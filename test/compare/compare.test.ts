@@ -8,10 +8,22 @@ import { main } from '../../src/cli/main.ts';
 import { around, tmpDir, writeRuns, type FakeRun } from './fixtures.ts';
 
 // Two sets of five "identical" runs: same behaviour, run-to-run noise of a couple of percent, values interleaved.
-const SAME_A: FakeRun[] = [10.0, 10.2, 9.9, 10.1, 10.3].map((t, i) => ({ firstEjectionS: t, redirectedFraction: [0.2, 0.205, 0.198, 0.202, 0.199][i], p99: [80, 82, 79, 81, 80.5][i] }));
-const SAME_B: FakeRun[] = [10.05, 9.95, 10.25, 10.15, 9.85].map((t, i) => ({ firstEjectionS: t, redirectedFraction: [0.201, 0.199, 0.203, 0.2, 0.197][i], p99: [81, 79.5, 80.2, 82.5, 78.9][i] }));
+const SAME_A: FakeRun[] = [10.0, 10.2, 9.9, 10.1, 10.3].map((t, i) => ({
+  firstEjectionS: t,
+  redirectedFraction: [0.2, 0.205, 0.198, 0.202, 0.199][i],
+  p99: [80, 82, 79, 81, 80.5][i],
+}));
+const SAME_B: FakeRun[] = [10.05, 9.95, 10.25, 10.15, 9.85].map((t, i) => ({
+  firstEjectionS: t,
+  redirectedFraction: [0.201, 0.199, 0.203, 0.2, 0.197][i],
+  p99: [81, 79.5, 80.2, 82.5, 78.9][i],
+}));
 // consecutive5xxErrors 1 -> 5: A is ejected later and less traffic is redirected.
-const LATER: FakeRun[] = [14.0, 14.3, 13.8, 14.1, 14.4].map((t, i) => ({ firstEjectionS: t, redirectedFraction: [0.12, 0.125, 0.118, 0.121, 0.119][i], p99: [80, 81, 79, 80.5, 82][i] }));
+const LATER: FakeRun[] = [14.0, 14.3, 13.8, 14.1, 14.4].map((t, i) => ({
+  firstEjectionS: t,
+  redirectedFraction: [0.12, 0.125, 0.118, 0.121, 0.119][i],
+  p99: [80, 81, 79, 80.5, 82][i],
+}));
 
 describe('compare: two sets of runs', () => {
   let root: string;
@@ -24,7 +36,10 @@ describe('compare: two sets of runs', () => {
 
   it('five identical runs against five identical runs: no change, exit 0', () => {
     const r = compareSets(loadRunSet(set('a', SAME_A)), loadRunSet(set('b', SAME_B)));
-    assert.deepEqual(r.figures.filter((f) => f.changed).map((f) => f.field), []);
+    assert.deepEqual(
+      r.figures.filter((f) => f.changed).map((f) => f.field),
+      [],
+    );
     assert.equal(r.regression, false);
     assert.equal(r.exitCode, 0);
     assert.deepEqual(r.warnings, []);
@@ -33,7 +48,17 @@ describe('compare: two sets of runs', () => {
   it('a setting that changes behaviour is flagged with the figures that moved and by how much', () => {
     const r = compareSets(loadRunSet(set('a', SAME_A)), loadRunSet(set('b', LATER)));
     const moved = r.figures.filter((f) => f.changed);
-    assert.deepEqual(moved.map((f) => f.field).sort(), ['events.firstEjectionS', 'events.firstOverflowS', 'events.recoveryS', 'events.redirectEndS', 'events.redirectOnsetS', 'redirectedFraction'].sort());
+    assert.deepEqual(
+      moved.map((f) => f.field).sort(),
+      [
+        'events.firstEjectionS',
+        'events.firstOverflowS',
+        'events.recoveryS',
+        'events.redirectEndS',
+        'events.redirectOnsetS',
+        'redirectedFraction',
+      ].sort(),
+    );
     const ej = moved.find((f) => f.field === 'events.firstEjectionS')!;
     assert.equal(ej.delta, 14.1 - 10.1);
     assert.ok(Math.abs(ej.deltaPct! - (100 * 4) / 10.1) < 1e-9);
@@ -101,7 +126,13 @@ describe('compare: two sets of runs', () => {
     assert.equal(r.exitCode, 0);
     const strict = loadRunSet(set('c', LATER, { redirectedFraction: ['>= 0.15'], 'events.firstEjectionS': ['< 20'] }));
     const r2 = compareSets(loadRunSet(set('d', SAME_A)), strict, { failOn: 'thresholds' });
-    assert.deepEqual(r2.expectations.map((e) => [e.field, e.ok, e.runsOk]), [['redirectedFraction', false, 0], ['events.firstEjectionS', true, 5]]);
+    assert.deepEqual(
+      r2.expectations.map((e) => [e.field, e.ok, e.runsOk]),
+      [
+        ['redirectedFraction', false, 0],
+        ['events.firstEjectionS', true, 5],
+      ],
+    );
     assert.equal(r2.exitCode, 1);
   });
 
@@ -109,13 +140,19 @@ describe('compare: two sets of runs', () => {
     assert.equal(minimumP(5, 5), 2 / 252);
     assert.equal(minimumP(3, 3), 0.1);
     const r = compareSets(loadRunSet(set('a', SAME_A.slice(0, 3))), loadRunSet(set('b', LATER.slice(0, 3))));
-    assert.equal(r.figures.some((f) => f.changed), false);
+    assert.equal(
+      r.figures.some((f) => f.changed),
+      false,
+    );
     assert.match(r.warnings.join('\n'), /smallest possible p is 0\.100/);
   });
 
   it('the typical summary is the median per field, null when most runs had no event', () => {
     const s = loadRunSet(set('a', [{ firstEjectionS: 1 }, { firstEjectionS: 3 }, { firstEjectionS: null }, { firstEjectionS: 2 }]));
-    assert.deepEqual(typicalSummary(s, ['events.firstEjectionS', 'servedBy.B', 'nope']), { events: { firstEjectionS: 2 }, servedBy: { B: 2000 } });
+    assert.deepEqual(typicalSummary(s, ['events.firstEjectionS', 'servedBy.B', 'nope']), {
+      events: { firstEjectionS: 2 },
+      servedBy: { B: 2000 },
+    });
     const mostlyNever = loadRunSet(set('b', [{ firstEjectionS: 1 }, { firstEjectionS: null }, { firstEjectionS: null }]));
     assert.deepEqual(typicalSummary(mostlyNever, ['events.firstEjectionS']), { events: { firstEjectionS: null } });
   });
@@ -164,7 +201,10 @@ describe('compare: two sets of runs', () => {
     assert.throws(() => loadRunSet(path.join(root, 'empty')), /no summary\.json here/);
     const bad = path.join(root, 'bad.json');
     fs.writeFileSync(bad, '{"schema":"other"}');
-    assert.throws(() => loadRunSet(bad), (e: Error) => /not a Spillover baseline/.test(e.message) && /schema/.test(e.message));
+    assert.throws(
+      () => loadRunSet(bad),
+      (e: Error) => /not a Spillover baseline/.test(e.message) && /schema/.test(e.message),
+    );
     writeRuns(path.join(root, 'mixed'), 'peak-load', [{ firstEjectionS: 1 }]);
     writeRuns(path.join(root, 'mixed'), 'other', [{ firstEjectionS: 1 }], { prefix: 'x' });
     assert.throws(() => loadRunSet(path.join(root, 'mixed')), /different experiments/);
@@ -180,7 +220,12 @@ describe('compare: two sets of runs', () => {
     process.stderr.write = (() => true) as typeof process.stderr.write;
     try {
       const codes = [];
-      for (const args of [[a, b], [a, c], [a, path.join(root, 'missing')], [a, b, '--fail-on', 'sometimes']]) {
+      for (const args of [
+        [a, b],
+        [a, c],
+        [a, path.join(root, 'missing')],
+        [a, b, '--fail-on', 'sometimes'],
+      ]) {
         process.exitCode = undefined;
         codes.push(await main(['node', 'spillover', 'compare', ...args]));
       }
@@ -207,7 +252,9 @@ describe('compare: settings of the two sides', () => {
       }
       assert.equal(a.length, 5);
       const w = compareSets(loadRunSet(path.join(root, 'a')), loadRunSet(path.join(root, 'b'))).warnings;
-      assert.deepEqual(w, ['the two sides ran with different settings: baseline time scale 1; candidate time scale 1 --set services.A.capacity.concurrency=2']);
+      assert.deepEqual(w, [
+        'the two sides ran with different settings: baseline time scale 1; candidate time scale 1 --set services.A.capacity.concurrency=2',
+      ]);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -39,6 +39,8 @@ describe('compare: expect conditions', () => {
     const [r] = checkExpectations({ 'events.recoveryS': ['< 60'] }, summary);
     assert.equal(r.ok, false);
     assert.equal(r.actual, null);
+    assert.match(formatExpectations([r]), /\(actual: never\)/);
+    assert.doesNotMatch(formatExpectations([r]), /null|NaN/);
   });
 
   it('a field missing from the summary fails and says so', () => {

@@ -18,7 +18,12 @@ export function summaryFor(experiment: string, runId: string, r: FakeRun) {
     experiment,
     runId,
     backend: 'local',
-    requests: { total, ok: Math.round(total * (r.successRatio ?? 0.99)), failed: total - Math.round(total * (r.successRatio ?? 0.99)), dropped: 0 },
+    requests: {
+      total,
+      ok: Math.round(total * (r.successRatio ?? 0.99)),
+      failed: total - Math.round(total * (r.successRatio ?? 0.99)),
+      dropped: 0,
+    },
     successRatio: r.successRatio ?? 0.99,
     servedBy: { A: Math.round(total * (1 - red)), B: Math.round(total * red) },
     redirectedFraction: red,
@@ -39,7 +44,12 @@ export function tmpDir(prefix = 'spillover-test-'): string {
 }
 
 /** Write run directories `<root>/<runId>/` and return their paths. */
-export function writeRuns(root: string, experiment: string, runs: FakeRun[], opts: { expect?: Record<string, string[]>; prefix?: string } = {}): string[] {
+export function writeRuns(
+  root: string,
+  experiment: string,
+  runs: FakeRun[],
+  opts: { expect?: Record<string, string[]>; prefix?: string } = {},
+): string[] {
   return runs.map((r, i) => {
     const runId = `${opts.prefix ?? 'run'}-${String(i + 1).padStart(2, '0')}`;
     const dir = path.join(root, runId);
@@ -59,7 +69,10 @@ export function writeRuns(root: string, experiment: string, runs: FakeRun[], opt
       versions: { spillover: '0.1.0', envoy: '1.40.0', node: 'v20.20.0', istio: '1.29' },
       warnings: [],
       outcome: 'ok',
-      resolved: { metadata: { name: experiment }, expect: opts.expect ?? { 'events.firstEjectionS': ['!= null'], redirectedFraction: ['>= 0.1'] } },
+      resolved: {
+        metadata: { name: experiment },
+        expect: opts.expect ?? { 'events.firstEjectionS': ['!= null'], redirectedFraction: ['>= 0.1'] },
+      },
     };
     fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
     return dir;

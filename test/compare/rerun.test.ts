@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { planRerun, diffPaths } from '../../src/cli/commands/rerun.ts';
-import { runExperiment } from '../../src/runner/run.ts';
+import { runExperiment } from '../../src/orchestrate/run.ts';
 import { main } from '../../src/cli/main.ts';
 import { tmpDir } from './fixtures.ts';
 
@@ -24,7 +24,9 @@ describe('rerun: a run repeated from its manifest', () => {
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  const dryRun = async () => (await runExperiment({ experimentFile, set: [C5XX], timeScale: 0.1, dryRun: true, outDir: path.join(root, 'results'), quiet: true })).runDir;
+  const dryRun = async () =>
+    (await runExperiment({ experimentFile, set: [C5XX], timeScale: 0.1, dryRun: true, outDir: path.join(root, 'results'), quiet: true }))
+      .runDir;
 
   it('takes experiment, overrides, time scale and backend from the manifest; nothing drifted', async () => {
     const plan = await planRerun(await dryRun());
@@ -61,6 +63,9 @@ describe('rerun: a run repeated from its manifest', () => {
   });
 
   it('diffPaths lists leaf differences with their paths', () => {
-    assert.deepEqual(diffPaths({ a: { b: [1, 2] }, c: 1 }, { a: { b: [1, 3] }, c: 1, d: 'x' }), ['a.b[1]: 2 then, 3 now', 'd: nothing then, "x" now']);
+    assert.deepEqual(diffPaths({ a: { b: [1, 2] }, c: 1 }, { a: { b: [1, 3] }, c: 1, d: 'x' }), [
+      'a.b[1]: 2 then, 3 now',
+      'd: nothing then, "x" now',
+    ]);
   });
 });

@@ -11,10 +11,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLocalBackend } from '../../src/runner/backends/local.ts';
 import type { Backend } from '../../src/runner/backend.ts';
-import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
-import { runExperiment } from '../../src/runner/run.ts';
+import { cleanupStaleProcesses } from '../../src/process/processes.ts';
+import { runExperiment } from '../../src/orchestrate/run.ts';
 import { isolatedRuns, ownRangeArgs, ownRanges, PEAK_LOAD } from './harness.ts';
-import { aliveAs, listeners, listenersOfPids, markedProcesses, requestCounts, runIps, spawnRun, stateProcesses, type StateProcess } from './leftovers.ts';
+import {
+  aliveAs,
+  listeners,
+  listenersOfPids,
+  markedProcesses,
+  requestCounts,
+  runIps,
+  spawnRun,
+  stateProcesses,
+  type StateProcess,
+} from './leftovers.ts';
 
 const SCALE = '0.03';
 
@@ -26,8 +36,16 @@ function keyFiles(runDir: string): string[] {
 
 function assertNothingLeft(stateDir: string, procs: StateProcess[], runDir: string | undefined) {
   const alive = procs.filter((p) => aliveAs(p.pid, p.startTicks));
-  assert.deepEqual(alive.map((p) => `${p.name} (pid ${p.pid})`), [], 'child processes still alive');
-  assert.deepEqual(markedProcesses(stateDir).map((p) => `${p.pid} ${p.cmd}`), [], 'processes started by the run (grandchildren included) still alive');
+  assert.deepEqual(
+    alive.map((p) => `${p.name} (pid ${p.pid})`),
+    [],
+    'child processes still alive',
+  );
+  assert.deepEqual(
+    markedProcesses(stateDir).map((p) => `${p.pid} ${p.cmd}`),
+    [],
+    'processes started by the run (grandchildren included) still alive',
+  );
   assert.deepEqual([...stateProcesses(stateDir).keys()], [], 'state file left behind');
   if (runDir) {
     const ips = runIps(runDir);
@@ -97,13 +115,23 @@ describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, 
     }, 10);
     try {
       await assert.rejects(
-        runExperiment({ experimentFile: PEAK_LOAD, timeScale: Number(SCALE), outDir: out, quiet: true, set: ownRanges(241), backend: createLocalBackend({ envoyBin: '/bin/false' }) }),
+        runExperiment({
+          experimentFile: PEAK_LOAD,
+          timeScale: Number(SCALE),
+          outDir: out,
+          quiet: true,
+          set: ownRanges(241),
+          backend: createLocalBackend({ envoyBin: '/bin/false' }),
+        }),
         /exited during start-up/,
       );
     } finally {
       clearInterval(watch);
     }
-    assert.ok(seen.some((p) => p.name === 'a') && seen.some((p) => p.name === 'b'), `services A and B had started: ${seen.map((p) => p.name).join(', ')}`);
+    assert.ok(
+      seen.some((p) => p.name === 'a') && seen.some((p) => p.name === 'b'),
+      `services A and B had started: ${seen.map((p) => p.name).join(', ')}`,
+    );
     const runDir = path.join(out, fs.readdirSync(out)[0]);
     assertNothingLeft(stateDir, seen, runDir);
     const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as { outcome: string; exitReason: string };
@@ -128,7 +156,17 @@ describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, 
       if (now.length > procs.length) procs = now;
     }, 10);
     try {
-      await assert.rejects(runExperiment({ experimentFile: PEAK_LOAD, timeScale: Number(SCALE), outDir: out, quiet: true, set: ownRanges(241), backend: offLoopback }), /loopback|192\.0\.2\.10/);
+      await assert.rejects(
+        runExperiment({
+          experimentFile: PEAK_LOAD,
+          timeScale: Number(SCALE),
+          outDir: out,
+          quiet: true,
+          set: ownRanges(241),
+          backend: offLoopback,
+        }),
+        /loopback|192\.0\.2\.10/,
+      );
     } finally {
       clearInterval(watch);
     }
@@ -138,23 +176,35 @@ describe('hardening: cleanup after signals, exceptions and SIGKILL (end-to-end, 
     assert.ok(!fs.existsSync(requests) || fs.readFileSync(requests, 'utf8').trim() === '', 'not one request was sent');
   });
 
-  it('SIGKILL of the harness leaves processes that the next run\'s start-up cleanup removes', async () => {
+  it("SIGKILL of the harness leaves processes that the next run's start-up cleanup removes", async () => {
     const run = spawnRun(PEAK_LOAD, { stateDir, out: path.join(tmp, 'out'), args: ['--time-scale', SCALE, ...ownRangeArgs(241)] });
     await run.phase('load');
     const procs = [...stateProcesses(stateDir).values()].flat();
     run.child.kill('SIGKILL');
     await run.exited;
     // No handler runs on SIGKILL: the children are still there (otherwise this case tests nothing).
-    assert.ok(procs.some((p) => aliveAs(p.pid, p.startTicks)), 'children outlive a SIGKILLed harness');
-    assert.ok(runIps(run.runDir()!).some((ip) => listeners([ip]).length > 0), 'their ports are still bound');
+    assert.ok(
+      procs.some((p) => aliveAs(p.pid, p.startTicks)),
+      'children outlive a SIGKILLed harness',
+    );
+    assert.ok(
+      runIps(run.runDir()!).some((ip) => listeners([ip]).length > 0),
+      'their ports are still bound',
+    );
 
     // What the next run does first (Backend.cleanupStale -> cleanupStaleProcesses).
     const removed = cleanupStaleProcesses();
     assert.ok(removed.length >= procs.length - 1, `removed: ${removed.join(', ')}`);
     await new Promise((r) => setTimeout(r, 300)); // SIGKILL is delivered; the kernel still needs to close sockets
     const alive = procs.filter((p) => aliveAs(p.pid, p.startTicks));
-    assert.deepEqual(alive.map((p) => p.name), []);
-    assert.deepEqual(markedProcesses(stateDir).map((p) => `${p.pid} ${p.cmd}`), []);
+    assert.deepEqual(
+      alive.map((p) => p.name),
+      [],
+    );
+    assert.deepEqual(
+      markedProcesses(stateDir).map((p) => `${p.pid} ${p.cmd}`),
+      [],
+    );
     assert.deepEqual([...stateProcesses(stateDir).keys()], []);
   });
 });

@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isSpilloverError } from '../../src/errors.ts';
-import { runExperiment, type RunResult } from '../../src/runner/run.ts';
-import type { RequestRecord, RunEvent, ScrapeRecord } from '../../src/runner/raw.ts';
+import { runExperiment } from '../../src/orchestrate/run.ts';
+import type { RunResult } from '../../src/orchestrate/run-types.ts';
+import type { RequestRecord, RunEvent, ScrapeRecord } from '../../src/contracts/raw.ts';
 import { isolatedRuns, ownRanges, PEAK_LOAD, REPO_ROOT } from './harness.ts';
 import { aliveAs, envoyRequestCount, markedProcesses, requestCounts, stateProcesses } from './leftovers.ts';
 
@@ -20,7 +21,13 @@ const SCALE = 0.03;
 const FAILOVER = path.join(REPO_ROOT, 'experiments/failover-kill.yaml');
 
 const ndjson = <T>(file: string): T[] =>
-  fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T) : [];
+  fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as T)
+    : [];
 
 function assertRawComplete(runDir: string) {
   const c = requestCounts(runDir);
@@ -64,8 +71,14 @@ describe('hardening: faults during a run (end-to-end, real Envoy)', function () 
     const stallEnd = stall.t + 35 * SCALE;
     const failed = scrapes.filter((s) => !s.ok);
     assert.ok(failed.length > 0, 'failed gateway scrapes recorded');
-    assert.ok(failed.every((s) => s.t >= stall.t - 0.3 && s.t <= stallEnd + 1), `failures only around the stall (${stall.t}..${stallEnd}): ${failed.map((s) => s.t).join(', ')}`);
-    assert.ok(scrapes.some((s) => s.ok && s.t > stallEnd), 'scrapes recover after SIGCONT');
+    assert.ok(
+      failed.every((s) => s.t >= stall.t - 0.3 && s.t <= stallEnd + 1),
+      `failures only around the stall (${stall.t}..${stallEnd}): ${failed.map((s) => s.t).join(', ')}`,
+    );
+    assert.ok(
+      scrapes.some((s) => s.ok && s.t > stallEnd),
+      'scrapes recover after SIGCONT',
+    );
 
     // After A is dead nothing can be served by A; B serves.
     const reqs = ndjson<RequestRecord>(path.join(res.runDir, 'raw/requests.ndjson'));
@@ -75,12 +88,19 @@ describe('hardening: faults during a run (end-to-end, real Envoy)', function () 
 
     // The client Envoy's own counter agrees with the driver's records.
     const c = envoyRequestCount(res.runDir);
-    assert.ok(c.envoy !== undefined && c.envoy >= c.withStatus && c.envoy <= c.recorded, `Envoy ${c.envoy}, recorded ${c.recorded}, with status ${c.withStatus}`);
+    assert.ok(
+      c.envoy !== undefined && c.envoy >= c.withStatus && c.envoy <= c.recorded,
+      `Envoy ${c.envoy}, recorded ${c.recorded}, with status ${c.withStatus}`,
+    );
 
     // Teardown of a run not kept deletes the CA's private keys; the certificates stay for the record.
     const certs = fs.readdirSync(path.join(res.runDir, 'certs'), { recursive: true }) as string[];
     assert.ok(certs.some((f) => f.endsWith('cert-chain.pem')));
-    assert.deepEqual(certs.filter((f) => f.endsWith('key.pem')), [], 'private keys left after teardown');
+    assert.deepEqual(
+      certs.filter((f) => f.endsWith('key.pem')),
+      [],
+      'private keys left after teardown',
+    );
 
     // The report marks the gap and the faults.
     assert.ok(res.reportPath && fs.existsSync(res.reportPath), 'report written');
@@ -101,35 +121,58 @@ describe('hardening: faults during a run (end-to-end, real Envoy)', function () 
       if (now.length > procs.length) procs = now;
     }, 10);
     try {
-      await assert.rejects(runExperiment({ experimentFile: PEAK_LOAD, timeScale: SCALE, outDir: out, runId: 'full', quiet: true, set: ownRanges(243) }), (e: unknown) => {
-        assert.ok(isSpilloverError(e), String(e));
-        assert.equal(e.exitCode, 1);
-        assert.match(e.message, /no space left on the device of the run directory/);
-        assert.match(e.message, /fix: .*--out/);
-        return true;
-      });
+      await assert.rejects(
+        runExperiment({ experimentFile: PEAK_LOAD, timeScale: SCALE, outDir: out, runId: 'full', quiet: true, set: ownRanges(243) }),
+        (e: unknown) => {
+          assert.ok(isSpilloverError(e), String(e));
+          assert.equal(e.exitCode, 1);
+          assert.match(e.message, /no space left on the device of the run directory/);
+          assert.match(e.message, /fix: .*--out/);
+          return true;
+        },
+      );
     } finally {
       clearInterval(watch);
     }
     assert.ok(procs.length >= 6, 'the mesh had come up');
-    assert.deepEqual(procs.filter((p) => aliveAs(p.pid, p.startTicks)), [], 'torn down');
-    assert.deepEqual(markedProcesses(stateDir).map((p) => p.cmd), []);
+    assert.deepEqual(
+      procs.filter((p) => aliveAs(p.pid, p.startTicks)),
+      [],
+      'torn down',
+    );
+    assert.deepEqual(
+      markedProcesses(stateDir).map((p) => p.cmd),
+      [],
+    );
     const events = ndjson<RunEvent>(path.join(out, 'full', 'raw/run-events.ndjson'));
-    assert.ok(events.some((e) => e.kind === 'error' && (e.detail as { code?: string })?.code === 'ENOSPC'), 'the cause is in the run events');
+    assert.ok(
+      events.some((e) => e.kind === 'error' && (e.detail as { code?: string })?.code === 'ENOSPC'),
+      'the cause is in the run events',
+    );
     assert.ok(events.some((e) => e.what === 'backend-down'));
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'full', 'manifest.json'), 'utf8')) as { outcome: string };
     assert.equal(manifest.outcome, 'failed');
   });
 
-  it('unplanned: B\'s sidecar and then the client\'s Envoy crash -- the run goes on, records when, exits 1', async () => {
+  it("unplanned: B's sidecar and then the client's Envoy crash -- the run goes on, records when, exits 1", async () => {
     const out = path.join(tmp, 'out');
-    const running = runExperiment({ experimentFile: PEAK_LOAD, timeScale: SCALE, outDir: out, quiet: true, set: ['expect={}', ...ownRanges(243)] });
+    const running = runExperiment({
+      experimentFile: PEAK_LOAD,
+      timeScale: SCALE,
+      outDir: out,
+      quiet: true,
+      set: ['expect={}', ...ownRanges(243)],
+    });
     let res: RunResult | undefined;
-    void running.then((r) => (res = r), () => undefined);
+    void running.then(
+      (r) => (res = r),
+      () => undefined,
+    );
     const phase = async (what: string) => {
       while (!res) {
         const dir = fs.existsSync(out) ? fs.readdirSync(out)[0] : undefined;
-        if (dir && ndjson<RunEvent>(path.join(out, dir, 'raw/run-events.ndjson')).some((e) => e.kind === 'phase' && e.what === what)) return;
+        if (dir && ndjson<RunEvent>(path.join(out, dir, 'raw/run-events.ndjson')).some((e) => e.kind === 'phase' && e.what === what))
+          return;
         await new Promise((r) => setTimeout(r, 20));
       }
       throw new Error(`the run ended before ${what}`);
@@ -154,16 +197,30 @@ describe('hardening: faults during a run (end-to-end, real Envoy)', function () 
 
     const events = ndjson<RunEvent>(path.join(r.runDir, 'raw/run-events.ndjson'));
     const exits = events.filter((e) => e.kind === 'process-exit');
-    assert.deepEqual(exits.map((e) => (e.detail as { process: string }).process), ['b-sidecar', 'client'], 'each crash stamped, in order');
+    assert.deepEqual(
+      exits.map((e) => (e.detail as { process: string }).process),
+      ['b-sidecar', 'client'],
+      'each crash stamped, in order',
+    );
     const loadDone = events.find((e) => e.what === 'load-done')!;
-    assert.ok(exits.every((e) => e.t < loadDone.t), 'stamped when it happened, not at the end');
+    assert.ok(
+      exits.every((e) => e.t < loadDone.t),
+      'stamped when it happened, not at the end',
+    );
 
     // Without its client Envoy the load cannot get in, but the driver keeps its schedule and records
     // every refused request.
     const clientGone = exits[1].t;
     const after = ndjson<RequestRecord>(path.join(r.runDir, 'raw/requests.ndjson')).filter((q) => q.sent > clientGone + 0.1);
     assert.ok(after.length > 20, `requests kept coming after the client crashed (${after.length})`);
-    assert.ok(after.every((q) => q.status === 0 && q.error), 'and each failed at the transport level');
-    assert.deepEqual(markedProcesses(stateDir).map((p) => p.cmd), [], 'and teardown left nothing');
+    assert.ok(
+      after.every((q) => q.status === 0 && q.error),
+      'and each failed at the transport level',
+    );
+    assert.deepEqual(
+      markedProcesses(stateDir).map((p) => p.cmd),
+      [],
+      'and teardown left nothing',
+    );
   });
 });

@@ -32,7 +32,10 @@ export function peakLoadDoc(): Document {
 
 /** A text edit that must apply: a case whose edit silently missed would test the valid file. */
 export function replaceOnce(text: string, from: string | RegExp, to: string): string {
-  const hits = typeof from === 'string' ? text.split(from).length - 1 : (text.match(new RegExp(from.source, `${from.flags.replace('g', '')}g`)) ?? []).length;
+  const hits =
+    typeof from === 'string'
+      ? text.split(from).length - 1
+      : (text.match(new RegExp(from.source, `${from.flags.replace('g', '')}g`)) ?? []).length;
   if (hits !== 1) throw new Error(`test edit expected exactly one ${String(from)} in the experiment, found ${hits}`);
   return text.replace(from, to);
 }
@@ -121,7 +124,7 @@ export function isolatedRuns(prefix: string): { tmp(): string; stateDir(): strin
     process.env.SPILLOVER_STATE_DIR = state;
   });
   afterEach(async () => {
-    const { cleanupStaleProcesses } = await import('../../src/runner/processes.ts');
+    const { cleanupStaleProcesses } = await import('../../src/process/processes.ts');
     cleanupStaleProcesses({ includeKept: true });
     if (saved === undefined) delete process.env.SPILLOVER_STATE_DIR;
     else process.env.SPILLOVER_STATE_DIR = saved;

@@ -103,7 +103,10 @@ export function listeners(ips?: string[]): string[] {
     const cols = line.trim().split(/\s+/);
     if (cols.length < 4 || cols[3] !== '0A') continue; // 0A = LISTEN
     const [hex, port] = cols[1].split(':');
-    const ip = (hex.match(/../g) ?? []).reverse().map((h) => parseInt(h, 16)).join('.');
+    const ip = (hex.match(/../g) ?? [])
+      .reverse()
+      .map((h) => parseInt(h, 16))
+      .join('.');
     if (!ips || ips.includes(ip)) out.push(`${ip}:${parseInt(port, 16)}`);
   }
   return out;
@@ -129,7 +132,10 @@ export function listenersOfPids(pids: number[]): Array<{ pid: number; address: s
     }
   }
   const out: Array<{ pid: number; address: string }> = [];
-  for (const [file, v6] of [['/proc/net/tcp', false], ['/proc/net/tcp6', true]] as const) {
+  for (const [file, v6] of [
+    ['/proc/net/tcp', false],
+    ['/proc/net/tcp6', true],
+  ] as const) {
     let text = '';
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -142,7 +148,12 @@ export function listenersOfPids(pids: number[]): Array<{ pid: number; address: s
       const pid = inodeToPid.get(cols[9]);
       if (pid === undefined) continue;
       const [hex, port] = cols[1].split(':');
-      const ip = v6 ? v6Address(hex) : (hex.match(/../g) ?? []).reverse().map((h) => parseInt(h, 16)).join('.');
+      const ip = v6
+        ? v6Address(hex)
+        : (hex.match(/../g) ?? [])
+            .reverse()
+            .map((h) => parseInt(h, 16))
+            .join('.');
       out.push({ pid, address: `${ip}:${parseInt(port, 16)}` });
     }
   }
@@ -180,11 +191,15 @@ export interface CliRun {
 
 /** `spillover run <file>` as a child process with its own state and results directories. */
 export function spawnRun(file: string, opts: { stateDir: string; out: string; args?: string[] }): CliRun {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/spillover.js'), 'run', file, '--out', opts.out, '--quiet', ...(opts.args ?? [])], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, SPILLOVER_STATE_DIR: opts.stateDir },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(REPO_ROOT, 'bin/spillover.js'), 'run', file, '--out', opts.out, '--quiet', ...(opts.args ?? [])],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SPILLOVER_STATE_DIR: opts.stateDir },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   let ended = false;
@@ -214,16 +229,24 @@ export function spawnRun(file: string, opts: { stateDir: string; out: string; ar
     stderr: () => err,
     runDir,
     phase: (what, timeoutMs = 45_000) =>
-      waitFor(`phase ${what}`, () => {
-        const dir = runDir();
-        const f = dir && path.join(dir, 'raw/run-events.ndjson');
-        return f && fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes(`"kind":"phase","what":"${what}"`) ? true : undefined;
-      }, timeoutMs).then(() => undefined),
+      waitFor(
+        `phase ${what}`,
+        () => {
+          const dir = runDir();
+          const f = dir && path.join(dir, 'raw/run-events.ndjson');
+          return f && fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes(`"kind":"phase","what":"${what}"`) ? true : undefined;
+        },
+        timeoutMs,
+      ).then(() => undefined),
     processes: (n, timeoutMs = 45_000) =>
-      waitFor(`${n} processes`, () => {
-        const all = [...stateProcesses(opts.stateDir).values()].flat();
-        return all.length >= n ? all : undefined;
-      }, timeoutMs),
+      waitFor(
+        `${n} processes`,
+        () => {
+          const all = [...stateProcesses(opts.stateDir).values()].flat();
+          return all.length >= n ? all : undefined;
+        },
+        timeoutMs,
+      ),
   };
 }
 
@@ -256,10 +279,20 @@ export function requestCounts(runDir: string): { started?: number; recorded: num
  */
 export function envoyRequestCount(runDir: string): { envoy?: number; recorded: number; withStatus: number } {
   const file = path.join(runDir, 'raw/scrapes/client.ndjson');
-  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()) : [];
-  const last = lines.map((l) => JSON.parse(l) as { ok: boolean; samples?: Array<[string, Record<string, string>, number]> }).filter((r) => r.ok && r.samples).pop();
-  const envoy = last?.samples!
-    .filter(([n, l]) => n.endsWith('downstream_rq_total') && !n.startsWith('envoy_listener') && l.envoy_http_conn_manager_prefix !== 'admin')
+  const lines = fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+    : [];
+  const last = lines
+    .map((l) => JSON.parse(l) as { ok: boolean; samples?: Array<[string, Record<string, string>, number]> })
+    .filter((r) => r.ok && r.samples)
+    .pop();
+  const envoy = last
+    ?.samples!.filter(
+      ([n, l]) => n.endsWith('downstream_rq_total') && !n.startsWith('envoy_listener') && l.envoy_http_conn_manager_prefix !== 'admin',
+    )
     .reduce((sum, [, , v]) => sum + v, 0);
   let recorded = 0;
   let withStatus = 0;

@@ -15,8 +15,9 @@ import tls from 'node:tls';
 import { isSpilloverError } from '../../src/errors.ts';
 import { resolveTarget } from '../../src/load/loopback.ts';
 import { createCa } from '../../src/runner/ca.ts';
-import { cleanupStaleProcesses } from '../../src/runner/processes.ts';
-import { runExperiment, type RunResult } from '../../src/runner/run.ts';
+import { cleanupStaleProcesses } from '../../src/process/processes.ts';
+import { runExperiment } from '../../src/orchestrate/run.ts';
+import type { RunResult } from '../../src/orchestrate/run-types.ts';
 import { ownRanges, PEAK_LOAD, tmpDir } from './harness.ts';
 import { listenersOfPids, markedProcesses } from './leftovers.ts';
 
@@ -56,7 +57,14 @@ describe('hardening: security of the local backend (end-to-end, real Envoy, --ke
     tmp = tmpDir('security');
     stateDir = path.join(tmp, 'state');
     process.env.SPILLOVER_STATE_DIR = stateDir;
-    run = await runExperiment({ experimentFile: PEAK_LOAD, timeScale: 0.02, outDir: path.join(tmp, 'out'), quiet: true, keep: true, set: ['expect={}', ...ownRanges(245)] });
+    run = await runExperiment({
+      experimentFile: PEAK_LOAD,
+      timeScale: 0.02,
+      outDir: path.join(tmp, 'out'),
+      quiet: true,
+      keep: true,
+      set: ['expect={}', ...ownRanges(245)],
+    });
     assert.equal(run.manifest.outcome, 'ok');
     const gw = run.manifest.topology!.envoys.gateway.admin!.split(':')[0];
     gateway = { host: gw, port: (run.manifest.resolved as { gateway: { port: number } }).gateway.port };
@@ -74,7 +82,10 @@ describe('hardening: security of the local backend (end-to-end, real Envoy, --ke
     const socks = listenersOfPids(procs.map((p) => p.pid));
     // Four Envoys (admin + traffic listeners) and two services: an empty list would prove nothing.
     assert.ok(socks.filter((s) => s.address.endsWith(':15000')).length >= 4, `admin listeners: ${socks.map((s) => s.address).join(', ')}`);
-    assert.ok(socks.some((s) => s.address === `${gateway.host}:${gateway.port}`), 'the gateway listener is among them');
+    assert.ok(
+      socks.some((s) => s.address === `${gateway.host}:${gateway.port}`),
+      'the gateway listener is among them',
+    );
     const exposed = socks.filter((s) => !/^127\./.test(s.address) && !/^::ffff:127\./.test(s.address) && !s.address.startsWith('::1:'));
     assert.deepEqual(exposed, [], 'listeners off loopback');
   });
@@ -85,7 +96,7 @@ describe('hardening: security of the local backend (end-to-end, real Envoy, --ke
     for (const k of keys) assert.equal(fs.statSync(k).mode & 0o777, 0o600, k);
   });
 
-  it('the gateway forwards a client holding the run\'s identity to B (the control for the refusals below)', async () => {
+  it("the gateway forwards a client holding the run's identity to B (the control for the refusals below)", async () => {
     const id = path.join(run.runDir, 'certs/istio.client');
     const socket = tls.connect({
       host: gateway.host,
@@ -126,7 +137,11 @@ describe('hardening: security of the local backend (end-to-end, real Envoy, --ke
 
   it('load targets off loopback are refused before a packet is sent', async () => {
     for (const host of ['192.0.2.10', '10.0.0.1', '::ffff:10.0.0.1', '0.0.0.0']) {
-      await assert.rejects(resolveTarget(host, 80, false, '--target'), (e: unknown) => isSpilloverError(e) && /loopback/i.test(e.message), host);
+      await assert.rejects(
+        resolveTarget(host, 80, false, '--target'),
+        (e: unknown) => isSpilloverError(e) && /loopback/i.test(e.message),
+        host,
+      );
     }
     assert.equal((await resolveTarget('::ffff:127.0.0.1', 80, false, '--target')).address, '::ffff:127.0.0.1');
   });
@@ -137,6 +152,9 @@ describe('hardening: security of the local backend (end-to-end, real Envoy, --ke
     // SIGKILL is asynchronous: give the kernel a moment, bounded.
     const deadline = Date.now() + 3000;
     while (markedProcesses(stateDir).length && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-    assert.deepEqual(markedProcesses(stateDir).map((p) => p.cmd), []);
+    assert.deepEqual(
+      markedProcesses(stateDir).map((p) => p.cmd),
+      [],
+    );
   });
 });

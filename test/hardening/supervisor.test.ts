@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanupStaleProcesses, Supervisor } from '../../src/runner/processes.ts';
+import { cleanupStaleProcesses, Supervisor } from '../../src/process/processes.ts';
 import { tmpDir } from './harness.ts';
 import { aliveAs } from './leftovers.ts';
 
@@ -59,22 +59,27 @@ describe('hardening: CA keys of runs that did not tear down themselves', functio
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  /** A CA directory laid out as src/runner/ca.ts writes it. */
-  function fakeCa(): string {
+  /** A CA directory laid out as src/runner/ca.ts writes it, in a run directory naming `runId`. */
+  function fakeCa(runId = 'kept-run'): string {
+    fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify({ runId }));
     const dir = path.join(tmp, 'certs');
     fs.mkdirSync(path.join(dir, 'istio.a'), { recursive: true });
-    for (const f of ['root-cert.pem', 'root-key.pem', 'istio.a/cert-chain.pem', 'istio.a/key.pem']) fs.writeFileSync(path.join(dir, f), 'x', { mode: 0o600 });
+    for (const f of ['root-cert.pem', 'root-key.pem', 'istio.a/cert-chain.pem', 'istio.a/key.pem'])
+      fs.writeFileSync(path.join(dir, f), 'x', { mode: 0o600 });
     return dir;
   }
   const left = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.pem')).sort();
 
   it('`spillover cleanup` of a kept run deletes its private keys and keeps its certificates', async () => {
     const dir = fakeCa();
-    const sup = new Supervisor('kept-run', { secretsDir: dir });
+    const sup = new Supervisor('kept-run', { secretsDir: dir, runDir: tmp });
     sup.start('sleeper', '/bin/sleep', ['30']);
     sup.detach();
     const removed = cleanupStaleProcesses({ includeKept: true });
-    assert.ok(removed.some((r) => r.startsWith('kept-run/sleeper')), removed.join(', '));
+    assert.ok(
+      removed.some((r) => r.startsWith('kept-run/sleeper')),
+      removed.join(', '),
+    );
     assert.deepEqual(left(dir), ['istio.a/cert-chain.pem', 'root-cert.pem']);
   });
 

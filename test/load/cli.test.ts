@@ -11,8 +11,14 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   let err = '';
   const o = process.stdout.write.bind(process.stdout);
   const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  process.stdout.write = ((s: string) => {
+    out += s;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => {
+    err += s;
+    return true;
+  }) as typeof process.stderr.write;
   try {
     const code = await main(['node', 'spillover', ...args]);
     return { code, out, err };
@@ -25,7 +31,16 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 
 describe('load/cli: spillover load and spillover import k6', () => {
   it('load --plan prints one due time per iteration per scenario, in seconds, and sends nothing', async () => {
-    const r = await cli(['load', '--scenario', 'scenarios/peak-load.js', '--plan', '--time-scale', '0.1', '--env', 'TARGET=http://192.0.2.1']);
+    const r = await cli([
+      'load',
+      '--scenario',
+      'scenarios/peak-load.js',
+      '--plan',
+      '--time-scale',
+      '0.1',
+      '--env',
+      'TARGET=http://192.0.2.1',
+    ]);
     assert.equal(r.code, 0, r.err);
     const plan = JSON.parse(r.out) as { timeScale: number; scenarios: Array<{ scenario: string; times: number[] }> };
     assert.equal(plan.timeScale, 0.1);
@@ -60,6 +75,7 @@ describe('load/cli: spillover load and spillover import k6', () => {
 
   it('progress line shows target vs achieved, errors, dropped and elapsed/total', () => {
     const line = progressLine({ elapsed: 12, total: 120, target: 250, achieved: 248, errors: 3, dropped: 2, active: 40, allocated: 100 });
-    for (const part of ['12s/120s', 'target 250/s', 'achieved 248/s', 'errors 3', 'dropped 2', 'vus 40/100']) assert.ok(line.includes(part), `${part} in ${line}`);
+    for (const part of ['12s/120s', 'target 250/s', 'achieved 248/s', 'errors 3', 'dropped 2', 'vus 40/100'])
+      assert.ok(line.includes(part), `${part} in ${line}`);
   });
 });

@@ -7,11 +7,28 @@ import { OriginConnections } from '../../src/load/connections.ts';
 /** A server that counts connections and requests, and answers when told to. */
 async function server() {
   const state = { connections: 0, open: 0, requests: 0, pending: [] as http.ServerResponse[] };
-  const s = http.createServer((_req, res) => { state.requests++; state.pending.push(res); });
-  s.on('connection', (sock) => { state.connections++; state.open++; sock.on('close', () => state.open--); });
+  const s = http.createServer((_req, res) => {
+    state.requests++;
+    state.pending.push(res);
+  });
+  s.on('connection', (sock) => {
+    state.connections++;
+    state.open++;
+    sock.on('close', () => state.open--);
+  });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const answerAll = () => { for (const r of state.pending.splice(0)) r.end('ok'); };
-  return { origin: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, state, answerAll, close: async () => { s.closeAllConnections(); await new Promise<void>((r) => s.close(() => r())); } };
+  const answerAll = () => {
+    for (const r of state.pending.splice(0)) r.end('ok');
+  };
+  return {
+    origin: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+    state,
+    answerAll,
+    close: async () => {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    },
+  };
 }
 
 const until = async (cond: () => boolean, what: string) => {
@@ -27,10 +44,21 @@ function request(conns: OriginConnections): Promise<number> {
     let status = 0;
     const handler = {
       onConnect() {},
-      onHeaders(s: number) { status = s; return true; },
-      onData() { return true; },
-      onComplete() { conns.release(client); resolve(status); },
-      onError(e: Error) { conns.release(client); reject(e); },
+      onHeaders(s: number) {
+        status = s;
+        return true;
+      },
+      onData() {
+        return true;
+      },
+      onComplete() {
+        conns.release(client);
+        resolve(status);
+      },
+      onError(e: Error) {
+        conns.release(client);
+        reject(e);
+      },
     };
     const client = conns.dispatch({ path: '/', method: 'GET', headers: ['host', 'x'] }, handler as unknown as Dispatcher.DispatchHandler);
   });

@@ -11,7 +11,9 @@ const FIXTURE = path.resolve('test/fixtures/k6/run.json');
 function fakeK6(exitCode: number): { binDir: string; argvFile: string } {
   const binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-k6-'));
   const argvFile = path.join(binDir, 'argv.json');
-  fs.writeFileSync(path.join(binDir, 'k6'), `#!/usr/bin/env node
+  fs.writeFileSync(
+    path.join(binDir, 'k6'),
+    `#!/usr/bin/env node
 const fs = require('fs');
 const argv = process.argv.slice(2);
 fs.writeFileSync(${JSON.stringify(argvFile)}, JSON.stringify(argv));
@@ -19,13 +21,17 @@ const out = argv[argv.indexOf('--out') + 1].replace(/^json=/, '');
 fs.copyFileSync(${JSON.stringify(FIXTURE)}, out);
 console.log('fake k6 done');
 process.exit(${exitCode});
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   return { binDir, argvFile };
 }
 
 describe('load/k6-engine: k6 run --out json, then import', () => {
   const savedPath = process.env.PATH;
-  afterEach(() => { process.env.PATH = savedPath; });
+  afterEach(() => {
+    process.env.PATH = savedPath;
+  });
 
   it('runs k6 from PATH with json output, env, the loopback guard, and imports the result', async () => {
     const { binDir, argvFile } = fakeK6(0);
@@ -56,11 +62,21 @@ describe('load/k6-engine: k6 run --out json, then import', () => {
 
   it('says what to do when there is no k6', async () => {
     process.env.PATH = fs.mkdtempSync(path.join(os.tmpdir(), 'empty-path-'));
-    await assert.rejects(runK6({ script: 'x.js', runDir: os.tmpdir() }), (e: unknown) => e instanceof SpilloverError && /--engine embedded/.test(e.message));
+    await assert.rejects(
+      runK6({ script: 'x.js', runDir: os.tmpdir() }),
+      (e: unknown) => e instanceof SpilloverError && /--engine embedded/.test(e.message),
+    );
   });
 
   it('describes a k6-operator TestRun with json output and env for the cluster backends', () => {
-    const tr = k6TestRun({ name: 'peak', namespace: 'load', configMap: 'peak-script', file: 'peak-load.js', parallelism: 2, env: { TARGET: 'http://a' } });
+    const tr = k6TestRun({
+      name: 'peak',
+      namespace: 'load',
+      configMap: 'peak-script',
+      file: 'peak-load.js',
+      parallelism: 2,
+      env: { TARGET: 'http://a' },
+    });
     assert.equal(tr.kind, 'TestRun');
     assert.equal(tr.spec.parallelism, 2);
     assert.deepEqual(tr.spec.script.configMap, { name: 'peak-script', file: 'peak-load.js' });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { k6Percentile, k6PercentileOf } from '../../src/load/percentile.ts';
+import { k6Percentile, k6PercentileOf } from '../../src/util/percentile.ts';
 
 describe('load/percentile: k6 TrendSink.P', () => {
   it('interpolates linearly at p·(n−1)', () => {
@@ -22,13 +22,20 @@ describe('load/percentile: k6 TrendSink.P', () => {
   });
 
   it('property: bounded by min and max, monotone in p, exact at the ends', () => {
-    fc.assert(fc.property(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (vals, a, b) => {
-      const s = Float64Array.from(vals).sort();
-      const [lo, hi] = a <= b ? [a, b] : [b, a];
-      assert.ok(k6Percentile(s, lo) <= k6Percentile(s, hi) + 1e-6);
-      // === on purpose: -0 interpolates to +0, as in k6's Go code.
-      assert.ok(k6Percentile(s, 0) === s[0]);
-      assert.ok(k6Percentile(s, 1) === s[s.length - 1]);
-    }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (vals, a, b) => {
+          const s = Float64Array.from(vals).sort();
+          const [lo, hi] = a <= b ? [a, b] : [b, a];
+          assert.ok(k6Percentile(s, lo) <= k6Percentile(s, hi) + 1e-6);
+          // === on purpose: -0 interpolates to +0, as in k6's Go code.
+          assert.ok(k6Percentile(s, 0) === s[0]);
+          assert.ok(k6Percentile(s, 1) === s[s.length - 1]);
+        },
+      ),
+    );
   });
 });

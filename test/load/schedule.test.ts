@@ -5,10 +5,28 @@ import { simulateArrivalRate } from '../../src/load/simulate.ts';
 import type { ConstantArrivalRate, RampingArrivalRate, RampingVus, Stage } from '../../src/load/types.ts';
 
 const base = { startTime: 0, gracefulStop: 30, exec: 'default', env: {}, requests: [] };
-const car = (o: Partial<ConstantArrivalRate>): ConstantArrivalRate =>
-  ({ ...base, name: 'c', executor: 'constant-arrival-rate', rate: 1, timeUnit: 1, duration: 1, preAllocatedVUs: 1, maxVUs: 1, ...o });
-const rar = (o: Partial<RampingArrivalRate>): RampingArrivalRate =>
-  ({ ...base, name: 'r', executor: 'ramping-arrival-rate', startRate: 0, timeUnit: 1, stages: [], preAllocatedVUs: 1, maxVUs: 1, ...o });
+const car = (o: Partial<ConstantArrivalRate>): ConstantArrivalRate => ({
+  ...base,
+  name: 'c',
+  executor: 'constant-arrival-rate',
+  rate: 1,
+  timeUnit: 1,
+  duration: 1,
+  preAllocatedVUs: 1,
+  maxVUs: 1,
+  ...o,
+});
+const rar = (o: Partial<RampingArrivalRate>): RampingArrivalRate => ({
+  ...base,
+  name: 'r',
+  executor: 'ramping-arrival-rate',
+  startRate: 0,
+  timeUnit: 1,
+  stages: [],
+  preAllocatedVUs: 1,
+  maxVUs: 1,
+  ...o,
+});
 const st = (duration: number, target: number): Stage => ({ duration, target });
 const MS = 0.001;
 const closeTo = (got: number[], want: number[]) => {
@@ -26,7 +44,10 @@ describe('load/schedule: k6 executor maths (facts §2 vectors, virtual time)', (
     const times = [...rampingArrivalTimes(0, 1, [st(5, 1), st(1, 1), st(5, 0)])];
     closeTo(times, [Math.sqrt(10), Math.sqrt(20), 5.5, 11 - Math.sqrt(20), 11 - Math.sqrt(10), 11]);
     // The one at exactly the total duration races k6's deadline; the plan does not start it.
-    closeTo([...arrivalTimes(rar({ stages: [st(5, 1), st(1, 1), st(5, 0)] }))], [Math.sqrt(10), Math.sqrt(20), 5.5, 11 - Math.sqrt(20), 11 - Math.sqrt(10)]);
+    closeTo(
+      [...arrivalTimes(rar({ stages: [st(5, 1), st(1, 1), st(5, 0)] }))],
+      [Math.sqrt(10), Math.sqrt(20), 5.5, 11 - Math.sqrt(20), 11 - Math.sqrt(10)],
+    );
   });
 
   it('vector 4: startRate 10, [1s→10, 1s→50, 1s→50]: 10/30/50 per second, first at 0.1 s', () => {
@@ -36,7 +57,11 @@ describe('load/schedule: k6 executor maths (facts §2 vectors, virtual time)', (
     assert.ok(Math.abs(all[89] - 3.0) <= MS);
     const planned = [...arrivalTimes(rar({ startRate: 10, stages: [st(1, 10), st(1, 50), st(1, 50)] }))];
     const counts = perSecond(planned, 3);
-    assert.deepEqual(counts.map((c, i) => Math.abs(c - [10, 30, 50][i]) <= [1, 2, 3][i]), [true, true, true], `counts ${counts}`);
+    assert.deepEqual(
+      counts.map((c, i) => Math.abs(c - [10, 30, 50][i]) <= [1, 2, 3][i]),
+      [true, true, true],
+      `counts ${counts}`,
+    );
   });
 
   it('vector 5: startRate 0, (2s − 1ns) → 10, pre 1 max 3: started + dropped = 9 at the derived times', () => {
@@ -68,7 +93,13 @@ describe('load/schedule: k6 executor maths (facts §2 vectors, virtual time)', (
     const times = [...arrivalTimes(car({ rate: 50, duration: 5, preAllocatedVUs: 10, maxVUs: 20 }))];
     assert.equal(times.length, 250);
     assert.equal(times[0], 0);
-    assert.deepEqual(perSecond(times.map((t) => t + 1e-9), 5), [50, 50, 50, 50, 50]);
+    assert.deepEqual(
+      perSecond(
+        times.map((t) => t + 1e-9),
+        5,
+      ),
+      [50, 50, 50, 50, 50],
+    );
   });
 
   it('vector 11: pre 5 max 10 with blocking iterations: concurrency ends between 5 and 10', () => {
@@ -102,25 +133,53 @@ describe('load/schedule: k6 executor maths (facts §2 vectors, virtual time)', (
   });
 
   it('property: ramping iterations are non-decreasing and number floor(∫rate) over the stages', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 0, max: 50 }),
-      fc.array(fc.record({ d: fc.integer({ min: 0, max: 20 }), t: fc.integer({ min: 0, max: 50 }) }), { minLength: 1, maxLength: 5 }),
-      (startRate, raw) => {
-        const stages = raw.map((s) => st(s.d / 4, s.t));
-        const times = [...rampingArrivalTimes(startRate, 1, stages)];
-        let area = 0, from = startRate, end = 0;
-        for (const s of stages) { area += (s.duration * (from + s.target)) / 2; from = s.target; end += s.duration; }
-        for (let i = 1; i < times.length; i++) assert.ok(times[i] >= times[i - 1] - 1e-9);
-        assert.ok(Math.abs(times.length - Math.floor(area + 1e-9)) <= 1, `${times.length} vs ${area}`);
-        if (times.length) assert.ok(times[times.length - 1] <= end + 1e-9);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 50 }),
+        fc.array(fc.record({ d: fc.integer({ min: 0, max: 20 }), t: fc.integer({ min: 0, max: 50 }) }), { minLength: 1, maxLength: 5 }),
+        (startRate, raw) => {
+          const stages = raw.map((s) => st(s.d / 4, s.t));
+          const times = [...rampingArrivalTimes(startRate, 1, stages)];
+          let area = 0,
+            from = startRate,
+            end = 0;
+          for (const s of stages) {
+            area += (s.duration * (from + s.target)) / 2;
+            from = s.target;
+            end += s.duration;
+          }
+          for (let i = 1; i < times.length; i++) assert.ok(times[i] >= times[i - 1] - 1e-9);
+          assert.ok(Math.abs(times.length - Math.floor(area + 1e-9)) <= 1, `${times.length} vs ${area}`);
+          if (times.length) assert.ok(times[times.length - 1] <= end + 1e-9);
+        },
+      ),
+    );
   });
 
   it('ramping-vus steps: floor of the line going up, ceiling going down, then 0', () => {
-    const spec: RampingVus = { ...base, name: 'v', executor: 'ramping-vus', startVUs: 0, gracefulRampDown: 30, stages: [st(4, 4), st(4, 0)] };
-    assert.deepEqual(vuSteps(spec), [[0, 0], [1, 1], [2, 2], [3, 3], [4, 4], [5, 3], [6, 2], [7, 1], [8, 0]]);
+    const spec: RampingVus = {
+      ...base,
+      name: 'v',
+      executor: 'ramping-vus',
+      startVUs: 0,
+      gracefulRampDown: 30,
+      stages: [st(4, 4), st(4, 0)],
+    };
+    assert.deepEqual(vuSteps(spec), [
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [5, 3],
+      [6, 2],
+      [7, 1],
+      [8, 0],
+    ]);
     const jump: RampingVus = { ...spec, startVUs: 2, stages: [st(0, 5), st(3, 5)] };
-    assert.deepEqual(vuSteps(jump), [[0, 5], [3, 0]]);
+    assert.deepEqual(vuSteps(jump), [
+      [0, 5],
+      [3, 0],
+    ]);
   });
 });

@@ -14,8 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { translate } from '../../src/mesh/translate.ts';
-import { toYaml } from '../../src/mesh/yaml.ts';
-import { Supervisor } from '../../src/runner/processes.ts';
+import { toYaml } from '../../src/util/yaml.ts';
+import { Supervisor } from '../../src/process/processes.ts';
 import { createCa } from '../../src/runner/ca.ts';
 import type { MeshConfig, MeshPlan } from '../../src/mesh/plan.ts';
 import { basePlan, peakLoadResources } from './plans.ts';
@@ -84,7 +84,11 @@ describe('mesh: translated bootstraps on real Envoy', function () {
     const serve = (service: string, ip: string, port: number, status: () => number) =>
       new Promise<void>((resolve) => {
         const s = http.createServer((req, res) => {
-          res.writeHead(status(), { 'x-spillover-service': service, 'x-spillover-instance': `${service.toLowerCase()}-0`, 'x-seen-request-id': String(req.headers['x-request-id']) });
+          res.writeHead(status(), {
+            'x-spillover-service': service,
+            'x-spillover-instance': `${service.toLowerCase()}-0`,
+            'x-seen-request-id': String(req.headers['x-request-id']),
+          });
           res.end(service);
         });
         apps.push(s);
@@ -115,9 +119,16 @@ describe('mesh: translated bootstraps on real Envoy', function () {
   });
 
   const call = async (rid: string) => {
-    const r = await request(`http://${plan.client.outbound.ip}:${plan.client.outbound.port}/work`, { headers: { host: mesh.authority, 'x-request-id': rid } });
+    const r = await request(`http://${plan.client.outbound.ip}:${plan.client.outbound.port}/work`, {
+      headers: { host: mesh.authority, 'x-request-id': rid },
+    });
     await r.body.text();
-    return { status: r.statusCode, service: r.headers['x-spillover-service'], instance: r.headers['x-spillover-instance'], seenRid: r.headers['x-seen-request-id'] };
+    return {
+      status: r.statusCode,
+      service: r.headers['x-spillover-service'],
+      instance: r.headers['x-spillover-instance'],
+      seenRid: r.headers['x-seen-request-id'],
+    };
   };
   const admin = async (p: { admin: { ip: string; port: number } }, pathname: string) => {
     const r = await request(`http://${p.admin.ip}:${p.admin.port}${pathname}`);
@@ -131,11 +142,28 @@ describe('mesh: translated bootstraps on real Envoy', function () {
     assert.equal(r.instance, 'a-0');
     assert.equal(r.seenRid, 'rid-first');
     const line = await until('client access log line', async () =>
-      fs.readFileSync(plan.client.files.accessLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.rid === 'rid-first'),
+      fs
+        .readFileSync(plan.client.files.accessLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((l) => l.rid === 'rid-first'),
     );
     assert.equal(line.cluster, mesh.clientCluster);
     assert.equal(line.upstream, `${plan.workloads[0].sidecar.inbound.ip}:${plan.workloads[0].sidecar.inbound.port}`);
-    assert.deepEqual(Object.keys(line).sort(), ['attempts', 'cluster', 'code', 'details', 'duration', 'flags', 'method', 'path', 'rid', 'start', 'upstream']);
+    assert.deepEqual(Object.keys(line).sort(), [
+      'attempts',
+      'cluster',
+      'code',
+      'details',
+      'duration',
+      'flags',
+      'method',
+      'path',
+      'rid',
+      'start',
+      'upstream',
+    ]);
   });
 
   it('a 503 from A ejects A (outlier event log) and B then serves through the gateway over mTLS', async () => {
@@ -145,7 +173,12 @@ describe('mesh: translated bootstraps on real Envoy', function () {
     assert.equal(failed.service, 'A');
     const eject = await until('EJECT in the client outlier log', async () => {
       if (!fs.existsSync(plan.client.files.outlierLog)) return undefined;
-      return fs.readFileSync(plan.client.files.outlierLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.action === 'EJECT');
+      return fs
+        .readFileSync(plan.client.files.outlierLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((e) => e.action === 'EJECT');
     });
     assert.equal(eject.cluster_name, mesh.clientCluster);
     assert.equal(eject.type, 'CONSECUTIVE_5XX');
@@ -159,11 +192,22 @@ describe('mesh: translated bootstraps on real Envoy', function () {
     assert.equal(served.status, 200);
     assert.equal(served.seenRid, rid);
     const gwLog = await until('gateway TCP access log line', async () => {
-      const lines = fs.existsSync(plan.gateway!.files.accessLog) ? fs.readFileSync(plan.gateway!.files.accessLog, 'utf8').split('\n').filter(Boolean) : [];
+      const lines = fs.existsSync(plan.gateway!.files.accessLog)
+        ? fs.readFileSync(plan.gateway!.files.accessLog, 'utf8').split('\n').filter(Boolean)
+        : [];
       return lines.map((l) => JSON.parse(l)).find((l) => l.sni === 'outbound_.80_._.a.istio.svc.cluster.local');
     });
     assert.equal(gwLog.cluster, 'outbound_.80_._.a.istio.svc.cluster.local');
-    assert.deepEqual(Object.keys(gwLog).sort(), ['bytes_received', 'bytes_sent', 'cluster', 'duration', 'flags', 'sni', 'start', 'upstream']);
+    assert.deepEqual(Object.keys(gwLog).sort(), [
+      'bytes_received',
+      'bytes_sent',
+      'cluster',
+      'duration',
+      'flags',
+      'sni',
+      'start',
+      'upstream',
+    ]);
     // The gateway passed TLS through: B's sidecar, not the gateway, completed the handshakes.
     const b = plan.workloads[1].sidecar;
     const bStats = await admin(b, '/stats?filter=ssl.handshake$');
@@ -172,10 +216,22 @@ describe('mesh: translated bootstraps on real Envoy', function () {
 
   it('Prometheus stats carry the full cluster name', async () => {
     const text = await admin(plan.client, '/stats/prometheus');
-    assert.match(text, /envoy_cluster_outlier_detection_ejections_enforced_total\{envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/);
-    assert.match(text, /envoy_cluster_upstream_rq\{envoy_response_code="503",envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/);
-    assert.match(text, /envoy_cluster_upstream_rq_xx\{envoy_response_code_class="2",envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/);
-    assert.match(text, /envoy_cluster_endpoint_rq_total\{envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local",envoy_endpoint_address="127\.0\.2\.241:\d+"\}/);
+    assert.match(
+      text,
+      /envoy_cluster_outlier_detection_ejections_enforced_total\{envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/,
+    );
+    assert.match(
+      text,
+      /envoy_cluster_upstream_rq\{envoy_response_code="503",envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/,
+    );
+    assert.match(
+      text,
+      /envoy_cluster_upstream_rq_xx\{envoy_response_code_class="2",envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/,
+    );
+    assert.match(
+      text,
+      /envoy_cluster_endpoint_rq_total\{envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local",envoy_endpoint_address="127\.0\.2\.241:\d+"\}/,
+    );
     const a = await admin(plan.workloads[0].sidecar, '/stats/prometheus');
     assert.match(a, /envoy_cluster_upstream_rq_total\{envoy_cluster_name="inbound\|80\|\|"\} [1-9]/);
     const gw = await admin(plan.gateway!, '/stats/prometheus');
@@ -214,7 +270,9 @@ describe('mesh: translated bootstraps on real Envoy', function () {
 
   it('the gateway refuses a plaintext client', async () => {
     const outcome = await new Promise<string>((resolve) => {
-      const s = net.connect(plan.gateway!.listener.port, plan.gateway!.listener.ip, () => s.write('GET / HTTP/1.1\r\nhost: a.istio.svc.cluster.local\r\n\r\n'));
+      const s = net.connect(plan.gateway!.listener.port, plan.gateway!.listener.ip, () =>
+        s.write('GET / HTTP/1.1\r\nhost: a.istio.svc.cluster.local\r\n\r\n'),
+      );
       let data = '';
       s.on('data', (d) => (data += d));
       s.on('close', () => resolve(data ? `answered: ${data.slice(0, 40)}` : 'closed'));

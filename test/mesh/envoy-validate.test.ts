@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { translate } from '../../src/mesh/translate.ts';
-import { toYaml } from '../../src/mesh/yaml.ts';
+import { toYaml } from '../../src/util/yaml.ts';
 import { GOLDEN_CASES } from './golden-cases.ts';
 import { envoyBin, materialize } from './real-envoy.ts';
 
@@ -33,7 +33,10 @@ describe('mesh: real Envoy accepts every generated bootstrap', function () {
         Object.entries(bootstraps).map(async ([name, b]) => {
           const file = path.join(runDir, `${name}.yaml`);
           fs.writeFileSync(file, toYaml(b));
-          const r = await execa(bin, ['--mode', 'validate', '-c', file, '--disable-hot-restart', '-l', 'error'], { reject: false, all: true });
+          const r = await execa(bin, ['--mode', 'validate', '-c', file, '--disable-hot-restart', '-l', 'error'], {
+            reject: false,
+            all: true,
+          });
           assert.equal(r.exitCode, 0, `Envoy rejected ${c.name}/${name}:\n${r.all}`);
         }),
       );

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { translate } from '../../src/mesh/translate.ts';
-import { toYaml } from '../../src/mesh/yaml.ts';
+import { toYaml } from '../../src/util/yaml.ts';
 import { GOLDEN_CASES } from './golden-cases.ts';
 
 const GOLDEN_DIR = path.join(import.meta.dirname, '../golden/mesh');

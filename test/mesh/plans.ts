@@ -61,12 +61,18 @@ export function basePlan(resources: Array<Record<string, unknown>>, o: PlanOptio
   });
   return {
     istioVersion: o.istioVersion ?? '1.29',
-    client: { ...proxy('client', 'cluster-1', '127.0.1.2', o.clientLocality ?? 'us-east1/us-east1-b', 'istio', 'client'), outbound: { ip: '127.0.1.2', port: 15001 } },
+    client: {
+      ...proxy('client', 'cluster-1', '127.0.1.2', o.clientLocality ?? 'us-east1/us-east1-b', 'istio', 'client'),
+      outbound: { ip: '127.0.1.2', port: 15001 },
+    },
     workloads: [
       workload('A', 'cluster-1', '127.0.1.10', o.aLocality ?? 'us-east1/us-east1-b', 'a'),
       workload('B', 'cluster-2', '127.0.2.10', o.bLocality ?? 'us-west1/us-west1-b', o.bServiceAccount ?? 'a'),
     ],
-    gateway: { ...proxy('gateway', 'cluster-2', GATEWAY_IP, 'us-west1/us-west1-b', 'istio-system', 'istio-eastwestgateway'), listener: { ip: GATEWAY_IP, port: 15443 } },
+    gateway: {
+      ...proxy('gateway', 'cluster-2', GATEWAY_IP, 'us-west1/us-west1-b', 'istio-system', 'istio-eastwestgateway'),
+      listener: { ip: GATEWAY_IP, port: 15443 },
+    },
     resources,
     wanDelayMs: o.wanDelayMs ?? 0,
     envoy: { fileFlushIntervalMs: 100, concurrency: 1 },

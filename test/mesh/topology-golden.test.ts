@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { loadExperiment } from '../../src/experiment/load.ts';
+import { readExperiment } from '../../src/experiment/read-experiment.ts';
 import { normaliseTopology } from '../../src/experiment/topology.ts';
 import type { MeshConfig, MeshPlan } from '../../src/mesh/plan.ts';
 import { translate } from '../../src/mesh/translate.ts';
-import { toYaml } from '../../src/mesh/yaml.ts';
+import { toYaml } from '../../src/util/yaml.ts';
 import { localMeshPlan, plannedIdentity } from '../../src/runner/backends/local-plan.ts';
 import { podAddressesForSlot } from '../../src/runner/backends/local-pods.ts';
 import { envoyBin, materialize } from './real-envoy.ts';
@@ -32,11 +32,18 @@ export const TOPOLOGY_CASES = [
 ];
 
 export async function topologyPlan(file: string, runDir = RUN_DIR): Promise<MeshPlan> {
-  const exp = loadExperiment(path.join(ROOT, file));
+  const exp = readExperiment(path.join(ROOT, file));
   const topo = normaliseTopology(exp.spec);
   const most = Math.max(...topo.clusters.map((c) => topo.pods.filter((p) => p.cluster === c.name).length + 3));
   const ips = podAddressesForSlot(topo, 0, most <= 7 ? 8 : 32);
-  const { plan } = await localMeshPlan({ spec: exp.spec, topo, ips, runDir, sourceFile: file, identity: plannedIdentity(`${runDir}/certs`) });
+  const { plan } = await localMeshPlan({
+    spec: exp.spec,
+    topo,
+    ips,
+    runDir,
+    sourceFile: file,
+    identity: plannedIdentity(`${runDir}/certs`),
+  });
   return plan;
 }
 
@@ -48,7 +55,9 @@ function select(m: MeshConfig) {
     out[name] = {
       clusters: b.static_resources.clusters,
       ...(name === 'client' ? { routes: listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts } : {}),
-      ...(name.startsWith('gateway') ? { chains: listeners[0].filter_chains.map((c: any) => ({ name: c.name, match: c.filter_chain_match })) } : {}),
+      ...(name.startsWith('gateway')
+        ? { chains: listeners[0].filter_chains.map((c: any) => ({ name: c.name, match: c.filter_chain_match })) }
+        : {}),
     };
   }
   return out;

@@ -4,7 +4,7 @@ import { translate } from '../../src/mesh/translate.ts';
 import { compactPriorities, failoverPriorities, rawPriority } from '../../src/mesh/locality.ts';
 import { shouldH2Upgrade } from '../../src/mesh/connection-pool.ts';
 import { parseIstioVersion, defaultOutboundRetry } from '../../src/mesh/istio-version.ts';
-import { envoyDuration, parseIstioDuration } from '../../src/mesh/duration.ts';
+import { envoyDurationFromNs, parseIstioDurationNs } from '../../src/util/duration.ts';
 import { isSpilloverError } from '../../src/errors.ts';
 import { basePlan, peakLoadResources, GATEWAY_IP } from './plans.ts';
 
@@ -51,7 +51,10 @@ describe('mesh: translate', () => {
 
   it('warns when a field did not exist yet in the chosen release', () => {
     const m = translate({ ...basePlan(peakLoadResources()), istioVersion: '1.4' });
-    assert.ok(m.warnings.some((w) => /consecutive5xxErrors has no effect in Istio 1\.4 \(added in 1\.5\)/.test(w)), m.warnings.join('\n'));
+    assert.ok(
+      m.warnings.some((w) => /consecutive5xxErrors has no effect in Istio 1\.4 \(added in 1\.5\)/.test(w)),
+      m.warnings.join('\n'),
+    );
   });
 
   it('drops ServiceEntry endpoints from another namespace or under another port name, with a warning', () => {
@@ -59,7 +62,10 @@ describe('mesh: translate', () => {
     otherNs[0].metadata.namespace = 'default';
     const a = translate(basePlan(otherNs));
     assert.deepEqual(Object.keys(a.endpoints), ['127.0.1.10:15006']);
-    assert.match(a.warnings.join('\n'), /only ServiceEntries in its namespace "istio" add endpoints \(found namespace "default"\); set metadata.namespace: istio/);
+    assert.match(
+      a.warnings.join('\n'),
+      /only ServiceEntries in its namespace "istio" add endpoints \(found namespace "default"\); set metadata.namespace: istio/,
+    );
 
     const otherPort = clone(peakLoadResources()) as any[];
     otherPort[0].spec.ports[0].name = 'http-a';
@@ -76,14 +82,28 @@ describe('mesh: translate', () => {
 
   it('honours PeerAuthentication: STRICT drops the plaintext chain, PERMISSIVE (default) keeps both', () => {
     const permissive = translate(basePlan(peakLoadResources()));
-    assert.deepEqual(inboundListener(permissive, 'a-sidecar').filter_chains.map((c: any) => c.filter_chain_match.transport_protocol), ['tls', 'raw_buffer']);
-    const strict = translate(
-      basePlan([...peakLoadResources(), { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'istio' }, spec: { mtls: { mode: 'STRICT' } } }]),
+    assert.deepEqual(
+      inboundListener(permissive, 'a-sidecar').filter_chains.map((c: any) => c.filter_chain_match.transport_protocol),
+      ['tls', 'raw_buffer'],
     );
-    assert.deepEqual(inboundListener(strict, 'a-sidecar').filter_chains.map((c: any) => c.filter_chain_match.transport_protocol), ['tls']);
+    const strict = translate(
+      basePlan([
+        ...peakLoadResources(),
+        {
+          apiVersion: 'security.istio.io/v1',
+          kind: 'PeerAuthentication',
+          metadata: { name: 'default', namespace: 'istio' },
+          spec: { mtls: { mode: 'STRICT' } },
+        },
+      ]),
+    );
+    assert.deepEqual(
+      inboundListener(strict, 'a-sidecar').filter_chains.map((c: any) => c.filter_chain_match.transport_protocol),
+      ['tls'],
+    );
   });
 
-  it('applies cluster-1\'s resources in cluster-1 only: the gateway and B\'s sidecar keep Istio\'s defaults', () => {
+  it("applies cluster-1's resources in cluster-1 only: the gateway and B's sidecar keep Istio's defaults", () => {
     const m = translate(basePlan(peakLoadResources()));
     const gw = (m.bootstraps.gateway as any).static_resources.clusters[0];
     const bInbound = (m.bootstraps['b-sidecar'] as any).static_resources.clusters[0];
@@ -93,7 +113,10 @@ describe('mesh: translate', () => {
 
   it('applies the DR pool inbound and on the gateway, but outlier detection and TLS only where Istio does', () => {
     // The same DestinationRule applied in both clusters (as a user would with `kubectl apply` in each).
-    const both = (peakLoadResources() as any[]).map((r) => ({ ...r, metadata: { ...r.metadata, annotations: { 'spillover.dev/clusters': 'cluster-1,cluster-2' } } }));
+    const both = (peakLoadResources() as any[]).map((r) => ({
+      ...r,
+      metadata: { ...r.metadata, annotations: { 'spillover.dev/clusters': 'cluster-1,cluster-2' } },
+    }));
     const m = translate(basePlan(both));
     const inbound = (m.bootstraps['a-sidecar'] as any).static_resources.clusters[0];
     const gw = (m.bootstraps.gateway as any).static_resources.clusters[0];
@@ -109,7 +132,11 @@ describe('mesh: translate', () => {
     r[1].spec.tls = { mode: 'ISTIO_MUTUAL' };
     const plan = basePlan(r);
     plan.source = { file: 'experiments/peak-load.yaml', basePath: 'resources' };
-    assert.throws(() => translate(plan), (e: unknown) => isSpilloverError(e) && e.problems[0].path === 'resources[1].spec.tls' && e.problems[0].file === 'experiments/peak-load.yaml');
+    assert.throws(
+      () => translate(plan),
+      (e: unknown) =>
+        isSpilloverError(e) && e.problems[0].path === 'resources[1].spec.tls' && e.problems[0].file === 'experiments/peak-load.yaml',
+    );
   });
 });
 
@@ -145,7 +172,13 @@ describe('mesh: localities, durations, h2 upgrade', () => {
 
   it('ranks endpoints by how much locality they share with the proxy, and all 0 without failover', () => {
     assert.deepEqual(
-      [rawPriority('r1/z1/s1', 'r1/z1/s1'), rawPriority('r1/z1/s1', 'r1/z1/s2'), rawPriority('r1/z1/s1', 'r1/z2/s1'), rawPriority('r1/z1/s1', 'r2/z1/s1'), rawPriority('', '')],
+      [
+        rawPriority('r1/z1/s1', 'r1/z1/s1'),
+        rawPriority('r1/z1/s1', 'r1/z1/s2'),
+        rawPriority('r1/z1/s1', 'r1/z2/s1'),
+        rawPriority('r1/z1/s1', 'r2/z1/s1'),
+        rawPriority('', ''),
+      ],
       [0, 1, 2, 3, 0],
     );
     assert.deepEqual(failoverPriorities('r1/z1', ['r1/z1', 'r2/z1'], false), [0, 0]);
@@ -153,13 +186,17 @@ describe('mesh: localities, durations, h2 upgrade', () => {
 
   it('converts Istio durations to Envoy seconds', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 10_000 }), fc.constantFrom(['ms', 1e6], ['s', 1e9], ['m', 60e9], ['h', 3600e9]), (n, [unit, ns]) => {
-        assert.equal(parseIstioDuration(`${n}${unit}`), n * (ns as number));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.constantFrom(['ms', 1e6], ['s', 1e9], ['m', 60e9], ['h', 3600e9]),
+        (n, [unit, ns]) => {
+          assert.equal(parseIstioDurationNs(`${n}${unit}`), n * (ns as number));
+        },
+      ),
     );
-    assert.equal(envoyDuration(parseIstioDuration('1m')!), '60s');
-    assert.equal(envoyDuration(parseIstioDuration('250ms')!), '0.25s');
-    assert.equal(parseIstioDuration('1d'), undefined);
+    assert.equal(envoyDurationFromNs(parseIstioDurationNs('1m')!), '60s');
+    assert.equal(envoyDurationFromNs(parseIstioDurationNs('250ms')!), '0.25s');
+    assert.equal(parseIstioDurationNs('1d'), undefined);
   });
 
   it('upgrades to h2 as TestShouldH2Upgrade expects', () => {
@@ -172,6 +209,7 @@ describe('mesh: localities, durations, h2 upgrade', () => {
       ['UPGRADE', undefined, true, true, false],
       ['UPGRADE', 'DEFAULT', false, false, false],
     ];
-    for (const [mesh, dr, useClient, http, want] of cases) assert.equal(shouldH2Upgrade(mesh, dr, useClient, http), want, `${mesh}/${dr}/${useClient}/${http}`);
+    for (const [mesh, dr, useClient, http, want] of cases)
+      assert.equal(shouldH2Upgrade(mesh, dr, useClient, http), want, `${mesh}/${dr}/${useClient}/${http}`);
   });
 });

@@ -56,7 +56,15 @@ describe('mesh: Istio resource validation', () => {
       const r = withDr((spec) => {
         spec.trafficPolicy.outlierDetection.baseEjectionTime = d;
       });
-      assert.deepEqual(validateIstioResources(r, CTX), [], d);
+      const problems = validateIstioResources(r, CTX);
+      // The syntax parses; Istio's ValidateDuration then wants >= 1ms for this field.
+      if (d === '250us' || d === '10ns')
+        assert.deepEqual(
+          problems.map((p) => p.message),
+          ['Istio requires at least 1ms here (ValidateDuration)'],
+          d,
+        );
+      else assert.deepEqual(problems, [], d);
     }
   });
 
@@ -94,7 +102,12 @@ describe('mesh: Istio resource validation', () => {
   it('checks VirtualService retries and PeerAuthentication modes', () => {
     const ps = validateIstioResources(
       [
-        { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'a' }, spec: { hosts: ['a'], http: [{ retries: { attempts: 2, retryOn: '5xx', perTryTimout: '1s' }, timeout: 'soon' }] } },
+        {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'VirtualService',
+          metadata: { name: 'a' },
+          spec: { hosts: ['a'], http: [{ retries: { attempts: 2, retryOn: '5xx', perTryTimout: '1s' }, timeout: 'soon' }] },
+        },
         { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'p' }, spec: { mtls: { mode: 'STRICTLY' } } },
       ],
       CTX,
@@ -103,5 +116,31 @@ describe('mesh: Istio resource validation', () => {
     assert.equal(byPath['resources[0].spec.http[0].retries.perTryTimout'].fix, 'did you mean spec.http[0].retries.perTryTimeout?');
     assert.ok(byPath['resources[0].spec.http[0].timeout']);
     assert.equal(byPath['resources[1].spec.mtls.mode'].fix, 'did you mean STRICT?');
+  });
+
+  // Rules istiod enforces that `spillover mesh diff` found src/mesh accepting.
+  it('applies the rules istiod refused: empty traffic policy, routeless HTTP route, useClientProtocol with UPGRADE', () => {
+    const ps = validateIstioResources(
+      [
+        { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'e' }, spec: { host: 'a', trafficPolicy: {} } },
+        {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'DestinationRule',
+          metadata: { name: 'u' },
+          spec: { host: 'a', trafficPolicy: { connectionPool: { http: { useClientProtocol: true, h2UpgradePolicy: 'UPGRADE' } } } },
+        },
+        {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'VirtualService',
+          metadata: { name: 'v' },
+          spec: { hosts: ['a'], http: [{ timeout: '1s' }] },
+        },
+      ],
+      { ...CTX, hosts: ['a.istio.svc.cluster.local'] },
+    );
+    const paths = ps.map((p) => p.path);
+    assert.ok(paths.includes('resources[0].spec.trafficPolicy'), paths.join(', '));
+    assert.ok(paths.includes('resources[1].spec.trafficPolicy.connectionPool.http.useClientProtocol'), paths.join(', '));
+    assert.ok(paths.includes('resources[2].spec.http[0]'), paths.join(', '));
   });
 });

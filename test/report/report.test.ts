@@ -45,7 +45,20 @@ describe('report/writeReport', function () {
       else process.env.TZ = tz;
     }
     const b = readTree(dir);
-    for (const f of ['summary.json', 'timeseries.csv', 'events.csv', 'requests.csv', 'report.md', 'report.html', 'figures/redirect.vl.json', 'figures/redirect.svg', 'figures/redirect.png', 'figures/outcomes.png', 'figures/latency.png', 'figures/ejections.png']) {
+    for (const f of [
+      'summary.json',
+      'timeseries.csv',
+      'events.csv',
+      'requests.csv',
+      'report.md',
+      'report.html',
+      'figures/redirect.vl.json',
+      'figures/redirect.svg',
+      'figures/redirect.png',
+      'figures/outcomes.png',
+      'figures/latency.png',
+      'figures/ejections.png',
+    ]) {
       assert.ok(a.has(f), `missing ${f}`);
     }
     assert.deepEqual([...b.keys()], [...a.keys()]);
@@ -57,19 +70,46 @@ describe('report/writeReport', function () {
   it('summary.json has the stable keys the issue names, in a fixed order', () => {
     const s = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
     const keys = Object.keys(s);
-    const need = ['experiment', 'runId', 'backend', 'requests', 'successRatio', 'servedBy', 'redirectedFraction', 'events', 'loadAtFirstEjectionRps', 'latencyMs'];
+    const need = [
+      'experiment',
+      'runId',
+      'backend',
+      'requests',
+      'successRatio',
+      'servedBy',
+      'redirectedFraction',
+      'events',
+      'loadAtFirstEjectionRps',
+      'latencyMs',
+    ];
     for (const k of need) assert.ok(keys.includes(k), k);
-    assert.deepEqual(need.map((k) => keys.indexOf(k)), need.map((k) => keys.indexOf(k)).sort((x, y) => x - y));
+    assert.deepEqual(
+      need.map((k) => keys.indexOf(k)),
+      need.map((k) => keys.indexOf(k)).sort((x, y) => x - y),
+    );
     assert.deepEqual(Object.keys(s.requests), ['total', 'ok', 'failed', 'dropped']);
-    assert.deepEqual(Object.keys(s.events), ['firstOverflowS', 'firstEjectionS', 'redirectOnsetS', 'redirectEndS', 'noHealthyUpstreamS', 'recoveryS']);
+    assert.deepEqual(Object.keys(s.events), [
+      'firstOverflowS',
+      'firstEjectionS',
+      'redirectOnsetS',
+      'redirectEndS',
+      'noHealthyUpstreamS',
+      'recoveryS',
+    ]);
     assert.deepEqual(Object.keys(s.latencyMs), ['p50', 'p95', 'p99', 'max']);
     assert.equal(s.events.firstEjectionS, STORY.ejectAtS);
   });
 
   it('report.md tells the story in plain words, with the caveats', () => {
     const md = fs.readFileSync(path.join(dir, 'report.md'), 'utf8');
-    assert.match(md, /A \(127\.0\.1\.10:8080\) was ejected by client at 9\.6 s after 1 consecutive 5xx response \(outlierDetection consecutive5xxErrors=1/);
-    assert.match(md, /From 9\.6 s to 21\.6 s B served 100 % of requests/);
+    assert.match(
+      md,
+      /At 9\.6 s A \(127\.0\.1\.10:8080\) was ejected by client after 1 consecutive 5xx response \(outlierDetection consecutive5xxErrors=1/,
+    );
+    assert.match(
+      md,
+      /At 9\.6 s traffic was redirected to B, caused by A ejected by client at 9\.60 s: until 21\.6 s B served 100\.0 % of the requests/,
+    );
     assert.match(md, /consecutiveErrors has no effect in Istio 1\.29/);
     assert.match(md, /!\[Offered load and throughput by destination\]\(figures\/redirect\.png\)/);
   });

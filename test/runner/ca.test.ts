@@ -33,7 +33,10 @@ describe('runner/ca', () => {
 
   before(async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'spillover-ca-'));
-    [ca, foreign] = await Promise.all([createCa(path.join(tmp, 'run'), { name: 'run-1' }), createCa(path.join(tmp, 'foreign'), { name: 'foreign' })]);
+    [ca, foreign] = await Promise.all([
+      createCa(path.join(tmp, 'run'), { name: 'run-1' }),
+      createCa(path.join(tmp, 'foreign'), { name: 'foreign' }),
+    ]);
     const b = await read(await ca.issue({ namespace: 'istio', serviceAccount: 'b' }));
     serverSawPeer = [];
     server = tls.createServer({ ...b, requestCert: true, rejectUnauthorized: true }, (s) => {
@@ -110,7 +113,12 @@ describe('runner/ca', () => {
     await once(impostor, 'listening');
     try {
       const p = new Promise<void>((resolve, reject) => {
-        const s = tls.connect({ host: '127.0.0.1', port: (impostor.address() as AddressInfo).port, ...a, checkServerIdentity: () => undefined });
+        const s = tls.connect({
+          host: '127.0.0.1',
+          port: (impostor.address() as AddressInfo).port,
+          ...a,
+          checkServerIdentity: () => undefined,
+        });
         s.on('secureConnect', () => reject(new Error('connected to an impostor')));
         s.on('error', (e: NodeJS.ErrnoException) => (/CERT|VERIFY|SIGNATURE/.test(e.code ?? '') ? resolve() : reject(e)));
       });
@@ -146,7 +154,10 @@ describe('runner/ca', () => {
       require_client_certificate: true,
       common_tls_context: {
         tls_certificates: [{ certificate_chain: { filename: b.certChain }, private_key: { filename: b.privateKey } }],
-        validation_context: { trusted_ca: { filename: b.rootCert }, match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: 'spiffe://cluster.local/' } }] },
+        validation_context: {
+          trusted_ca: { filename: b.rootCert },
+          match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: 'spiffe://cluster.local/' } }],
+        },
       },
     };
     const bootstrap = {
@@ -159,7 +170,12 @@ describe('runner/ca', () => {
             filter_chains: [
               {
                 transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: tlsContext },
-                filters: [{ name: 'envoy.filters.network.echo', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.echo.v3.Echo' } }],
+                filters: [
+                  {
+                    name: 'envoy.filters.network.echo',
+                    typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.echo.v3.Echo' },
+                  },
+                ],
               },
             ],
           },
@@ -168,7 +184,23 @@ describe('runner/ca', () => {
     };
     const cfg = path.join(dir, 'envoy.json');
     await fs.writeFile(cfg, JSON.stringify(bootstrap));
-    const proc = execa(envoy.bin, ['-c', cfg, '--concurrency', '1', '--admin-address-path', adminPath, '-l', 'warning', '--base-id-path', path.join(dir, 'base-id'), '--use-dynamic-base-id'], { reject: false, all: true });
+    const proc = execa(
+      envoy.bin,
+      [
+        '-c',
+        cfg,
+        '--concurrency',
+        '1',
+        '--admin-address-path',
+        adminPath,
+        '-l',
+        'warning',
+        '--base-id-path',
+        path.join(dir, 'base-id'),
+        '--use-dynamic-base-id',
+      ],
+      { reject: false, all: true },
+    );
     try {
       let listener: string | undefined;
       for (let i = 0; i < 300 && !listener; i++) {
@@ -176,7 +208,8 @@ describe('runner/ca', () => {
         const admin = await fs.readFile(adminPath, 'utf8').catch(() => '');
         if (!admin) continue;
         const res = await fetch(`http://${admin.trim()}/listeners?format=json`).catch(() => undefined);
-        const json = (await res?.json().catch(() => undefined)) as { listener_statuses?: Array<{ local_address?: { socket_address?: { port_value?: number } } }> } | undefined;
+        const json = (await res?.json().catch(() => undefined)) as
+          { listener_statuses?: Array<{ local_address?: { socket_address?: { port_value?: number } } }> } | undefined;
         const port = json?.listener_statuses?.[0]?.local_address?.socket_address?.port_value;
         if (port) listener = String(port);
       }

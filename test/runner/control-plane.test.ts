@@ -8,10 +8,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runExperiment } from '../../src/runner/run.ts';
-import type { RunEvent } from '../../src/runner/raw.ts';
+import { runExperiment } from '../../src/orchestrate/run.ts';
+import type { RunEvent } from '../../src/contracts/raw.ts';
 
-const lines = <T>(f: string) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+const lines = <T>(f: string) =>
+  fs
+    .readFileSync(f, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
 const SCALE = 0.5;
 
 describe('control plane: readiness, DestinationRule change and drain during a run (time scale 0.5)', function () {
@@ -40,17 +45,32 @@ describe('control plane: readiness, DestinationRule change and drain during a ru
     const drainAt = 15 * SCALE;
     const scaleAt = 17 * SCALE;
     const between = (a: number, b: number) => reqs.filter((r) => r.sent > a && r.sent < b && r.status === 200);
-    assert.ok(between(0, 2).some((r) => r.instance === 'helloworld-z1-0'), 'pod 0 served before its readiness failed');
-    assert.equal(between(unreadyAt + 0.05, 100).filter((r) => r.instance === 'helloworld-z1-0').length, 0, 'pod 0 served nothing once it left the endpoints, the scale-up included');
+    assert.ok(
+      between(0, 2).some((r) => r.instance === 'helloworld-z1-0'),
+      'pod 0 served before its readiness failed',
+    );
+    assert.equal(
+      between(unreadyAt + 0.05, 100).filter((r) => r.instance === 'helloworld-z1-0').length,
+      0,
+      'pod 0 served nothing once it left the endpoints, the scale-up included',
+    );
     const shifted = between(applyAt + 0.1, drainAt);
     const z2 = shifted.filter((r) => r.instance === 'helloworld-z2-0').length / shifted.length;
     assert.ok(z2 > 0.6 && z2 < 0.95, `zone2 took ${z2} of the calls after the 20/80 distribute`);
-    assert.equal(between(drainAt + 0.3, 100).filter((r) => r.instance === 'helloworld-z2-0').length, 0, 'the drained pod served nothing more');
+    assert.equal(
+      between(drainAt + 0.3, 100).filter((r) => r.instance === 'helloworld-z2-0').length,
+      0,
+      'the drained pod served nothing more',
+    );
     assert.ok(scaleAt > drainAt);
     // Scale-up at 17 s: the third pod joins after one probe period (0.5 s) and the debounce.
     const scaled = pushes.find((e) => e.detail?.envoy === 'client' && String(e.detail?.reason).startsWith('scale up'))!;
     assert.ok(scaled && scaled.t >= 17 * SCALE + 0.5, `scale-up pushed at ${scaled?.t}`);
-    assert.equal(between(0, scaled.t - 0.2).filter((r) => r.instance === 'helloworld-z1-2').length, 0, 'the standby pod served nothing before it joined');
+    assert.equal(
+      between(0, scaled.t - 0.2).filter((r) => r.instance === 'helloworld-z1-2').length,
+      0,
+      'the standby pod served nothing before it joined',
+    );
     assert.ok(between(scaled.t + 0.1, 100).filter((r) => r.instance === 'helloworld-z1-2').length > 0, 'the new pod serves once it joined');
     // xDS files are in the run directory, renamed into place (no temporary file left).
     const xds = fs.readdirSync(path.join(res.runDir, 'xds/client'));

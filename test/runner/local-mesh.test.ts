@@ -11,11 +11,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { loadExperiment } from '../../src/experiment/load.ts';
+import { readExperiment } from '../../src/experiment/read-experiment.ts';
 import type { BackendContext, Deployment } from '../../src/runner/backend.ts';
 import { createLocalBackend } from '../../src/runner/backends/local.ts';
 import { createCa } from '../../src/runner/ca.ts';
-import { envoyFile } from '../../src/runner/raw.ts';
+import { envoyFile } from '../../src/contracts/raw.ts';
 
 function get(connectTo: string, host: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   const [ip, port] = connectTo.split(':');
@@ -41,7 +41,14 @@ async function until<T>(what: string, fn: () => Promise<T | undefined> | T | und
   }
 }
 
-const readLines = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : []);
+const readLines = (f: string) =>
+  fs.existsSync(f)
+    ? fs
+        .readFileSync(f, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
 
 describe('local backend: two clusters of real Envoy on loopback', function () {
   this.timeout(90_000);
@@ -53,12 +60,28 @@ describe('local backend: two clusters of real Envoy on loopback', function () {
 
   before(async () => {
     // Ejections last 60 s x 0.1; the outlier interval ticks every 100 ms.
-    const experiment = loadExperiment('experiments/peak-load.yaml', { timeScale: 0.1 });
-    const ctx: BackendContext = { experiment, runDir, runId: `test-${process.pid}`, signal: new AbortController().signal, log: () => {}, event: () => {} };
+    const experiment = readExperiment('experiments/peak-load.yaml', { timeScale: 0.1 });
+    const ctx: BackendContext = {
+      experiment,
+      runDir,
+      runId: `test-${process.pid}`,
+      signal: new AbortController().signal,
+      log: () => {},
+      event: () => {},
+    };
     dep = await backend.up(ctx);
     host = new URL(dep.entry.url).host;
-    const state = fs.readdirSync(path.join(os.tmpdir(), `spillover-${os.userInfo().uid}`, 'runs')).find((f) => f.startsWith(`test-${process.pid}`));
-    if (state) pids.push(...(JSON.parse(fs.readFileSync(path.join(os.tmpdir(), `spillover-${os.userInfo().uid}`, 'runs', state), 'utf8')) as { processes: Array<{ pid: number }> }).processes.map((p) => p.pid));
+    const state = fs
+      .readdirSync(path.join(os.tmpdir(), `spillover-${os.userInfo().uid}`, 'runs'))
+      .find((f) => f.startsWith(`test-${process.pid}`));
+    if (state)
+      pids.push(
+        ...(
+          JSON.parse(fs.readFileSync(path.join(os.tmpdir(), `spillover-${os.userInfo().uid}`, 'runs', state), 'utf8')) as {
+            processes: Array<{ pid: number }>;
+          }
+        ).processes.map((p) => p.pid),
+      );
   });
 
   after(async () => {
@@ -88,7 +111,13 @@ describe('local backend: two clusters of real Envoy on loopback', function () {
 
     const admin = dep.topology.envoys.client.admin!;
     const clusters = (await (await fetch(`http://${admin}/clusters?format=json`)).json()) as {
-      cluster_statuses: Array<{ name: string; host_statuses?: Array<{ address: { socket_address: { address: string; port_value: number } }; health_status: Record<string, unknown> }> }>;
+      cluster_statuses: Array<{
+        name: string;
+        host_statuses?: Array<{
+          address: { socket_address: { address: string; port_value: number } };
+          health_status: Record<string, unknown>;
+        }>;
+      }>;
     };
     const cl = clusters.cluster_statuses.find((c) => c.name === dep.topology.clientCluster)!;
     const aHost = cl.host_statuses!.find((h) => `${h.address.socket_address.address}:${h.address.socket_address.port_value}` === aAddr)!;
@@ -103,9 +132,15 @@ describe('local backend: two clusters of real Envoy on loopback', function () {
     assert.deepEqual([...served], ['B'], 'every request after the ejection is served by B');
 
     const access = readLines(envoyFile(runDir, 'client', 'access.ndjson'));
-    assert.ok(access.some((l) => l.upstream === gwAddr && String(l.code) === '200'), 'the client access log shows 200s from the gateway endpoint');
+    assert.ok(
+      access.some((l) => l.upstream === gwAddr && String(l.code) === '200'),
+      'the client access log shows 200s from the gateway endpoint',
+    );
     const prom = await (await fetch(`http://${admin}/stats/prometheus`)).text();
-    assert.match(prom, /envoy_cluster_outlier_detection_ejections_enforced_total\{envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/);
+    assert.match(
+      prom,
+      /envoy_cluster_outlier_detection_ejections_enforced_total\{envoy_cluster_name="outbound\|80\|\|a\.istio\.svc\.cluster\.local"\} [1-9]/,
+    );
   });
 
   it('the gateway refuses a plain-text client', async () => {
@@ -128,9 +163,21 @@ describe('local backend: two clusters of real Envoy on loopback', function () {
     const sni = `outbound_.80_._.${host}`;
     const handshake = (cert: string, key: string, ca: string) =>
       new Promise<string>((resolve) => {
-        const s = tls.connect({ host: ip, port: Number(port), servername: sni, cert, key, ca, ALPNProtocols: ['istio-peer-exchange', 'istio'], checkServerIdentity: () => undefined }, () => {
-          s.write(`GET /work HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`);
-        });
+        const s = tls.connect(
+          {
+            host: ip,
+            port: Number(port),
+            servername: sni,
+            cert,
+            key,
+            ca,
+            ALPNProtocols: ['istio-peer-exchange', 'istio'],
+            checkServerIdentity: () => undefined,
+          },
+          () => {
+            s.write(`GET /work HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`);
+          },
+        );
         let got = '';
         s.on('data', (d) => (got += d));
         s.on('close', () => resolve(got));
@@ -138,12 +185,20 @@ describe('local backend: two clusters of real Envoy on loopback', function () {
         s.setTimeout(3000, () => s.destroy());
       });
     const mine = path.join(runDir, 'certs', 'istio.client');
-    const ok = await handshake(fs.readFileSync(path.join(mine, 'cert-chain.pem'), 'utf8'), fs.readFileSync(path.join(mine, 'key.pem'), 'utf8'), fs.readFileSync(path.join(runDir, 'certs', 'root-cert.pem'), 'utf8'));
+    const ok = await handshake(
+      fs.readFileSync(path.join(mine, 'cert-chain.pem'), 'utf8'),
+      fs.readFileSync(path.join(mine, 'key.pem'), 'utf8'),
+      fs.readFileSync(path.join(runDir, 'certs', 'root-cert.pem'), 'utf8'),
+    );
     assert.match(ok, /^HTTP\/1\.1 200/, `a client of the run CA gets through (got: ${ok.slice(0, 80)})`);
 
     const foreign = await createCa(path.join(runDir, 'foreign-ca'), { name: 'foreign' });
     const id = await foreign.issue({ namespace: 'istio', serviceAccount: 'client' });
-    const bad = await handshake(fs.readFileSync(id.certChain, 'utf8'), fs.readFileSync(id.privateKey, 'utf8'), fs.readFileSync(path.join(runDir, 'certs', 'root-cert.pem'), 'utf8'));
+    const bad = await handshake(
+      fs.readFileSync(id.certChain, 'utf8'),
+      fs.readFileSync(id.privateKey, 'utf8'),
+      fs.readFileSync(path.join(runDir, 'certs', 'root-cert.pem'), 'utf8'),
+    );
     assert.doesNotMatch(bad, /HTTP\/1\.1 200/, 'a client of another CA is refused');
   });
 });

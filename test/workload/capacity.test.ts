@@ -4,7 +4,10 @@ import { CapacityModel } from '../../src/workload/capacity.ts';
 describe('workload/capacity', () => {
   it('runs up to `concurrency`, queues up to `queue`, refuses the rest', () => {
     const m = new CapacityModel<string>(2, 1);
-    assert.deepEqual(['a', 'b', 'c', 'd'].map((j) => m.offer(j)), ['run', 'run', 'queued', 'rejected']);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd'].map((j) => m.offer(j)),
+      ['run', 'run', 'queued', 'rejected'],
+    );
     assert.equal(m.inFlight, 2);
     assert.equal(m.queued, 1);
   });
@@ -35,6 +38,9 @@ describe('workload/capacity', () => {
 
   it('queue 0 means refuse as soon as every slot is busy', () => {
     const m = new CapacityModel<number>(1, 0);
-    assert.deepEqual([1, 2].map((j) => m.offer(j)), ['run', 'rejected']);
+    assert.deepEqual(
+      [1, 2].map((j) => m.offer(j)),
+      ['run', 'rejected'],
+    );
   });
 });

@@ -3,7 +3,8 @@ import { serviceTimeSampler } from '../../src/workload/service-time.ts';
 
 const draw = (f: () => number, n: number) => Array.from({ length: n }, f);
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))];
-const close = (found: number, want: number, rel: number) => assert.ok(Math.abs(found - want) <= rel * want, `${found} not within ${rel * 100}% of ${want}`);
+const close = (found: number, want: number, rel: number) =>
+  assert.ok(Math.abs(found - want) <= rel * want, `${found} not within ${rel * 100}% of ${want}`);
 
 describe('workload/service-time', () => {
   const lognormal = { distribution: 'lognormal', median: '20ms', p99: '200ms' } as const;
@@ -26,7 +27,8 @@ describe('workload/service-time', () => {
   it('exponential honours the mean; the first draws of small seeds are not outliers', () => {
     const xs = draw(serviceTimeSampler({ distribution: 'exponential', mean: '10ms' }, 1), 40_000);
     close(xs.reduce((s, x) => s + x, 0) / xs.length, 10, 0.03);
-    for (const seed of [0, 1, 2, 3]) assert.ok(serviceTimeSampler({ distribution: 'exponential', mean: '10ms' }, seed)() < 60, `seed ${seed}`);
+    for (const seed of [0, 1, 2, 3])
+      assert.ok(serviceTimeSampler({ distribution: 'exponential', mean: '10ms' }, seed)() < 60, `seed ${seed}`);
   });
 
   it('fixed is fixed, and durations use the experiment syntax', () => {
@@ -34,6 +36,9 @@ describe('workload/service-time', () => {
   });
 
   it('refuses a lognormal whose p99 is below its median', () => {
-    assert.throws(() => serviceTimeSampler({ distribution: 'lognormal', median: '50ms', p99: '10ms' }, 1), /capacity\.serviceTime[\s\S]*median 50ms, p99 10ms/);
+    assert.throws(
+      () => serviceTimeSampler({ distribution: 'lognormal', median: '50ms', p99: '10ms' }, 1),
+      /capacity\.serviceTime[\s\S]*median 50ms, p99 10ms/,
+    );
   });
 });

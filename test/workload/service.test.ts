@@ -22,7 +22,8 @@ const get = async (svc: RunningService, path = '/') => {
   const r = await request(svc.url + path);
   return { status: r.statusCode, headers: r.headers, body: await r.body.text() };
 };
-const fault = (svc: RunningService, body: unknown) => request(svc.url + FAULT_PATH, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.body.json());
+const fault = (svc: RunningService, body: unknown) =>
+  request(svc.url + FAULT_PATH, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.body.json());
 
 /**
  * Samples of one metric from the exposition text, checking every sample line is well-formed on the way.
@@ -82,7 +83,10 @@ describe('workload/service', () => {
     const done: number[] = [];
     const one = get(svc).then((r) => (done.push(1), r));
     const two = get(svc).then((r) => (done.push(2), r));
-    await until('one running and one queued', async () => (await metric(svc, 'spillover_service_in_flight')) === 1 && (await metric(svc, 'spillover_service_queue_depth')) === 1);
+    await until(
+      'one running and one queued',
+      async () => (await metric(svc, 'spillover_service_in_flight')) === 1 && (await metric(svc, 'spillover_service_queue_depth')) === 1,
+    );
     const three = await get(svc);
     assert.equal(three.status, 503);
     assert.equal(three.body, 'overloaded\n');
@@ -102,7 +106,11 @@ describe('workload/service', () => {
     assert.equal(buckets.find((b) => b.labels.includes('le="0.01"'))?.value, 0);
     assert.equal(buckets.find((b) => b.labels.includes('le="0.025"'))?.value, 3);
     assert.equal(samples(r.body, 'spillover_service_time_seconds_count')[0].value, 3);
-    assert.ok(samples(r.body, 'spillover_service_requests_total').every((s) => s.labels.includes('service="A"') && s.labels.includes('instance="a-0"')));
+    assert.ok(
+      samples(r.body, 'spillover_service_requests_total').every(
+        (s) => s.labels.includes('service="A"') && s.labels.includes('instance="a-0"'),
+      ),
+    );
     assert.ok(samples(r.body, 'process_resident_memory_bytes')[0]?.value > 0);
     assert.equal((await get(svc, '/healthz')).status, 200);
   });
@@ -129,7 +137,10 @@ describe('workload/service', () => {
 
   it('refuses a non-loopback address and reports the field path', async () => {
     const c = { ...config(), listen: { ip: '10.0.0.1', port: 8080 } };
-    await assert.rejects(startService(c, 'a.json'), (e: unknown) => e instanceof SpilloverError && e.problems[0].path === 'listen.ip' && e.problems[0].file === 'a.json');
+    await assert.rejects(
+      startService(c, 'a.json'),
+      (e: unknown) => e instanceof SpilloverError && e.problems[0].path === 'listen.ip' && e.problems[0].file === 'a.json',
+    );
     const bad = { ...config(), capacity: { concurrency: 0, queue: 1, serviceTime: { distribution: 'fixed', value: '1ms' } } };
     await assert.rejects(startService(bad), (e: unknown) => e instanceof SpilloverError && e.problems[0].path === 'capacity.concurrency');
   });
@@ -146,9 +157,13 @@ describe('workload/service', () => {
 
   it('runs as a child process: a ready line on stdout, serves, exits 0 on SIGTERM', async function () {
     this.timeout(30_000);
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', JSON.stringify({ ...config(), listen: { ip: '127.0.2.1', port: 0 } })], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', MAIN, '--config', JSON.stringify({ ...config(), listen: { ip: '127.0.2.1', port: 0 } })],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       const [line] = (await once(readline.createInterface({ input: child.stdout }), 'line')) as [string];
       const ready = JSON.parse(line);
@@ -167,7 +182,9 @@ describe('workload/service', () => {
 
   it('as a child process, a bad config exits 2 naming the field', async function () {
     this.timeout(30_000);
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', JSON.stringify({ ...config(), instance: '' })], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', JSON.stringify({ ...config(), instance: '' })], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const [code] = await once(child, 'exit');

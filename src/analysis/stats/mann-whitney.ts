@@ -28,7 +28,7 @@ const EXACT_LIMIT = 80;
 export function midranks(pooled: readonly number[]): number[] {
   const order = pooled.map((v, i) => [v, i] as const).sort((a, b) => (a[0] === b[0] ? 0 : a[0] < b[0] ? -1 : 1));
   const ranks = new Array<number>(pooled.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
     const r = (i + j) / 2 + 1;

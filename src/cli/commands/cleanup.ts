@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { cleanupStaleProcesses } from '../../runner/processes.ts';
+import { cleanupStaleProcesses } from '../../process/processes.ts';
 
 export function register(program: Command): void {
   program

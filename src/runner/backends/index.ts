@@ -22,12 +22,28 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
     }
     case 'kube': {
       if (!opts.context1 || !opts.context2) {
-        throw new SpilloverError({ file: '--backend kube', message: 'the kube backend needs two kubeconfig contexts', expected: '--context-1 <ctx> --context-2 <ctx>', fix: 'name the contexts of cluster-1 and cluster-2 (kubectl config get-contexts)' });
+        throw new SpilloverError({
+          file: '--backend kube',
+          message: 'the kube backend needs two kubeconfig contexts',
+          expected: '--context-1 <ctx> --context-2 <ctx>',
+          fix: 'name the contexts of cluster-1 and cluster-2 (kubectl config get-contexts)',
+        });
       }
       const { createKubeBackend } = await import('./kube.ts');
-      return createKubeBackend({ context1: opts.context1, context2: opts.context2, installIstio: Boolean(opts.installIstio), k6InCluster: true });
+      return createKubeBackend({
+        context1: opts.context1,
+        context2: opts.context2,
+        installIstio: Boolean(opts.installIstio),
+        k6InCluster: true,
+      });
     }
     default:
-      throw new SpilloverError({ file: '--backend', message: `unknown backend "${choice as string}"`, expected: 'local, kind or kube', found: String(choice), fix: 'use --backend local (default), kind or kube' });
+      throw new SpilloverError({
+        file: '--backend',
+        message: `unknown backend "${choice as string}"`,
+        expected: 'local, kind or kube',
+        found: String(choice),
+        fix: 'use --backend local (default), kind or kube',
+      });
   }
 }

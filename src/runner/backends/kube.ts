@@ -18,7 +18,12 @@ export function createKubeBackend(opts: KubeBackendOptions): Backend {
   const { context1, context2, ...rest } = opts;
   if (context1 === context2) {
     // A and B are both Service istio/a (the study's setup): in one cluster the second would replace the first.
-    throw new SpilloverError({ file: '--context-2', message: 'the two clusters must be different contexts', found: `--context-1 ${context1} --context-2 ${context2}`, fix: 'name two clusters; for one machine use --backend kind (two kind clusters) or --backend local' });
+    throw new SpilloverError({
+      file: '--context-2',
+      message: 'the two clusters must be different contexts',
+      found: `--context-1 ${context1} --context-2 ${context2}`,
+      fix: 'name two clusters; for one machine use --backend kind (two kind clusters) or --backend local',
+    });
   }
   return createClusterBackend({ ...rest, mode: 'kube', contexts: [context1, context2] });
 }

@@ -11,7 +11,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SpilloverError } from '../../errors.ts';
-import { sameProcessAlive, startTicks } from '../processes.ts';
+import { sameProcessAlive, startTicks } from '../../process/processes.ts';
+import { ensureTrustedDir } from '../../process/state-trust.ts';
 
 export const PORTS = { admin: 15000, outbound: 15001, inbound: 15006, app: 8080 } as const;
 const SLOT_SIZE = 8;
@@ -33,7 +34,12 @@ export interface LocalAddresses {
 /** `127.0.1.0/24` -> `127.0.1.` */
 const prefixOf = (cidr: string) => cidr.replace(/0\/24$/, '');
 
-export function addressesForSlot(slot: number, clientCidr: string, gatewayCidr: string, serviceCidrs: Record<string, string>): LocalAddresses {
+export function addressesForSlot(
+  slot: number,
+  clientCidr: string,
+  gatewayCidr: string,
+  serviceCidrs: Record<string, string>,
+): LocalAddresses {
   const ip = (cidr: string, k: number) => `${prefixOf(cidr)}${slot * SLOT_SIZE + k}`;
   const services: Record<string, Pod> = {};
   // Index 1 is the client (cluster-1) or gateway (cluster-2); services take 2, 3... in their cluster.
@@ -72,7 +78,8 @@ export function bindingsOf(a: LocalAddresses, gatewayPort: number): Array<[strin
 export function claimSlot(slot: number, ranges: string): (() => void) | undefined {
   // Machine-wide on purpose (not under a per-test SPILLOVER_STATE_DIR): ports are machine-wide too.
   const file = path.join(os.tmpdir(), `spillover-${os.userInfo().uid}`, 'slots', `${ranges}-slot-${slot}.lock`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // A lock planted by another user would hold a slot forever (or free one in use): the folder must be ours.
+  ensureTrustedDir(path.dirname(file), 'slot lock directory');
   const me = `${process.pid} ${startTicks(process.pid)}`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -112,7 +119,9 @@ export async function allocateAddresses(
     const release = claimSlot(slot, [clientCidr, gatewayCidr].map(prefixOf).join('_'));
     if (!release) continue;
     const a = addressesForSlot(slot, clientCidr, gatewayCidr, serviceCidrs);
-    const checks = await Promise.all(bindingsOf(a, gatewayPort).map(async ([ip, port]) => ((await canBind(ip, port)) ? null : `${ip}:${port}`)));
+    const checks = await Promise.all(
+      bindingsOf(a, gatewayPort).map(async ([ip, port]) => ((await canBind(ip, port)) ? null : `${ip}:${port}`)),
+    );
     const taken = checks.filter(Boolean) as string[];
     if (!taken.length) return { ...a, release };
     release();

@@ -4,11 +4,11 @@
  * source, so golden tests build exactly the plan a run builds.
  */
 import path from 'node:path';
-import { parseDuration } from '../../experiment/duration.ts';
+import { parseDurationMs } from '../../util/duration.ts';
 import type { Experiment } from '../../experiment/schema.ts';
 import type { MeshTopology, TopologyPod } from '../../experiment/topology.ts';
 import type { IdentityFiles, MeshPlan, ProxyCommon, WorkloadPlan } from '../../mesh/plan.ts';
-import { envoyFile } from '../raw.ts';
+import { envoyFile } from '../../contracts/raw.ts';
 import { PORTS } from './local-addresses.ts';
 
 /** One pod as the local backend runs it: the app process `proc` at `pod`, and its sidecar. */
@@ -50,7 +50,10 @@ export async function localMeshPlan(inp: PlanInputs): Promise<{ plan: MeshPlan; 
     if (!issued.has(key)) issued.set(key, inp.identity(ns, sa));
     return issued.get(key)!;
   };
-  const files = (name: string) => ({ accessLog: envoyFile(inp.runDir, name, 'access.ndjson'), outlierLog: envoyFile(inp.runDir, name, 'outlier.ndjson') });
+  const files = (name: string) => ({
+    accessLog: envoyFile(inp.runDir, name, 'access.ndjson'),
+    outlierLog: envoyFile(inp.runDir, name, 'outlier.ndjson'),
+  });
   const proxy = async (name: string, cluster: string, ip: string, ns: string, sa: string, locality: string): Promise<ProxyCommon> => ({
     name,
     cluster,
@@ -73,7 +76,10 @@ export async function localMeshPlan(inp: PlanInputs): Promise<{ plan: MeshPlan; 
       port: s.port.number,
       portName: s.port.name,
       app: { ip, port: PORTS.app },
-      sidecar: { ...(await proxy(`${pod.proc}-sidecar`, pod.cluster, ip, pod.namespace, s.serviceAccount, pod.locality)), inbound: { ip, port: PORTS.inbound } },
+      sidecar: {
+        ...(await proxy(`${pod.proc}-sidecar`, pod.cluster, ip, pod.namespace, s.serviceAccount, pod.locality)),
+        inbound: { ip, port: PORTS.inbound },
+      },
       labels: pod.labels,
       instance: pod.instance,
     };
@@ -89,7 +95,10 @@ export async function localMeshPlan(inp: PlanInputs): Promise<{ plan: MeshPlan; 
   for (const g of topo.gateways) text = text.replaceAll(`{{gateway.${g.cluster}}}`, ips[g.name]);
   const plan: MeshPlan = {
     istioVersion: spec.istio.version,
-    client: { ...(await proxy('client', spec.client.cluster, ips.client, 'istio', 'client', topo.client.locality)), outbound: { ip: ips.client, port: PORTS.outbound } },
+    client: {
+      ...(await proxy('client', spec.client.cluster, ips.client, 'istio', 'client', topo.client.locality)),
+      outbound: { ip: ips.client, port: PORTS.outbound },
+    },
     workloads: services.map((s) => s.w),
     gateway: gateways[0],
     // The study's shorthand keeps its one `gateway`; the general model lists every network's.
@@ -97,8 +106,8 @@ export async function localMeshPlan(inp: PlanInputs): Promise<{ plan: MeshPlan; 
     ...(topo.discovery === 'multi-primary' ? { discovery: 'multi-primary' as const } : {}),
     resources: JSON.parse(text) as Array<Record<string, unknown>>,
     source: { file: inp.sourceFile, basePath: 'resources' },
-    wanDelayMs: parseDuration(spec.topology.wanDelay),
-    envoy: { fileFlushIntervalMs: parseDuration(spec.envoy.fileFlushInterval), concurrency: spec.envoy.concurrency },
+    wanDelayMs: parseDurationMs(spec.topology.wanDelay),
+    envoy: { fileFlushIntervalMs: parseDurationMs(spec.envoy.fileFlushInterval), concurrency: spec.envoy.concurrency },
   };
   return { plan, services };
 }

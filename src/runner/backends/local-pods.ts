@@ -58,7 +58,9 @@ export async function allocatePodAddresses(topo: MeshTopology): Promise<PodAddre
     const release = claimSlot(slot, key);
     if (!release) continue;
     const ips = podAddressesForSlot(topo, slot, size);
-    const checks = await Promise.all(podBindings(topo, ips).map(async ([ip, port]) => ((await canBind(ip, port)) ? null : `${ip}:${port}`)));
+    const checks = await Promise.all(
+      podBindings(topo, ips).map(async ([ip, port]) => ((await canBind(ip, port)) ? null : `${ip}:${port}`)),
+    );
     const taken = checks.filter(Boolean) as string[];
     if (!taken.length) return { slot, ips, release };
     release();

@@ -2,7 +2,7 @@
  * Envoy's `/clusters?format=json` (admin.v3.Clusters) flattened to raw.ts `ClustersRecord.hosts`.
  * Protobuf JSON omits defaults: priority 0, false health flags and zero-valued stats are absent.
  */
-import type { ClustersRecord } from '../raw.ts';
+import type { ClustersRecord } from '../../contracts/raw.ts';
 
 type Host = NonNullable<ClustersRecord['hosts']>[number];
 
@@ -36,7 +36,9 @@ export function flattenClusters(json: unknown): Host[] {
         cluster: c.name ?? '',
         address: sa ? `${sa.address}:${sa.port_value ?? 0}` : '',
         priority: h.priority ?? 0,
-        ...(loc && (loc.region || loc.zone || loc.sub_zone) ? { locality: [loc.region ?? '', loc.zone ?? '', loc.sub_zone ?? ''].join('/') } : {}),
+        ...(loc && (loc.region || loc.zone || loc.sub_zone)
+          ? { locality: [loc.region ?? '', loc.zone ?? '', loc.sub_zone ?? ''].join('/') }
+          : {}),
         healthy: flags.length === 0,
         flags,
         rqTotal: stat('rq_total'),

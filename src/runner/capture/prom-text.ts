@@ -5,7 +5,7 @@
  * release) folds histograms into per-family objects, so the flat sample names (`_bucket`, `_sum`) that
  * the raw contract keeps would have to be rebuilt, and it returns values as strings.
  */
-export type Sample = [string, Record<string, string>, number];
+import type { Sample } from '../../contracts/telemetry.ts';
 
 export class PromParseError extends Error {
   constructor(

@@ -36,7 +36,10 @@ async function pemKey(key: CryptoKey): Promise<string> {
 }
 
 /** Root CA + one intermediate per cluster name, all signed in memory. */
-export async function createMeshCas(clusters: string[], opts: { org?: string; validityDays?: number } = {}): Promise<Record<string, ClusterCa>> {
+export async function createMeshCas(
+  clusters: string[],
+  opts: { org?: string; validityDays?: number } = {},
+): Promise<Record<string, ClusterCa>> {
   const org = opts.org ?? 'spillover';
   const notBefore = new Date(Date.now() - 3_600_000);
   const notAfter = new Date(Date.now() + (opts.validityDays ?? 30) * DAY);
@@ -71,13 +74,21 @@ export async function createMeshCas(clusters: string[], opts: { org?: string; va
       extensions: [
         // pathLen 0: the intermediate signs workload certificates only.
         new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        ),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),
       ],
     });
     const caPem = inter.toString('pem') + '\n';
-    out[cluster] = { 'ca-cert.pem': caPem, 'ca-key.pem': await pemKey(keys.privateKey), 'root-cert.pem': rootPem, 'cert-chain.pem': caPem + rootPem };
+    out[cluster] = {
+      'ca-cert.pem': caPem,
+      'ca-key.pem': await pemKey(keys.privateKey),
+      'root-cert.pem': rootPem,
+      'cert-chain.pem': caPem + rootPem,
+    };
   }
   return out;
 }
@@ -86,7 +97,15 @@ export async function createMeshCas(clusters: string[], opts: { org?: string; va
 export function plannedCas(clusters: string[]): Record<string, ClusterCa> {
   const note = (what: string) => `<${what}: generated per run by src/runner/kube/cacerts.ts at apply time>\n`;
   return Object.fromEntries(
-    clusters.map((c) => [c, { 'ca-cert.pem': note(`intermediate CA of ${c}`), 'ca-key.pem': note(`key of the intermediate CA of ${c}`), 'root-cert.pem': note('shared root CA'), 'cert-chain.pem': note(`intermediate of ${c} + root`) }]),
+    clusters.map((c) => [
+      c,
+      {
+        'ca-cert.pem': note(`intermediate CA of ${c}`),
+        'ca-key.pem': note(`key of the intermediate CA of ${c}`),
+        'root-cert.pem': note('shared root CA'),
+        'cert-chain.pem': note(`intermediate of ${c} + root`),
+      },
+    ]),
   );
 }
 

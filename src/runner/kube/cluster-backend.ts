@@ -10,20 +10,33 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type * as k8s from '@kubernetes/client-node';
 import { isSpilloverError, SpilloverError } from '../../errors.ts';
-import { parseDuration } from '../../experiment/duration.ts';
+import { parseDurationMs } from '../../util/duration.ts';
 import type { Fault } from '../../experiment/schema.ts';
 import type { Backend, BackendContext, Deployment, DryRunPlan, ScrapeTarget } from '../backend.ts';
 import { backendReady, defaultContext, runChecks, type CheckOutcome } from '../doctor.ts';
-import { cleanupStaleProcesses, sameProcessAlive, stateDir, startTicks, Supervisor } from '../processes.ts';
+import { cleanupStaleProcesses, sameProcessAlive, stateDir, startTicks, Supervisor } from '../../process/processes.ts';
+import { ensureTrustedDir } from '../../process/state-trust.ts';
 import { createMeshCas, plannedCas, type ClusterCa } from './cacerts.ts';
 import { EASTWEST, ISTIO_NS } from './istio-manifests.ts';
 import { requireStudyShape } from './study-shape.ts';
 import { KubeClient, kubeConfigFor } from './kube-client.ts';
-import { K6_API_PORT } from './load-manifests.ts';
-import { CLIENT_NAME, cloudProviderContainer, DOCKER_RUN_LABEL, K6_NAME, KIND_PREFIX, kindClusterName, kindContext, LOAD_NAMESPACE, MANAGED_BY, RUN_LABEL, labelValue, runPrefix, serviceOfHost } from './names.ts';
+import {
+  CLIENT_NAME,
+  cloudProviderContainer,
+  DOCKER_RUN_LABEL,
+  K6_NAME,
+  KIND_PREFIX,
+  kindClusterName,
+  kindContext,
+  LOAD_NAMESPACE,
+  MANAGED_BY,
+  RUN_LABEL,
+  labelValue,
+  runPrefix,
+  serviceOfHost,
+} from './names.ts';
 import { kubectlPortForwarder, type Forward, type PortForwarder } from './port-forward.ts';
 import { proxyLogSink } from './proxy-log.ts';
 import { commandsSh, describeStep, manifestYaml, resolveCall, writeFiles } from './render.ts';
@@ -33,8 +46,9 @@ import { gatewayEndpointLocality, kubeTopology } from './topology.ts';
 import { validateAll, type KubeObject } from './validate.ts';
 import { APP_PORT, CLIENT_RELAY_PORT, ENVOY_ADMIN_PORT } from './workloads.ts';
 import { PINS } from './versions.ts';
+import { k6InClusterEngine } from './k6-in-cluster.ts';
+import { REPO_ROOT } from '../../util/repo-root.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /**
  * kind writes each cluster's context here, not into the user's kubeconfig (creating clusters would
  * switch the user's current context), one file per cluster so the parallel creates never share one.
@@ -88,6 +102,8 @@ const stateFileOf = (runId: string) => path.join(kubeStateDir(), `kube-${runId}.
 
 function liveStates(): KubeState[] {
   let files: string[] = [];
+  // They name clusters and containers to delete: read only from a folder that is this user's alone.
+  if (fs.existsSync(kubeStateDir())) ensureTrustedDir(kubeStateDir(), 'kube state directory', 'SPILLOVER_STATE_DIR');
   try {
     files = fs.readdirSync(kubeStateDir()).filter((f) => f.startsWith('kube-') && f.endsWith('.json'));
   } catch {
@@ -116,7 +132,13 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
 
   function clusterRefs(ctx: BackendContext): ClusterRef[] {
     const names = Object.keys(ctx.experiment.spec.topology.clusters);
-    if (opts.mode === 'kind') return names.map((n) => ({ name: n, kindName: kindClusterName(ctx.runId, n), context: kindContext(kindClusterName(ctx.runId, n)), kubeconfig: kindKubeconfig(n) }));
+    if (opts.mode === 'kind')
+      return names.map((n) => ({
+        name: n,
+        kindName: kindClusterName(ctx.runId, n),
+        context: kindContext(kindClusterName(ctx.runId, n)),
+        kubeconfig: kindKubeconfig(n),
+      }));
     const ctxs = opts.contexts!;
     return names.map((n, i) => ({ name: n, context: ctxs[i], kubeconfig: opts.kubeconfigFile }));
   }
@@ -137,7 +159,21 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
   function build(ctx: BackendContext, cas: Record<string, ClusterCa>, script: string) {
     const refs = clusterRefs(ctx);
     const installIstio = opts.mode === 'kind' || opts.installIstio;
-    return { refs, ...buildSteps({ exp: ctx.experiment, runId: ctx.runId, mode: opts.mode, clusters: refs, installIstio, cas, script, k6InCluster: opts.k6InCluster, k6Parallelism: opts.k6Parallelism, images: opts.images }) };
+    return {
+      refs,
+      ...buildSteps({
+        exp: ctx.experiment,
+        runId: ctx.runId,
+        mode: opts.mode,
+        clusters: refs,
+        installIstio,
+        cas,
+        script,
+        k6InCluster: opts.k6InCluster,
+        k6Parallelism: opts.k6Parallelism,
+        images: opts.images,
+      }),
+    };
   }
 
   /** Files of the dry run; `up` writes the same (the CA secret with placeholders, never keys). */
@@ -159,12 +195,15 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
   }
 
   function validateSteps(steps: Step[], extra: Array<{ obj: KubeObject; where: string }> = []) {
-    validateAll([...steps.flatMap((s) => (s.kind === 'apply' || s.kind === 'write' ? s.objects.map((obj) => ({ obj, where: s.file })) : [])), ...extra]);
+    validateAll([
+      ...steps.flatMap((s) => (s.kind === 'apply' || s.kind === 'write' ? s.objects.map((obj) => ({ obj, where: s.file })) : [])),
+      ...extra,
+    ]);
   }
 
   function saveState() {
     if (!state) return;
-    fs.mkdirSync(kubeStateDir(), { recursive: true });
+    ensureTrustedDir(kubeStateDir(), 'kube state directory', 'SPILLOVER_STATE_DIR');
     fs.writeFileSync(stateFileOf(state.runId), JSON.stringify(state, null, 1));
   }
 
@@ -175,7 +214,11 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
       if (opts.mode === 'kube') {
         const existing = await c.exists(obj);
         if (existing) {
-          const cur = (await c.objects.read({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace } })) as KubeObject;
+          const cur = (await c.objects.read({
+            apiVersion: obj.apiVersion,
+            kind: obj.kind,
+            metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace },
+          })) as KubeObject;
           const ours = cur.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY['app.kubernetes.io/managed-by'];
           if (obj.kind === 'Namespace' && !ours) continue; // use it as it is; pods opt into injection themselves
           if (!ours) {
@@ -185,7 +228,13 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
             });
           }
         } else {
-          state!.created.push({ context: ref.context, apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace });
+          state!.created.push({
+            context: ref.context,
+            apiVersion: obj.apiVersion,
+            kind: obj.kind,
+            name: obj.metadata.name,
+            namespace: obj.metadata.namespace,
+          });
           saveState();
         }
       }
@@ -215,7 +264,10 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
           await client(refOf(s.cluster)).rollout(s.namespace, s.name, { ...wait, timeoutMs: timeouts.rolloutMs });
           return;
         case 'gateway-address':
-          addresses[s.cluster] = await client(refOf(s.cluster)).loadBalancerAddress(s.namespace, s.service, { ...wait, timeoutMs: timeouts.gatewayMs });
+          addresses[s.cluster] = await client(refOf(s.cluster)).loadBalancerAddress(s.namespace, s.service, {
+            ...wait,
+            timeoutMs: timeouts.gatewayMs,
+          });
           ctx.log(`${s.cluster}: east-west gateway at ${addresses[s.cluster]}`);
           return;
         case 'federate': {
@@ -226,7 +278,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
         }
       }
     };
-    for (let i = 0; i < built.steps.length; ) {
+    for (let i = 0; i < built.steps.length;) {
       const g = built.steps[i].group;
       let j = i + 1;
       while (g && j < built.steps.length && built.steps[j].group === g) j++;
@@ -242,7 +294,10 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
     async plan(ctx): Promise<DryRunPlan> {
       requireStudyShape(ctx, opts.mode);
       const built = build(ctx, plannedCas(Object.keys(ctx.experiment.spec.topology.clusters)), await readScript(ctx));
-      validateSteps(built.steps, federationObjects(ctx.experiment, ctx.runId, {}, true).map((obj) => ({ obj, where: 'federation' })));
+      validateSteps(
+        built.steps,
+        federationObjects(ctx.experiment, ctx.runId, {}, true).map((obj) => ({ obj, where: 'federation' })),
+      );
       const { files, lines } = render(ctx, built);
       return { files: writeFiles(ctx.runDir, files), steps: lines };
     },
@@ -252,7 +307,13 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
       const checks = await (opts.preflight ?? (() => runChecks(opts.mode, { ...defaultContext(), env: toolEnv })))();
       if (!backendReady(checks)) {
         throw new SpilloverError(
-          checks.filter((c) => !c.ok && !c.optional).map((c) => ({ message: `preflight: ${c.name} is not ready for --backend ${opts.mode}`, found: c.found, fix: c.fix ?? 'run `spillover doctor` for details' })),
+          checks
+            .filter((c) => !c.ok && !c.optional)
+            .map((c) => ({
+              message: `preflight: ${c.name} is not ready for --backend ${opts.mode}`,
+              found: c.found,
+              fix: c.fix ?? 'run `spillover doctor` for details',
+            })),
           2,
         );
       }
@@ -261,12 +322,28 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
       const script = await readScript(ctx);
       const display = build(ctx, plannedCas(clusterNames), script);
       // Everything, the federation rules included, is checked before the first cluster is created.
-      validateSteps(display.steps, federationObjects(ctx.experiment, ctx.runId, {}, true).map((obj) => ({ obj, where: 'federation' })));
+      validateSteps(
+        display.steps,
+        federationObjects(ctx.experiment, ctx.runId, {}, true).map((obj) => ({ obj, where: 'federation' })),
+      );
       writeFiles(ctx.runDir, render(ctx, display).files);
       const installIstio = opts.mode === 'kind' || opts.installIstio;
-      const built = build(ctx, installIstio ? await createMeshCas(clusterNames, { org: `spillover ${ctx.runId}` }) : plannedCas(clusterNames), script);
+      const built = build(
+        ctx,
+        installIstio ? await createMeshCas(clusterNames, { org: `spillover ${ctx.runId}` }) : plannedCas(clusterNames),
+        script,
+      );
       built.refs.forEach((r) => (r.kubeconfig = resolveRun(r.kubeconfig, ctx.runDir)));
-      state = { runId: ctx.runId, mode: opts.mode, ownerPid: process.pid, ownerStartTicks: startTicks(process.pid), clusters: built.refs, created: [], istioInstalled: [], dockerContainers: opts.mode === 'kind' ? [cloudProviderContainer(ctx.runId)] : [] };
+      state = {
+        runId: ctx.runId,
+        mode: opts.mode,
+        ownerPid: process.pid,
+        ownerStartTicks: startTicks(process.pid),
+        clusters: built.refs,
+        created: [],
+        istioInstalled: [],
+        dockerContainers: opts.mode === 'kind' ? [cloudProviderContainer(ctx.runId)] : [],
+      };
       saveState();
       const versions: Record<string, string> = { istio: installIstio ? PINS.istio : 'existing installation', backend: opts.mode };
       if (opts.mode === 'kind') versions.kind = (await tools.run({ cmd: 'kind', args: ['version'] }, { signal: ctx.signal })).stdout.trim();
@@ -309,14 +386,23 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
           const claimedClusters = new Set(claimed.flatMap((s) => s.clusters.map((c) => c.kindName)));
           const { stdout, exitCode } = await tools.run({ cmd: 'kind', args: ['get', 'clusters'] }, { allowFail: true });
           if (exitCode === 0) {
-            for (const name of stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(KIND_PREFIX) && !claimedClusters.has(l))) {
+            for (const name of stdout
+              .split('\n')
+              .map((l) => l.trim())
+              .filter((l) => l.startsWith(KIND_PREFIX) && !claimedClusters.has(l))) {
               await tools.run({ cmd: 'kind', args: ['delete', 'cluster', '--name', name] }, { allowFail: true });
               removed.push(`kind cluster ${name}`);
             }
           }
           const claimedContainers = new Set(claimed.flatMap((s) => s.dockerContainers));
-          const ps = await tools.run({ cmd: 'docker', args: ['ps', '-a', '--filter', `label=${DOCKER_RUN_LABEL}`, '--format', '{{.Names}}'] }, { allowFail: true });
-          for (const name of ps.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !claimedContainers.has(l))) {
+          const ps = await tools.run(
+            { cmd: 'docker', args: ['ps', '-a', '--filter', `label=${DOCKER_RUN_LABEL}`, '--format', '{{.Names}}'] },
+            { allowFail: true },
+          );
+          for (const name of ps.stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .filter((l) => l && !claimedContainers.has(l))) {
             await tools.run({ cmd: 'docker', args: ['rm', '-f', name] }, { allowFail: true });
             removed.push(`docker container ${name}`);
           }
@@ -329,7 +415,12 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
     },
   };
 
-  async function connect(ctx: BackendContext, refs: ClusterRef[], addresses: Record<string, string>, versions: Record<string, string>): Promise<Deployment> {
+  async function connect(
+    ctx: BackendContext,
+    refs: ClusterRef[],
+    addresses: Record<string, string>,
+    versions: Record<string, string>,
+  ): Promise<Deployment> {
     const spec = ctx.experiment.spec;
     const wait = { pollMs: opts.pollMs ?? 2000, signal: ctx.signal, timeoutMs: timeouts.podMs };
     const refOf = (c: string) => refs.find((r) => r.name === c)!;
@@ -337,26 +428,77 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
     const pf = opts.portForwarder ? opts.portForwarder(supervisor) : kubectlPortForwarder(supervisor, toolEnv);
     const useK6 = spec.load.engine === 'k6' && Boolean(opts.k6InCluster);
 
-    interface Proxy { name: string; cluster: string; namespace: string; selector: string; container: string; pod?: { name: string; ip: string } }
+    interface Proxy {
+      name: string;
+      cluster: string;
+      namespace: string;
+      selector: string;
+      container: string;
+      pod?: { name: string; ip: string };
+    }
     const local = Object.entries(spec.services).find(([, s]) => s.cluster === spec.client.cluster)!;
     const remote = Object.entries(spec.services).find(([, s]) => s.cluster === spec.gateway!.cluster)!;
     const svc = (s: (typeof local)[1]) => serviceOfHost(s.host);
     const proxies: Proxy[] = [
-      { name: 'client', cluster: spec.client.cluster, namespace: LOAD_NAMESPACE, selector: `app=${useK6 ? K6_NAME : CLIENT_NAME}`, container: 'istio-proxy' },
-      { name: `${local[0].toLowerCase()}-sidecar`, cluster: local[1].cluster, namespace: svc(local[1]).namespace, selector: `app=${svc(local[1]).name}`, container: 'istio-proxy' },
-      { name: 'gateway', cluster: spec.gateway!.cluster, namespace: ISTIO_NS, selector: `istio=${EASTWEST.selector.istio}`, container: 'istio-proxy' },
-      { name: `${remote[0].toLowerCase()}-sidecar`, cluster: remote[1].cluster, namespace: svc(remote[1]).namespace, selector: `app=${svc(remote[1]).name}`, container: 'istio-proxy' },
+      {
+        name: 'client',
+        cluster: spec.client.cluster,
+        namespace: LOAD_NAMESPACE,
+        selector: `app=${useK6 ? K6_NAME : CLIENT_NAME}`,
+        container: 'istio-proxy',
+      },
+      {
+        name: `${local[0].toLowerCase()}-sidecar`,
+        cluster: local[1].cluster,
+        namespace: svc(local[1]).namespace,
+        selector: `app=${svc(local[1]).name}`,
+        container: 'istio-proxy',
+      },
+      {
+        name: 'gateway',
+        cluster: spec.gateway!.cluster,
+        namespace: ISTIO_NS,
+        selector: `istio=${EASTWEST.selector.istio}`,
+        container: 'istio-proxy',
+      },
+      {
+        name: `${remote[0].toLowerCase()}-sidecar`,
+        cluster: remote[1].cluster,
+        namespace: svc(remote[1]).namespace,
+        selector: `app=${svc(remote[1]).name}`,
+        container: 'istio-proxy',
+      },
     ];
     await Promise.all(
       proxies.map(async (p) => {
         const c = client(refOf(p.cluster));
-        p.pod = p.name === 'client' && useK6 ? await c.runningPod(p.namespace, p.selector, wait) : await c.readyPod(p.namespace, p.selector, wait);
+        p.pod =
+          p.name === 'client' && useK6
+            ? await c.runningPod(p.namespace, p.selector, wait)
+            : await c.readyPod(p.namespace, p.selector, wait);
       }),
     );
-    const fwd = async (name: string, p: Proxy, port: number): Promise<Forward> => pf.forward({ name, context: refOf(p.cluster).context, kubeconfig: refOf(p.cluster).kubeconfig, namespace: p.namespace, pod: p.pod!.name, port }, ctx.signal);
+    const fwd = async (name: string, p: Proxy, port: number): Promise<Forward> =>
+      pf.forward(
+        {
+          name,
+          context: refOf(p.cluster).context,
+          kubeconfig: refOf(p.cluster).kubeconfig,
+          namespace: p.namespace,
+          pod: p.pod!.name,
+          port,
+        },
+        ctx.signal,
+      );
     // All forwards at once: each is a kubectl process and an API-server round trip.
-    const services = [[local[0], proxies[1]], [remote[0], proxies[3]]] as const;
-    const entryProxy = async () => (useK6 ? { ...proxies[0], pod: await client(refOf(spec.client.cluster)).readyPod(LOAD_NAMESPACE, `app=${CLIENT_NAME}`, wait) } : proxies[0]);
+    const services = [
+      [local[0], proxies[1]],
+      [remote[0], proxies[3]],
+    ] as const;
+    const entryProxy = async () =>
+      useK6
+        ? { ...proxies[0], pod: await client(refOf(spec.client.cluster)).readyPod(LOAD_NAMESPACE, `app=${CLIENT_NAME}`, wait) }
+        : proxies[0];
     const [adminFwd, appFwd, entry] = await Promise.all([
       Promise.all(proxies.map((p) => fwd(`${p.name}-admin`, p, ENVOY_ADMIN_PORT))),
       Promise.all(services.map(([name, p]) => fwd(`${name.toLowerCase()}-app`, p, APP_PORT))),
@@ -379,18 +521,37 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
     }
 
     const gatewayAddress = addresses[spec.gateway!.cluster] ?? '';
-    const topology = kubeTopology({ spec, admin, localPodIp: proxies[1].pod!.ip, appPort: APP_PORT, gatewayAddress, gatewayLocality: gatewayEndpointLocality(spec) });
+    const topology = kubeTopology({
+      spec,
+      admin,
+      localPodIp: proxies[1].pod!.ip,
+      appPort: APP_PORT,
+      gatewayAddress,
+      gatewayLocality: gatewayEndpointLocality(spec),
+    });
     const target = local[1];
     const warnings: string[] = [];
-    if (opts.mode === 'kube' && !opts.installIstio) warnings.push('existing Istio installation: the JSON access log and outlier log need the mesh config of docs/real-clusters.md; without it raw/envoy/*/access.ndjson stays empty');
+    if (opts.mode === 'kube' && !opts.installIstio)
+      warnings.push(
+        'existing Istio installation: the JSON access log and outlier log need the mesh config of docs/real-clusters.md; without it raw/envoy/*/access.ndjson stays empty',
+      );
 
     const podOfTarget = (t: string) => {
       const key = t.toLowerCase();
-      return proxies.find((p) => p.name === key || p.name === `${key}-sidecar` || (key === local[0].toLowerCase() && p === proxies[1]) || (key === remote[0].toLowerCase() && p === proxies[3]));
+      return proxies.find(
+        (p) =>
+          p.name === key ||
+          p.name === `${key}-sidecar` ||
+          (key === local[0].toLowerCase() && p === proxies[1]) ||
+          (key === remote[0].toLowerCase() && p === proxies[3]),
+      );
     };
 
     return {
-      entry: { url: `http://${target.host}${target.port.number === 80 ? '' : `:${target.port.number}`}`, connectTo: `127.0.0.1:${entry.localPort}` },
+      entry: {
+        url: `http://${target.host}${target.port.number === 80 ? '' : `:${target.port.number}`}`,
+        connectTo: `127.0.0.1:${entry.localPort}`,
+      },
       scrapeTargets,
       topology,
       warnings,
@@ -398,17 +559,32 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
       casualties: () => supervisor?.casualties() ?? [],
       async fault(f: Fault) {
         const p = podOfTarget(f.target);
-        if (!p) throw new SpilloverError({ message: `fault target "${f.target}" is not a workload of this run`, expected: proxies.map((x) => x.name).join(', ') });
+        if (!p)
+          throw new SpilloverError({
+            message: `fault target "${f.target}" is not a workload of this run`,
+            expected: proxies.map((x) => x.name).join(', '),
+          });
         if (f.action === 'kill') {
           // A killed pod is replaced by its Deployment, as a crashed pod would be on a real cluster.
           await client(refOf(p.cluster)).deletePod(p.namespace, p.pod!.name, f.signal === 'SIGKILL' ? 0 : 30);
         } else if (f.action === 'service-fault') {
           const name = p === proxies[1] ? local[0] : p === proxies[3] ? remote[0] : undefined;
-          if (!name) throw new SpilloverError({ message: `service-fault target "${f.target}" is not a service`, expected: `${local[0]}, ${remote[0]}` });
-          const res = await fetch(`${serviceFwd[name].baseUrl}/_spillover/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: f.mode, durationMs: f.duration ? parseDuration(f.duration) : undefined }) });
+          if (!name)
+            throw new SpilloverError({
+              message: `service-fault target "${f.target}" is not a service`,
+              expected: `${local[0]}, ${remote[0]}`,
+            });
+          const res = await fetch(`${serviceFwd[name].baseUrl}/_spillover/fault`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ mode: f.mode, durationMs: f.duration ? parseDurationMs(f.duration) : undefined }),
+          });
           if (!res.ok) throw new Error(`service ${name} refused the fault: ${res.status}`);
         } else {
-          throw new SpilloverError({ message: `fault "${f.action}" is not available on real clusters`, fix: 'a process cannot be frozen through the Kubernetes API; use kill or service-fault, or the local backend' });
+          throw new SpilloverError({
+            message: `fault "${f.action}" is not available on real clusters`,
+            fix: 'a process cannot be frozen through the Kubernetes API; use kill or service-fault, or the local backend',
+          });
         }
       },
       describe() {
@@ -420,45 +596,37 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
         ].join('\n');
       },
       // In-cluster load (engine k6): resume the paused k6 at t0 and stream its JSON samples.
-      ...(useK6 ? { k6: k6Control(ctx, refOf(spec.client.cluster), proxies[0], pf) } : {}),
+      ...(useK6
+        ? {
+            loadEngine: k6InClusterEngine({
+              ref: refOf(spec.client.cluster),
+              pod: proxies[0],
+              forwarder: pf,
+              client: client(refOf(spec.client.cluster)),
+              onStop: (stop) => stoppers.push(stop),
+              signal: ctx.signal,
+            }),
+          }
+        : {}),
     } as Deployment;
-  }
-
-  function k6Control(ctx: BackendContext, ref: ClusterRef, p: { namespace: string; pod?: { name: string } }, pf: PortForwarder) {
-    return {
-      /**
-       * Start the paused k6 at the run's t0, stream its `--out json` samples to raw/k6.json, and turn
-       * them into raw results with the same importer as `spillover import`; resolves when k6 has ended.
-       */
-      async run(runDir: string, t0Epoch: number) {
-        const file = path.join(runDir, 'raw', 'k6.json');
-        const api = await pf.forward({ name: 'k6-api', context: ref.context, kubeconfig: ref.kubeconfig, namespace: p.namespace, pod: p.pod!.name, port: K6_API_PORT }, ctx.signal);
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        const fd = fs.openSync(file, 'a');
-        const follow = await client(ref).followLog(p.namespace, p.pod!.name, 'k6', (line) => {
-          if (line.startsWith('{')) fs.writeSync(fd, line + '\n');
-        });
-        stoppers.push(() => follow.stop());
-        const wait = t0Epoch - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const res = await fetch(`${api.baseUrl}/v1/status`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data: { type: 'status', id: 'default', attributes: { paused: false } } }) });
-        if (!res.ok) throw new SpilloverError({ message: `k6 did not start: its REST API answered ${res.status}`, fix: `see kubectl --context ${ref.context} -n ${p.namespace} logs ${p.pod!.name} -c k6` }, 1);
-        await follow.ended;
-        fs.closeSync(fd);
-        const { importK6 } = await import('../../load/k6-import.ts');
-        return importK6(file, runDir, { t0Epoch });
-      },
-    };
   }
 }
 
 /** Delete what one run created. Returns a line per thing removed. */
-async function removeRun(s: KubeState, tools: Tools, clientOf: ((ref: ClusterRef) => KubeClient) | undefined, kubeConfig?: (context: string) => k8s.KubeConfig): Promise<string[]> {
+async function removeRun(
+  s: KubeState,
+  tools: Tools,
+  clientOf: ((ref: ClusterRef) => KubeClient) | undefined,
+  kubeConfig?: (context: string) => k8s.KubeConfig,
+): Promise<string[]> {
   const removed: string[] = [];
   if (s.mode === 'kind') {
     await Promise.all(
       s.clusters.map(async (c) => {
-        const r = await tools.run({ cmd: 'kind', args: ['delete', 'cluster', '--name', c.kindName!, ...(c.kubeconfig ? ['--kubeconfig', c.kubeconfig] : [])] }, { allowFail: true });
+        const r = await tools.run(
+          { cmd: 'kind', args: ['delete', 'cluster', '--name', c.kindName!, ...(c.kubeconfig ? ['--kubeconfig', c.kubeconfig] : [])] },
+          { allowFail: true },
+        );
         if (r.exitCode === 0) removed.push(`kind cluster ${c.kindName}`);
       }),
     );
@@ -475,7 +643,9 @@ async function removeRun(s: KubeState, tools: Tools, clientOf: ((ref: ClusterRef
   // Reverse order: workloads before their namespaces, Istio config before istio-system.
   for (const o of [...s.created].reverse()) {
     try {
-      if (await byContext(o.context).delete({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, namespace: o.namespace } })) {
+      if (
+        await byContext(o.context).delete({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, namespace: o.namespace } })
+      ) {
         removed.push(`${o.context}: ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`);
       }
     } catch (e) {
@@ -486,7 +656,10 @@ async function removeRun(s: KubeState, tools: Tools, clientOf: ((ref: ClusterRef
   for (const context of s.istioInstalled) {
     if (s.created.some((o) => o.context === context && o.kind === 'Namespace' && o.name === ISTIO_NS)) {
       const f = s.clusters.find((c) => c.context === context)?.kubeconfig;
-      await tools.run({ cmd: 'istioctl', args: ['uninstall', '--context', context, '--purge', '-y', ...(f ? ['--kubeconfig', f] : [])] }, { allowFail: true });
+      await tools.run(
+        { cmd: 'istioctl', args: ['uninstall', '--context', context, '--purge', '-y', ...(f ? ['--kubeconfig', f] : [])] },
+        { allowFail: true },
+      );
       removed.push(`${context}: Istio (istioctl uninstall --purge)`);
     }
   }

@@ -24,17 +24,37 @@ export function gatewaysReferenced(resources: unknown[]): string[] {
  * Copy of the resources with placeholders filled and our labels added. `addresses` missing a cluster
  * leaves its placeholder in place when `leaveUnknown` (the dry run, which cannot know the address).
  */
-export function federationResources(spec: Experiment, addresses: Record<string, string>, labels: Record<string, string>, opts: { file?: string; leaveUnknown?: boolean } = {}): KubeObject[] {
+export function federationResources(
+  spec: Experiment,
+  addresses: Record<string, string>,
+  labels: Record<string, string>,
+  opts: { file?: string; leaveUnknown?: boolean } = {},
+): KubeObject[] {
   const clusters = Object.keys(spec.topology.clusters);
   const fill = (v: unknown, where: string): unknown => {
     if (typeof v === 'string') {
       return v.replace(PLACEHOLDER, (whole, cluster: string) => {
         if (!clusters.includes(cluster)) {
-          throw new SpilloverError({ file: opts.file, path: where, message: `unknown cluster in ${whole}`, expected: clusters.map((c) => `{{gateway.${c}}}`).join(' or '), found: whole, fix: 'name a cluster from topology.clusters' });
+          throw new SpilloverError({
+            file: opts.file,
+            path: where,
+            message: `unknown cluster in ${whole}`,
+            expected: clusters.map((c) => `{{gateway.${c}}}`).join(' or '),
+            found: whole,
+            fix: 'name a cluster from topology.clusters',
+          });
         }
         if (addresses[cluster] !== undefined) return addresses[cluster];
         if (opts.leaveUnknown) return whole;
-        throw new SpilloverError({ file: opts.file, path: where, message: `no east-west gateway address for ${cluster}`, fix: `the gateway Service in ${cluster} has no LoadBalancer address yet; see docs/real-clusters.md (LoadBalancer addresses)` }, 1);
+        throw new SpilloverError(
+          {
+            file: opts.file,
+            path: where,
+            message: `no east-west gateway address for ${cluster}`,
+            fix: `the gateway Service in ${cluster} has no LoadBalancer address yet; see docs/real-clusters.md (LoadBalancer addresses)`,
+          },
+          1,
+        );
       });
     }
     if (Array.isArray(v)) return v.map((x, i) => fill(x, `${where}[${i}]`));

@@ -35,7 +35,9 @@ export const STATS_INCLUSION_REGEXPS = [
 ];
 
 /** Per-pod form of the same, for meshes the harness did not install (kube backend). */
-export const proxyConfigAnnotation = () => ({ 'proxy.istio.io/config': JSON.stringify({ proxyStatsMatcher: { inclusionRegexps: STATS_INCLUSION_REGEXPS } }) });
+export const proxyConfigAnnotation = () => ({
+  'proxy.istio.io/config': JSON.stringify({ proxyStatsMatcher: { inclusionRegexps: STATS_INCLUSION_REGEXPS } }),
+});
 
 export function istioSystemNamespace(network: string, labels: Record<string, string>): KubeObject {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NS, labels: { ...labels, 'topology.istio.io/network': network } } };
@@ -52,7 +54,9 @@ export function controlPlane(spec: Experiment, cluster: string, labels: Record<s
       meshConfig: {
         outlierLogPath: '/dev/stdout',
         defaultConfig: { proxyStatsMatcher: { inclusionRegexps: STATS_INCLUSION_REGEXPS } },
-        extensionProviders: [{ name: ACCESS_LOG_PROVIDER, envoyFileAccessLog: { path: '/dev/stdout', logFormat: { labels: { ...HTTP_ACCESS_LOG_FORMAT } } } }],
+        extensionProviders: [
+          { name: ACCESS_LOG_PROVIDER, envoyFileAccessLog: { path: '/dev/stdout', logFormat: { labels: { ...HTTP_ACCESS_LOG_FORMAT } } } },
+        ],
         defaultProviders: { accessLogging: [ACCESS_LOG_PROVIDER] },
       },
       values: {
@@ -104,7 +108,9 @@ export function crossNetworkGateway(spec: Experiment, labels: Record<string, str
     metadata: { name: 'cross-network-gateway', namespace: ISTIO_NS, labels },
     spec: {
       selector: { ...EASTWEST.selector },
-      servers: [{ port: { number: spec.gateway!.port, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }],
+      servers: [
+        { port: { number: spec.gateway!.port, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] },
+      ],
     },
   };
 }

@@ -11,7 +11,10 @@ const podSpec = z
   .object({
     image: z.string().optional(),
     env: z.array(z.object({ name: z.string(), value: z.string().optional() }).passthrough()).optional(),
-    metadata: z.object({ labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional() }).strict().optional(),
+    metadata: z
+      .object({ labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional() })
+      .strict()
+      .optional(),
     serviceAccountName: z.string().optional(),
     resources: z.object({}).passthrough().optional(),
   })

@@ -27,7 +27,11 @@ export function kubeConfigFor(context: string, file?: string): k8s.KubeConfig {
       file: file ?? (process.env.KUBECONFIG || '~/.kube/config'),
       path: 'contexts',
       message: `no kubeconfig context named "${context}"`,
-      expected: kc.getContexts().map((c) => c.name).join(', ') || 'at least one context',
+      expected:
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'at least one context',
       found: context,
       fix: 'list them with `kubectl config get-contexts`',
     });
@@ -84,7 +88,11 @@ export class KubeClient {
   /** Does the object exist? (404 -> false; anything else is an error.) */
   async exists(obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<boolean> {
     try {
-      await this.objects.read({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace } });
+      await this.objects.read({
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace },
+      });
       return true;
     } catch (e) {
       if (statusOf(e) === 404) return false;
@@ -95,7 +103,14 @@ export class KubeClient {
   /** Server-side apply; force so a re-run takes over fields its own earlier run set. */
   async apply(obj: KubeObject): Promise<KubeObject> {
     try {
-      return (await this.objects.patch(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as KubeObject;
+      return (await this.objects.patch(
+        obj as k8s.KubernetesObject,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        true,
+        k8s.PatchStrategy.ServerSideApply,
+      )) as KubeObject;
     } catch (e) {
       throw this.wrap(e, `apply ${obj.kind} ${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata.name}`);
     }
@@ -103,7 +118,14 @@ export class KubeClient {
 
   async delete(obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<boolean> {
     try {
-      await this.objects.delete({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace } }, undefined, undefined, undefined, undefined, 'Background');
+      await this.objects.delete(
+        { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace } },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        'Background',
+      );
       return true;
     } catch (e) {
       if (statusOf(e) === 404) return false;
@@ -134,7 +156,11 @@ export class KubeClient {
       }
       if (Date.now() >= deadline) {
         throw new SpilloverError(
-          { message: `${this.cluster}: timed out after ${Math.round(o.timeoutMs / 1000)}s waiting for ${what}`, found: last ? String((last as Error).message ?? last).slice(0, 200) : undefined, fix: `inspect with \`kubectl --context ${this.kc.getCurrentContext()} get pods -A\`; keep the clusters with --keep to debug` },
+          {
+            message: `${this.cluster}: timed out after ${Math.round(o.timeoutMs / 1000)}s waiting for ${what}`,
+            found: last ? String((last as Error).message ?? last).slice(0, 200) : undefined,
+            fix: `inspect with \`kubectl --context ${this.kc.getCurrentContext()} get pods -A\`; keep the clusters with --keep to debug`,
+          },
           1,
         );
       }
@@ -144,40 +170,64 @@ export class KubeClient {
 
   /** The LoadBalancer address of a Service (IP, else hostname), once the provider has assigned it. */
   loadBalancerAddress(namespace: string, name: string, o: WaitOptions): Promise<string> {
-    return this.until(`a LoadBalancer address on Service ${namespace}/${name}`, async () => {
-      const svc = await this.core.readNamespacedService({ namespace, name });
-      const ing = svc.status?.loadBalancer?.ingress?.[0];
-      return ing?.ip || ing?.hostname || undefined;
-    }, o);
+    return this.until(
+      `a LoadBalancer address on Service ${namespace}/${name}`,
+      async () => {
+        const svc = await this.core.readNamespacedService({ namespace, name });
+        const ing = svc.status?.loadBalancer?.ingress?.[0];
+        return ing?.ip || ing?.hostname || undefined;
+      },
+      o,
+    );
   }
 
   /** Resolves once every replica of the Deployment is updated and available. */
   rollout(namespace: string, name: string, o: WaitOptions): Promise<true> {
-    return this.until(`Deployment ${namespace}/${name} to be available`, async () => {
-      const d = await this.apps.readNamespacedDeployment({ namespace, name });
-      const want = d.spec?.replicas ?? 1;
-      const st = d.status ?? {};
-      const done = (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && (st.updatedReplicas ?? 0) >= want && (st.availableReplicas ?? 0) >= want;
-      return done ? (true as const) : undefined;
-    }, o);
+    return this.until(
+      `Deployment ${namespace}/${name} to be available`,
+      async () => {
+        const d = await this.apps.readNamespacedDeployment({ namespace, name });
+        const want = d.spec?.replicas ?? 1;
+        const st = d.status ?? {};
+        const done =
+          (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+          (st.updatedReplicas ?? 0) >= want &&
+          (st.availableReplicas ?? 0) >= want;
+        return done ? (true as const) : undefined;
+      },
+      o,
+    );
   }
 
   /** A Running, Ready pod matching the selector: name, IP and node. */
   readyPod(namespace: string, selector: string, o: WaitOptions): Promise<{ name: string; ip: string; node?: string }> {
-    return this.until(`a ready pod ${namespace}/${selector}`, async () => {
-      const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
-      const p = pods.items.find((x) => x.status?.phase === 'Running' && !x.metadata?.deletionTimestamp && (x.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
-      return p ? { name: p.metadata!.name!, ip: p.status?.podIP ?? '', node: p.spec?.nodeName } : undefined;
-    }, o);
+    return this.until(
+      `a ready pod ${namespace}/${selector}`,
+      async () => {
+        const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
+        const p = pods.items.find(
+          (x) =>
+            x.status?.phase === 'Running' &&
+            !x.metadata?.deletionTimestamp &&
+            (x.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        return p ? { name: p.metadata!.name!, ip: p.status?.podIP ?? '', node: p.spec?.nodeName } : undefined;
+      },
+      o,
+    );
   }
 
   /** A Running pod (not necessarily Ready: a paused k6 is Running but serves nothing). */
   runningPod(namespace: string, selector: string, o: WaitOptions): Promise<{ name: string; ip: string }> {
-    return this.until(`a running pod ${namespace}/${selector}`, async () => {
-      const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
-      const p = pods.items.find((x) => x.status?.phase === 'Running' && !x.metadata?.deletionTimestamp);
-      return p ? { name: p.metadata!.name!, ip: p.status?.podIP ?? '' } : undefined;
-    }, o);
+    return this.until(
+      `a running pod ${namespace}/${selector}`,
+      async () => {
+        const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
+        const p = pods.items.find((x) => x.status?.phase === 'Running' && !x.metadata?.deletionTimestamp);
+        return p ? { name: p.metadata!.name!, ip: p.status?.podIP ?? '' } : undefined;
+      },
+      o,
+    );
   }
 
   async deletePod(namespace: string, name: string, gracePeriodSeconds = 0): Promise<void> {
@@ -192,7 +242,12 @@ export class KubeClient {
    * Follow a container's log through the API server; each complete line goes to `onLine`. Returns a
    * stop function. The stream ends on its own when the container ends.
    */
-  async followLog(namespace: string, pod: string, container: string, onLine: (line: string) => void): Promise<{ stop(): void; ended: Promise<void> }> {
+  async followLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    onLine: (line: string) => void,
+  ): Promise<{ stop(): void; ended: Promise<void> }> {
     let buf = '';
     let endedResolve!: () => void;
     const ended = new Promise<void>((r) => (endedResolve = r));
@@ -227,6 +282,13 @@ export class KubeClient {
     } catch {
       /* body was not JSON: keep the message */
     }
-    return new SpilloverError({ message: `${this.cluster} (${this.server}): ${what} failed`, found: `HTTP ${statusOf(e) ?? '?'}: ${detail}`.slice(0, 400), fix: 'check the context, your permissions (kubectl auth can-i), and that Istio CRDs are installed' }, 1);
+    return new SpilloverError(
+      {
+        message: `${this.cluster} (${this.server}): ${what} failed`,
+        found: `HTTP ${statusOf(e) ?? '?'}: ${detail}`.slice(0, 400),
+        fix: 'check the context, your permissions (kubectl auth can-i), and that Istio CRDs are installed',
+      },
+      1,
+    );
   }
 }

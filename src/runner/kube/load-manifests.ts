@@ -6,7 +6,7 @@
  * Native sidecars let the Job complete while its sidecar keeps running until k6 has exited.
  */
 import path from 'node:path';
-import type { ResolvedExperiment } from '../../experiment/load.ts';
+import type { ResolvedExperiment } from '../../experiment/read-experiment.ts';
 import { K6_NAME, LOAD_NAMESPACE } from './names.ts';
 import { proxyConfigAnnotation } from './istio-manifests.ts';
 import { INJECT, istioLocalityLabel } from './workloads.ts';
@@ -28,11 +28,21 @@ export function k6RunArgs(exp: ResolvedExperiment): string[] {
 }
 
 export function scriptConfigMap(exp: ResolvedExperiment, script: string, labels: Record<string, string>): KubeObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${K6_NAME}-script`, namespace: LOAD_NAMESPACE, labels }, data: { [path.basename(exp.scenarioPath)]: script } };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: `${K6_NAME}-script`, namespace: LOAD_NAMESPACE, labels },
+    data: { [path.basename(exp.scenarioPath)]: script },
+  };
 }
 
 const podMeta = (exp: ResolvedExperiment, labels: Record<string, string>) => ({
-  labels: { ...labels, app: K6_NAME, ...INJECT, ...istioLocalityLabel(exp.spec.client.locality ?? exp.spec.topology.clusters[exp.spec.client.cluster].locality) },
+  labels: {
+    ...labels,
+    app: K6_NAME,
+    ...INJECT,
+    ...istioLocalityLabel(exp.spec.client.locality ?? exp.spec.topology.clusters[exp.spec.client.cluster].locality),
+  },
   annotations: { 'sidecar.istio.io/nativeSidecar': 'true', ...proxyConfigAnnotation() },
 });
 

@@ -17,8 +17,17 @@ export const runSelector = (runId?: string) => `app.kubernetes.io/managed-by=spi
 
 /** Label values: at most 63 characters of [A-Za-z0-9._-], starting and ending alphanumeric. */
 export function labelValue(runId: string): string {
-  const v = runId.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
-  if (!v) throw new SpilloverError({ path: 'runId', message: 'the run id has no usable characters for a Kubernetes label', found: JSON.stringify(runId), fix: 'use a run id made of letters, digits and "-"' });
+  const v = runId
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  if (!v)
+    throw new SpilloverError({
+      path: 'runId',
+      message: 'the run id has no usable characters for a Kubernetes label',
+      found: JSON.stringify(runId),
+      fix: 'use a run id made of letters, digits and "-"',
+    });
   return v;
 }
 
@@ -28,7 +37,11 @@ export function labelValue(runId: string): string {
  * shortened to its tail, which is where run ids keep their unique part (time stamp, counter).
  */
 export function runPrefix(runId: string): string {
-  const id = runId.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  const id = runId
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
   return `spillover-${id.length > 24 ? id.slice(-24).replace(/^-/, '') : id}`;
 }
 

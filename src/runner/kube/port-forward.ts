@@ -8,7 +8,7 @@
  */
 import readline from 'node:readline';
 import { SpilloverError } from '../../errors.ts';
-import type { ManagedProcess, Supervisor } from '../processes.ts';
+import type { ManagedProcess, Supervisor } from '../../process/processes.ts';
 
 export interface Forward {
   localPort: number;
@@ -18,7 +18,10 @@ export interface Forward {
 }
 
 export interface PortForwarder {
-  forward(opts: { name: string; context: string; kubeconfig?: string; namespace: string; pod: string; port: number }, signal?: AbortSignal): Promise<Forward>;
+  forward(
+    opts: { name: string; context: string; kubeconfig?: string; namespace: string; pod: string; port: number },
+    signal?: AbortSignal,
+  ): Promise<Forward>;
 }
 
 const FORWARDING = /Forwarding from 127\.0\.0\.1:(\d+) ->/;
@@ -26,13 +29,38 @@ const FORWARDING = /Forwarding from 127\.0\.0\.1:(\d+) ->/;
 export function kubectlPortForwarder(sup: Supervisor, env?: NodeJS.ProcessEnv, timeoutMs = 30_000): PortForwarder {
   return {
     async forward({ name, context, kubeconfig, namespace, pod, port }, signal) {
-      const p = sup.start(`port-forward-${name}`, 'kubectl', [...(kubeconfig ? ['--kubeconfig', kubeconfig] : []), '--context', context, '-n', namespace, 'port-forward', '--address', '127.0.0.1', `pod/${pod}`, `:${port}`], { captureStdout: true, env });
+      const p = sup.start(
+        `port-forward-${name}`,
+        'kubectl',
+        [
+          ...(kubeconfig ? ['--kubeconfig', kubeconfig] : []),
+          '--context',
+          context,
+          '-n',
+          namespace,
+          'port-forward',
+          '--address',
+          '127.0.0.1',
+          `pod/${pod}`,
+          `:${port}`,
+        ],
+        { captureStdout: true, env },
+      );
       const rl = readline.createInterface({ input: p.child.stdout! });
       const timer = AbortSignal.timeout(timeoutMs);
       let onAbort = () => undefined as void;
       try {
         const localPort = await new Promise<number>((resolve, reject) => {
-          const fail = (why: string) => reject(new SpilloverError({ message: `port-forward to ${context} ${namespace}/${pod}:${port} failed: ${why}`, fix: `try it by hand: kubectl --context ${context} -n ${namespace} port-forward pod/${pod} :${port}` }, 1));
+          const fail = (why: string) =>
+            reject(
+              new SpilloverError(
+                {
+                  message: `port-forward to ${context} ${namespace}/${pod}:${port} failed: ${why}`,
+                  fix: `try it by hand: kubectl --context ${context} -n ${namespace} port-forward pod/${pod} :${port}`,
+                },
+                1,
+              ),
+            );
           onAbort = () => fail('interrupted');
           rl.on('line', (line) => {
             const m = FORWARDING.exec(line);

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { envoyFile } from '../raw.ts';
+import { envoyFile } from '../../contracts/raw.ts';
 
 export type ProxyLine = 'access' | 'outlier' | 'other';
 

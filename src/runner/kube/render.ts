@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { toYaml } from '../../mesh/yaml.ts';
+import { toYaml } from '../../util/yaml.ts';
 import type { Step } from './steps.ts';
 import { TIMEOUTS } from './steps.ts';
 import { FIELD_MANAGER } from './kube-client.ts';
@@ -57,7 +57,9 @@ function shellOf(s: Step, contextOf: (cluster: string) => string, kubeconfigOf: 
     case 'tool':
       return [displayCall(s.call)];
     case 'apply':
-      return [`${kc(s.cluster)} apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f "$RUN_DIR"/${shellQuote(s.file)}`];
+      return [
+        `${kc(s.cluster)} apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f "$RUN_DIR"/${shellQuote(s.file)}`,
+      ];
     case 'write':
       return [`# (input of the istioctl step below: "$RUN_DIR"/${shellQuote(s.file)})`];
     case 'rollout':
@@ -70,12 +72,19 @@ function shellOf(s: Step, contextOf: (cluster: string) => string, kubeconfigOf: 
     }
     case 'federate': {
       const seds = s.gateways.map((g) => `-e 's/{{gateway.${g}}}/'"$${gatewayVar(g)}"'/g'`).join(' ');
-      return [`sed ${seds} "$RUN_DIR"/${shellQuote(s.file)} | ${kc(s.cluster)} apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f -`];
+      return [
+        `sed ${seds} "$RUN_DIR"/${shellQuote(s.file)} | ${kc(s.cluster)} apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f -`,
+      ];
     }
   }
 }
 
-export function commandsSh(steps: Step[], contextOf: (cluster: string) => string, kubeconfigOf: (cluster: string) => string | undefined, header: string[]): string {
+export function commandsSh(
+  steps: Step[],
+  contextOf: (cluster: string) => string,
+  kubeconfigOf: (cluster: string) => string | undefined,
+  header: string[],
+): string {
   const out = [
     '#!/usr/bin/env bash',
     ...header.map((h) => `# ${h}`),

@@ -5,7 +5,7 @@
  * Paths inside command arguments are written `{run}/...` (the run directory) or `{repo}/...` (this
  * checkout) and resolved when executed; the dry run prints them as "$RUN_DIR"/"$REPO".
  */
-import type { ResolvedExperiment } from '../../experiment/load.ts';
+import type { ResolvedExperiment } from '../../experiment/read-experiment.ts';
 import type { ToolCall } from './tools.ts';
 import type { KubeObject } from './validate.ts';
 import { kindConfigs } from './kind-config.ts';
@@ -85,41 +85,134 @@ export function buildSteps(input: StepsInput): { steps: Step[]; kindConfigs: Rec
 
   if (mode === 'kind') {
     for (const c of clusters) {
-      steps.push({ kind: 'tool', group: 'create', title: `create kind cluster ${c.kindName} for ${c.name}`, call: { cmd: 'kind', args: ['create', 'cluster', '--name', c.kindName!, '--config', `{run}/kube/kind/${c.name}.yaml`, '--wait', '120s', ...kcArgs(c.name)] } });
+      steps.push({
+        kind: 'tool',
+        group: 'create',
+        title: `create kind cluster ${c.kindName} for ${c.name}`,
+        call: {
+          cmd: 'kind',
+          args: [
+            'create',
+            'cluster',
+            '--name',
+            c.kindName!,
+            '--config',
+            `{run}/kube/kind/${c.name}.yaml`,
+            '--wait',
+            '120s',
+            ...kcArgs(c.name),
+          ],
+        },
+      });
     }
     steps.push({
       kind: 'tool',
       title: 'LoadBalancer addresses for kind: cloud-provider-kind on the kind docker network',
-      call: { cmd: 'docker', args: ['run', '-d', '--name', cloudProviderContainer(runId), '--label', `${DOCKER_RUN_LABEL}=${labelValue(runId)}`, '--network', 'kind', '-v', '/var/run/docker.sock:/var/run/docker.sock', PINS.cloudProviderKindImage] },
+      call: {
+        cmd: 'docker',
+        args: [
+          'run',
+          '-d',
+          '--name',
+          cloudProviderContainer(runId),
+          '--label',
+          `${DOCKER_RUN_LABEL}=${labelValue(runId)}`,
+          '--network',
+          'kind',
+          '-v',
+          '/var/run/docker.sock:/var/run/docker.sock',
+          PINS.cloudProviderKindImage,
+        ],
+      },
     });
-    steps.push({ kind: 'tool', title: 'build the service image from src/workload (deploy/service/Dockerfile)', call: { cmd: 'docker', args: ['build', '-t', SERVICE_IMAGE, '-f', '{repo}/deploy/service/Dockerfile', '{repo}'] } });
-    if (useK6) steps.push({ kind: 'tool', title: 'build k6 with xk6 (deploy/k6/Dockerfile)', call: { cmd: 'docker', args: ['build', '-t', K6_IMAGE, '--build-arg', `K6_VERSION=${PINS.k6}`, '{repo}/deploy/k6'] } });
+    steps.push({
+      kind: 'tool',
+      title: 'build the service image from src/workload (deploy/service/Dockerfile)',
+      call: { cmd: 'docker', args: ['build', '-t', SERVICE_IMAGE, '-f', '{repo}/deploy/service/Dockerfile', '{repo}'] },
+    });
+    if (useK6)
+      steps.push({
+        kind: 'tool',
+        title: 'build k6 with xk6 (deploy/k6/Dockerfile)',
+        call: { cmd: 'docker', args: ['build', '-t', K6_IMAGE, '--build-arg', `K6_VERSION=${PINS.k6}`, '{repo}/deploy/k6'] },
+      });
     for (const c of clusters) {
-      steps.push({ kind: 'tool', group: 'load-images', title: `load the service image into ${c.kindName}`, call: { cmd: 'kind', args: ['load', 'docker-image', SERVICE_IMAGE, '--name', c.kindName!] } });
+      steps.push({
+        kind: 'tool',
+        group: 'load-images',
+        title: `load the service image into ${c.kindName}`,
+        call: { cmd: 'kind', args: ['load', 'docker-image', SERVICE_IMAGE, '--name', c.kindName!] },
+      });
     }
     if (useK6) {
       const c = clusters.find((x) => x.name === spec.client.cluster)!;
-      steps.push({ kind: 'tool', title: `load the k6 image into ${c.kindName}`, call: { cmd: 'kind', args: ['load', 'docker-image', K6_IMAGE, '--name', c.kindName!] } });
+      steps.push({
+        kind: 'tool',
+        title: `load the k6 image into ${c.kindName}`,
+        call: { cmd: 'kind', args: ['load', 'docker-image', K6_IMAGE, '--name', c.kindName!] },
+      });
     }
   }
 
   if (input.installIstio) {
     for (const c of clusters) {
       const network = spec.topology.clusters[c.name].network;
-      steps.push({ kind: 'apply', group: 'istio-ns', cluster: c.name, file: `kube/${c.name}/00-istio-system.yaml`, title: `${c.name}: namespace istio-system (network ${network}) and the plug-in CA secret cacerts`, objects: [istioSystemNamespace(network, labels), cacertsSecret(input.cas[c.name], labels)] });
+      steps.push({
+        kind: 'apply',
+        group: 'istio-ns',
+        cluster: c.name,
+        file: `kube/${c.name}/00-istio-system.yaml`,
+        title: `${c.name}: namespace istio-system (network ${network}) and the plug-in CA secret cacerts`,
+        objects: [istioSystemNamespace(network, labels), cacertsSecret(input.cas[c.name], labels)],
+      });
     }
     for (const c of clusters) {
-      steps.push({ kind: 'write', cluster: c.name, file: `kube/${c.name}/10-istio-control-plane.yaml`, title: `${c.name}: IstioOperator for istiod (input of istioctl)`, objects: [controlPlane(spec, c.name, labels)] });
-      steps.push({ kind: 'write', cluster: c.name, file: `kube/${c.name}/11-eastwest-gateway.yaml`, title: `${c.name}: IstioOperator for the east-west gateway (input of istioctl)`, objects: [eastWestGateway(spec, c.name, labels)] });
+      steps.push({
+        kind: 'write',
+        cluster: c.name,
+        file: `kube/${c.name}/10-istio-control-plane.yaml`,
+        title: `${c.name}: IstioOperator for istiod (input of istioctl)`,
+        objects: [controlPlane(spec, c.name, labels)],
+      });
+      steps.push({
+        kind: 'write',
+        cluster: c.name,
+        file: `kube/${c.name}/11-eastwest-gateway.yaml`,
+        title: `${c.name}: IstioOperator for the east-west gateway (input of istioctl)`,
+        objects: [eastWestGateway(spec, c.name, labels)],
+      });
     }
     for (const c of clusters) {
-      steps.push({ kind: 'tool', group: 'istiod', title: `${c.name}: install istiod ${PINS.istio}`, call: { cmd: 'istioctl', args: ['install', '--context', ctx(c.name), '-y', '-f', `{run}/kube/${c.name}/10-istio-control-plane.yaml`, ...kcArgs(c.name)] } });
+      steps.push({
+        kind: 'tool',
+        group: 'istiod',
+        title: `${c.name}: install istiod ${PINS.istio}`,
+        call: {
+          cmd: 'istioctl',
+          args: ['install', '--context', ctx(c.name), '-y', '-f', `{run}/kube/${c.name}/10-istio-control-plane.yaml`, ...kcArgs(c.name)],
+        },
+      });
     }
     for (const c of clusters) {
-      steps.push({ kind: 'tool', group: 'eastwest', title: `${c.name}: install the east-west gateway`, call: { cmd: 'istioctl', args: ['install', '--context', ctx(c.name), '-y', '-f', `{run}/kube/${c.name}/11-eastwest-gateway.yaml`, ...kcArgs(c.name)] } });
+      steps.push({
+        kind: 'tool',
+        group: 'eastwest',
+        title: `${c.name}: install the east-west gateway`,
+        call: {
+          cmd: 'istioctl',
+          args: ['install', '--context', ctx(c.name), '-y', '-f', `{run}/kube/${c.name}/11-eastwest-gateway.yaml`, ...kcArgs(c.name)],
+        },
+      });
     }
     for (const c of clusters) {
-      steps.push({ kind: 'apply', group: 'expose', cluster: c.name, file: `kube/${c.name}/12-cross-network-gateway.yaml`, title: `${c.name}: AUTO_PASSTHROUGH Gateway on ${spec.gateway!.port} (expose-services)`, objects: [crossNetworkGateway(spec, labels)] });
+      steps.push({
+        kind: 'apply',
+        group: 'expose',
+        cluster: c.name,
+        file: `kube/${c.name}/12-cross-network-gateway.yaml`,
+        title: `${c.name}: AUTO_PASSTHROUGH Gateway on ${spec.gateway!.port} (expose-services)`,
+        objects: [crossNetworkGateway(spec, labels)],
+      });
     }
   }
 
@@ -129,24 +222,69 @@ export function buildSteps(input: StepsInput): { steps: Step[]; kindConfigs: Rec
   for (const c of clusters) {
     const objs = workloads.filter((w) => w.cluster === c.name).flatMap((w) => w.objects);
     if (c.name === spec.client.cluster) objs.push(...clientWorkload(spec, labels, serviceImage));
-    steps.push({ kind: 'apply', group: 'workloads', cluster: c.name, file: `kube/${c.name}/20-workloads.yaml`, title: `${c.name}: workloads ${workloads.filter((w) => w.cluster === c.name).map((w) => w.service).join(', ')}${c.name === spec.client.cluster ? ' and the load client' : ''}`, objects: dedupe(objs) });
+    steps.push({
+      kind: 'apply',
+      group: 'workloads',
+      cluster: c.name,
+      file: `kube/${c.name}/20-workloads.yaml`,
+      title: `${c.name}: workloads ${workloads
+        .filter((w) => w.cluster === c.name)
+        .map((w) => w.service)
+        .join(', ')}${c.name === spec.client.cluster ? ' and the load client' : ''}`,
+      objects: dedupe(objs),
+    });
   }
   for (const w of workloads) {
     const { name, namespace } = serviceOfHost(spec.services[w.service].host);
-    steps.push({ kind: 'rollout', group: 'rollout', cluster: w.cluster, namespace, name, title: `${w.cluster}: wait for ${w.service} (Deployment ${namespace}/${name})` });
+    steps.push({
+      kind: 'rollout',
+      group: 'rollout',
+      cluster: w.cluster,
+      namespace,
+      name,
+      title: `${w.cluster}: wait for ${w.service} (Deployment ${namespace}/${name})`,
+    });
   }
-  steps.push({ kind: 'rollout', group: 'rollout', cluster: spec.client.cluster, namespace: LOAD_NAMESPACE, name: CLIENT_NAME, title: `${spec.client.cluster}: wait for the load client` });
+  steps.push({
+    kind: 'rollout',
+    group: 'rollout',
+    cluster: spec.client.cluster,
+    namespace: LOAD_NAMESPACE,
+    name: CLIENT_NAME,
+    title: `${spec.client.cluster}: wait for the load client`,
+  });
 
   const gateways = gatewaysReferenced(spec.resources);
   for (const g of gateways) {
-    steps.push({ kind: 'gateway-address', cluster: g, namespace: ISTIO_NS, service: EASTWEST.name, title: `${g}: wait for the east-west gateway's LoadBalancer address ({{gateway.${g}}})` });
+    steps.push({
+      kind: 'gateway-address',
+      cluster: g,
+      namespace: ISTIO_NS,
+      service: EASTWEST.name,
+      title: `${g}: wait for the east-west gateway's LoadBalancer address ({{gateway.${g}}})`,
+    });
   }
-  steps.push({ kind: 'federate', gateways, cluster: spec.client.cluster, file: `kube/${spec.client.cluster}/30-federation.yaml`, title: `${spec.client.cluster}: the experiment's Istio resources, gateway addresses filled in` });
+  steps.push({
+    kind: 'federate',
+    gateways,
+    cluster: spec.client.cluster,
+    file: `kube/${spec.client.cluster}/30-federation.yaml`,
+    title: `${spec.client.cluster}: the experiment's Istio resources, gateway addresses filled in`,
+  });
 
   if (useK6) {
     const parallel = input.k6Parallelism ?? 1;
-    const load = [scriptConfigMap(exp, input.script, labels), parallel > 1 ? k6TestRun(exp, parallel, labels, k6Image) : k6Job(exp, labels, k6Image)];
-    steps.push({ kind: 'apply', cluster: spec.client.cluster, file: `kube/${spec.client.cluster}/40-k6.yaml`, title: `${spec.client.cluster}: k6 ${parallel > 1 ? `TestRun (parallelism ${parallel}, needs k6-operator)` : 'Job'}, started paused`, objects: load });
+    const load = [
+      scriptConfigMap(exp, input.script, labels),
+      parallel > 1 ? k6TestRun(exp, parallel, labels, k6Image) : k6Job(exp, labels, k6Image),
+    ];
+    steps.push({
+      kind: 'apply',
+      cluster: spec.client.cluster,
+      file: `kube/${spec.client.cluster}/40-k6.yaml`,
+      title: `${spec.client.cluster}: k6 ${parallel > 1 ? `TestRun (parallelism ${parallel}, needs k6-operator)` : 'Job'}, started paused`,
+      objects: load,
+    });
   }
   return { steps, kindConfigs: configs };
 }

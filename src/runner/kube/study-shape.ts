@@ -9,7 +9,8 @@ import type { BackendContext } from '../backend.ts';
 export function requireStudyShape(ctx: BackendContext, mode: string) {
   const spec = ctx.experiment.spec;
   const pods = Object.values(spec.services);
-  if (spec.gateway && Object.keys(spec.topology.clusters).length === 2 && !spec.topology.discovery && pods.every((s) => s.replicas === 1)) return;
+  if (spec.gateway && Object.keys(spec.topology.clusters).length === 2 && !spec.topology.discovery && pods.every((s) => s.replicas === 1))
+    return;
   throw new SpilloverError({
     file: path.relative(process.cwd(), ctx.experiment.file),
     path: 'topology',
@@ -18,4 +19,3 @@ export function requireStudyShape(ctx: BackendContext, mode: string) {
     fix: 'run this experiment on the local backend (--backend local)',
   });
 }
-

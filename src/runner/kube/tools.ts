@@ -59,7 +59,15 @@ export function execaTools(opts: ExecaToolsOptions = {}): Tools {
       const exitCode = r.exitCode ?? 1;
       if (exitCode !== 0 && !o.allowFail) {
         throw new SpilloverError(
-          { message: `${formatCall(call)} failed with exit code ${exitCode}`, found: String(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n'), fix: 'read the tool output above; `spillover doctor` checks the tool versions' },
+          {
+            message: `${formatCall(call)} failed with exit code ${exitCode}`,
+            found: String(r.stderr || r.stdout)
+              .trim()
+              .split('\n')
+              .slice(-8)
+              .join('\n'),
+            fix: 'read the tool output above; `spillover doctor` checks the tool versions',
+          },
           1,
         );
       }

@@ -5,7 +5,7 @@
  * 2 same region, 3 other region; then compacted to 0..N).
  */
 import type { Experiment } from '../../experiment/schema.ts';
-import type { TopologyManifest } from '../raw.ts';
+import type { TopologyManifest } from '../../contracts/raw.ts';
 
 export function lbPriority(proxy: string, endpoint: string): number {
   const [pr = '', pz = '', ps = ''] = proxy.split('/');

@@ -25,7 +25,13 @@ import { validateTestRun } from './k6-testrun-schema.ts';
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }
 
@@ -57,7 +63,15 @@ export function checkObject(obj: KubeObject, where: string): ProblemDetail[] {
   const schemaVersion = ALIASES[obj.apiVersion] ?? obj.apiVersion;
   const Ctor = groups[schemaVersion]?.[obj.kind] as Model | undefined;
   if (!Ctor) {
-    return [{ file: where, path: 'apiVersion/kind', message: `${at}: no schema known for ${obj.apiVersion} ${obj.kind}`, expected: [...Object.keys(groups), ...Object.keys(ALIASES)].join(', '), fix: 'add the group to src/runner/kube/validate.ts (from kubernetes-models or @kubernetes-models/istio)' }];
+    return [
+      {
+        file: where,
+        path: 'apiVersion/kind',
+        message: `${at}: no schema known for ${obj.apiVersion} ${obj.kind}`,
+        expected: [...Object.keys(groups), ...Object.keys(ALIASES)].join(', '),
+        fix: 'add the group to src/runner/kube/validate.ts (from kubernetes-models or @kubernetes-models/istio)',
+      },
+    ];
   }
   try {
     new Ctor({ ...structuredClone(obj), apiVersion: schemaVersion } as never).validate();

@@ -119,7 +119,10 @@ export function clientWorkload(spec: Experiment, labels: Record<string, string>,
         replicas: 1,
         selector: { matchLabels: app },
         template: {
-          metadata: { labels: { ...labels, ...app, ...INJECT, ...istioLocalityLabel(locality) }, annotations: { ...proxyConfigAnnotation() } },
+          metadata: {
+            labels: { ...labels, ...app, ...INJECT, ...istioLocalityLabel(locality) },
+            annotations: { ...proxyConfigAnnotation() },
+          },
           spec: {
             containers: [
               {

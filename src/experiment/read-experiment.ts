@@ -1,0 +1,562 @@
+/**
+ * Read an experiment file: YAML -> overrides -> schema (defaults) -> cross-field checks -> Istio
+ * resource validation. Every problem found is reported at once, each with file, line and field path,
+ * before anything starts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument, isNode, isScalar, visit, type Document } from 'yaml';
+import type { z } from 'zod';
+import { escapeInvisible, isSpilloverError, SpilloverError, type ProblemDetail } from '../errors.ts';
+import { didYouMean, similarFile } from './did-you-mean.ts';
+import { applyOverrides, blameOverrides, formatPath, parseOverride } from './overrides.ts';
+import { readTextInput } from '../util/read-text-input.ts';
+import { checkLimits } from './checks.ts';
+import { ExperimentSpec, type Experiment } from './schema.ts';
+import { checkScaled, scaleExperiment } from './time-scale.ts';
+import { validateIstioResources } from '../mesh/validate.ts';
+import { normaliseTopology, type MeshTopology } from './topology.ts';
+
+/** A run slot of the local backend holds 31 addresses per cluster (127.0.N.1-31 in slot 0). */
+export const MAX_ADDRESSES_PER_CLUSTER = 31;
+import { consistencyChecks } from '../mesh/validate-consistency.ts';
+
+export interface ReadExperimentOptions {
+  /** Raw `path=value` strings from `--set`. */
+  set?: string[];
+  /** 0 < F <= 1: every duration of the run is multiplied by F (rates and service times are not). */
+  timeScale?: number;
+}
+
+export interface ResolvedExperiment {
+  file: string;
+  spec: Experiment;
+  /** Absolute path of the k6 scenario script. */
+  scenarioPath: string;
+  /** Overrides as applied, with concrete paths (recorded in the manifest). */
+  overrides: string[];
+  timeScale: number;
+  /** Durations changed by the time scale, for the manifest. */
+  scaled: string[];
+  /** The general topology the spec normalises to (clusters, every pod, client, gateways). */
+  topology?: MeshTopology;
+}
+
+export function readExperiment(file: string, opts: ReadExperimentOptions = {}): ResolvedExperiment {
+  const display = path.relative(process.cwd(), file) || file;
+  let text: string;
+  try {
+    text = readTextInput(file, 'experiment file');
+  } catch (e) {
+    if (!isSpilloverError(e)) throw e;
+    // The generic fix says "check the path"; for an experiment, say where experiments live.
+    throw new SpilloverError(
+      e.problems.map((p) =>
+        p.fix === 'check the path (it is relative to the current directory)'
+          ? {
+              ...p,
+              fix: experimentGuess(file)
+                ? `did you mean ${experimentGuess(file)}?`
+                : 'check the path; experiments live in experiments/, e.g. experiments/peak-load.yaml',
+            }
+          : p,
+      ),
+    );
+  }
+  return parseExperiment(text, display, path.resolve(file), opts);
+}
+
+/** A sibling with a close name, or the file under experiments/ for a bare or misplaced name. */
+function experimentGuess(file: string): string | undefined {
+  const inDir = path.join('experiments', `${path.basename(file).replace(/\.ya?ml$/, '')}.yaml`);
+  return similarFile(file) ?? (fs.existsSync(inDir) && path.resolve(inDir) !== path.resolve(file) ? inDir : similarFile(inDir));
+}
+
+export function parseExperiment(text: string, display: string, absFile: string, opts: ReadExperimentOptions = {}): ResolvedExperiment {
+  const lineCounter = new LineCounter();
+  // logLevel 'error': yaml's own warnings (a mapping used as a key...) would go to stderr as Node
+  // process warnings; what such input means is reported as a problem below instead.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  if (doc.errors.length) {
+    // yaml reports some errors twice (once per node it touches); one line per distinct error is enough.
+    const seen = new Set<string>();
+    const problems: ProblemDetail[] = [];
+    for (const e of doc.errors) {
+      const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
+      const first = e.message.split('\n')[0];
+      const message = /Maximum call stack/.test(first)
+        ? 'YAML nested too deeply to read (the parser ran out of stack)'
+        : `YAML syntax error: ${first}`;
+      if (seen.has(`${line} ${message}`)) continue;
+      seen.add(`${line} ${message}`);
+      const src = line ? text.split('\n')[line - 1]?.trim() : undefined;
+      problems.push({
+        file: display,
+        line,
+        message,
+        expected: 'YAML: "key: value" lines indented with spaces, lists of "- item"',
+        found: src ? JSON.stringify(src.length > 80 ? `${src.slice(0, 77)}...` : src) : undefined,
+        fix: 'fix the YAML (indentation uses spaces; a list item starts with "- "; quote values containing ": ")',
+      });
+    }
+    throw new SpilloverError(problems);
+  }
+  let raw: unknown;
+  try {
+    // Aliases are resolved here: one used before its anchor, or a billion-laughs expansion, fails now.
+    raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (e) {
+    throw new SpilloverError({
+      file: display,
+      line: aliasLine(doc, lineCounter),
+      message: `YAML error: ${(e as Error).message.split('\n')[0]}`,
+      expected: 'every alias (*name) after its anchor (&name), and at most 1000 alias uses in all',
+      fix: 'define an anchor (&name) before any alias (*name) that uses it, and do not nest aliases to expand the document',
+    });
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SpilloverError({
+      file: display,
+      message: 'the experiment must be a YAML mapping',
+      expected: 'apiVersion, kind, metadata, ...',
+      found: Array.isArray(raw) ? 'a list' : raw === null ? 'an empty document' : String(raw),
+      fix: 'start from experiments/peak-load.yaml: top-level fields are written "name: value", without a leading "- "',
+    });
+  }
+  const overrides = (opts.set ?? []).map((s) => parseOverride(s));
+  const applied = applyOverrides(raw as Record<string, unknown>, overrides);
+  // A problem inside a field set by --set is the flag's, not the file's: its line holds the old value.
+  const inFile = (p: string) =>
+    doc.getIn(
+      p
+        .replace(/\[(\d+)\]/g, '.$1')
+        .split('.')
+        .filter(Boolean)
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s)),
+    ) !== undefined;
+  const blame = (problems: ProblemDetail[]) => blameOverrides(problems, applied, overrides, inFile);
+
+  const parsed = ExperimentSpec.safeParse(raw);
+  if (!parsed.success) {
+    throw new SpilloverError(blame(parsed.error.issues.map((i) => issueToProblem(i, display, doc, lineCounter, raw))));
+  }
+  const spec = parsed.data;
+  const problems = crossCheck(spec, display, doc, lineCounter);
+  for (const p of checkLimits(spec))
+    problems.push({ ...p, file: display, line: lineOf(doc, lineCounter, p.path), path: formatPath(p.path) });
+  problems.push(...validateResources(spec, display, doc, lineCounter));
+  if (problems.length) throw new SpilloverError(blame(problems));
+
+  const timeScale = opts.timeScale ?? 1;
+  if (!(timeScale > 0 && timeScale <= 1)) {
+    throw new SpilloverError({
+      file: '--time-scale',
+      message: 'the time scale must be in (0, 1]',
+      expected: 'a number such as 0.1',
+      found: String(opts.timeScale),
+      fix: 'use e.g. --time-scale 0.1 for a run ten times shorter',
+    });
+  }
+  const scaledProblems = checkScaled(spec, timeScale).map((p) => ({
+    ...p,
+    file: display,
+    line: lineOf(doc, lineCounter, p.path),
+    path: formatPath(p.path),
+  }));
+  if (scaledProblems.length) throw new SpilloverError(blame(scaledProblems));
+  const scaled = timeScale === 1 ? [] : scaleExperiment(spec, timeScale);
+  const scenarioPath = path.resolve(path.dirname(absFile), spec.load.scenario);
+  checkScenarioPath(scenarioPath, spec.load.scenario, display, absFile, lineOf(doc, lineCounter, ['load', 'scenario']), blame);
+  return { file: absFile, spec, scenarioPath, overrides: applied, timeScale, scaled, topology: normaliseTopology(spec) };
+}
+
+/** The scenario must be there and be a regular text file: blamed on load.scenario, not on the script. */
+function checkScenarioPath(
+  scenarioPath: string,
+  given: string,
+  display: string,
+  absFile: string,
+  line: number | undefined,
+  blame: (p: ProblemDetail[]) => ProblemDetail[],
+): void {
+  const where = { file: display, line, path: 'load.scenario' };
+  if (!fs.existsSync(scenarioPath)) {
+    throw new SpilloverError(
+      blame([
+        {
+          ...where,
+          message: `scenario script not found: ${path.relative(process.cwd(), scenarioPath)}`,
+          expected: 'a k6 script path relative to the experiment file',
+          found: given,
+          fix: similarFile(scenarioPath)
+            ? `did you mean ${path.join(path.dirname(given), path.basename(similarFile(scenarioPath)!))}? (paths are relative to the experiment file)`
+            : `paths are relative to ${path.relative(process.cwd(), path.dirname(absFile)) || '.'}/, e.g. ../scenarios/peak-load.js`,
+        },
+      ]),
+    );
+  }
+  try {
+    readTextInput(scenarioPath, 'scenario script');
+  } catch (e) {
+    if (!isSpilloverError(e)) throw e;
+    throw new SpilloverError(
+      blame(
+        e.problems.map((p) => ({
+          ...where,
+          message: p.message,
+          expected: p.expected,
+          found: `${JSON.stringify(given)} (${path.relative(process.cwd(), scenarioPath)})`,
+          fix: p.fix,
+        })),
+      ),
+    );
+  }
+}
+
+/** The line of the alias to blame: the first one that resolves to nothing, else the first one. */
+function aliasLine(doc: Document, lc: LineCounter): number | undefined {
+  let first: number | undefined;
+  let broken: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      const line = node.range ? lc.linePos(node.range[0]).line : undefined;
+      first ??= line;
+      if (broken === undefined && !node.resolve(doc)) broken = line;
+    },
+  });
+  return broken ?? first;
+}
+
+function lineOf(doc: Document, lc: LineCounter, p: ReadonlyArray<PropertyKey>): number | undefined {
+  for (let n = p.length; n >= 0; n--) {
+    const node = doc.getIn(p.slice(0, n) as Array<string | number>, true);
+    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function valueAt(raw: unknown, p: ReadonlyArray<PropertyKey>): unknown {
+  let v = raw as Record<PropertyKey, unknown> | undefined;
+  for (const seg of p) v = v && typeof v === 'object' ? (v[seg] as Record<PropertyKey, unknown>) : undefined;
+  return v;
+}
+
+// Long values are cut: a problem line must stay readable whatever the value holds.
+const show = (v: unknown) =>
+  v === undefined
+    ? 'nothing'
+    : typeof v === 'string'
+      ? v.length > 200
+        ? `${JSON.stringify(v.slice(0, 200))}... (${v.length} characters)`
+        : JSON.stringify(v)
+      : JSON.stringify(v)?.slice(0, 80);
+
+function issueToProblem(issue: z.core.$ZodIssue, file: string, doc: Document, lc: LineCounter, raw: unknown): ProblemDetail {
+  const p = issue.path;
+  const where = formatPath(p);
+  const base: ProblemDetail = {
+    file,
+    line: lineOf(doc, lc, p),
+    path: where || undefined,
+    message: issue.message,
+  };
+  if (issue.code === 'invalid_key') {
+    // A record key (service, cluster name) that its key schema refuses: say which key and why.
+    const inner = issue.issues[0]?.message ?? issue.message;
+    const key = String(p[p.length - 1]);
+    return {
+      ...base,
+      message: `the name ${JSON.stringify(key)} is not allowed here: ${inner}`,
+      expected: inner.replace(/^expected /, ''),
+      found: JSON.stringify(key),
+      fix: `rename ${JSON.stringify(key)}`,
+    };
+  }
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(p);
+    const probs = issue.keys.map((k) => {
+      const guess = didYouMean(k, known);
+      return `"${k}"${guess ? ` (did you mean "${guess}"?)` : ''}`;
+    });
+    return {
+      ...base,
+      line: lineOf(doc, lc, [...p, issue.keys[0]]),
+      path: formatPath([...p, issue.keys[0]]),
+      message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${probs.join(', ')}`,
+      expected: known.length ? `one of: ${known.join(', ')}` : undefined,
+      found: issue.keys.map((k) => JSON.stringify(k)).join(', '),
+      fix:
+        escapeInvisible(issue.keys[0]) !== issue.keys[0]
+          ? `the name holds an invisible character (shown as \\u...): retype it as plain text`
+          : 'remove or rename the field',
+    };
+  }
+  const found = valueAt(raw, p);
+  if (found === undefined && issue.code === 'invalid_type') {
+    return {
+      ...base,
+      message: `required field is missing`,
+      expected: issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, ''),
+      found: 'nothing',
+      fix: `add ${where}`,
+    };
+  }
+  if (found === undefined && (issue.code === 'invalid_value' || issue.code === 'invalid_union')) {
+    return {
+      ...base,
+      message: 'required field is missing',
+      expected: expectedOf(issue),
+      found: 'nothing',
+      fix: `add ${where}: ${issue.code === 'invalid_value' ? JSON.stringify(issue.values[0]) : '...'}`,
+    };
+  }
+  const node = doc.getIn(p as Array<string | number>, true);
+  const source = isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
+  return { ...base, expected: expectedOf(issue), found: show(found), fix: fixFor(issue, where, found, source) };
+}
+
+/** What the schema wanted, in words, from the issue zod raised. */
+function expectedOf(issue: z.core.$ZodIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected;
+    case 'too_small':
+      return `${issue.origin === 'array' || issue.origin === 'string' ? 'length ' : ''}${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
+    case 'too_big':
+      return `${issue.origin === 'array' || issue.origin === 'string' ? 'length ' : ''}${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
+    case 'invalid_value':
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union': {
+      // A discriminated union names the accepted tags in its note, e.g. action: kill | stall | service-fault.
+      const tags = /Expected (.*)$/.exec(issue.message)?.[1];
+      return tags ? tags.replaceAll("'", '"').replaceAll(' | ', ', ') : undefined;
+    }
+    default:
+      // Refinements word their message "expected ..." (durations, names, localities).
+      return /^expected /.test(issue.message) ? issue.message.replace(/^expected /, '') : undefined;
+  }
+}
+
+/** Every problem carries a fix; the most specific one the issue allows. */
+function fixFor(issue: z.core.$ZodIssue, where: string, found: unknown, source?: string): string {
+  if (issue.message.includes('a duration')) return 'write durations as a number with a unit: "250ms", "10s", "1m"';
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.expected === 'number' || issue.expected === 'int') {
+        const n = typeof found === 'string' ? Number(found) : NaN;
+        return Number.isFinite(n) && found !== ''
+          ? `write ${where.split('.').pop()}: ${n} without quotes`
+          : `write ${issue.expected === 'int' ? 'a whole number' : 'a number'}`;
+      }
+      if (issue.expected === 'string' && (typeof found === 'number' || typeof found === 'boolean')) {
+        // YAML reads `version: 1.30` as the number 1.3 and `mode: on` as... a string, but `yes`/`1.10` bite.
+        return `quote it: ${where.split('.').pop()}: "${source ?? String(found)}" (unquoted, YAML reads it as the ${typeof found} ${String(found)})`;
+      }
+      return `write ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`} at ${where}`;
+    case 'too_small':
+      return `use a value ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
+    case 'too_big':
+      return `use a value ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
+    case 'invalid_value': {
+      const guess = typeof found === 'string' ? didYouMean(found, issue.values.map(String)) : undefined;
+      return guess ? `did you mean "${guess}"?` : `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    }
+    case 'invalid_union': {
+      const tags = [...issue.message.matchAll(/'([^']+)'/g)].map((m) => m[1]);
+      const guess = typeof found === 'string' ? didYouMean(found, tags) : undefined;
+      if (guess) return `did you mean "${guess}"?`;
+      return tags.length
+        ? `use one of ${tags.map((t) => `"${t}"`).join(', ')}`
+        : 'see experiments/peak-load.yaml for the shape of this field';
+    }
+    default:
+      return /^expected /.test(issue.message)
+        ? `write ${issue.message.replace(/^expected /, '').replace(/ \(.*\)$/, '')}`
+        : 'see experiments/peak-load.yaml for the shape of this field';
+  }
+}
+
+/** Field names the schema accepts at a path, for did-you-mean. */
+function knownKeys(p: ReadonlyArray<PropertyKey>): string[] {
+  let s: unknown = ExperimentSpec;
+  const unwrap = (x: unknown): unknown => {
+    let cur = x as { _zod?: { def: Record<string, unknown> } };
+    for (let i = 0; i < 10 && cur?._zod; i++) {
+      const def = cur._zod.def;
+      if (def.type === 'default' || def.type === 'optional' || def.type === 'pipe' || def.type === 'nullable')
+        cur = (def.innerType ?? def.in) as typeof cur;
+      else break;
+    }
+    return cur;
+  };
+  for (const seg of p) {
+    const cur = unwrap(s) as { _zod?: { def: Record<string, unknown> } };
+    const def = cur?._zod?.def;
+    if (!def) return [];
+    if (def.type === 'object') s = (def.shape as Record<string, unknown>)[String(seg)];
+    else if (def.type === 'record') s = def.valueType;
+    else if (def.type === 'array') s = def.element;
+    else return [];
+  }
+  const last = unwrap(s) as { _zod?: { def: Record<string, unknown> } };
+  const def = last?._zod?.def;
+  if (def?.type === 'object') return Object.keys(def.shape as object);
+  if (def?.type === 'union') {
+    return [...new Set((def.options as Array<{ _zod: { def: { shape?: object } } }>).flatMap((o) => Object.keys(o._zod.def.shape ?? {})))];
+  }
+  return [];
+}
+
+/** Relations zod cannot see: names that refer to each other. */
+function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
+  const problems: ProblemDetail[] = [];
+  const clusters = Object.keys(spec.topology.clusters);
+  const ref = (p: Array<string | number>, value: string) => {
+    if (!clusters.includes(value)) {
+      problems.push({
+        file,
+        line: lineOf(doc, lc, p),
+        path: formatPath(p),
+        message: `unknown cluster "${value}"`,
+        expected: `one of ${clusters.join(', ')} (topology.clusters)`,
+        found: JSON.stringify(value),
+        fix: didYouMean(value, clusters)
+          ? `did you mean "${didYouMean(value, clusters)}"?`
+          : 'name a cluster defined under topology.clusters',
+      });
+    }
+  };
+  ref(['client', 'cluster'], spec.client.cluster);
+  if (spec.gateway) ref(['gateway', 'cluster'], spec.gateway.cluster);
+  for (const [n, s] of Object.entries(spec.services)) ref(['services', n, 'cluster'], s.cluster);
+  const nodeRef = (p: Array<string | number>, cluster: string, node: string | undefined) => {
+    const nodes = Object.keys(spec.topology.clusters[cluster]?.nodes ?? {});
+    if (node === undefined || !clusters.includes(cluster) || nodes.includes(node)) return;
+    problems.push({
+      file,
+      line: lineOf(doc, lc, p),
+      path: formatPath(p),
+      message: `unknown node group "${node}" in cluster ${cluster}`,
+      expected: nodes.length
+        ? `one of ${nodes.join(', ')} (topology.clusters.${cluster}.nodes)`
+        : `a group defined under topology.clusters.${cluster}.nodes`,
+      found: JSON.stringify(node),
+      fix: didYouMean(node, nodes)
+        ? `did you mean "${didYouMean(node, nodes)}"?`
+        : `add topology.clusters.${cluster}.nodes.${node}: { locality: region/zone }`,
+    });
+  };
+  nodeRef(['client', 'node'], spec.client.cluster, spec.client.node);
+  const services = Object.keys(spec.services);
+  spec.faults.forEach((f, i) => {
+    if (f.action !== 'scale' || services.some((n) => n.toLowerCase() === f.target.toLowerCase())) return;
+    problems.push({
+      file,
+      line: lineOf(doc, lc, ['faults', i, 'target']),
+      path: `faults[${i}].target`,
+      message: `scale names no deployment: "${f.target}"`,
+      expected: `one of ${services.join(', ')} (services)`,
+      found: JSON.stringify(f.target),
+      fix: didYouMean(f.target, services) ? `did you mean "${didYouMean(f.target, services)}"?` : 'name a service defined under services',
+    });
+  });
+  for (const [n, s] of Object.entries(spec.services)) nodeRef(['services', n, 'node'], s.cluster, s.node);
+  if (spec.gateway && spec.gateway.cluster === spec.client.cluster && clusters.includes(spec.gateway.cluster)) {
+    problems.push({
+      file,
+      line: lineOf(doc, lc, ['gateway', 'cluster']),
+      path: 'gateway.cluster',
+      message: 'the east-west gateway must be in the other cluster than the client',
+      expected: `a cluster other than client.cluster (${spec.client.cluster})`,
+      found: spec.gateway.cluster,
+      fix: `put the gateway in ${clusters.find((c) => c !== spec.client.cluster)}`,
+    });
+  }
+  // The study's gateway hands connections to the services of its own cluster; with none it routes nowhere.
+  if (
+    spec.gateway &&
+    clusters.includes(spec.gateway.cluster) &&
+    !Object.values(spec.services).some((s) => s.cluster === spec.gateway!.cluster)
+  ) {
+    problems.push({
+      file,
+      line: lineOf(doc, lc, ['services']),
+      path: 'services',
+      message: `the east-west gateway's cluster ${spec.gateway.cluster} runs no service, so the gateway routes nowhere`,
+      expected: `at least one service in ${spec.gateway.cluster}`,
+      found:
+        Object.entries(spec.services)
+          .map(([n, s]) => `${n} in ${s.cluster}`)
+          .join(', ') || '(no services)',
+      fix: `deploy a service in ${spec.gateway.cluster}, or drop gateway: and let each network get its own gateway`,
+    });
+  }
+  const topo = normaliseTopology(spec);
+  const ranges = topo.clusters.map((c) => c.addresses);
+  if (new Set(ranges).size !== ranges.length) {
+    problems.push({
+      file,
+      path: 'topology.clusters',
+      line: lineOf(doc, lc, ['topology', 'clusters']),
+      message: 'two clusters use the same address range',
+      expected: 'a different 127.0.N.0/24 for each cluster',
+      found: ranges.join(', '),
+      fix: 'give each cluster its own 127.0.N.0/24',
+    });
+  }
+  for (const c of topo.clusters) {
+    const n =
+      topo.pods.filter((p) => p.cluster === c.name).length +
+      topo.gateways.filter((g) => g.cluster === c.name).length +
+      (topo.client.cluster === c.name ? 1 : 0);
+    if (n > MAX_ADDRESSES_PER_CLUSTER) {
+      problems.push({
+        file,
+        path: `topology.clusters.${c.name}`,
+        line: lineOf(doc, lc, ['topology', 'clusters', c.name]),
+        message: `cluster ${c.name} needs ${n} loopback addresses (pods, gateways, client); the local backend gives a cluster at most ${MAX_ADDRESSES_PER_CLUSTER}`,
+        expected: `at most ${MAX_ADDRESSES_PER_CLUSTER} pods, gateways and clients in one cluster`,
+        found: `${n}`,
+        fix: 'lower replicas, or spread the deployments over more clusters',
+      });
+    }
+  }
+  return problems;
+}
+
+function validateResources(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
+  const hosts = Object.values(spec.services).map((s) => s.host);
+  const problems = validateIstioResources(spec.resources, { file, basePath: 'resources', hosts });
+  // A resource applied mid-run is checked now, like the rest, not when it is due.
+  spec.faults.forEach((f, i) => {
+    if (f.action !== 'apply') return;
+    const base = `faults[${i}].resource`;
+    problems.push(
+      ...validateIstioResources([f.resource], { file, basePath: base, hosts }).map((p) => ({
+        ...p,
+        path: p.path?.replace(`${base}[0]`, base),
+      })),
+    );
+  });
+  // Consistency with the services only once each resource is well-formed: otherwise it would repeat those problems.
+  if (!problems.length) {
+    const services = Object.entries(spec.services).map(([name, s]) => ({ name, host: s.host, port: s.port.number, portName: s.port.name }));
+    problems.push(...consistencyChecks(spec.resources, { file, basePath: 'resources', services }));
+  }
+  for (const p of problems) {
+    if (p.line === undefined && p.path) {
+      try {
+        const segs = p.path
+          .replace(/\[(\d+)\]/g, '.$1')
+          .split('.')
+          .filter(Boolean)
+          .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+        p.line = lineOf(doc, lc, segs);
+      } catch {
+        /* the line is a convenience; the path is the reference */
+      }
+    }
+    p.file ??= file;
+  }
+  return problems;
+}
