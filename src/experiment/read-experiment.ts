@@ -447,19 +447,6 @@ function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCount
     });
   };
   nodeRef(['client', 'node'], spec.client.cluster, spec.client.node);
-  const services = Object.keys(spec.services);
-  spec.faults.forEach((f, i) => {
-    if (f.action !== 'scale' || services.some((n) => n.toLowerCase() === f.target.toLowerCase())) return;
-    problems.push({
-      file,
-      line: lineOf(doc, lc, ['faults', i, 'target']),
-      path: `faults[${i}].target`,
-      message: `scale names no deployment: "${f.target}"`,
-      expected: `one of ${services.join(', ')} (services)`,
-      found: JSON.stringify(f.target),
-      fix: didYouMean(f.target, services) ? `did you mean "${didYouMean(f.target, services)}"?` : 'name a service defined under services',
-    });
-  });
   for (const [n, s] of Object.entries(spec.services)) nodeRef(['services', n, 'node'], s.cluster, s.node);
   if (spec.gateway && spec.gateway.cluster === spec.client.cluster && clusters.includes(spec.gateway.cluster)) {
     problems.push({

@@ -26,9 +26,10 @@ export function virtualHostDomains(host: string, port: number, clientNamespace: 
     // Current istiod (checked against its own generator, `spillover mesh diff`): no `:port` variants
     // (the route config ignores the port instead), the FQDN also with a trailing dot, the short name
     // before the partial ones.
+    // generateAltVirtualHostsForKubernetesService: another namespace gets `a.ns` before `a.ns.svc`.
     const names = [host, `${host}.`];
-    if (m && clientNamespace === m[2]) names.push(m[1]);
-    if (m) names.push(`${m[1]}.${m[2]}.svc`, `${m[1]}.${m[2]}`);
+    if (m && clientNamespace === m[2]) names.push(m[1], `${m[1]}.${m[2]}.svc`, `${m[1]}.${m[2]}`);
+    else if (m) names.push(`${m[1]}.${m[2]}`, `${m[1]}.${m[2]}.svc`);
     return names;
   }
   const names = [host];

@@ -95,13 +95,22 @@ function applyLocalityWeights(groups: LbGroup[], proxyLocality: string, distribu
 
 /** Label-based priority: len - j for the first label j whose value differs from the proxy's. */
 function applyFailoverPriorities(groups: LbGroup[], proxyLabels: Record<string, string>, labels: string[]): LbGroup[] {
+  // A network label first is special (applyFailoverPriorityPerLocality's includesNetwork): another
+  // network does not stop the match; it only puts the endpoint below every same-network one.
+  const includesNetwork = labels[0]?.split('=')[0] === 'topology.istio.io/network';
   const prio = (epLabels: Record<string, string> = {}) => {
+    let adjust = 0;
     for (let j = 0; j < labels.length; j++) {
       const [key, value] = labels[j].split('=');
       const want = value ?? proxyLabels[key];
-      if (epLabels[key] !== want) return labels.length - j;
+      if (epLabels[key] === want) continue;
+      if (j === 0 && includesNetwork) {
+        adjust = labels.length;
+        continue;
+      }
+      return labels.length - j + adjust;
     }
-    return 0;
+    return adjust;
   };
   const out: LbGroup[] = [];
   for (const g of groups) {

@@ -47,7 +47,8 @@ export function buildOutboundCluster(
   const cluster: Json = { name: opts.name, type: 'STATIC' };
 
   const h2 = applyConnectionPool(cluster, policy?.connectionPool, ctx, {
-    http: !opts.sniDnat,
+    // istiod applies the whole pool to the gateway's SNI-DNAT clusters too (applyTrafficPolicy).
+    http: true,
     outbound: true,
     where: opts.sniDnat || !dr ? undefined : `${label}: ${path}`,
   });

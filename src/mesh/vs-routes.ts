@@ -97,11 +97,15 @@ function envoyMatch(m: Json, ctx: TranslateContext, where: string): Json {
   if (uri.exact !== undefined) out.path = uri.exact;
   else if (uri.regex !== undefined) out.safe_regex = { regex: uri.regex };
   else out.prefix = uri.prefix ?? '/';
-  if (m.ignoreUriCase) out.case_sensitive = false;
+  // istiod always sets it (TranslateRouteMatch), true unless ignoreUriCase.
+  out.case_sensitive = !m.ignoreUriCase;
   const headers: Json[] = [];
   const stringMatch = (v: Json) =>
     v.exact !== undefined ? { exact: v.exact } : v.prefix !== undefined ? { prefix: v.prefix } : { safe_regex: { regex: v.regex } };
-  for (const [k, v] of Object.entries((m.headers ?? {}) as Record<string, Json>))
+  // Header matches sorted by name, then :method and :authority (TranslateRouteMatch's order).
+  for (const [k, v] of Object.entries((m.headers ?? {}) as Record<string, Json>).sort(([a], [b]) =>
+    a.toLowerCase() < b.toLowerCase() ? -1 : 1,
+  ))
     headers.push({ name: k.toLowerCase(), string_match: stringMatch(v) });
   if (m.method) headers.push({ name: ':method', string_match: stringMatch(m.method) });
   if (m.authority) headers.push({ name: ':authority', string_match: stringMatch(m.authority) });
