@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode, isScalar, visit, type Document } from 'yaml';
+import { isScalar, type Document, type LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { escapeInvisible, isSpilloverError, SpilloverError, type ProblemDetail } from '../errors.ts';
 import { didYouMean, similarFile } from './did-you-mean.ts';
@@ -14,12 +14,10 @@ import { readTextInput } from '../util/read-text-input.ts';
 import { checkLimits } from './checks.ts';
 import { ExperimentSpec, type Experiment } from './schema.ts';
 import { checkScaled, scaleExperiment } from './time-scale.ts';
-import { validateIstioResources } from '../mesh/validate.ts';
 import { normaliseTopology, type MeshTopology } from './topology.ts';
-
-/** A run slot of the local backend holds 31 addresses per cluster (127.0.N.1-31 in slot 0). */
-export const MAX_ADDRESSES_PER_CLUSTER = 31;
-import { consistencyChecks } from '../mesh/validate-consistency.ts';
+import { crossCheck, validateResources } from './cross-check.ts';
+import { lineOf, readYamlMapping } from './yaml-document.ts';
+export { MAX_ADDRESSES_PER_CLUSTER } from './cross-check.ts';
 
 export interface ReadExperimentOptions {
   /** Raw `path=value` strings from `--set`. */
@@ -73,56 +71,7 @@ function experimentGuess(file: string): string | undefined {
 }
 
 export function parseExperiment(text: string, display: string, absFile: string, opts: ReadExperimentOptions = {}): ResolvedExperiment {
-  const lineCounter = new LineCounter();
-  // logLevel 'error': yaml's own warnings (a mapping used as a key...) would go to stderr as Node
-  // process warnings; what such input means is reported as a problem below instead.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
-  if (doc.errors.length) {
-    // yaml reports some errors twice (once per node it touches); one line per distinct error is enough.
-    const seen = new Set<string>();
-    const problems: ProblemDetail[] = [];
-    for (const e of doc.errors) {
-      const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
-      const first = e.message.split('\n')[0];
-      const message = /Maximum call stack/.test(first)
-        ? 'YAML nested too deeply to read (the parser ran out of stack)'
-        : `YAML syntax error: ${first}`;
-      if (seen.has(`${line} ${message}`)) continue;
-      seen.add(`${line} ${message}`);
-      const src = line ? text.split('\n')[line - 1]?.trim() : undefined;
-      problems.push({
-        file: display,
-        line,
-        message,
-        expected: 'YAML: "key: value" lines indented with spaces, lists of "- item"',
-        found: src ? JSON.stringify(src.length > 80 ? `${src.slice(0, 77)}...` : src) : undefined,
-        fix: 'fix the YAML (indentation uses spaces; a list item starts with "- "; quote values containing ": ")',
-      });
-    }
-    throw new SpilloverError(problems);
-  }
-  let raw: unknown;
-  try {
-    // Aliases are resolved here: one used before its anchor, or a billion-laughs expansion, fails now.
-    raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
-  } catch (e) {
-    throw new SpilloverError({
-      file: display,
-      line: aliasLine(doc, lineCounter),
-      message: `YAML error: ${(e as Error).message.split('\n')[0]}`,
-      expected: 'every alias (*name) after its anchor (&name), and at most 1000 alias uses in all',
-      fix: 'define an anchor (&name) before any alias (*name) that uses it, and do not nest aliases to expand the document',
-    });
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new SpilloverError({
-      file: display,
-      message: 'the experiment must be a YAML mapping',
-      expected: 'apiVersion, kind, metadata, ...',
-      found: Array.isArray(raw) ? 'a list' : raw === null ? 'an empty document' : String(raw),
-      fix: 'start from experiments/peak-load.yaml: top-level fields are written "name: value", without a leading "- "',
-    });
-  }
+  const { doc, lineCounter, raw } = readYamlMapping(text, display);
   const overrides = (opts.set ?? []).map((s) => parseOverride(s));
   const applied = applyOverrides(raw as Record<string, unknown>, overrides);
   // A problem inside a field set by --set is the flag's, not the file's: its line holds the old value.
@@ -211,28 +160,6 @@ function checkScenarioPath(
       ),
     );
   }
-}
-
-/** The line of the alias to blame: the first one that resolves to nothing, else the first one. */
-function aliasLine(doc: Document, lc: LineCounter): number | undefined {
-  let first: number | undefined;
-  let broken: number | undefined;
-  visit(doc, {
-    Alias(_, node) {
-      const line = node.range ? lc.linePos(node.range[0]).line : undefined;
-      first ??= line;
-      if (broken === undefined && !node.resolve(doc)) broken = line;
-    },
-  });
-  return broken ?? first;
-}
-
-function lineOf(doc: Document, lc: LineCounter, p: ReadonlyArray<PropertyKey>): number | undefined {
-  for (let n = p.length; n >= 0; n--) {
-    const node = doc.getIn(p.slice(0, n) as Array<string | number>, true);
-    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
-  }
-  return undefined;
 }
 
 function valueAt(raw: unknown, p: ReadonlyArray<PropertyKey>): unknown {
@@ -408,142 +335,3 @@ function knownKeys(p: ReadonlyArray<PropertyKey>): string[] {
 }
 
 /** Relations zod cannot see: names that refer to each other. */
-function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
-  const problems: ProblemDetail[] = [];
-  const clusters = Object.keys(spec.topology.clusters);
-  const ref = (p: Array<string | number>, value: string) => {
-    if (!clusters.includes(value)) {
-      problems.push({
-        file,
-        line: lineOf(doc, lc, p),
-        path: formatPath(p),
-        message: `unknown cluster "${value}"`,
-        expected: `one of ${clusters.join(', ')} (topology.clusters)`,
-        found: JSON.stringify(value),
-        fix: didYouMean(value, clusters)
-          ? `did you mean "${didYouMean(value, clusters)}"?`
-          : 'name a cluster defined under topology.clusters',
-      });
-    }
-  };
-  ref(['client', 'cluster'], spec.client.cluster);
-  if (spec.gateway) ref(['gateway', 'cluster'], spec.gateway.cluster);
-  for (const [n, s] of Object.entries(spec.services)) ref(['services', n, 'cluster'], s.cluster);
-  const nodeRef = (p: Array<string | number>, cluster: string, node: string | undefined) => {
-    const nodes = Object.keys(spec.topology.clusters[cluster]?.nodes ?? {});
-    if (node === undefined || !clusters.includes(cluster) || nodes.includes(node)) return;
-    problems.push({
-      file,
-      line: lineOf(doc, lc, p),
-      path: formatPath(p),
-      message: `unknown node group "${node}" in cluster ${cluster}`,
-      expected: nodes.length
-        ? `one of ${nodes.join(', ')} (topology.clusters.${cluster}.nodes)`
-        : `a group defined under topology.clusters.${cluster}.nodes`,
-      found: JSON.stringify(node),
-      fix: didYouMean(node, nodes)
-        ? `did you mean "${didYouMean(node, nodes)}"?`
-        : `add topology.clusters.${cluster}.nodes.${node}: { locality: region/zone }`,
-    });
-  };
-  nodeRef(['client', 'node'], spec.client.cluster, spec.client.node);
-  for (const [n, s] of Object.entries(spec.services)) nodeRef(['services', n, 'node'], s.cluster, s.node);
-  if (spec.gateway && spec.gateway.cluster === spec.client.cluster && clusters.includes(spec.gateway.cluster)) {
-    problems.push({
-      file,
-      line: lineOf(doc, lc, ['gateway', 'cluster']),
-      path: 'gateway.cluster',
-      message: 'the east-west gateway must be in the other cluster than the client',
-      expected: `a cluster other than client.cluster (${spec.client.cluster})`,
-      found: spec.gateway.cluster,
-      fix: `put the gateway in ${clusters.find((c) => c !== spec.client.cluster)}`,
-    });
-  }
-  // The study's gateway hands connections to the services of its own cluster; with none it routes nowhere.
-  if (
-    spec.gateway &&
-    clusters.includes(spec.gateway.cluster) &&
-    !Object.values(spec.services).some((s) => s.cluster === spec.gateway!.cluster)
-  ) {
-    problems.push({
-      file,
-      line: lineOf(doc, lc, ['services']),
-      path: 'services',
-      message: `the east-west gateway's cluster ${spec.gateway.cluster} runs no service, so the gateway routes nowhere`,
-      expected: `at least one service in ${spec.gateway.cluster}`,
-      found:
-        Object.entries(spec.services)
-          .map(([n, s]) => `${n} in ${s.cluster}`)
-          .join(', ') || '(no services)',
-      fix: `deploy a service in ${spec.gateway.cluster}, or drop gateway: and let each network get its own gateway`,
-    });
-  }
-  const topo = normaliseTopology(spec);
-  const ranges = topo.clusters.map((c) => c.addresses);
-  if (new Set(ranges).size !== ranges.length) {
-    problems.push({
-      file,
-      path: 'topology.clusters',
-      line: lineOf(doc, lc, ['topology', 'clusters']),
-      message: 'two clusters use the same address range',
-      expected: 'a different 127.0.N.0/24 for each cluster',
-      found: ranges.join(', '),
-      fix: 'give each cluster its own 127.0.N.0/24',
-    });
-  }
-  for (const c of topo.clusters) {
-    const n =
-      topo.pods.filter((p) => p.cluster === c.name).length +
-      topo.gateways.filter((g) => g.cluster === c.name).length +
-      (topo.client.cluster === c.name ? 1 : 0);
-    if (n > MAX_ADDRESSES_PER_CLUSTER) {
-      problems.push({
-        file,
-        path: `topology.clusters.${c.name}`,
-        line: lineOf(doc, lc, ['topology', 'clusters', c.name]),
-        message: `cluster ${c.name} needs ${n} loopback addresses (pods, gateways, client); the local backend gives a cluster at most ${MAX_ADDRESSES_PER_CLUSTER}`,
-        expected: `at most ${MAX_ADDRESSES_PER_CLUSTER} pods, gateways and clients in one cluster`,
-        found: `${n}`,
-        fix: 'lower replicas, or spread the deployments over more clusters',
-      });
-    }
-  }
-  return problems;
-}
-
-function validateResources(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
-  const hosts = Object.values(spec.services).map((s) => s.host);
-  const problems = validateIstioResources(spec.resources, { file, basePath: 'resources', hosts });
-  // A resource applied mid-run is checked now, like the rest, not when it is due.
-  spec.faults.forEach((f, i) => {
-    if (f.action !== 'apply') return;
-    const base = `faults[${i}].resource`;
-    problems.push(
-      ...validateIstioResources([f.resource], { file, basePath: base, hosts }).map((p) => ({
-        ...p,
-        path: p.path?.replace(`${base}[0]`, base),
-      })),
-    );
-  });
-  // Consistency with the services only once each resource is well-formed: otherwise it would repeat those problems.
-  if (!problems.length) {
-    const services = Object.entries(spec.services).map(([name, s]) => ({ name, host: s.host, port: s.port.number, portName: s.port.name }));
-    problems.push(...consistencyChecks(spec.resources, { file, basePath: 'resources', services }));
-  }
-  for (const p of problems) {
-    if (p.line === undefined && p.path) {
-      try {
-        const segs = p.path
-          .replace(/\[(\d+)\]/g, '.$1')
-          .split('.')
-          .filter(Boolean)
-          .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-        p.line = lineOf(doc, lc, segs);
-      } catch {
-        /* the line is a convenience; the path is the reference */
-      }
-    }
-    p.file ??= file;
-  }
-  return problems;
-}

@@ -69,83 +69,90 @@ export function serviceView(
   const ses = opts.serviceEntries === false ? [] : resources.serviceEntriesFor(host);
   if (!kube && ses.length === 0) return undefined;
 
-  const td = trustDomain(plan.client.identity.spiffe);
-  const endpoints: EndpointSpec[] = [];
   const sas = new Set<string>();
-  let port: number;
-  let portName: string;
-  let namespace: string;
-
-  if (kube) {
-    port = kube.port;
-    portName = kube.portName;
-    namespace = kube.namespace;
-    for (const w of pods) {
-      const ep: EndpointSpec = {
-        ip: w.sidecar.inbound.ip,
-        port: w.sidecar.inbound.port,
-        locality: w.sidecar.locality,
-        service: w.service,
-        tlsMode: 'istio',
-        origin: `workload ${w.service}`,
-      };
-      // Only the general topology adds these, so the study's endpoints stay exactly as they were.
-      if (w.labels) Object.assign(ep, { labels: w.labels, network: w.sidecar.network, instance: w.instance });
-      endpoints.push(ep);
-      sas.add(w.sidecar.identity.spiffe);
-    }
-  } else {
-    const first = ses[0];
-    const p = (first.spec.ports ?? [])[0] ?? {};
-    port = p.number;
-    portName = p.name;
-    namespace = seNamespace(first, 'default');
-  }
-
-  for (const se of ses) {
-    const label = ctx.resources.describe(se);
-    const ns = seNamespace(se, namespace);
-    if (kube && ns !== kube.namespace) {
-      ctx.warnings.push(
-        `${label}: its endpoints are dropped from ${host}: the Kubernetes Service ${host} wins and only ServiceEntries in its namespace "${kube.namespace}" add endpoints (found namespace "${ns}"); set metadata.namespace: ${kube.namespace}`,
-      );
-      continue;
-    }
-    const ports: Json[] = se.spec.ports ?? [];
-    const sePort = ports.find((p) => p.name === portName);
-    if (!sePort) {
-      ctx.warnings.push(
-        `${label}: its endpoints are dropped from ${host}: no spec.ports entry is named "${portName}" like the Kubernetes Service port (found ${JSON.stringify(ports.map((p) => p.name))}); rename the ServiceEntry port to "${portName}"`,
-      );
-      continue;
-    }
-    for (const san of se.spec.subjectAltNames ?? []) sas.add(san);
-    (se.spec.endpoints ?? []).forEach((ep: Json, i: number) => {
-      const where = `${label}: spec.endpoints[${i}]`;
-      if (!isIP(String(ep.address ?? ''))) {
-        ctx.warnings.push(
-          `${where}: address ${JSON.stringify(ep.address)} is not an IP address, so istiod leaves it out of a STATIC ServiceEntry's endpoints; use the gateway's IP (placeholder {{gateway.<cluster>}})`,
-        );
-        return;
-      }
-      const epPort = Number(ep.ports?.[portName] ?? sePort.targetPort ?? sePort.number);
-      const labels = ep.labels ?? {};
-      const locality = ep.locality ?? (labels['topology.istio.io/locality'] ?? labels['istio-locality'] ?? '').replaceAll('.', '/');
-      if (ep.serviceAccount) sas.add(`spiffe://${td}/ns/${ns}/sa/${ep.serviceAccount}`);
-      endpoints.push({
-        ip: ep.address,
-        port: epPort,
-        locality,
-        service: behindGateway(ep.address, epPort, host, ctx) ?? 'external',
-        tlsMode: labels['security.istio.io/tlsMode'] === 'istio' || ep.serviceAccount ? 'istio' : 'disabled',
-        origin: where,
-        ...(ep.labels ? { labels: ep.labels } : {}),
-        ...(ep.network ? { network: ep.network } : {}),
-        ...(ep.weight ? { weight: ep.weight } : {}),
-      });
-    });
-  }
+  const endpoints = kube ? podEndpoints(pods, sas) : [];
+  const first = (ses[0]?.spec.ports ?? [])[0] ?? {};
+  const port: number = kube ? kube.port : first.number;
+  const portName: string = kube ? kube.portName : first.name;
+  const namespace = kube ? kube.namespace : seNamespace(ses[0], 'default');
+  for (const se of ses) endpoints.push(...serviceEntryEndpoints(se, { host, kube, namespace, portName, sas }, ctx));
   return { host, port, portName, namespace, kube, pods, endpoints, serviceAccounts: [...sas] };
+}
+
+/** One endpoint per pod of the Service, at its sidecar's inbound listener; their identities join the SANs. */
+function podEndpoints(pods: WorkloadPlan[], sas: Set<string>): EndpointSpec[] {
+  return pods.map((w) => {
+    const ep: EndpointSpec = {
+      ip: w.sidecar.inbound.ip,
+      port: w.sidecar.inbound.port,
+      locality: w.sidecar.locality,
+      service: w.service,
+      tlsMode: 'istio',
+      origin: `workload ${w.service}`,
+    };
+    // Only the general topology adds these, so the study's endpoints stay exactly as they were.
+    if (w.labels) Object.assign(ep, { labels: w.labels, network: w.sidecar.network, instance: w.instance });
+    sas.add(w.sidecar.identity.spiffe);
+    return ep;
+  });
+}
+
+interface SeScope {
+  host: string;
+  kube?: WorkloadPlan;
+  namespace: string;
+  portName: string;
+  /** The SAN set, extended by the entry's subjectAltNames and endpoint service accounts. */
+  sas: Set<string>;
+}
+
+/** A ServiceEntry's endpoints for the host, as istiod merges them into the Service (same namespace, same port name). */
+function serviceEntryEndpoints(se: IstioResource, o: SeScope, ctx: TranslateContext): EndpointSpec[] {
+  const { host, kube, portName, sas } = o;
+  const label = ctx.resources.describe(se);
+  const ns = seNamespace(se, o.namespace);
+  if (kube && ns !== kube.namespace) {
+    ctx.warnings.push(
+      `${label}: its endpoints are dropped from ${host}: the Kubernetes Service ${host} wins and only ServiceEntries in its namespace "${kube.namespace}" add endpoints (found namespace "${ns}"); set metadata.namespace: ${kube.namespace}`,
+    );
+    return [];
+  }
+  const ports: Json[] = se.spec.ports ?? [];
+  const sePort = ports.find((p) => p.name === portName);
+  if (!sePort) {
+    ctx.warnings.push(
+      `${label}: its endpoints are dropped from ${host}: no spec.ports entry is named "${portName}" like the Kubernetes Service port (found ${JSON.stringify(ports.map((p) => p.name))}); rename the ServiceEntry port to "${portName}"`,
+    );
+    return [];
+  }
+  for (const san of se.spec.subjectAltNames ?? []) sas.add(san);
+  const td = trustDomain(ctx.plan.client.identity.spiffe);
+  const out: EndpointSpec[] = [];
+  (se.spec.endpoints ?? []).forEach((ep: Json, i: number) => {
+    const where = `${label}: spec.endpoints[${i}]`;
+    if (!isIP(String(ep.address ?? ''))) {
+      ctx.warnings.push(
+        `${where}: address ${JSON.stringify(ep.address)} is not an IP address, so istiod leaves it out of a STATIC ServiceEntry's endpoints; use the gateway's IP (placeholder {{gateway.<cluster>}})`,
+      );
+      return;
+    }
+    const epPort = Number(ep.ports?.[portName] ?? sePort.targetPort ?? sePort.number);
+    const labels = ep.labels ?? {};
+    const locality = ep.locality ?? (labels['topology.istio.io/locality'] ?? labels['istio-locality'] ?? '').replaceAll('.', '/');
+    if (ep.serviceAccount) sas.add(`spiffe://${td}/ns/${ns}/sa/${ep.serviceAccount}`);
+    out.push({
+      ip: ep.address,
+      port: epPort,
+      locality,
+      service: behindGateway(ep.address, epPort, host, ctx) ?? 'external',
+      tlsMode: labels['security.istio.io/tlsMode'] === 'istio' || ep.serviceAccount ? 'istio' : 'disabled',
+      origin: where,
+      ...(ep.labels ? { labels: ep.labels } : {}),
+      ...(ep.network ? { network: ep.network } : {}),
+      ...(ep.weight ? { weight: ep.weight } : {}),
+    });
+  });
+  return out;
 }
 
 /** An endpoint at the east-west gateway leads to the workload serving the host in the gateway's cluster. */
