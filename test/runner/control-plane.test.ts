@@ -56,7 +56,10 @@ describe('control plane: readiness, DestinationRule change and drain during a ru
     );
     const shifted = between(applyAt + 0.1, drainAt);
     const z2 = shifted.filter((r) => r.instance === 'helloworld-z2-0').length / shifted.length;
-    assert.ok(z2 > 0.6 && z2 < 0.95, `zone2 took ${z2} of the ${shifted.length} calls between the push at ${applyAt} s and the drain at ${drainAt} s`);
+    assert.ok(
+      z2 > 0.6 && z2 < 0.95,
+      `zone2 took ${z2} of the ${shifted.length} calls between the push at ${applyAt} s and the drain at ${drainAt} s`,
+    );
     assert.equal(
       between(drainAt + 0.3, 100).filter((r) => r.instance === 'helloworld-z2-0').length,
       0,
