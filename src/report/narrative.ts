@@ -116,19 +116,40 @@ function eventLine(a: Analysis, e: DetectedEvent, side: (envoy: string) => strin
     case 'run': {
       const [kind, ...rest] = e.detail.split(': ');
       const what = rest.join(': ');
-      if (kind === 'fault') return `${at} a fault was injected: ${what}.`;
+      if (kind === 'fault') return `${at} a fault was injected: ${what}.${trafficAfter(a, e.t)}`;
       if (kind === 'process-exit') return `${at} a process of the run ended on its own: ${what}.`;
       if (kind === 'error') return `${at} the run recorded an error: ${what}.`;
       if (kind === 'push') {
         const m = /^(.*) -> \S+?( \(not seen applied\))?, applied (\S+) ms after the write$/.exec(what);
         if (!m) return `${at} ${e.detail}.`;
-        return `${at} ${e.envoy} applied the control plane's push "${m[1]}"${m[2] ? ' (not seen applied)' : `, ${m[3]} ms after it was written`}.`;
+        const applied = m[2] ? ' (not seen applied)' : `, ${m[3]} ms after it was written`;
+        // The client's push decides where the load goes next; a gateway's only what it forwards.
+        return `${at} ${e.envoy} applied the control plane's push "${m[1]}"${applied}.${e.envoy === 'client' ? trafficAfter(a, e.t) : ''}`;
       }
       return undefined;
     }
     default:
       return undefined;
   }
+}
+
+/**
+ * General topology: which instances answered in the buckets after t (served-by.csv), so a drain,
+ * readiness failure or DestinationRule change shows what traffic did next.
+ */
+function trafficAfter(a: Analysis, t: number): string {
+  if (!a.servedBy?.length) return '';
+  const span = Math.max(1, 2 * a.bucketS);
+  const by = new Map<string, number>();
+  let total = 0;
+  for (const r of a.servedBy) {
+    if (r.t + a.bucketS <= t || r.t >= t + span) continue;
+    by.set(r.instance, (by.get(r.instance) ?? 0) + r.served);
+    total += r.served;
+  }
+  if (!total) return ` In the next ${span} s no instance answered.`;
+  const parts = [...by.entries()].sort((x, y) => y[1] - x[1]).map(([i, n]) => `${i} ${pc(n / total)}`);
+  return ` In the next ${span} s the answers came from ${parts.join(', ')}.`;
 }
 
 /** What the events added up to, including what did not happen and why. */

@@ -78,5 +78,11 @@ describe('control plane: readiness, DestinationRule change and drain during a ru
     // xDS files are in the run directory, renamed into place (no temporary file left).
     const xds = fs.readdirSync(path.join(res.runDir, 'xds/client'));
     assert.ok(xds.includes('cds.json') && !xds.some((f) => f.endsWith('.tmp')));
+    // The report says when each push reached each Envoy, and where the answers went next.
+    const report = fs.readFileSync(path.join(res.runDir, 'report.md'), 'utf8');
+    for (const envoy of ['client', 'gateway-cluster1'])
+      assert.match(report, new RegExp(`${envoy} applied the control plane's push "unready`), `${envoy}'s readiness push is in the report`);
+    assert.match(report, /client applied the control plane's push "apply[^\n]*In the next [\d.]+ s the answers came from helloworld-z2-0/);
+    assert.match(report, /a fault was injected: drain[^\n]*In the next [\d.]+ s the answers came from helloworld-z1-1/);
   });
 });
