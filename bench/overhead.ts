@@ -90,3 +90,26 @@ function scenarioDurationS(s: Scenario): number {
   // The scenario's own length; gracefulStop is not counted: in-flight requests ending is the scenario's time.
   return Math.max(...s.scenarios.map((x) => x.startTime + scenarioDuration(x)));
 }
+
+// Start-up and memory per Envoy: today's two-cluster topology beside the 3-cluster, 4-locality,
+// 2-replica one (experiments/three-cluster.yaml, 12 Envoys; target: up in <= 5 s).
+{
+  const { topologyStartup } = await import('./topology-startup.ts');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-bench-topology-'));
+  console.log('\nstart-up and memory per Envoy (backend up = processes started, every Envoy /ready, every app ready):');
+  for (const file of [values.experiment!, 'experiments/three-cluster.yaml']) {
+    const figs = [];
+    for (let i = 0; i < runs; i++) figs.push(await topologyStartup(file, timeScale, dir));
+    const up = median(figs.map((f) => f.upS));
+    console.log(
+      `  ${path.basename(file, '.yaml').padEnd(14)} ${String(figs[0].envoys).padStart(2)} Envoys: backend up in ${up.toFixed(1)} s (median of ${runs}; runs ${figs.map((f) => f.upS.toFixed(1)).join(', ')}), ${median(figs.map((f) => f.perEnvoyMiB)).toFixed(1)} MiB RSS per Envoy at peak${file.includes('three-cluster') ? `  (target <= 5 s: ${up <= 5 ? 'met' : 'NOT met'})` : ''}`,
+    );
+  }
+  console.log(
+    `  (load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+}

@@ -1,6 +1,7 @@
 /**
  * CI's oracle step: `spillover mesh diff` on every golden translation case (test/mesh/golden-cases.ts)
- * and every shipped experiment (experiments/*.yaml). Builds tools/istiod-config on first use.
+ * and every shipped experiment (experiments/*.yaml, experiments/istio-tasks/) and the general
+ * topology's fixtures (test/fixtures/topology/). Builds tools/istiod-config on first use.
  * Exit 1 when any of them has a difference not in src/oracle/known-differences.ts.
  *
  *   node --import tsx scripts/mesh-diff-all.ts [--verbose]
@@ -16,11 +17,15 @@ const verbose = process.argv.includes('--verbose');
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const targets: Array<{ name: string; plan: () => Promise<MeshPlan> }> = [
   ...GOLDEN_CASES.map((c) => ({ name: `golden ${c.name}`, plan: async () => c.plan() })),
-  ...fs
-    .readdirSync('experiments')
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((f) => ({ name: `experiment ${f}`, plan: () => experimentPlan(path.join('experiments', f)) })),
+  // The shipped experiments (the Istio tasks in their folder too) and the general topology's golden fixtures.
+  ...['experiments', 'experiments/istio-tasks', 'test/fixtures/topology'].flatMap((dir) =>
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => path.join(dir, f))
+      .map((f) => ({ name: `experiment ${path.relative('experiments', f)}`, plan: () => experimentPlan(f) })),
+  ),
 ];
 
 let failed = 0;

@@ -7,6 +7,7 @@ import { detectEvents, type DetectedEvent } from './events.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import type { Summary } from '../contracts/summary.ts';
 import { buildSummary } from './summary.ts';
+import { meshSummary, servedByOverTime, type ServedByRow } from './mesh-summary.ts';
 import { breakerTrips } from './breakers.ts';
 import { contention, loadModel, runEnding } from './run-ending.ts';
 import type { TimeseriesRow } from '../contracts/timeseries.ts';
@@ -42,6 +43,8 @@ export interface Analysis {
   roles: Record<string, string>;
   /** Each redirect interval and B's exact share of the A/B-served requests sent within it. */
   redirects: Array<{ onsetS: number; endS: number | null; shareB: number | null }>;
+  /** General topology: successful responses per instance (with its locality) per bucket. */
+  servedBy?: ServedByRow[];
 }
 
 export const ANALYZE_DEFAULTS = { windowS: 1, redirectThreshold: 0.5 } as const;
@@ -153,6 +156,7 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
     loadModel: model,
     redirectedShare: abTotal ? Math.round((inB / abTotal) * 1000) / 1000 : null,
     breakers: breakerTrips(raw.manifest.topology, config, raw.scrapes),
+    mesh: meshSummary(raw.manifest, req, raw.scrapes),
   });
   const roleNames = Object.fromEntries(Object.entries(roles).map(([n, r]) => [n, r.role]));
   return {
@@ -166,6 +170,7 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
     resolved: raw.manifest.resolved,
     roles: roleNames,
     redirects: redirects.map(({ count: _c, ...r }) => r),
+    servedBy: servedByOverTime(raw.manifest, req, bucketS),
   };
 }
 

@@ -112,17 +112,21 @@ function withLoad(inp: EventInputs, out: RawEvent[]): DetectedEvent[] {
 /** Phases and injected faults frame the timeline; crashes and errors explain gaps in it. */
 function runFrames(runEvents: RunEvent[]): RawEvent[] {
   return runEvents
-    .filter((e) => e.kind === 'phase' || e.kind === 'fault' || e.kind === 'process-exit' || e.kind === 'error')
-    .map((e) => ({
-      t: e.t,
-      kind: 'run' as const,
-      envoy: '',
-      host: '',
-      service: '',
-      source: 'run-events',
-      cause: '',
-      detail: `${e.kind}: ${e.what}`,
-    }));
+    .filter((e) => e.kind === 'phase' || e.kind === 'fault' || e.kind === 'process-exit' || e.kind === 'error' || e.kind === 'push')
+    .map((e) => {
+      // A control-plane push is stamped when the Envoy was seen applying it (its update_success counter).
+      const push = e.kind === 'push' ? (e.detail as { envoy?: string; latencyMs?: number | null } | undefined) : undefined;
+      return {
+        t: e.t,
+        kind: 'run' as const,
+        envoy: push?.envoy ?? '',
+        host: '',
+        service: '',
+        source: 'run-events',
+        cause: '',
+        detail: push ? `push: ${e.what}, applied ${push.latencyMs ?? '?'} ms after the write` : `${e.kind}: ${e.what}`,
+      };
+    });
 }
 
 function gaps(target: string, what: string, recs: Array<{ t: number; ok: boolean; error?: string }>) {

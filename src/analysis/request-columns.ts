@@ -28,6 +28,10 @@ export interface RequestColumns {
   status: Uint16Array;
   dest: Uint8Array;
   outcome: Uint8Array;
+  /** Index into `instanceNames` of the instance that served each request (0: none). */
+  instance?: Uint16Array;
+  /** Instance names by index; [0] is "" (no x-spillover-instance header). */
+  instanceNames?: string[];
   /** sent − intended, in ms: how late the driver sent it (its start lag; a contention signal). */
   lagMs?: Float32Array;
 }
@@ -40,6 +44,9 @@ export class RequestColumnsBuilder {
   private status: Uint16Array;
   private dest: Uint8Array;
   private outcome: Uint8Array;
+  private inst: Uint16Array;
+  private names: string[] = [''];
+  private index = new Map<string, number>([['', 0]]);
   private lag: Float32Array;
 
   constructor(capacityHint = 1024) {
@@ -49,6 +56,7 @@ export class RequestColumnsBuilder {
     this.status = new Uint16Array(this.cap);
     this.dest = new Uint8Array(this.cap);
     this.outcome = new Uint8Array(this.cap);
+    this.inst = new Uint16Array(this.cap);
     this.lag = new Float32Array(this.cap);
   }
 
@@ -60,6 +68,13 @@ export class RequestColumnsBuilder {
     this.status[i] = r.status;
     this.dest[i] = destOfService(r.service);
     this.outcome[i] = outcomeOf(r);
+    const name = r.instance ?? '';
+    let k = this.index.get(name);
+    if (k === undefined && this.names.length < 65535) {
+      k = this.names.push(name) - 1;
+      this.index.set(name, k);
+    }
+    this.inst[i] = k ?? 0;
     this.lag[i] = (r.sent - r.intended) * 1000;
   }
 
@@ -71,6 +86,7 @@ export class RequestColumnsBuilder {
     this.status = g(this.status);
     this.dest = g(this.dest);
     this.outcome = g(this.outcome);
+    this.inst = g(this.inst);
     this.lag = g(this.lag);
   }
 
@@ -84,6 +100,8 @@ export class RequestColumnsBuilder {
       dest: this.dest.subarray(0, n),
       outcome: this.outcome.subarray(0, n),
       lagMs: this.lag.subarray(0, n),
+      instance: this.inst.subarray(0, n),
+      instanceNames: [...this.names],
     };
   }
 }

@@ -10,6 +10,7 @@ import { k6Percentile } from '../util/percentile.ts';
 import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import { r3 } from './timeseries.ts';
 import type { BreakerTrip } from './breakers.ts';
+import type { MeshSummary } from './mesh-summary.ts';
 
 export interface SummaryExtras {
   ending: RunEndingInfo;
@@ -17,6 +18,8 @@ export interface SummaryExtras {
   loadModel: LoadModel;
   redirectedShare: number | null;
   breakers: BreakerTrip[];
+  /** General topology only (mesh-summary.ts). */
+  mesh?: MeshSummary;
 }
 
 export function buildSummary(
@@ -88,6 +91,7 @@ export function buildSummary(
       firstS: r3(b.firstS),
       count: b.total,
     })),
+    ...(x.mesh ? { mesh: x.mesh } : {}),
   };
 }
 

@@ -124,7 +124,8 @@ export interface ClustersRecord {
 
 export interface RunEvent {
   t: number;
-  kind: 'phase' | 'fault' | 'gap' | 'warning' | 'error' | 'process-exit';
+  /** push: the harness's control plane wrote new xDS for an Envoy and saw Envoy apply it (detail: envoy, reason, resources, writtenS, latencyMs). */
+  kind: 'phase' | 'fault' | 'gap' | 'warning' | 'error' | 'process-exit' | 'push';
   what: string;
   detail?: Record<string, unknown>;
 }
@@ -137,6 +138,10 @@ export interface TopologyManifest {
   clientCluster: string;
   /** Upstream addresses in the client's cluster → which service they lead to ("A" local, "B" via gateway). */
   endpoints: Record<string, { service: string; locality: string; priority: number }>;
+  /** General topology: every pod by instance name (x-spillover-instance) with its service, cluster, locality, version. */
+  instances?: Record<string, { service: string; cluster: string; locality: string; version?: string; proc: string }>;
+  /** General topology: every outbound cluster of the client and its endpoints (`ip:port|locality`). */
+  clientClusters?: Record<string, Record<string, { service: string; locality: string; priority: number; weight?: number }>>;
 }
 
 export interface RunManifest {

@@ -39,6 +39,34 @@ export interface Contention {
   reasons: string[];
 }
 
+/** General topology only: who served, by instance, version and locality, and the failovers (analysis/mesh-summary.ts). */
+export interface LocalityRun {
+  locality: string;
+  startS: number;
+  endS: number;
+  responses: number;
+}
+
+export interface MeshSummary {
+  byInstance: Record<string, number>;
+  byService: Record<string, number>;
+  byVersion: Record<string, number>;
+  /** Each version's share of the served (2xx/3xx) requests. */
+  versionShare: Record<string, number>;
+  byLocality: Record<string, number>;
+  /** Responses by HTTP status ("0": no HTTP response). */
+  status: Record<string, number>;
+  /** Runs of at least 10 (analysis/mesh-summary.ts LOCALITY_RUN) consecutive successful responses from one locality, in order. */
+  localityRuns: LocalityRun[];
+  /** 1 for the first locality to serve such a run, 2 for the next one...; a locality that never did is absent. */
+  localityRank: Record<string, number>;
+  failovers: Array<{ t: number; from: string; to: string }>;
+  /** The client Envoy's upstream_rq_pending_overflow over all its outbound clusters at the last scrape. */
+  clientPendingOverflow: number | null;
+  /** clientPendingOverflow minus the 503s the load saw marked x-envoy-overloaded: 0 when every overflow reached the client as one. */
+  overflowMismatch: number | null;
+}
+
 /** open = arrival-rate executors (offered load is a schedule); closed = VU executors (no offered rate). */
 export type LoadModel = 'open' | 'closed' | 'mixed' | 'unknown';
 
@@ -81,6 +109,8 @@ export interface Summary {
   blockedEjections: { firstS: number; count: number; envoy: string; cause: string } | null;
   /** Every overflow counter that rose, named by the limit it belongs to. */
   breakers: Array<{ envoy: string; side: string; counter: string; limit: string; firstS: number; count: number }>;
+  /** General topology only: per instance, version and locality, failovers, overflow check (mesh-summary.ts). */
+  mesh?: MeshSummary;
 }
 
 /** The two nested groups a summary's key figures sit in may be partial too (older runs lack newer keys). */
@@ -92,7 +122,7 @@ type PartialGroups<T> = {
 export type StoredSummary = PartialGroups<Summary>;
 
 /** How the reader checks one value; the mapped type below ties each key's check to its type in `Summary`. */
-type Check = 'string' | 'string|null' | 'number' | 'number|null' | 'boolean' | 'string[]' | 'array' | 'object' | 'object|null';
+type Check = 'string' | 'string|null' | 'number' | 'number|null' | 'boolean' | 'string[]' | 'array' | 'object' | 'object|null' | 'object?';
 type CheckFor<V> = [V] extends [string]
   ? 'string'
   : [V] extends [string | null]
@@ -111,7 +141,9 @@ type CheckFor<V> = [V] extends [string]
                 ? ChecksOf<V> | 'object'
                 : [V] extends [object | null]
                   ? 'object|null'
-                  : never;
+                  : [V] extends [object | undefined]
+                    ? 'object?'
+                    : never;
 type ChecksOf<T> = { readonly [K in keyof T]-?: CheckFor<T[K]> };
 
 /** Every key of `Summary` and how to check it: the data the reader validates against. */
@@ -147,6 +179,7 @@ const SUMMARY_CHECKS: ChecksOf<Summary> = {
   redirectedShare: 'number|null',
   blockedEjections: 'object|null',
   breakers: 'array',
+  mesh: 'object?',
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -171,6 +204,8 @@ function holds(check: Check, v: unknown): boolean {
       return isObject(v);
     case 'object|null':
       return v === null || isObject(v);
+    case 'object?':
+      return v === undefined || isObject(v);
   }
 }
 
@@ -185,7 +220,8 @@ function mistyped(value: Record<string, unknown>, checks: object, complete: bool
   const out: Problem[] = [];
   for (const [key, check] of Object.entries(checks) as Array<[string, Check | object]>) {
     if (!(key in value)) {
-      if (complete) out.push({ path: prefix + key, expected: typeof check === 'string' ? check : 'an object', found: undefined });
+      if (complete && check !== 'object?')
+        out.push({ path: prefix + key, expected: typeof check === 'string' ? check : 'an object', found: undefined });
       continue;
     }
     const v = value[key];

@@ -8,6 +8,7 @@ import type { ProblemDetail } from '../errors.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { parseDurationMs } from '../util/duration.ts';
 import type { Experiment } from './schema.ts';
+import { normaliseTopology, type MeshTopology } from './topology.ts';
 
 export type PathProblem = Omit<ProblemDetail, 'path'> & { path: Array<string | number> };
 
@@ -134,6 +135,7 @@ function checkService(out: PathProblem[], name: string, s: Experiment['services'
 }
 
 function checkGateway(out: PathProblem[], spec: Experiment): void {
+  if (!spec.gateway) return;
   const port = spec.gateway.port;
   if (port === ADMIN_PORT) {
     out.push({
@@ -177,27 +179,54 @@ function checkEnv(out: PathProblem[], spec: Experiment): void {
   }
 }
 
-/** What a fault can name: the processes every backend starts (see runner/backends/local.ts). */
-export function faultTargets(spec: Experiment): { processes: string[]; services: string[] } {
+/**
+ * What a fault can name: the processes the local backend starts (runner/backends/local.ts: client,
+ * gateways, each pod and its sidecar), each pod's instance name (a-0) and each service (all its pods).
+ */
+export function faultTargets(spec: Experiment): { processes: string[]; services: string[]; pods: string[] } {
   const services = Object.keys(spec.services);
-  const processes = ['client', 'gateway', ...services.flatMap((s) => [s.toLowerCase(), `${s.toLowerCase()}-sidecar`])];
-  return { processes, services };
+  let topo: MeshTopology | undefined;
+  try {
+    topo = normaliseTopology(spec);
+  } catch {
+    // An inconsistent topology is reported by the cross-checks; the names below are the study's.
+  }
+  if (!topo) {
+    const processes = ['client', 'gateway', ...services.flatMap((s) => [s.toLowerCase(), `${s.toLowerCase()}-sidecar`])];
+    return { processes, services, pods: [] };
+  }
+  const gateways = topo.gateways.map((g) => g.name);
+  const procs = topo.pods.flatMap((p) => [p.proc, `${p.proc}-sidecar`]);
+  const pods = [...new Set(topo.pods.flatMap((p) => [p.proc, p.instance]))];
+  return { processes: [...new Set(['client', ...gateways, ...procs])], services, pods };
+}
+
+/** kill/stall name a process (or a pod, a service: its first pod); the app's faults a service or a pod; apply names istiod. */
+function namesFor(action: string, t: ReturnType<typeof faultTargets>): string[] {
+  if (action === 'apply') return ['istiod'];
+  if (action === 'kill' || action === 'stall') return [...new Set([...t.processes, ...t.pods])];
+  if (action === 'scale' || action === 'service-fault') return t.services;
+  return [...t.services, ...t.pods];
 }
 
 function checkFaults(out: PathProblem[], spec: Experiment): void {
-  const { processes, services } = faultTargets(spec);
+  const targets = faultTargets(spec);
   spec.faults.forEach((f, i) => {
     const at = ['faults', i];
     durationLimit(out, [...at, 'at'], f.at, { min: 0, minInclusive: true, max: DAY, why: 'a fault fires this long after the load starts' });
     if ('duration' in f)
       durationLimit(out, [...at, 'duration'], f.duration, { min: 0, minInclusive: false, max: DAY, why: 'the fault lasts this long' });
-    const names = f.action === 'service-fault' ? services : processes;
+    const names = namesFor(f.action, targets);
     if (!names.some((n) => n.toLowerCase() === f.target.toLowerCase())) {
       const guess = didYouMean(f.target, names);
       out.push({
         path: [...at, 'target'],
         message:
-          f.action === 'service-fault' ? `"${f.target}" is not a service of the experiment` : `"${f.target}" is not a process of the run`,
+          f.action === 'service-fault' || f.action === 'scale'
+            ? `"${f.target}" is not a service of the experiment`
+            : f.action === 'kill' || f.action === 'stall'
+              ? `"${f.target}" is not a process of the run`
+              : `"${f.target}" is not a service or pod of the run`,
         expected: `one of ${names.join(', ')}`,
         found: JSON.stringify(f.target),
         fix: guess ? `did you mean "${guess}"?` : `name one of ${names.join(', ')}`,

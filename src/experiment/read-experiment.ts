@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode, isScalar, visit, type Document } from 'yaml';
+import { isScalar, type Document, type LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { escapeInvisible, isSpilloverError, SpilloverError, type ProblemDetail } from '../errors.ts';
 import { didYouMean, similarFile } from './did-you-mean.ts';
@@ -14,8 +14,10 @@ import { readTextInput } from '../util/read-text-input.ts';
 import { checkLimits } from './checks.ts';
 import { ExperimentSpec, type Experiment } from './schema.ts';
 import { checkScaled, scaleExperiment } from './time-scale.ts';
-import { validateIstioResources } from '../mesh/validate.ts';
-import { consistencyChecks } from '../mesh/validate-consistency.ts';
+import { normaliseTopology, type MeshTopology } from './topology.ts';
+import { crossCheck, validateResources } from './cross-check.ts';
+import { lineOf, readYamlMapping } from './yaml-document.ts';
+export { MAX_ADDRESSES_PER_CLUSTER } from './cross-check.ts';
 
 export interface ReadExperimentOptions {
   /** Raw `path=value` strings from `--set`. */
@@ -34,6 +36,8 @@ export interface ResolvedExperiment {
   timeScale: number;
   /** Durations changed by the time scale, for the manifest. */
   scaled: string[];
+  /** The general topology the spec normalises to (clusters, every pod, client, gateways). */
+  topology?: MeshTopology;
 }
 
 export function readExperiment(file: string, opts: ReadExperimentOptions = {}): ResolvedExperiment {
@@ -67,56 +71,7 @@ function experimentGuess(file: string): string | undefined {
 }
 
 export function parseExperiment(text: string, display: string, absFile: string, opts: ReadExperimentOptions = {}): ResolvedExperiment {
-  const lineCounter = new LineCounter();
-  // logLevel 'error': yaml's own warnings (a mapping used as a key...) would go to stderr as Node
-  // process warnings; what such input means is reported as a problem below instead.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
-  if (doc.errors.length) {
-    // yaml reports some errors twice (once per node it touches); one line per distinct error is enough.
-    const seen = new Set<string>();
-    const problems: ProblemDetail[] = [];
-    for (const e of doc.errors) {
-      const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
-      const first = e.message.split('\n')[0];
-      const message = /Maximum call stack/.test(first)
-        ? 'YAML nested too deeply to read (the parser ran out of stack)'
-        : `YAML syntax error: ${first}`;
-      if (seen.has(`${line} ${message}`)) continue;
-      seen.add(`${line} ${message}`);
-      const src = line ? text.split('\n')[line - 1]?.trim() : undefined;
-      problems.push({
-        file: display,
-        line,
-        message,
-        expected: 'YAML: "key: value" lines indented with spaces, lists of "- item"',
-        found: src ? JSON.stringify(src.length > 80 ? `${src.slice(0, 77)}...` : src) : undefined,
-        fix: 'fix the YAML (indentation uses spaces; a list item starts with "- "; quote values containing ": ")',
-      });
-    }
-    throw new SpilloverError(problems);
-  }
-  let raw: unknown;
-  try {
-    // Aliases are resolved here: one used before its anchor, or a billion-laughs expansion, fails now.
-    raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
-  } catch (e) {
-    throw new SpilloverError({
-      file: display,
-      line: aliasLine(doc, lineCounter),
-      message: `YAML error: ${(e as Error).message.split('\n')[0]}`,
-      expected: 'every alias (*name) after its anchor (&name), and at most 1000 alias uses in all',
-      fix: 'define an anchor (&name) before any alias (*name) that uses it, and do not nest aliases to expand the document',
-    });
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new SpilloverError({
-      file: display,
-      message: 'the experiment must be a YAML mapping',
-      expected: 'apiVersion, kind, metadata, ...',
-      found: Array.isArray(raw) ? 'a list' : raw === null ? 'an empty document' : String(raw),
-      fix: 'start from experiments/peak-load.yaml: top-level fields are written "name: value", without a leading "- "',
-    });
-  }
+  const { doc, lineCounter, raw } = readYamlMapping(text, display);
   const overrides = (opts.set ?? []).map((s) => parseOverride(s));
   const applied = applyOverrides(raw as Record<string, unknown>, overrides);
   // A problem inside a field set by --set is the flag's, not the file's: its line holds the old value.
@@ -161,7 +116,7 @@ export function parseExperiment(text: string, display: string, absFile: string, 
   const scaled = timeScale === 1 ? [] : scaleExperiment(spec, timeScale);
   const scenarioPath = path.resolve(path.dirname(absFile), spec.load.scenario);
   checkScenarioPath(scenarioPath, spec.load.scenario, display, absFile, lineOf(doc, lineCounter, ['load', 'scenario']), blame);
-  return { file: absFile, spec, scenarioPath, overrides: applied, timeScale, scaled };
+  return { file: absFile, spec, scenarioPath, overrides: applied, timeScale, scaled, topology: normaliseTopology(spec) };
 }
 
 /** The scenario must be there and be a regular text file: blamed on load.scenario, not on the script. */
@@ -205,28 +160,6 @@ function checkScenarioPath(
       ),
     );
   }
-}
-
-/** The line of the alias to blame: the first one that resolves to nothing, else the first one. */
-function aliasLine(doc: Document, lc: LineCounter): number | undefined {
-  let first: number | undefined;
-  let broken: number | undefined;
-  visit(doc, {
-    Alias(_, node) {
-      const line = node.range ? lc.linePos(node.range[0]).line : undefined;
-      first ??= line;
-      if (broken === undefined && !node.resolve(doc)) broken = line;
-    },
-  });
-  return broken ?? first;
-}
-
-function lineOf(doc: Document, lc: LineCounter, p: ReadonlyArray<PropertyKey>): number | undefined {
-  for (let n = p.length; n >= 0; n--) {
-    const node = doc.getIn(p.slice(0, n) as Array<string | number>, true);
-    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
-  }
-  return undefined;
 }
 
 function valueAt(raw: unknown, p: ReadonlyArray<PropertyKey>): unknown {
@@ -402,96 +335,3 @@ function knownKeys(p: ReadonlyArray<PropertyKey>): string[] {
 }
 
 /** Relations zod cannot see: names that refer to each other. */
-function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
-  const problems: ProblemDetail[] = [];
-  const clusters = Object.keys(spec.topology.clusters);
-  const ref = (p: Array<string | number>, value: string) => {
-    if (!clusters.includes(value)) {
-      problems.push({
-        file,
-        line: lineOf(doc, lc, p),
-        path: formatPath(p),
-        message: `unknown cluster "${value}"`,
-        expected: `one of ${clusters.join(', ')} (topology.clusters)`,
-        found: JSON.stringify(value),
-        fix: didYouMean(value, clusters)
-          ? `did you mean "${didYouMean(value, clusters)}"?`
-          : 'name a cluster defined under topology.clusters',
-      });
-    }
-  };
-  ref(['client', 'cluster'], spec.client.cluster);
-  ref(['gateway', 'cluster'], spec.gateway.cluster);
-  for (const [n, s] of Object.entries(spec.services)) ref(['services', n, 'cluster'], s.cluster);
-  if (spec.gateway.cluster === spec.client.cluster && clusters.includes(spec.gateway.cluster)) {
-    problems.push({
-      file,
-      line: lineOf(doc, lc, ['gateway', 'cluster']),
-      path: 'gateway.cluster',
-      message: 'the east-west gateway must be in the other cluster than the client',
-      expected: `a cluster other than client.cluster (${spec.client.cluster})`,
-      found: spec.gateway.cluster,
-      fix: `put the gateway in ${clusters.find((c) => c !== spec.client.cluster)}`,
-    });
-  }
-  const local = Object.entries(spec.services).filter(([, s]) => s.cluster === spec.client.cluster);
-  const remote = Object.entries(spec.services).filter(([, s]) => s.cluster === spec.gateway.cluster);
-  if (local.length !== 1 || remote.length !== 1) {
-    problems.push({
-      file,
-      line: lineOf(doc, lc, ['services']),
-      path: 'services',
-      message: 'expected one service in the client\'s cluster (the local one, "A") and one in the gateway\'s cluster (the remote one, "B")',
-      expected: `one service in ${spec.client.cluster} and one in ${spec.gateway.cluster}`,
-      found:
-        Object.entries(spec.services)
-          .map(([n, s]) => `${n} in ${s.cluster}`)
-          .join(', ') || '(no services)',
-      fix: 'give each cluster exactly one service',
-    });
-  }
-  const ranges = Object.values(spec.topology.clusters)
-    .map((c) => c.addresses)
-    .filter(Boolean);
-  if (new Set(ranges).size !== ranges.length) {
-    problems.push({
-      file,
-      path: 'topology.clusters',
-      line: lineOf(doc, lc, ['topology', 'clusters']),
-      message: 'two clusters use the same address range',
-      expected: 'a different 127.0.N.0/24 for each cluster',
-      found: ranges.join(', '),
-      fix: 'give each cluster its own 127.0.N.0/24',
-    });
-  }
-  return problems;
-}
-
-function validateResources(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
-  const problems = validateIstioResources(spec.resources, {
-    file,
-    basePath: 'resources',
-    hosts: Object.values(spec.services).map((s) => s.host),
-  });
-  // Consistency with the services only once each resource is well-formed: otherwise it would repeat those problems.
-  if (!problems.length) {
-    const services = Object.entries(spec.services).map(([name, s]) => ({ name, host: s.host, port: s.port.number, portName: s.port.name }));
-    problems.push(...consistencyChecks(spec.resources, { file, basePath: 'resources', services }));
-  }
-  for (const p of problems) {
-    if (p.line === undefined && p.path) {
-      try {
-        const segs = p.path
-          .replace(/\[(\d+)\]/g, '.$1')
-          .split('.')
-          .filter(Boolean)
-          .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-        p.line = lineOf(doc, lc, segs);
-      } catch {
-        /* the line is a convenience; the path is the reference */
-      }
-    }
-    p.file ??= file;
-  }
-  return problems;
-}

@@ -32,12 +32,20 @@ const cidr24 = z.string().refine(
   },
 );
 
+/**
+ * A node-like group of a cluster: its workloads get the group's locality, as pods scheduled on nodes
+ * labelled topology.kubernetes.io/region|zone and topology.istio.io/subzone would.
+ */
+export const NodeSpec = z.strictObject({ locality });
+
 export const ClusterSpec = z.strictObject({
   network: z.string().default('network1'),
-  /** Locality of every workload in this cluster unless a service says otherwise. */
+  /** Locality of every workload in this cluster unless a service (or its node) says otherwise. */
   locality,
   /** Local backend: the loopback /24 this cluster's processes bind to. */
   addresses: cidr24.optional(),
+  /** Node groups with localities of their own, so one cluster can span several zones. */
+  nodes: z.record(name, NodeSpec).optional(),
 });
 
 export const ServiceTimeSpec = z.discriminatedUnion('distribution', [
@@ -65,7 +73,17 @@ export const ServiceSpec = z.strictObject({
     .default({ number: 80, name: 'http' }),
   serviceAccount: z.string().default('default'),
   locality: locality.optional(),
-  replicas: z.number().int().min(1).max(1).default(1),
+  /** A node group of the service's cluster (topology.clusters.<c>.nodes): the pods' locality. */
+  node: name.optional(),
+  /** Pods of this deployment; each has its own loopback address, app process and sidecar. */
+  replicas: z.number().int().min(1).max(64).default(1),
+  /** The pods' `version` label, which DestinationRule subsets select on. */
+  version: z
+    .string()
+    .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, { error: 'expected a label value such as "v1"' })
+    .optional(),
+  /** More pod labels (subsets and failoverPriority can select on them). */
+  labels: z.record(z.string(), z.string()).optional(),
   capacity: CapacitySpec,
 });
 
@@ -84,6 +102,46 @@ export const FaultSpec = z.discriminatedUnion('action', [
     duration: duration().optional(),
   }),
   z.strictObject({ at: duration(), action: z.literal('stall'), target: z.string(), duration: duration() }),
+  /** Envoy's drain of the target's sidecar (POST /drain_listeners): it stops accepting connections. */
+  z.strictObject({ at: duration(), action: z.literal('drain'), target: z.string() }),
+  /** The app answers a share of requests with an HTTP error, per instance. */
+  z.strictObject({
+    at: duration(),
+    action: z.literal('http-error'),
+    target: z.string(),
+    code: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).default(503),
+    rate: z.number().min(0).max(1).default(1),
+    duration: duration().optional(),
+  }),
+  /** The app adds latency to every request, per instance. */
+  z.strictObject({ at: duration(), action: z.literal('latency'), target: z.string(), delay: duration(), duration: duration().optional() }),
+  /**
+   * The pod's readiness probe starts failing: after probe period x failure threshold (kubelet) plus
+   * istiod's debounce the pod leaves every proxy's endpoints; after `duration` it passes again and
+   * returns after period x success threshold plus debounce. Needs the harness's control plane (xDS).
+   */
+  z.strictObject({ at: duration(), action: z.literal('unready'), target: z.string(), duration: duration().optional() }),
+  /**
+   * `kubectl scale`: pods added become ready after probe period x success threshold and join the
+   * endpoints after istiod's debounce; pods removed leave the endpoints after the debounce. The
+   * local backend starts every pod a run will need up front (the extra ones outside the endpoints).
+   */
+  z.strictObject({ at: duration(), action: z.literal('scale'), target: z.string(), replicas: z.number().int().min(0).max(64) }),
+  /** `kubectl apply` of an Istio resource at `at`: replaces the one of the same kind and name (or adds it); pushed after istiod's debounce. */
+  z.strictObject({
+    at: duration(),
+    action: z.literal('apply'),
+    target: z.string().default('istiod'),
+    resource: z.record(z.string(), z.unknown()),
+  }),
+  /** The app cuts a share of connections (TCP reset), per instance. */
+  z.strictObject({
+    at: duration(),
+    action: z.literal('reset'),
+    target: z.string(),
+    rate: z.number().min(0).max(1).default(1),
+    duration: duration().optional(),
+  }),
 ]);
 
 export const ExperimentSpec = z.strictObject({
@@ -107,24 +165,40 @@ export const ExperimentSpec = z.strictObject({
    */
   controlPlane: z.enum(['builtin', 'istiod']).optional(),
   topology: z.strictObject({
-    clusters: z.record(name, ClusterSpec).refine((c) => Object.keys(c).length === 2, {
-      error: 'expected exactly two clusters (the study federates two)',
+    clusters: z.record(name, ClusterSpec).refine((c) => Object.keys(c).length >= 1, {
+      error: 'expected at least one cluster',
     }),
     /** One-way delay added between the clusters. */
     wanDelay: duration().default('0ms'),
+    /**
+     * How each cluster's istiod discovers endpoints. federated (absent): replicated control planes,
+     * each istiod sees its own cluster only and other clusters are reached through ServiceEntries
+     * (the study). multi-primary: every istiod reads every cluster (remote secrets); endpoints on
+     * another network are reached through that network's east-west gateway.
+     */
+    discovery: z.enum(['federated', 'multi-primary']).optional(),
   }),
   /** Workloads by name; the load targets A's host. */
-  services: z.record(z.string().regex(/^[A-Z][A-Za-z0-9]*$/, { error: 'expected a service name such as "A"' }), ServiceSpec),
-  client: z.strictObject({ cluster: name, locality: locality.optional() }),
-  gateway: z.strictObject({ cluster: name, port: z.number().int().min(1).max(65535).default(15443) }),
+  services: z.record(
+    z.string().regex(/^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?$/, { error: 'expected a service name such as "A" or "helloworld-v1"' }),
+    ServiceSpec,
+  ),
+  client: z.strictObject({ cluster: name, locality: locality.optional(), node: name.optional() }),
+  /**
+   * The study's one east-west gateway. Without it every network with services gets one gateway, in
+   * its first cluster, when the mesh spans more than one network.
+   */
+  gateway: z.strictObject({ cluster: name, port: z.number().int().min(1).max(65535).default(15443) }).optional(),
   /** Real Istio resources (ServiceEntry, DestinationRule, VirtualService, PeerAuthentication). */
-  resources: z.array(z.record(z.string(), z.unknown())).min(1),
+  resources: z.array(z.record(z.string(), z.unknown())).default([]),
   load: z.strictObject({
     engine: z.enum(['embedded', 'k6']).default('embedded'),
     scenario: z.string().min(1),
     // k6's __ENV holds strings; numbers from YAML or --set (PEAK_RATE=400) are taken as their text.
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
     requestTimeout: duration().default('10s'),
+    /** Embedded driver: close the connection after an error response and reconnect, as fortio does (k6 keeps it). */
+    reconnectOnError: z.boolean().optional(),
   }),
   scrape: z.strictObject({ interval: duration().default('250ms'), clustersInterval: duration().optional() }).default({ interval: '250ms' }),
   envoy: z
@@ -135,6 +209,19 @@ export const ExperimentSpec = z.strictObject({
     })
     .default({ concurrency: 1, fileFlushInterval: '100ms', logLevel: 'warning' }),
   faults: z.array(FaultSpec).default([]),
+  /**
+   * Timing of the harness's pushes (used when a fault needs endpoint or config pushes): Kubernetes'
+   * readiness probe (periodSeconds 10, failureThreshold 3, successThreshold 1) and istiod's push
+   * debounce (PILOT_DEBOUNCE_AFTER 100ms) by default.
+   */
+  pushTiming: z
+    .strictObject({
+      readinessPeriod: duration().optional(),
+      failureThreshold: z.number().int().min(1).optional(),
+      successThreshold: z.number().int().min(1).optional(),
+      debounce: duration().optional(),
+    })
+    .optional(),
   /**
    * Expectations checked after the run, k6-threshold style: summary field -> conditions,
    * e.g. `events.firstEjectionS: ["< 60"]`, `redirectedFraction: [">= 0.2"]`.
@@ -147,3 +234,4 @@ export type ExperimentInput = z.input<typeof ExperimentSpec>;
 export type ServiceDef = z.infer<typeof ServiceSpec>;
 export type Capacity = z.infer<typeof CapacitySpec>;
 export type Fault = z.infer<typeof FaultSpec>;
+export type ClusterDef = z.infer<typeof ClusterSpec>;

@@ -85,6 +85,8 @@ export function scaleExperiment(spec: Experiment, f: number): string[] {
       if (od) for (const k of OD_FIELDS) scale(od, k, `${where}.outlierDetection.${k}`);
     }
   });
+  const cp = spec.pushTiming as Record<string, unknown> | undefined;
+  if (cp) for (const k of ['readinessPeriod', 'debounce']) scale(cp, k, `pushTiming.${k}`);
   spec.faults.forEach((fault, i) => {
     scale(fault as unknown as Record<string, unknown>, 'at', `faults[${i}].at`);
     scale(fault as unknown as Record<string, unknown>, 'duration', `faults[${i}].duration`);

@@ -34,6 +34,8 @@ export interface LoadEngine {
 export interface EmbeddedEngineOptions {
   allowNonLoopback?: boolean;
   requestTimeoutMs: number;
+  /** Close the connection after an error response, as fortio does (load.reconnectOnError). */
+  reconnectOnError?: boolean;
   metricsPort?: number;
   live?: boolean;
   /** The driver's own /metrics listens on this loopback port. */

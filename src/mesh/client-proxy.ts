@@ -6,9 +6,10 @@ import type { MeshPlan, WorkloadPlan } from './plan.ts';
 import type { TranslateContext } from './context.ts';
 import type { Json } from './resources.ts';
 import { bootstrapBase, socketAddress, statPrefix } from './bootstrap.ts';
-import { httpConnectionManager, route, TRANSPORT_SOCKET_CONNECT_TIMEOUT } from './http-connection-manager.ts';
+import { httpConnectionManager, TRANSPORT_SOCKET_CONNECT_TIMEOUT } from './http-connection-manager.ts';
 import { portlessVirtualHosts } from './istio-version.ts';
-import { outboundRouteTraffic } from './retry-policy.ts';
+import { virtualServiceRoutes } from './vs-routes.ts';
+import { subsetsOf } from './subsets.ts';
 import { serviceView } from './endpoints.ts';
 import { buildOutboundCluster, outboundClusterName, type BuiltCluster } from './outbound-cluster.ts';
 import { SpilloverError } from '../errors.ts';
@@ -25,9 +26,10 @@ export function virtualHostDomains(host: string, port: number, clientNamespace: 
     // Current istiod (checked against its own generator, `spillover mesh diff`): no `:port` variants
     // (the route config ignores the port instead), the FQDN also with a trailing dot, the short name
     // before the partial ones.
+    // generateAltVirtualHostsForKubernetesService: another namespace gets `a.ns` before `a.ns.svc`.
     const names = [host, `${host}.`];
-    if (m && clientNamespace === m[2]) names.push(m[1]);
-    if (m) names.push(`${m[1]}.${m[2]}.svc`, `${m[1]}.${m[2]}`);
+    if (m && clientNamespace === m[2]) names.push(m[1], `${m[1]}.${m[2]}.svc`, `${m[1]}.${m[2]}`);
+    else if (m) names.push(`${m[1]}.${m[2]}`, `${m[1]}.${m[2]}.svc`);
     return names;
   }
   const names = [host];
@@ -53,17 +55,64 @@ export function federatedWorkload(plan: MeshPlan): WorkloadPlan {
   return w;
 }
 
-export function clientBootstrap(ctx: TranslateContext): { bootstrap: Json; built: BuiltCluster; clusterName: string; authority: string } {
+export interface ClientCluster {
+  name: string;
+  host: string;
+  built: BuiltCluster;
+}
+
+/**
+ * The hosts the client's istiod knows, the federated one first: the Services of the client's cluster
+ * (every cluster's with multi-primary discovery), then hosts only ServiceEntries define.
+ */
+function clientHosts(ctx: TranslateContext): string[] {
   const { plan } = ctx;
-  const target = federatedWorkload(plan);
-  const view = serviceView(target.host, plan.client.cluster, ctx)!;
-  const clusterName = outboundClusterName(view.port, view.host);
-  const built = buildOutboundCluster(view, plan.client, ctx, { name: clusterName, sniDnat: false });
-  const traffic = outboundRouteTraffic(view.host, ctx);
+  const first =
+    plan.discovery === 'multi-primary'
+      ? (plan.workloads.find((x) => x.sidecar.cluster === plan.client.cluster) ?? plan.workloads[0])
+      : federatedWorkload(plan);
+  const hosts = [first.host];
+  for (const w of plan.workloads)
+    if ((plan.discovery === 'multi-primary' || w.sidecar.cluster === plan.client.cluster) && !hosts.includes(w.host)) hosts.push(w.host);
+  for (const se of ctx.resources.ofKind('ServiceEntry'))
+    for (const h of se.spec.hosts ?? []) if (!hosts.includes(h) && !String(h).includes('*')) hosts.push(h);
+  return hosts;
+}
+
+export function clientBootstrap(ctx: TranslateContext): {
+  bootstrap: Json;
+  built: BuiltCluster;
+  clusterName: string;
+  authority: string;
+  clusters: ClientCluster[];
+} {
+  const { plan } = ctx;
+  const hosts = clientHosts(ctx);
+  const portless = portlessVirtualHosts(ctx.version);
+  const clusters: ClientCluster[] = [];
+  const views = hosts.map((h) => serviceView(h, plan.client.cluster, ctx)).filter((v) => v !== undefined);
+  for (const view of views) {
+    // The host's cluster, and one per subset of its DestinationRule (outbound|<port>|<subset>|<host>).
+    for (const subset of [undefined, ...subsetsOf(ctx.resources.destinationRule(view.host))]) {
+      const name = outboundClusterName(view.port, view.host, subset?.name);
+      clusters.push({ name, host: view.host, built: buildOutboundCluster(view, plan.client, ctx, { name, sniDnat: false, subset }) });
+    }
+  }
+  const known = new Set(clusters.map((c) => c.name));
+  const hostNames = views.map((v) => v.host);
+  const virtualHosts = views.map((view) => {
+    // The study's single host keeps its single default (or VirtualService) route exactly as before.
+    const routes = virtualServiceRoutes(view.host, view.port, hostNames, known, ctx);
+    return {
+      name: `${view.host}:${view.port}`,
+      domains: virtualHostDomains(view.host, view.port, namespaceOf(plan.client.identity.spiffe), portless),
+      routes,
+      include_request_attempt_count: true,
+    };
+  });
 
   const b = bootstrapBase(plan.client, 'client', ctx.version.text);
   const out = plan.client.outbound;
-  const portless = portlessVirtualHosts(ctx.version);
   b.static_resources.listeners.push({
     name: `${out.ip}_${out.port}`,
     address: socketAddress(out.ip, out.port),
@@ -77,23 +126,16 @@ export function clientBootstrap(ctx: TranslateContext): { bootstrap: Json; built
             inbound: false,
             accessLogPath: plan.client.files.accessLog,
             routeConfig: {
-              name: String(view.port),
+              name: String(views[0].port),
               validate_clusters: false,
               ...(portless ? { ignore_port_in_host_matching: true, max_direct_response_body_size_bytes: 1048576 } : {}),
-              virtual_hosts: [
-                {
-                  name: `${view.host}:${view.port}`,
-                  domains: virtualHostDomains(view.host, view.port, namespaceOf(plan.client.identity.spiffe), portless),
-                  routes: [route(clusterName, traffic.timeout, traffic.retry_policy, traffic.name, `${view.host}:${view.port}/*`)],
-                  include_request_attempt_count: true,
-                },
-              ],
+              virtual_hosts: virtualHosts,
             },
           }),
         ],
       },
     ],
   });
-  b.static_resources.clusters.push(built.cluster);
-  return { bootstrap: b, built, clusterName, authority: view.host };
+  for (const c of clusters) b.static_resources.clusters.push(c.built.cluster);
+  return { bootstrap: b, built: clusters[0].built, clusterName: clusters[0].name, authority: views[0].host, clusters };
 }

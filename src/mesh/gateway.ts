@@ -4,6 +4,8 @@
  * chain per service port visible in its cluster, to an SNI-named cluster of the local endpoints.
  */
 import type { TranslateContext } from './context.ts';
+import type { GatewayPlan } from './plan.ts';
+import { subsetsOf } from './subsets.ts';
 import type { Json } from './resources.ts';
 import { bootstrapBase, socketAddress } from './bootstrap.ts';
 import { serviceView } from './endpoints.ts';
@@ -25,33 +27,42 @@ const tcpProxy = (cluster: string, accessLog: string): Json => ({
 
 const EXPOSED_HOSTS = /\.local$/;
 
-export function gatewayBootstrap(ctx: TranslateContext): Json {
+export function gatewayBootstrap(ctx: TranslateContext, gw: GatewayPlan = ctx.plan.gateway!): Json {
   const { plan } = ctx;
-  const gw = plan.gateway;
   const b = bootstrapBase(gw, 'gateway', ctx.version.text);
 
   const seen = new Set<string>();
   const chains: Json[] = [];
-  for (const w of plan.workloads.filter((x) => x.sidecar.cluster === gw.cluster)) {
-    const sni = istioSni(w.port, w.host);
-    if (seen.has(sni)) continue;
-    seen.add(sni);
+  // The services its istiod knows: its own cluster's, or with multi-primary every cluster's; the
+  // SNI-DNAT clusters then keep the endpoints of the gateway's own network only.
+  const known = plan.workloads.filter(
+    (x) => x.sidecar.cluster === gw.cluster || (plan.discovery === 'multi-primary' && x.sidecar.network === gw.network),
+  );
+  for (const w of known) {
+    if (seen.has(istioSni(w.port, w.host))) continue;
     const view = serviceView(w.host, gw.cluster, ctx, { serviceEntries: false })!;
-    b.static_resources.clusters.push(buildOutboundCluster(view, gw, ctx, { name: sni, sniDnat: true }).cluster);
-    // expose-services.yaml's Gateway passes `*.local` hosts only: istiod builds the SNI cluster of
-    // every service but a filter chain only for those (found by `spillover mesh diff`).
-    if (!EXPOSED_HOSTS.test(w.host)) {
-      ctx.warnings.push(
-        `east-west gateway (${gw.cluster}): ${w.host} is not exposed (the multi-network Gateway passes *.local hosts only), so requests for it through the gateway are refused`,
-      );
-      continue;
+    // One chain for the host, and one per subset of a DestinationRule applied in the gateway's cluster.
+    for (const subset of [undefined, ...subsetsOf(ctx.resources.destinationRule(w.host))]) {
+      const sni = istioSni(w.port, w.host, subset?.name);
+      if (seen.has(sni)) continue;
+      seen.add(sni);
+      b.static_resources.clusters.push(buildOutboundCluster(view, gw, ctx, { name: sni, sniDnat: true, subset }).cluster);
+      // expose-services.yaml's Gateway passes `*.local` hosts only: istiod builds the SNI cluster of
+      // every service but a filter chain only for those (found by `spillover mesh diff`).
+      if (!EXPOSED_HOSTS.test(w.host)) {
+        if (!subset)
+          ctx.warnings.push(
+            `east-west gateway (${gw.cluster}): ${w.host} is not exposed (the multi-network Gateway passes *.local hosts only), so requests for it through the gateway are refused`,
+          );
+        continue;
+      }
+      chains.push({
+        name: sni,
+        transport_socket_connect_timeout: TRANSPORT_SOCKET_CONNECT_TIMEOUT,
+        filter_chain_match: { server_names: [sni], application_protocols: ISTIO_MTLS_ALPNS },
+        filters: [tcpProxy(sni, gw.files.accessLog)],
+      });
     }
-    chains.push({
-      name: sni,
-      transport_socket_connect_timeout: TRANSPORT_SOCKET_CONNECT_TIMEOUT,
-      filter_chain_match: { server_names: [sni], application_protocols: ISTIO_MTLS_ALPNS },
-      filters: [tcpProxy(sni, gw.files.accessLog)],
-    });
   }
 
   if (!autoPassthroughPerServiceChains(ctx.version)) {

@@ -56,6 +56,41 @@ const outlierDetection = z.strictObject({
   outlierDetectionHttpErrorCodes: z.array(uint32).optional(),
 });
 
+const TOPOLOGY_LABELS = ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone'];
+
+/** istiod's ValidateLocalityLbSetting (its errors; the missing-outlier-detection warning is the translation's). */
+function localityLbRules(
+  lb: {
+    distribute?: Array<{ from?: string; to?: Record<string, number> }>;
+    failover?: Array<{ from?: string; to?: string }>;
+    failoverPriority?: string[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const issue = (message: string, path: Array<string | number>) => ctx.addIssue({ code: 'custom', message, path });
+  if (lb.distribute?.length && lb.failover?.length)
+    return issue("can not simultaneously specify 'distribute' and 'failover'", ['distribute']);
+  if (lb.failover?.length) {
+    const topo = (lb.failoverPriority ?? []).findIndex((l) => TOPOLOGY_LABELS.includes(l));
+    if (topo >= 0)
+      return issue(
+        `can not simultaneously set 'failover' and topology label '${lb.failoverPriority![topo]}' in 'failoverPriority' (the failover rule already orders by region)`,
+        ['failoverPriority', topo],
+      );
+  }
+  (lb.distribute ?? []).forEach((d, i) => {
+    const weights = Object.values(d.to ?? {});
+    if (weights.some((w) => w <= 0 || w > 100)) issue('locality weight must be in range [1, 100]', ['distribute', i, 'to']);
+    else if (weights.reduce((a, b) => a + b, 0) !== 100)
+      issue(`total locality weight ${weights.reduce((a, b) => a + b, 0)} != 100`, ['distribute', i, 'to']);
+  });
+  (lb.failover ?? []).forEach((f, i) => {
+    if (f.from === f.to) issue('locality lb failover settings must specify different regions', ['failover', i]);
+    if (`${f.from ?? ''}${f.to ?? ''}`.includes('/')) issue('locality lb failover only specify region', ['failover', i]);
+    if (`${f.from ?? ''}${f.to ?? ''}`.includes('*')) issue("locality lb failover region should not contain '*' wildcard", ['failover', i]);
+  });
+}
+
 const loadBalancer = z.strictObject({
   simple: z.enum(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST']).optional(),
   consistentHash: z.record(z.string(), z.unknown()).optional(),
@@ -66,6 +101,7 @@ const loadBalancer = z.strictObject({
       failover: z.array(z.strictObject({ from: z.string().optional(), to: z.string().optional() })).optional(),
       failoverPriority: z.array(z.string()).optional(),
     })
+    .superRefine(localityLbRules)
     .optional(),
   zoneAwareLbSetting: z.record(z.string(), z.unknown()).optional(),
   warmupDurationSecs: duration.optional(),

@@ -44,3 +44,13 @@ export function failoverPriorities(proxy: string | undefined, endpoints: Array<s
   if (!failover) return endpoints.map(() => 0);
   return compactPriorities(endpoints.map((e) => rawPriority(proxy, e)));
 }
+
+/** Kubernetes' node labels for a locality (istiod's getPodLocality reads them back). */
+export function localityLabels(locality: string): Record<string, string> {
+  const { region, zone, subzone } = parseLocality(locality);
+  const out: Record<string, string> = {};
+  if (region) out['topology.kubernetes.io/region'] = region;
+  if (zone) out['topology.kubernetes.io/zone'] = zone;
+  if (subzone) out['topology.istio.io/subzone'] = subzone;
+  return out;
+}

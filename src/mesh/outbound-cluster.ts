@@ -6,12 +6,14 @@
  */
 import type { ProxyCommon } from './plan.ts';
 import type { TranslateContext } from './context.ts';
-import { trafficPolicyForPort } from './context.ts';
 import type { Json } from './resources.ts';
 import type { EndpointSpec, ServiceView } from './endpoints.ts';
 import { applyConnectionPool, applyRetryBudget } from './connection-pool.ts';
 import { applyOutlierDetection } from './outlier-detection.ts';
-import { envoyLocality, failoverPriorities } from './locality.ts';
+import { envoyLocality, localityLabels } from './locality.ts';
+import { applyLocalityLb, groupByLocality, type LbGroup } from './locality-lb.ts';
+import { filterByNetwork } from './endpoints.ts';
+import { selectSubset, subsetPolicyForPort, type SubsetDef } from './subsets.ts';
 import { defaultLbPolicy, istioMutualAlpn, localityLbOnByDefault, sendsUnhealthyEndpoints } from './istio-version.ts';
 import { istioMutualUpstream, rawBufferSocket, userTlsUpstream } from './tls.ts';
 import { socketAddress } from './bootstrap.ts';
@@ -37,15 +39,16 @@ export function buildOutboundCluster(
   view: ServiceView,
   proxy: ProxyCommon,
   ctx: TranslateContext,
-  opts: { name: string; sniDnat: boolean },
+  opts: { name: string; sniDnat: boolean; subset?: SubsetDef },
 ): BuiltCluster {
   const dr = ctx.resources.destinationRule(view.host);
   const label = dr ? ctx.resources.describe(dr) : '';
-  const { policy, path } = trafficPolicyForPort(dr, view.port);
+  const { policy, path } = subsetPolicyForPort(dr, view.port, opts.subset);
   const cluster: Json = { name: opts.name, type: 'STATIC' };
 
   const h2 = applyConnectionPool(cluster, policy?.connectionPool, ctx, {
-    http: !opts.sniDnat,
+    // istiod applies the whole pool to the gateway's SNI-DNAT clusters too (applyTrafficPolicy).
+    http: true,
     outbound: true,
     where: opts.sniDnat || !dr ? undefined : `${label}: ${path}`,
   });
@@ -63,29 +66,17 @@ export function buildOutboundCluster(
   for (const f of ['consistentHash', 'zoneAwareLbSetting', 'warmup', 'warmupDurationSecs'])
     if (lb?.[f] !== undefined)
       ctx.warnings.push(`${label}: ${path}.loadBalancer.${f} is not modelled by this harness; ${cluster.lb_policy} is used without it`);
-  if (dr?.spec?.subsets?.length)
-    ctx.warnings.push(
-      `${label}: spec.subsets are not modelled by this harness (no subset clusters or gateway chains are generated); route to the host itself`,
-    );
 
   applyOutlierDetection(cluster, policy?.outlierDetection, ctx, { label, path });
 
-  // enableFailover: outlier detection present and locality LB on (mesh default, unless the DR opts out).
-  const lls = lb?.localityLbSetting;
-  const localityOn = lls ? lls.enabled !== false : localityLbOnByDefault(ctx.version);
-  if (lls && (lls.distribute || lls.failover || lls.failoverPriority))
-    ctx.warnings.push(
-      `${label}: ${path}.loadBalancer.localityLbSetting distribute/failover/failoverPriority are not modelled; plain locality failover is used`,
-    );
-  const failover = !!policy?.outlierDetection && localityOn;
-  const priorities = failoverPriorities(
-    proxy.locality,
-    view.endpoints.map((e) => e.locality),
-    failover,
-  );
-  const endpoints = view.endpoints.map((e, i) => ({ ...e, priority: priorities[i] }));
+  // Subset clusters take the pods carrying the subset's labels; other networks go through their gateway.
+  const selected = opts.subset ? selectSubset(view.endpoints, opts.subset.labels) : view.endpoints;
+  const reachable = filterByNetwork(selected, proxy.network, ctx, { sniDnat: opts.sniDnat });
+  const { groups, localityWeighted } = localityGroups(reachable, proxy, ctx, lb?.localityLbSetting, !!policy?.outlierDetection);
+  if (localityWeighted) cluster.common_lb_config = { ...(cluster.common_lb_config ?? {}), locality_weighted_lb_config: {} };
+  const endpoints = groups.flatMap((g) => g.endpoints.map((e) => ({ ...e, priority: g.priority })));
 
-  if (!opts.sniDnat) applyClusterTls(cluster, view, proxy, ctx, policy?.tls, h2, label, path);
+  if (!opts.sniDnat) applyClusterTls(cluster, view, proxy, ctx, policy?.tls, h2, label, path, opts.subset?.name);
 
   // Harness instrumentation, not istiod's: per-endpoint stats let the analysis tell A from the gateway.
   cluster.track_cluster_stats = { per_endpoint_stats: true };
@@ -94,30 +85,51 @@ export function buildOutboundCluster(
   if (sendsUnhealthyEndpoints(ctx.version) && cluster.common_lb_config?.healthy_panic_threshold === undefined)
     cluster.common_lb_config = { ...(cluster.common_lb_config ?? {}), healthy_panic_threshold: { value: 0 } };
   cluster.common_lb_config ??= {};
-  cluster.load_assignment = loadAssignment(opts.name, endpoints);
+  cluster.load_assignment = loadAssignment(opts.name, groups);
   return { cluster, endpoints };
 }
 
-/** One LocalityLbEndpoints per (locality, priority), weighted by its endpoint count as istiod does. */
-function loadAssignment(name: string, endpoints: Array<EndpointSpec & { priority: number }>): Json {
-  const groups = new Map<string, Json>();
-  for (const e of endpoints) {
-    const key = `${e.priority}|${e.locality}`;
-    if (!groups.has(key)) {
-      const g: Json = { priority: e.priority, lb_endpoints: [] };
-      const loc = envoyLocality(e.locality);
-      if (loc) g.locality = loc;
-      groups.set(key, g);
-    }
-    // As istiod's EDS writes them: explicit weight and health, and the tlsMode label of mesh endpoints.
-    const lbe: Json = { endpoint: { address: socketAddress(e.ip, e.port) }, load_balancing_weight: 1 };
-    // Ready Kubernetes endpoints are HEALTHY; ServiceEntry endpoints carry no health status.
-    if (e.origin.startsWith('workload ')) lbe.health_status = 'HEALTHY';
-    if (e.tlsMode === 'istio') lbe.metadata = { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: e.tlsMode } } };
-    groups.get(key).lb_endpoints.push(lbe);
-  }
-  const list = [...groups.values()].sort((a, b) => a.priority - b.priority);
-  for (const g of list) g.load_balancing_weight = g.lb_endpoints.length;
+/**
+ * The effective localityLbSetting (the DR's, else the mesh default of `enabled: true`), applied the
+ * way ApplyLocalityLoadBalancer does; failover needs outlier detection (enableFailover).
+ */
+function localityGroups(
+  endpoints: EndpointSpec[],
+  proxy: ProxyCommon,
+  ctx: TranslateContext,
+  lls: Json | undefined,
+  outlierDetection: boolean,
+) {
+  const setting = lls ?? (localityLbOnByDefault(ctx.version) ? { enabled: true } : undefined);
+  const weighted = endpoints.map((e) => ({ ...e, weight: e.weight ?? 1 }));
+  const proxyLabels = {
+    ...localityLabels(proxy.locality),
+    'topology.istio.io/cluster': proxy.cluster,
+    'topology.istio.io/network': proxy.network,
+  };
+  return applyLocalityLb(groupByLocality(weighted), { locality: proxy.locality, labels: proxyLabels }, setting, outlierDetection);
+}
+
+/** One LocalityLbEndpoints per (locality, priority), weighted by its endpoints' weight as istiod does. */
+function loadAssignment(name: string, groups: LbGroup[]): Json {
+  // A locality `distribute` emptied stays, without endpoints, as istiod's EDS keeps it.
+  const list = groups
+    .map((g) => {
+      const out: Json = { priority: g.priority, lb_endpoints: [] };
+      const loc = envoyLocality(g.locality);
+      if (loc) out.locality = loc;
+      for (const e of g.endpoints) {
+        // As istiod's EDS writes them: explicit weight and health, and the tlsMode label of mesh endpoints.
+        const lbe: Json = { endpoint: { address: socketAddress(e.ip, e.port) }, load_balancing_weight: e.weight };
+        // Ready Kubernetes endpoints are HEALTHY; ServiceEntry endpoints carry no health status.
+        if (e.origin.startsWith('workload ')) lbe.health_status = 'HEALTHY';
+        if (e.tlsMode === 'istio') lbe.metadata = { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: e.tlsMode } } };
+        out.lb_endpoints.push(lbe);
+      }
+      out.load_balancing_weight = g.weight ?? g.endpoints.reduce((sum, e) => sum + e.weight, 0);
+      return out;
+    })
+    .sort((a, b) => a.priority - b.priority);
   return { cluster_name: name, endpoints: list };
 }
 
@@ -130,8 +142,9 @@ function applyClusterTls(
   h2: boolean,
   label: string,
   path: string,
+  subset = '',
 ) {
-  const sni = istioSni(view.port, view.host);
+  const sni = istioSni(view.port, view.host, subset);
   const alpn = istioMutualAlpn(ctx.version, h2);
   const mode = tls?.mode ?? 'AUTO';
   if (mode === 'DISABLE') return;

@@ -57,7 +57,14 @@ export interface WorkloadPlan {
   app: Address;
   /** The sidecar's inbound listener (Istio: 15006); mTLS is terminated here. */
   sidecar: ProxyCommon & { inbound: Address };
+  /** Pod labels (app, version, topology labels...): subsets and failoverPriority select on them. */
+  labels?: Record<string, string>;
+  /** Instance name the app reports, e.g. a-0 (one per replica). */
+  instance?: string;
 }
+
+/** An east-west gateway of one network (AUTO_PASSTHROUGH on 15443). */
+export type GatewayPlan = ProxyCommon & { listener: Address };
 
 export interface MeshPlan {
   /** Istio release whose translation semantics apply, e.g. "1.29" or "1.6". */
@@ -66,8 +73,15 @@ export interface MeshPlan {
   client: ProxyCommon & { outbound: Address };
   /** Workloads by experiment-level service name (A in cluster-1, B in cluster-2). */
   workloads: WorkloadPlan[];
-  /** cluster-2's east-west gateway (AUTO_PASSTHROUGH on 15443). */
-  gateway: ProxyCommon & { listener: Address };
+  /** cluster-2's east-west gateway (AUTO_PASSTHROUGH on 15443); the first of `gateways` when those are given. */
+  gateway?: GatewayPlan;
+  /** Every east-west gateway, one per network (absent: just `gateway`). */
+  gateways?: GatewayPlan[];
+  /**
+   * multi-primary: every istiod reads every cluster's endpoints (remote secrets), and endpoints on
+   * another network go through that network's gateway. Absent or federated: each cluster sees its own.
+   */
+  discovery?: 'federated' | 'multi-primary';
   /**
    * The Istio resources of the experiment (ServiceEntry, DestinationRule, VirtualService...), as plain
    * objects, with backend placeholders (the gateway address) already filled in.
@@ -98,4 +112,12 @@ export interface MeshConfig {
   authority: string;
   /** Proxy name -> Envoy command-line arguments besides `-c <bootstrap>` (concurrency, flush interval...). */
   envoyArgs: Record<string, string[]>;
+  /**
+   * Every outbound cluster of the client (all hosts, all subsets) and its endpoints, when there is more
+   * than the one federated host (absent for the study's topology, whose one cluster is `endpoints`).
+   */
+  clientClusters?: Record<string, Record<string, { service: string; locality: string; priority: number; weight?: number }>>;
 }
+
+/** All gateways of a plan, whichever way it lists them. */
+export const gatewaysOf = (plan: MeshPlan): GatewayPlan[] => plan.gateways ?? (plan.gateway ? [plan.gateway] : []);

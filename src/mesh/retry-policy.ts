@@ -7,33 +7,7 @@ import type { TranslateContext } from './context.ts';
 import { defaultOutboundRetry, hasRetryIgnorePreviousHosts, hasRetryRemoteLocalities } from './istio-version.ts';
 import { toEnvoyDuration } from '../util/duration.ts';
 
-export interface RouteTraffic {
-  retry_policy?: Json;
-  /** Istio's route timeout; "0s" disables Envoy's 15 s default. */
-  timeout: string;
-  /** Route name: "default" without a VirtualService, else the VirtualService route's name (if any). */
-  name?: string;
-}
-
-export function outboundRouteTraffic(host: string, ctx: TranslateContext): RouteTraffic {
-  const vs = ctx.resources.virtualServiceFor(host);
-  if (!vs) return { retry_policy: defaultOutboundRetry(ctx.version), timeout: '0s', name: 'default' };
-  const label = ctx.resources.describe(vs);
-  const routes: Json[] = vs.spec.http ?? [];
-  if (routes.length > 1) {
-    ctx.warnings.push(
-      `${label}: only spec.http[0] (its retries and timeout) is modelled; the other ${routes.length - 1} http routes are ignored`,
-    );
-  }
-  const r = routes[0] ?? {};
-  return {
-    retry_policy: r.retries ? convertRetries(r.retries, ctx, `${label}: spec.http[0].retries`) : defaultOutboundRetry(ctx.version),
-    timeout: r.timeout ? toEnvoyDuration(r.timeout) : '0s',
-    name: typeof r.name === 'string' && r.name ? r.name : undefined,
-  };
-}
-
-function convertRetries(retries: Json, ctx: TranslateContext, where: string): Json | undefined {
+export function convertRetries(retries: Json, ctx: TranslateContext, where: string): Json | undefined {
   if (!(retries.attempts > 0)) return undefined;
   const policy: Json = { ...(defaultOutboundRetry(ctx.version) ?? {}) };
   policy.num_retries = retries.attempts;

@@ -3,7 +3,7 @@
  * experiment's Istio release (see ../shared/facts/istio-translation.md and src/mesh/README.md for
  * the known differences from a real istiod + istio-proxy).
  */
-import type { MeshConfig, MeshPlan } from './plan.ts';
+import { gatewaysOf, type MeshConfig, type MeshPlan } from './plan.ts';
 import type { TranslateContext } from './context.ts';
 import { Resources } from './resources.ts';
 import { parseIstioVersion } from './istio-version.ts';
@@ -40,11 +40,29 @@ export function translate(plan: MeshPlan): MeshConfig {
       delayMs: local ? 0 : plan.wanDelayMs,
     });
   }
-  bootstraps[plan.gateway.name] = gatewayBootstrap(inCluster(plan.gateway.cluster));
+  for (const gw of gatewaysOf(plan)) bootstraps[gw.name] = gatewayBootstrap(inCluster(gw.cluster), gw);
+
+  warnMissingGatewayChains(client.clusters, bootstraps, ctx);
 
   const endpoints: MeshConfig['endpoints'] = {};
   for (const e of client.built.endpoints)
     endpoints[`${e.ip}:${e.port}`] = { service: e.service, locality: e.locality, priority: e.priority };
+  // Beyond the study's one host: every client cluster's endpoints (gateway addresses repeat per locality).
+  let clientClusters: MeshConfig['clientClusters'];
+  if (client.clusters.length > 1 || plan.gateways) {
+    clientClusters = {};
+    for (const c of client.clusters) {
+      const eps: NonNullable<MeshConfig['clientClusters']>[string] = {};
+      for (const e of c.built.endpoints)
+        eps[`${e.ip}:${e.port}|${e.locality}`] = {
+          service: e.service,
+          locality: e.locality,
+          priority: e.priority,
+          ...(e.weight && e.weight !== 1 ? { weight: e.weight } : {}),
+        };
+      clientClusters[c.name] = eps;
+    }
+  }
 
   const envoyArgs: MeshConfig['envoyArgs'] = {};
   for (const name of Object.keys(bootstraps)) {
@@ -65,5 +83,31 @@ export function translate(plan: MeshPlan): MeshConfig {
     endpoints,
     authority: client.authority,
     envoyArgs,
+    ...(clientClusters ? { clientClusters } : {}),
   };
+}
+
+/**
+ * A subset routed through another network's gateway only works if that gateway has a chain for the
+ * subset's SNI, i.e. if the DestinationRule is applied in the gateway's cluster too (each istiod
+ * builds its gateway's chains from its own cluster's DestinationRules).
+ */
+function warnMissingGatewayChains(
+  clusters: Array<{ name: string; built: { endpoints: Array<{ ip: string; port: number }> } }>,
+  bootstraps: MeshConfig['bootstraps'],
+  ctx: TranslateContext,
+) {
+  for (const gw of gatewaysOf(ctx.plan)) {
+    const chains = new Set(((bootstraps[gw.name] as any)?.static_resources?.listeners?.[0]?.filter_chains ?? []).map((c: any) => c.name));
+    for (const c of clusters) {
+      const [, port, subset, host] = c.name.split('|');
+      if (!subset || !c.built.endpoints.some((e) => e.ip === gw.listener.ip && e.port === gw.listener.port)) continue;
+      const sni = `outbound_.${port}_.${subset}_.${host}`;
+      if (chains.size && !chains.has(sni) && !chains.has('auto-passthrough')) {
+        ctx.warnings.push(
+          `${c.name}: its endpoints behind ${gw.name} (cluster ${gw.cluster}) are unreachable: that gateway has no filter chain for ${sni}, because no DestinationRule with subset "${subset}" is applied in ${gw.cluster}; apply it there too (metadata.annotations["spillover.dev/clusters"])`,
+        );
+      }
+    }
+  }
 }

@@ -4,7 +4,7 @@
  * would do with it, so a reader can judge whether the run still answers their question.
  *
  * Fields that are translated, or already warned about where they are translated (subsets, the
- * load-balancer extras, http routes after the first, outlierDetectionHttpErrorCodes), are not listed.
+ * load-balancer extras, VirtualService routes, outlierDetectionHttpErrorCodes), are not listed.
  */
 import type { IstioResource, Resources } from './resources.ts';
 
@@ -35,24 +35,12 @@ const GAPS: Gap[] = [
   { kind: 'VirtualService', field: 'gateways', istio: 'binds the routes to gateways instead of (or besides) sidecars' },
   { kind: 'VirtualService', field: 'tls', istio: 'routes TLS traffic by SNI' },
   { kind: 'VirtualService', field: 'tcp', istio: 'routes TCP traffic' },
-  ...[
-    'match',
-    'route',
-    'redirect',
-    'directResponse',
-    'delegate',
-    'rewrite',
-    'fault',
-    'mirror',
-    'mirrors',
-    'mirrorPercent',
-    'mirrorPercentage',
-    'corsPolicy',
-    'headers',
-  ].map((f) => ({
+  // match, route (subsets, weights), retries, timeout and fault of every http route are translated
+  // (vs-routes.ts), which warns itself about mirror, rewrite, redirect, headers, CORS, direct responses.
+  ...['delegate', 'mirrorPercent', 'mirrorPercentage'].map((f) => ({
     kind: 'VirtualService',
     field: `http[0].${f}`,
-    istio: 'shapes the route (only retries and timeout of http[0] are modelled)',
+    istio: 'shapes the route',
   })),
 ];
 

@@ -266,7 +266,8 @@ function crossChecks(valid: Array<{ r: Json; i: number }>, ctx: ValidateContext)
   );
   const seHosts = ses.flatMap((x) => x.r.spec.hosts as string[]);
   const known = [...seHosts, ...(ctx.hosts ?? [])];
-  for (const { r, i } of ses) {
+  // A host without any DestinationRule simply gets Istio's defaults; a near miss of an existing one is a typo.
+  for (const { r, i } of drs.length ? ses : []) {
     (r.spec.hosts as string[]).forEach((h, j) => {
       if (drs.some((d) => hostMatches(d.r.spec.host, h))) return;
       out.push({

@@ -13,7 +13,7 @@
  *   - the harness's instrumentation is added: its access logs and per-endpoint stats.
  * Pure: the runner fetches the xDS and writes the files.
  */
-import type { MeshConfig, MeshPlan, ProxyCommon } from '../mesh/plan.ts';
+import { gatewaysOf, type MeshConfig, type MeshPlan, type ProxyCommon } from '../mesh/plan.ts';
 import type { Json } from '../mesh/resources.ts';
 import { bootstrapBase, socketAddress } from '../mesh/bootstrap.ts';
 import { fileAccessLog, HTTP_ACCESS_LOG_FORMAT, TCP_ACCESS_LOG_FORMAT } from '../mesh/access-log.ts';
@@ -56,7 +56,7 @@ export function istiodMeshConfig(plan: MeshPlan, builtin: MeshConfig, xds: Recor
 }
 
 function proxyBootstrap(plan: MeshPlan, p: ProxyCommon, x: IstiodXds): Json {
-  const role = p.name === plan.client.name ? 'client' : p.name === plan.gateway.name ? 'gateway' : p.name;
+  const role = p.name === plan.client.name ? 'client' : gatewaysOf(plan).some((g) => g.name === p.name) ? 'gateway' : p.name;
   const b = bootstrapBase(p, role, plan.istioVersion);
   const routes = new Map<string, Json>((x.routes ?? []).map((r: Json) => [r.name, r]));
   const eds = new Map<string, Json>((x.endpoints ?? []).map((e: Json) => [e.cluster_name, e]));
@@ -111,8 +111,8 @@ function bindListener(plan: MeshPlan, p: ProxyCommon, l: Json, routes: Map<strin
       .map((f: Json) => (f.name === 'envoy.filters.listener.tls_inspector' ? { ...f, filter_disabled: undefined } : f));
     return finish(l, p, w.sidecar.inbound, chains, routes, 'INBOUND');
   }
-  if (p.name === plan.gateway.name && port === plan.gateway.listener.port)
-    return finish(l, p, plan.gateway.listener, l.filter_chains ?? [], routes, undefined);
+  const gw = gatewaysOf(plan).find((g) => g.name === p.name);
+  if (gw && port === gw.listener.port) return finish(l, p, gw.listener, l.filter_chains ?? [], routes, undefined);
   return undefined;
 }
 

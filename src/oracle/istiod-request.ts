@@ -5,8 +5,9 @@
  * spawns the helper (src/runner/istiod-config.ts).
  */
 import { stringify } from 'yaml';
-import type { MeshPlan, ProxyCommon, WorkloadPlan } from '../mesh/plan.ts';
+import { gatewaysOf, type MeshPlan, type ProxyCommon, type WorkloadPlan } from '../mesh/plan.ts';
 import { Resources, type Json } from '../mesh/resources.ts';
+import { localityLabels } from '../mesh/locality.ts';
 
 export interface IstiodService {
   hostname: string;
@@ -16,6 +17,8 @@ export interface IstiodService {
   serviceAccounts: string[];
   labels?: Record<string, string>;
   endpoints: Array<{
+    /** The endpoint's cluster when istiod reads another cluster too (multi-primary); absent: the request's. */
+    cluster?: string;
     address: string;
     port: number;
     portName: string;
@@ -36,6 +39,8 @@ export interface IstiodProxy {
   locality: string;
   network: string;
   workloadName?: string;
+  /** ISTIO_META_REQUESTED_NETWORK_VIEW, as the multi-network east-west gateway is installed with. */
+  requestedNetworkView?: string[];
 }
 
 export interface IstiodRequest {
@@ -46,6 +51,8 @@ export interface IstiodRequest {
   meshConfig: string;
   services: IstiodService[];
   proxies: IstiodProxy[];
+  /** The east-west gateway of each network (the general topology), so endpoints on other networks go through it. */
+  gateways?: Array<{ network: string; cluster: string; address: string; port: number }>;
   ours?: Record<string, IstiodXds>;
 }
 
@@ -91,7 +98,7 @@ const namespaceOfSpiffe = (spiffe: string) => /\/ns\/([^/]+)\//.exec(spiffe)?.[1
 
 /** Every cluster that has a proxy, in a stable order (the client's first). */
 export function clustersOf(plan: MeshPlan): string[] {
-  const all = [plan.client.cluster, ...plan.workloads.map((w) => w.sidecar.cluster), plan.gateway.cluster];
+  const all = [plan.client.cluster, ...plan.workloads.map((w) => w.sidecar.cluster), ...gatewaysOf(plan).map((g) => g.cluster)];
   return [...new Set(all)];
 }
 
@@ -112,14 +119,18 @@ export function istiodRequest(plan: MeshPlan, cluster: string, o: RequestOptions
   const source = plan.source ?? { file: 'experiment', basePath: 'resources' };
   const mine = new Resources(plan.resources, source).inCluster(cluster, plan.client.cluster).all;
   const docs = mine.map((r) => placed(plan.resources[r.index] as Json, plan));
-  if (plan.gateway.cluster === cluster && !docs.some((d) => d.kind === 'Gateway')) docs.push(eastWestGateway(plan.gateway.listener.port));
+  const gateways = gatewaysOf(plan).filter((g) => g.cluster === cluster);
+  if (gateways.length && !docs.some((d) => d.kind === 'Gateway')) docs.push(eastWestGateway(gateways[0].listener.port));
 
   const local = plan.workloads.filter((w) => w.sidecar.cluster === cluster);
+  // Multi-primary: this cluster's istiod reads every cluster's Services and endpoints (remote secrets).
+  const visible = plan.discovery === 'multi-primary' ? plan.workloads : local;
   const proxies: IstiodProxy[] = [];
-  if (plan.client.cluster === cluster) proxies.push(sidecarProxy(plan.client, plan.client.outbound.ip, 'client'));
-  for (const w of local) proxies.push(sidecarProxy(w.sidecar, w.sidecar.inbound.ip, w.service.toLowerCase()));
-  if (plan.gateway.cluster === cluster) {
-    const g = plan.gateway;
+  // istiod augments a proxy's labels with its topology (AugmentLabels); the general topology's pods carry them already.
+  const clientLabels = plan.gateways ? { app: 'client', ...topologyLabels(plan.client) } : undefined;
+  if (plan.client.cluster === cluster) proxies.push(sidecarProxy(plan.client, plan.client.outbound.ip, 'client', clientLabels));
+  for (const w of local) proxies.push(sidecarProxy(w.sidecar, w.sidecar.inbound.ip, w.service.toLowerCase(), w.labels));
+  for (const g of gateways) {
     proxies.push({
       name: g.name,
       type: 'router',
@@ -129,24 +140,34 @@ export function istiodRequest(plan: MeshPlan, cluster: string, o: RequestOptions
       locality: g.locality,
       network: g.network,
       workloadName: 'istio-eastwestgateway',
+      ...(plan.gateways ? { requestedNetworkView: [g.network] } : {}),
     });
   }
   return {
     clusterId: cluster,
     config: docs.map((d) => stringify(d)).join('---\n'),
     meshConfig: '',
-    services: kubeServices(local, o),
+    services: kubeServices(visible, cluster, o),
     proxies,
+    ...(plan.gateways
+      ? { gateways: plan.gateways.map((g) => ({ network: g.network, cluster: g.cluster, address: g.listener.ip, port: g.listener.port })) }
+      : {}),
   };
 }
 
-function sidecarProxy(p: ProxyCommon, ip: string, app: string): IstiodProxy {
+const topologyLabels = (p: ProxyCommon) => ({
+  ...localityLabels(p.locality),
+  'topology.istio.io/cluster': p.cluster,
+  'topology.istio.io/network': p.network,
+});
+
+function sidecarProxy(p: ProxyCommon, ip: string, app: string, labels?: Record<string, string>): IstiodProxy {
   return {
     name: p.name,
     type: 'sidecar',
     namespace: namespaceOfSpiffe(p.identity.spiffe),
     ips: [ip],
-    labels: { app },
+    labels: labels ?? { app },
     locality: p.locality,
     network: p.network,
     workloadName: app,
@@ -154,7 +175,7 @@ function sidecarProxy(p: ProxyCommon, ip: string, app: string): IstiodProxy {
 }
 
 /** The Kubernetes Services of one cluster: one per host, one endpoint per workload serving it. */
-function kubeServices(local: WorkloadPlan[], o: RequestOptions): IstiodService[] {
+function kubeServices(local: WorkloadPlan[], cluster: string, o: RequestOptions): IstiodService[] {
   const byHost = new Map<string, IstiodService>();
   for (const w of local) {
     const s = byHost.get(w.host) ?? {
@@ -169,14 +190,16 @@ function kubeServices(local: WorkloadPlan[], o: RequestOptions): IstiodService[]
     if (!s.serviceAccounts.includes(w.sidecar.identity.spiffe)) s.serviceAccounts.push(w.sidecar.identity.spiffe);
     const app = w.service.toLowerCase();
     s.endpoints.push({
+      ...(w.sidecar.cluster !== cluster ? { cluster: w.sidecar.cluster } : {}),
       address: w.app.ip,
       port: o.endpointPort === 'inbound' ? w.sidecar.inbound.port : w.app.port,
       portName: w.portName,
       locality: w.sidecar.locality,
       network: w.sidecar.network,
       serviceAccount: w.sidecar.identity.spiffe,
-      labels: { app, 'security.istio.io/tlsMode': 'istio', 'topology.istio.io/network': w.sidecar.network },
-      workloadName: app,
+      // The general topology's pods carry their own labels (app, version, topology); the study's the short set.
+      labels: { ...(w.labels ?? { app }), 'security.istio.io/tlsMode': 'istio', 'topology.istio.io/network': w.sidecar.network },
+      workloadName: w.instance ?? app,
     });
   }
   return [...byHost.values()];
@@ -189,11 +212,26 @@ function kubeServices(local: WorkloadPlan[], o: RequestOptions): IstiodService[]
  * mesh-wide -- the same reach.
  */
 function placed(r: Json, plan: MeshPlan): Json {
-  if (r?.metadata?.namespace) return r;
+  if (r?.metadata?.namespace) return fqdnHosts(r);
   let ns = 'istio-system';
   if (r.kind === 'ServiceEntry') {
     const host = (r.spec?.hosts ?? [])[0];
     ns = plan.workloads.find((w) => w.host === host)?.namespace ?? 'default';
   }
-  return { ...r, metadata: { ...(r.metadata ?? {}), namespace: ns } };
+  return fqdnHosts({ ...r, metadata: { ...(r.metadata ?? {}), namespace: ns } });
+}
+
+/**
+ * A short host ("httpbin") as istiod's Kubernetes config store resolves it (ResolveShortnameToFQDN
+ * with the store's domain cluster.local): `<host>.<namespace>.svc.cluster.local`. The helper parses
+ * the resources without that domain, so it gets the names already resolved, as src/mesh reads them.
+ */
+function fqdnHosts(r: Json): Json {
+  const ns = r.metadata.namespace;
+  const fq = (h: unknown) => (typeof h === 'string' && h && h !== '*' && !h.includes('.') ? `${h}.${ns}.svc.cluster.local` : h);
+  if (r.kind === 'DestinationRule' && r.spec) return { ...r, spec: { ...r.spec, host: fq(r.spec.host) } };
+  if (r.kind !== 'VirtualService' || !r.spec) return r;
+  const dest = (d: Json) => (d?.destination ? { ...d, destination: { ...d.destination, host: fq(d.destination.host) } } : d);
+  const http = (r.spec.http ?? []).map((h: Json) => ({ ...h, ...(h.route ? { route: h.route.map(dest) } : {}) }));
+  return { ...r, spec: { ...r.spec, hosts: (r.spec.hosts ?? []).map(fq), ...(r.spec.http ? { http } : {}) } };
 }

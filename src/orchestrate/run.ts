@@ -91,6 +91,7 @@ function chooseEngine({ exp, scenario }: Prepared, opts: RunOptions, rec: RunRec
   return embeddedEngine(scenario as Scenario, {
     allowNonLoopback: opts.allowNonLoopback,
     requestTimeoutMs: parseDurationMs(spec.load.requestTimeout),
+    reconnectOnError: spec.load.reconnectOnError,
     metricsPort: opts.metricsPort,
     live: opts.quiet ? false : undefined,
     onForcedExit: (c) => rec.event({ kind: 'phase', what: 'load-done', detail: c }),

@@ -9,6 +9,7 @@ import { analyzeRun } from '../analysis/read-run.ts';
 import { SUMMARY_FILE, type Summary } from '../contracts/summary.ts';
 import { TIMESERIES_FILE } from '../contracts/timeseries.ts';
 import { eventsCsv, requestsCsvWriter, timeseriesCsv } from './csv.ts';
+import { servedByCsv } from '../analysis/mesh-summary.ts';
 import { buildFigures } from './figures.ts';
 import { reportHtml } from './html.ts';
 import { reportMarkdown } from './markdown.ts';
@@ -51,6 +52,7 @@ export async function writeReport(
   await put(SUMMARY_FILE, JSON.stringify(analysis.summary, null, 2) + '\n');
   await put(TIMESERIES_FILE, timeseriesCsv(analysis.timeseries));
   await put('events.csv', eventsCsv(analysis.events));
+  if (analysis.servedBy) await put('served-by.csv', servedByCsv(analysis.servedBy));
   const figures = buildFigures(analysis);
   for (const f of figures) {
     await put(`figures/${f.name}.vl.json`, JSON.stringify(f.spec, null, 2) + '\n');

@@ -3,6 +3,7 @@
  * every event in time order with what caused it, then what it added up to ("A was ejected at 41.2 s
  * after 1 consecutive 5xx response (consecutive5xxErrors=1); from 41.3 s B served 97 % of requests").
  */
+import { LOCALITY_RUN } from '../analysis/mesh-summary.ts';
 import type { Analysis } from '../analysis/analyze.ts';
 import type { DetectedEvent } from '../analysis/events.ts';
 import { loadAt, pc, rps, s1 } from './words.ts';
@@ -29,6 +30,8 @@ export function narrative(a: Analysis): string[] {
     const line = eventLine(a, e, side);
     if (line) out.push(line);
   }
+  for (const f of a.summary.mesh?.failovers ?? [])
+    out.push(`At ${s1(f.t)} traffic failed over from ${f.from} to ${f.to}, which then answered ${LOCALITY_RUN} or more requests in a row.`);
   out.push(...outcome(a));
   const gaps = a.events.filter((e) => e.kind === 'capture-gap');
   if (gaps.length) out.push(`Telemetry had ${gaps.length} gap(s) (failed scrapes are kept as data; see events.csv).`);
@@ -113,14 +116,40 @@ function eventLine(a: Analysis, e: DetectedEvent, side: (envoy: string) => strin
     case 'run': {
       const [kind, ...rest] = e.detail.split(': ');
       const what = rest.join(': ');
-      if (kind === 'fault') return `${at} a fault was injected: ${what}.`;
+      if (kind === 'fault') return `${at} a fault was injected: ${what}.${trafficAfter(a, e.t)}`;
       if (kind === 'process-exit') return `${at} a process of the run ended on its own: ${what}.`;
       if (kind === 'error') return `${at} the run recorded an error: ${what}.`;
+      if (kind === 'push') {
+        const m = /^(.*) -> \S+?( \(not seen applied\))?, applied (\S+) ms after the write$/.exec(what);
+        if (!m) return `${at} ${e.detail}.`;
+        const applied = m[2] ? ' (not seen applied)' : `, ${m[3]} ms after it was written`;
+        // The client's push decides where the load goes next; a gateway's only what it forwards.
+        return `${at} ${e.envoy} applied the control plane's push "${m[1]}"${applied}.${e.envoy === 'client' ? trafficAfter(a, e.t) : ''}`;
+      }
       return undefined;
     }
     default:
       return undefined;
   }
+}
+
+/**
+ * General topology: which instances answered in the buckets after t (served-by.csv), so a drain,
+ * readiness failure or DestinationRule change shows what traffic did next.
+ */
+function trafficAfter(a: Analysis, t: number): string {
+  if (!a.servedBy?.length) return '';
+  const span = Math.max(1, 2 * a.bucketS);
+  const by = new Map<string, number>();
+  let total = 0;
+  for (const r of a.servedBy) {
+    if (r.t + a.bucketS <= t || r.t >= t + span) continue;
+    by.set(r.instance, (by.get(r.instance) ?? 0) + r.served);
+    total += r.served;
+  }
+  if (!total) return ` In the next ${span} s no instance answered.`;
+  const parts = [...by.entries()].sort((x, y) => y[1] - x[1]).map(([i, n]) => `${i} ${pc(n / total)}`);
+  return ` In the next ${span} s the answers came from ${parts.join(', ')}.`;
 }
 
 /** What the events added up to, including what did not happen and why. */

@@ -2,29 +2,22 @@
  * One service instance (A or B): plain HTTP on a loopback address, answering through the capacity
  * model, with its own /metrics, /healthz and a fault switch that tests and the `faults:` feature use.
  */
-import crypto from 'node:crypto';
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
 import { SpilloverError } from '../errors.ts';
 import { INSTANCE_HEADER, SERVICE_HEADER } from '../contracts/headers.ts';
 import { CapacityModel } from './capacity.ts';
 import { effectiveSeed, parseServiceConfig, type ServiceConfigInput } from './config.ts';
 import { createServiceMetrics } from './metrics.ts';
 import { serviceTimeSampler } from './service-time.ts';
-import { CONTROL_TOKEN_HEADER } from './control-token.ts';
+import { FaultSwitch, type ServiceFault } from './fault-switch.ts';
+import { faultControl } from './fault-control.ts';
 
 export const FAULT_PATH = '/_spillover/fault';
 export { CONTROL_TOKEN_ENV, CONTROL_TOKEN_HEADER } from './control-token.ts';
 
-export const ServiceFaultSpec = z.strictObject({
-  /** ok: normal; error503: every request gets 503; reset: connections are cut; stall: requests hang. */
-  mode: z.enum(['ok', 'error503', 'reset', 'stall']),
-  /** After this long the service returns to ok (stalled requests then proceed); absent = until changed. */
-  durationMs: z.number().nonnegative().optional(),
-});
-export type ServiceFault = z.infer<typeof ServiceFaultSpec>;
+export { ServiceFaultSpec, type ServiceFault } from './fault-switch.ts';
 
 export interface RunningService {
   url: string;
@@ -46,26 +39,91 @@ export async function startService(
 ): Promise<RunningService> {
   const config = parseServiceConfig(input, source);
   const model = new CapacityModel<Job>(config.capacity.concurrency, config.capacity.queue);
-  const sample = serviceTimeSampler(config.capacity.serviceTime, effectiveSeed(config));
-  let stalled: Job[] = [];
+  const stalled = new Set<Job>();
   const m = createServiceMetrics(config.name, config.instance, {
     inFlight: () => model.inFlight,
     queued: () => model.queued,
-    stalled: () => stalled.length,
+    stalled: () => stalled.size,
   });
-  const identity = { [SERVICE_HEADER]: config.name, [INSTANCE_HEADER]: config.instance };
-  const okBody = Buffer.from(JSON.stringify({ service: config.name, instance: config.instance }) + '\n');
+  const reply = replier({ [SERVICE_HEADER]: config.name, [INSTANCE_HEADER]: config.instance });
   const timers = new Set<NodeJS.Timeout>();
+  const admit = admitter(config, model, m, reply, timers);
+  const faults = new FaultSwitch((f) => {
+    if (f.mode === 'stall') return;
+    const release = [...stalled];
+    stalled.clear();
+    for (const job of release) if (!job.res.destroyed) admit(job);
+  });
 
-  let fault: ServiceFault['mode'] = 'ok';
-  let faultTimer: NodeJS.Timeout | undefined;
+  const work = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    req.resume();
+    const v = faults.verdict();
+    if (v.kind === 'status' || v.kind === 'reset') m.requests.labels('fault').inc();
+    if (v.kind === 'status') return reply(res, v.status, 'fault\n');
+    if (v.kind === 'reset') return req.socket.destroy();
+    const job: Job = { res, started: false };
+    if (v.kind === 'delay') {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (!res.destroyed) admit(job);
+      }, v.ms);
+      timers.add(t);
+    } else if (v.kind === 'stall') {
+      stalled.add(job);
+      res.once('close', () => void (job.started || stalled.delete(job)));
+    } else admit(job);
+  };
 
-  const reply = (res: http.ServerResponse, status: number, body: Buffer | string, type = 'text/plain') => {
+  const control = faultControl(opts.controlToken, (f) => faults.set(f), reply);
+  const server = http.createServer((req, res) => {
+    const path = req.url?.split('?', 1)[0];
+    if (path === '/healthz') return reply(res, 200, 'ok\n');
+    if (path === '/metrics') {
+      return void m.registry.metrics().then(
+        (text) => reply(res, 200, text, m.registry.contentType),
+        (e) => reply(res, 500, String(e)),
+      );
+    }
+    if (path === FAULT_PATH && req.method === 'POST') return control(req, res);
+    work(req, res);
+  });
+  const { url, port } = await listen(server, config.listen);
+  return {
+    url,
+    address: { ip: config.listen.ip, port },
+    setFault: (f) => faults.set(f),
+    metrics: () => m.registry.metrics(),
+    close: async () => {
+      faults.clear();
+      for (const t of timers) clearTimeout(t);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+type Reply = (res: http.ServerResponse, status: number, body: Buffer | string, type?: string) => void;
+
+/** Every answer names the service and instance that gave it (the analysis reads these headers). */
+function replier(identity: Record<string, string>): Reply {
+  return (res, status, body, type = 'text/plain') => {
     if (res.destroyed || res.headersSent) return;
     res.writeHead(status, { ...identity, 'content-type': type, 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
+}
 
+/** Admission through the capacity model: run now, queue, or refuse with 503 when the queue is full. */
+function admitter(
+  config: ReturnType<typeof parseServiceConfig>,
+  model: CapacityModel<Job>,
+  m: ReturnType<typeof createServiceMetrics>,
+  reply: Reply,
+  timers: Set<NodeJS.Timeout>,
+): (job: Job) => void {
+  const sample = serviceTimeSampler(config.capacity.serviceTime, effectiveSeed(config));
+  const okBody = Buffer.from(JSON.stringify({ service: config.name, instance: config.instance }) + '\n');
   // A client that gives up mid-request does not free the slot early: the work was already under way,
   // as in a real server, so an impatient caller cannot make the service look faster than it is.
   const run = (job: Job) => {
@@ -81,8 +139,7 @@ export async function startService(
     }, ms);
     timers.add(t);
   };
-
-  const admit = (job: Job) => {
+  return (job) => {
     const verdict = model.offer(job);
     if (verdict === 'run') return run(job);
     if (verdict === 'rejected') {
@@ -93,100 +150,20 @@ export async function startService(
       if (!job.started) model.cancel(job);
     });
   };
+}
 
-  const setFault = (f: ServiceFault) => {
-    clearTimeout(faultTimer);
-    fault = f.mode;
-    if (f.mode !== 'ok' && f.durationMs !== undefined) faultTimer = setTimeout(() => setFault({ mode: 'ok' }), f.durationMs);
-    if (f.mode !== 'stall') {
-      const release = stalled;
-      stalled = [];
-      for (const job of release) if (!job.res.destroyed) admit(job);
-    }
-  };
-
-  const work = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    req.resume();
-    if (fault === 'error503') {
-      m.requests.labels('fault').inc();
-      return reply(res, 503, 'fault\n');
-    }
-    if (fault === 'reset') {
-      m.requests.labels('fault').inc();
-      return req.socket.destroy();
-    }
-    const job: Job = { res, started: false };
-    if (fault === 'stall') {
-      stalled.push(job);
-      res.once('close', () => {
-        if (!job.started) stalled = stalled.filter((j) => j !== job);
-      });
-      return;
-    }
-    admit(job);
-  };
-
-  // Without a token (a service started by hand, or in a pod of the kube backend) the endpoint stays open.
-  const expected = opts.controlToken === undefined ? undefined : Buffer.from(opts.controlToken);
-  const controlAllowed = (req: http.IncomingMessage) => {
-    if (!expected) return true;
-    const got = Buffer.from(String(req.headers[CONTROL_TOKEN_HEADER] ?? ''));
-    return got.length === expected.length && crypto.timingSafeEqual(got, expected);
-  };
-  const control = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    let parsed: ReturnType<typeof ServiceFaultSpec.safeParse>;
-    try {
-      parsed = ServiceFaultSpec.safeParse(JSON.parse(body));
-    } catch {
-      return reply(res, 400, 'expected a JSON body like {"mode":"error503","durationMs":2000}\n');
-    }
-    if (!parsed.success) return reply(res, 400, `${z.prettifyError(parsed.error)}\n`);
-    setFault(parsed.data);
-    reply(res, 200, JSON.stringify({ fault: parsed.data }) + '\n', 'application/json');
-  };
-
-  const server = http.createServer((req, res) => {
-    const path = req.url?.split('?', 1)[0];
-    if (path === '/healthz') return reply(res, 200, 'ok\n');
-    if (path === '/metrics') {
-      return void m.registry.metrics().then(
-        (text) => reply(res, 200, text, m.registry.contentType),
-        (e) => reply(res, 500, String(e)),
-      );
-    }
-    if (path === FAULT_PATH && req.method === 'POST') {
-      if (!controlAllowed(req)) return void reply(res, 403, 'forbidden: the fault-control endpoint answers only the harness of this run\n');
-      return void control(req, res).catch((e) => reply(res, 500, String(e)));
-    }
-    work(req, res);
-  });
+async function listen(server: http.Server, at: { ip: string; port: number }): Promise<{ url: string; port: number }> {
   // Envoy keeps upstream connections for up to an hour; a server closing idle ones first races with
   // reuse and shows up as spurious resets, so idle connections stay open, and stalls are not cut short.
   server.keepAliveTimeout = 0;
   server.requestTimeout = 0;
   server.headersTimeout = 0;
-
-  server.listen(config.listen.port, config.listen.ip);
+  server.listen(at.port, at.ip);
   // events.once rejects on 'error' while waiting for 'listening', which is how a taken address shows up.
-  await once(server, 'listening').catch((e: NodeJS.ErrnoException) => Promise.reject(listenError(e, config.listen)));
+  await once(server, 'listening').catch((e: NodeJS.ErrnoException) => Promise.reject(listenError(e, at)));
   const { port } = server.address() as AddressInfo;
-  const host = config.listen.ip.includes(':') ? `[${config.listen.ip}]` : config.listen.ip;
-
-  return {
-    url: `http://${host}:${port}`,
-    address: { ip: config.listen.ip, port },
-    setFault,
-    metrics: () => m.registry.metrics(),
-    close: async () => {
-      clearTimeout(faultTimer);
-      for (const t of timers) clearTimeout(t);
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
-  };
+  const host = at.ip.includes(':') ? `[${at.ip}]` : at.ip;
+  return { url: `http://${host}:${port}`, port };
 }
 
 function listenError(e: NodeJS.ErrnoException, at: { ip: string; port: number }): Error {

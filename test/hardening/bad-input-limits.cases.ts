@@ -425,13 +425,14 @@ export const LIMIT_CASES: BadCase[] = [
     expect: { where: /\\uFEFFseed/, message: /unknown field/, fix: /invisible/ },
   },
   {
-    name: 'a lower-case service name',
+    // Lower-case names (helloworld-v1) are deployments of the general topology; an underscore is not a DNS label.
+    name: 'a service name with an underscore',
     edit: (d) => {
       const a = d.getIn(['services', 'A']);
       d.deleteIn(['services', 'A']);
-      d.setIn(['services', 'a'], a);
+      d.setIn(['services', 'a_1'], a);
     },
-    expect: { where: /services\.a/, message: /the name "a" is not allowed here: expected a service name such as "A"/, found: /"a"/ },
+    expect: { where: /services\.a_1/, message: /the name "a_1" is not allowed here: expected a service name such as "A"/, found: /"a_1"/ },
   },
 
   // --- files -------------------------------------------------------------------------------------
@@ -520,7 +521,12 @@ export const LIMIT_CASES: BadCase[] = [
     expect: { where: /experiment\.yaml/, message: /must be a YAML mapping/, found: /hello/ },
   },
   { name: 'resources as a mapping', edit: set('resources', { a: 1 }), expect: { where: /resources/, message: /expected array|list/i } },
-  { name: 'no resources at all', edit: set('resources', []), expect: { where: /resources/, message: /too small|>=\s*1/i } },
+  // No resources at all is valid (every host gets Istio's defaults); resources that are not a list are not.
+  {
+    name: 'resources that are not a list',
+    edit: set('resources', { kind: 'DestinationRule' }),
+    expect: { where: /resources/, message: /array|list/i },
+  },
   {
     name: 'a negative service port',
     edit: set('services.A.port.number', -80),

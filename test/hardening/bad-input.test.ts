@@ -149,9 +149,18 @@ const CASES: BadCase[] = [
     expect: { where: /topology\.clusters\.cluster-2\.addresses/, message: /loopback/, found: /10\.0\.2\.0\/24/ },
   },
   {
-    name: 'a third cluster',
-    edit: set('topology.clusters.cluster-3', { locality: 'eu/eu-a' }),
-    expect: { where: /topology\.clusters/, message: /exactly two clusters/ },
+    name: 'a service on a node group its cluster lacks',
+    edit: set('services.A.node', 'zone-c'),
+    expect: {
+      where: /services\.A\.node/,
+      message: /unknown node group "zone-c" in cluster cluster-1/,
+      fix: /topology\.clusters\.cluster-1\.nodes\.zone-c/,
+    },
+  },
+  {
+    name: 'more than 64 replicas',
+    edit: set('services.A.replicas', 65),
+    expect: { where: /services\.A\.replicas/, message: /<=\s*64|too big/i, found: /65/ },
   },
   {
     name: 'an unknown fault action',
@@ -186,9 +195,19 @@ const CASES: BadCase[] = [
     expect: { where: /topology\.clusters/, message: /same address range/, fix: /127\.0\.N\.0\/24/ },
   },
   {
-    name: 'both services in one cluster',
+    name: 'both services in one cluster, so the gateway routes nowhere',
     edit: set('services.B.cluster', 'cluster-1'),
-    expect: { where: /services/, message: /one service in the client's cluster/, found: /B in cluster-1/ },
+    expect: {
+      where: /services/,
+      message: /gateway's cluster cluster-2 runs no service/,
+      found: /B in cluster-1/,
+      fix: /deploy a service in cluster-2/,
+    },
+  },
+  {
+    name: 'a cluster with more pods than addresses',
+    edit: set('services.A.replicas', 33),
+    expect: { where: /topology\.clusters\.cluster-1/, message: /needs 34 loopback addresses/, fix: /lower replicas/ },
   },
 
   // --- overrides and flags ------------------------------------------------------------------------

@@ -61,8 +61,8 @@ async function buildPlan(dir: string): Promise<MeshPlan> {
   b.app = { ip: B_IP, port: bApp };
   b.sidecar.inbound = { ip: B_IP, port: bInbound };
   b.sidecar.admin = { ip: B_IP, port: bAdmin };
-  plan.gateway.listener = { ip: GW_IP, port: gwListener };
-  plan.gateway.admin = { ip: GW_IP, port: gwAdmin };
+  plan.gateway!.listener = { ip: GW_IP, port: gwListener };
+  plan.gateway!.admin = { ip: GW_IP, port: gwAdmin };
   return plan;
 }
 
@@ -103,7 +103,7 @@ describe('mesh: translated bootstraps on real Envoy', function () {
       fs.writeFileSync(file, toYaml(b));
       sup.start(`envoy-${name}`, bin, ['-c', file, ...mesh.envoyArgs[name], '-l', 'warning'], { logFile: path.join(dir, `${name}.log`) });
     }
-    for (const p of [plan.client, plan.gateway, ...plan.workloads.map((w) => w.sidecar)]) {
+    for (const p of [plan.client, plan.gateway!, ...plan.workloads.map((w) => w.sidecar)]) {
       await until(`${p.name} /ready`, async () => {
         const r = await request(`http://${p.admin.ip}:${p.admin.port}/ready`);
         await r.body.text();
@@ -192,8 +192,8 @@ describe('mesh: translated bootstraps on real Envoy', function () {
     assert.equal(served.status, 200);
     assert.equal(served.seenRid, rid);
     const gwLog = await until('gateway TCP access log line', async () => {
-      const lines = fs.existsSync(plan.gateway.files.accessLog)
-        ? fs.readFileSync(plan.gateway.files.accessLog, 'utf8').split('\n').filter(Boolean)
+      const lines = fs.existsSync(plan.gateway!.files.accessLog)
+        ? fs.readFileSync(plan.gateway!.files.accessLog, 'utf8').split('\n').filter(Boolean)
         : [];
       return lines.map((l) => JSON.parse(l)).find((l) => l.sni === 'outbound_.80_._.a.istio.svc.cluster.local');
     });
@@ -234,7 +234,7 @@ describe('mesh: translated bootstraps on real Envoy', function () {
     );
     const a = await admin(plan.workloads[0].sidecar, '/stats/prometheus');
     assert.match(a, /envoy_cluster_upstream_rq_total\{envoy_cluster_name="inbound\|80\|\|"\} [1-9]/);
-    const gw = await admin(plan.gateway, '/stats/prometheus');
+    const gw = await admin(plan.gateway!, '/stats/prometheus');
     assert.match(gw, /envoy_cluster_upstream_cx_total\{envoy_cluster_name="outbound_\.80_\._\.a\.istio\.svc\.cluster\.local"\} [1-9]/);
   });
 
@@ -242,8 +242,8 @@ describe('mesh: translated bootstraps on real Envoy', function () {
   const tlsProbe = (id: { certChain: string; privateKey: string; rootCert: string }) =>
     new Promise<string>((resolve) => {
       const s = tls.connect({
-        host: plan.gateway.listener.ip,
-        port: plan.gateway.listener.port,
+        host: plan.gateway!.listener.ip,
+        port: plan.gateway!.listener.port,
         servername: 'outbound_.80_._.a.istio.svc.cluster.local',
         ALPNProtocols: ['istio-peer-exchange', 'istio'],
         cert: fs.readFileSync(id.certChain),
@@ -270,7 +270,7 @@ describe('mesh: translated bootstraps on real Envoy', function () {
 
   it('the gateway refuses a plaintext client', async () => {
     const outcome = await new Promise<string>((resolve) => {
-      const s = net.connect(plan.gateway.listener.port, plan.gateway.listener.ip, () =>
+      const s = net.connect(plan.gateway!.listener.port, plan.gateway!.listener.ip, () =>
         s.write('GET / HTTP/1.1\r\nhost: a.istio.svc.cluster.local\r\n\r\n'),
       );
       let data = '';

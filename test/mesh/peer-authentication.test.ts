@@ -61,8 +61,8 @@ async function boot(extra: Array<Record<string, unknown>>, base: number) {
     w.sidecar.inbound = { ip: i, port: await port(i) };
     w.sidecar.admin = { ip: i, port: await port(i) };
   }
-  plan.gateway.listener = { ip: gw, port: gwPort };
-  plan.gateway.admin = { ip: gw, port: await port(gw) };
+  plan.gateway!.listener = { ip: gw, port: gwPort };
+  plan.gateway!.admin = { ip: gw, port: await port(gw) };
   await materialize(plan, dir);
   const mesh: MeshConfig = translate(plan);
   const apps: http.Server[] = [];
@@ -84,7 +84,7 @@ async function boot(extra: Array<Record<string, unknown>>, base: number) {
     fs.writeFileSync(file, toYaml(bs));
     sup.start(`envoy-${name}`, bin, ['-c', file, ...mesh.envoyArgs[name], '-l', 'warning'], { logFile: path.join(dir, `${name}.log`) });
   }
-  for (const p of [plan.client, plan.gateway, ...plan.workloads.map((w) => w.sidecar)]) {
+  for (const p of [plan.client, plan.gateway!, ...plan.workloads.map((w) => w.sidecar)]) {
     await until(`${p.name} /ready`, async () => {
       const r = await request(`http://${p.admin.ip}:${p.admin.port}/ready`);
       await r.body.text();

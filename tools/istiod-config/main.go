@@ -61,6 +61,9 @@ type request struct {
 	MeshConfig string      `json:"meshConfig"`
 	Services   []serviceIn `json:"services"`
 	Proxies    []proxyIn   `json:"proxies"`
+	// East-west gateways of the mesh's networks (what istiod learns from the gateways' Services): the
+	// endpoints on another network are reached through them (EndpointsByNetworkFilter).
+	Gateways []gatewayIn `json:"gateways"`
 	// Optional: another generator's resources (src/mesh's), re-encoded through the same protos so that
 	// both sides compare in one canonical JSON form (defaults omitted, wrappers and durations alike).
 	Ours map[string]rawXds `json:"ours"`
@@ -79,7 +82,16 @@ type portIn struct {
 	Protocol string `json:"protocol"`
 }
 
+type gatewayIn struct {
+	Network string `json:"network"`
+	Cluster string `json:"cluster"`
+	Address string `json:"address"`
+	Port    uint32 `json:"port"`
+}
+
 type endpointIn struct {
+	// The endpoint's cluster (multi-primary: istiod reads remote clusters too); empty: the request's.
+	Cluster        string            `json:"cluster"`
 	Address        string            `json:"address"`
 	Port           uint32            `json:"port"`
 	PortName       string            `json:"portName"`
@@ -113,6 +125,8 @@ type proxyIn struct {
 	InterceptionMode string            `json:"interceptionMode"`
 	IstioVersion     string            `json:"istioVersion"`
 	WorkloadName     string            `json:"workloadName"`
+	// ISTIO_META_REQUESTED_NETWORK_VIEW: the multi-network east-west gateway sees its own network only.
+	RequestedNetworkView []string `json:"requestedNetworkView"`
 }
 
 type proxyOut struct {
@@ -206,6 +220,7 @@ func generate(req request) (*response, error) {
 		Services:     services,
 		Instances:    instances,
 		ClusterID:    cluster.ID(req.ClusterID),
+		Gateways:     networkGateways(req),
 	})
 	out := &response{Istio: istioModuleVersion(), Proxies: map[string]proxyOut{}}
 	for _, pin := range req.Proxies {
@@ -303,7 +318,7 @@ func buildServices(req request) ([]*model.Service, []*model.ServiceInstance, err
 					EndpointPort:    e.Port,
 					ServiceAccount:  e.ServiceAccount,
 					Network:         network.ID(e.Network),
-					Locality:        model.Locality{Label: e.Locality, ClusterID: cluster.ID(req.ClusterID)},
+					Locality:        model.Locality{Label: e.Locality, ClusterID: endpointCluster(req, e)},
 					TLSMode:         tls,
 					Labels:          e.Labels,
 					Namespace:       s.Namespace,
@@ -314,6 +329,21 @@ func buildServices(req request) ([]*model.Service, []*model.ServiceInstance, err
 		}
 	}
 	return services, instances, nil
+}
+
+func endpointCluster(req request, e endpointIn) cluster.ID {
+	if e.Cluster != "" {
+		return cluster.ID(e.Cluster)
+	}
+	return cluster.ID(req.ClusterID)
+}
+
+func networkGateways(req request) []model.NetworkGateway {
+	var out []model.NetworkGateway
+	for _, g := range req.Gateways {
+		out = append(out, model.NetworkGateway{Network: network.ID(g.Network), Cluster: cluster.ID(g.Cluster), Addr: g.Address, Port: g.Port})
+	}
+	return out
 }
 
 func buildProxy(req request, in proxyIn) *model.Proxy {
@@ -332,6 +362,9 @@ func buildProxy(req request, in proxyIn) *model.Proxy {
 		ClusterID:    cluster.ID(req.ClusterID),
 		Network:      network.ID(in.Network),
 		WorkloadName: in.WorkloadName,
+	}
+	if len(in.RequestedNetworkView) > 0 {
+		md.RequestedNetworkView = in.RequestedNetworkView
 	}
 	if in.InterceptionMode != "" {
 		md.InterceptionMode = model.TrafficInterceptionMode(in.InterceptionMode)

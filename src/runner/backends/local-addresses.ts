@@ -51,7 +51,7 @@ export function addressesForSlot(
   return { slot, client: { ip: ip(clientCidr, 1) }, gateway: { ip: ip(gatewayCidr, 1) }, services };
 }
 
-function canBind(ip: string, port: number): Promise<boolean> {
+export function canBind(ip: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();
     srv.once('error', () => resolve(false));
@@ -75,7 +75,7 @@ export function bindingsOf(a: LocalAddresses, gatewayPort: number): Array<[strin
  * "free right now": two runs starting together would otherwise both see a slot free and both take it.
  * A lock whose owner is gone (killed run) is taken over.
  */
-function claimSlot(slot: number, ranges: string): (() => void) | undefined {
+export function claimSlot(slot: number, ranges: string): (() => void) | undefined {
   // Machine-wide on purpose (not under a per-test SPILLOVER_STATE_DIR): ports are machine-wide too.
   const file = path.join(os.tmpdir(), `spillover-${os.userInfo().uid}`, 'slots', `${ranges}-slot-${slot}.lock`);
   // A lock planted by another user would hold a slot forever (or free one in use): the folder must be ours.

@@ -20,6 +20,7 @@ import { cleanupStaleProcesses, sameProcessAlive, stateDir, startTicks, Supervis
 import { ensureTrustedDir } from '../../process/state-trust.ts';
 import { createMeshCas, plannedCas, type ClusterCa } from './cacerts.ts';
 import { EASTWEST, ISTIO_NS } from './istio-manifests.ts';
+import { requireStudyShape } from './study-shape.ts';
 import { KubeClient, kubeConfigFor } from './kube-client.ts';
 import {
   CLIENT_NAME,
@@ -291,6 +292,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
     name: opts.mode,
 
     async plan(ctx): Promise<DryRunPlan> {
+      requireStudyShape(ctx, opts.mode);
       const built = build(ctx, plannedCas(Object.keys(ctx.experiment.spec.topology.clusters)), await readScript(ctx));
       validateSteps(
         built.steps,
@@ -301,6 +303,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
     },
 
     async up(ctx): Promise<Deployment> {
+      requireStudyShape(ctx, opts.mode);
       const checks = await (opts.preflight ?? (() => runChecks(opts.mode, { ...defaultContext(), env: toolEnv })))();
       if (!backendReady(checks)) {
         throw new SpilloverError(
@@ -434,7 +437,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
       pod?: { name: string; ip: string };
     }
     const local = Object.entries(spec.services).find(([, s]) => s.cluster === spec.client.cluster)!;
-    const remote = Object.entries(spec.services).find(([, s]) => s.cluster === spec.gateway.cluster)!;
+    const remote = Object.entries(spec.services).find(([, s]) => s.cluster === spec.gateway!.cluster)!;
     const svc = (s: (typeof local)[1]) => serviceOfHost(s.host);
     const proxies: Proxy[] = [
       {
@@ -453,7 +456,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
       },
       {
         name: 'gateway',
-        cluster: spec.gateway.cluster,
+        cluster: spec.gateway!.cluster,
         namespace: ISTIO_NS,
         selector: `istio=${EASTWEST.selector.istio}`,
         container: 'istio-proxy',
@@ -517,7 +520,7 @@ export function createClusterBackend(opts: ClusterBackendOptions): Backend {
       });
     }
 
-    const gatewayAddress = addresses[spec.gateway.cluster] ?? '';
+    const gatewayAddress = addresses[spec.gateway!.cluster] ?? '';
     const topology = kubeTopology({
       spec,
       admin,

@@ -86,7 +86,7 @@ export function eastWestGateway(spec: Experiment, cluster: string, labels: Recor
               service: {
                 ports: [
                   { name: 'status-port', port: 15021, targetPort: 15021 },
-                  { name: 'tls', port: spec.gateway.port, targetPort: 15443 },
+                  { name: 'tls', port: spec.gateway!.port, targetPort: 15443 },
                   { name: 'tls-istiod', port: 15012, targetPort: 15012 },
                   { name: 'tls-webhook', port: 15017, targetPort: 15017 },
                 ],
@@ -109,7 +109,7 @@ export function crossNetworkGateway(spec: Experiment, labels: Record<string, str
     spec: {
       selector: { ...EASTWEST.selector },
       servers: [
-        { port: { number: spec.gateway.port, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] },
+        { port: { number: spec.gateway!.port, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] },
       ],
     },
   };

@@ -210,7 +210,7 @@ export function buildSteps(input: StepsInput): { steps: Step[]; kindConfigs: Rec
         group: 'expose',
         cluster: c.name,
         file: `kube/${c.name}/12-cross-network-gateway.yaml`,
-        title: `${c.name}: AUTO_PASSTHROUGH Gateway on ${spec.gateway.port} (expose-services)`,
+        title: `${c.name}: AUTO_PASSTHROUGH Gateway on ${spec.gateway!.port} (expose-services)`,
         objects: [crossNetworkGateway(spec, labels)],
       });
     }

@@ -36,7 +36,7 @@ export interface TopologyInput {
 export function kubeTopology(t: TopologyInput): TopologyManifest {
   const { spec } = t;
   const local = Object.entries(spec.services).find(([, s]) => s.cluster === spec.client.cluster)!;
-  const remote = Object.entries(spec.services).find(([, s]) => s.cluster === spec.gateway.cluster)!;
+  const remote = Object.entries(spec.services).find(([, s]) => s.cluster === spec.gateway!.cluster)!;
   const clientLocality = spec.client.locality ?? spec.topology.clusters[spec.client.cluster].locality;
   const localLocality = local[1].locality ?? spec.topology.clusters[local[1].cluster].locality;
   const [pa, pb] = compact([lbPriority(clientLocality, localLocality), lbPriority(clientLocality, t.gatewayLocality)]);
@@ -45,13 +45,13 @@ export function kubeTopology(t: TopologyInput): TopologyManifest {
     envoys: {
       client: { role: 'client', cluster: spec.client.cluster, admin: t.admin.client },
       [sidecar(local[0])]: { role: 'a-sidecar', cluster: local[1].cluster, admin: t.admin[sidecar(local[0])] },
-      gateway: { role: 'gateway', cluster: spec.gateway.cluster, admin: t.admin.gateway },
+      gateway: { role: 'gateway', cluster: spec.gateway!.cluster, admin: t.admin.gateway },
       [sidecar(remote[0])]: { role: 'b-sidecar', cluster: remote[1].cluster, admin: t.admin[sidecar(remote[0])] },
     },
     clientCluster: `outbound|${local[1].port.number}||${local[1].host}`,
     endpoints: {
       [`${t.localPodIp}:${t.appPort}`]: { service: local[0], locality: localLocality, priority: pa },
-      [`${t.gatewayAddress}:${spec.gateway.port}`]: { service: remote[0], locality: t.gatewayLocality, priority: pb },
+      [`${t.gatewayAddress}:${spec.gateway!.port}`]: { service: remote[0], locality: t.gatewayLocality, priority: pb },
     },
   };
 }
@@ -60,8 +60,8 @@ export function kubeTopology(t: TopologyInput): TopologyManifest {
 export function gatewayEndpointLocality(spec: Experiment): string {
   for (const r of spec.resources as Array<{ kind?: string; spec?: { endpoints?: Array<{ address?: string; locality?: string }> } }>) {
     if (r.kind !== 'ServiceEntry') continue;
-    const ep = r.spec?.endpoints?.find((e) => typeof e.address === 'string' && e.address.includes(`gateway.${spec.gateway.cluster}`));
+    const ep = r.spec?.endpoints?.find((e) => typeof e.address === 'string' && e.address.includes(`gateway.${spec.gateway!.cluster}`));
     if (ep?.locality) return ep.locality;
   }
-  return spec.topology.clusters[spec.gateway.cluster].locality;
+  return spec.topology.clusters[spec.gateway!.cluster].locality;
 }

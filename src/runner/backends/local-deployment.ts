@@ -1,0 +1,110 @@
+/**
+ * What the local backend hands the run once everything is up: where the load goes in, what to
+ * scrape, which proxy is which, and the fault switch (signals, drains and app faults directly; the
+ * control plane's readiness, scale and apply through its pushes).
+ */
+import { SpilloverError } from '../../errors.ts';
+import type { Fault } from '../../experiment/schema.ts';
+import { gatewaysOf, type ProxyCommon } from '../../mesh/plan.ts';
+import type { Supervisor } from '../../process/processes.ts';
+import { parseDurationMs } from '../../util/duration.ts';
+import type { BackendContext, Deployment, ScrapeTarget } from '../backend.ts';
+import type { FileControlPlane } from '../control-plane.ts';
+import { PORTS } from './local-addresses.ts';
+import { injectLocalFault, podsOf, type FaultPod } from './local-faults.ts';
+import type { Prepared } from './local-prepare.ts';
+
+export interface Running {
+  ctx: BackendContext;
+  prepared: Prepared;
+  sup: Supervisor;
+  controlToken: string;
+  envoyVersion: string;
+}
+
+export function localDeployment(r: Running): Deployment {
+  const { ctx, sup } = r;
+  const { plan, mesh, services } = r.prepared;
+  const proxies: ProxyCommon[] = [plan.client, ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
+  const scrapeTargets: ScrapeTarget[] = [
+    ...proxies.map((px) => ({ name: px.name, kind: 'envoy' as const, baseUrl: `http://${px.admin.ip}:${px.admin.port}` })),
+    ...services.map((s) => ({ name: s.proc, kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}` })),
+  ];
+  const target = plan.workloads.find((w) => w.host === mesh.authority) ?? plan.workloads[0];
+  const clientCluster = ctx.experiment.spec.client.cluster;
+  const gateways = new Set(gatewaysOf(plan).map((g) => g.name));
+  const roleOf = (px: ProxyCommon) =>
+    px.name === 'client' ? 'client' : gateways.has(px.name) ? 'gateway' : px.cluster === clientCluster ? 'a-sidecar' : 'b-sidecar';
+  const instances = Object.fromEntries(
+    services.map((s) => [
+      s.topo.instance,
+      { service: s.name, cluster: s.topo.cluster, locality: s.topo.locality, version: s.topo.labels.version, proc: s.proc },
+    ]),
+  );
+  const admin = (px: ProxyCommon) => `${px.admin.ip}:${px.admin.port}`;
+  return {
+    entry: {
+      url: `http://${target.host}${target.port === 80 ? '' : `:${target.port}`}`,
+      connectTo: `${plan.client.outbound.ip}:${plan.client.outbound.port}`,
+    },
+    scrapeTargets,
+    topology: {
+      envoys: Object.fromEntries(proxies.map((px) => [px.name, { role: roleOf(px), cluster: px.cluster, admin: admin(px) }])),
+      clientCluster: mesh.clientCluster,
+      endpoints: mesh.endpoints,
+      // The study's manifest stays exactly as it was; the general topology adds its pods and clusters.
+      ...(ctx.experiment.spec.gateway ? {} : { instances, clientClusters: mesh.clientClusters }),
+    },
+    warnings: mesh.warnings,
+    versions: { envoy: r.envoyVersion, istioSemantics: plan.istioVersion, controlPlane: r.prepared.label },
+    casualties: () => sup.casualties(),
+    fault: (f: Fault) => injectFault(r, f),
+    describe: () =>
+      [
+        `send requests:   curl -H 'host: ${target.host}' http://${plan.client.outbound.ip}:${plan.client.outbound.port}/`,
+        ...proxies.map((px) => `admin ${px.name.padEnd(10)} http://${admin(px)}/  (stats/prometheus, clusters, config_dump)`),
+        ...services.map((s) => `service ${s.proc.padEnd(8)} http://${s.pod}:${PORTS.app}/metrics`),
+        `stop everything: spillover cleanup --run ${ctx.runId}   (or kill the process groups: ${sup
+          .list()
+          .map((p) => p.pid)
+          .join(' ')})`,
+      ].join('\n'),
+  };
+}
+
+async function injectFault(r: Running, f: Fault): Promise<void> {
+  const { services, plan } = r.prepared;
+  const pods: FaultPod[] = services.map((s) => ({ name: s.name, proc: s.proc, instance: s.topo.instance, pod: s.pod }));
+  if (f.action !== 'unready' && f.action !== 'apply' && f.action !== 'scale') return injectLocalFault(f, r.sup, pods, r.controlToken);
+  const cp: FileControlPlane | undefined = r.prepared.controlPlane;
+  if (!cp) throw new SpilloverError({ message: `fault ${f.action} needs the control plane, which this run did not start` });
+  if (f.action === 'apply') {
+    let text = JSON.stringify(f.resource);
+    for (const g of gatewaysOf(plan)) text = text.replaceAll(`{{gateway.${g.cluster}}}`, g.listener.ip);
+    return cp.apply(JSON.parse(text) as Record<string, unknown>);
+  }
+  if (f.action === 'scale') {
+    const deployment = services
+      .filter((s) => s.name.toLowerCase() === f.target.toLowerCase())
+      .sort((a, b) => a.topo.replica - b.topo.replica);
+    if (!deployment.length)
+      throw new SpilloverError({
+        message: `scale target "${f.target}" is not a service of this run`,
+        expected: Object.keys(r.ctx.experiment.spec.services).join(', '),
+      });
+    return cp.scale(
+      deployment.map((s) => s.w),
+      f.replicas,
+    );
+  }
+  const targets = new Set(podsOf(f.target, pods).map((p) => p.proc));
+  if (!targets.size)
+    throw new SpilloverError({
+      message: `fault target "${f.target}" is not a service or instance of this run`,
+      expected: pods.map((p) => p.instance).join(', '),
+    });
+  cp.setUnready(
+    services.filter((s) => targets.has(s.proc)).map((s) => s.w),
+    f.duration ? parseDurationMs(f.duration) : undefined,
+  );
+}
