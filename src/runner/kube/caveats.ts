@@ -55,8 +55,13 @@ function sharedNetworkCaveats(spec: Experiment, mode: 'kind' | 'kube'): Caveat[]
     }));
 }
 
-function modelCaveats(spec: Experiment, mode: 'kind' | 'kube'): Caveat[] {
+function modelCaveats(spec: Experiment, mode: 'kind' | 'kube', installIstio: boolean): Caveat[] {
   const out: Caveat[] = [];
+  if (!installIstio && spec.topology.discovery === 'multi-primary')
+    out.push({
+      path: 'topology.discovery',
+      text: 'multi-primary on an existing installation: every istiod must already read every cluster (istioctl create-remote-secret); spillover creates no remote secrets there',
+    });
   if (parseDurationMs(spec.topology.wanDelay) > 0)
     out.push({
       path: 'topology.wanDelay',
@@ -79,13 +84,13 @@ function modelCaveats(spec: Experiment, mode: 'kind' | 'kube'): Caveat[] {
   return out;
 }
 
-export function caveatsOf(spec: Experiment, mode: 'kind' | 'kube'): Caveat[] {
-  return [...faultCaveats(spec), ...sharedNetworkCaveats(spec, mode), ...modelCaveats(spec, mode)];
+export function caveatsOf(spec: Experiment, mode: 'kind' | 'kube', installIstio = mode === 'kind'): Caveat[] {
+  return [...faultCaveats(spec), ...sharedNetworkCaveats(spec, mode), ...modelCaveats(spec, mode, installIstio)];
 }
 
 /** Before anything is created: every refusal at once, exit code 2. */
-export function refuseUnrunnable(spec: Experiment, file: string, mode: 'kind' | 'kube'): void {
-  const problems: ProblemDetail[] = caveatsOf(spec, mode)
+export function refuseUnrunnable(caveats: Caveat[], file: string, mode: 'kind' | 'kube'): void {
+  const problems: ProblemDetail[] = caveats
     .filter((c) => c.refuse)
     .map((c) => ({
       file: path.relative(process.cwd(), file),
