@@ -28,7 +28,7 @@ function faultCaveats(spec: Experiment): Caveat[] {
       : [
           {
             path: `faults[${i}].action`,
-            text: `fault "${f.action}" at ${f.at} (target ${f.target}) is not available on real clusters: it needs the harness's own control plane (--backend local)`,
+            text: `fault "${f.action}" at ${f.at} is not available on real clusters: it needs the harness's own control plane (--backend local)`,
             refuse: {
               found: f.action,
               fix: `use ${CLUSTER_FAULTS.join(', ')} on --backend kind/kube, or run this experiment with --backend local`,

@@ -16,7 +16,7 @@ import { PINS } from './versions.ts';
 
 export interface PlanOptions {
   mode: 'kind' | 'kube';
-  /** kube: the context of each experiment cluster, by name, or in topology order. */
+  /** kube: the context of each experiment cluster, by name (or `#<i>`), or in topology order. */
   contexts?: Record<string, string> | string[];
   installIstio: boolean;
   k6InCluster?: boolean;
@@ -33,14 +33,18 @@ const kindKubeconfig = (cluster: string) => `{run}/kube/kubeconfig-${cluster}`;
 
 function kubeContexts(opts: PlanOptions, names: string[]): string[] {
   const given = opts.contexts ?? [];
-  const ctxs = names.map((n, i) => (Array.isArray(given) ? given[i] : given[n]));
+  const ctxs = names.map((n, i) => (Array.isArray(given) ? given[i] : (given[n] ?? given[`#${i}`])));
   const missing = names.filter((_, i) => !ctxs[i]);
   if (missing.length)
     throw new SpilloverError({
       file: '--context',
       message: `the kube backend needs a kubeconfig context for every cluster of the experiment; none for ${missing.join(', ')}`,
       expected: names.map((n) => `--context ${n}=<ctx>`).join(' '),
-      found: Array.isArray(given) ? `${given.length} contexts` : Object.keys(given).join(', ') || 'none',
+      found: Array.isArray(given)
+        ? `${given.length} contexts`
+        : Object.keys(given)
+            .filter((k) => !k.startsWith('#'))
+            .join(', ') || 'none',
       fix: "name each cluster's context (kubectl config get-contexts); --context-1/--context-2 cover two clusters",
     });
   const dup = ctxs.find((c, i) => ctxs.indexOf(c) !== i);
