@@ -11,7 +11,7 @@ import { parseDurationMs } from '../../util/duration.ts';
 import { hasNodeGroups } from './kube-model.ts';
 
 /** Fault actions the cluster backends carry out (connect.ts); the others need the harness's own control plane. */
-export const CLUSTER_FAULTS = ['kill', 'service-fault', 'drain'] as const;
+export const CLUSTER_FAULTS = ['kill', 'service-fault', 'drain', 'apply'] as const;
 
 export interface Caveat {
   /** Field of the experiment it concerns. */

@@ -154,11 +154,11 @@ export class ClusterBackend implements Backend {
     );
     await exec.run(built.steps);
     for (const r of built.refs) versions[`kubernetes.${r.name}`] = await this.client(r).serverVersion();
-    const deployment = await this.connect(ctx, built.refs, exec.addresses, versions);
+    const deployment = await this.connect(ctx, exec, built.refs, versions);
     return { ...deployment, warnings: [...deployment.warnings, ...display.caveats.map((c) => `${c.path}: ${c.text}`)] };
   }
 
-  private async connect(ctx: BackendContext, refs: ClusterRef[], addresses: Record<string, string>, versions: Record<string, string>) {
+  private async connect(ctx: BackendContext, exec: StepExecutor, refs: ClusterRef[], versions: Record<string, string>) {
     const spec = ctx.experiment.spec;
     this.supervisor = new Supervisor(ctx.runId);
     const deps: ConnectDeps = {
@@ -171,11 +171,16 @@ export class ClusterBackend implements Backend {
       podMs: this.timeouts.podMs,
       pollMs: this.opts.pollMs ?? 2000,
       onStop: (stop) => this.stoppers.push(stop),
+      apply: (cluster, objects) =>
+        exec.applyObjects(
+          refs.find((r) => r.name === cluster)!,
+          objects,
+        ),
     };
     const connected = await connectProxies(deps, ctx);
     const clientRef = refs.find((r) => r.name === spec.client.cluster)!;
     return {
-      ...deploymentOf(deps, ctx, connected, versions, addresses),
+      ...deploymentOf(deps, ctx, connected, versions, exec.addresses),
       casualties: () => this.supervisor?.casualties() ?? [],
       // In-cluster load (engine k6): resume the paused k6 at t0 and stream its JSON samples.
       ...(deps.useK6

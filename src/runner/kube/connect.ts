@@ -8,8 +8,9 @@ import { SpilloverError } from '../../errors.ts';
 import { parseDurationMs } from '../../util/duration.ts';
 import type { BackendContext, Deployment, ScrapeTarget } from '../backend.ts';
 import type { KubeClient } from './kube-client.ts';
-import { entryService } from './kube-model.ts';
-import { CLIENT_NAME, LOAD_NAMESPACE } from './names.ts';
+import { entryService, resourceClusters } from './kube-model.ts';
+import { validateAll, type KubeObject } from './validate.ts';
+import { CLIENT_NAME, LOAD_NAMESPACE, runLabels } from './names.ts';
 import type { Forward, PortForwarder } from './port-forward.ts';
 import { proxyLogSink } from './proxy-log.ts';
 import { appName, proxiesForTarget, proxiesOf, type Proxy } from './proxies.ts';
@@ -27,6 +28,8 @@ export interface ConnectDeps {
   podMs: number;
   pollMs: number;
   onStop: (stop: () => void) => void;
+  /** Apply objects to a cluster as the steps do (on existing clusters: recorded for teardown, never taking over). */
+  apply: (cluster: string, objects: KubeObject[]) => Promise<void>;
 }
 
 export interface Connected {
@@ -110,9 +113,22 @@ async function post(url: string, body: unknown, what: string) {
   if (!res.ok) throw new Error(`${what} refused the fault: ${res.status}`);
 }
 
-/** kill: delete the pod (its Deployment replaces it, as after a crash); service-fault: the app's fault API; drain: Envoy's. */
-export function clusterFault(d: ConnectDeps, c: Connected) {
+/** kill: delete the pod (its Deployment replaces it, as after a crash); service-fault: the app's fault API; drain: Envoy's; apply: the API server's. */
+/** `kubectl apply` of an Istio resource mid-run, in every cluster whose istiod reads the experiment's resources. */
+export function faultObject(f: Extract<Fault, { action: 'apply' }>, runId: string): KubeObject {
+  const o = structuredClone(f.resource) as unknown as KubeObject;
+  return { ...o, metadata: { ...o.metadata, labels: { ...(o.metadata?.labels ?? {}), ...runLabels(runId) } } };
+}
+
+export function clusterFault(d: ConnectDeps, c: Connected, ctx: BackendContext) {
   return async (f: Fault) => {
+    if (f.action === 'apply') {
+      const obj = faultObject(f, ctx.runId);
+      validateAll([{ obj, where: `faults (apply at ${f.at})` }]);
+      for (const cluster of resourceClusters(ctx.experiment.spec)) await d.apply(cluster, [obj]);
+      ctx.log(`applied ${obj.kind}/${obj.metadata.name} (fault at ${f.at})`);
+      return;
+    }
     const targets = proxiesForTarget(c.proxies, f.target);
     if (!targets.length)
       throw new SpilloverError({
@@ -136,7 +152,7 @@ export function clusterFault(d: ConnectDeps, c: Connected) {
     } else {
       throw new SpilloverError({
         message: `fault "${f.action}" is not available on real clusters`,
-        fix: 'use kill, service-fault or drain, or the local backend',
+        fix: 'use kill, service-fault, drain or apply, or the local backend',
       });
     }
   };
@@ -172,7 +188,7 @@ export function deploymentOf(
     topology: runTopology(spec, c, addresses),
     warnings,
     versions,
-    fault: clusterFault(d, c),
+    fault: clusterFault(d, c, ctx),
     describe,
   } satisfies Partial<Deployment>;
 }

@@ -96,6 +96,10 @@ export function validatePlan(ctx: BackendContext, steps: Step[]): void {
   validateAll([
     ...steps.flatMap((s) => (s.kind === 'apply' || s.kind === 'write' ? s.objects.map((obj) => ({ obj, where: s.file })) : [])),
     ...federationObjects(ctx.experiment, ctx.runId, {}, true).map((obj) => ({ obj, where: 'federation' })),
+    // A resource a fault applies mid-run is checked now, not when its time comes.
+    ...ctx.experiment.spec.faults.flatMap((f, i) =>
+      f.action === 'apply' ? [{ obj: f.resource as unknown as KubeObject, where: `faults[${i}].resource` }] : [],
+    ),
   ]);
 }
 
