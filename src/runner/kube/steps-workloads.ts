@@ -6,7 +6,7 @@
  */
 import { LOAD_NAMESPACE, CLIENT_NAME, runLabels, serviceOfHost } from './names.ts';
 import { EASTWEST, ISTIO_NS } from './istio-manifests.ts';
-import { clientWorkload, serviceWorkloads, type PodPlacement } from './workloads.ts';
+import { clientWorkload, namespace, serviceWorkloads, type PodPlacement } from './workloads.ts';
 import { gatewaysReferenced } from './federation.ts';
 import { k6Job, k6TestRun, scriptConfigMap } from './load-manifests.ts';
 import { nodeSelectorFor, resourceClusters } from './kube-model.ts';
@@ -24,6 +24,10 @@ function dedupe(objs: KubeObject[]): KubeObject[] {
   });
 }
 
+const resourceNamespaces = (resources: Array<Record<string, unknown>>) => [
+  ...new Set(resources.map((r) => (r.metadata as { namespace?: string } | undefined)?.namespace).filter((n): n is string => Boolean(n))),
+];
+
 export function workloadSteps(input: StepsInput): Step[] {
   const spec = input.exp.spec;
   const labels = runLabels(input.runId);
@@ -36,13 +40,18 @@ export function workloadSteps(input: StepsInput): Step[] {
     const objs = mine.flatMap((w) => w.objects);
     const isClient = c.name === spec.client.cluster;
     if (isClient) objs.push(...clientWorkload(spec, labels, image, place));
+    // A primary with none of the resources' workloads still needs their namespaces to hold them.
+    if (resourceClusters(spec).includes(c.name)) objs.push(...resourceNamespaces(spec.resources).map((ns) => namespace(ns, labels)));
     if (!objs.length) continue;
     steps.push({
       kind: 'apply',
       group: 'workloads',
       cluster: c.name,
       file: `kube/${c.name}/20-workloads.yaml`,
-      title: `${c.name}: workloads ${mine.map((w) => w.service).join(', ')}${isClient ? `${mine.length ? ' and' : ''} the load client` : ''}`,
+      title:
+        mine.length || isClient
+          ? `${c.name}: workloads ${mine.map((w) => w.service).join(', ')}${isClient ? `${mine.length ? ' and' : ''} the load client` : ''}`
+          : `${c.name}: the namespaces of the experiment's resources`,
       objects: dedupe(objs),
     });
   }

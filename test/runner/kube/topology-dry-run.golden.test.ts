@@ -130,6 +130,22 @@ describe('kind/kube dry run of the general topology (golden)', () => {
     for (const c of ['cluster1', 'cluster2', 'cluster3']) assert.ok(fs.existsSync(path.join(dir, `kube/${c}/30-federation.yaml`)), c);
   });
 
+  it('a primary without workloads still gets the namespace that holds the resources', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-topo-ns-'));
+    const ctx = {
+      ...ctxFor('istio-tasks/locality-failover', dir),
+      experiment: readExperiment(path.join(ROOT, 'experiments/istio-tasks/locality-failover.yaml'), {
+        set: ['services.helloworld-r1-z2.cluster=cluster1'],
+      }),
+    };
+    await kubeBackend('istio-tasks/locality-failover').plan(ctx);
+    assert.deepEqual(
+      objectsOf(path.join(dir, 'kube/cluster2/20-workloads.yaml')).map((o) => `${o.kind}/${o.metadata.name}`),
+      ['Namespace/sample'],
+    );
+    assert.ok(fs.existsSync(path.join(dir, 'kube/cluster2/30-federation.yaml')));
+  });
+
   it('circuit-breaking (one cluster, one network) installs no east-west gateway', async () => {
     const { files } = await planInto(createKindBackend(), 'istio-tasks/circuit-breaking');
     assert.ok(!files.some((f) => /eastwest|cross-network/.test(f)), files.join(' '));
