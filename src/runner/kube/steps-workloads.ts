@@ -50,7 +50,7 @@ export function workloadSteps(input: StepsInput): Step[] {
       file: `kube/${c.name}/20-workloads.yaml`,
       title:
         mine.length || isClient
-          ? `${c.name}: workloads ${mine.map((w) => w.service).join(', ')}${isClient ? `${mine.length ? ' and' : ''} the load client` : ''}`
+          ? `${c.name}: workloads ${[mine.map((w) => w.service).join(', '), isClient ? 'the load client' : ''].filter(Boolean).join(' and ')}`
           : `${c.name}: the namespaces of the experiment's resources`,
       objects: dedupe(objs),
     });
