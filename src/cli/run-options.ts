@@ -17,6 +17,12 @@ export function addRunOptions(cmd: Command): Command {
     .option('--backend <name>', 'local (default: real Envoy on loopback), kind, or kube (existing clusters)', 'local')
     .option('--context-1 <ctx>', 'kube backend: kubeconfig context of cluster-1')
     .option('--context-2 <ctx>', 'kube backend: kubeconfig context of cluster-2')
+    .option(
+      '--context <cluster=ctx>',
+      'kube backend: kubeconfig context of an experiment cluster by name (repeatable, any number)',
+      collect,
+      [],
+    )
     .option('--install-istio', 'kube backend: install Istio (otherwise it must be there)')
     .option(
       '--engine <name>',
@@ -47,6 +53,7 @@ export interface CliRunFlags {
   backend: string;
   context1?: string;
   context2?: string;
+  context?: string[];
   installIstio?: boolean;
   set: string[];
   engine?: string;
@@ -101,7 +108,7 @@ export async function runFromCli(experimentFile: string, flags: CliRunFlags): Pr
       ],
       timeScale: flags.timeScale,
       backend: flags.backend as RunOptions['backend'],
-      backendOptions: { context1: flags.context1, context2: flags.context2, installIstio: flags.installIstio },
+      backendOptions: { context1: flags.context1, context2: flags.context2, contexts: flags.context, installIstio: flags.installIstio },
       outDir: flags.out,
       keep: flags.keep,
       dryRun: flags.dryRun,

@@ -17,6 +17,7 @@ interface ValidateFlags {
   backend: string;
   context1?: string;
   context2?: string;
+  context?: string[];
   engine?: string;
   out?: string;
   metricsPort?: number;
@@ -33,6 +34,7 @@ export function register(program: Command): void {
     .option('--backend <name>', 'local, kind or kube', 'local')
     .option('--context-1 <ctx>', 'kube backend: context of cluster-1')
     .option('--context-2 <ctx>', 'kube backend: context of cluster-2')
+    .option('--context <cluster=ctx>', 'kube backend: context of an experiment cluster by name (repeatable)', collect, [])
     .option('--engine <name>', 'embedded or k6')
     .option('--out <dir>', 'parent of the run directory, checked to be writable')
     .option('--metrics-port <port>', 'checked to be free on 127.0.0.1', (v) => parseInt(v, 10))
@@ -44,7 +46,7 @@ export function register(program: Command): void {
         set: f.engine ? [...f.set, `load.engine=${f.engine}`] : f.set,
         timeScale: f.timeScale,
         backend: f.backend as RunOptions['backend'],
-        backendOptions: { context1: f.context1, context2: f.context2 },
+        backendOptions: { context1: f.context1, context2: f.context2, contexts: f.context },
         outDir: f.out,
         metricsPort: f.metricsPort,
         quiet: f.quiet,

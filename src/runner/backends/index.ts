@@ -8,7 +8,26 @@ export type BackendChoice = 'local' | 'kind' | 'kube' | Backend;
 export interface BackendOptions {
   context1?: string;
   context2?: string;
+  /** `--context <cluster>=<ctx>` (repeatable): any number of clusters by name. */
+  contexts?: string[];
   installIstio?: boolean;
+}
+
+/** `cluster=ctx` pairs -> a map; a pair without `=` is a clear error. */
+function parseContexts(pairs: string[] = []): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((p) => {
+      const i = p.indexOf('=');
+      if (i <= 0 || i === p.length - 1)
+        throw new SpilloverError({
+          file: '--context',
+          message: 'expected <cluster>=<kubeconfig context>',
+          found: p,
+          fix: 'e.g. --context cluster1=kind-east (one per experiment cluster)',
+        });
+      return [p.slice(0, i), p.slice(i + 1)];
+    }),
+  );
 }
 
 export async function createBackend(choice: BackendChoice, opts: BackendOptions = {}): Promise<Backend> {
@@ -21,18 +40,20 @@ export async function createBackend(choice: BackendChoice, opts: BackendOptions 
       return createKindBackend({ k6InCluster: true });
     }
     case 'kube': {
-      if (!opts.context1 || !opts.context2) {
+      const contexts = parseContexts(opts.contexts);
+      if (!Object.keys(contexts).length && (!opts.context1 || !opts.context2)) {
         throw new SpilloverError({
           file: '--backend kube',
           message: 'the kube backend needs two kubeconfig contexts',
-          expected: '--context-1 <ctx> --context-2 <ctx>',
-          fix: 'name the contexts of cluster-1 and cluster-2 (kubectl config get-contexts)',
+          expected: '--context-1 <ctx> --context-2 <ctx>, or --context <cluster>=<ctx> per cluster',
+          fix: 'name the contexts of the experiment clusters (kubectl config get-contexts)',
         });
       }
       const { createKubeBackend } = await import('./kube.ts');
       return createKubeBackend({
         context1: opts.context1,
         context2: opts.context2,
+        contexts,
         installIstio: Boolean(opts.installIstio),
         k6InCluster: true,
       });

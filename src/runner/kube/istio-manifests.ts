@@ -4,9 +4,9 @@
  * IstioOperator for istiod with meshID / clusterName / network, an east-west gateway with
  * REQUESTED_NETWORK_VIEW, and the AUTO_PASSTHROUGH Gateway of samples/multicluster/expose-services.yaml.
  *
- * No remote secrets: the study federates with a ServiceEntry per cluster ("replicated control
- * planes"), and endpoint discovery across clusters would add B a second time, through istiod's network
- * gateway rewrite, next to the experiment's ServiceEntry endpoint.
+ * Remote secrets only for `discovery: multi-primary` (steps-istio.ts): the study federates with a
+ * ServiceEntry per cluster ("replicated control planes"), and endpoint discovery across clusters would
+ * add B a second time, through istiod's network gateway rewrite, next to the ServiceEntry endpoint.
  *
  * The mesh config switches on what the analysis needs and Istio leaves out by default: outlier
  * detection and circuit-breaker stats (istio/istio#18973), the outlier event log, and a JSON access log
@@ -15,6 +15,7 @@
 import type { Experiment } from '../../experiment/schema.ts';
 import { HTTP_ACCESS_LOG_FORMAT } from '../../mesh/access-log.ts';
 import { MESH_ID } from './versions.ts';
+import { eastWestPort } from './kube-model.ts';
 import type { KubeObject } from './validate.ts';
 
 export const ISTIO_NS = 'istio-system';
@@ -86,7 +87,7 @@ export function eastWestGateway(spec: Experiment, cluster: string, labels: Recor
               service: {
                 ports: [
                   { name: 'status-port', port: 15021, targetPort: 15021 },
-                  { name: 'tls', port: spec.gateway!.port, targetPort: 15443 },
+                  { name: 'tls', port: eastWestPort(spec), targetPort: 15443 },
                   { name: 'tls-istiod', port: 15012, targetPort: 15012 },
                   { name: 'tls-webhook', port: 15017, targetPort: 15017 },
                 ],
@@ -109,7 +110,7 @@ export function crossNetworkGateway(spec: Experiment, labels: Record<string, str
     spec: {
       selector: { ...EASTWEST.selector },
       servers: [
-        { port: { number: spec.gateway!.port, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] },
+        { port: { number: eastWestPort(spec), name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] },
       ],
     },
   };

@@ -6,6 +6,7 @@
  * federation Istio prefers (facts: istio-translation §3).
  */
 import type { Experiment } from '../../experiment/schema.ts';
+import { DEFAULT_NODE_GROUP, NODE_GROUP_LABEL } from './kube-model.ts';
 
 export const KIND_API_VERSION = 'kind.x-k8s.io/v1alpha4';
 
@@ -28,7 +29,22 @@ export interface KindClusterConfig {
   kind: 'Cluster';
   apiVersion: typeof KIND_API_VERSION;
   networking: { podSubnet: string; serviceSubnet: string };
-  nodes: Array<{ role: 'control-plane'; labels: Record<string, string>; image?: string }>;
+  nodes: Array<{ role: 'control-plane' | 'worker'; labels: Record<string, string>; image?: string }>;
+}
+
+/**
+ * A cluster with node groups spans several localities: one worker per group (and one for the cluster's
+ * own locality), each labelled with its locality and its group, which the pods' nodeSelector names.
+ * kind keeps the control plane tainted once there are workers, so no workload lands there.
+ */
+function workers(c: Experiment['topology']['clusters'][string], image: object): KindClusterConfig['nodes'] {
+  const groups = Object.entries(c.nodes ?? {});
+  if (!groups.length) return [];
+  return [[DEFAULT_NODE_GROUP, { locality: c.locality }] as const, ...groups].map(([group, n]) => ({
+    role: 'worker' as const,
+    labels: { ...localityLabels(n.locality), [NODE_GROUP_LABEL]: group },
+    ...image,
+  }));
 }
 
 export function kindConfigs(spec: Experiment, nodeImage?: string): Record<string, KindClusterConfig> {
@@ -39,7 +55,10 @@ export function kindConfigs(spec: Experiment, nodeImage?: string): Record<string
         kind: 'Cluster',
         apiVersion: KIND_API_VERSION,
         networking: clusterRanges(i),
-        nodes: [{ role: 'control-plane', labels: localityLabels(c.locality), ...(nodeImage ? { image: nodeImage } : {}) }],
+        nodes: [
+          { role: 'control-plane', labels: localityLabels(c.locality), ...(nodeImage ? { image: nodeImage } : {}) },
+          ...workers(c, nodeImage ? { image: nodeImage } : {}),
+        ],
       },
     ]),
   );

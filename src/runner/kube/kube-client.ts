@@ -217,6 +217,32 @@ export class KubeClient {
     );
   }
 
+  /** `count` Running, Ready pods matching the selector (every replica of a Deployment), sorted by name. */
+  readyPods(
+    namespace: string,
+    selector: string,
+    count: number,
+    o: WaitOptions,
+  ): Promise<Array<{ name: string; ip: string; node?: string }>> {
+    return this.until(
+      `${count} ready pods ${namespace}/${selector}`,
+      async () => {
+        const pods = await this.core.listNamespacedPod({ namespace, labelSelector: selector });
+        const ready = pods.items
+          .filter(
+            (x) =>
+              x.status?.phase === 'Running' &&
+              !x.metadata?.deletionTimestamp &&
+              (x.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+          )
+          .map((p) => ({ name: p.metadata!.name!, ip: p.status?.podIP ?? '', node: p.spec?.nodeName }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+        return ready.length >= count ? ready.slice(0, count) : undefined;
+      },
+      o,
+    );
+  }
+
   /** A Running pod (not necessarily Ready: a paused k6 is Running but serves nothing). */
   runningPod(namespace: string, selector: string, o: WaitOptions): Promise<{ name: string; ip: string }> {
     return this.until(

@@ -11,13 +11,14 @@ import { K6_NAME, LOAD_NAMESPACE } from './names.ts';
 import { proxyConfigAnnotation } from './istio-manifests.ts';
 import { INJECT, istioLocalityLabel } from './workloads.ts';
 import { K6_IMAGE } from './versions.ts';
+import { clientLocality, entryService } from './kube-model.ts';
 import type { KubeObject } from './validate.ts';
 
 export const K6_API_PORT = 6565;
 const SCRIPT_DIR = '/scripts';
 
 export function k6Env(exp: ResolvedExperiment): Record<string, string> {
-  const target = Object.values(exp.spec.services).find((s) => s.cluster === exp.spec.client.cluster)!;
+  const target = entryService(exp.spec);
   return { TARGET: `http://${target.host}${target.port.number === 80 ? '' : `:${target.port.number}`}`, ...exp.spec.load.env };
 }
 
@@ -41,7 +42,7 @@ const podMeta = (exp: ResolvedExperiment, labels: Record<string, string>) => ({
     ...labels,
     app: K6_NAME,
     ...INJECT,
-    ...istioLocalityLabel(exp.spec.client.locality ?? exp.spec.topology.clusters[exp.spec.client.cluster].locality),
+    ...istioLocalityLabel(clientLocality(exp.spec)),
   },
   annotations: { 'sidecar.istio.io/nativeSidecar': 'true', ...proxyConfigAnnotation() },
 });

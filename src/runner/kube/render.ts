@@ -45,6 +45,8 @@ export function describeStep(s: Step, contextOf: (cluster: string) => string): s
       return `${s.title}: Service ${s.namespace}/${s.service} status.loadBalancer.ingress[0]`;
     case 'federate':
       return `${s.title}: validate and server-side apply ${s.file} to ${contextOf(s.cluster)}`;
+    case 'remote-secret':
+      return `${s.title}: ${displayCall(s.call)} | server-side apply to ${contextOf(s.cluster)}`;
   }
 }
 
@@ -71,11 +73,17 @@ function shellOf(s: Step, contextOf: (cluster: string) => string, kubeconfigOf: 
       ];
     }
     case 'federate': {
+      if (!s.gateways.length)
+        return [
+          `${kc(s.cluster)} apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f "$RUN_DIR"/${shellQuote(s.file)}`,
+        ];
       const seds = s.gateways.map((g) => `-e 's/{{gateway.${g}}}/'"$${gatewayVar(g)}"'/g'`).join(' ');
       return [
         `sed ${seds} "$RUN_DIR"/${shellQuote(s.file)} | ${kc(s.cluster)} apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f -`,
       ];
     }
+    case 'remote-secret':
+      return [`${displayCall(s.call)} | ${kc(s.cluster)} apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f -`];
   }
 }
 

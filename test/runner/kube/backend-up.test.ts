@@ -186,6 +186,58 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
     assert.deepEqual(fs.readdirSync(path.join(tmp, 'state', 'kube')), []);
   });
 
+  it('kube, general topology (multicluster-verify): contexts by name, every sidecar and gateway watched, drain through the admin port', async () => {
+    const backend = track(createKubeBackend({ ...common(), contexts: { cluster1: 'east', cluster2: 'west' }, installIstio: false }));
+    const runDir = path.join(tmp, 'run-general');
+    fs.mkdirSync(runDir, { recursive: true });
+    const ctx: BackendContext = {
+      experiment: readExperiment(path.join(ROOT, 'experiments/istio-tasks/multicluster-verify.yaml')),
+      runDir,
+      runId: 'g1',
+      signal: new AbortController().signal,
+      log: () => undefined,
+      event: () => undefined,
+    };
+    const dep = await backend.up(ctx);
+    assert.ok(!calls().some((c) => c.cmd === 'istioctl' || c.cmd === 'kind'), 'existing clusters: no install');
+    assert.ok(patches('cluster-1').some((r) => r.path === '/apis/apps/v1/namespaces/sample/deployments/helloworld'));
+    assert.ok(patches('cluster-2').some((r) => r.path === '/apis/apps/v1/namespaces/sample/deployments/helloworld'));
+    assert.deepEqual(dep.scrapeTargets.map((t) => `${t.kind}:${t.name}`).sort(), [
+      'envoy:client',
+      'envoy:gateway-cluster1',
+      'envoy:gateway-cluster2',
+      'envoy:helloworld-v1-sidecar',
+      'envoy:helloworld-v2-sidecar',
+      'service:helloworld-v1',
+      'service:helloworld-v2',
+    ]);
+    assert.equal(dep.entry.url, 'http://helloworld.sample.svc.cluster.local:5000');
+    assert.deepEqual(Object.fromEntries(Object.entries(dep.topology.envoys).map(([n, e]) => [n, e.role])), {
+      client: 'client',
+      'helloworld-v1-sidecar': 'a-sidecar',
+      'helloworld-v2-sidecar': 'b-sidecar',
+      'gateway-cluster1': 'gateway',
+      'gateway-cluster2': 'gateway',
+    });
+    assert.equal(dep.topology.instances?.['helloworld-v2-0']?.cluster, 'cluster2');
+    await dep.fault({ at: '1s', action: 'drain', target: 'helloworld-v2' });
+    await assert.rejects(dep.fault({ at: '1s', action: 'drain', target: 'nobody' }), /not a workload of this run/);
+    // A DestinationRule applied mid-run reaches every primary, labelled as ours.
+    const dr = {
+      apiVersion: 'networking.istio.io/v1alpha3',
+      kind: 'DestinationRule',
+      metadata: { name: 'helloworld', namespace: 'sample' },
+      spec: { host: 'helloworld.sample.svc.cluster.local', trafficPolicy: { outlierDetection: { consecutive5xxErrors: 1 } } },
+    };
+    await dep.fault({ at: '2s', action: 'apply', target: 'istiod', resource: dr });
+    for (const c of ['cluster-1', 'cluster-2']) {
+      const p = patches(c).find((r) => r.path === '/apis/networking.istio.io/v1alpha3/namespaces/sample/destinationrules/helloworld');
+      assert.ok(p, c);
+      assert.equal((p.body as { metadata: { labels: Record<string, string> } }).metadata.labels['spillover.dev/run'], 'g1');
+    }
+    await backend.down({ keep: false });
+  });
+
   it('kind --keep leaves the clusters up; a failing tool stops the run with its output', async () => {
     const backend = track(createKindBackend(common()));
     await backend.up(ctxFor('t2'));
