@@ -179,7 +179,16 @@ export class VuRuntime {
     const g = this.guard;
     const module = this.newObject() as { exports: unknown };
     module.exports = this.newObject();
-    const view = g.expose({
+    const view = this.stateView(state);
+    state.initPhase = true;
+    const run = this.fn(g.bridge(require as never) as never, module, module.exports, view, g.bridge(open as never) as never);
+    return this.finishInit(run, module, state);
+  }
+
+  /** What the script sees of its VU's state (`__VU`, `__ITER`, `__ENV`, the loop guard): a guarded view, not the state. */
+  private stateView(state: VuState): VuState {
+    const g = this.guard;
+    return g.expose({
       get id() {
         return state.id;
       },
@@ -200,9 +209,6 @@ export class VuRuntime {
         state.loopCheck(where);
       },
     }) as VuState;
-    state.initPhase = true;
-    const run = this.fn(g.bridge(require as never) as never, module, module.exports, view, g.bridge(open as never) as never);
-    return this.finishInit(run, module, state);
   }
 }
 
