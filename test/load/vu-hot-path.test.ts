@@ -31,6 +31,7 @@ describe('load/vu: the hot path keeps k6 semantics', function () {
     server = http.createServer((req, res) => {
       seen.push(req.url ?? '');
       if (req.url?.startsWith('/hang')) return; // never answers
+      if (req.url?.startsWith('/slow')) return void setTimeout(() => res.end('late'), 300);
       res.setHeader('x-thing', ['a', 'b']);
       res.setHeader('set-cookie', 'sid=42; Path=/');
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -132,6 +133,40 @@ export default function () {
     assert.equal(r.iterationsCompleted, 0);
     assert.equal(logs.length, 1);
     assert.match(logs[0], /^error: iteration interrupted: a loop at .*script\.js:4: `while \(x >= 0\)` never yields/);
+  });
+
+  it('http.asyncRequest gives a promise (.then works), and one the script never awaits still ends inside its iteration', async () => {
+    const dir = tmp();
+    const sc = await script(
+      dir,
+      `import http from 'k6/http';
+export const options = { iterations: 2 };
+export default function () {
+  http.asyncRequest('GET', __ENV.BASE + '/slow'); // never awaited: k6 waits for it before the next iteration
+  http.asyncRequest('GET', __ENV.BASE + '/x').then((r) => console.log('then ' + r.status));
+}
+`,
+      { BASE: origin },
+    );
+    const logs: string[] = [];
+    const r = await runVuLoad({ scenario: sc, runDir: dir, vuLog: (l, m) => logs.push(`${l}: ${m}`) });
+    assert.deepEqual(logs, ['info: then 200', 'info: then 200']);
+    assert.equal(r.iterationsCompleted, 2);
+    assert.equal(r.ok, 4);
+    const recs = fs
+      .readFileSync(path.join(dir, 'raw', 'requests.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { status: number; sent: number; end: number; url: string; iter: number });
+    assert.ok(recs.every((x) => x.status === 200));
+    // One VU: the second iteration sends nothing before the first iteration's slow request has ended.
+    const slowFirst = recs.find((x) => x.url.endsWith('/slow') && x.iter === 0)!;
+    const second = recs.filter((x) => x.iter === 1);
+    assert.equal(second.length, 2);
+    assert.ok(
+      second.every((x) => x.sent >= slowFirst.end),
+      `iteration 1 sent at ${second.map((x) => x.sent)} s, before iteration 0's slow request ended at ${slowFirst.end} s`,
+    );
   });
 
   it('tag keys do not depend on the order tags were added in', () => {

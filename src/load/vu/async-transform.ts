@@ -137,7 +137,7 @@ export function asyncWrap(code: string): string {
     // `new` too: a constructor such as SharedArray may return a promise when its callback is async.
     // `new Promise(...)` is left alone, since awaiting it would turn the promise into its value.
     const isNew = n.type === 'NewExpression' && !((n.callee as AnyNode).type === 'Identifier' && (n.callee as AnyNode).name === 'Promise');
-    if ((n.type === 'CallExpression' || isNew) && canAwait && !isSuperOrImport(n)) {
+    if ((n.type === 'CallExpression' || isNew) && canAwait && !isSuperOrImport(n) && !returnsPromise(n)) {
       const span = n.end - n.start;
       edits.push({ pos: n.start, text: '(await ', rank: -span });
       edits.push({ pos: n.end, text: ')', rank: span - 1e12 });
@@ -146,6 +146,15 @@ export function asyncWrap(code: string): string {
   };
   walk(ast, false);
   return applyEdits(wrapped, edits, replaced);
+}
+
+/**
+ * k6's promise-returning calls (`http.asyncRequest(...)`) keep their promise, so `.then()`, `await` and
+ * `Promise.all` see what k6 gives them; the iteration still waits for the request (engine.ts).
+ */
+function returnsPromise(n: AnyNode): boolean {
+  const c = n.callee as AnyNode;
+  return n.type === 'CallExpression' && c.type === 'MemberExpression' && !c.computed && (c.property as AnyNode).name === 'asyncRequest';
 }
 
 /**

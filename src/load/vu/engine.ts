@@ -365,6 +365,10 @@ class VuRun {
         `${(e as Error)?.stack?.split('\n').slice(0, 2).join(' ') ?? String(e)}  executor=${sc.spec.executor} scenario=${sc.spec.name}`,
       );
       return false;
+    } finally {
+      // Requests the script started and never awaited end inside their iteration, as in k6: recorded,
+      // not cut off when the run's files close.
+      if (st.pending?.size) await Promise.allSettled([...st.pending]);
     }
   }
 

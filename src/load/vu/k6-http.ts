@@ -45,7 +45,15 @@ export function makeHttp(host: VuHost, vu: VuState) {
     patch: (url: unknown, body?: unknown, params?: Params) => one('PATCH', url, body, params),
     del: (url: unknown, body?: unknown, params?: Params) => one('DELETE', url, body, params),
     options: (url: unknown, body?: unknown, params?: Params) => one('OPTIONS', url, body, params),
-    asyncRequest: (method: string, url: unknown, body?: unknown, params?: Params) => one(method, url, body, params),
+    // Tracked so the iteration waits for it even when the script never awaits the promise (k6 does).
+    asyncRequest: (method: string, url: unknown, body?: unknown, params?: Params) => {
+      const p = one(method, url, body, params);
+      const pending = (vu.pending ??= new Set());
+      pending.add(p);
+      const settled = () => pending.delete(p);
+      p.then(settled, settled);
+      return p;
+    },
     batch: async (reqs: unknown) => {
       if (Array.isArray(reqs))
         return host.realm.array(await Promise.all(Array.from(reqs as unknown[]).map((r) => one(...toReq(r as BatchItem)))));

@@ -109,6 +109,8 @@ export interface VuState {
   deadlineMs: number;
   /** Called by the guard every 2^20 loop turns; throws to end the iteration (loop-guard.ts). */
   loopCheck(where: string): void;
+  /** http.asyncRequest calls not yet settled: k6 ends an iteration only when its event loop is empty. */
+  pending?: Set<Promise<unknown>>;
 }
 
 /** Tags of a sample taken now: run tags, scenario tags, VU tags, then the metric's own. */
