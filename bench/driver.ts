@@ -23,7 +23,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +35,7 @@ import type { ScenarioSpec } from '../src/load/types.ts';
 import { which } from '../src/load/k6-engine.ts';
 import { Supervisor } from '../src/process/processes.ts';
 import { fortioBest, vegetaBest } from './open-loop-peers.ts';
+import { freePort, startNginx, waitForPort } from './nginx.ts';
 import { vuMemoryPer1000, vuScriptBest } from './vu-script.ts';
 
 const { values } = parseArgs({ options: { trial: { type: 'string', default: '3' }, peers: { type: 'string', default: '5' } } });
@@ -65,63 +65,6 @@ function ensureDebianTools(): void {
   if (process.getuid?.() !== 0) throw new Error(`missing ${missing.join(', ')}: apt-get install -y ${missing.join(' ')}`);
   log(`installing ${missing.join(', ')} from Debian...`);
   execFileSync('apt-get', ['install', '-y', '-q', ...missing], { stdio: 'inherit' });
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listening on 127.0.0.1:${port}`);
-}
-
-async function startNginx(sup: Supervisor, dir: string): Promise<string> {
-  const port = await freePort();
-  fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
-  const conf = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  keepalive_timeout 120s;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    location / { add_header x-spillover-service A; return 200 "ok\\n"; }
-  }
-}
-`,
-  );
-  const bin = which('nginx', `${process.env.PATH}:/usr/sbin:/sbin`)!;
-  sup.start('nginx', bin, ['-c', conf, '-p', dir], { logFile: path.join(dir, 'logs', 'stdout.log') });
-  await waitForPort(port);
-  return `http://127.0.0.1:${port}/`;
 }
 
 async function wrkBest(url: string): Promise<{ rps: number; connections: number }> {

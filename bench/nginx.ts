@@ -5,7 +5,7 @@ import path from 'node:path';
 import { which } from '../src/load/k6-engine.ts';
 import type { Supervisor } from '../src/process/processes.ts';
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
   const port = (s.address() as net.AddressInfo).port;
@@ -13,7 +13,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitForPort(port: number, ms = 5000): Promise<void> {
+export async function waitForPort(port: number, ms = 5000): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     const ok = await new Promise<boolean>((resolve) => {
