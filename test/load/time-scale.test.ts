@@ -4,31 +4,7 @@
  * as `spillover run` does (issue 12: it used to accept `--time-scale 5`).
  */
 import assert from 'node:assert/strict';
-import { main } from '../../src/cli/main.ts';
-
-/** Run the CLI in-process, capturing what it writes. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => {
-    out += s;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main(['node', 'spillover', ...args]);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-    process.exitCode = undefined;
-  }
-}
+import { cli } from './run-cli.ts';
 
 describe('load: --time-scale is applied once and bounded like run', () => {
   it('load <url> scales its duration through scale-scenario.ts (rates stay): 2 s at 4/s with F = 0.5 is 1 s of 4/s', async () => {
