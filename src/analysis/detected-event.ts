@@ -32,3 +32,17 @@ export interface DetectedEvent {
   cause: string;
   detail: string;
 }
+
+/** An event's fields in the one order events.csv, events.json and the live feed write them. */
+export const eventFields = (e: DetectedEvent): DetectedEvent => ({
+  t: e.t,
+  kind: e.kind,
+  envoy: e.envoy,
+  host: e.host,
+  service: e.service,
+  offeredRps: e.offeredRps,
+  achievedRps: e.achievedRps,
+  source: e.source,
+  cause: e.cause,
+  detail: e.detail,
+});

@@ -7,7 +7,7 @@ import type { LoadTick, RunEvent } from '../contracts/raw.ts';
 import { r3 } from './timeseries.ts';
 import { achievedAt } from './windows.ts';
 import { redirectEvents } from './redirect-events.ts';
-import type { DetectedEvent, EventKind } from './detected-event.ts';
+import { eventFields, type DetectedEvent, type EventKind } from './detected-event.ts';
 import { eventScope, fmt, type EventInputs, type RawEvent } from './event-scan.ts';
 import { overflowEvents } from './overflow-events.ts';
 import { serviceRejectedEvents, upstream5xxEvents } from './upstream-events.ts';
@@ -88,18 +88,7 @@ function withLoad(inp: EventInputs, out: RawEvent[]): DetectedEvent[] {
       offeredRps: inp.closedLoop ? null : r3(offeredAt(inp.ticks, e.t)),
       achievedRps: inp.fine.n ? r3(achievedAt(inp.fine, e.t)) : null,
     }))
-    .map((e) => ({
-      t: e.t,
-      kind: e.kind,
-      envoy: e.envoy,
-      host: e.host,
-      service: e.service,
-      offeredRps: e.offeredRps,
-      achievedRps: e.achievedRps,
-      source: e.source,
-      cause: e.cause,
-      detail: e.detail,
-    }))
+    .map(eventFields)
     .sort(
       (a, b) =>
         a.t - b.t ||

@@ -2,6 +2,7 @@
  * One live event as a terminal line (above the progress line) or as one JSON line for scripts.
  * Words follow the report's: who did what to whom, the setting behind it, and the load at that moment.
  */
+import { eventFields } from '../analysis/detected-event.ts';
 import type { LiveEvent } from './event-feed.ts';
 import { LIMIT_SETTINGS } from './mesh-metrics.ts';
 
@@ -53,16 +54,7 @@ export function eventLine(e: LiveEvent): string {
 /** The report's event fields (events.csv) plus when the line was printed. */
 export const eventJson = (e: LiveEvent) =>
   JSON.stringify({
-    t: e.t,
-    kind: e.kind,
-    envoy: e.envoy,
-    host: e.host,
-    service: e.service,
-    offeredRps: e.offeredRps,
-    achievedRps: e.achievedRps,
-    source: e.source,
-    cause: e.cause,
-    detail: e.detail,
+    ...eventFields(e),
     liveAt: e.liveAt,
     ...(e.offeredFromLastTick ? { offeredFromLastTick: true } : {}),
     ...(e.limits ? { limits: e.limits } : {}),
