@@ -125,3 +125,6 @@ export const portlessVirtualHosts = (v: IstioVersion) => atLeast(v, 24);
 export const sendsUnhealthyEndpoints = (v: IstioVersion) => atLeast(v, 31);
 
 export { atLeast };
+
+/** DISABLE_SHADOW_HOST_SUFFIX (default true) from 1.28: mirrored requests keep their Host; before, Envoy appends `-shadow`. */
+export const disablesShadowHostSuffix = (v: IstioVersion) => atLeast(v, 28);

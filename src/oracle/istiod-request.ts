@@ -232,6 +232,12 @@ function fqdnHosts(r: Json): Json {
   if (r.kind === 'DestinationRule' && r.spec) return { ...r, spec: { ...r.spec, host: fq(r.spec.host) } };
   if (r.kind !== 'VirtualService' || !r.spec) return r;
   const dest = (d: Json) => (d?.destination ? { ...d, destination: { ...d.destination, host: fq(d.destination.host) } } : d);
-  const http = (r.spec.http ?? []).map((h: Json) => ({ ...h, ...(h.route ? { route: h.route.map(dest) } : {}) }));
+  // resolveVirtualServiceShortnames resolves route destinations, mirror and mirrors[].destination.
+  const http = (r.spec.http ?? []).map((h: Json) => ({
+    ...h,
+    ...(h.route ? { route: h.route.map(dest) } : {}),
+    ...(h.mirror ? { mirror: { ...h.mirror, host: fq(h.mirror.host) } } : {}),
+    ...(h.mirrors ? { mirrors: h.mirrors.map(dest) } : {}),
+  }));
   return { ...r, spec: { ...r.spec, hosts: (r.spec.hosts ?? []).map(fq), ...(r.spec.http ? { http } : {}) } };
 }

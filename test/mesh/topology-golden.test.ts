@@ -29,6 +29,7 @@ export const TOPOLOGY_CASES = [
   'experiments/istio-tasks/multicluster-verify.yaml',
   'test/fixtures/topology/routing.yaml',
   'test/fixtures/topology/failover-priority.yaml',
+  'test/fixtures/topology/route-actions.yaml',
 ];
 
 export async function topologyPlan(file: string, runDir = RUN_DIR): Promise<MeshPlan> {
