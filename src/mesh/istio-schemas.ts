@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ISTIO_DURATION_RE } from '../util/duration.ts';
+import { routeActionFields } from './istio-route-schemas.ts';
 
 const duration = z.string().regex(ISTIO_DURATION_RE, { message: 'not an Istio duration' });
 const uint32 = z.number().int().min(0).max(4294967295);
@@ -203,19 +204,11 @@ export const virtualServiceSpec = z.strictObject({
         name: z.string().optional(),
         match: loose,
         route: loose,
-        redirect: loose,
-        directResponse: loose,
         delegate: loose,
-        rewrite: loose,
         timeout: duration.optional(),
         retries: httpRetry.optional(),
         fault: loose,
-        mirror: loose,
-        mirrors: loose,
-        mirrorPercent: loose,
-        mirrorPercentage: loose,
-        corsPolicy: loose,
-        headers: loose,
+        ...routeActionFields,
       }),
     )
     .optional(),

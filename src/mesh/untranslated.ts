@@ -35,13 +35,9 @@ const GAPS: Gap[] = [
   { kind: 'VirtualService', field: 'gateways', istio: 'binds the routes to gateways instead of (or besides) sidecars' },
   { kind: 'VirtualService', field: 'tls', istio: 'routes TLS traffic by SNI' },
   { kind: 'VirtualService', field: 'tcp', istio: 'routes TCP traffic' },
-  // match, route (subsets, weights), retries, timeout and fault of every http route are translated
-  // (vs-routes.ts), which warns itself about mirror, rewrite, redirect, headers, CORS, direct responses.
-  ...['delegate', 'mirrorPercent', 'mirrorPercentage'].map((f) => ({
-    kind: 'VirtualService',
-    field: `http[0].${f}`,
-    istio: 'shapes the route',
-  })),
+  // match, route (subsets, weights), retries, timeout, fault, mirror(s) and their percentages, rewrite,
+  // redirect, headers, CORS and direct responses of every http route are translated (vs-routes.ts, vs-actions.ts).
+  { kind: 'VirtualService', field: 'http[0].delegate', istio: 'hands the route to another VirtualService' },
 ];
 
 function get(spec: unknown, dotted: string): unknown {

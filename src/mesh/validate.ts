@@ -10,6 +10,7 @@ import type { ProblemDetail } from '../errors.ts';
 import { KINDS, resourceSchema } from './istio-schemas.ts';
 import { hostMatches, type Json } from './resources.ts';
 import { parseIstioDurationNs } from '../util/duration.ts';
+import { httpRouteActionChecks } from './validate-routes.ts';
 
 export interface ValidateContext {
   file: string;
@@ -180,6 +181,7 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
     }
   }
   if (kind === 'VirtualService') {
+    out.push(...httpRouteActionChecks(r.spec.http ?? [], at, ctx.file));
     (r.spec.http ?? []).forEach((h: Json, i: number) => {
       if (h && typeof h === 'object' && !h.route && !h.redirect && !h.directResponse && !h.delegate) {
         out.push({
