@@ -102,8 +102,8 @@ describe('mesh: VirtualService route actions', () => {
     assert.ok(byPath[`${at}[5].headers.response.set`]);
     assert.ok(byPath[`${at}[6].directResponse.status`]);
     // Structure first: a misspelt field of a mirror is named with the field it should be.
-    const typo = validateIstioResources(vs([{ route: dest, mirror: { hots: 'httpbin' } }]), CTX).find((x) => x.path.endsWith('.hots'));
+    const typo = validateIstioResources(vs([{ route: dest, mirror: { hots: 'httpbin' } }]), CTX).find((x) => x.path?.endsWith('.hots'));
     assert.equal(typo?.path, `${at}[0].mirror.hots`);
-    assert.match(typo.fix, /host/);
+    assert.match(String(typo?.fix), /host/);
   });
 });
