@@ -13,6 +13,9 @@ import { subsetsOf } from './subsets.ts';
 import { serviceView } from './endpoints.ts';
 import { buildOutboundCluster, outboundClusterName, type BuiltCluster } from './outbound-cluster.ts';
 import { SpilloverError } from '../errors.ts';
+import { egressScope } from './sidecar-scope.ts';
+import { blackHoleCluster, catchAllVirtualHost, hiddenHostWarnings, passthroughCluster, tcpFallback } from './egress-fallback.ts';
+import { localityLabels } from './locality.ts';
 
 const namespaceOf = (spiffe: string) => /\/ns\/([^/]+)\//.exec(spiffe)?.[1];
 
@@ -90,7 +93,12 @@ export function clientBootstrap(ctx: TranslateContext): {
   const hosts = clientHosts(ctx);
   const portless = portlessVirtualHosts(ctx.version);
   const clusters: ClientCluster[] = [];
-  const views = hosts.map((h) => serviceView(h, plan.client.cluster, ctx)).filter((v) => v !== undefined);
+  const all = hosts.map((h) => serviceView(h, plan.client.cluster, ctx)).filter((v) => v !== undefined);
+  // Sidecar egress scoping: only the imported hosts get clusters and virtual hosts (sidecar-scope.ts).
+  const clientNs = namespaceOf(plan.client.identity.spiffe) ?? 'default';
+  const scope = egressScope(ctx.resources, clientNs, clientLabels(plan));
+  const views = all.filter((v) => scope.imports(v.host, v.namespace, v.port));
+  const hidden = all.filter((v) => !views.includes(v));
   for (const view of views) {
     // The host's cluster, and one per subset of its DestinationRule (outbound|<port>|<subset>|<host>).
     for (const subset of [undefined, ...subsetsOf(ctx.resources.destinationRule(view.host))]) {
@@ -111,8 +119,19 @@ export function clientBootstrap(ctx: TranslateContext): {
     };
   });
 
+  // A route config exists when some imported service is left; else the port has no HTTP listener.
+  const http = views.length > 0;
+  const extraClusters: Json[] = [];
+  if (hidden.length) {
+    ctx.warnings.push(...hiddenHostWarnings(hidden, scope, http, ctx));
+    if (scope.outboundTrafficPolicy === 'ALLOW_ANY') extraClusters.push(passthroughCluster(hidden, ctx));
+    else if (!http) extraClusters.push(blackHoleCluster());
+    if (http) virtualHosts.push(catchAllVirtualHost(scope.outboundTrafficPolicy));
+  }
+
   const b = bootstrapBase(plan.client, 'client', ctx.version.text);
   const out = plan.client.outbound;
+  const prefix = statPrefix('outbound', out.ip, out.port);
   b.static_resources.listeners.push({
     name: `${out.ip}_${out.port}`,
     address: socketAddress(out.ip, out.port),
@@ -121,21 +140,47 @@ export function clientBootstrap(ctx: TranslateContext): {
       {
         transport_socket_connect_timeout: TRANSPORT_SOCKET_CONNECT_TIMEOUT,
         filters: [
-          httpConnectionManager({
-            statPrefix: statPrefix('outbound', out.ip, out.port),
-            inbound: false,
-            accessLogPath: plan.client.files.accessLog,
-            routeConfig: {
-              name: String(views[0].port),
-              validate_clusters: false,
-              ...(portless ? { ignore_port_in_host_matching: true, max_direct_response_body_size_bytes: 1048576 } : {}),
-              virtual_hosts: virtualHosts,
-            },
-          }),
+          http
+            ? httpConnectionManager({
+                statPrefix: prefix,
+                inbound: false,
+                accessLogPath: plan.client.files.accessLog,
+                routeConfig: {
+                  name: String(views[0].port),
+                  validate_clusters: false,
+                  ...(portless ? { ignore_port_in_host_matching: true, max_direct_response_body_size_bytes: 1048576 } : {}),
+                  virtual_hosts: virtualHosts,
+                },
+              })
+            : tcpFallback(scope.outboundTrafficPolicy, prefix),
         ],
       },
     ],
   });
   for (const c of clusters) b.static_resources.clusters.push(c.built.cluster);
-  return { bootstrap: b, built: clusters[0].built, clusterName: clusters[0].name, authority: views[0].host, clusters };
+  b.static_resources.clusters.push(...extraClusters);
+  const entry = federatedHost(ctx, all);
+  const main = clusters.find((c) => c.host === entry.host && c.name === outboundClusterName(entry.port, entry.host)) ?? clusters[0];
+  return {
+    bootstrap: b,
+    built: main?.built ?? { cluster: {}, endpoints: [] },
+    clusterName: main?.name ?? outboundClusterName(entry.port, entry.host),
+    authority: entry.host,
+    clusters,
+  };
+}
+
+/** The host the load calls: the first one the client's istiod knows, imported by the Sidecar or not. */
+function federatedHost(ctx: TranslateContext, all: Array<{ host: string; port: number }>): { host: string; port: number } {
+  if (all[0]) return all[0];
+  const w = federatedWorkload(ctx.plan);
+  return { host: w.host, port: w.port };
+}
+
+/** The client's labels as istiod sees them (the oracle sends the same; topology labels in the general topology). */
+function clientLabels(plan: MeshPlan): Record<string, string> {
+  const c = plan.client;
+  return plan.gateways
+    ? { app: 'client', ...localityLabels(c.locality), 'topology.istio.io/cluster': c.cluster, 'topology.istio.io/network': c.network }
+    : { app: 'client' };
 }

@@ -7,6 +7,7 @@
 import type { WorkloadPlan } from './plan.ts';
 import type { TranslateContext } from './context.ts';
 import { trafficPolicyForPort } from './context.ts';
+import { selectSidecar } from './sidecar-scope.ts';
 import type { Json } from './resources.ts';
 import { bootstrapBase, socketAddress, statPrefix } from './bootstrap.ts';
 import { applyConnectionPool, applyRetryBudget } from './connection-pool.ts';
@@ -31,8 +32,11 @@ function mtlsMode(w: WorkloadPlan, ctx: TranslateContext): MtlsMode {
 
 /** Sidecar.inboundConnectionPool overrides the DR's pool inbound only (§9 vector 3). */
 function inboundPool(w: WorkloadPlan, ctx: TranslateContext): Json | undefined {
-  const sidecar = ctx.resources.ofKind('Sidecar').find((s) => (s.namespace ?? w.namespace) === w.namespace && s.spec.inboundConnectionPool);
-  if (sidecar) return sidecar.spec.inboundConnectionPool;
+  // The one Sidecar that applies to this pod (workloadSelector first, sidecar-scope.ts); a Sidecar
+  // without namespace counts as this namespace's, as before.
+  const own = ctx.resources.ofKind('Sidecar').map((s) => (s.namespace === undefined ? { ...s, namespace: w.namespace } : s));
+  const sidecar = selectSidecar(own, w.namespace, w.labels ?? { app: w.service.toLowerCase() });
+  if (sidecar?.spec.inboundConnectionPool) return sidecar.spec.inboundConnectionPool;
   const dr = ctx.resources.destinationRule(w.host);
   return trafficPolicyForPort(dr, w.port).policy?.connectionPool;
 }

@@ -149,6 +149,8 @@ const trafficPolicy = z.strictObject({
 });
 
 const workloadSelector = z.strictObject({ matchLabels: labels.optional() });
+/** networking.v1alpha3.WorkloadSelector (Sidecar, ServiceEntry): `labels`, where istio.type.v1beta1's has `matchLabels`. */
+const networkingWorkloadSelector = z.strictObject({ labels: labels.optional() });
 
 export const destinationRuleSpec = z.strictObject({
   host: z.string().min(1),
@@ -179,7 +181,7 @@ export const serviceEntrySpec = z.strictObject({
       }),
     )
     .optional(),
-  workloadSelector: workloadSelector.optional(),
+  workloadSelector: networkingWorkloadSelector.optional(),
   exportTo: z.array(z.string()).optional(),
   subjectAltNames: z.array(z.string()).optional(),
 });
@@ -226,11 +228,28 @@ export const peerAuthenticationSpec = z.strictObject({
 });
 
 export const sidecarSpec = z.strictObject({
-  workloadSelector: workloadSelector.optional(),
+  workloadSelector: networkingWorkloadSelector.optional(),
   ingress: z.array(z.unknown()).optional(),
-  egress: z.array(z.unknown()).optional(),
+  egress: z
+    .array(
+      z.strictObject({
+        port: z
+          .strictObject({
+            number: z.number().int().min(0).max(65535).optional(),
+            protocol: z.string().optional(),
+            name: z.string().optional(),
+          })
+          .optional(),
+        bind: z.string().optional(),
+        captureMode: z.enum(['DEFAULT', 'IPTABLES', 'NONE']).optional(),
+        hosts: z.array(z.string()),
+      }),
+    )
+    .optional(),
   inboundConnectionPool: connectionPool.optional(),
-  outboundTrafficPolicy: z.unknown().optional(),
+  outboundTrafficPolicy: z
+    .strictObject({ mode: z.enum(['REGISTRY_ONLY', 'ALLOW_ANY']).optional(), egressProxy: z.unknown().optional() })
+    .optional(),
 });
 
 export const metadata = z.looseObject({

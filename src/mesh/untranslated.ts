@@ -17,14 +17,15 @@ interface Gap {
 }
 
 const GAPS: Gap[] = [
+  // egress[].hosts and port, outboundTrafficPolicy.mode and workloadSelector are translated (sidecar-scope.ts, egress-fallback.ts).
+  { kind: 'Sidecar', field: 'ingress', istio: 'replaces the inbound listeners of the selected workloads' },
+  { kind: 'Sidecar', field: 'egress[0].bind', istio: 'binds the egress listener to another address' },
+  { kind: 'Sidecar', field: 'egress[0].captureMode', istio: 'changes how outbound traffic is captured' },
   {
     kind: 'Sidecar',
-    field: 'egress',
-    istio: "limits which hosts the workload's sidecar gets clusters for (and can make the federated host unreachable)",
+    field: 'outboundTrafficPolicy.egressProxy',
+    istio: 'sends traffic for unknown hosts to an egress proxy instead of passing it through',
   },
-  { kind: 'Sidecar', field: 'ingress', istio: 'replaces the inbound listeners of the selected workloads' },
-  { kind: 'Sidecar', field: 'outboundTrafficPolicy', istio: 'decides whether unknown hosts pass through or are blocked' },
-  { kind: 'Sidecar', field: 'workloadSelector', istio: 'scopes the Sidecar to some workloads; here it applies namespace-wide' },
   { kind: 'DestinationRule', field: 'trafficPolicy.tunnel', istio: 'tunnels the traffic through an HTTP CONNECT proxy' },
   { kind: 'DestinationRule', field: 'trafficPolicy.proxyProtocol', istio: 'sends a PROXY protocol header upstream' },
   { kind: 'DestinationRule', field: 'exportTo', istio: 'limits the namespaces that see the rule; here every proxy of its cluster does' },

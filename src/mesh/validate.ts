@@ -11,6 +11,7 @@ import { KINDS, resourceSchema } from './istio-schemas.ts';
 import { hostMatches, type Json } from './resources.ts';
 import { parseIstioDurationNs } from '../util/duration.ts';
 import { httpRouteActionChecks } from './validate-routes.ts';
+import { sidecarChecks } from './validate-sidecar.ts';
 
 export interface ValidateContext {
   file: string;
@@ -195,6 +196,7 @@ function semanticChecks(kind: string, r: Json, at: string, ctx: ValidateContext)
       }
     });
   }
+  if (kind === 'Sidecar') out.push(...sidecarChecks(r.spec, at, ctx.file));
   if (kind === 'ServiceEntry') {
     const names = new Set((r.spec.ports ?? []).map((p: Json) => p.name));
     (r.spec.endpoints ?? []).forEach((ep: Json, i: number) => {

@@ -72,6 +72,15 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
         (d.proxy !== plan.client.name && SIDECARS_OUTBOUND.test(d.path) && !/^clusters\/outbound_\./.test(d.path))),
   },
   {
+    id: 'passthrough-without-original-dst',
+    reason:
+      "no iptables, so no original destination: a host the Sidecar's egress does not import passes through (ALLOW_ANY) to a STATIC PassthroughCluster of its pods in the client's cluster (what kube-proxy would pick behind the Service IP) instead of istiod's ORIGINAL_DST cluster, and when no imported service is left on the port the client's own listener carries virtualOutbound's tcp_proxy chain (to PassthroughCluster or BlackHoleCluster)",
+    matches: (d, plan) =>
+      d.proxy === plan.client.name &&
+      (/^clusters\/PassthroughCluster\/(type|lb_policy|endpoints)$/.test(d.path) ||
+        (d.istiod === undefined && d.path === `listeners/${plan.client.outbound.ip}_${plan.client.outbound.port}|0`)),
+  },
+  {
     id: 'telemetry-only',
     reason:
       'telemetry, not traffic: istiod\'s tracing, request-id extension, grpc_stats filter, istio metadata and alt_stat_name; the harness\'s own access logs and per-endpoint stats; the "istio-peer-exchange" ALPN, which istiod drops here because metadata exchange (an Istio-only filter upstream Envoy lacks) is off',

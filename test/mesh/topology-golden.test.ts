@@ -30,6 +30,8 @@ export const TOPOLOGY_CASES = [
   'test/fixtures/topology/routing.yaml',
   'test/fixtures/topology/failover-priority.yaml',
   'test/fixtures/topology/route-actions.yaml',
+  'test/fixtures/topology/sidecar-egress.yaml',
+  'test/fixtures/topology/sidecar-registry-only.yaml',
 ];
 
 export async function topologyPlan(file: string, runDir = RUN_DIR): Promise<MeshPlan> {
@@ -55,7 +57,13 @@ function select(m: MeshConfig) {
     const listeners = b.static_resources.listeners;
     out[name] = {
       clusters: b.static_resources.clusters,
-      ...(name === 'client' ? { routes: listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts } : {}),
+      ...(name === 'client'
+        ? // A client whose Sidecar imports nothing on the port has a tcp_proxy chain instead of routes.
+          {
+            routes:
+              listeners[0].filter_chains[0].filters[0].typed_config.route_config?.virtual_hosts ?? listeners[0].filter_chains[0].filters,
+          }
+        : {}),
       ...(name.startsWith('gateway')
         ? { chains: listeners[0].filter_chains.map((c: any) => ({ name: c.name, match: c.filter_chain_match })) }
         : {}),
