@@ -21,7 +21,7 @@ export type { EventInputs } from './event-scan.ts';
  * scrapes (megabytes per minute per Envoy) do not have to sit in memory.
  */
 export const USED_METRICS =
-  /(_upstream_rq_pending_overflow|_upstream_rq_retry_overflow|_upstream_cx_overflow|_upstream_cx_pool_overflow|_outlier_detection_ejections_active|_outlier_detection_ejections_overflow|_upstream_cx_none_healthy)$|^spillover_service_requests_total$/;
+  /(_upstream_rq_pending_overflow|_upstream_rq_retry_overflow|_upstream_cx_overflow|_upstream_cx_pool_overflow|_outlier_detection_ejections_active|_outlier_detection_ejections_overflow|_upstream_cx_none_healthy)$|^spillover_service_(shadow_)?requests_total$/;
 
 export const EVENT_COLUMNS = [
   't_s',

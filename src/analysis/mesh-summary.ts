@@ -80,7 +80,23 @@ export function meshSummary(m: RunManifest, req: RequestColumns, scrapes: Record
   for (const [v, n] of Object.entries(out.byVersion)) out.versionShare[v] = r3(n / ok);
   out.clientPendingOverflow = clientOverflow(m, scrapes);
   out.overflowMismatch = out.clientPendingOverflow === null ? null : out.clientPendingOverflow - overflow503;
+  const mirrored = mirroredByInstance(m, scrapes);
+  if (mirrored) out.mirrored = mirrored;
   return out;
+}
+
+/** Each instance's shadow requests at its last scrape; undefined when no instance saw one (no mirror). */
+function mirroredByInstance(m: RunManifest, scrapes: Record<string, ScrapeRecord[]>): MeshSummary['mirrored'] {
+  const byInstance: Record<string, number> = {};
+  let total = 0;
+  for (const [name, info] of Object.entries(m.topology?.instances ?? {})) {
+    const last = [...(scrapes[info.proc] ?? [])].reverse().find((s) => s.ok && s.samples);
+    const n = last?.samples?.find(([metric]) => metric === 'spillover_service_shadow_requests_total')?.[2];
+    if (n === undefined) continue;
+    byInstance[name] = n;
+    total += n;
+  }
+  return Object.keys(byInstance).length ? { total, byInstance } : undefined;
 }
 
 function clientOverflow(m: RunManifest, scrapes: Record<string, ScrapeRecord[]>): number | null {

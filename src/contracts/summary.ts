@@ -65,6 +65,11 @@ export interface MeshSummary {
   clientPendingOverflow: number | null;
   /** clientPendingOverflow minus the 503s the load saw marked x-envoy-overloaded: 0 when every overflow reached the client as one. */
   overflowMismatch: number | null;
+  /**
+   * Shadow copies of a VirtualService mirror that each instance received (its spillover_service_shadow_requests_total
+   * at its last scrape), apart from byInstance, which counts only answers the client got. Absent when nothing was mirrored.
+   */
+  mirrored?: { total: number; byInstance: Record<string, number> };
 }
 
 /** open = arrival-rate executors (offered load is a schedule); closed = VU executors (no offered rate). */

@@ -57,5 +57,31 @@ export function createServiceMetrics(
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  return { registry, requests, serviceTime };
+  // Registered on the first mirrored request only, so a run without a mirror exposes exactly what it did before.
+  let shadow: Counter | undefined;
+  const countShadow = () => {
+    shadow ??= new Counter({
+      name: 'spillover_service_shadow_requests_total',
+      help: "Requests that were an Envoy mirror's shadow copy (x-envoy-internal: true or a -shadow Host); their answers never reach a client.",
+      registers: [registry],
+    });
+    shadow.inc();
+  };
+  return { registry, requests, serviceTime, countShadow };
+}
+
+/**
+ * Envoy sends a mirror's shadow copy through its async client, which marks it `x-envoy-internal: true`
+ * and `x-forwarded-for: 192.0.2.2` (the async client's placeholder downstream address), and appends
+ * `-shadow` to the Host unless disable_shadow_host_suffix_append (istiod's default from 1.28). The
+ * receiving sidecar drops x-envoy-internal (that address is not internal) but keeps the XFF, so the
+ * app sees the XFF entry (measured with Envoy 1.40, notes/h14route.md). The load and the sidecars
+ * (use_remote_address: false) never add either to primary requests.
+ */
+export const ENVOY_ASYNC_CLIENT_XFF = '192.0.2.2';
+
+export function isShadowRequest(headers: Record<string, string | string[] | undefined>): boolean {
+  if (headers['x-envoy-internal'] === 'true' || String(headers.host ?? '').endsWith('-shadow')) return true;
+  const xff = headers['x-forwarded-for'];
+  return typeof xff === 'string' && xff.split(',').some((a) => a.trim() === ENVOY_ASYNC_CLIENT_XFF);
 }

@@ -9,7 +9,7 @@ import { SpilloverError } from '../errors.ts';
 import { INSTANCE_HEADER, SERVICE_HEADER } from '../contracts/headers.ts';
 import { CapacityModel } from './capacity.ts';
 import { effectiveSeed, parseServiceConfig, type ServiceConfigInput } from './config.ts';
-import { createServiceMetrics } from './metrics.ts';
+import { isShadowRequest, createServiceMetrics } from './metrics.ts';
 import { serviceTimeSampler } from './service-time.ts';
 import { FaultSwitch, type ServiceFault } from './fault-switch.ts';
 import { faultControl } from './fault-control.ts';
@@ -57,6 +57,7 @@ export async function startService(
 
   const work = (req: http.IncomingMessage, res: http.ServerResponse) => {
     req.resume();
+    if (isShadowRequest(req.headers)) m.countShadow();
     const v = faults.verdict();
     if (v.kind === 'status' || v.kind === 'reset') m.requests.labels('fault').inc();
     if (v.kind === 'status') return reply(res, v.status, 'fault\n');

@@ -27,6 +27,7 @@ export const TOPOLOGY_CASES = [
   'experiments/istio-tasks/circuit-breaking.yaml',
   'experiments/istio-tasks/locality-failover.yaml',
   'experiments/istio-tasks/multicluster-verify.yaml',
+  'experiments/istio-tasks/mirroring.yaml',
   'test/fixtures/topology/routing.yaml',
   'test/fixtures/topology/failover-priority.yaml',
   'test/fixtures/topology/route-actions.yaml',
