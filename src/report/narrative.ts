@@ -32,6 +32,15 @@ export function narrative(a: Analysis): string[] {
   }
   for (const f of a.summary.mesh?.failovers ?? [])
     out.push(`At ${s1(f.t)} traffic failed over from ${f.from} to ${f.to}, which then answered ${LOCALITY_RUN} or more requests in a row.`);
+  const mirrored = a.summary.mesh?.mirrored;
+  if (mirrored) {
+    const each = Object.entries(mirrored.byInstance)
+      .map(([i, n]) => `${i} ${n}`)
+      .join(', ');
+    out.push(
+      `A VirtualService mirror sent ${mirrored.total} shadow copies (${each}); Envoy drops their answers, so they are not in the served-by counts.`,
+    );
+  }
   out.push(...outcome(a));
   const gaps = a.events.filter((e) => e.kind === 'capture-gap');
   if (gaps.length) out.push(`Telemetry had ${gaps.length} gap(s) (failed scrapes are kept as data; see events.csv).`);
