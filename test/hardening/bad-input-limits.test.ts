@@ -23,14 +23,15 @@ describe('hardening: bad input, round 2 (limits, faults, consistency, names, fil
     it(c.name, () => runBadCase(c, path.join(tmp, `case-${i}`), process.env.SPILLOVER_STATE_DIR!));
   });
 
-  it('an untranslated Istio field (Sidecar egress) is a named caveat, not silently ignored', async () => {
+  it('an untranslated Istio field (Sidecar ingress) is a named caveat, not silently ignored', async () => {
     const doc = peakLoadDoc();
     (doc.get('resources') as { add(v: unknown): void }).add(
       doc.createNode({
         apiVersion: 'networking.istio.io/v1',
         kind: 'Sidecar',
         metadata: { name: 'default', namespace: 'istio' },
-        spec: { egress: [{ hosts: ['./*'] }] },
+        // Sidecar egress is translated (src/mesh/sidecar-scope.ts); ingress is not.
+        spec: { ingress: [{ port: { number: 8080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: '127.0.0.1:8080' }] },
       }),
     );
     const file = path.join(tmp, 'sidecar.yaml');
@@ -39,10 +40,10 @@ describe('hardening: bad input, round 2 (limits, faults, consistency, names, fil
     assert.equal(res.code, 0, res.stderr);
     assert.match(
       res.stderr,
-      /warning: Sidecar default \(.*resources\[2\]\): spec\.egress is not modelled by the local backend and has no effect in this run/,
+      /warning: Sidecar default \(.*resources\[2\]\): spec\.ingress is not modelled by the local backend and has no effect in this run/,
     );
     const runDir = path.join(tmp, 'sidecar-results', fs.readdirSync(path.join(tmp, 'sidecar-results'))[0]);
-    assert.match(fs.readFileSync(path.join(runDir, 'plan.json'), 'utf8'), /spec\.egress is not modelled/);
+    assert.match(fs.readFileSync(path.join(runDir, 'plan.json'), 'utf8'), /spec\.ingress is not modelled/);
   });
 
   it('--engine k6 without k6 on PATH is refused before anything starts', async () => {
