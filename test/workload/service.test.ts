@@ -62,6 +62,20 @@ describe('workload/service', () => {
     await Promise.all(running.splice(0).map((s) => s.close()));
   });
 
+  it("counts an Envoy mirror's shadow copies apart, and exposes no shadow series without one", async () => {
+    const svc = await start(config({ concurrency: 4, queue: 4 }));
+    await get(svc);
+    assert.equal(samples(await svc.metrics(), 'spillover_service_shadow_requests_total').length, 0, 'no mirror, no new series');
+    // What Envoy 1.40's async client puts on a shadow copy, as the app sees it behind the receiving sidecar.
+    const shadow = (headers: Record<string, string>) => request(svc.url + '/', { headers }).then((r) => r.body.text());
+    await shadow({ 'x-forwarded-for': '192.0.2.2' });
+    await shadow({ 'x-envoy-internal': 'true' });
+    await shadow({ host: 'a.istio.svc.cluster.local-shadow' });
+    await shadow({ 'x-forwarded-for': '127.0.0.9' });
+    assert.equal(await metric(svc, 'spillover_service_shadow_requests_total'), 3);
+    assert.equal(await metric(svc, 'spillover_service_requests_total', 'outcome="served"'), 5, 'shadow copies are served too');
+  });
+
   it('answers with the service and instance headers, on success and on overload', async () => {
     const svc = await start(config({ concurrency: 1, queue: 0, serviceTime: { distribution: 'fixed', value: '10s' } }));
     const first = request(svc.url + '/');
