@@ -32,7 +32,15 @@ describe('oracle: mesh diff on recorded istiod output', () => {
         .map((y) => y.path)
         .join('\n'),
     );
-    assert.deepEqual(Object.keys(d.excused).sort(), KNOWN_DIFFERENCES.map((k) => k.id).sort());
+    // Sidecar egress's passthrough stand-in only exists when a Sidecar hides a host, which peak-load has
+    // not; scripts/mesh-diff-all.ts uses it on test/fixtures/topology/sidecar-*.yaml.
+    const notInPeakLoad = ['passthrough-without-original-dst'];
+    assert.deepEqual(
+      Object.keys(d.excused).sort(),
+      KNOWN_DIFFERENCES.map((k) => k.id)
+        .filter((id) => !notInPeakLoad.includes(id))
+        .sort(),
+    );
   });
 
   it('reports a changed outlier threshold, SAN, retry policy or panic threshold by its path', () => {
