@@ -31,7 +31,7 @@ const spec =
 const gc = { minor: 0, major: 0, ms: 0, maxMs: 0 };
 const obs = new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    const kind = (e.detail as { kind?: number } | undefined)?.kind;
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
     if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
     else gc.major++;
     gc.ms += e.duration;
@@ -40,19 +40,34 @@ const obs = new PerformanceObserver((list) => {
 });
 obs.observe({ entryTypes: ['gc'] });
 const c0 = process.cpuUsage();
+const t0Epoch = Date.now() + 100;
+// How long before t0 the driver was ready (prepared, connected): negative means it started late and
+// its first iterations were all overdue at once.
+let readyBeforeT0Ms = NaN;
+const onReady = () => (readyBeforeT0Ms = t0Epoch - Date.now());
 const r = await runLoad({
   scenario: { timeScale: 1, warnings: [], scenarios: [spec] },
   runDir: dir,
   live: false,
-  t0Epoch: Date.now() + 100,
+  t0Epoch,
+  onReady,
 });
 const c = process.cpuUsage(c0);
 obs.disconnect();
+// Dropped iterations per second of the run: drops bunched in second 1 point at the driver's start
+// (deoptimisation, connections), drops spread over the run at the machine.
+const droppedByS = fs
+  .readFileSync(r.files.loadTicks, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => (JSON.parse(l) as { dropped: number }).dropped);
 fs.rmSync(dir, { recursive: true, force: true });
 const line = {
   cpuUs: (c.user + c.system) / r.started,
   started: r.started,
   dropped: r.dropped,
+  readyBeforeT0Ms,
+  droppedByS,
   p50: r.startLagMs.p50,
   p99: r.startLagMs.p99,
   max: r.startLagMs.max,

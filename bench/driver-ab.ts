@@ -27,8 +27,6 @@ const { values } = parseArgs({
     out: { type: 'string' },
     /** Directory for V8 CPU profiles of every trial (node --cpu-prof), one file per trial. */
     prof: { type: 'string' },
-    /** Run every trial under `nice -n N` (both sides alike; negative needs root): less preemption by other load. */
-    nice: { type: 'string' },
   },
 });
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,21 +42,25 @@ interface Trial {
 }
 
 const profArgs = (tag: string, mode: string) =>
-  values.prof ? ['--cpu-prof', '--cpu-prof-dir', values.prof, '--cpu-prof-name', `${tag}-${mode}-${Date.now()}.cpuprofile`] : [];
+  values.prof
+    ? [
+        '--cpu-prof',
+        '--cpu-prof-interval',
+        '250',
+        '--cpu-prof-dir',
+        values.prof,
+        '--cpu-prof-name',
+        `${tag}-${mode}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
 
 async function trial(sup: Supervisor, url: string, tag: 'base' | 'new', mode: string): Promise<Trial> {
   const mod = path.join(trees[tag], 'src/load/driver.ts');
-  const nice = values.nice === undefined ? [] : ['-n', values.nice, process.execPath];
-  const p = sup.start(
-    `ab-${tag}`,
-    nice.length ? 'nice' : process.execPath,
-    [...nice, ...profArgs(tag, mode), '--import', 'tsx', child, mod, url, mode, values.duration],
-    {
-      cwd: trees[tag],
-      captureStdout: true,
-      logFile: path.join(tmp, `${tag}.log`),
-    },
-  );
+  const p = sup.start(`ab-${tag}`, process.execPath, [...profArgs(tag, mode), '--import', 'tsx', child, mod, url, mode, values.duration], {
+    cwd: trees[tag],
+    captureStdout: true,
+    logFile: path.join(tmp, `${tag}.log`),
+  });
   let out = '';
   p.child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   const { code } = await p.exited;
