@@ -4,7 +4,7 @@
  * shared machine falls on both alike. Prints one line per trial (`tag rate {json}` with the 1-minute
  * load average) and, per rate, the medians and how many pairs "new" lost on p99 start lag.
  *
- *   node --import tsx bench/driver-ab.ts --base /tmp/h12/base --pairs 8 --rates 4000,8000 [--closed]
+ *   node --import tsx bench/driver-ab.ts --base /tmp/h12bench/base --pairs 8 --rates 4000,8000 [--closed] [--thread]
  *
  * `--base` is a tree with src/load/driver.ts and its node_modules; "new" is this tree. Order alternates
  * within each pair (base first in odd pairs) so neither side always runs right after the other.
@@ -24,6 +24,8 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '4000,8000' },
     duration: { type: 'string', default: '3' },
     closed: { type: 'boolean', default: false },
+    /** Run through each tree's driver thread (warm-up and rehearsal on a worker) instead of on the child's main thread. */
+    thread: { type: 'boolean', default: false },
     out: { type: 'string' },
     /** Directory for V8 CPU profiles of every trial (node --cpu-prof), one file per trial. */
     prof: { type: 'string' },
@@ -56,11 +58,16 @@ const profArgs = (tag: string, mode: string) =>
 
 async function trial(sup: Supervisor, url: string, tag: 'base' | 'new', mode: string): Promise<Trial> {
   const mod = path.join(trees[tag], 'src/load/driver.ts');
-  const p = sup.start(`ab-${tag}`, process.execPath, [...profArgs(tag, mode), '--import', 'tsx', child, mod, url, mode, values.duration], {
-    cwd: trees[tag],
-    captureStdout: true,
-    logFile: path.join(tmp, `${tag}.log`),
-  });
+  const p = sup.start(
+    `ab-${tag}`,
+    process.execPath,
+    [...profArgs(tag, mode), '--import', 'tsx', child, mod, url, mode, values.duration, values.thread ? 'thread' : 'main'],
+    {
+      cwd: trees[tag],
+      captureStdout: true,
+      logFile: path.join(tmp, `${tag}.log`),
+    },
+  );
   let out = '';
   p.child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   const { code } = await p.exited;
@@ -104,7 +111,8 @@ try {
       `p50 ${median(xs.map((x) => x.p50)).toFixed(3)} p99 ${median(xs.map((x) => x.p99)).toFixed(3)} ms, dropped ${xs.map((x) => x.dropped).join('/')}, cpu ${median(xs.map((x) => x.cpuUs)).toFixed(1)} µs/req, gc ${median(xs.map((x) => x.gcMinor))}x ${median(xs.map((x) => x.gcMs)).toFixed(1)} ms, started ${median(xs.map((x) => x.started))}`;
     emit(`# ${mode}: base ${fmt(b)}`);
     emit(`# ${mode}: new  ${fmt(n)}`);
-    emit(`# ${mode}: new p99 above base in ${worse} of ${n.length} pairs`);
+    const diff = median(n.map((x, i) => x.p99 - b[i].p99));
+    emit(`# ${mode}: new p99 above base in ${worse} of ${n.length} pairs, median paired difference (new - base) ${diff.toFixed(3)} ms`);
   }
 } finally {
   await sup.stopAll(1000);
