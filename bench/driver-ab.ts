@@ -7,7 +7,14 @@
  *   node --import tsx bench/driver-ab.ts --base /tmp/h12bench/base --pairs 8 --rates 4000,8000 [--closed] [--thread]
  *
  * `--base` is a tree with src/load/driver.ts and its node_modules; "new" is this tree. Order alternates
- * within each pair (base first in odd pairs) so neither side always runs right after the other.
+ * within each pair (base first in the 1st, 3rd, ... pair) so neither side always runs right after the
+ * other. A base tree from a commit, e.g. the driver before it was split into files (6343b77):
+ *
+ *   mkdir -p /tmp/h12bench/base && git archive 6343b77 src package.json tsconfig.json | tar -x -C /tmp/h12bench/base
+ *   ln -s "$PWD/node_modules" /tmp/h12bench/base/node_modules
+ *
+ * Measured on the shared 2-core machine at load 2-19 (issue 12): a run's p99 start lag is mostly other
+ * processes' preemption, so compare pairs (the summary's median paired difference), never single runs.
  */
 import fs from 'node:fs';
 import os from 'node:os';
