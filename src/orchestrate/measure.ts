@@ -65,7 +65,7 @@ export async function measure(
   rec.event({ kind: 'phase', what: 'load' });
   const entry = deployment.entry;
   say(`load: ${path.relative(process.cwd(), exp.scenarioPath)} -> ${entry.url}${entry.connectTo ? ` (via ${entry.connectTo})` : ''}`);
-  const load = await engine.run({ runDir: rec.runDir, t0Epoch, target: entry, signal });
+  const load = await engine.run({ runDir: rec.runDir, t0Epoch, target: entry, targets: deployment.clientEntries, signal });
   rec.event({ kind: 'phase', what: 'load-done', detail: load as Record<string, unknown> });
   // A k6 script run by the VU runtime prints k6's own summary; a failed threshold is k6's exit 99.
   const k6 = (load as { k6?: { stdout: string; exitCode: number } }).k6;
