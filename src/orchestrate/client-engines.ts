@@ -96,3 +96,20 @@ export function withClientEngines(
     close: async () => void (await Promise.all([first.close(), ...Object.values(others).map((e) => e.close())])),
   };
 }
+
+/**
+ * The kind and kube backends render one load client (a k6 Job or the client pod in the first
+ * client's cluster); several would be rendered as one, so they are refused before anything starts.
+ */
+export function refuseClientsOffLocal(exp: ResolvedExperiment, backend: string, file: string): void {
+  const clients = clientsOf(exp.spec);
+  if (backend === 'local' || clients.length < 2) return;
+  throw new SpilloverError({
+    file,
+    path: 'clients',
+    message: `the ${backend} backend renders one load client; this experiment has ${clients.length} (${clients.map((c) => c.name).join(', ')})`,
+    expected: `one client for --backend ${backend} (clients: with one entry, or client: + load:)`,
+    found: `${clients.length} clients`,
+    fix: `run it on the local backend (--backend local), or keep one client (a copy of the file with only clients.${clients[0].name})`,
+  });
+}

@@ -29,6 +29,7 @@ export const TOPOLOGY_CASES = [
   'experiments/istio-tasks/multicluster-verify.yaml',
   'test/fixtures/topology/routing.yaml',
   'test/fixtures/topology/failover-priority.yaml',
+  'test/fixtures/topology/two-clients-localities.yaml',
 ];
 
 export async function topologyPlan(file: string, runDir = RUN_DIR): Promise<MeshPlan> {
@@ -54,7 +55,9 @@ function select(m: MeshConfig) {
     const listeners = b.static_resources.listeners;
     out[name] = {
       clusters: b.static_resources.clusters,
-      ...(name === 'client' ? { routes: listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts } : {}),
+      ...(name === 'client' || name.startsWith('client-')
+        ? { routes: listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts }
+        : {}),
       ...(name.startsWith('gateway')
         ? { chains: listeners[0].filter_chains.map((c: any) => ({ name: c.name, match: c.filter_chain_match })) }
         : {}),

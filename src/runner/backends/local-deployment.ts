@@ -57,6 +57,8 @@ export function localDeployment(r: Running): Deployment {
       endpoints: mesh.endpoints,
       // The study's manifest stays exactly as it was; the general topology adds its pods and clusters.
       ...(ctx.experiment.spec.gateway ? {} : { instances, clientClusters: mesh.clientClusters }),
+      // Several clients: each one's served-by per locality needs the instances, whatever the topology's form.
+      ...(ctx.experiment.spec.gateway && r.prepared.clientNames ? { instances } : {}),
       ...(r.prepared.clientNames ? { clients: clientsManifest(r) } : {}),
     },
     warnings: mesh.warnings,
