@@ -115,14 +115,7 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
     }
   }
 
-  const clients: TopologyClient[] = clientsOf(spec).map((c) => ({
-    name: c.name,
-    envoy: c.envoy,
-    cluster: c.cluster,
-    network: byName.get(c.cluster)?.network ?? '',
-    locality: localityIn(c.cluster, c.node, c.locality),
-    namespace: c.namespace,
-  }));
+  const clients = topologyClients(spec, (c) => byName.get(c)?.network ?? '', localityIn);
   let gateways: TopologyGateway[];
   if (spec.gateway) {
     gateways = [
@@ -153,4 +146,20 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
     clients,
     gateways,
   };
+}
+
+/** Every client with its network and locality as istiod would see its pod. */
+function topologyClients(
+  spec: Experiment,
+  networkOf: (cluster: string) => string,
+  localityIn: (cluster: string, node: string | undefined, explicit: string | undefined) => string,
+): TopologyClient[] {
+  return clientsOf(spec).map((c) => ({
+    name: c.name,
+    envoy: c.envoy,
+    cluster: c.cluster,
+    network: networkOf(c.cluster),
+    locality: localityIn(c.cluster, c.node, c.locality),
+    namespace: c.namespace,
+  }));
 }

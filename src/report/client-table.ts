@@ -49,3 +49,18 @@ export function clientTableMarkdown(s: Summary): string[] {
     ...Object.entries(s.clients).map(([n, c]) => `| ${clientRow(n, c).map(esc).join(' | ')} |`),
   ];
 }
+
+/** The same table as HTML (report.html), `esc` escaping each cell; empty for a one-client run. */
+export function clientTableHtml(s: Summary, esc: (x: string) => string): string {
+  if (!s.clients) return '';
+  const head = `<tr>${CLIENT_COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
+  const body = Object.entries(s.clients)
+    .map(
+      ([n, c]) =>
+        `<tr>${clientRow(n, c)
+          .map((v) => `<td>${esc(v)}</td>`)
+          .join('')}</tr>`,
+    )
+    .join('\n');
+  return `\n<h2>Clients</h2>\n<p>Each client on its own (summary.json <code>clients.&lt;name&gt;</code>); the summary above is over all requests.</p>\n<table>${head}\n${body}</table>`;
+}

@@ -138,6 +138,10 @@ describe('two clients end to end on the local backend (time-scaled)', function (
     // Each client's sidecar is its own Envoy, scraped and listed in the manifest.
     for (const e of ['client-ramp', 'client-steady']) assert.ok(fs.existsSync(path.join(res.runDir, `raw/scrapes/${e}.ndjson`)), e);
     assert.deepEqual(Object.keys(res.manifest.topology?.clients ?? {}), ['ramp', 'steady']);
+    const csv = fs.readFileSync(path.join(res.runDir, 'requests.csv'), 'utf8').trim().split('\n');
+    assert.match(csv[0], /,client$/);
+    assert.equal(csv.filter((l) => l.endsWith(',steady')).length, steady.length);
+    assert.equal(csv.filter((l) => l.endsWith(',ramp')).length, ramp.length);
     const md = fs.readFileSync(path.join(res.runDir, 'report.md'), 'utf8');
     assert.match(md, /## Clients/);
     assert.match(md, new RegExp(`\\| steady \\| client-steady \\(cluster-2, us-west1/us-west1-b\\) \\| ${steady.length} \\|`));
