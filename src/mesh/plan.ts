@@ -61,6 +61,11 @@ export interface WorkloadPlan {
   labels?: Record<string, string>;
   /** Instance name the app reports, e.g. a-0 (one per replica). */
   instance?: string;
+  /**
+   * Outside the endpoints (readiness failing, or a standby pod of a later scale-up), as the control
+   * plane pushes it: its Service still exists for every proxy, as in Kubernetes, with no endpoint here.
+   */
+  notReady?: boolean;
 }
 
 /** A client's sidecar: where one caller's load enters the mesh (outbound listener). */

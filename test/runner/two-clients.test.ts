@@ -11,6 +11,9 @@ import { isSpilloverError, type ProblemDetail } from '../../src/errors.ts';
 import { parseExperiment, readExperiment } from '../../src/experiment/read-experiment.ts';
 import { runExperiment } from '../../src/orchestrate/run.ts';
 import type { Summary } from '../../src/contracts/summary.ts';
+import { translate } from '../../src/mesh/translate.ts';
+import { localMeshPlan, plannedIdentity } from '../../src/runner/backends/local-plan.ts';
+import { podAddressesForSlot } from '../../src/runner/backends/local-pods.ts';
 
 const ROOT = path.join(import.meta.dirname, '../..');
 const EXAMPLE = path.join(ROOT, 'experiments/two-clients.yaml');
@@ -94,6 +97,40 @@ describe('clients: several callers, each with its own scenario', () => {
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe("clients: each sidecar's configuration", () => {
+  const planOf = async () => {
+    const exp = readExperiment(EXAMPLE);
+    const topo = exp.topology!;
+    const { plan } = await localMeshPlan({
+      spec: exp.spec,
+      topo,
+      ips: podAddressesForSlot(topo, 0, 8),
+      runDir: '/run/spillover',
+      sourceFile: 'experiments/two-clients.yaml',
+      identity: plannedIdentity('/run/spillover/certs'),
+    });
+    return plan;
+  };
+  const endpointsOf = (b: any) =>
+    b.static_resources.clusters
+      .find((c: any) => c.name === 'outbound|80||a.istio.svc.cluster.local')
+      .load_assignment.endpoints.flatMap((g: any) => g.lb_endpoints.map((e: any) => `${e.endpoint.address.socket_address.address}`));
+
+  it("each client gets its own cluster's view: cluster-1's caller A and the gateway, cluster-2's caller B alone", async () => {
+    const mesh = translate(await planOf());
+    assert.deepEqual(endpointsOf(mesh.bootstraps['client-ramp']), ['127.0.1.2', '127.0.2.1']);
+    assert.deepEqual(endpointsOf(mesh.bootstraps['client-steady']), ['127.0.2.2']);
+    assert.equal(mesh.otherClients?.['client-steady']?.authority, 'a.istio.svc.cluster.local');
+  });
+
+  it("a Service whose every pod is out of the endpoints keeps its host for the other cluster's caller (no endpoints)", async () => {
+    const plan = await planOf();
+    const mesh = translate({ ...plan, workloads: plan.workloads.map((w) => (w.service === 'B' ? { ...w, notReady: true } : w)) });
+    assert.deepEqual(endpointsOf(mesh.bootstraps['client-steady']), []);
+    assert.deepEqual(endpointsOf(mesh.bootstraps['client-ramp']), ['127.0.1.2', '127.0.2.1']);
   });
 });
 
