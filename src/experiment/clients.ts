@@ -124,3 +124,13 @@ export function clientNameClashes(spec: Experiment, taken: string[], file: strin
   }
   return out;
 }
+
+/**
+ * The spec as the user's form writes it: with `clients:`, without the `client:`/`load:` the parser
+ * filled from the first client, so the resolved experiment file can be run again as it is.
+ */
+export function asWritten(spec: Experiment): Record<string, unknown> {
+  if (!spec.clients) return spec;
+  const { client: _c, load: _l, ...rest } = spec;
+  return rest;
+}
