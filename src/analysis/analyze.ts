@@ -8,6 +8,7 @@ import { DEST, OUTCOME, type RequestColumns } from './request-columns.ts';
 import type { Summary } from '../contracts/summary.ts';
 import { buildSummary } from './summary.ts';
 import { meshSummary, servedByOverTime, type ServedByRow } from './mesh-summary.ts';
+import { clientOutcomes } from './client-outcomes.ts';
 import { breakerTrips } from './breakers.ts';
 import { contention, loadModel, runEnding } from './run-ending.ts';
 import type { TimeseriesRow } from '../contracts/timeseries.ts';
@@ -157,6 +158,7 @@ export function analyze(raw: RawRun, opts: AnalyzeOptions = {}): Analysis {
     redirectedShare: abTotal ? Math.round((inB / abTotal) * 1000) / 1000 : null,
     breakers: breakerTrips(raw.manifest.topology, config, raw.scrapes),
     mesh: meshSummary(raw.manifest, req, raw.scrapes),
+    clients: clientOutcomes(raw.manifest, raw.clientRequests),
   });
   const roleNames = Object.fromEntries(Object.entries(roles).map(([n, r]) => [n, r.role]));
   return {

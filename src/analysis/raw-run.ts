@@ -6,7 +6,10 @@ import type { RequestColumns } from './request-columns.ts';
 
 export interface RawRun {
   manifest: RunManifest;
+  /** Every client's requests together (the aggregate figures are over all of them). */
   requests: RequestColumns;
+  /** `clients:` form: each client's requests on their own, by client name. */
+  clientRequests?: Record<string, RequestColumns>;
   loadTicks: LoadTick[];
   /** Keyed by Envoy name (raw/envoy/<name>/access.ndjson). */
   access: Record<string, AccessColumns>;

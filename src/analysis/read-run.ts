@@ -164,16 +164,27 @@ export interface ReadOptions {
 export async function readRawRun(runDir: string, ro: ReadOptions = {}): Promise<RawRun> {
   const manifest = await readManifest(runDir);
   const t0 = manifest.t0Epoch;
-  const reqFile = path.join(runDir, RAW.requests);
   const rb = new RequestColumnsBuilder(1 << 16);
-  if (exists(reqFile)) {
+  // `clients:` form: each client's files (raw.ts clientLoadDir), every record tagged with its client.
+  const listed = manifest.topology?.clients;
+  const sources: Array<[string | undefined, string]> = listed
+    ? Object.entries(listed).map(([name, c]) => [name, path.join(runDir, c.dir, RAW.requests)])
+    : [[undefined, path.join(runDir, RAW.requests)]];
+  const perClient: Record<string, RequestColumnsBuilder> = {};
+  for (const [client, reqFile] of sources) {
+    const cb = client ? (perClient[client] = new RequestColumnsBuilder()) : undefined;
+    if (!exists(reqFile)) continue;
     await forEachJsonBatch<RequestRecord>(reqFile, async (batch) => {
-      for (const r of batch) rb.add(r);
+      for (const r of batch) {
+        rb.add(r);
+        if (cb) (cb.add(r), (r.client = client));
+      }
       await ro.onRequests?.(batch);
     });
   }
 
   const requests = rb.build();
+  const clientRequests = listed ? Object.fromEntries(Object.entries(perClient).map(([n, b]) => [n, b.build()])) : undefined;
   let requestsHaveDest = false;
   for (let i = 0; i < requests.n && !requestsHaveDest; i++) requestsHaveDest = requests.dest[i] === DEST.A || requests.dest[i] === DEST.B;
   const endpoints = manifest.topology?.endpoints ?? {};
@@ -215,7 +226,14 @@ export async function readRawRun(runDir: string, ro: ReadOptions = {}): Promise<
   return {
     manifest,
     requests,
-    loadTicks: sortByT(await readLines<LoadTick>(path.join(runDir, RAW.loadTicks))),
+    ...(clientRequests ? { clientRequests } : {}),
+    loadTicks: sortByT(
+      (
+        await Promise.all(
+          Object.values(listed ?? { client: { dir: '.' } }).map((c) => readLines<LoadTick>(path.join(runDir, c.dir, RAW.loadTicks))),
+        )
+      ).flat(),
+    ),
     access,
     outlier,
     scrapes,

@@ -20,6 +20,8 @@ export interface SummaryExtras {
   breakers: BreakerTrip[];
   /** General topology only (mesh-summary.ts). */
   mesh?: MeshSummary;
+  /** `clients:` form only (client-outcomes.ts). */
+  clients?: Summary['clients'];
 }
 
 export function buildSummary(
@@ -92,6 +94,7 @@ export function buildSummary(
       count: b.total,
     })),
     ...(x.mesh ? { mesh: x.mesh } : {}),
+    ...(x.clients ? { clients: x.clients } : {}),
   };
 }
 

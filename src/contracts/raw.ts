@@ -33,7 +33,17 @@ export const RAW = {
   servicesDir: 'raw/services',
   /** Harness-side happenings worth keeping (phase changes, faults injected, gaps): {@link RunEvent}. */
   runEvents: 'raw/run-events.ndjson',
+  /**
+   * `clients:` form (several callers): the first client writes requests, load ticks and latency
+   * histograms to raw/ as a one-client run does; every further client writes the same three files
+   * under `clients/<name>/raw/`. `manifest.topology.clients` lists them all; readers tag each record
+   * with its client (RequestRecord.client) from the file it came from.
+   */
+  clientsDir: 'clients',
 } as const;
+
+/** The directory whose raw/ holds client `name`'s load files: the run directory for the first client. */
+export const clientLoadDir = (runDir: string, name: string, first: boolean) => (first ? runDir : path.join(runDir, RAW.clientsDir, name));
 
 export const envoyFile = (runDir: string, envoy: string, file: 'outlier.ndjson' | 'access.ndjson' | 'envoy.log') =>
   path.join(runDir, RAW.envoyDir, envoy, file);
@@ -74,6 +84,8 @@ export interface RequestRecord {
   rid: string;
   method?: string;
   url?: string;
+  /** `clients:` form: the client that sent it. Never written by a driver; readers set it from the file's client. */
+  client?: string;
 }
 
 /** The driver's per-second view of its own schedule. */
@@ -142,6 +154,11 @@ export interface TopologyManifest {
   instances?: Record<string, { service: string; cluster: string; locality: string; version?: string; proc: string }>;
   /** General topology: every outbound cluster of the client and its endpoints (`ip:port|locality`). */
   clientClusters?: Record<string, Record<string, { service: string; locality: string; priority: number; weight?: number }>>;
+  /**
+   * `clients:` form only: every client by name, the first first, with its sidecar Envoy, placement and
+   * the directory (relative to the run directory) whose raw/ holds its load files ("." for the first).
+   */
+  clients?: Record<string, { envoy: string; cluster: string; locality: string; dir: string }>;
 }
 
 export interface RunManifest {

@@ -72,6 +72,26 @@ export interface MeshSummary {
   mirrored?: { total: number; byInstance: Record<string, number> };
 }
 
+/** `clients:` form: what one client saw, from its own requests (analysis/client-outcomes.ts). */
+export interface ClientOutcome {
+  /** Its sidecar Envoy, cluster and locality. */
+  envoy: string;
+  cluster: string;
+  locality: string;
+  requests: { total: number; ok: number; failed: number };
+  successRatio: number | null;
+  outcomes: { ok: number; overflow503: number; upstream5xx: number; client4xx: number; transport: number };
+  /** Responses by HTTP status ("0": no HTTP response). */
+  status: Record<string, number>;
+  /** From intended send time, as the aggregate latencyMs. */
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
+  /** Requests by the service that served them (A, B, other), as the aggregate servedBy. */
+  servedBy: { A: number; B: number; other: number };
+  /** Successful responses by instance (x-spillover-instance) and by that instance's locality (general topology). */
+  byInstance: Record<string, number>;
+  byLocality: Record<string, number>;
+}
+
 /** open = arrival-rate executors (offered load is a schedule); closed = VU executors (no offered rate). */
 export type LoadModel = 'open' | 'closed' | 'mixed' | 'unknown';
 
@@ -116,6 +136,8 @@ export interface Summary {
   breakers: Array<{ envoy: string; side: string; counter: string; limit: string; firstS: number; count: number }>;
   /** General topology only: per instance, version and locality, failovers, overflow check (mesh-summary.ts). */
   mesh?: MeshSummary;
+  /** `clients:` form only: each client's own figures by client name (`expect:` as clients.<name>.successRatio). */
+  clients?: Record<string, ClientOutcome>;
 }
 
 /** The two nested groups a summary's key figures sit in may be partial too (older runs lack newer keys). */
@@ -185,6 +207,7 @@ const SUMMARY_CHECKS: ChecksOf<Summary> = {
   blockedEjections: 'object|null',
   breakers: 'array',
   mesh: 'object?',
+  clients: 'object?',
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

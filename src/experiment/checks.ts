@@ -8,6 +8,7 @@ import type { ProblemDetail } from '../errors.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { parseDurationMs } from '../util/duration.ts';
 import type { Experiment } from './schema.ts';
+import { clientsOf } from './clients.ts';
 import { normaliseTopology, type MeshTopology } from './topology.ts';
 
 export type PathProblem = Omit<ProblemDetail, 'path'> & { path: Array<string | number> };
@@ -68,12 +69,13 @@ export function checkLimits(spec: Experiment): PathProblem[] {
     max: 60_000,
     why: 'a one-way WAN delay is milliseconds, at most seconds',
   });
-  durationLimit(out, ['load', 'requestTimeout'], spec.load.requestTimeout, {
-    min: 0,
-    minInclusive: false,
-    max: HOUR,
-    why: 'a request needs time to complete, and the driver waits for it at the end',
-  });
+  for (const c of clientsOf(spec))
+    durationLimit(out, [...c.loadAt, 'requestTimeout'], c.load.requestTimeout, {
+      min: 0,
+      minInclusive: false,
+      max: HOUR,
+      why: 'a request needs time to complete, and the driver waits for it at the end',
+    });
   durationLimit(out, ['scrape', 'interval'], spec.scrape.interval, {
     min: 0,
     minInclusive: false,
@@ -159,10 +161,14 @@ function checkGateway(out: PathProblem[], spec: Experiment): void {
 }
 
 function checkEnv(out: PathProblem[], spec: Experiment): void {
-  for (const [k, v] of Object.entries(spec.load.env)) {
+  for (const c of clientsOf(spec)) checkEnvOf(out, c.load.env, c.loadAt);
+}
+
+function checkEnvOf(out: PathProblem[], env: Record<string, string>, at: string[]): void {
+  for (const [k, v] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
       out.push({
-        path: ['load', 'env', k],
+        path: [...at, 'env', k],
         message: 'not an environment variable name (the script reads it as __ENV.NAME, k6 gets it as -e NAME=value)',
         expected: 'letters, digits and "_", not starting with a digit',
         found: JSON.stringify(k),
@@ -171,7 +177,7 @@ function checkEnv(out: PathProblem[], spec: Experiment): void {
     }
     if (v.includes('\0'))
       out.push({
-        path: ['load', 'env', k],
+        path: [...at, 'env', k],
         message: 'an environment value cannot hold a NUL character',
         found: JSON.stringify(v),
         fix: 'remove the NUL character',

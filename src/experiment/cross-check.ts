@@ -11,6 +11,7 @@ import { didYouMean } from './did-you-mean.ts';
 import { formatPath } from './overrides.ts';
 import type { Experiment } from './schema.ts';
 import { normaliseTopology } from './topology.ts';
+import { clientNameClashes, clientsOf } from './clients.ts';
 import { lineOf } from './yaml-document.ts';
 
 /** A run slot of the local backend holds 31 addresses per cluster (127.0.N.1-31 in slot 0). */
@@ -19,7 +20,8 @@ export const MAX_ADDRESSES_PER_CLUSTER = 31;
 export function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
   const refs = referenceChecks(spec, file, doc, lc);
   // The address room needs the topology, which only consistent references describe.
-  return [...refs, ...gatewayChecks(spec, file, doc, lc), ...(refs.length ? [] : addressChecks(spec, file, doc, lc))];
+  const clashes = refs.length ? [] : clientNameClashes(spec, processNames(spec), file, doc, lc);
+  return [...refs, ...clashes, ...gatewayChecks(spec, file, doc, lc), ...(refs.length ? [] : addressChecks(spec, file, doc, lc))];
 }
 
 /** Every cluster and node group a field names exists. */
@@ -41,7 +43,7 @@ function referenceChecks(spec: Experiment, file: string, doc: Document, lc: Line
       });
     }
   };
-  ref(['client', 'cluster'], spec.client.cluster);
+  for (const c of clientsOf(spec)) ref([...c.at, 'cluster'], c.cluster);
   if (spec.gateway) ref(['gateway', 'cluster'], spec.gateway.cluster);
   for (const [n, s] of Object.entries(spec.services)) ref(['services', n, 'cluster'], s.cluster);
   const nodeRef = (p: Array<string | number>, cluster: string, node: string | undefined) => {
@@ -61,7 +63,7 @@ function referenceChecks(spec: Experiment, file: string, doc: Document, lc: Line
         : `add topology.clusters.${cluster}.nodes.${node}: { locality: region/zone }`,
     });
   };
-  nodeRef(['client', 'node'], spec.client.cluster, spec.client.node);
+  for (const c of clientsOf(spec)) nodeRef([...c.at, 'node'], c.cluster, c.node);
   for (const [n, s] of Object.entries(spec.services)) nodeRef(['services', n, 'node'], s.cluster, s.node);
   return problems;
 }
@@ -123,7 +125,7 @@ function addressChecks(spec: Experiment, file: string, doc: Document, lc: LineCo
     const n =
       topo.pods.filter((p) => p.cluster === c.name).length +
       topo.gateways.filter((g) => g.cluster === c.name).length +
-      (topo.client.cluster === c.name ? 1 : 0);
+      topo.clients.filter((x) => x.cluster === c.name).length;
     if (n > MAX_ADDRESSES_PER_CLUSTER) {
       problems.push({
         file,
@@ -137,6 +139,12 @@ function addressChecks(spec: Experiment, file: string, doc: Document, lc: LineCo
     }
   }
   return problems;
+}
+
+/** Every pod's, gateway's and sidecar's process name: a client's Envoy must not take one. */
+function processNames(spec: Experiment): string[] {
+  const topo = normaliseTopology({ ...spec, clients: undefined });
+  return [...topo.pods.flatMap((p) => [p.proc, `${p.proc}-sidecar`]), ...topo.gateways.map((g) => g.name)];
 }
 
 export function validateResources(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {

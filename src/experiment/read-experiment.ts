@@ -16,6 +16,7 @@ import { ExperimentSpec, type Experiment } from './schema.ts';
 import { checkScaled, scaleExperiment } from './time-scale.ts';
 import { normaliseTopology, type MeshTopology } from './topology.ts';
 import { crossCheck, validateResources } from './cross-check.ts';
+import { clientFormProblems, clientsOf, usesClients } from './clients.ts';
 import { lineOf, readYamlMapping } from './yaml-document.ts';
 export { MAX_ADDRESSES_PER_CLUSTER } from './cross-check.ts';
 
@@ -38,6 +39,8 @@ export interface ResolvedExperiment {
   scaled: string[];
   /** The general topology the spec normalises to (clusters, every pod, client, gateways). */
   topology?: MeshTopology;
+  /** `clients:` form: each client's scenario script, absolute, by client name (the first is `scenarioPath`). */
+  clientScenarios?: Record<string, string>;
 }
 
 export function readExperiment(file: string, opts: ReadExperimentOptions = {}): ResolvedExperiment {
@@ -85,9 +88,11 @@ export function parseExperiment(text: string, display: string, absFile: string, 
     ) !== undefined;
   const blame = (problems: ProblemDetail[]) => blameOverrides(problems, applied, overrides, inFile);
 
+  const forms = clientFormProblems(raw, display, doc, lineCounter);
   const parsed = ExperimentSpec.safeParse(raw);
-  if (!parsed.success) {
-    throw new SpilloverError(blame(parsed.error.issues.map((i) => issueToProblem(i, display, doc, lineCounter, raw))));
+  if (!parsed.success || forms.length) {
+    const issues = parsed.success ? [] : parsed.error.issues.map((i) => issueToProblem(i, display, doc, lineCounter, raw));
+    throw new SpilloverError(blame([...forms, ...issues]));
   }
   const spec = parsed.data;
   const problems = crossCheck(spec, display, doc, lineCounter);
@@ -114,9 +119,23 @@ export function parseExperiment(text: string, display: string, absFile: string, 
   }));
   if (scaledProblems.length) throw new SpilloverError(blame(scaledProblems));
   const scaled = timeScale === 1 ? [] : scaleExperiment(spec, timeScale);
-  const scenarioPath = path.resolve(path.dirname(absFile), spec.load.scenario);
-  checkScenarioPath(scenarioPath, spec.load.scenario, display, absFile, lineOf(doc, lineCounter, ['load', 'scenario']), blame);
-  return { file: absFile, spec, scenarioPath, overrides: applied, timeScale, scaled, topology: normaliseTopology(spec) };
+  const scenarios: Record<string, string> = {};
+  for (const c of clientsOf(spec)) {
+    scenarios[c.name] = path.resolve(path.dirname(absFile), c.load.scenario);
+    const at = [...c.loadAt, 'scenario'];
+    checkScenarioPath(scenarios[c.name], c.load.scenario, display, absFile, lineOf(doc, lineCounter, at), blame, at.join('.'));
+  }
+  const scenarioPath = Object.values(scenarios)[0];
+  return {
+    file: absFile,
+    spec,
+    scenarioPath,
+    overrides: applied,
+    timeScale,
+    scaled,
+    topology: normaliseTopology(spec),
+    ...(usesClients(spec) ? { clientScenarios: scenarios } : {}),
+  };
 }
 
 /** The scenario must be there and be a regular text file: blamed on load.scenario, not on the script. */
@@ -127,8 +146,9 @@ function checkScenarioPath(
   absFile: string,
   line: number | undefined,
   blame: (p: ProblemDetail[]) => ProblemDetail[],
+  field = 'load.scenario',
 ): void {
-  const where = { file: display, line, path: 'load.scenario' };
+  const where = { file: display, line, path: field };
   if (!fs.existsSync(scenarioPath)) {
     throw new SpilloverError(
       blame([

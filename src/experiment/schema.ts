@@ -144,7 +144,31 @@ export const FaultSpec = z.discriminatedUnion('action', [
   }),
 ]);
 
-export const ExperimentSpec = z.strictObject({
+/** Who sends the load and how: one client's scenario (`load:`, or `clients.<name>.load`). */
+export const LoadSpec = z.strictObject({
+  engine: z.enum(['embedded', 'k6']).default('embedded'),
+  scenario: z.string().min(1),
+  // k6's __ENV holds strings; numbers from YAML or --set (PEAK_RATE=400) are taken as their text.
+  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  requestTimeout: duration().default('10s'),
+  /** Embedded driver: close the connection after an error response and reconnect, as fortio does (k6 keeps it). */
+  reconnectOnError: z.boolean().optional(),
+});
+
+/** Where a client's sidecar runs: its cluster, and a node group or locality of its own. */
+export const ClientPlacement = z.strictObject({ cluster: name, locality: locality.optional(), node: name.optional() });
+
+/** One named caller of `clients:`: its placement, its sidecar's namespace, and its own scenario. */
+export const ClientSpec = z.strictObject({
+  cluster: name,
+  locality: locality.optional(),
+  node: name.optional(),
+  /** The namespace of the client's pod (its sidecar's identity and short host names); default istio. */
+  namespace: name.optional(),
+  load: LoadSpec,
+});
+
+export const ExperimentShape = z.strictObject({
   apiVersion: z.literal('spillover.dev/v1alpha1', { error: 'expected apiVersion "spillover.dev/v1alpha1"' }),
   kind: z.literal('Experiment', { error: 'expected kind "Experiment"' }),
   metadata: z.strictObject({ name, description: z.string().optional() }),
@@ -183,7 +207,7 @@ export const ExperimentSpec = z.strictObject({
     z.string().regex(/^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?$/, { error: 'expected a service name such as "A" or "helloworld-v1"' }),
     ServiceSpec,
   ),
-  client: z.strictObject({ cluster: name, locality: locality.optional(), node: name.optional() }),
+  client: ClientPlacement.optional(),
   /**
    * The study's one east-west gateway. Without it every network with services gets one gateway, in
    * its first cluster, when the mesh spans more than one network.
@@ -191,15 +215,12 @@ export const ExperimentSpec = z.strictObject({
   gateway: z.strictObject({ cluster: name, port: z.number().int().min(1).max(65535).default(15443) }).optional(),
   /** Real Istio resources (ServiceEntry, DestinationRule, VirtualService, PeerAuthentication). */
   resources: z.array(z.record(z.string(), z.unknown())).default([]),
-  load: z.strictObject({
-    engine: z.enum(['embedded', 'k6']).default('embedded'),
-    scenario: z.string().min(1),
-    // k6's __ENV holds strings; numbers from YAML or --set (PEAK_RATE=400) are taken as their text.
-    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
-    requestTimeout: duration().default('10s'),
-    /** Embedded driver: close the connection after an error response and reconnect, as fortio does (k6 keeps it). */
-    reconnectOnError: z.boolean().optional(),
-  }),
+  load: LoadSpec.optional(),
+  /**
+   * Several callers at once, each with its own placement and scenario (src/experiment/clients.ts).
+   * Instead of `client:` + `load:`, which mean one client; the first one here fills those two.
+   */
+  clients: z.record(name, ClientSpec).optional(),
   scrape: z.strictObject({ interval: duration().default('250ms'), clustersInterval: duration().optional() }).default({ interval: '250ms' }),
   envoy: z
     .strictObject({
@@ -229,6 +250,25 @@ export const ExperimentSpec = z.strictObject({
   expect: z.record(z.string(), z.array(z.string())).default({}),
 });
 
+/**
+ * The spec as parsed: `client:` and `load:` always hold the first client (from `clients:` when that
+ * form is used), so code that serves one client reads them as before. An experiment in today's form
+ * parses to exactly what it did (the transform leaves it as it is).
+ */
+export const ExperimentSpec = ExperimentShape.transform((s) => {
+  if (!s.clients || s.client || s.load) return s as typeof s & { client: ClientPlace; load: Load };
+  const [first] = Object.values(s.clients);
+  const place: ClientPlace = {
+    cluster: first.cluster,
+    ...(first.locality ? { locality: first.locality } : {}),
+    ...(first.node ? { node: first.node } : {}),
+  };
+  return { ...s, client: place, load: first.load };
+});
+
+type ClientPlace = z.infer<typeof ClientPlacement>;
+export type Load = z.infer<typeof LoadSpec>;
+export type ClientDef = z.infer<typeof ClientSpec>;
 export type Experiment = z.infer<typeof ExperimentSpec>;
 export type ExperimentInput = z.input<typeof ExperimentSpec>;
 export type ServiceDef = z.infer<typeof ServiceSpec>;

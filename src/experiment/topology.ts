@@ -9,6 +9,7 @@
  */
 import type { Experiment } from './schema.ts';
 import { localityLabels } from '../mesh/locality.ts';
+import { clientsOf } from './clients.ts';
 
 export interface TopologyCluster {
   name: string;
@@ -47,11 +48,26 @@ export interface TopologyGateway {
   port: number;
 }
 
+/** One caller of the load: its sidecar Envoy (own loopback address) and where it runs. */
+export interface TopologyClient {
+  /** "client" for the one-client form, else its key under `clients:`. */
+  name: string;
+  /** Process and Envoy name: "client", or client-<name>. */
+  envoy: string;
+  cluster: string;
+  network: string;
+  locality: string;
+  namespace: string;
+}
+
 export interface MeshTopology {
   discovery: 'federated' | 'multi-primary';
   clusters: TopologyCluster[];
   pods: TopologyPod[];
+  /** The first client (the only one in the one-client form). */
   client: { cluster: string; network: string; locality: string };
+  /** Every client, the first one first (src/experiment/clients.ts). */
+  clients: TopologyClient[];
   gateways: TopologyGateway[];
 }
 
@@ -99,6 +115,7 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
     }
   }
 
+  const clients = topologyClients(spec, (c) => byName.get(c)?.network ?? '', localityIn);
   let gateways: TopologyGateway[];
   if (spec.gateway) {
     gateways = [
@@ -108,7 +125,7 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
     // One east-west gateway per network that has pods, in the network's first cluster with pods
     // (gen-eastwest-gateway.sh per network), when there is more than one network to cross.
     const networks = [...new Set(pods.map((p) => p.network))];
-    const all = new Set([...networks, byName.get(spec.client.cluster)?.network]);
+    const all = new Set([...networks, ...clients.map((c) => c.network)]);
     gateways =
       all.size < 2
         ? []
@@ -126,6 +143,23 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
       network: byName.get(spec.client.cluster)?.network ?? '',
       locality: localityIn(spec.client.cluster, spec.client.node, spec.client.locality),
     },
+    clients,
     gateways,
   };
+}
+
+/** Every client with its network and locality as istiod would see its pod. */
+function topologyClients(
+  spec: Experiment,
+  networkOf: (cluster: string) => string,
+  localityIn: (cluster: string, node: string | undefined, explicit: string | undefined) => string,
+): TopologyClient[] {
+  return clientsOf(spec).map((c) => ({
+    name: c.name,
+    envoy: c.envoy,
+    cluster: c.cluster,
+    network: networkOf(c.cluster),
+    locality: localityIn(c.cluster, c.node, c.locality),
+    namespace: c.namespace,
+  }));
 }

@@ -21,6 +21,8 @@ export interface LoadRun {
   /** Scenario time zero, Unix ms: every source of the run shares this clock. */
   t0Epoch: number;
   target: LoadTarget;
+  /** `clients:` form: every client's own entry by client name (orchestrate/client-engines.ts). */
+  targets?: Record<string, LoadTarget>;
   signal: AbortSignal;
 }
 

@@ -64,8 +64,10 @@ export function serviceView(
   const { plan, resources } = ctx;
   // Replicated control planes see their own cluster's pods; multi-primary istiods see every cluster's.
   const visible = (w: WorkloadPlan) => w.host === host && (plan.discovery === 'multi-primary' || w.sidecar.cluster === proxyCluster);
-  const pods = plan.workloads.filter(visible);
-  const kube = pods.find((w) => w.sidecar.cluster === proxyCluster) ?? pods[0];
+  const all = plan.workloads.filter(visible);
+  const kube = all.find((w) => w.sidecar.cluster === proxyCluster) ?? all[0];
+  // A pod outside the endpoints leaves its Service in place: only its endpoint goes.
+  const pods = all.filter((w) => !w.notReady);
   const ses = opts.serviceEntries === false ? [] : resources.serviceEntriesFor(host);
   if (!kube && ses.length === 0) return undefined;
 

@@ -61,7 +61,15 @@ export interface WorkloadPlan {
   labels?: Record<string, string>;
   /** Instance name the app reports, e.g. a-0 (one per replica). */
   instance?: string;
+  /**
+   * Outside the endpoints (readiness failing, or a standby pod of a later scale-up), as the control
+   * plane pushes it: its Service still exists for every proxy, as in Kubernetes, with no endpoint here.
+   */
+  notReady?: boolean;
 }
+
+/** A client's sidecar: where one caller's load enters the mesh (outbound listener). */
+export type ClientProxyPlan = ProxyCommon & { outbound: Address };
 
 /** An east-west gateway of one network (AUTO_PASSTHROUGH on 15443). */
 export type GatewayPlan = ProxyCommon & { listener: Address };
@@ -70,7 +78,12 @@ export interface MeshPlan {
   /** Istio release whose translation semantics apply, e.g. "1.29" or "1.6". */
   istioVersion: string;
   /** The client's sidecar: where the load enters the mesh in cluster-1 (outbound listener). */
-  client: ProxyCommon & { outbound: Address };
+  client: ClientProxyPlan;
+  /**
+   * More callers, each with its own sidecar (own address, locality, namespace through its identity):
+   * istiod configures each for its own cluster and locality. Absent: `client` is the only one.
+   */
+  clients?: ClientProxyPlan[];
   /** Workloads by experiment-level service name (A in cluster-1, B in cluster-2). */
   workloads: WorkloadPlan[];
   /** cluster-2's east-west gateway (AUTO_PASSTHROUGH on 15443); the first of `gateways` when those are given. */
@@ -117,7 +130,12 @@ export interface MeshConfig {
    * than the one federated host (absent for the study's topology, whose one cluster is `endpoints`).
    */
   clientClusters?: Record<string, Record<string, { service: string; locality: string; priority: number; weight?: number }>>;
+  /** Every further client (plan.clients) by proxy name: the host its load is sent to and its outbound cluster for it. */
+  otherClients?: Record<string, { authority: string; clientCluster: string }>;
 }
 
 /** All gateways of a plan, whichever way it lists them. */
 export const gatewaysOf = (plan: MeshPlan): GatewayPlan[] => plan.gateways ?? (plan.gateway ? [plan.gateway] : []);
+
+/** Every client sidecar of a plan, the first (`client`) first. */
+export const clientsOfPlan = (plan: MeshPlan): ClientProxyPlan[] => [plan.client, ...(plan.clients ?? [])];

@@ -41,6 +41,13 @@ export function translate(plan: MeshPlan): MeshConfig {
     });
   }
   for (const gw of gatewaysOf(plan)) bootstraps[gw.name] = gatewayBootstrap(inCluster(gw.cluster), gw);
+  // Each further client as istiod would configure it: its own cluster's view, its own locality.
+  let otherClients: MeshConfig['otherClients'];
+  for (const c of plan.clients ?? []) {
+    const built = clientBootstrap({ ...inCluster(c.cluster), plan: { ...plan, client: c } });
+    bootstraps[c.name] = built.bootstrap;
+    (otherClients ??= {})[c.name] = { authority: built.authority, clientCluster: built.clusterName };
+  }
 
   warnMissingGatewayChains(client.clusters, bootstraps, ctx);
 
@@ -84,6 +91,7 @@ export function translate(plan: MeshPlan): MeshConfig {
     authority: client.authority,
     envoyArgs,
     ...(clientClusters ? { clientClusters } : {}),
+    ...(otherClients ? { otherClients } : {}),
   };
 }
 

@@ -20,7 +20,13 @@ export function oursXds(mesh: MeshConfig): Record<string, IstiodXds> {
   return out;
 }
 
-export const proxiesOf = (plan: MeshPlan): ProxyCommon[] => [plan.client, ...plan.workloads.map((w) => w.sidecar), ...gatewaysOf(plan)];
+export const proxiesOf = (plan: MeshPlan): ProxyCommon[] => [
+  plan.client,
+  ...plan.workloads.map((w) => w.sidecar),
+  ...gatewaysOf(plan),
+  // Every further client sidecar too: each has its own locality, so its configuration differs.
+  ...(plan.clients ?? []),
+];
 
 function contextFor(plan: MeshPlan, proxy: ProxyCommon): CanonicalContext {
   const inboundPort: Record<number, number> = {};

@@ -13,7 +13,7 @@
  *   - the harness's instrumentation is added: its access logs and per-endpoint stats.
  * Pure: the runner fetches the xDS and writes the files.
  */
-import { gatewaysOf, type MeshConfig, type MeshPlan, type ProxyCommon } from '../mesh/plan.ts';
+import { clientsOfPlan, gatewaysOf, type MeshConfig, type MeshPlan, type ProxyCommon } from '../mesh/plan.ts';
 import type { Json } from '../mesh/resources.ts';
 import { bootstrapBase, socketAddress } from '../mesh/bootstrap.ts';
 import { fileAccessLog, HTTP_ACCESS_LOG_FORMAT, TCP_ACCESS_LOG_FORMAT } from '../mesh/access-log.ts';
@@ -56,7 +56,11 @@ export function istiodMeshConfig(plan: MeshPlan, builtin: MeshConfig, xds: Recor
 }
 
 function proxyBootstrap(plan: MeshPlan, p: ProxyCommon, x: IstiodXds): Json {
-  const role = p.name === plan.client.name ? 'client' : gatewaysOf(plan).some((g) => g.name === p.name) ? 'gateway' : p.name;
+  const role = clientsOfPlan(plan).some((c) => c.name === p.name)
+    ? 'client'
+    : gatewaysOf(plan).some((g) => g.name === p.name)
+      ? 'gateway'
+      : p.name;
   const b = bootstrapBase(p, role, plan.istioVersion);
   const routes = new Map<string, Json>((x.routes ?? []).map((r: Json) => [r.name, r]));
   const eds = new Map<string, Json>((x.endpoints ?? []).map((e: Json) => [e.cluster_name, e]));
@@ -93,13 +97,14 @@ function proxyBootstrap(plan: MeshPlan, p: ProxyCommon, x: IstiodXds): Json {
 function bindListener(plan: MeshPlan, p: ProxyCommon, l: Json, routes: Map<string, Json>): Json | undefined {
   const w = plan.workloads.find((y) => y.sidecar.name === p.name);
   const port = l.address?.socket_address?.port_value;
-  if (p.name === plan.client.name) {
-    const target = plan.workloads.find((y) => y.sidecar.cluster === plan.client.cluster);
+  const client = clientsOfPlan(plan).find((c) => c.name === p.name);
+  if (client) {
+    const target = plan.workloads.find((y) => y.sidecar.cluster === client.cluster);
     if (!target || port !== target.port || l.name === 'virtualOutbound') return undefined;
     const chain = (l.filter_chains ?? []).find((fc: Json) => hcmOf(fc));
     if (!chain) return undefined;
     delete chain.filter_chain_match;
-    return finish(l, p, plan.client.outbound, [chain], routes, 'OUTBOUND');
+    return finish(l, p, client.outbound, [chain], routes, 'OUTBOUND');
   }
   if (w && l.name === 'virtualInbound') {
     const chains = (l.filter_chains ?? []).filter((fc: Json) => fc.filter_chain_match?.destination_port === w.app.port);

@@ -5,7 +5,7 @@
  * spawns the helper (src/runner/istiod-config.ts).
  */
 import { stringify } from 'yaml';
-import { gatewaysOf, type MeshPlan, type ProxyCommon, type WorkloadPlan } from '../mesh/plan.ts';
+import { clientsOfPlan, gatewaysOf, type MeshPlan, type ProxyCommon, type WorkloadPlan } from '../mesh/plan.ts';
 import { Resources, type Json } from '../mesh/resources.ts';
 import { localityLabels } from '../mesh/locality.ts';
 
@@ -98,7 +98,12 @@ const namespaceOfSpiffe = (spiffe: string) => /\/ns\/([^/]+)\//.exec(spiffe)?.[1
 
 /** Every cluster that has a proxy, in a stable order (the client's first). */
 export function clustersOf(plan: MeshPlan): string[] {
-  const all = [plan.client.cluster, ...plan.workloads.map((w) => w.sidecar.cluster), ...gatewaysOf(plan).map((g) => g.cluster)];
+  const all = [
+    plan.client.cluster,
+    ...plan.workloads.map((w) => w.sidecar.cluster),
+    ...gatewaysOf(plan).map((g) => g.cluster),
+    ...clientsOfPlan(plan).map((c) => c.cluster),
+  ];
   return [...new Set(all)];
 }
 
@@ -127,8 +132,11 @@ export function istiodRequest(plan: MeshPlan, cluster: string, o: RequestOptions
   const visible = plan.discovery === 'multi-primary' ? plan.workloads : local;
   const proxies: IstiodProxy[] = [];
   // istiod augments a proxy's labels with its topology (AugmentLabels); the general topology's pods carry them already.
-  const clientLabels = plan.gateways ? { app: 'client', ...topologyLabels(plan.client) } : undefined;
-  if (plan.client.cluster === cluster) proxies.push(sidecarProxy(plan.client, plan.client.outbound.ip, 'client', clientLabels));
+  // Every client sidecar of this cluster: istiod configures each for its own locality and namespace.
+  for (const c of clientsOfPlan(plan).filter((x) => x.cluster === cluster)) {
+    const clientLabels = plan.gateways ? { app: 'client', ...topologyLabels(c) } : undefined;
+    proxies.push(sidecarProxy(c, c.outbound.ip, 'client', clientLabels));
+  }
   for (const w of local) proxies.push(sidecarProxy(w.sidecar, w.sidecar.inbound.ip, w.service.toLowerCase(), w.labels));
   for (const g of gateways) {
     proxies.push({

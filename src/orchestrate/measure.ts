@@ -64,8 +64,15 @@ export async function measure(
   m.crashWatch = setInterval(watchCrashes, 200);
   rec.event({ kind: 'phase', what: 'load' });
   const entry = deployment.entry;
-  say(`load: ${path.relative(process.cwd(), exp.scenarioPath)} -> ${entry.url}${entry.connectTo ? ` (via ${entry.connectTo})` : ''}`);
-  const load = await engine.run({ runDir: rec.runDir, t0Epoch, target: entry, signal });
+  if (deployment.clientEntries) {
+    // `clients:` form: each client's scenario through its own sidecar.
+    for (const [name, t] of Object.entries(deployment.clientEntries)) {
+      const scenario = exp.clientScenarios?.[name] ?? exp.scenarioPath;
+      say(`load (client ${name}): ${path.relative(process.cwd(), scenario)} -> ${t.url}${t.connectTo ? ` (via ${t.connectTo})` : ''}`);
+    }
+  } else
+    say(`load: ${path.relative(process.cwd(), exp.scenarioPath)} -> ${entry.url}${entry.connectTo ? ` (via ${entry.connectTo})` : ''}`);
+  const load = await engine.run({ runDir: rec.runDir, t0Epoch, target: entry, targets: deployment.clientEntries, signal });
   rec.event({ kind: 'phase', what: 'load-done', detail: load as Record<string, unknown> });
   // A k6 script run by the VU runtime prints k6's own summary; a failed threshold is k6's exit 99.
   const k6 = (load as { k6?: { stdout: string; exitCode: number } }).k6;

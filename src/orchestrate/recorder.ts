@@ -11,6 +11,7 @@ import { RAW, type RunEvent, type RunManifest } from '../contracts/raw.ts';
 import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import { REPO_ROOT } from '../util/repo-root.ts';
 import { toYaml } from '../util/yaml.ts';
+import { asWritten } from '../experiment/clients.ts';
 
 const HARNESS_VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -43,7 +44,7 @@ export class RunRecorder {
   ) {
     const spec = exp.spec;
     fs.mkdirSync(path.join(runDir, RAW.rawDir), { recursive: true });
-    fs.writeFileSync(path.join(runDir, RAW.resolvedExperiment), toYaml(spec));
+    fs.writeFileSync(path.join(runDir, RAW.resolvedExperiment), toYaml(asWritten(spec)));
     this.eventsFd = fs.openSync(path.join(runDir, RAW.runEvents), 'a');
     this.manifest = {
       experiment: spec.metadata.name,

@@ -9,6 +9,7 @@ import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import { parseDurationMs } from '../util/duration.ts';
 import type { Scenario } from '../load/types.ts';
 import { scenarioDuration } from '../load/types.ts';
+import { refuseClientsOffLocal } from './client-engines.ts';
 
 const rel = async (f: string) => (await import('node:path')).relative(process.cwd(), f) || f;
 
@@ -83,6 +84,7 @@ function checkLoopbackEndpoints(exp: ResolvedExperiment, file: string): ProblemD
 
 /** What the backend needs: loopback-only addresses locally, and for a real run the tools (k6). */
 export async function checkRunTools(exp: ResolvedExperiment, backend: string, dryRun = false): Promise<void> {
+  refuseClientsOffLocal(exp, backend, await rel(exp.file));
   if (backend === 'local') {
     const problems = checkLoopbackEndpoints(exp, await rel(exp.file));
     if (problems.length) throw new SpilloverError(problems.map((p) => blameOverride(p, exp.overrides)));

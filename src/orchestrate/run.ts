@@ -19,6 +19,8 @@ import type { BackendContext, Deployment } from '../runner/backend.ts';
 import { createBackend } from '../runner/backends/index.ts';
 import { parseDurationMs } from '../util/duration.ts';
 import { analyse } from './analyse.ts';
+import { clientEngines, withClientEngines } from './client-engines.ts';
+import { clientsOf } from '../experiment/clients.ts';
 import { settleCompleted, settleThrown, judge } from './judge.ts';
 import { measure, type Measuring } from './measure.ts';
 import { safely } from './observe.ts';
@@ -48,7 +50,12 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   try {
     if (opts.dryRun) return await planOnly(backend, ctx, rec, say);
     let deployment: Deployment | undefined;
-    const engine: LoadEngine & { ready?(): Promise<void> } = chooseEngine(prepared, opts, rec);
+    // `clients:` form: every further client's engine beside the first's (client-engines.ts).
+    const engine: LoadEngine & { ready?(): Promise<void> } = withClientEngines(
+      chooseEngine(prepared, opts, rec),
+      clientsOf(exp.spec)[0].name,
+      clientEngines(exp, prepared.clientScenarios ?? [], opts),
+    );
     const m: Measuring = { timers: [] };
     let exitCode = 0;
     let k6ThresholdsFailed = false;

@@ -93,12 +93,17 @@ export function requestRowsCsv(batch: RequestRecord[]): string {
 }
 
 /** Streams requests.csv: call `write` per batch (backpressure-aware), then `end`. */
-export function requestsCsvWriter(out: string) {
+export function requestsCsvWriter(out: string, o: { clientColumn?: boolean } = {}) {
   const ws = fs.createWriteStream(out);
-  ws.write(stringify([], { header: true, columns: REQUEST_COLUMNS as unknown as string[] }));
+  // `clients:` form: one more column, last, naming the client (a DNS label: never quoted).
+  const columns = o.clientColumn ? [...REQUEST_COLUMNS, 'client'] : [...REQUEST_COLUMNS];
+  ws.write(stringify([], { header: true, columns }));
+  const rows = o.clientColumn
+    ? (batch: RequestRecord[]) => batch.map((r) => requestRowsCsv([r]).replace(/\n$/, `,${r.client ?? ''}\n`)).join('')
+    : requestRowsCsv;
   return {
     async write(batch: RequestRecord[]): Promise<void> {
-      if (!ws.write(requestRowsCsv(batch))) await once(ws, 'drain');
+      if (!ws.write(rows(batch))) await once(ws, 'drain');
     },
     end: () => new Promise<void>((resolve, reject) => ws.end((e?: Error | null) => (e ? reject(e) : resolve()))),
   };

@@ -9,6 +9,7 @@ import type { Analysis } from '../analysis/analyze.ts';
 import type { Figure } from './figures.ts';
 import { narrative } from './narrative.ts';
 import { summaryRows } from './tables.ts';
+import { clientTableHtml } from './client-table.ts';
 import { leadLines } from './lead.ts';
 import { diagnosisRows, observedWords } from './diagnosis-section.ts';
 import { GLOSSARY } from './words.ts';
@@ -91,7 +92,7 @@ ${leadLines(s)
       .join('\n') || '<li>No known pitfall found in this configuration.</li>'
   }</ul>
 <h2>Summary</h2>
-<table>${rows}</table>
+<table>${rows}</table>${clientTableHtml(s, esc)}
 ${figs}
 <h2>Caveats</h2>
 <ul>${caveats}</ul>

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AnalyzeOptions } from '../analysis/analyze.ts';
-import { analyzeRun } from '../analysis/read-run.ts';
+import { analyzeRun, readManifest } from '../analysis/read-run.ts';
 import { SUMMARY_FILE, type Summary } from '../contracts/summary.ts';
 import { TIMESERIES_FILE } from '../contracts/timeseries.ts';
 import { eventsCsv, requestsCsvWriter, timeseriesCsv } from './csv.ts';
@@ -31,7 +31,8 @@ export async function writeReport(
   // requests.csv is written while the requests stream past the analysis: one parse for both.
   const csvFile = path.join(runDir, 'requests.csv');
   const csvTemp = tempFor(csvFile);
-  const requestsCsv = requestsCsvWriter(csvTemp);
+  const clientColumn = Boolean((await readManifest(runDir).catch(() => undefined))?.topology?.clients);
+  const requestsCsv = requestsCsvWriter(csvTemp, { clientColumn });
   let analysis;
   try {
     ({ analysis } = await analyzeRun(runDir, opts, { onRequests: (b) => requestsCsv.write(b) }));

@@ -3,6 +3,7 @@ import type { Analysis } from '../analysis/analyze.ts';
 import type { Figure } from './figures.ts';
 import { narrative } from './narrative.ts';
 import { summaryRows } from './tables.ts';
+import { clientTableMarkdown } from './client-table.ts';
 import { leadLines } from './lead.ts';
 import { diagnosisMarkdown, diagnosisRows } from './diagnosis-section.ts';
 import { GLOSSARY } from './words.ts';
@@ -19,6 +20,7 @@ export function reportMarkdown(a: Analysis, figures: Figure[]): string {
   lines.push('', '## Configuration diagnosis', '', ...diagnosisMarkdown(diagnosisRows(a)));
   lines.push('', '## Summary', '', '| | |', '|---|---|');
   for (const [k, v] of summaryRows(s)) lines.push(`| ${esc(k)} | ${esc(v)} |`);
+  lines.push(...clientTableMarkdown(s));
   for (const f of figures) lines.push('', `## ${f.title}`, '', `![${f.title}](figures/${f.name}.png)`, '', f.caption);
   lines.push('', '## Caveats', '');
   if (s.warnings.length) for (const w of s.warnings) lines.push(`- ${w}`);

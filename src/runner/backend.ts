@@ -30,6 +30,8 @@ export interface ScrapeTarget {
 export interface Deployment {
   /** Where the load enters the mesh: the URL keeps the service host; connectTo is the socket to dial. */
   entry: { url: string; connectTo?: string };
+  /** `clients:` form: where each client's load enters the mesh (its own sidecar), by client name; `entry` is the first's. */
+  clientEntries?: Record<string, { url: string; connectTo?: string }>;
   scrapeTargets: ScrapeTarget[];
   topology: TopologyManifest;
   /** Translation caveats (fields without effect in the chosen Istio version, dropped endpoints). */

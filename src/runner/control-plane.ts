@@ -154,7 +154,10 @@ export class FileControlPlane {
   private currentPlan(): MeshPlan {
     return {
       ...this.o.plan,
-      workloads: this.o.plan.workloads.filter((w) => !this.unready.has(w.sidecar.name) && !this.scaledOut.has(w.sidecar.name)),
+      // Kept, marked: a Service whose every pod is out keeps its host (no endpoints, 503 "no healthy upstream").
+      workloads: this.o.plan.workloads.map((w) =>
+        this.unready.has(w.sidecar.name) || this.scaledOut.has(w.sidecar.name) ? { ...w, notReady: true } : w,
+      ),
       resources: this.resources,
     };
   }

@@ -33,6 +33,7 @@ export const TOPOLOGY_CASES = [
   'test/fixtures/topology/route-actions.yaml',
   'test/fixtures/topology/sidecar-egress.yaml',
   'test/fixtures/topology/sidecar-registry-only.yaml',
+  'test/fixtures/topology/two-clients-localities.yaml',
 ];
 
 export async function topologyPlan(file: string, runDir = RUN_DIR): Promise<MeshPlan> {
@@ -58,7 +59,7 @@ function select(m: MeshConfig) {
     const listeners = b.static_resources.listeners;
     out[name] = {
       clusters: b.static_resources.clusters,
-      ...(name === 'client'
+      ...(name === 'client' || name.startsWith('client-')
         ? // A client whose Sidecar imports nothing on the port has a tcp_proxy chain instead of routes.
           {
             routes:

@@ -4,8 +4,9 @@
  * control plane's readiness, scale and apply through its pushes).
  */
 import { SpilloverError } from '../../errors.ts';
+import { RAW } from '../../contracts/raw.ts';
 import type { Fault } from '../../experiment/schema.ts';
-import { gatewaysOf, type ProxyCommon } from '../../mesh/plan.ts';
+import { clientsOfPlan, gatewaysOf, type ProxyCommon } from '../../mesh/plan.ts';
 import type { Supervisor } from '../../process/processes.ts';
 import { parseDurationMs } from '../../util/duration.ts';
 import type { BackendContext, Deployment, ScrapeTarget } from '../backend.ts';
@@ -25,7 +26,7 @@ export interface Running {
 export function localDeployment(r: Running): Deployment {
   const { ctx, sup } = r;
   const { plan, mesh, services } = r.prepared;
-  const proxies: ProxyCommon[] = [plan.client, ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
+  const proxies: ProxyCommon[] = [...clientsOfPlan(plan), ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
   const scrapeTargets: ScrapeTarget[] = [
     ...proxies.map((px) => ({ name: px.name, kind: 'envoy' as const, baseUrl: `http://${px.admin.ip}:${px.admin.port}` })),
     ...services.map((s) => ({ name: s.proc, kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}` })),
@@ -33,8 +34,9 @@ export function localDeployment(r: Running): Deployment {
   const target = plan.workloads.find((w) => w.host === mesh.authority) ?? plan.workloads[0];
   const clientCluster = ctx.experiment.spec.client.cluster;
   const gateways = new Set(gatewaysOf(plan).map((g) => g.name));
+  const clientNames = new Set(clientsOfPlan(plan).map((c) => c.name));
   const roleOf = (px: ProxyCommon) =>
-    px.name === 'client' ? 'client' : gateways.has(px.name) ? 'gateway' : px.cluster === clientCluster ? 'a-sidecar' : 'b-sidecar';
+    clientNames.has(px.name) ? 'client' : gateways.has(px.name) ? 'gateway' : px.cluster === clientCluster ? 'a-sidecar' : 'b-sidecar';
   const instances = Object.fromEntries(
     services.map((s) => [
       s.topo.instance,
@@ -47,6 +49,7 @@ export function localDeployment(r: Running): Deployment {
       url: `http://${target.host}${target.port === 80 ? '' : `:${target.port}`}`,
       connectTo: `${plan.client.outbound.ip}:${plan.client.outbound.port}`,
     },
+    ...(r.prepared.clientNames ? { clientEntries: clientEntries(r) } : {}),
     scrapeTargets,
     topology: {
       envoys: Object.fromEntries(proxies.map((px) => [px.name, { role: roleOf(px), cluster: px.cluster, admin: admin(px) }])),
@@ -54,6 +57,9 @@ export function localDeployment(r: Running): Deployment {
       endpoints: mesh.endpoints,
       // The study's manifest stays exactly as it was; the general topology adds its pods and clusters.
       ...(ctx.experiment.spec.gateway ? {} : { instances, clientClusters: mesh.clientClusters }),
+      // Several clients: each one's served-by per locality needs the instances, whatever the topology's form.
+      ...(ctx.experiment.spec.gateway && r.prepared.clientNames ? { instances } : {}),
+      ...(r.prepared.clientNames ? { clients: clientsManifest(r) } : {}),
     },
     warnings: mesh.warnings,
     versions: { envoy: r.envoyVersion, istioSemantics: plan.istioVersion, controlPlane: r.prepared.label },
@@ -70,6 +76,31 @@ export function localDeployment(r: Running): Deployment {
           .join(' ')})`,
       ].join('\n'),
   };
+}
+
+/** Each client's entry: its own sidecar's outbound listener, and the host istiod's config routes for it. */
+function clientEntries(r: Running): Record<string, { url: string; connectTo: string }> {
+  const { plan, mesh, clientNames } = r.prepared;
+  const out: Record<string, { url: string; connectTo: string }> = {};
+  for (const c of clientsOfPlan(plan)) {
+    const authority = c === plan.client ? mesh.authority : mesh.otherClients?.[c.name]?.authority;
+    const w = plan.workloads.find((x) => x.host === authority) ?? plan.workloads[0];
+    out[clientNames?.[c.name] ?? c.name] = {
+      url: `http://${w.host}${w.port === 80 ? '' : `:${w.port}`}`,
+      connectTo: `${c.outbound.ip}:${c.outbound.port}`,
+    };
+  }
+  return out;
+}
+
+function clientsManifest(r: Running): NonNullable<Deployment['topology']['clients']> {
+  const { plan, clientNames } = r.prepared;
+  return Object.fromEntries(
+    clientsOfPlan(plan).map((c, i) => {
+      const name = clientNames?.[c.name] ?? c.name;
+      return [name, { envoy: c.name, cluster: c.cluster, locality: c.locality, dir: i === 0 ? '.' : `${RAW.clientsDir}/${name}` }];
+    }),
+  );
 }
 
 async function injectFault(r: Running, f: Fault): Promise<void> {

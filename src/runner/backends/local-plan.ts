@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseDurationMs } from '../../util/duration.ts';
 import type { Experiment } from '../../experiment/schema.ts';
 import type { MeshTopology, TopologyPod } from '../../experiment/topology.ts';
-import type { IdentityFiles, MeshPlan, ProxyCommon, WorkloadPlan } from '../../mesh/plan.ts';
+import type { ClientProxyPlan, IdentityFiles, MeshPlan, ProxyCommon, WorkloadPlan } from '../../mesh/plan.ts';
 import { envoyFile } from '../../contracts/raw.ts';
 import { PORTS } from './local-addresses.ts';
 
@@ -93,12 +93,20 @@ export async function localMeshPlan(inp: PlanInputs): Promise<{ plan: MeshPlan; 
   );
   let text = JSON.stringify(spec.resources);
   for (const g of topo.gateways) text = text.replaceAll(`{{gateway.${g.cluster}}}`, ips[g.name]);
+  // Every client its own sidecar: its address, cluster, locality and namespace (service account "client").
+  const topoClients = topo.clients?.length
+    ? topo.clients
+    : [{ envoy: 'client', cluster: spec.client.cluster, locality: topo.client.locality, namespace: 'istio' }];
+  const clients: ClientProxyPlan[] = await Promise.all(
+    topoClients.map(async (c) => ({
+      ...(await proxy(c.envoy, c.cluster, ips[c.envoy], c.namespace, 'client', c.locality)),
+      outbound: { ip: ips[c.envoy], port: PORTS.outbound },
+    })),
+  );
   const plan: MeshPlan = {
     istioVersion: spec.istio.version,
-    client: {
-      ...(await proxy('client', spec.client.cluster, ips.client, 'istio', 'client', topo.client.locality)),
-      outbound: { ip: ips.client, port: PORTS.outbound },
-    },
+    client: clients[0],
+    ...(clients.length > 1 ? { clients: clients.slice(1) } : {}),
     workloads: services.map((s) => s.w),
     gateway: gateways[0],
     // The study's shorthand keeps its one `gateway`; the general model lists every network's.

@@ -18,14 +18,21 @@ export interface PodAddresses {
   release(): void;
 }
 
+/** A topology built before `clients` existed (tests, hand-made plans) has just its one client. */
+const clientsOfTopology = (topo: MeshTopology) =>
+  topo.clients?.length ? topo.clients : [{ name: 'client', envoy: 'client', cluster: topo.client.cluster }];
+
 const prefixOf = (cidr: string) => cidr.replace(/0\/24$/, '');
 
 /** Names per cluster in address order. */
 function layout(topo: MeshTopology): Map<string, string[]> {
   const byCluster = new Map<string, string[]>(topo.clusters.map((c) => [c.name, []]));
-  byCluster.get(topo.client.cluster)?.push('client');
+  const [first, ...others] = clientsOfTopology(topo);
+  byCluster.get(first.cluster)?.push(first.envoy);
   for (const g of topo.gateways) byCluster.get(g.cluster)?.push(g.name);
   for (const p of topo.pods) byCluster.get(p.cluster)?.push(p.proc);
+  // Further clients last, so every other process keeps the address it has with one client.
+  for (const c of others) byCluster.get(c.cluster)?.push(c.envoy);
   return byCluster;
 }
 
@@ -39,10 +46,10 @@ export function podAddressesForSlot(topo: MeshTopology, slot: number, size: numb
 }
 
 export function podBindings(topo: MeshTopology, ips: Record<string, string>): Array<[string, number]> {
-  const out: Array<[string, number]> = [
-    [ips.client, PORTS.admin],
-    [ips.client, PORTS.outbound],
-  ];
+  const out: Array<[string, number]> = clientsOfTopology(topo).flatMap((c): Array<[string, number]> => [
+    [ips[c.envoy], PORTS.admin],
+    [ips[c.envoy], PORTS.outbound],
+  ]);
   for (const g of topo.gateways) out.push([ips[g.name], PORTS.admin], [ips[g.name], g.port]);
   for (const p of topo.pods) out.push([ips[p.proc], PORTS.admin], [ips[p.proc], PORTS.inbound], [ips[p.proc], PORTS.app]);
   return out;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../../errors.ts';
 import { normaliseTopology } from '../../experiment/topology.ts';
-import { gatewaysOf, type MeshConfig, type MeshPlan } from '../../mesh/plan.ts';
+import { clientsOfPlan, gatewaysOf, type MeshConfig, type MeshPlan } from '../../mesh/plan.ts';
 import { translate } from '../../mesh/translate.ts';
 import { ORACLE_ISTIO } from '../../oracle/era.ts';
 import { toYaml } from '../../util/yaml.ts';
@@ -33,6 +33,8 @@ export interface Prepared {
   caDir: string;
   /** The files written under the run directory. */
   files: string[];
+  /** `clients:` form: client name by its Envoy's name. */
+  clientNames?: Record<string, string>;
 }
 
 /** Plan, translate and write the configs; `withCerts: false` (dry run) issues no certificates. */
@@ -53,13 +55,15 @@ export async function prepareLocal(ctx: BackendContext, ips: Record<string, stri
   const controlPlane = controlPlaneFor(ctx, plan);
   const standby = services.filter((s) => s.topo.standby).map((s) => s.w);
   const files = writeConfigs(ctx.runDir, controlPlane ? controlPlane.initial(mesh, standby) : mesh.bootstraps);
-  return { plan, services, mesh, label, controlPlane, ca, caDir, files };
+  const topo = topologyOf(ctx);
+  const clientNames = ctx.experiment.spec.clients ? Object.fromEntries(topo.clients.map((c) => [c.envoy, c.name])) : undefined;
+  return { plan, services, mesh, label, controlPlane, ca, caDir, files, ...(clientNames ? { clientNames } : {}) };
 }
 
 /** The file-xDS control plane for the client and the gateways, when a fault needs pushes. */
 function controlPlaneFor(ctx: BackendContext, plan: MeshPlan): FileControlPlane | undefined {
   if (!needsControlPlane(ctx.experiment.spec)) return undefined;
-  const pushed = [plan.client, ...gatewaysOf(plan)];
+  const pushed = [...clientsOfPlan(plan), ...gatewaysOf(plan)];
   return new FileControlPlane({
     plan,
     dir: path.join(ctx.runDir, 'xds'),
@@ -104,7 +108,9 @@ function writeConfigs(runDir: string, bootstraps: Record<string, Record<string, 
 /** --dry-run: the steps `up` would take, and plan.json beside the configs. */
 export function writeDryRun(ctx: BackendContext, p: Prepared, slot: number, ips: Record<string, string>): string[] {
   const { plan, mesh, services } = p;
-  const identities = new Set([plan.client, ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)].map((x) => x.identity.spiffe));
+  const identities = new Set(
+    [...clientsOfPlan(plan), ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)].map((x) => x.identity.spiffe),
+  );
   const steps = [
     `create a per-run CA in certs/ and issue ${[...identities].join(', ')}`,
     ...services.map(
@@ -115,6 +121,9 @@ export function writeDryRun(ctx: BackendContext, p: Prepared, slot: number, ips:
         `start Envoy ${n}: envoy -c config/${n}.yaml --concurrency ${plan.envoy.concurrency} --file-flush-interval-msec ${plan.envoy.fileFlushIntervalMs}`,
     ),
     `send load to http://${mesh.authority} via ${plan.client.outbound.ip}:${plan.client.outbound.port}`,
+    ...(plan.clients ?? []).map(
+      (c) => `send ${c.name}'s load to http://${mesh.otherClients?.[c.name]?.authority} via ${c.outbound.ip}:${c.outbound.port}`,
+    ),
   ];
   const shown = ctx.experiment.spec.gateway
     ? {
