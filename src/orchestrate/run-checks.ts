@@ -6,20 +6,19 @@
 import { isIP } from 'node:net';
 import { SpilloverError, type ProblemDetail } from '../errors.ts';
 import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
-import { parseDurationMs } from '../util/duration.ts';
 import type { Scenario } from '../load/types.ts';
 import { scenarioDuration } from '../load/types.ts';
 
 const rel = async (f: string) => (await import('node:path')).relative(process.cwd(), f) || f;
 
-/** Faults must fire while load is offered; `expect:` conditions must parse. */
+/** Faults must fire while load is offered (`expect:` was parsed when the experiment loaded). */
 export async function checkRunInputs(exp: ResolvedExperiment, scenario: Scenario): Promise<void> {
   const problems: ProblemDetail[] = [];
   const file = await rel(exp.file);
   // Load is offered until the last scenario's last start; gracefulStop only lets iterations finish.
   const loadEndS = Math.max(0, ...scenario.scenarios.map((s) => s.startTime + scenarioDuration(s)));
-  exp.spec.faults.forEach((f, i) => {
-    const atS = parseDurationMs(f.at) / 1000;
+  exp.timing.faults.forEach((f, i) => {
+    const atS = f.atMs / 1000;
     if (atS < loadEndS) return;
     const scaled = exp.timeScale !== 1 ? ` (after --time-scale ${exp.timeScale})` : '';
     problems.push({
@@ -31,15 +30,6 @@ export async function checkRunInputs(exp: ResolvedExperiment, scenario: Scenario
       fix: `fire it earlier (e.g. at: ${Math.max(1, Math.floor(loadEndS / 2 / exp.timeScale))}s in the file), or lengthen the scenario`,
     });
   });
-  if (Object.keys(exp.spec.expect).length) {
-    const { parseExpect } = await import('../compare/expect.ts');
-    try {
-      parseExpect(exp.spec.expect, file);
-    } catch (e) {
-      if (e instanceof SpilloverError) problems.push(...e.problems);
-      else throw e;
-    }
-  }
   if (problems.length) throw new SpilloverError(problems.map((p) => blameOverride(p, exp.overrides)));
 }
 

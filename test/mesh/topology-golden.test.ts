@@ -38,6 +38,7 @@ export async function topologyPlan(file: string, runDir = RUN_DIR): Promise<Mesh
   const ips = podAddressesForSlot(topo, 0, most <= 7 ? 8 : 32);
   const { plan } = await localMeshPlan({
     spec: exp.spec,
+    timing: exp.timing,
     topo,
     ips,
     runDir,

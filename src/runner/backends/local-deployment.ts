@@ -4,10 +4,9 @@
  * control plane's readiness, scale and apply through its pushes).
  */
 import { SpilloverError } from '../../errors.ts';
-import type { Fault } from '../../experiment/schema.ts';
+import type { TimedFault } from '../../experiment/normalise.ts';
 import { gatewaysOf, type ProxyCommon } from '../../mesh/plan.ts';
 import type { Supervisor } from '../../process/processes.ts';
-import { parseDurationMs } from '../../util/duration.ts';
 import type { BackendContext, Deployment, ScrapeTarget } from '../backend.ts';
 import type { FileControlPlane } from '../control-plane.ts';
 import { PORTS } from './local-addresses.ts';
@@ -58,7 +57,7 @@ export function localDeployment(r: Running): Deployment {
     warnings: mesh.warnings,
     versions: { envoy: r.envoyVersion, istioSemantics: plan.istioVersion, controlPlane: r.prepared.label },
     casualties: () => sup.casualties(),
-    fault: (f: Fault) => injectFault(r, f),
+    fault: (f: TimedFault) => injectFault(r, f),
     describe: () =>
       [
         `send requests:   curl -H 'host: ${target.host}' http://${plan.client.outbound.ip}:${plan.client.outbound.port}/`,
@@ -72,7 +71,7 @@ export function localDeployment(r: Running): Deployment {
   };
 }
 
-async function injectFault(r: Running, f: Fault): Promise<void> {
+async function injectFault(r: Running, f: TimedFault): Promise<void> {
   const { services, plan } = r.prepared;
   const pods: FaultPod[] = services.map((s) => ({ name: s.name, proc: s.proc, instance: s.topo.instance, pod: s.pod }));
   if (f.action !== 'unready' && f.action !== 'apply' && f.action !== 'scale') return injectLocalFault(f, r.sup, pods, r.controlToken);
@@ -105,6 +104,6 @@ async function injectFault(r: Running, f: Fault): Promise<void> {
     });
   cp.setUnready(
     services.filter((s) => targets.has(s.proc)).map((s) => s.w),
-    f.duration ? parseDurationMs(f.duration) : undefined,
+    f.durationMs,
   );
 }
