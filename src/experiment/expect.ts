@@ -22,7 +22,6 @@ export interface Condition {
   value: number | null;
 }
 
-
 const CONDITION = /^\s*(<=|>=|==|!=|<|>|===|!==)\s*(null|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$/;
 
 /** Parse one condition; `where` names its place for the error (file and `expect.<field>[i]`). */

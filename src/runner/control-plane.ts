@@ -22,7 +22,6 @@ export interface ReadinessTiming {
   debounceMs: number;
 }
 
-
 export interface ControlPlaneOptions {
   plan: MeshPlan;
   /** Directory for the proxies' xDS files: <dir>/<proxy>/. */

@@ -10,5 +10,10 @@ export const needsControlPlane = (spec: Experiment) =>
 /** The loader resolved the push timing (set values scaled, defaults scaled with the same factor). */
 export function timingOf(timing: Pick<RunTiming, 'push'>): ReadinessTiming {
   const p = timing.push;
-  return { periodMs: p.readinessPeriodMs, failureThreshold: p.failureThreshold, successThreshold: p.successThreshold, debounceMs: p.debounceMs };
+  return {
+    periodMs: p.readinessPeriodMs,
+    failureThreshold: p.failureThreshold,
+    successThreshold: p.successThreshold,
+    debounceMs: p.debounceMs,
+  };
 }
