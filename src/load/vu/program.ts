@@ -40,7 +40,7 @@ const SNAPSHOT = `(function (m) {
   return JSON.stringify({ options: clone(m.options, 0), fns });
 })`;
 
-export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Promise<Scenario> {
+export async function readVuProgram(file: string, o: VuProgramOptions = {}): Promise<Scenario> {
   const rel = path.relative(process.cwd(), file) || file;
   const timeout = o.evalTimeoutMs ?? 2000;
   checkTimeScale(o.timeScale ?? 1, { file: rel, path: 'timeScale' });
