@@ -4,17 +4,19 @@
  * `expect:` condition that cannot be read, a k6 that is not there).
  */
 import { isIP } from 'node:net';
+import path from 'node:path';
 import { SpilloverError, type ProblemDetail } from '../errors.ts';
 import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import type { Scenario } from '../load/types.ts';
 import { scenarioDuration } from '../load/types.ts';
+import { which } from '../load/k6-engine.ts';
 
-const rel = async (f: string) => (await import('node:path')).relative(process.cwd(), f) || f;
+const rel = (f: string) => path.relative(process.cwd(), f) || f;
 
 /** Faults must fire while load is offered (`expect:` was parsed when the experiment loaded). */
 export async function checkRunInputs(exp: ResolvedExperiment, scenario: Scenario): Promise<void> {
   const problems: ProblemDetail[] = [];
-  const file = await rel(exp.file);
+  const file = rel(exp.file);
   // Load is offered until the last scenario's last start; gracefulStop only lets iterations finish.
   const loadEndS = Math.max(0, ...scenario.scenarios.map((s) => s.startTime + scenarioDuration(s)));
   exp.timing.faults.forEach((f, i) => {
@@ -74,11 +76,10 @@ function checkLoopbackEndpoints(exp: ResolvedExperiment, file: string): ProblemD
 /** What the backend needs: loopback-only addresses locally, and for a real run the tools (k6). */
 export async function checkRunTools(exp: ResolvedExperiment, backend: string, dryRun = false): Promise<void> {
   if (backend === 'local') {
-    const problems = checkLoopbackEndpoints(exp, await rel(exp.file));
+    const problems = checkLoopbackEndpoints(exp, rel(exp.file));
     if (problems.length) throw new SpilloverError(problems.map((p) => blameOverride(p, exp.overrides)));
   }
   if (dryRun || exp.spec.load.engine !== 'k6' || backend !== 'local') return; // cluster backends run k6 in the cluster
-  const { which } = await import('../load/k6-engine.ts');
   if (which('k6')) return;
   throw new SpilloverError({
     file: '--engine k6',
