@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isSpilloverError, formatProblem } from '../src/errors.ts';
-import { loadRunSet, type RunSet } from '../src/compare/run-set.ts';
+import { readRunSet, type RunSet } from '../src/compare/run-set.ts';
 import { aggregateRuns, writeAggregate } from '../src/compare/aggregate.ts';
 import { runCompare } from '../src/compare/run-compare.ts';
 
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
   const baselineDir = arg('--baseline', path.join('results', 'baselines', 'peak-load'));
   const out = path.resolve(arg('--out', path.join('results', 'ci-regression')));
   const junit = arg('--junit', path.join(out, 'compare.junit.xml'));
-  const baseline = loadRunSet(baselineDir);
+  const baseline = readRunSet(baselineDir);
   const s = settingsOf(baseline);
   // Run-to-run spread grows a lot on a busy machine (see the report): say how busy it was.
   const load = () => os.loadavg()[0].toFixed(1);

@@ -25,13 +25,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { mersenne } from 'pure-rand/generator/mersenne';
 import { aliveAs, descendsFrom, envoyRequestCount, listenersOfPids, markedProcesses } from '../test/hardening/leftovers.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+import { REPO_ROOT } from '../src/util/repo-root.ts';
 const CLI = path.join(REPO_ROOT, 'bin/spillover.js');
 
 const { values: args } = parseArgs({

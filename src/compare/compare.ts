@@ -13,7 +13,8 @@ import { median } from 'simple-statistics';
 import { describe } from '../analysis/stats/describe.ts';
 import { fisherExact } from '../analysis/stats/fisher-exact.ts';
 import { mannWhitney } from '../analysis/stats/mann-whitney.ts';
-import { checkExpectations, fieldValue, parseExpect, type ExpectationResult } from './expect.ts';
+import { parseExpect } from '../experiment/expect.ts';
+import { checkExpectations, checkParsedExpectations, fieldValue, type ExpectationResult } from './expect.ts';
 import { KEY_FIGURES, type KeyFigure } from './key-figures.ts';
 import type { RunSet } from './run-set.ts';
 
@@ -198,9 +199,9 @@ export function compareSets(base: RunSet, cand: RunSet, opts: CompareOptions = {
 
   // Thresholds come from the candidate's experiment (what it declares it must meet).
   const expect = Object.keys(cand.expect).length ? cand.expect : base.expect;
-  parseExpect(expect, `${cand.source} (expect)`);
+  const parsed = parseExpect(expect, `${cand.source} (expect)`);
   const typical = typicalSummary(cand, Object.keys(expect));
-  const expectations = checkExpectations(expect, typical).map((r) => {
+  const expectations = checkParsedExpectations(parsed, typical).map((r) => {
     const perRun = cand.runs.map((run) => checkExpectations({ [r.field]: [r.condition] }, run.summary)[0].ok);
     return { ...r, runsOk: perRun.filter(Boolean).length, runs: perRun.length };
   });

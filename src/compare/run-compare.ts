@@ -9,7 +9,7 @@ import { SpilloverError } from '../errors.ts';
 import { compareSets, type CompareOptions, type ComparisonResult } from './compare.ts';
 import { comparisonJUnit } from './junit.ts';
 import { comparisonMarkdown } from './markdown.ts';
-import { loadRunSet, writeBaseline } from './run-set.ts';
+import { readRunSet, writeBaseline } from './run-set.ts';
 
 export interface CompareCommandOptions extends CompareOptions {
   markdown?: string;
@@ -53,13 +53,13 @@ export function runCompare(
         fix: 'name both sides',
       });
     }
-    const set = loadRunSet(baseline);
+    const set = readRunSet(baseline);
     const file = writeBaseline(set, baselinesDir);
     out(`wrote baseline ${path.relative(process.cwd(), file)} from ${set.runs.length} run(s) of ${set.experiment}\n`);
     return { exitCode: 0, baselineFile: file };
   }
-  const base = loadRunSet(baseline);
-  const cand = loadRunSet(candidate);
+  const base = readRunSet(baseline);
+  const cand = readRunSet(candidate);
   const result = compareSets(base, cand, opts);
   const names = { base: baseline, cand: candidate };
   const md = comparisonMarkdown(result, names);

@@ -76,7 +76,7 @@ function expectOf(manifest: Partial<RunManifest> | undefined): Record<string, st
 }
 
 /** Read what the user named: a run directory, a directory of run directories, or a baseline. */
-export function loadRunSet(source: string): RunSet {
+export function readRunSet(source: string): RunSet {
   const abs = path.resolve(source);
   if (!fs.existsSync(abs)) {
     throw new SpilloverError({

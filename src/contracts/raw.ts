@@ -189,6 +189,28 @@ export interface RunManifest {
   executors?: Record<string, string>;
   /** Load average and CPU steal when the load started and ended (src/runner/machine-load.ts). */
   cpu?: { start?: CpuSample; end?: CpuSample };
+  /** The durations the run used, in ms, after the time scale and the floors (absent in older runs). */
+  effective?: EffectiveTiming;
+}
+
+/** manifest.json's `effective`: what src/experiment/normalise.ts resolved the experiment's durations to. */
+export interface EffectiveTiming {
+  scrape: {
+    /** `scrape.interval` as the experiment gives it. */
+    requestedIntervalMs: number;
+    /** What the stats scraper ran at: the requested interval raised to the floor. */
+    intervalMs: number;
+    floorMs: number;
+    timeoutMs: number;
+    clustersIntervalMs?: number;
+    clustersTimeoutMs?: number;
+  };
+  fileFlushIntervalMs: number;
+  requestTimeoutMs: number;
+  wanDelayMs: number;
+  /** Readiness probe and istiod debounce of the harness's pushes (defaults scaled with the time scale). */
+  push: { readinessPeriodMs: number; failureThreshold: number; successThreshold: number; debounceMs: number };
+  faults: Array<{ action: string; target: string; atMs: number; durationMs?: number; delayMs?: number }>;
 }
 
 /** Convert an epoch-ms wall-clock stamp to run seconds. */

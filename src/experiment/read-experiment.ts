@@ -13,7 +13,9 @@ import { applyOverrides, blameOverrides, formatPath, parseOverride } from './ove
 import { readTextInput } from '../util/read-text-input.ts';
 import { checkLimits } from './checks.ts';
 import { ExperimentSpec, type Experiment } from './schema.ts';
-import { checkScaled, scaleExperiment } from './time-scale.ts';
+import { checkScaled, checkTimeScale, scaleExperiment } from './time-scale.ts';
+import { parseExpect, type ParsedExpect } from './expect.ts';
+import { normaliseTiming, type RunTiming } from './normalise.ts';
 import { normaliseTopology, type MeshTopology } from './topology.ts';
 import { crossCheck, validateResources } from './cross-check.ts';
 import { clientFormProblems, clientsOf, usesClients } from './clients.ts';
@@ -41,6 +43,13 @@ export interface ResolvedExperiment {
   topology?: MeshTopology;
   /** `clients:` form: each client's scenario script, absolute, by client name (the first is `scenarioPath`). */
   clientScenarios?: Record<string, string>;
+  /**
+   * Every harness-level duration in ms, after the time scale and the floors (normalise.ts): what the
+   * phases, backends and control plane use. `spec` keeps the text, for what is rendered back.
+   */
+  timing: RunTiming;
+  /** `expect:` parsed and validated at load time; what judge checks. */
+  expect: ParsedExpect;
 }
 
 export function readExperiment(file: string, opts: ReadExperimentOptions = {}): ResolvedExperiment {
@@ -99,18 +108,11 @@ export function parseExperiment(text: string, display: string, absFile: string, 
   for (const p of checkLimits(spec))
     problems.push({ ...p, file: display, line: lineOf(doc, lineCounter, p.path), path: formatPath(p.path) });
   problems.push(...validateResources(spec, display, doc, lineCounter));
+  const expect = parseExpectAtLoad(spec, display, doc, lineCounter, problems);
   if (problems.length) throw new SpilloverError(blame(problems));
 
   const timeScale = opts.timeScale ?? 1;
-  if (!(timeScale > 0 && timeScale <= 1)) {
-    throw new SpilloverError({
-      file: '--time-scale',
-      message: 'the time scale must be in (0, 1]',
-      expected: 'a number such as 0.1',
-      found: String(opts.timeScale),
-      fix: 'use e.g. --time-scale 0.1 for a run ten times shorter',
-    });
-  }
+  checkTimeScale(timeScale, { file: '--time-scale' });
   const scaledProblems = checkScaled(spec, timeScale).map((p) => ({
     ...p,
     file: display,
@@ -126,6 +128,7 @@ export function parseExperiment(text: string, display: string, absFile: string, 
     checkScenarioPath(scenarios[c.name], c.load.scenario, display, absFile, lineOf(doc, lineCounter, at), blame, at.join('.'));
   }
   const scenarioPath = Object.values(scenarios)[0];
+  const timing = normaliseTiming(spec, timeScale);
   return {
     file: absFile,
     spec,
@@ -134,8 +137,21 @@ export function parseExperiment(text: string, display: string, absFile: string, 
     timeScale,
     scaled,
     topology: normaliseTopology(spec),
+    timing,
+    expect,
     ...(usesClients(spec) ? { clientScenarios: scenarios } : {}),
   };
+}
+
+/** `expect:` conditions must parse before anything starts; problems join the others, with their lines. */
+function parseExpectAtLoad(spec: Experiment, display: string, doc: Document, lc: LineCounter, problems: ProblemDetail[]): ParsedExpect {
+  try {
+    return parseExpect(spec.expect, display, (field, i) => lineOf(doc, lc, ['expect', field, i]));
+  } catch (e) {
+    if (!isSpilloverError(e)) throw e;
+    problems.push(...e.problems);
+    return [];
+  }
 }
 
 /** The scenario must be there and be a regular text file: blamed on load.scenario, not on the script. */

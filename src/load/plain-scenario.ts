@@ -23,22 +23,10 @@ import { validateOptions } from './plain-options.ts';
 import { validateRequests } from './plain-requests.ts';
 import { guardGlobals } from './vu/realm-guard.ts';
 import type { ReadScenarioOptions } from './read-scenario-options.ts';
-import { scale } from './scale-scenario.ts';
-import { Problems, show, USE_K6 } from './scenario-problems.ts';
+import { checkTimeScale, scaleScenarioDurations } from '../experiment/time-scale.ts';
+import { Problems, USE_K6 } from './scenario-problems.ts';
 import { readScenarioText } from './scenario-text.ts';
 import type { Scenario } from './types.ts';
-
-function checkTimeScale(rel: string, timeScale: number): void {
-  if (!(timeScale > 0 && timeScale <= 1)) {
-    throw new SpilloverError({
-      file: rel,
-      path: 'timeScale',
-      message: 'time scale out of range',
-      expected: 'a number with 0 < F <= 1',
-      found: show(timeScale),
-    });
-  }
-}
 
 /** The script as CommonJS, or a SpilloverError at the first syntax error. */
 function compile(source: string, rel: string): string {
@@ -116,7 +104,7 @@ export async function readPlainScenario(file: string, opts: ReadScenarioOptions 
   const rel = path.relative(process.cwd(), file) || file;
   const problems = new Problems(rel);
   const timeScale = opts.timeScale ?? 1;
-  checkTimeScale(rel, timeScale);
+  checkTimeScale(timeScale, { file: rel, path: 'timeScale' });
   const code = compile(readScenarioText(file, rel), rel);
   const env = { ...(opts.env ?? {}) };
   const timeout = opts.evalTimeoutMs ?? 2000;
@@ -140,7 +128,7 @@ export async function readPlainScenario(file: string, opts: ReadScenarioOptions 
   }
   problems.throwIfAny();
 
-  const scaled = specs.map((s) => scale(s, timeScale));
+  const scaled = specs.map((s) => scaleScenarioDurations(s, timeScale));
   scaled.sort((a, b) => a.startTime - b.startTime || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { file, timeScale, scenarios: scaled, warnings };
 }

@@ -20,8 +20,8 @@ export { readPlainScenario } from './plain-scenario.ts';
 export async function readScenario(file: string, opts: ReadScenarioOptions = {}): Promise<Scenario> {
   // A missing file gets its did-you-mean here, before the VU runtime reads it; a present one is read once, below.
   if (!fs.existsSync(file)) readScenarioText(file);
-  const { loadVuProgram } = await import('./vu/program.ts');
-  const vu = await loadVuProgram(file, opts);
+  const { readVuProgram } = await import('./vu/program.ts');
+  const vu = await readVuProgram(file, opts);
   const p = vu.vu!;
   const plain =
     !opts.forceVu &&

@@ -4,7 +4,7 @@
  * interrupted by SIGINT/SIGTERM/SIGHUP. Expectations are judged only on a run that completed.
  */
 import path from 'node:path';
-import { checkExpectations, formatActual } from '../compare/expect.ts';
+import { checkParsedExpectations, formatActual } from '../compare/expect.ts';
 import { SpilloverError } from '../errors.ts';
 import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import type { Deployment } from '../runner/backend.ts';
@@ -73,14 +73,9 @@ export function judge(
 ): number {
   let code = exitCode;
   if (analysed.failed && code === 0) code = 1;
-  if (analysed.summary && Object.keys(exp.spec.expect).length && rec.manifest.outcome === 'ok') {
+  if (analysed.summary && exp.expect.length && rec.manifest.outcome === 'ok') {
     try {
-      const results = checkExpectations(exp.spec.expect, analysed.summary as never) as Array<{
-        field: string;
-        condition: string;
-        actual: unknown;
-        ok: boolean;
-      }>;
+      const results = checkParsedExpectations(exp.expect, analysed.summary);
       for (const r of results)
         say(`  expect ${r.field} ${r.condition}: ${r.ok ? 'ok' : 'FAILED'} (actual ${formatActual(r.field, r.actual)})`);
       if (results.some((r) => !r.ok) && code === 0) code = 99;

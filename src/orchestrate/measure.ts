@@ -8,7 +8,6 @@ import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import type { LoadEngine } from '../load/engine.ts';
 import type { Deployment } from '../runner/backend.ts';
 import { startCapture } from '../runner/capture.ts';
-import { parseDurationMs } from '../util/duration.ts';
 import { safely } from './observe.ts';
 import type { RunRecorder } from './recorder.ts';
 import type { RunObserver } from '../contracts/run-observer.ts';
@@ -41,8 +40,8 @@ export async function measure(
   await engine.ready?.();
   const t0Epoch = Date.now() + 600;
   rec.setT0(t0Epoch);
-  const statsIntervalMs = Math.max(50, parseDurationMs(spec.scrape.interval));
-  const fileFlushMs = parseDurationMs(spec.envoy.fileFlushInterval);
+  const { scrape, fileFlushIntervalMs: fileFlushMs } = exp.timing;
+  const statsIntervalMs = scrape.intervalMs;
   if (observer?.loadStarting)
     void safely(() => observer.loadStarting!({ runDir: rec.runDir, t0Epoch, manifest: rec.manifest, statsIntervalMs, fileFlushMs }));
   m.capture = startCapture({
@@ -51,15 +50,17 @@ export async function measure(
     t0Epoch,
     targets: deployment.scrapeTargets,
     statsIntervalMs,
-    clustersIntervalMs: spec.scrape.clustersInterval ? parseDurationMs(spec.scrape.clustersInterval) : undefined,
+    clustersIntervalMs: scrape.clustersIntervalMs,
   });
-  for (const f of spec.faults) {
+  exp.timing.faults.forEach((f, i) => {
+    // The event log records the fault as the experiment states it (its text, not the ms beside it).
+    const stated = spec.faults[i];
     const fire = () => {
-      rec.event({ kind: 'fault', what: `${f.action} ${f.target}`, detail: f as unknown as Record<string, unknown> });
+      rec.event({ kind: 'fault', what: `${f.action} ${f.target}`, detail: stated as unknown as Record<string, unknown> });
       deployment.fault(f).catch((e) => rec.event({ kind: 'error', what: `fault ${f.action} ${f.target} failed: ${(e as Error).message}` }));
     };
-    m.timers.push(setTimeout(fire, Math.max(0, t0Epoch - Date.now() + parseDurationMs(f.at))));
-  }
+    m.timers.push(setTimeout(fire, Math.max(0, t0Epoch - Date.now() + f.atMs)));
+  });
   const watchCrashes = crashWatcher(deployment, rec, say);
   m.crashWatch = setInterval(watchCrashes, 200);
   rec.event({ kind: 'phase', what: 'load' });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RAW, type RunEvent, type RunManifest } from '../contracts/raw.ts';
+import { effectiveTiming } from '../experiment/normalise.ts';
 import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import { REPO_ROOT } from '../util/repo-root.ts';
 import { toYaml } from '../util/yaml.ts';
@@ -28,6 +29,14 @@ function gitSha(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A duration the harness raised to its floor is not what the file says: say so where the run is recorded. */
+function floorWarnings(exp: ResolvedExperiment): string[] {
+  const s = exp.timing.scrape;
+  return s.intervalMs > s.requestedIntervalMs
+    ? [`scrape.interval ${exp.spec.scrape.interval} is below the harness's floor: scraped every ${s.intervalMs} ms (effective.scrape)`]
+    : [];
 }
 
 export class RunRecorder {
@@ -66,12 +75,13 @@ export class RunRecorder {
         memoryGiB: Math.round(os.totalmem() / 2 ** 30),
         cpuModel: os.cpus()[0]?.model,
       },
-      warnings: [...exp.scaled.map((s) => `time scale ${exp.timeScale}: ${s}`)],
+      warnings: [...exp.scaled.map((s) => `time scale ${exp.timeScale}: ${s}`), ...floorWarnings(exp)],
       resolved: {
         ...spec,
         experimentFile: path.relative(process.cwd(), exp.file),
         scenarioFile: path.relative(process.cwd(), exp.scenarioPath),
       },
+      effective: effectiveTiming(exp.timing),
     };
     this.writeManifest();
   }

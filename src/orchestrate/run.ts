@@ -17,7 +17,6 @@ import { embeddedEngine, k6Engine, type LoadEngine } from '../load/engine.ts';
 import type { Scenario } from '../load/types.ts';
 import type { BackendContext, Deployment } from '../runner/backend.ts';
 import { createBackend } from '../runner/backends/index.ts';
-import { parseDurationMs } from '../util/duration.ts';
 import { analyse } from './analyse.ts';
 import { clientEngines, withClientEngines } from './client-engines.ts';
 import { clientsOf } from '../experiment/clients.ts';
@@ -97,7 +96,7 @@ function chooseEngine({ exp, scenario }: Prepared, opts: RunOptions, rec: RunRec
   if (spec.load.engine === 'k6') return k6Engine(exp.scenarioPath, spec.load.env, opts.allowNonLoopback);
   return embeddedEngine(scenario as Scenario, {
     allowNonLoopback: opts.allowNonLoopback,
-    requestTimeoutMs: parseDurationMs(spec.load.requestTimeout),
+    requestTimeoutMs: exp.timing.requestTimeoutMs,
     reconnectOnError: spec.load.reconnectOnError,
     metricsPort: opts.metricsPort,
     live: opts.quiet ? false : undefined,

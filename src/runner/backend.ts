@@ -5,7 +5,7 @@
  * are the same format, so analysis and report are one code path.
  */
 import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
-import type { Fault } from '../experiment/schema.ts';
+import type { TimedFault } from '../experiment/normalise.ts';
 import type { RunEvent, TopologyManifest } from '../contracts/raw.ts';
 import type { MeshPlan } from '../mesh/plan.ts';
 import type { LoadEngine } from '../load/engine.ts';
@@ -39,7 +39,7 @@ export interface Deployment {
   /** Versions of what runs (Envoy, Istio semantics, Kubernetes...), for the manifest. */
   versions: Record<string, string>;
   /** Inject a fault during the run (experiment `faults:`). */
-  fault(f: Fault): Promise<void>;
+  fault(f: TimedFault): Promise<void>;
   /** Human instructions to reach the deployment when it is kept up with --keep. */
   describe(): string;
   /** Processes or resources that ended on their own during the run (crash detection). */

@@ -7,6 +7,7 @@
  * other targets and the timer carry on. Times are stamped at request start on the run clock
  * (seconds since t0Epoch), the clock every other raw file uses.
  */
+import { scrapeTimeoutMs } from '../experiment/normalise.ts';
 import fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -197,7 +198,7 @@ class Stream {
     const began = performance.now();
     const rec: Rec = { t, ok: true };
     // Timeout below the interval so a hung endpoint is abandoned before its next slot comes round.
-    const timeoutMs = Math.max(50, Math.floor(this.intervalMs * 0.9));
+    const timeoutMs = scrapeTimeoutMs(this.intervalMs);
     try {
       const res = await request(this.url, { signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
       const body = await res.body.text();

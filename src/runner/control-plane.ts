@@ -22,9 +22,6 @@ export interface ReadinessTiming {
   debounceMs: number;
 }
 
-/** Kubernetes' probe defaults and istiod's PILOT_DEBOUNCE_AFTER. */
-export const DEFAULT_TIMING: ReadinessTiming = { periodMs: 10_000, failureThreshold: 3, successThreshold: 1, debounceMs: 100 };
-
 export interface ControlPlaneOptions {
   plan: MeshPlan;
   /** Directory for the proxies' xDS files: <dir>/<proxy>/. */

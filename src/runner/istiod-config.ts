@@ -9,16 +9,15 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { SpilloverError } from '../errors.ts';
+import { REPO_ROOT } from '../util/repo-root.ts';
 import type { MeshConfig, MeshPlan } from '../mesh/plan.ts';
 import { istiodMeshConfig } from '../oracle/istiod-bootstrap.ts';
 import { compatibilityEnv } from '../oracle/era.ts';
 import { istiodRequests, type IstiodRequest, type IstiodResponse, type IstiodXds } from '../oracle/istiod-request.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TOOL_DIR = path.join(REPO_ROOT, 'tools/istiod-config');
 /** Go that builds istio.io/istio at the pinned pseudo-version (its go.mod says go 1.26). */
 const MIN_GO = [1, 26];

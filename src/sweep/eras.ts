@@ -14,6 +14,7 @@ import { SpilloverError } from '../errors.ts';
 import { readExperiment } from '../experiment/read-experiment.ts';
 import { diagnose } from '../analysis/diagnosis/pitfalls.ts';
 import { readSummary, type Summary } from '../contracts/summary.ts';
+import { runExperiment } from '../orchestrate/run.ts';
 import { createLocalBackend } from '../runner/backends/local.ts';
 import { eraOf, istioEras, type Era } from './eras-model.ts';
 import type { SweepRunOptions } from './run-sweep.ts';
@@ -57,9 +58,7 @@ export async function runEras(opts: ErasOptions): Promise<{ dir: string; rows: E
   );
   fs.mkdirSync(dir, { recursive: true });
   const runner: EraRunner =
-    opts.runner ??
-    (async ({ envoyVersion, ...o }) =>
-      (await import('../orchestrate/run.ts')).runExperiment({ ...o, backend: createLocalBackend({ envoyVersion }) }));
+    opts.runner ?? (({ envoyVersion, ...o }) => runExperiment({ ...o, backend: createLocalBackend({ envoyVersion }) }));
   const rows: EraRow[] = [];
   let failed = false;
   for (const [i, e] of eras.entries()) {

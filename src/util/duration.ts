@@ -72,6 +72,17 @@ export const wholeSeconds = (text: string) => Math.floor((parseIstioDurationNs(t
 // (k6 `types.ParseExtendedDuration`). Parsed strictly so a typo in a scenario is an error instead of a
 // silently different schedule.
 
+/** Go-style durations as k6 prints them: 1.23ms, 456µs, 1.5s, 1m2s. */
+export function formatK6DurationMs(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms < 0.001) return `${Math.round(ms * 1e6)}ns`;
+  if (ms < 1) return `${+(ms * 1000).toFixed(2)}µs`;
+  if (ms < 1000) return `${+ms.toFixed(2)}ms`;
+  if (ms < 60000) return `${+(ms / 1000).toFixed(2)}s`;
+  const m = Math.floor(ms / 60000);
+  return `${m}m${+((ms - m * 60000) / 1000).toFixed(1)}s`;
+}
+
 /** Seconds, or undefined when `value` is not a valid k6 duration. */
 export function parseK6DurationSeconds(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value / 1000 : undefined;

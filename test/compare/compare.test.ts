@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compareSets, minimumP, typicalSummary } from '../../src/compare/compare.ts';
 import { runCompare } from '../../src/compare/run-compare.ts';
-import { loadRunSet } from '../../src/compare/run-set.ts';
+import { readRunSet } from '../../src/compare/run-set.ts';
 import { main } from '../../src/cli/main.ts';
 import { around, tmpDir, writeRuns, type FakeRun } from './fixtures.ts';
 
@@ -35,7 +35,7 @@ describe('compare: two sets of runs', () => {
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it('five identical runs against five identical runs: no change, exit 0', () => {
-    const r = compareSets(loadRunSet(set('a', SAME_A)), loadRunSet(set('b', SAME_B)));
+    const r = compareSets(readRunSet(set('a', SAME_A)), readRunSet(set('b', SAME_B)));
     assert.deepEqual(
       r.figures.filter((f) => f.changed).map((f) => f.field),
       [],
@@ -46,7 +46,7 @@ describe('compare: two sets of runs', () => {
   });
 
   it('a setting that changes behaviour is flagged with the figures that moved and by how much', () => {
-    const r = compareSets(loadRunSet(set('a', SAME_A)), loadRunSet(set('b', LATER)));
+    const r = compareSets(readRunSet(set('a', SAME_A)), readRunSet(set('b', LATER)));
     const moved = r.figures.filter((f) => f.changed);
     assert.deepEqual(
       moved.map((f) => f.field).sort(),
@@ -69,20 +69,20 @@ describe('compare: two sets of runs', () => {
 
   it('a latency that went down is reported as an improvement and is not a regression; up is one', () => {
     const centre = { firstEjectionS: 10.1, p99: 80 };
-    const faster = compareSets(loadRunSet(set('a', around(5, centre))), loadRunSet(set('b', around(5, { ...centre, p99: 40 }))));
+    const faster = compareSets(readRunSet(set('a', around(5, centre))), readRunSet(set('b', around(5, { ...centre, p99: 40 }))));
     const p99 = faster.figures.find((f) => f.field === 'latencyMs.p99')!;
     assert.equal(p99.changed, true);
     assert.equal(p99.improved, true);
     assert.match(p99.note, /^improved: moved down/);
     assert.equal(faster.exitCode, 0);
-    const slower = compareSets(loadRunSet(set('c', around(5, centre))), loadRunSet(set('d', around(5, { ...centre, p99: 160 }))));
+    const slower = compareSets(readRunSet(set('c', around(5, centre))), readRunSet(set('d', around(5, { ...centre, p99: 160 }))));
     assert.equal(slower.figures.find((f) => f.field === 'latencyMs.p99')!.improved, false);
     assert.equal(slower.exitCode, 1);
   });
 
   it('an ejection that stops happening is a change even though there is no number to subtract', () => {
     const never = SAME_A.map((r) => ({ ...r, firstEjectionS: null }));
-    const r = compareSets(loadRunSet(set('a', SAME_A)), loadRunSet(set('b', never)));
+    const r = compareSets(readRunSet(set('a', SAME_A)), readRunSet(set('b', never)));
     const ej = r.figures.find((f) => f.field === 'events.firstEjectionS')!;
     assert.equal(ej.changed, true);
     assert.equal(ej.cand.median, Infinity);
@@ -92,7 +92,7 @@ describe('compare: two sets of runs', () => {
 
   it('an event that merely goes missing in some runs is not a change', () => {
     const flaky = SAME_A.map((r, i) => ({ ...r, firstEjectionS: i < 3 ? null : 20 + i }));
-    const r = compareSets(loadRunSet(set('a', SAME_A)), loadRunSet(set('b', flaky)));
+    const r = compareSets(readRunSet(set('a', SAME_A)), readRunSet(set('b', flaky)));
     const ej = r.figures.find((f) => f.field === 'events.firstEjectionS')!;
     assert.equal(ej.cand.median, Infinity);
     assert.ok(ej.p < 0.05, 'the ranks do separate');
@@ -103,7 +103,7 @@ describe('compare: two sets of runs', () => {
   it('a significant but tiny shift is not a change', () => {
     const tight = [10.0, 10.02, 9.99, 10.01, 10.03].map((t, i) => ({ ...SAME_A[i], firstEjectionS: t }));
     const shifted = tight.map((r) => ({ ...r, firstEjectionS: r.firstEjectionS + 0.2, p99: r.p99! + 50 }));
-    const r = compareSets(loadRunSet(set('a', tight)), loadRunSet(set('b', shifted)));
+    const r = compareSets(readRunSet(set('a', tight)), readRunSet(set('b', shifted)));
     const ej = r.figures.find((f) => f.field === 'events.firstEjectionS')!;
     assert.equal(ej.significant, true);
     assert.equal(ej.changed, false);
@@ -115,17 +115,17 @@ describe('compare: two sets of runs', () => {
   it('a separation whose 95 % intervals still overlap is not a change (one noisy run is not a new behaviour)', () => {
     const a = [6, 10, 10.1, 10.2, 13.9].map((t) => ({ firstEjectionS: t }));
     const b = [14, 14.5, 15, 15.5, 20].map((t) => ({ firstEjectionS: t }));
-    const ej = compareSets(loadRunSet(set('a', a)), loadRunSet(set('b', b))).figures.find((f) => f.field === 'events.firstEjectionS')!;
+    const ej = compareSets(readRunSet(set('a', a)), readRunSet(set('b', b))).figures.find((f) => f.field === 'events.firstEjectionS')!;
     assert.ok(ej.p < 0.01, `p=${ej.p}`);
     assert.equal(ej.changed, false);
     assert.match(ej.note, /CIs overlap/);
   });
 
   it('with --fail-on thresholds only the expect: block decides', () => {
-    const r = compareSets(loadRunSet(set('a', SAME_A)), loadRunSet(set('b', LATER)), { failOn: 'thresholds' });
+    const r = compareSets(readRunSet(set('a', SAME_A)), readRunSet(set('b', LATER)), { failOn: 'thresholds' });
     assert.equal(r.exitCode, 0);
-    const strict = loadRunSet(set('c', LATER, { redirectedFraction: ['>= 0.15'], 'events.firstEjectionS': ['< 20'] }));
-    const r2 = compareSets(loadRunSet(set('d', SAME_A)), strict, { failOn: 'thresholds' });
+    const strict = readRunSet(set('c', LATER, { redirectedFraction: ['>= 0.15'], 'events.firstEjectionS': ['< 20'] }));
+    const r2 = compareSets(readRunSet(set('d', SAME_A)), strict, { failOn: 'thresholds' });
     assert.deepEqual(
       r2.expectations.map((e) => [e.field, e.ok, e.runsOk]),
       [
@@ -139,7 +139,7 @@ describe('compare: two sets of runs', () => {
   it('warns when there are too few runs for any difference to be significant', () => {
     assert.equal(minimumP(5, 5), 2 / 252);
     assert.equal(minimumP(3, 3), 0.1);
-    const r = compareSets(loadRunSet(set('a', SAME_A.slice(0, 3))), loadRunSet(set('b', LATER.slice(0, 3))));
+    const r = compareSets(readRunSet(set('a', SAME_A.slice(0, 3))), readRunSet(set('b', LATER.slice(0, 3))));
     assert.equal(
       r.figures.some((f) => f.changed),
       false,
@@ -148,12 +148,12 @@ describe('compare: two sets of runs', () => {
   });
 
   it('the typical summary is the median per field, null when most runs had no event', () => {
-    const s = loadRunSet(set('a', [{ firstEjectionS: 1 }, { firstEjectionS: 3 }, { firstEjectionS: null }, { firstEjectionS: 2 }]));
+    const s = readRunSet(set('a', [{ firstEjectionS: 1 }, { firstEjectionS: 3 }, { firstEjectionS: null }, { firstEjectionS: 2 }]));
     assert.deepEqual(typicalSummary(s, ['events.firstEjectionS', 'servedBy.B', 'nope']), {
       events: { firstEjectionS: 2 },
       servedBy: { B: 2000 },
     });
-    const mostlyNever = loadRunSet(set('b', [{ firstEjectionS: 1 }, { firstEjectionS: null }, { firstEjectionS: null }]));
+    const mostlyNever = readRunSet(set('b', [{ firstEjectionS: 1 }, { firstEjectionS: null }, { firstEjectionS: null }]));
     assert.deepEqual(typicalSummary(mostlyNever, ['events.firstEjectionS']), { events: { firstEjectionS: null } });
   });
 
@@ -183,7 +183,7 @@ describe('compare: two sets of runs', () => {
     const first = fs.readFileSync(file);
     runCompare(runs, undefined, { updateBaseline: true, baselinesDir: bdir, out: () => {} });
     assert.ok(first.equals(fs.readFileSync(file)), 'rewriting the same baseline changes nothing');
-    const baseline = loadRunSet(path.join(bdir, 'peak-load'));
+    const baseline = readRunSet(path.join(bdir, 'peak-load'));
     assert.equal(baseline.kind, 'baseline');
     assert.equal(baseline.runs.length, 5);
     assert.deepEqual(baseline.expect, { 'events.firstEjectionS': ['!= null'], redirectedFraction: ['>= 0.1'] });
@@ -196,18 +196,18 @@ describe('compare: two sets of runs', () => {
   });
 
   it('bad input is an error naming the file and the fix', () => {
-    assert.throws(() => loadRunSet(path.join(root, 'nope')), /no such run directory.*\n[\s\S]*fix:/);
+    assert.throws(() => readRunSet(path.join(root, 'nope')), /no such run directory.*\n[\s\S]*fix:/);
     fs.mkdirSync(path.join(root, 'empty'));
-    assert.throws(() => loadRunSet(path.join(root, 'empty')), /no summary\.json here/);
+    assert.throws(() => readRunSet(path.join(root, 'empty')), /no summary\.json here/);
     const bad = path.join(root, 'bad.json');
     fs.writeFileSync(bad, '{"schema":"other"}');
     assert.throws(
-      () => loadRunSet(bad),
+      () => readRunSet(bad),
       (e: Error) => /not a Spillover baseline/.test(e.message) && /schema/.test(e.message),
     );
     writeRuns(path.join(root, 'mixed'), 'peak-load', [{ firstEjectionS: 1 }]);
     writeRuns(path.join(root, 'mixed'), 'other', [{ firstEjectionS: 1 }], { prefix: 'x' });
-    assert.throws(() => loadRunSet(path.join(root, 'mixed')), /different experiments/);
+    assert.throws(() => readRunSet(path.join(root, 'mixed')), /different experiments/);
   });
 
   it('the CLI exits 0 for no change, 1 for a regression and 2 for bad input', async () => {
@@ -244,14 +244,14 @@ describe('compare: settings of the two sides', () => {
     try {
       const a = writeRuns(path.join(root, 'a'), 'peak-load', SAME_A);
       const b = writeRuns(path.join(root, 'b'), 'peak-load', SAME_B);
-      assert.deepEqual(compareSets(loadRunSet(path.join(root, 'a')), loadRunSet(path.join(root, 'b'))).warnings, []);
+      assert.deepEqual(compareSets(readRunSet(path.join(root, 'a')), readRunSet(path.join(root, 'b'))).warnings, []);
       for (const d of b) {
         const m = JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8'));
         m.overrides = ['services.A.capacity.concurrency=2'];
         fs.writeFileSync(path.join(d, 'manifest.json'), JSON.stringify(m));
       }
       assert.equal(a.length, 5);
-      const w = compareSets(loadRunSet(path.join(root, 'a')), loadRunSet(path.join(root, 'b'))).warnings;
+      const w = compareSets(readRunSet(path.join(root, 'a')), readRunSet(path.join(root, 'b'))).warnings;
       assert.deepEqual(w, [
         'the two sides ran with different settings: baseline time scale 1; candidate time scale 1 --set services.A.capacity.concurrency=2',
       ]);

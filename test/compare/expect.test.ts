@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { checkExpectations, parseCondition, formatExpectations } from '../../src/compare/expect.ts';
+import { checkExpectations, formatExpectations } from '../../src/compare/expect.ts';
+import { parseCondition } from '../../src/experiment/expect.ts';
 import { SpilloverError } from '../../src/errors.ts';
 
 const summary = {

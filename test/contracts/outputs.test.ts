@@ -10,7 +10,7 @@ import { writeReport } from '../../src/report/index.ts';
 import { analyzeRun } from '../../src/analysis/read-run.ts';
 import { readSummary, SUMMARY_FILE, checkSummary } from '../../src/contracts/summary.ts';
 import { readTimeseries, TIMESERIES_COLUMNS, TIMESERIES_FILE } from '../../src/contracts/timeseries.ts';
-import { loadRunSet } from '../../src/compare/run-set.ts';
+import { readRunSet } from '../../src/compare/run-set.ts';
 import { SpilloverError } from '../../src/errors.ts';
 import { writeSyntheticRun } from '../fixtures/runs/synthetic-run.ts';
 
@@ -60,7 +60,7 @@ describe('contracts: summary.json and timeseries.csv readers', function () {
       );
       assert.ok(p.every((x) => x.file?.endsWith(SUMMARY_FILE) && /spillover report/.test(x.fix ?? '')));
       // Through compare, the same error: compare reads run directories with this reader.
-      assert.throws(() => loadRunSet(d), /events\.firstEjectionS: a run summary field has the wrong type/);
+      assert.throws(() => readRunSet(d), /events\.firstEjectionS: a run summary field has the wrong type/);
     } finally {
       fs.rmSync(d, { recursive: true, force: true });
     }
@@ -102,7 +102,7 @@ describe('contracts: summary.json and timeseries.csv readers', function () {
   });
 
   it('the committed baseline passes the summary check', () => {
-    const set = loadRunSet(path.join(import.meta.dirname, '../../results/baselines/peak-load'));
+    const set = readRunSet(path.join(import.meta.dirname, '../../results/baselines/peak-load'));
     assert.ok(set.runs.length > 0);
   });
 });

@@ -6,10 +6,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDocument, type Document } from 'yaml';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// The one repo root (src/util/repo-root.ts), re-exported for the hardening tests.
+export { REPO_ROOT } from '../../src/util/repo-root.ts';
+import { REPO_ROOT } from '../../src/util/repo-root.ts';
 export const PEAK_LOAD = path.join(REPO_ROOT, 'experiments/peak-load.yaml');
 export const PEAK_SCENARIO = path.join(REPO_ROOT, 'scenarios/peak-load.js');
 export const BAD_FIXTURES = path.join(REPO_ROOT, 'test/fixtures/bad');

@@ -1,13 +1,13 @@
 /**
  * `--time-scale` on the load side: `spillover load` scales a scenario from flags with the same function
- * as a scenario file and an experiment (load/scale-scenario.ts), and refuses a factor above 1 exactly
+ * as a scenario file and an experiment (experiment/time-scale.ts), and refuses a factor above 1 exactly
  * as `spillover run` does (issue 12: it used to accept `--time-scale 5`).
  */
 import assert from 'node:assert/strict';
 import { cli } from './run-cli.ts';
 
 describe('load: --time-scale is applied once and bounded like run', () => {
-  it('load <url> scales its duration through scale-scenario.ts (rates stay): 2 s at 4/s with F = 0.5 is 1 s of 4/s', async () => {
+  it('load <url> scales its duration through experiment/time-scale.ts (rates stay): 2 s at 4/s with F = 0.5 is 1 s of 4/s', async () => {
     const r = await cli(['load', 'http://127.0.0.1:1/', '--rate', '4', '--duration', '2s', '--time-scale', '0.5', '--plan']);
     assert.equal(r.code, 0, r.err);
     const plan = JSON.parse(r.out) as { timeScale: number; scenarios: Array<{ times: number[] }> };

@@ -7,6 +7,8 @@ import { buildFigures } from '../../src/report/figures.ts';
 import { writeReport } from '../../src/report/index.ts';
 import { main } from '../../src/cli/main.ts';
 import { writeSyntheticRun } from '../fixtures/runs/synthetic-run.ts';
+import { fileURLToPath } from 'node:url';
+import { matchGoldenText } from '../golden-file.ts';
 
 const GOLDEN = new URL('../golden/report/', import.meta.url);
 const STORY = { rps: 40, durationS: 30, ejectAtS: 9.6, ejectForS: 12 } as const;
@@ -128,13 +130,7 @@ describe('report/writeReport', function () {
   it('vega-lite specs match the golden files (UPDATE_GOLDEN=1 to regenerate, then review the diff)', async () => {
     const { analysis } = await analyzeRun(dir);
     for (const f of buildFigures(analysis)) {
-      const file = new URL(`${f.name}.vl.json`, GOLDEN);
-      const text = JSON.stringify(f.spec, null, 2) + '\n';
-      if (process.env.UPDATE_GOLDEN) {
-        fs.mkdirSync(GOLDEN, { recursive: true });
-        fs.writeFileSync(file, text);
-      }
-      assert.equal(text, fs.readFileSync(file, 'utf8'), `figure ${f.name} differs from ${file.pathname}`);
+      matchGoldenText(fileURLToPath(new URL(`${f.name}.vl.json`, GOLDEN)), JSON.stringify(f.spec, null, 2) + '\n', `figure ${f.name}`);
     }
   });
 

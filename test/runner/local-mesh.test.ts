@@ -99,7 +99,7 @@ describe('local backend: two clusters of real Envoy on loopback', function () {
   it('ejects A on its 5xx (outlier event log and /clusters) and then B serves through the gateway', async () => {
     const aAddr = Object.entries(dep.topology.endpoints).find(([, e]) => e.service === 'A')![0];
     const gwAddr = Object.entries(dep.topology.endpoints).find(([, e]) => e.service !== 'A')![0];
-    await dep.fault({ at: '0s', action: 'service-fault', target: 'A', mode: 'error503', duration: '30s' });
+    await dep.fault({ at: '0s', atMs: 0, action: 'service-fault', target: 'A', mode: 'error503', duration: '30s', durationMs: 30_000 });
     const first = await get(dep.entry.connectTo!, host);
     assert.equal(first.status, 503, 'A answers 503 once it is told to fail');
 

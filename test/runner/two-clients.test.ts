@@ -106,6 +106,7 @@ describe("clients: each sidecar's configuration", () => {
     const topo = exp.topology!;
     const { plan } = await localMeshPlan({
       spec: exp.spec,
+      timing: exp.timing,
       topo,
       ips: podAddressesForSlot(topo, 0, 8),
       runDir: '/run/spillover',

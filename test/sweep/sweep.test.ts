@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { formatPlan, planSweep, splitValues } from '../../src/sweep/plan.ts';
 import { runSweep, type Runner } from '../../src/sweep/run-sweep.ts';
-import { loadRunSet } from '../../src/compare/run-set.ts';
+import { readRunSet } from '../../src/compare/run-set.ts';
 import { summaryFor, tmpDir } from '../compare/fixtures.ts';
 
 const C5XX = 'resources.DestinationRule/a.spec.trafficPolicy.outlierDetection.consecutive5xxErrors';
@@ -131,7 +131,7 @@ describe('sweep: run', () => {
     );
     assert.equal(heat.data.values.length, 4);
     // Each point directory is a set of repeats that compare reads as it is.
-    const point = loadRunSet(path.join(dir, res.points[0].dir));
+    const point = readRunSet(path.join(dir, res.points[0].dir));
     assert.equal(point.kind, 'repeats');
     assert.equal(point.runs.length, 3);
   });

@@ -9,7 +9,7 @@ import { SpilloverError } from '../../errors.ts';
 import { parseK6DurationSeconds } from '../../util/duration.ts';
 import { planSchedule } from '../../load/schedule.ts';
 import { directScenario, readScenario } from '../../load/scenario.ts';
-import { scale } from '../../load/scale-scenario.ts';
+import { scaleScenarioDurations } from '../../experiment/time-scale.ts';
 import { writeStandaloneManifest } from '../../load/standalone-manifest.ts';
 import { formatSummary, summarizeRequests } from '../../load/summary.ts';
 import type { Scenario } from '../../load/types.ts';
@@ -142,8 +142,8 @@ async function buildScenario(url: string | undefined, f: LoadFlags, outJson?: st
     maxVUs: integer('--max-vus', f.maxVus),
     gracefulStop: duration('--graceful-stop', f.gracefulStop),
   });
-  // The same scaling as a scenario file's and an experiment's (load/scale-scenario.ts).
-  return { ...sc, timeScale, scenarios: sc.scenarios.map((s) => scale(s, timeScale)) };
+  // The same scaling as a scenario file's and an experiment's (experiment/time-scale.ts).
+  return { ...sc, timeScale, scenarios: sc.scenarios.map((s) => scaleScenarioDurations(s, timeScale)) };
 }
 
 /**

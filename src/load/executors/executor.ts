@@ -7,7 +7,7 @@
  *
  * To add an executor: a file here exporting one of these, a line in registry.ts; outside this folder
  * its spec in ../types.ts (interface, ScenarioSpec, SUPPORTED_EXECUTORS, scenarioDuration) and its
- * durations in ../scale-scenario.ts. The VU runtime (../vu/) has its own executors for scripts with logic.
+ * duration fields in SCENARIO_DURATION_KEYS (../../experiment/time-scale.ts). The VU runtime (../vu/) has its own executors for scripts with logic.
  */
 import type { ScenarioFields } from './scenario-fields.ts';
 import type { ArrivalRateSpec, ScenarioSpec } from '../types.ts';

@@ -2,13 +2,15 @@
  * Request bodies and params as k6 encodes them: object bodies as Go's url.Values.Encode (form), objects
  * with http.file() values as multipart, ArrayBuffers as bytes; durations of params.timeout.
  */
+import { parseK6DurationSeconds } from '../../util/duration.ts';
 
+/** params.timeout in ms: a number is ms, a string a k6 duration (one parser: util/duration.ts). */
 export function timeoutMs(v: unknown, def: number): number {
   if (v === undefined || v === null) return def;
   if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(String(v));
-  if (!m) throw new Error(`params.timeout ${JSON.stringify(v)} is not a duration such as "10s"`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] as 'ms']!;
+  const seconds = parseK6DurationSeconds(String(v));
+  if (seconds === undefined) throw new Error(`params.timeout ${JSON.stringify(v)} is not a duration such as "10s"`);
+  return seconds * 1000;
 }
 
 export function encodeBody(body: unknown, headers: Record<string, string>): string | Buffer | null {

@@ -4,12 +4,12 @@
  * time falls in; tagWithCurrentStageIndex() sets the VU tag `stage` to it; tagWithCurrentStageProfile()
  * sets `stage_profile` to ramp-up / ramp-down / steady from the stage's target against the previous one.
  */
-import { parseDurationMs } from '../../util/duration.ts';
+import { parseK6DurationSeconds } from '../../util/duration.ts';
 import { makeK6 } from './k6-modules.ts';
 import type { VuHost, VuState } from './vu-state.ts';
 
 interface Stage {
-  duration: string;
+  duration: string | number;
   target: number;
 }
 
@@ -28,7 +28,8 @@ export function makeStageHelpers(host: VuHost, vu: VuState) {
     let end = 0;
     let index = sc.stages.length - 1;
     for (let i = 0; i < sc.stages.length; i++) {
-      end += parseDurationMs(String(sc.stages[i].duration));
+      // The script's own stage duration, in k6's dialect (a number is ms); validated when the script loaded.
+      end += (parseK6DurationSeconds(sc.stages[i].duration) ?? 0) * 1000;
       if (elapsed < end) {
         index = i;
         break;

@@ -15,7 +15,7 @@ import { normalizeOptions, type CliOverrides } from './options.ts';
 import { parseThresholds } from './thresholds.ts';
 import { VuRuntime } from './runtime.ts';
 import { resetShared } from './k6-modules.ts';
-import { scale } from '../scale-scenario.ts';
+import { checkTimeScale, scaleScenarioDurations } from '../../experiment/time-scale.ts';
 
 export interface VuProgramOptions {
   env?: Record<string, string>;
@@ -40,10 +40,10 @@ const SNAPSHOT = `(function (m) {
   return JSON.stringify({ options: clone(m.options, 0), fns });
 })`;
 
-export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Promise<Scenario> {
+export async function readVuProgram(file: string, o: VuProgramOptions = {}): Promise<Scenario> {
   const rel = path.relative(process.cwd(), file) || file;
   const timeout = o.evalTimeoutMs ?? 2000;
-  checkTimeScale(o.timeScale ?? 1, rel);
+  checkTimeScale(o.timeScale ?? 1, { file: rel, path: 'timeScale' });
   const code = await prepareCode(file, rel);
   const store = new MetricStore();
   const env = { ...(o.env ?? {}) };
@@ -74,7 +74,7 @@ export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Pro
   return {
     file,
     timeScale,
-    scenarios: n.scenarios.map((s) => scale(s, timeScale)),
+    scenarios: n.scenarios.map((s) => scaleScenarioDurations(s, timeScale)),
     warnings: n.warnings,
     vu: {
       file: path.resolve(file),
@@ -92,17 +92,6 @@ export async function loadVuProgram(file: string, o: VuProgramOptions = {}): Pro
 
 const BUILTIN = new Set(new MetricStore().defs.keys());
 const isBuiltin = (n: string) => BUILTIN.has(n);
-
-function checkTimeScale(ts: number, rel: string): void {
-  if (!(ts > 0 && ts <= 1))
-    throw new SpilloverError({
-      file: rel,
-      path: 'timeScale',
-      message: 'time scale out of range',
-      expected: 'a number with 0 < F <= 1',
-      found: String(ts),
-    });
-}
 
 /** Bundled (TypeScript, local imports; remote ones refused) and made async (async-transform.ts). */
 async function prepareCode(file: string, rel: string): Promise<string> {

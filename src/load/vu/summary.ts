@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type { MetricStore, Values } from './metric-store.ts';
 import type { Threshold } from './thresholds.ts';
+import { formatK6DurationMs } from '../../util/duration.ts';
 
 const md5 = (s: string) => crypto.createHash('md5').update(s).digest('hex');
 
@@ -109,17 +110,6 @@ export function summaryExport(d: SummaryData): unknown {
   return { root_group: flatGroup(d.root_group), metrics, ...(d.setup_data !== undefined ? { setup_data: d.setup_data } : {}) };
 }
 
-/** Go-style durations as k6 prints them: 1.23ms, 456µs, 1.5s, 1m2s. */
-export function fmtDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 0.001) return `${Math.round(ms * 1e6)}ns`;
-  if (ms < 1) return `${+(ms * 1000).toFixed(2)}µs`;
-  if (ms < 1000) return `${+ms.toFixed(2)}ms`;
-  if (ms < 60000) return `${+(ms / 1000).toFixed(2)}s`;
-  const m = Math.floor(ms / 60000);
-  return `${m}m${+((ms - m * 60000) / 1000).toFixed(1)}s`;
-}
-
 const fmtBytes = (b: number) => {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let i = 0;
@@ -133,7 +123,7 @@ const num = (x: number) => (Number.isInteger(x) ? String(x) : +x.toFixed(6) + ''
 
 function metricText(m: SummaryData['metrics'][string], sec: number, stats: string[]): string {
   const v = m.values;
-  const val = (x: number) => (m.contains === 'time' ? fmtDuration(x) : m.contains === 'data' ? fmtBytes(x) : num(+x.toFixed(6)));
+  const val = (x: number) => (m.contains === 'time' ? formatK6DurationMs(x) : m.contains === 'data' ? fmtBytes(x) : num(+x.toFixed(6)));
   switch (m.type) {
     case 'trend':
       return stats

@@ -5,10 +5,9 @@
  */
 import { SpilloverError } from '../../errors.ts';
 import { RAW } from '../../contracts/raw.ts';
-import type { Fault } from '../../experiment/schema.ts';
+import type { TimedFault } from '../../experiment/normalise.ts';
 import { clientsOfPlan, gatewaysOf, type ProxyCommon } from '../../mesh/plan.ts';
 import type { Supervisor } from '../../process/processes.ts';
-import { parseDurationMs } from '../../util/duration.ts';
 import type { BackendContext, Deployment, ScrapeTarget } from '../backend.ts';
 import type { FileControlPlane } from '../control-plane.ts';
 import { PORTS } from './local-addresses.ts';
@@ -64,7 +63,7 @@ export function localDeployment(r: Running): Deployment {
     warnings: mesh.warnings,
     versions: { envoy: r.envoyVersion, istioSemantics: plan.istioVersion, controlPlane: r.prepared.label },
     casualties: () => sup.casualties(),
-    fault: (f: Fault) => injectFault(r, f),
+    fault: (f: TimedFault) => injectFault(r, f),
     describe: () =>
       [
         `send requests:   curl -H 'host: ${target.host}' http://${plan.client.outbound.ip}:${plan.client.outbound.port}/`,
@@ -103,7 +102,7 @@ function clientsManifest(r: Running): NonNullable<Deployment['topology']['client
   );
 }
 
-async function injectFault(r: Running, f: Fault): Promise<void> {
+async function injectFault(r: Running, f: TimedFault): Promise<void> {
   const { services, plan } = r.prepared;
   const pods: FaultPod[] = services.map((s) => ({ name: s.name, proc: s.proc, instance: s.topo.instance, pod: s.pod }));
   if (f.action !== 'unready' && f.action !== 'apply' && f.action !== 'scale') return injectLocalFault(f, r.sup, pods, r.controlToken);
@@ -136,6 +135,6 @@ async function injectFault(r: Running, f: Fault): Promise<void> {
     });
   cp.setUnready(
     services.filter((s) => targets.has(s.proc)).map((s) => s.w),
-    f.duration ? parseDurationMs(f.duration) : undefined,
+    f.durationMs,
   );
 }

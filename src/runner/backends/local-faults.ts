@@ -5,8 +5,7 @@
  * service (A: every replica).
  */
 import { SpilloverError } from '../../errors.ts';
-import { parseDurationMs } from '../../util/duration.ts';
-import type { Fault } from '../../experiment/schema.ts';
+import type { TimedFault } from '../../experiment/normalise.ts';
 import type { Supervisor } from '../../process/processes.ts';
 import { CONTROL_TOKEN_HEADER } from '../../workload/control-token.ts';
 import { PORTS } from './local-addresses.ts';
@@ -38,15 +37,15 @@ async function post(url: string, body?: unknown, headers: Record<string, string>
 }
 
 /** What the app's fault switch gets for a fault, or undefined when the fault is not the app's. */
-function appFault(f: Fault): Record<string, unknown> | undefined {
-  const durationMs = 'duration' in f && f.duration ? parseDurationMs(f.duration) : undefined;
+function appFault(f: TimedFault): Record<string, unknown> | undefined {
+  const durationMs = f.durationMs;
   switch (f.action) {
     case 'service-fault':
       return { mode: f.mode, durationMs };
     case 'http-error':
       return { mode: 'error', code: f.code, rate: f.rate, durationMs };
     case 'latency':
-      return { mode: 'delay', delayMs: parseDurationMs(f.delay), durationMs };
+      return { mode: 'delay', delayMs: f.delayMs, durationMs };
     case 'reset':
       return { mode: 'reset', rate: f.rate, durationMs };
     default:
@@ -55,7 +54,7 @@ function appFault(f: Fault): Record<string, unknown> | undefined {
 }
 
 /** `controlToken`: the run's secret for the apps' fault switch (workload/control-token.ts). */
-export async function injectLocalFault(f: Fault, sup: Supervisor, pods: FaultPod[], controlToken: string): Promise<void> {
+export async function injectLocalFault(f: TimedFault, sup: Supervisor, pods: FaultPod[], controlToken: string): Promise<void> {
   const notAProcess = () =>
     new SpilloverError({
       message: `fault target "${f.target}" is not a process of this run`,
@@ -80,7 +79,7 @@ export async function injectLocalFault(f: Fault, sup: Supervisor, pods: FaultPod
       } catch {
         /* ended meanwhile */
       }
-    }, parseDurationMs(f.duration)).unref();
+    }, f.durationMs).unref();
     return;
   }
   const targets = podsOf(f.target, pods);

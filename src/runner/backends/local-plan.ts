@@ -4,7 +4,7 @@
  * source, so golden tests build exactly the plan a run builds.
  */
 import path from 'node:path';
-import { parseDurationMs } from '../../util/duration.ts';
+import type { RunTiming } from '../../experiment/normalise.ts';
 import type { Experiment } from '../../experiment/schema.ts';
 import type { MeshTopology, TopologyPod } from '../../experiment/topology.ts';
 import type { ClientProxyPlan, IdentityFiles, MeshPlan, ProxyCommon, WorkloadPlan } from '../../mesh/plan.ts';
@@ -22,6 +22,8 @@ export interface LocalPod {
 
 export interface PlanInputs {
   spec: Experiment;
+  /** The durations the plan uses, in ms (the loader's ResolvedExperiment.timing). */
+  timing: Pick<RunTiming, 'wanDelayMs' | 'fileFlushIntervalMs'>;
   topo: MeshTopology;
   ips: Record<string, string>;
   runDir: string;
@@ -114,8 +116,8 @@ export async function localMeshPlan(inp: PlanInputs): Promise<{ plan: MeshPlan; 
     ...(topo.discovery === 'multi-primary' ? { discovery: 'multi-primary' as const } : {}),
     resources: JSON.parse(text) as Array<Record<string, unknown>>,
     source: { file: inp.sourceFile, basePath: 'resources' },
-    wanDelayMs: parseDurationMs(spec.topology.wanDelay),
-    envoy: { fileFlushIntervalMs: parseDurationMs(spec.envoy.fileFlushInterval), concurrency: spec.envoy.concurrency },
+    wanDelayMs: inp.timing.wanDelayMs,
+    envoy: { fileFlushIntervalMs: inp.timing.fileFlushIntervalMs, concurrency: spec.envoy.concurrency },
   };
   return { plan, services };
 }

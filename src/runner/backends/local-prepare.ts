@@ -43,6 +43,7 @@ export async function prepareLocal(ctx: BackendContext, ips: Record<string, stri
   const ca = withCerts ? await createCa(caDir, { name: `spillover ${ctx.runId}` }) : undefined;
   const { plan, services } = await localMeshPlan({
     spec: ctx.experiment.spec,
+    timing: ctx.experiment.timing,
     topo: topologyOf(ctx),
     ips,
     runDir: ctx.runDir,
@@ -72,7 +73,7 @@ function controlPlaneFor(ctx: BackendContext, plan: MeshPlan): FileControlPlane 
       const px = pushed.find((p) => p.name === name)!;
       return `${px.admin.ip}:${px.admin.port}`;
     },
-    timing: timingOf(ctx.experiment.spec, ctx.experiment.timeScale),
+    timing: timingOf(ctx.experiment.timing),
     event: ctx.event,
   });
 }

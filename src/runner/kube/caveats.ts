@@ -6,8 +6,8 @@
  */
 import path from 'node:path';
 import { SpilloverError, type ProblemDetail } from '../../errors.ts';
+import type { RunTiming } from '../../experiment/normalise.ts';
 import type { Experiment } from '../../experiment/schema.ts';
-import { parseDurationMs } from '../../util/duration.ts';
 import { hasNodeGroups } from './kube-model.ts';
 
 /** Fault actions the cluster backends carry out (connect.ts); the others need the harness's own control plane. */
@@ -55,14 +55,14 @@ function sharedNetworkCaveats(spec: Experiment, mode: 'kind' | 'kube'): Caveat[]
     }));
 }
 
-function modelCaveats(spec: Experiment, mode: 'kind' | 'kube', installIstio: boolean): Caveat[] {
+function modelCaveats(spec: Experiment, mode: 'kind' | 'kube', installIstio: boolean, wanDelayMs: number): Caveat[] {
   const out: Caveat[] = [];
   if (!installIstio && spec.topology.discovery === 'multi-primary')
     out.push({
       path: 'topology.discovery',
       text: 'multi-primary on an existing installation: every istiod must already read every cluster (istioctl create-remote-secret); spillover creates no remote secrets there',
     });
-  if (parseDurationMs(spec.topology.wanDelay) > 0)
+  if (wanDelayMs > 0)
     out.push({
       path: 'topology.wanDelay',
       text: `wanDelay ${spec.topology.wanDelay} is not added on real clusters: their own network delay applies`,
@@ -84,8 +84,13 @@ function modelCaveats(spec: Experiment, mode: 'kind' | 'kube', installIstio: boo
   return out;
 }
 
-export function caveatsOf(spec: Experiment, mode: 'kind' | 'kube', installIstio = mode === 'kind'): Caveat[] {
-  return [...faultCaveats(spec), ...sharedNetworkCaveats(spec, mode), ...modelCaveats(spec, mode, installIstio)];
+export function caveatsOf(
+  exp: { spec: Experiment; timing: Pick<RunTiming, 'wanDelayMs'> },
+  mode: 'kind' | 'kube',
+  installIstio = mode === 'kind',
+): Caveat[] {
+  const { spec } = exp;
+  return [...faultCaveats(spec), ...sharedNetworkCaveats(spec, mode), ...modelCaveats(spec, mode, installIstio, exp.timing.wanDelayMs)];
 }
 
 /** Before anything is created: every refusal at once, exit code 2. */

@@ -4,8 +4,8 @@
  * into raw/envoy/<name>/ -- so capture and analysis run unchanged; and the faults a cluster can do.
  */
 import type { Fault } from '../../experiment/schema.ts';
+import type { TimedFault } from '../../experiment/normalise.ts';
 import { SpilloverError } from '../../errors.ts';
-import { parseDurationMs } from '../../util/duration.ts';
 import type { BackendContext, Deployment, ScrapeTarget } from '../backend.ts';
 import type { KubeClient } from './kube-client.ts';
 import { entryService, resourceClusters } from './kube-model.ts';
@@ -121,7 +121,7 @@ export function faultObject(f: Extract<Fault, { action: 'apply' }>, runId: strin
 }
 
 export function clusterFault(d: ConnectDeps, c: Connected, ctx: BackendContext) {
-  return async (f: Fault) => {
+  return async (f: TimedFault) => {
     if (f.action === 'apply') {
       const obj = faultObject(f, ctx.runId);
       validateAll([{ obj, where: `faults (apply at ${f.at})` }]);
@@ -144,7 +144,7 @@ export function clusterFault(d: ConnectDeps, c: Connected, ctx: BackendContext) 
           message: `service-fault target "${f.target}" is not a service`,
           expected: [...c.apps.keys()].map(appName).join(', '),
         });
-      const body = { mode: f.mode, durationMs: f.duration ? parseDurationMs(f.duration) : undefined };
+      const body = { mode: f.mode, durationMs: f.durationMs };
       await Promise.all(apps.map((p) => post(`${c.apps.get(p)!.baseUrl}/_spillover/fault`, body, `service ${appName(p)}`)));
     } else if (f.action === 'drain') {
       // What Istio's failover task does with `kubectl exec ... curl -X POST localhost:15000/drain_listeners`.

@@ -88,7 +88,7 @@ export function buildPlan(opts: PlanOptions, ctx: BackendContext, cas: Record<st
     k6Parallelism: opts.k6Parallelism,
     images: opts.images,
   });
-  return { refs, ...built, caveats: caveatsOf(ctx.experiment.spec, opts.mode, installIstio) };
+  return { refs, ...built, caveats: caveatsOf(ctx.experiment, opts.mode, installIstio) };
 }
 
 /** Every manifest, the federation rules included, checked before the first cluster is created. */

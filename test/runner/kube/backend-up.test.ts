@@ -220,8 +220,8 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
       'gateway-cluster2': 'gateway',
     });
     assert.equal(dep.topology.instances?.['helloworld-v2-0']?.cluster, 'cluster2');
-    await dep.fault({ at: '1s', action: 'drain', target: 'helloworld-v2' });
-    await assert.rejects(dep.fault({ at: '1s', action: 'drain', target: 'nobody' }), /not a workload of this run/);
+    await dep.fault({ at: '1s', atMs: 1000, action: 'drain', target: 'helloworld-v2' });
+    await assert.rejects(dep.fault({ at: '1s', atMs: 1000, action: 'drain', target: 'nobody' }), /not a workload of this run/);
     // A DestinationRule applied mid-run reaches every primary, labelled as ours.
     const dr = {
       apiVersion: 'networking.istio.io/v1alpha3',
@@ -229,7 +229,7 @@ describe('real-cluster backends: up and down against fake tools and fake API ser
       metadata: { name: 'helloworld', namespace: 'sample' },
       spec: { host: 'helloworld.sample.svc.cluster.local', trafficPolicy: { outlierDetection: { consecutive5xxErrors: 1 } } },
     };
-    await dep.fault({ at: '2s', action: 'apply', target: 'istiod', resource: dr });
+    await dep.fault({ at: '2s', atMs: 2000, action: 'apply', target: 'istiod', resource: dr });
     for (const c of ['cluster-1', 'cluster-2']) {
       const p = patches(c).find((r) => r.path === '/apis/networking.istio.io/v1alpha3/namespaces/sample/destinationrules/helloworld');
       assert.ok(p, c);

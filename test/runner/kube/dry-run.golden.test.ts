@@ -15,6 +15,7 @@ import { createKindBackend } from '../../../src/runner/backends/kind.ts';
 import { createKubeBackend } from '../../../src/runner/backends/kube.ts';
 import type { Backend, BackendContext } from '../../../src/runner/backend.ts';
 import { checkObject, type KubeObject } from '../../../src/runner/kube/validate.ts';
+import { matchGoldenTree } from '../../golden-file.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const GOLDEN = path.join(ROOT, 'test/golden/kind');
@@ -36,28 +37,7 @@ async function planInto(b: Backend, set: string[] = []) {
   return { dir, plan };
 }
 
-function compareTree(actualDir: string, goldenDir: string, files: string[]) {
-  if (process.env.UPDATE_GOLDEN) {
-    fs.rmSync(goldenDir, { recursive: true, force: true });
-    for (const f of files) {
-      fs.mkdirSync(path.dirname(path.join(goldenDir, f)), { recursive: true });
-      fs.copyFileSync(path.join(actualDir, f), path.join(goldenDir, f));
-    }
-    return;
-  }
-  const golden = fs
-    .readdirSync(goldenDir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(goldenDir, path.join(e.parentPath, e.name)))
-    .sort();
-  assert.deepEqual(files.slice().sort(), golden, 'the dry run wrote a different set of files than test/golden/kind');
-  for (const f of files)
-    assert.equal(
-      fs.readFileSync(path.join(actualDir, f), 'utf8'),
-      fs.readFileSync(path.join(goldenDir, f), 'utf8'),
-      `${f} differs from the golden copy (UPDATE_GOLDEN=1 to accept)`,
-    );
-}
+const compareTree = matchGoldenTree;
 
 const yamlFiles = (dir: string, files: string[]) => files.filter((f) => f.endsWith('.yaml') && !f.startsWith('kube/kind/'));
 const objectsOf = (file: string) => parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS() as KubeObject);

@@ -17,6 +17,7 @@ import { createKindBackend } from '../../../src/runner/backends/kind.ts';
 import { createKubeBackend } from '../../../src/runner/backends/kube.ts';
 import type { Backend, BackendContext } from '../../../src/runner/backend.ts';
 import { checkObject, type KubeObject } from '../../../src/runner/kube/validate.ts';
+import { matchGoldenTree } from '../../golden-file.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const GOLDEN = path.join(ROOT, 'test/golden/kind/topology');
@@ -60,28 +61,7 @@ async function planInto(b: Backend, name: string) {
   return { dir, files: [...plan.files, 'steps.txt'], steps: plan.steps };
 }
 
-function compareTree(actualDir: string, goldenDir: string, files: string[]) {
-  if (process.env.UPDATE_GOLDEN) {
-    fs.rmSync(goldenDir, { recursive: true, force: true });
-    for (const f of files) {
-      fs.mkdirSync(path.dirname(path.join(goldenDir, f)), { recursive: true });
-      fs.copyFileSync(path.join(actualDir, f), path.join(goldenDir, f));
-    }
-    return;
-  }
-  const golden = fs
-    .readdirSync(goldenDir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(goldenDir, path.join(e.parentPath, e.name)))
-    .sort();
-  assert.deepEqual(files.slice().sort(), golden, `the dry run wrote a different set of files than ${path.relative(ROOT, goldenDir)}`);
-  for (const f of files)
-    assert.equal(
-      fs.readFileSync(path.join(actualDir, f), 'utf8'),
-      fs.readFileSync(path.join(goldenDir, f), 'utf8'),
-      `${f} differs from the golden copy (UPDATE_GOLDEN=1 to accept)`,
-    );
-}
+const compareTree = matchGoldenTree;
 
 const objectsOf = (file: string) => parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS() as KubeObject);
 
