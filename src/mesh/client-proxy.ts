@@ -13,7 +13,7 @@ import { subsetsOf } from './subsets.ts';
 import { serviceView } from './endpoints.ts';
 import { buildOutboundCluster, outboundClusterName, type BuiltCluster } from './outbound-cluster.ts';
 import { SpilloverError } from '../errors.ts';
-import { egressScope } from './sidecar-scope.ts';
+import { egressScope, type EgressScope } from './sidecar-scope.ts';
 import { blackHoleCluster, catchAllVirtualHost, hiddenHostWarnings, passthroughCluster, tcpFallback } from './egress-fallback.ts';
 import { localityLabels } from './locality.ts';
 
@@ -130,9 +130,32 @@ export function clientBootstrap(ctx: TranslateContext): {
   }
 
   const b = bootstrapBase(plan.client, 'client', ctx.version.text);
+  b.static_resources.listeners.push(outboundListener(plan, views, virtualHosts, portless, scope.outboundTrafficPolicy));
+  for (const c of clusters) b.static_resources.clusters.push(c.built.cluster);
+  b.static_resources.clusters.push(...extraClusters);
+  const entry = federatedHost(ctx, all);
+  const main = clusters.find((c) => c.host === entry.host && c.name === outboundClusterName(entry.port, entry.host)) ?? clusters[0];
+  return {
+    bootstrap: b,
+    built: main?.built ?? { cluster: {}, endpoints: [] },
+    clusterName: main?.name ?? outboundClusterName(entry.port, entry.host),
+    authority: entry.host,
+    clusters,
+  };
+}
+
+/** The client's one outbound listener: HTTP routes while some imported service is left, else Sidecar's TCP fallback. */
+function outboundListener(
+  plan: TranslateContext['plan'],
+  views: Array<{ port: number }>,
+  virtualHosts: Json[],
+  portless: boolean,
+  policy: EgressScope['outboundTrafficPolicy'],
+): Json {
+  const http = views.length > 0;
   const out = plan.client.outbound;
   const prefix = statPrefix('outbound', out.ip, out.port);
-  b.static_resources.listeners.push({
+  return {
     name: `${out.ip}_${out.port}`,
     address: socketAddress(out.ip, out.port),
     traffic_direction: 'OUTBOUND',
@@ -152,21 +175,10 @@ export function clientBootstrap(ctx: TranslateContext): {
                   virtual_hosts: virtualHosts,
                 },
               })
-            : tcpFallback(scope.outboundTrafficPolicy, prefix),
+            : tcpFallback(policy, prefix),
         ],
       },
     ],
-  });
-  for (const c of clusters) b.static_resources.clusters.push(c.built.cluster);
-  b.static_resources.clusters.push(...extraClusters);
-  const entry = federatedHost(ctx, all);
-  const main = clusters.find((c) => c.host === entry.host && c.name === outboundClusterName(entry.port, entry.host)) ?? clusters[0];
-  return {
-    bootstrap: b,
-    built: main?.built ?? { cluster: {}, endpoints: [] },
-    clusterName: main?.name ?? outboundClusterName(entry.port, entry.host),
-    authority: entry.host,
-    clusters,
   };
 }
 
