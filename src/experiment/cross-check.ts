@@ -19,7 +19,29 @@ export const MAX_ADDRESSES_PER_CLUSTER = 31;
 export function crossCheck(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
   const refs = referenceChecks(spec, file, doc, lc);
   // The address room needs the topology, which only consistent references describe.
-  return [...refs, ...gatewayChecks(spec, file, doc, lc), ...(refs.length ? [] : addressChecks(spec, file, doc, lc))];
+  return [
+    ...refs,
+    ...gatewayChecks(spec, file, doc, lc),
+    ...ingressClientCheck(spec, file, doc, lc),
+    ...(refs.length ? [] : addressChecks(spec, file, doc, lc)),
+  ];
+}
+
+/** A client that goes through an ingress gateway needs one in its cluster. */
+function ingressClientCheck(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
+  const c = spec.client.cluster;
+  if (!spec.client.ingress || !spec.topology.clusters[c] || spec.topology.clusters[c].ingressGateway) return [];
+  return [
+    {
+      file,
+      line: lineOf(doc, lc, ['client', 'ingress']),
+      path: 'client.ingress',
+      message: `the client calls through the ingress gateway of ${c}, but ${c} has none`,
+      expected: `topology.clusters.${c}.ingressGateway: {} (labels default to istio: ingressgateway, app: istio-ingressgateway)`,
+      found: `topology.clusters.${c} without ingressGateway`,
+      fix: `add topology.clusters.${c}.ingressGateway: {}, or drop client.ingress`,
+    },
+  ];
 }
 
 /** Every cluster and node group a field names exists. */

@@ -46,6 +46,15 @@ export const ClusterSpec = z.strictObject({
   addresses: cidr24.optional(),
   /** Node groups with localities of their own, so one cluster can span several zones. */
   nodes: z.record(name, NodeSpec).optional(),
+  /**
+   * An ingress gateway in this cluster (Istio's istio-ingressgateway): an Envoy of its own that Istio
+   * `Gateway` resources select by its labels; VirtualServices bound to such a Gateway route its traffic.
+   */
+  ingressGateway: z
+    .strictObject({
+      labels: z.record(z.string(), z.string()).default({ istio: 'ingressgateway', app: 'istio-ingressgateway' }),
+    })
+    .optional(),
 });
 
 export const ServiceTimeSpec = z.discriminatedUnion('distribution', [
@@ -183,7 +192,23 @@ export const ExperimentSpec = z.strictObject({
     z.string().regex(/^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?$/, { error: 'expected a service name such as "A" or "helloworld-v1"' }),
     ServiceSpec,
   ),
-  client: z.strictObject({ cluster: name, locality: locality.optional(), node: name.optional() }),
+  client: z.strictObject({
+    cluster: name,
+    locality: locality.optional(),
+    node: name.optional(),
+    /**
+     * The client is outside the mesh (no sidecar on its path) and calls the ingress gateway of its
+     * cluster (topology.clusters.<cluster>.ingressGateway) with `Host: <host>` on `port`.
+     */
+    ingress: z
+      .strictObject({
+        host: z
+          .string()
+          .regex(/^[A-Za-z0-9*]([-A-Za-z0-9.]*[A-Za-z0-9])?$/, { error: 'expected a host name such as "httpbin.example.com"' }),
+        port: z.number().int().min(1).max(65535).default(80),
+      })
+      .optional(),
+  }),
   /**
    * The study's one east-west gateway. Without it every network with services gets one gateway, in
    * its first cluster, when the mesh spans more than one network.

@@ -47,12 +47,25 @@ export interface TopologyGateway {
   port: number;
 }
 
+/** An ingress gateway (istio-ingressgateway) of one cluster. */
+export interface TopologyIngressGateway {
+  /** Process and Envoy name: ingress-<cluster>. */
+  name: string;
+  cluster: string;
+  network: string;
+  locality: string;
+  /** The pod labels Gateway selectors match (Istio's default install: istio=ingressgateway, app=istio-ingressgateway). */
+  labels: Record<string, string>;
+}
+
 export interface MeshTopology {
   discovery: 'federated' | 'multi-primary';
   clusters: TopologyCluster[];
   pods: TopologyPod[];
   client: { cluster: string; network: string; locality: string };
   gateways: TopologyGateway[];
+  /** Ingress gateways, one per cluster that asks for one (absent: none). */
+  ingressGateways?: TopologyIngressGateway[];
 }
 
 const namespaceOf = (host: string) => host.split('.')[1];
@@ -127,5 +140,14 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
       locality: localityIn(spec.client.cluster, spec.client.node, spec.client.locality),
     },
     gateways,
+    ...ingressGatewaysOf(spec, clusters),
   };
+}
+
+function ingressGatewaysOf(spec: Experiment, clusters: TopologyCluster[]): { ingressGateways?: TopologyIngressGateway[] } {
+  const ingress = clusters.flatMap((c) => {
+    const ig = spec.topology.clusters[c.name].ingressGateway;
+    return ig ? [{ name: `ingress-${c.name}`, cluster: c.name, network: c.network, locality: c.locality, labels: ig.labels }] : [];
+  });
+  return ingress.length ? { ingressGateways: ingress } : {};
 }

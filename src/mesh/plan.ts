@@ -66,6 +66,9 @@ export interface WorkloadPlan {
 /** An east-west gateway of one network (AUTO_PASSTHROUGH on 15443). */
 export type GatewayPlan = ProxyCommon & { listener: Address };
 
+/** An ingress gateway (istio-ingressgateway): a Router proxy whose listeners come from the Gateways selecting its labels. */
+export type IngressGatewayPlan = ProxyCommon & { ip: string; labels: Record<string, string> };
+
 export interface MeshPlan {
   /** Istio release whose translation semantics apply, e.g. "1.29" or "1.6". */
   istioVersion: string;
@@ -77,6 +80,8 @@ export interface MeshPlan {
   gateway?: GatewayPlan;
   /** Every east-west gateway, one per network (absent: just `gateway`). */
   gateways?: GatewayPlan[];
+  /** Ingress gateways (absent: none); their listeners come from the `Gateway` resources that select them. */
+  ingressGateways?: IngressGatewayPlan[];
   /**
    * multi-primary: every istiod reads every cluster's endpoints (remote secrets), and endpoints on
    * another network go through that network's gateway. Absent or federated: each cluster sees its own.
@@ -121,3 +126,6 @@ export interface MeshConfig {
 
 /** All gateways of a plan, whichever way it lists them. */
 export const gatewaysOf = (plan: MeshPlan): GatewayPlan[] => plan.gateways ?? (plan.gateway ? [plan.gateway] : []);
+
+/** The plan's ingress gateways (none when absent). */
+export const ingressGatewaysOf = (plan: MeshPlan): IngressGatewayPlan[] => plan.ingressGateways ?? [];

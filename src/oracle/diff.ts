@@ -3,7 +3,7 @@
  * field, after both went through the same protos (the helper) and canonical.ts. Each difference is
  * either excused by one entry of known-differences.ts (with its reason) or unexplained. Pure.
  */
-import { gatewaysOf, type MeshConfig, type MeshPlan, type ProxyCommon } from '../mesh/plan.ts';
+import { gatewaysOf, ingressGatewaysOf, type MeshConfig, type MeshPlan, type ProxyCommon } from '../mesh/plan.ts';
 import type { Json } from '../mesh/resources.ts';
 import { canonicalProxy, type CanonicalContext } from './canonical.ts';
 import { diffProxy, formatValue, type Difference } from './differ.ts';
@@ -20,7 +20,12 @@ export function oursXds(mesh: MeshConfig): Record<string, IstiodXds> {
   return out;
 }
 
-export const proxiesOf = (plan: MeshPlan): ProxyCommon[] => [plan.client, ...plan.workloads.map((w) => w.sidecar), ...gatewaysOf(plan)];
+export const proxiesOf = (plan: MeshPlan): ProxyCommon[] => [
+  plan.client,
+  ...plan.workloads.map((w) => w.sidecar),
+  ...gatewaysOf(plan),
+  ...ingressGatewaysOf(plan),
+];
 
 function contextFor(plan: MeshPlan, proxy: ProxyCommon): CanonicalContext {
   const inboundPort: Record<number, number> = {};

@@ -5,7 +5,8 @@
  */
 import { SpilloverError } from '../../errors.ts';
 import type { Fault } from '../../experiment/schema.ts';
-import { gatewaysOf, type ProxyCommon } from '../../mesh/plan.ts';
+import { gatewaysOf, ingressGatewaysOf, type ProxyCommon } from '../../mesh/plan.ts';
+import { ingressEntry } from './local-ingress.ts';
 import type { Supervisor } from '../../process/processes.ts';
 import { parseDurationMs } from '../../util/duration.ts';
 import type { BackendContext, Deployment, ScrapeTarget } from '../backend.ts';
@@ -25,14 +26,14 @@ export interface Running {
 export function localDeployment(r: Running): Deployment {
   const { ctx, sup } = r;
   const { plan, mesh, services } = r.prepared;
-  const proxies: ProxyCommon[] = [plan.client, ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
+  const proxies: ProxyCommon[] = [plan.client, ...gatewaysOf(plan), ...ingressGatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
   const scrapeTargets: ScrapeTarget[] = [
     ...proxies.map((px) => ({ name: px.name, kind: 'envoy' as const, baseUrl: `http://${px.admin.ip}:${px.admin.port}` })),
     ...services.map((s) => ({ name: s.proc, kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}` })),
   ];
   const target = plan.workloads.find((w) => w.host === mesh.authority) ?? plan.workloads[0];
   const clientCluster = ctx.experiment.spec.client.cluster;
-  const gateways = new Set(gatewaysOf(plan).map((g) => g.name));
+  const gateways = new Set([...gatewaysOf(plan), ...ingressGatewaysOf(plan)].map((g) => g.name));
   const roleOf = (px: ProxyCommon) =>
     px.name === 'client' ? 'client' : gateways.has(px.name) ? 'gateway' : px.cluster === clientCluster ? 'a-sidecar' : 'b-sidecar';
   const instances = Object.fromEntries(
@@ -43,7 +44,7 @@ export function localDeployment(r: Running): Deployment {
   );
   const admin = (px: ProxyCommon) => `${px.admin.ip}:${px.admin.port}`;
   return {
-    entry: {
+    entry: ingressEntry(ctx, plan) ?? {
       url: `http://${target.host}${target.port === 80 ? '' : `:${target.port}`}`,
       connectTo: `${plan.client.outbound.ip}:${plan.client.outbound.port}`,
     },
@@ -62,6 +63,7 @@ export function localDeployment(r: Running): Deployment {
     describe: () =>
       [
         `send requests:   curl -H 'host: ${target.host}' http://${plan.client.outbound.ip}:${plan.client.outbound.port}/`,
+        ...ingressGatewaysOf(plan).map((g) => `ingress ${g.name}: curl -H 'host: <a Gateway host>' http://${g.ip}:<server port>/`),
         ...proxies.map((px) => `admin ${px.name.padEnd(10)} http://${admin(px)}/  (stats/prometheus, clusters, config_dump)`),
         ...services.map((s) => `service ${s.proc.padEnd(8)} http://${s.pod}:${PORTS.app}/metrics`),
         `stop everything: spillover cleanup --run ${ctx.runId}   (or kill the process groups: ${sup

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../../errors.ts';
 import { normaliseTopology } from '../../experiment/topology.ts';
-import { gatewaysOf, type MeshConfig, type MeshPlan } from '../../mesh/plan.ts';
+import { gatewaysOf, ingressGatewaysOf, type MeshConfig, type MeshPlan } from '../../mesh/plan.ts';
 import { translate } from '../../mesh/translate.ts';
 import { ORACLE_ISTIO } from '../../oracle/era.ts';
 import { toYaml } from '../../util/yaml.ts';
@@ -19,6 +19,7 @@ import { needsControlPlane, timingOf } from './local-control.ts';
 import { localMeshPlan, plannedIdentity, type LocalPod } from './local-plan.ts';
 import { PORTS } from './local-addresses.ts';
 import { serviceConfig } from './local-start.ts';
+import { ingressEntry } from './local-ingress.ts';
 
 export const topologyOf = (ctx: BackendContext) => ctx.experiment.topology ?? normaliseTopology(ctx.experiment.spec);
 
@@ -104,7 +105,10 @@ function writeConfigs(runDir: string, bootstraps: Record<string, Record<string, 
 /** --dry-run: the steps `up` would take, and plan.json beside the configs. */
 export function writeDryRun(ctx: BackendContext, p: Prepared, slot: number, ips: Record<string, string>): string[] {
   const { plan, mesh, services } = p;
-  const identities = new Set([plan.client, ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)].map((x) => x.identity.spiffe));
+  const identities = new Set(
+    [plan.client, ...gatewaysOf(plan), ...ingressGatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)].map((x) => x.identity.spiffe),
+  );
+  const ingress = ingressEntry(ctx, plan);
   const steps = [
     `create a per-run CA in certs/ and issue ${[...identities].join(', ')}`,
     ...services.map(
@@ -114,7 +118,9 @@ export function writeDryRun(ctx: BackendContext, p: Prepared, slot: number, ips:
       (n) =>
         `start Envoy ${n}: envoy -c config/${n}.yaml --concurrency ${plan.envoy.concurrency} --file-flush-interval-msec ${plan.envoy.fileFlushIntervalMs}`,
     ),
-    `send load to http://${mesh.authority} via ${plan.client.outbound.ip}:${plan.client.outbound.port}`,
+    ingress
+      ? `send load to ${ingress.url} via ${ingress.connectTo} (the ingress gateway; the client is outside the mesh)`
+      : `send load to http://${mesh.authority} via ${plan.client.outbound.ip}:${plan.client.outbound.port}`,
   ];
   const shown = ctx.experiment.spec.gateway
     ? {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { SpilloverError } from '../../errors.ts';
 import type { Experiment } from '../../experiment/schema.ts';
-import { gatewaysOf, type MeshPlan } from '../../mesh/plan.ts';
+import { gatewaysOf, ingressGatewaysOf, type MeshPlan } from '../../mesh/plan.ts';
 import { envoyFile, RAW } from '../../contracts/raw.ts';
 import type { ManagedProcess, Supervisor } from '../../process/processes.ts';
 import { CONTROL_TOKEN_ENV } from '../../workload/control-token.ts';
@@ -59,7 +59,7 @@ export async function startAll(
       await waitReadyLine(p, `service ${s.proc}`, c.signal);
     }),
   );
-  const order = [...plan.workloads.map((w) => w.sidecar), ...gatewaysOf(plan), plan.client];
+  const order = [...plan.workloads.map((w) => w.sidecar), ...gatewaysOf(plan), ...ingressGatewaysOf(plan), plan.client];
   const envoysReady = Promise.all(
     order.map(async (px) => {
       fs.mkdirSync(path.dirname(px.files.accessLog), { recursive: true });
