@@ -26,16 +26,27 @@ export interface Running {
 export function localDeployment(r: Running): Deployment {
   const { ctx, sup } = r;
   const { plan, mesh, services } = r.prepared;
-  const proxies: ProxyCommon[] = [plan.client, ...gatewaysOf(plan), ...ingressGatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
+  // An outside client (client.ingress) has no sidecar: the client Envoy is neither started nor scraped.
+  const client = ctx.experiment.spec.client.ingress ? [] : [plan.client];
+  const proxies: ProxyCommon[] = [...client, ...gatewaysOf(plan), ...ingressGatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
   const scrapeTargets: ScrapeTarget[] = [
     ...proxies.map((px) => ({ name: px.name, kind: 'envoy' as const, baseUrl: `http://${px.admin.ip}:${px.admin.port}` })),
     ...services.map((s) => ({ name: s.proc, kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}` })),
   ];
   const target = plan.workloads.find((w) => w.host === mesh.authority) ?? plan.workloads[0];
   const clientCluster = ctx.experiment.spec.client.cluster;
-  const gateways = new Set([...gatewaysOf(plan), ...ingressGatewaysOf(plan)].map((g) => g.name));
+  const gateways = new Set(gatewaysOf(plan).map((g) => g.name));
+  const ingress = new Set(ingressGatewaysOf(plan).map((g) => g.name));
   const roleOf = (px: ProxyCommon) =>
-    px.name === 'client' ? 'client' : gateways.has(px.name) ? 'gateway' : px.cluster === clientCluster ? 'a-sidecar' : 'b-sidecar';
+    px.name === 'client'
+      ? 'client'
+      : gateways.has(px.name)
+        ? 'gateway'
+        : ingress.has(px.name)
+          ? 'ingress-gateway'
+          : px.cluster === clientCluster
+            ? 'a-sidecar'
+            : 'b-sidecar';
   const instances = Object.fromEntries(
     services.map((s) => [
       s.topo.instance,

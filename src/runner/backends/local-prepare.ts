@@ -114,10 +114,12 @@ export function writeDryRun(ctx: BackendContext, p: Prepared, slot: number, ips:
     ...services.map(
       (s) => `start service ${s.proc} on ${s.pod}:${PORTS.app} (${JSON.stringify(serviceConfig(ctx.experiment.spec, s).capacity)})`,
     ),
-    ...Object.keys(mesh.bootstraps).map(
-      (n) =>
-        `start Envoy ${n}: envoy -c config/${n}.yaml --concurrency ${plan.envoy.concurrency} --file-flush-interval-msec ${plan.envoy.fileFlushIntervalMs}`,
-    ),
+    ...Object.keys(mesh.bootstraps)
+      .filter((n) => !(ingress && n === plan.client.name))
+      .map(
+        (n) =>
+          `start Envoy ${n}: envoy -c config/${n}.yaml --concurrency ${plan.envoy.concurrency} --file-flush-interval-msec ${plan.envoy.fileFlushIntervalMs}`,
+      ),
     ingress
       ? `send load to ${ingress.url} via ${ingress.connectTo} (the ingress gateway; the client is outside the mesh)`
       : `send load to http://${mesh.authority} via ${plan.client.outbound.ip}:${plan.client.outbound.port}`,

@@ -59,7 +59,9 @@ export async function startAll(
       await waitReadyLine(p, `service ${s.proc}`, c.signal);
     }),
   );
-  const order = [...plan.workloads.map((w) => w.sidecar), ...gatewaysOf(plan), ...ingressGatewaysOf(plan), plan.client];
+  // client.ingress: the load comes from outside the mesh, so the client's sidecar is not on its path and is not started.
+  const client = c.spec.client.ingress ? [] : [plan.client];
+  const order = [...plan.workloads.map((w) => w.sidecar), ...gatewaysOf(plan), ...ingressGatewaysOf(plan), ...client];
   const envoysReady = Promise.all(
     order.map(async (px) => {
       fs.mkdirSync(path.dirname(px.files.accessLog), { recursive: true });
