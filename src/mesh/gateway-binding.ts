@@ -69,12 +69,15 @@ export function gatewayVirtualServices(servers: GatewayServer[], ctx: TranslateC
     const mine = servers.filter((s) => refs.includes(`${nsOf(s.gateway)}/${s.gateway.name}`));
     if (!mine.length) continue;
     const hosts = new Set<string>();
-    for (const h of (vs.spec.hosts ?? []) as string[])
+    for (const h0 of (vs.spec.hosts ?? []) as string[]) {
+      // A short name is the Service in the VirtualService's namespace (ResolveShortnameToFQDN).
+      const h = h0.includes('.') || h0 === '*' ? h0 : `${h0}.${nsOf(vs)}.svc.cluster.local`;
       for (const s of mine)
         for (const sh of s.hosts) {
           const x = intersect(sh, h);
           if (x) hosts.add(x);
         }
+    }
     if (!hosts.size) {
       ctx.warnings.push(
         `${ctx.resources.describe(vs)}: spec.hosts ${JSON.stringify(vs.spec.hosts ?? [])} match no host of the Gateway servers it is bound to (${JSON.stringify(mine.flatMap((s) => s.hosts))}), so istiod gives the gateway no route for it (requests get 404); make a host match the Gateway's spec.servers[].hosts`,

@@ -57,6 +57,11 @@ export function ingressGatewayBootstrap(ctx: TranslateContext, gw: IngressGatewa
   for (const s of gatewayServers(gw, ctx)) byPort.set(s.port, [...(byPort.get(s.port) ?? []), s]);
   for (const [port, servers] of [...byPort].sort(([a], [b]) => a - b)) {
     const virtualHosts: Json[] = [];
+    const redirect = servers.some((x) => x.httpsRedirect);
+    if (redirect)
+      ctx.warnings.push(
+        `${gw.name}: port ${port} has tls.httpsRedirect: its virtual hosts answer plain HTTP with a redirect to https (require_tls: ALL), but the redirect-only virtual hosts istiod adds for server hosts no VirtualService covers are not generated`,
+      );
     for (const { vs, hosts } of gatewayVirtualServices(servers, ctx)) {
       const vsCtx: TranslateContext = { ...ctx, resources: onlyVirtualService(ctx.resources, vs) };
       for (const host of hosts) {
@@ -64,7 +69,19 @@ export function ingressGatewayBootstrap(ctx: TranslateContext, gw: IngressGatewa
         // Current istiod ignores the port in host matching (checked with `spillover mesh diff`); before
         // that era the port variant is spelled out (not checked: the oracle speaks for current Istio).
         const domains = portless ? [host] : [host, `${host}:*`];
-        virtualHosts.push({ name: `${host}:${port}`, domains, routes, include_request_attempt_count: true });
+        // Several VirtualServices for one host: istiod merges their routes into one virtual host, in order.
+        const same = virtualHosts.find((v) => v.name === `${host}:${port}`);
+        if (same) {
+          same.routes.push(...routes);
+          continue;
+        }
+        virtualHosts.push({
+          name: `${host}:${port}`,
+          domains,
+          routes,
+          include_request_attempt_count: true,
+          ...(redirect ? { require_tls: 'ALL' } : {}),
+        });
       }
     }
     b.static_resources.listeners.push({
