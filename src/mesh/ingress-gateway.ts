@@ -56,34 +56,7 @@ export function ingressGatewayBootstrap(ctx: TranslateContext, gw: IngressGatewa
   const byPort = new Map<number, GatewayServer[]>();
   for (const s of gatewayServers(gw, ctx)) byPort.set(s.port, [...(byPort.get(s.port) ?? []), s]);
   for (const [port, servers] of [...byPort].sort(([a], [b]) => a - b)) {
-    const virtualHosts: Json[] = [];
-    const redirect = servers.some((x) => x.httpsRedirect);
-    if (redirect)
-      ctx.warnings.push(
-        `${gw.name}: port ${port} has tls.httpsRedirect: its virtual hosts answer plain HTTP with a redirect to https (require_tls: ALL), but the redirect-only virtual hosts istiod adds for server hosts no VirtualService covers are not generated`,
-      );
-    for (const { vs, hosts } of gatewayVirtualServices(servers, ctx)) {
-      const vsCtx: TranslateContext = { ...ctx, resources: onlyVirtualService(ctx.resources, vs) };
-      for (const host of hosts) {
-        const routes = virtualServiceRoutes(host, port, hostNames, known, vsCtx);
-        // Current istiod ignores the port in host matching (checked with `spillover mesh diff`); before
-        // that era the port variant is spelled out (not checked: the oracle speaks for current Istio).
-        const domains = portless ? [host] : [host, `${host}:*`];
-        // Several VirtualServices for one host: istiod merges their routes into one virtual host, in order.
-        const same = virtualHosts.find((v) => v.name === `${host}:${port}`);
-        if (same) {
-          same.routes.push(...routes);
-          continue;
-        }
-        virtualHosts.push({
-          name: `${host}:${port}`,
-          domains,
-          routes,
-          include_request_attempt_count: true,
-          ...(redirect ? { require_tls: 'ALL' } : {}),
-        });
-      }
-    }
+    const virtualHosts = virtualHostsFor(ctx, gw, port, servers, { hostNames, known, portless });
     b.static_resources.listeners.push({
       name: `${gw.ip}_${port}`,
       address: socketAddress(gw.ip, port),
@@ -109,4 +82,44 @@ export function ingressGatewayBootstrap(ctx: TranslateContext, gw: IngressGatewa
     });
   }
   return b;
+}
+
+/** The virtual hosts of one listener port: one per host a bound VirtualService and the port's servers both admit. */
+function virtualHostsFor(
+  ctx: TranslateContext,
+  gw: IngressGatewayPlan,
+  port: number,
+  servers: GatewayServer[],
+  o: { hostNames: string[]; known: Set<string>; portless: boolean },
+): Json[] {
+  const { hostNames, known, portless } = o;
+  const virtualHosts: Json[] = [];
+  const redirect = servers.some((x) => x.httpsRedirect);
+  if (redirect)
+    ctx.warnings.push(
+      `${gw.name}: port ${port} has tls.httpsRedirect: its virtual hosts answer plain HTTP with a redirect to https (require_tls: ALL), but the redirect-only virtual hosts istiod adds for server hosts no VirtualService covers are not generated`,
+    );
+  for (const { vs, hosts } of gatewayVirtualServices(servers, ctx)) {
+    const vsCtx: TranslateContext = { ...ctx, resources: onlyVirtualService(ctx.resources, vs) };
+    for (const host of hosts) {
+      const routes = virtualServiceRoutes(host, port, hostNames, known, vsCtx);
+      // Current istiod ignores the port in host matching (checked with `spillover mesh diff`); before
+      // that era the port variant is spelled out (not checked: the oracle speaks for current Istio).
+      const domains = portless ? [host] : [host, `${host}:*`];
+      // Several VirtualServices for one host: istiod merges their routes into one virtual host, in order.
+      const same = virtualHosts.find((v) => v.name === `${host}:${port}`);
+      if (same) {
+        same.routes.push(...routes);
+        continue;
+      }
+      virtualHosts.push({
+        name: `${host}:${port}`,
+        domains,
+        routes,
+        include_request_attempt_count: true,
+        ...(redirect ? { require_tls: 'ALL' } : {}),
+      });
+    }
+  }
+  return virtualHosts;
 }
