@@ -47,6 +47,7 @@ const ROLE_SIDE: Record<string, string> = {
   client: "the client's sidecar (outbound cluster to A and B)",
   'a-sidecar': "A's own sidecar (inbound, server side)",
   gateway: 'the east-west gateway',
+  'ingress-gateway': "the ingress gateway (the mesh's edge: the outside client's requests enter there)",
   'b-sidecar': "B's own sidecar (inbound, server side)",
 };
 

@@ -101,7 +101,9 @@ function mirroredByInstance(m: RunManifest, scrapes: Record<string, ScrapeRecord
 
 function clientOverflow(m: RunManifest, scrapes: Record<string, ScrapeRecord[]>): number | null {
   const roles = m.topology?.envoys ?? {};
-  const client = Object.keys(roles).find((n) => roles[n].role === 'client');
+  // An outside client has no sidecar: the ingress gateway is the Envoy its requests enter first.
+  const client =
+    Object.keys(roles).find((n) => roles[n].role === 'client') ?? Object.keys(roles).find((n) => roles[n].role === 'ingress-gateway');
   const last = client ? [...(scrapes[client] ?? [])].reverse().find((s) => s.ok && s.samples) : undefined;
   if (!last?.samples) return null;
   const clusters = Object.keys(m.topology?.clientClusters ?? { [m.topology?.clientCluster ?? '']: {} });

@@ -145,7 +145,7 @@ export interface RunEvent {
 /** Which Envoy plays which part, so analysis can find the client's view without guessing names. */
 export interface TopologyManifest {
   /** Envoy name → role: client (cluster-1 sidecar of the load), a-sidecar, gateway, b-sidecar. */
-  envoys: Record<string, { role: 'client' | 'a-sidecar' | 'gateway' | 'b-sidecar'; cluster: string; admin?: string }>;
+  envoys: Record<string, { role: 'client' | 'a-sidecar' | 'gateway' | 'b-sidecar' | 'ingress-gateway'; cluster: string; admin?: string }>;
   /** The client's outbound cluster for the federated service, e.g. `outbound|80||a.istio.svc.cluster.local`. */
   clientCluster: string;
   /** Upstream addresses in the client's cluster → which service they lead to ("A" local, "B" via gateway). */

@@ -21,7 +21,44 @@ export function crossCheck(spec: Experiment, file: string, doc: Document, lc: Li
   const refs = referenceChecks(spec, file, doc, lc);
   // The address room needs the topology, which only consistent references describe.
   const clashes = refs.length ? [] : clientNameClashes(spec, processNames(spec), file, doc, lc);
-  return [...refs, ...clashes, ...gatewayChecks(spec, file, doc, lc), ...(refs.length ? [] : addressChecks(spec, file, doc, lc))];
+  return [
+    ...refs,
+    ...clashes,
+    ...gatewayChecks(spec, file, doc, lc),
+    ...ingressClientCheck(spec, file, doc, lc),
+    ...(refs.length ? [] : addressChecks(spec, file, doc, lc)),
+  ];
+}
+
+/** A client that goes through an ingress gateway needs one in its cluster. */
+function ingressClientCheck(spec: Experiment, file: string, doc: Document, lc: LineCounter): ProblemDetail[] {
+  const c = spec.client.cluster;
+  const pushed = spec.faults.findIndex((f) => f.action === 'unready' || f.action === 'apply' || f.action === 'scale');
+  const withIngress = Object.keys(spec.topology.clusters).filter((n) => spec.topology.clusters[n].ingressGateway);
+  if (pushed >= 0 && withIngress.length)
+    return [
+      {
+        file,
+        line: lineOf(doc, lc, ['faults', pushed, 'action']),
+        path: `faults[${pushed}].action`,
+        message: `the harness's control plane does not push to ingress gateways yet, so ${spec.faults[pushed].action} cannot reach ingress-${withIngress[0]}`,
+        expected: 'kill, drain, service-fault, http-error, latency, reset or stall with an ingress gateway',
+        found: spec.faults[pushed].action,
+        fix: `drop topology.clusters.${withIngress[0]}.ingressGateway or this fault`,
+      },
+    ];
+  if (!spec.client.ingress || !spec.topology.clusters[c] || spec.topology.clusters[c].ingressGateway) return [];
+  return [
+    {
+      file,
+      line: lineOf(doc, lc, ['client', 'ingress']),
+      path: 'client.ingress',
+      message: `the client calls through the ingress gateway of ${c}, but ${c} has none`,
+      expected: `topology.clusters.${c}.ingressGateway: {} (labels default to istio: ingressgateway, app: istio-ingressgateway)`,
+      found: `topology.clusters.${c} without ingressGateway`,
+      fix: `add topology.clusters.${c}.ingressGateway: {}, or drop client.ingress`,
+    },
+  ];
 }
 
 /** Every cluster and node group a field names exists. */

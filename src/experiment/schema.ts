@@ -46,6 +46,15 @@ export const ClusterSpec = z.strictObject({
   addresses: cidr24.optional(),
   /** Node groups with localities of their own, so one cluster can span several zones. */
   nodes: z.record(name, NodeSpec).optional(),
+  /**
+   * An ingress gateway in this cluster (Istio's istio-ingressgateway): an Envoy of its own that Istio
+   * `Gateway` resources select by its labels; VirtualServices bound to such a Gateway route its traffic.
+   */
+  ingressGateway: z
+    .strictObject({
+      labels: z.record(z.string(), z.string()).default({ istio: 'ingressgateway', app: 'istio-ingressgateway' }),
+    })
+    .optional(),
 });
 
 export const ServiceTimeSpec = z.discriminatedUnion('distribution', [
@@ -156,7 +165,21 @@ export const LoadSpec = z.strictObject({
 });
 
 /** Where a client's sidecar runs: its cluster, and a node group or locality of its own. */
-export const ClientPlacement = z.strictObject({ cluster: name, locality: locality.optional(), node: name.optional() });
+export const ClientPlacement = z.strictObject({
+  cluster: name,
+  locality: locality.optional(),
+  node: name.optional(),
+  /**
+   * The client is outside the mesh (no sidecar on its path) and calls the ingress gateway of its
+   * cluster (topology.clusters.<cluster>.ingressGateway) with `Host: <host>` on `port`.
+   */
+  ingress: z
+    .strictObject({
+      host: z.string().regex(/^[A-Za-z0-9*]([-A-Za-z0-9.]*[A-Za-z0-9])?$/, { error: 'expected a host name such as "httpbin.example.com"' }),
+      port: z.number().int().min(1).max(65535).default(80),
+    })
+    .optional(),
+});
 
 /** One named caller of `clients:`: its placement, its sidecar's namespace, and its own scenario. */
 export const ClientSpec = z.strictObject({

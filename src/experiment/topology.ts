@@ -60,6 +60,17 @@ export interface TopologyClient {
   namespace: string;
 }
 
+/** An ingress gateway (istio-ingressgateway) of one cluster. */
+export interface TopologyIngressGateway {
+  /** Process and Envoy name: ingress-<cluster>. */
+  name: string;
+  cluster: string;
+  network: string;
+  locality: string;
+  /** The pod labels Gateway selectors match (Istio's default install: istio=ingressgateway, app=istio-ingressgateway). */
+  labels: Record<string, string>;
+}
+
 export interface MeshTopology {
   discovery: 'federated' | 'multi-primary';
   clusters: TopologyCluster[];
@@ -69,6 +80,8 @@ export interface MeshTopology {
   /** Every client, the first one first (src/experiment/clients.ts). */
   clients: TopologyClient[];
   gateways: TopologyGateway[];
+  /** Ingress gateways, one per cluster that asks for one (absent: none). */
+  ingressGateways?: TopologyIngressGateway[];
 }
 
 const namespaceOf = (host: string) => host.split('.')[1];
@@ -145,6 +158,7 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
     },
     clients,
     gateways,
+    ...ingressGatewaysOf(spec, clusters),
   };
 }
 
@@ -162,4 +176,12 @@ function topologyClients(
     locality: localityIn(c.cluster, c.node, c.locality),
     namespace: c.namespace,
   }));
+}
+
+function ingressGatewaysOf(spec: Experiment, clusters: TopologyCluster[]): { ingressGateways?: TopologyIngressGateway[] } {
+  const ingress = clusters.flatMap((c) => {
+    const ig = spec.topology.clusters[c.name].ingressGateway;
+    return ig ? [{ name: `ingress-${c.name}`, cluster: c.name, network: c.network, locality: c.locality, labels: ig.labels }] : [];
+  });
+  return ingress.length ? { ingressGateways: ingress } : {};
 }

@@ -29,6 +29,8 @@ export interface HcmOptions {
   inbound: boolean;
   /** Fixed delay added by the fault filter (the WAN stand-in). */
   delayMs?: number;
+  /** A gateway at the mesh's edge (istiod's gateway HCM): it uses the caller's address (use_remote_address). */
+  edge?: boolean;
 }
 
 export function httpConnectionManager(o: HcmOptions): Json {
@@ -39,7 +41,7 @@ export function httpConnectionManager(o: HcmOptions): Json {
     http_filters: [faultFilter(o.delayMs), corsFilter(), routerFilter()],
     access_log: [fileAccessLog(o.accessLogPath, HTTP_ACCESS_LOG_FORMAT)],
     // Sidecars never act as the edge: Envoy then keeps the caller's x-request-id end to end.
-    use_remote_address: false,
+    use_remote_address: !!o.edge,
     preserve_external_request_id: false,
     normalize_path: true,
     path_with_escaped_slashes_action: 'KEEP_UNCHANGED',
@@ -52,6 +54,12 @@ export function httpConnectionManager(o: HcmOptions): Json {
     cfg.server_name = 'istio-envoy';
     cfg.forward_client_cert_details = 'APPEND_FORWARD';
     cfg.set_current_client_cert_details = { subject: true, dns: true, uri: true };
+  } else if (o.edge) {
+    // istiod's gateway HCM (buildGatewayHTTPConnectionManager): the edge drops any XFCC the caller sent.
+    cfg.server_name = 'istio-envoy';
+    cfg.forward_client_cert_details = 'SANITIZE_SET';
+    cfg.set_current_client_cert_details = { subject: true, cert: true, dns: true, uri: true };
+    cfg.http_protocol_options = {};
   }
   return { name: HCM, typed_config: cfg };
 }

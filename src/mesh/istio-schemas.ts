@@ -252,6 +252,33 @@ export const sidecarSpec = z.strictObject({
     .optional(),
 });
 
+/** networking.istio.io Gateway (istio/api networking/v1alpha3/gateway.proto). */
+export const gatewaySpec = z.strictObject({
+  selector: labels.optional(),
+  servers: z
+    .array(
+      z.strictObject({
+        port: z.strictObject({
+          number: z.number().int().min(1).max(65535),
+          protocol: z.string(),
+          name: z.string().optional(),
+          targetPort: z.number().int().optional(),
+        }),
+        bind: z.string().optional(),
+        hosts: z.array(z.string()).min(1),
+        tls: z
+          .looseObject({
+            httpsRedirect: z.boolean().optional(),
+            mode: z.enum(['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL']).optional(),
+          })
+          .optional(),
+        defaultEndpoint: z.string().optional(),
+        name: z.string().optional(),
+      }),
+    )
+    .optional(),
+});
+
 export const metadata = z.looseObject({
   name: z.string().min(1),
   namespace: z.string().optional(),
@@ -268,6 +295,7 @@ export const KINDS: Record<string, { apiVersions: string[]; spec: z.ZodType }> =
   DestinationRule: { apiVersions: NETWORKING, spec: destinationRuleSpec },
   VirtualService: { apiVersions: NETWORKING, spec: virtualServiceSpec },
   Sidecar: { apiVersions: NETWORKING, spec: sidecarSpec },
+  Gateway: { apiVersions: NETWORKING, spec: gatewaySpec },
   PeerAuthentication: { apiVersions: SECURITY, spec: peerAuthenticationSpec },
 });
 

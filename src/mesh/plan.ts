@@ -74,6 +74,9 @@ export type ClientProxyPlan = ProxyCommon & { outbound: Address };
 /** An east-west gateway of one network (AUTO_PASSTHROUGH on 15443). */
 export type GatewayPlan = ProxyCommon & { listener: Address };
 
+/** An ingress gateway (istio-ingressgateway): a Router proxy whose listeners come from the Gateways selecting its labels. */
+export type IngressGatewayPlan = ProxyCommon & { ip: string; labels: Record<string, string> };
+
 export interface MeshPlan {
   /** Istio release whose translation semantics apply, e.g. "1.29" or "1.6". */
   istioVersion: string;
@@ -90,6 +93,8 @@ export interface MeshPlan {
   gateway?: GatewayPlan;
   /** Every east-west gateway, one per network (absent: just `gateway`). */
   gateways?: GatewayPlan[];
+  /** Ingress gateways (absent: none); their listeners come from the `Gateway` resources that select them. */
+  ingressGateways?: IngressGatewayPlan[];
   /**
    * multi-primary: every istiod reads every cluster's endpoints (remote secrets), and endpoints on
    * another network go through that network's gateway. Absent or federated: each cluster sees its own.
@@ -139,3 +144,5 @@ export const gatewaysOf = (plan: MeshPlan): GatewayPlan[] => plan.gateways ?? (p
 
 /** Every client sidecar of a plan, the first (`client`) first. */
 export const clientsOfPlan = (plan: MeshPlan): ClientProxyPlan[] => [plan.client, ...(plan.clients ?? [])];
+/** The plan's ingress gateways (none when absent). */
+export const ingressGatewaysOf = (plan: MeshPlan): IngressGatewayPlan[] => plan.ingressGateways ?? [];

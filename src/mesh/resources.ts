@@ -70,8 +70,9 @@ export class Resources {
     return drs[0];
   }
 
+  /** The VirtualService that applies to sidecars for a host: one bound to a gateway only does not (Istio's `mesh`). */
   virtualServiceFor(host: string): IstioResource | undefined {
-    return this.ofKind('VirtualService').find((r) => (r.spec.hosts ?? []).some((h: string) => hostMatches(h, host)));
+    return this.ofKind('VirtualService').find((r) => appliesToMesh(r) && (r.spec.hosts ?? []).some((h: string) => hostMatches(h, host)));
   }
 
   serviceEntriesFor(host: string) {
@@ -88,6 +89,9 @@ export class Resources {
     );
   }
 }
+
+/** A VirtualService without `gateways` applies to sidecars only; with them, only if they name `mesh`. */
+export const appliesToMesh = (r: IstioResource) => !(r.spec.gateways ?? []).length || (r.spec.gateways as string[]).includes('mesh');
 
 export function hostMatches(pattern: string, host: string) {
   if (pattern === host || pattern === '*') return true;

@@ -3,7 +3,7 @@
  * experiment's Istio release (see ../shared/facts/istio-translation.md and src/mesh/README.md for
  * the known differences from a real istiod + istio-proxy).
  */
-import { gatewaysOf, type MeshConfig, type MeshPlan } from './plan.ts';
+import { gatewaysOf, ingressGatewaysOf, type MeshConfig, type MeshPlan } from './plan.ts';
 import type { TranslateContext } from './context.ts';
 import { Resources } from './resources.ts';
 import { parseIstioVersion } from './istio-version.ts';
@@ -13,6 +13,8 @@ import { gatewayBootstrap } from './gateway.ts';
 import { validateIstioResources } from './validate.ts';
 import { SpilloverError } from '../errors.ts';
 import { untranslatedCaveats } from './untranslated.ts';
+import { ingressGatewayBootstrap } from './ingress-gateway.ts';
+import { gatewayBindingCaveats } from './gateway-binding.ts';
 
 export function translate(plan: MeshPlan): MeshConfig {
   const source = plan.source ?? { file: 'experiment', basePath: 'resources' };
@@ -48,6 +50,8 @@ export function translate(plan: MeshPlan): MeshConfig {
     bootstraps[c.name] = built.bootstrap;
     (otherClients ??= {})[c.name] = { authority: built.authority, clientCluster: built.clusterName };
   }
+  for (const gw of ingressGatewaysOf(plan)) bootstraps[gw.name] = ingressGatewayBootstrap(inCluster(gw.cluster), gw);
+  ctx.warnings.push(...gatewayBindingCaveats(ctx, (c) => ctx.resources.inCluster(c, plan.client.cluster)));
 
   warnMissingGatewayChains(client.clusters, bootstraps, ctx);
 

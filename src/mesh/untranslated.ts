@@ -33,7 +33,6 @@ const GAPS: Gap[] = [
   { kind: 'ServiceEntry', field: 'addresses', istio: 'gives the host virtual IPs to match on' },
   { kind: 'ServiceEntry', field: 'workloadSelector', istio: 'selects pods or WorkloadEntries as endpoints instead of spec.endpoints' },
   { kind: 'ServiceEntry', field: 'exportTo', istio: 'limits the namespaces that see the entry' },
-  { kind: 'VirtualService', field: 'gateways', istio: 'binds the routes to gateways instead of (or besides) sidecars' },
   { kind: 'VirtualService', field: 'tls', istio: 'routes TLS traffic by SNI' },
   { kind: 'VirtualService', field: 'tcp', istio: 'routes TCP traffic' },
   // match, route (subsets, weights), retries, timeout, fault, mirror(s) and their percentages, rewrite,

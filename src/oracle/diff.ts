@@ -3,7 +3,7 @@
  * field, after both went through the same protos (the helper) and canonical.ts. Each difference is
  * either excused by one entry of known-differences.ts (with its reason) or unexplained. Pure.
  */
-import { gatewaysOf, type MeshConfig, type MeshPlan, type ProxyCommon } from '../mesh/plan.ts';
+import { gatewaysOf, ingressGatewaysOf, type MeshConfig, type MeshPlan, type ProxyCommon } from '../mesh/plan.ts';
 import type { Json } from '../mesh/resources.ts';
 import { canonicalProxy, type CanonicalContext } from './canonical.ts';
 import { diffProxy, formatValue, type Difference } from './differ.ts';
@@ -26,6 +26,7 @@ export const proxiesOf = (plan: MeshPlan): ProxyCommon[] => [
   ...gatewaysOf(plan),
   // Every further client sidecar too: each has its own locality, so its configuration differs.
   ...(plan.clients ?? []),
+  ...ingressGatewaysOf(plan),
 ];
 
 function contextFor(plan: MeshPlan, proxy: ProxyCommon): CanonicalContext {

@@ -5,7 +5,7 @@
  * spawns the helper (src/runner/istiod-config.ts).
  */
 import { stringify } from 'yaml';
-import { clientsOfPlan, gatewaysOf, type MeshPlan, type ProxyCommon, type WorkloadPlan } from '../mesh/plan.ts';
+import { clientsOfPlan, gatewaysOf, ingressGatewaysOf, type MeshPlan, type ProxyCommon, type WorkloadPlan } from '../mesh/plan.ts';
 import { Resources, type Json } from '../mesh/resources.ts';
 import { localityLabels } from '../mesh/locality.ts';
 
@@ -103,6 +103,7 @@ export function clustersOf(plan: MeshPlan): string[] {
     ...plan.workloads.map((w) => w.sidecar.cluster),
     ...gatewaysOf(plan).map((g) => g.cluster),
     ...clientsOfPlan(plan).map((c) => c.cluster),
+    ...ingressGatewaysOf(plan).map((g) => g.cluster),
   ];
   return [...new Set(all)];
 }
@@ -125,7 +126,11 @@ export function istiodRequest(plan: MeshPlan, cluster: string, o: RequestOptions
   const mine = new Resources(plan.resources, source).inCluster(cluster, plan.client.cluster).all;
   const docs = mine.map((r) => placed(plan.resources[r.index] as Json, plan));
   const gateways = gatewaysOf(plan).filter((g) => g.cluster === cluster);
-  if (gateways.length && !docs.some((d) => d.kind === 'Gateway')) docs.push(eastWestGateway(gateways[0].listener.port));
+  // The experiment's own Gateways (ingress) do not replace the multi-network install's east-west one.
+  const ownEastWest = docs.some(
+    (d) => d.kind === 'Gateway' && (d.spec?.servers ?? []).some((s: Json) => s?.tls?.mode === 'AUTO_PASSTHROUGH'),
+  );
+  if (gateways.length && !ownEastWest) docs.push(eastWestGateway(gateways[0].listener.port));
 
   const local = plan.workloads.filter((w) => w.sidecar.cluster === cluster);
   // Multi-primary: this cluster's istiod reads every cluster's Services and endpoints (remote secrets).
@@ -149,6 +154,19 @@ export function istiodRequest(plan: MeshPlan, cluster: string, o: RequestOptions
       network: g.network,
       workloadName: 'istio-eastwestgateway',
       ...(plan.gateways ? { requestedNetworkView: [g.network] } : {}),
+    });
+  }
+  // An ingress gateway is a Router proxy like istio-ingressgateway, with its pod labels (Gateway selectors match them).
+  for (const g of ingressGatewaysOf(plan).filter((x) => x.cluster === cluster)) {
+    proxies.push({
+      name: g.name,
+      type: 'router',
+      namespace: 'istio-system',
+      ips: [g.ip],
+      labels: { ...g.labels, ...topologyLabels(g) },
+      locality: g.locality,
+      network: g.network,
+      workloadName: 'istio-ingressgateway',
     });
   }
   return {

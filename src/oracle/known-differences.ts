@@ -69,7 +69,11 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
         /^listeners\/(virtualOutbound\|[^/]+|inbound\|(\?|15006)\|[^/]+)$/,
         /^routes\/(\d+\/allow_any|InboundPassthroughCluster\/[^/]+)$/,
       )(d) ||
-        (d.proxy !== plan.client.name && SIDECARS_OUTBOUND.test(d.path) && !/^clusters\/outbound_\./.test(d.path))),
+        // An ingress gateway's outbound side is its traffic path: nothing of it is excused here.
+        (d.proxy !== plan.client.name &&
+          !(plan.ingressGateways ?? []).some((g) => g.name === d.proxy) &&
+          SIDECARS_OUTBOUND.test(d.path) &&
+          !/^clusters\/outbound_\./.test(d.path))),
   },
   {
     id: 'passthrough-without-original-dst',

@@ -20,6 +20,7 @@ const SIDE: Record<string, string> = {
   client: "the client's sidecar (outbound, client side)",
   'a-sidecar': "A's own sidecar (inbound, server side: the DestinationRule's pool applies there too)",
   gateway: 'the east-west gateway',
+  'ingress-gateway': "the ingress gateway (the mesh's edge: the outside client's requests enter there)",
   'b-sidecar': "B's own sidecar (inbound, server side)",
 };
 

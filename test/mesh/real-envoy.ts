@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { ensureEnvoy } from '../../src/runner/envoy-install.ts';
 import { createCa } from '../../src/runner/ca.ts';
-import { gatewaysOf, type MeshPlan } from '../../src/mesh/plan.ts';
+import { gatewaysOf, ingressGatewaysOf, type MeshPlan } from '../../src/mesh/plan.ts';
 
 export async function envoyBin(): Promise<string> {
   return process.env.ENVOY_BIN ?? (await ensureEnvoy()).bin;
@@ -12,7 +12,13 @@ export async function envoyBin(): Promise<string> {
 /** Real certificates from the run CA for every proxy of the plan, and the folders Envoy writes to. */
 export async function materialize(plan: MeshPlan, dir: string): Promise<void> {
   const ca = await createCa(`${dir}/certs`, { name: 'mesh-test' });
-  for (const p of [plan.client, ...(plan.clients ?? []), ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)]) {
+  for (const p of [
+    plan.client,
+    ...(plan.clients ?? []),
+    ...gatewaysOf(plan),
+    ...ingressGatewaysOf(plan),
+    ...plan.workloads.map((w) => w.sidecar),
+  ]) {
     const m = /ns\/([^/]+)\/sa\/(.+)$/.exec(p.identity.spiffe)!;
     p.identity = await ca.issue({ namespace: m[1], serviceAccount: m[2] });
     for (const f of Object.values(p.files)) fs.mkdirSync(f.slice(0, f.lastIndexOf('/')), { recursive: true });

@@ -29,6 +29,7 @@ export const TOPOLOGY_CASES = [
   'experiments/istio-tasks/locality-failover.yaml',
   'experiments/istio-tasks/multicluster-verify.yaml',
   'experiments/istio-tasks/mirroring.yaml',
+  'experiments/istio-tasks/ingress.yaml',
   'test/fixtures/topology/routing.yaml',
   'test/fixtures/topology/failover-priority.yaml',
   'test/fixtures/topology/route-actions.yaml',
@@ -67,6 +68,9 @@ function select(m: MeshConfig) {
             routes:
               listeners[0].filter_chains[0].filters[0].typed_config.route_config?.virtual_hosts ?? listeners[0].filter_chains[0].filters,
           }
+        : {}),
+      ...(name.startsWith('ingress-')
+        ? { routes: listeners.map((l: any) => l.filter_chains[0].filters[0].typed_config.route_config) }
         : {}),
       ...(name.startsWith('gateway')
         ? { chains: listeners[0].filter_chains.map((c: any) => ({ name: c.name, match: c.filter_chain_match })) }

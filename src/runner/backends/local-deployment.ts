@@ -6,7 +6,8 @@
 import { SpilloverError } from '../../errors.ts';
 import { RAW } from '../../contracts/raw.ts';
 import type { TimedFault } from '../../experiment/normalise.ts';
-import { clientsOfPlan, gatewaysOf, type ProxyCommon } from '../../mesh/plan.ts';
+import { clientsOfPlan, gatewaysOf, ingressGatewaysOf, type ProxyCommon } from '../../mesh/plan.ts';
+import { ingressEntry } from './local-ingress.ts';
 import type { Supervisor } from '../../process/processes.ts';
 import type { BackendContext, Deployment, ScrapeTarget } from '../backend.ts';
 import type { FileControlPlane } from '../control-plane.ts';
@@ -25,7 +26,9 @@ export interface Running {
 export function localDeployment(r: Running): Deployment {
   const { ctx, sup } = r;
   const { plan, mesh, services } = r.prepared;
-  const proxies: ProxyCommon[] = [...clientsOfPlan(plan), ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
+  // An outside client (client.ingress) has no sidecar: the client Envoy is neither started nor scraped.
+  const clients = ctx.experiment.spec.client.ingress ? [] : clientsOfPlan(plan);
+  const proxies: ProxyCommon[] = [...clients, ...gatewaysOf(plan), ...ingressGatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
   const scrapeTargets: ScrapeTarget[] = [
     ...proxies.map((px) => ({ name: px.name, kind: 'envoy' as const, baseUrl: `http://${px.admin.ip}:${px.admin.port}` })),
     ...services.map((s) => ({ name: s.proc, kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}` })),
@@ -34,8 +37,17 @@ export function localDeployment(r: Running): Deployment {
   const clientCluster = ctx.experiment.spec.client.cluster;
   const gateways = new Set(gatewaysOf(plan).map((g) => g.name));
   const clientNames = new Set(clientsOfPlan(plan).map((c) => c.name));
+  const ingress = new Set(ingressGatewaysOf(plan).map((g) => g.name));
   const roleOf = (px: ProxyCommon) =>
-    clientNames.has(px.name) ? 'client' : gateways.has(px.name) ? 'gateway' : px.cluster === clientCluster ? 'a-sidecar' : 'b-sidecar';
+    clientNames.has(px.name)
+      ? 'client'
+      : gateways.has(px.name)
+        ? 'gateway'
+        : ingress.has(px.name)
+          ? 'ingress-gateway'
+          : px.cluster === clientCluster
+            ? 'a-sidecar'
+            : 'b-sidecar';
   const instances = Object.fromEntries(
     services.map((s) => [
       s.topo.instance,
@@ -44,7 +56,7 @@ export function localDeployment(r: Running): Deployment {
   );
   const admin = (px: ProxyCommon) => `${px.admin.ip}:${px.admin.port}`;
   return {
-    entry: {
+    entry: ingressEntry(ctx, plan) ?? {
       url: `http://${target.host}${target.port === 80 ? '' : `:${target.port}`}`,
       connectTo: `${plan.client.outbound.ip}:${plan.client.outbound.port}`,
     },
@@ -67,6 +79,7 @@ export function localDeployment(r: Running): Deployment {
     describe: () =>
       [
         `send requests:   curl -H 'host: ${target.host}' http://${plan.client.outbound.ip}:${plan.client.outbound.port}/`,
+        ...ingressGatewaysOf(plan).map((g) => `ingress ${g.name}: curl -H 'host: <a Gateway host>' http://${g.ip}:<server port>/`),
         ...proxies.map((px) => `admin ${px.name.padEnd(10)} http://${admin(px)}/  (stats/prometheus, clusters, config_dump)`),
         ...services.map((s) => `service ${s.proc.padEnd(8)} http://${s.pod}:${PORTS.app}/metrics`),
         `stop everything: spillover cleanup --run ${ctx.runId}   (or kill the process groups: ${sup

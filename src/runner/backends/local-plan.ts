@@ -93,6 +93,13 @@ export async function localMeshPlan(inp: PlanInputs): Promise<{ plan: MeshPlan; 
       listener: { ip: ips[g.name], port: g.port },
     })),
   );
+  const ingressGateways = await Promise.all(
+    (topo.ingressGateways ?? []).map(async (g) => ({
+      ...(await proxy(g.name, g.cluster, ips[g.name], 'istio-system', 'istio-ingressgateway-service-account', g.locality)),
+      ip: ips[g.name],
+      labels: g.labels,
+    })),
+  );
   let text = JSON.stringify(spec.resources);
   for (const g of topo.gateways) text = text.replaceAll(`{{gateway.${g.cluster}}}`, ips[g.name]);
   // Every client its own sidecar: its address, cluster, locality and namespace (service account "client").
@@ -114,6 +121,7 @@ export async function localMeshPlan(inp: PlanInputs): Promise<{ plan: MeshPlan; 
     // The study's shorthand keeps its one `gateway`; the general model lists every network's.
     ...(spec.gateway ? {} : { gateways }),
     ...(topo.discovery === 'multi-primary' ? { discovery: 'multi-primary' as const } : {}),
+    ...(ingressGateways.length ? { ingressGateways } : {}),
     resources: JSON.parse(text) as Array<Record<string, unknown>>,
     source: { file: inp.sourceFile, basePath: 'resources' },
     wanDelayMs: inp.timing.wanDelayMs,

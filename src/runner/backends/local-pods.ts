@@ -33,6 +33,8 @@ function layout(topo: MeshTopology): Map<string, string[]> {
   for (const p of topo.pods) byCluster.get(p.cluster)?.push(p.proc);
   // Further clients last, so every other process keeps the address it has with one client.
   for (const c of others) byCluster.get(c.cluster)?.push(c.envoy);
+  // Last, so that every other process keeps the address it has without an ingress gateway.
+  for (const g of topo.ingressGateways ?? []) byCluster.get(g.cluster)?.push(g.name);
   return byCluster;
 }
 
@@ -52,6 +54,8 @@ export function podBindings(topo: MeshTopology, ips: Record<string, string>): Ar
   ]);
   for (const g of topo.gateways) out.push([ips[g.name], PORTS.admin], [ips[g.name], g.port]);
   for (const p of topo.pods) out.push([ips[p.proc], PORTS.admin], [ips[p.proc], PORTS.inbound], [ips[p.proc], PORTS.app]);
+  // The ingress gateway's listener ports come from the Gateway resources; its own address keeps them apart.
+  for (const g of topo.ingressGateways ?? []) out.push([ips[g.name], PORTS.admin]);
   return out;
 }
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SpilloverError } from '../../errors.ts';
 import { normaliseTopology } from '../../experiment/topology.ts';
-import { clientsOfPlan, gatewaysOf, type MeshConfig, type MeshPlan } from '../../mesh/plan.ts';
+import { clientsOfPlan, gatewaysOf, ingressGatewaysOf, type MeshConfig, type MeshPlan } from '../../mesh/plan.ts';
 import { translate } from '../../mesh/translate.ts';
 import { ORACLE_ISTIO } from '../../oracle/era.ts';
 import { toYaml } from '../../util/yaml.ts';
@@ -19,6 +19,7 @@ import { needsControlPlane, timingOf } from './local-control.ts';
 import { localMeshPlan, plannedIdentity, type LocalPod } from './local-plan.ts';
 import { PORTS } from './local-addresses.ts';
 import { serviceConfig } from './local-start.ts';
+import { ingressEntry } from './local-ingress.ts';
 
 export const topologyOf = (ctx: BackendContext) => ctx.experiment.topology ?? normaliseTopology(ctx.experiment.spec);
 
@@ -110,18 +111,25 @@ function writeConfigs(runDir: string, bootstraps: Record<string, Record<string, 
 export function writeDryRun(ctx: BackendContext, p: Prepared, slot: number, ips: Record<string, string>): string[] {
   const { plan, mesh, services } = p;
   const identities = new Set(
-    [...clientsOfPlan(plan), ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)].map((x) => x.identity.spiffe),
+    [...clientsOfPlan(plan), ...gatewaysOf(plan), ...ingressGatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)].map(
+      (x) => x.identity.spiffe,
+    ),
   );
+  const ingress = ingressEntry(ctx, plan);
   const steps = [
     `create a per-run CA in certs/ and issue ${[...identities].join(', ')}`,
     ...services.map(
       (s) => `start service ${s.proc} on ${s.pod}:${PORTS.app} (${JSON.stringify(serviceConfig(ctx.experiment.spec, s).capacity)})`,
     ),
-    ...Object.keys(mesh.bootstraps).map(
-      (n) =>
-        `start Envoy ${n}: envoy -c config/${n}.yaml --concurrency ${plan.envoy.concurrency} --file-flush-interval-msec ${plan.envoy.fileFlushIntervalMs}`,
-    ),
-    `send load to http://${mesh.authority} via ${plan.client.outbound.ip}:${plan.client.outbound.port}`,
+    ...Object.keys(mesh.bootstraps)
+      .filter((n) => !(ingress && n === plan.client.name))
+      .map(
+        (n) =>
+          `start Envoy ${n}: envoy -c config/${n}.yaml --concurrency ${plan.envoy.concurrency} --file-flush-interval-msec ${plan.envoy.fileFlushIntervalMs}`,
+      ),
+    ingress
+      ? `send load to ${ingress.url} via ${ingress.connectTo} (the ingress gateway; the client is outside the mesh)`
+      : `send load to http://${mesh.authority} via ${plan.client.outbound.ip}:${plan.client.outbound.port}`,
     ...(plan.clients ?? []).map(
       (c) => `send ${c.name}'s load to http://${mesh.otherClients?.[c.name]?.authority} via ${c.outbound.ip}:${c.outbound.port}`,
     ),

@@ -7,7 +7,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { SpilloverError } from '../../errors.ts';
 import type { Experiment } from '../../experiment/schema.ts';
-import { clientsOfPlan, gatewaysOf, type MeshPlan } from '../../mesh/plan.ts';
+import { clientsOfPlan, gatewaysOf, ingressGatewaysOf, type MeshPlan } from '../../mesh/plan.ts';
 import { envoyFile, RAW } from '../../contracts/raw.ts';
 import type { ManagedProcess, Supervisor } from '../../process/processes.ts';
 import { CONTROL_TOKEN_ENV } from '../../workload/control-token.ts';
@@ -59,7 +59,9 @@ export async function startAll(
       await waitReadyLine(p, `service ${s.proc}`, c.signal);
     }),
   );
-  const order = [...plan.workloads.map((w) => w.sidecar), ...gatewaysOf(plan), ...clientsOfPlan(plan)];
+  // client.ingress: the load comes from outside the mesh, so the client's sidecar is not on its path and is not started.
+  const clients = c.spec.client.ingress ? [] : clientsOfPlan(plan);
+  const order = [...plan.workloads.map((w) => w.sidecar), ...gatewaysOf(plan), ...ingressGatewaysOf(plan), ...clients];
   const envoysReady = Promise.all(
     order.map(async (px) => {
       fs.mkdirSync(path.dirname(px.files.accessLog), { recursive: true });

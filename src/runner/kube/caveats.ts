@@ -74,6 +74,15 @@ function modelCaveats(spec: Experiment, mode: 'kind' | 'kube', installIstio: boo
       path: 'controlPlane',
       text: `controlPlane ${spec.controlPlane} is the local backend's: the clusters' istiod configures every proxy`,
     });
+  if (spec.client.ingress)
+    out.push({
+      path: 'client.ingress',
+      text: "a client outside the mesh calling the ingress gateway is the local backend's: on clusters the load runs in a pod with a sidecar and is not pointed at the gateway's Service",
+      refuse: {
+        found: `client.ingress ${JSON.stringify(spec.client.ingress)}`,
+        fix: 'run it with --backend local, or drop client.ingress (the ingress gateway and its Gateway are still installed)',
+      },
+    });
   if (mode === 'kube') {
     for (const c of Object.keys(spec.topology.clusters).filter((n) => hasNodeGroups(spec, n)))
       out.push({

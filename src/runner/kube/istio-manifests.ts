@@ -101,6 +101,24 @@ export function eastWestGateway(spec: Experiment, cluster: string, labels: Recor
   };
 }
 
+/**
+ * The experiment's ingress gateway (topology.clusters.<c>.ingressGateway): Istio's istio-ingressgateway
+ * component with the experiment's pod labels, which its `Gateway` resources select.
+ */
+export function ingressGatewayOperator(spec: Experiment, cluster: string, labels: Record<string, string>): KubeObject {
+  const c = spec.topology.clusters[cluster];
+  return {
+    apiVersion: 'install.istio.io/v1alpha1',
+    kind: 'IstioOperator',
+    metadata: { name: 'spillover-ingress', namespace: ISTIO_NS, labels },
+    spec: {
+      profile: 'empty',
+      components: { ingressGateways: [{ name: 'istio-ingressgateway', enabled: true, label: { ...(c.ingressGateway?.labels ?? {}) } }] },
+      values: { gateways: { 'istio-ingressgateway': { injectionTemplate: 'gateway' } }, global: { network: c.network } },
+    },
+  };
+}
+
 /** samples/multicluster/expose-services.yaml. */
 export function crossNetworkGateway(spec: Experiment, labels: Record<string, string>): KubeObject {
   return {

@@ -6,7 +6,7 @@
  */
 import { runLabels } from './names.ts';
 import { cacertsSecret } from './cacerts.ts';
-import { controlPlane, crossNetworkGateway, eastWestGateway, istioSystemNamespace } from './istio-manifests.ts';
+import { controlPlane, crossNetworkGateway, eastWestGateway, ingressGatewayOperator, istioSystemNamespace } from './istio-manifests.ts';
 import { eastWestClusters, eastWestPort } from './kube-model.ts';
 import { PINS } from './versions.ts';
 import { kubeconfigArgs } from './steps-kind.ts';
@@ -113,6 +113,28 @@ export function istioSteps(input: StepsInput): Step[] {
       title: `${c.name}: AUTO_PASSTHROUGH Gateway on ${eastWestPort(spec)} (expose-services)`,
       objects: [crossNetworkGateway(spec, runLabels(input.runId))],
     });
+  steps.push(...ingressSteps(input));
   if (spec.topology.discovery === 'multi-primary') steps.push(...remoteSecretSteps(input));
   return steps;
+}
+
+/** The ingress gateway of each cluster that has one: its IstioOperator, then istioctl install (its Gateways are the experiment's resources). */
+function ingressSteps(input: StepsInput): Step[] {
+  const spec = input.exp.spec;
+  const withIngress = input.clusters.filter((c) => spec.topology.clusters[c.name].ingressGateway);
+  return withIngress.flatMap((c): Step[] => [
+    {
+      kind: 'write',
+      cluster: c.name,
+      file: `kube/${c.name}/13-ingress-gateway.yaml`,
+      title: `${c.name}: IstioOperator for the ingress gateway istio-ingressgateway (input of istioctl)`,
+      objects: [ingressGatewayOperator(spec, c.name, runLabels(input.runId))],
+    },
+    {
+      kind: 'tool',
+      group: 'ingress',
+      title: `${c.name}: install the ingress gateway`,
+      call: istioctlInstall(input, c.name, '13-ingress-gateway.yaml'),
+    },
+  ]);
 }
