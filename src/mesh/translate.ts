@@ -59,21 +59,7 @@ export function translate(plan: MeshPlan): MeshConfig {
   for (const e of client.built.endpoints)
     endpoints[`${e.ip}:${e.port}`] = { service: e.service, locality: e.locality, priority: e.priority };
   // Beyond the study's one host: every client cluster's endpoints (gateway addresses repeat per locality).
-  let clientClusters: MeshConfig['clientClusters'];
-  if (client.clusters.length > 1 || plan.gateways) {
-    clientClusters = {};
-    for (const c of client.clusters) {
-      const eps: NonNullable<MeshConfig['clientClusters']>[string] = {};
-      for (const e of c.built.endpoints)
-        eps[`${e.ip}:${e.port}|${e.locality}`] = {
-          service: e.service,
-          locality: e.locality,
-          priority: e.priority,
-          ...(e.weight && e.weight !== 1 ? { weight: e.weight } : {}),
-        };
-      clientClusters[c.name] = eps;
-    }
-  }
+  const clientClusters = client.clusters.length > 1 || plan.gateways ? clientClusterEndpoints(client.clusters) : undefined;
 
   const envoyArgs: MeshConfig['envoyArgs'] = {};
   for (const name of Object.keys(bootstraps)) {
@@ -97,6 +83,23 @@ export function translate(plan: MeshPlan): MeshConfig {
     ...(clientClusters ? { clientClusters } : {}),
     ...(otherClients ? { otherClients } : {}),
   };
+}
+
+/** Each client cluster's endpoints by address and locality, as the oracle and the report see them. */
+function clientClusterEndpoints(clusters: ReturnType<typeof clientBootstrap>['clusters']): NonNullable<MeshConfig['clientClusters']> {
+  const out: NonNullable<MeshConfig['clientClusters']> = {};
+  for (const c of clusters) {
+    const eps: NonNullable<MeshConfig['clientClusters']>[string] = {};
+    for (const e of c.built.endpoints)
+      eps[`${e.ip}:${e.port}|${e.locality}`] = {
+        service: e.service,
+        locality: e.locality,
+        priority: e.priority,
+        ...(e.weight && e.weight !== 1 ? { weight: e.weight } : {}),
+      };
+    out[c.name] = eps;
+  }
+  return out;
 }
 
 /**

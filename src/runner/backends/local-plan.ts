@@ -66,27 +66,7 @@ export async function localMeshPlan(inp: PlanInputs): Promise<{ plan: MeshPlan; 
     identity: await identity(ns, sa),
   });
 
-  const services: LocalPod[] = [];
-  for (const pod of topo.pods) {
-    const s = spec.services[pod.service];
-    const ip = ips[pod.proc];
-    const w: WorkloadPlan = {
-      service: pod.service,
-      host: s.host,
-      namespace: pod.namespace,
-      serviceAccount: s.serviceAccount,
-      port: s.port.number,
-      portName: s.port.name,
-      app: { ip, port: PORTS.app },
-      sidecar: {
-        ...(await proxy(`${pod.proc}-sidecar`, pod.cluster, ip, pod.namespace, s.serviceAccount, pod.locality)),
-        inbound: { ip, port: PORTS.inbound },
-      },
-      labels: pod.labels,
-      instance: pod.instance,
-    };
-    services.push({ name: pod.service, proc: pod.proc, pod: ip, w, topo: pod });
-  }
+  const services = await localPods(inp, proxy);
   const gateways = await Promise.all(
     topo.gateways.map(async (g) => ({
       ...(await proxy(g.name, g.cluster, ips[g.name], 'istio-system', 'istio-eastwestgateway', clusterOf(g.cluster).locality)),
@@ -128,4 +108,33 @@ export async function localMeshPlan(inp: PlanInputs): Promise<{ plan: MeshPlan; 
     envoy: { fileFlushIntervalMs: inp.timing.fileFlushIntervalMs, concurrency: spec.envoy.concurrency },
   };
   return { plan, services };
+}
+
+type ProxyOf = (name: string, cluster: string, ip: string, ns: string, sa: string, locality: string) => Promise<ProxyCommon>;
+
+/** Every pod of the topology: its app address and its sidecar, as the mesh plan and the backend see it. */
+async function localPods(inp: PlanInputs, proxy: ProxyOf): Promise<LocalPod[]> {
+  const { spec, topo, ips } = inp;
+  const services: LocalPod[] = [];
+  for (const pod of topo.pods) {
+    const s = spec.services[pod.service];
+    const ip = ips[pod.proc];
+    const w: WorkloadPlan = {
+      service: pod.service,
+      host: s.host,
+      namespace: pod.namespace,
+      serviceAccount: s.serviceAccount,
+      port: s.port.number,
+      portName: s.port.name,
+      app: { ip, port: PORTS.app },
+      sidecar: {
+        ...(await proxy(`${pod.proc}-sidecar`, pod.cluster, ip, pod.namespace, s.serviceAccount, pod.locality)),
+        inbound: { ip, port: PORTS.inbound },
+      },
+      labels: pod.labels,
+      instance: pod.instance,
+    };
+    services.push({ name: pod.service, proc: pod.proc, pod: ip, w, topo: pod });
+  }
+  return services;
 }
