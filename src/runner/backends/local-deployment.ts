@@ -13,6 +13,7 @@ import type { FileControlPlane } from '../control-plane.ts';
 import { PORTS } from './local-addresses.ts';
 import { injectLocalFault, podsOf, type FaultPod } from './local-faults.ts';
 import type { Prepared } from './local-prepare.ts';
+import type { LocalScaler } from './local-scale.ts';
 
 export interface Running {
   ctx: BackendContext;
@@ -20,15 +21,24 @@ export interface Running {
   sup: Supervisor;
   controlToken: string;
   envoyVersion: string;
+  /** Creates and deletes pods for `scale` faults (only when the run has a control plane). */
+  scaler?: LocalScaler;
 }
 
 export function localDeployment(r: Running): Deployment {
   const { ctx, sup } = r;
   const { plan, mesh, services } = r.prepared;
   const proxies: ProxyCommon[] = [plan.client, ...gatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
+  // A pod a scale fault creates or deletes is scraped only while it is up.
+  const exists = r.scaler && ((name: string) => ({ exists: () => r.scaler!.exists(name) }));
   const scrapeTargets: ScrapeTarget[] = [
-    ...proxies.map((px) => ({ name: px.name, kind: 'envoy' as const, baseUrl: `http://${px.admin.ip}:${px.admin.port}` })),
-    ...services.map((s) => ({ name: s.proc, kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}` })),
+    ...proxies.map((px) => ({
+      name: px.name,
+      kind: 'envoy' as const,
+      baseUrl: `http://${px.admin.ip}:${px.admin.port}`,
+      ...exists?.(px.name),
+    })),
+    ...services.map((s) => ({ name: s.proc, kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}`, ...exists?.(s.proc) })),
   ];
   const target = plan.workloads.find((w) => w.host === mesh.authority) ?? plan.workloads[0];
   const clientCluster = ctx.experiment.spec.client.cluster;
@@ -92,10 +102,7 @@ async function injectFault(r: Running, f: Fault): Promise<void> {
         message: `scale target "${f.target}" is not a service of this run`,
         expected: Object.keys(r.ctx.experiment.spec.services).join(', '),
       });
-    return cp.scale(
-      deployment.map((s) => s.w),
-      f.replicas,
-    );
+    return r.scaler!.scale(deployment, f.replicas);
   }
   const targets = new Set(podsOf(f.target, pods).map((p) => p.proc));
   if (!targets.size)

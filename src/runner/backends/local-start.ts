@@ -7,7 +7,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { SpilloverError } from '../../errors.ts';
 import type { Experiment } from '../../experiment/schema.ts';
-import { gatewaysOf, type MeshPlan } from '../../mesh/plan.ts';
+import { gatewaysOf, type MeshPlan, type ProxyCommon } from '../../mesh/plan.ts';
 import { envoyFile, RAW } from '../../contracts/raw.ts';
 import type { ManagedProcess, Supervisor } from '../../process/processes.ts';
 import { CONTROL_TOKEN_ENV } from '../../workload/control-token.ts';
@@ -39,35 +39,44 @@ export function serviceConfig(spec: Experiment, s: LocalPod) {
 /**
  * Apps and Envoys all at once: a sidecar's inbound cluster is static, so it does not need its app to
  * be up to start, and a Node start-up (~0.7 s of CPU) then overlaps the Envoys'. The load waits for all.
+ * Standby pods (a later `scale` fault creates them) are not started here: local-scale.ts does, at the fault's time.
  */
-export async function startAll(
-  sup: Supervisor,
-  c: StartContext,
-  plan: MeshPlan,
-  services: LocalPod[],
-  o: { envoyBin: string; controlToken: string },
-): Promise<void> {
-  const appsReady = Promise.all(
-    services.map(async (s) => {
-      const cfg = serviceConfig(c.spec, s);
-      const p = sup.start(s.proc, process.execPath, ['--import', 'tsx', WORKLOAD_MAIN, '--config', JSON.stringify(cfg)], {
-        env: { ...process.env, [CONTROL_TOKEN_ENV]: o.controlToken },
-        logFile: path.join(c.runDir, RAW.servicesDir, `${s.proc}.log`),
-        captureStdout: true,
-        cwd: REPO_ROOT,
-      });
-      await waitReadyLine(p, `service ${s.proc}`, c.signal);
-    }),
-  );
-  const order = [...plan.workloads.map((w) => w.sidecar), ...gatewaysOf(plan), plan.client];
-  const envoysReady = Promise.all(
-    order.map(async (px) => {
-      fs.mkdirSync(path.dirname(px.files.accessLog), { recursive: true });
-      const p = sup.start(px.name, o.envoyBin, envoyArgs(c, plan, px), { logFile: envoyFile(c.runDir, px.name, 'envoy.log') });
-      await waitEnvoyReady(p, `${px.admin.ip}:${px.admin.port}`, c.signal);
-    }),
-  );
+export async function startAll(sup: Supervisor, c: StartContext, plan: MeshPlan, services: LocalPod[], o: StartOptions): Promise<void> {
+  const running = services.filter((s) => !s.topo.standby);
+  const sidecars = new Set(running.map((s) => s.w.sidecar.name));
+  const appsReady = Promise.all(running.map((s) => startApp(sup, c, s, o)));
+  const order = [...plan.workloads.filter((w) => sidecars.has(w.sidecar.name)).map((w) => w.sidecar), ...gatewaysOf(plan), plan.client];
+  const envoysReady = Promise.all(order.map((px) => startEnvoy(sup, c, plan, px, o)));
   await Promise.all([appsReady, envoysReady]);
+}
+
+export interface StartOptions {
+  envoyBin: string;
+  controlToken: string;
+}
+
+/** One pod (what kubelet starts for a created pod): its app and its sidecar, resolved once both are ready. */
+export async function startPod(sup: Supervisor, c: StartContext, plan: MeshPlan, s: LocalPod, o: StartOptions): Promise<ManagedProcess[]> {
+  return Promise.all([startApp(sup, c, s, o), startEnvoy(sup, c, plan, s.w.sidecar, o)]);
+}
+
+async function startApp(sup: Supervisor, c: StartContext, s: LocalPod, o: StartOptions): Promise<ManagedProcess> {
+  const cfg = serviceConfig(c.spec, s);
+  const p = sup.start(s.proc, process.execPath, ['--import', 'tsx', WORKLOAD_MAIN, '--config', JSON.stringify(cfg)], {
+    env: { ...process.env, [CONTROL_TOKEN_ENV]: o.controlToken },
+    logFile: path.join(c.runDir, RAW.servicesDir, `${s.proc}.log`),
+    captureStdout: true,
+    cwd: REPO_ROOT,
+  });
+  await waitReadyLine(p, `service ${s.proc}`, c.signal);
+  return p;
+}
+
+async function startEnvoy(sup: Supervisor, c: StartContext, plan: MeshPlan, px: ProxyCommon, o: StartOptions): Promise<ManagedProcess> {
+  fs.mkdirSync(path.dirname(px.files.accessLog), { recursive: true });
+  const p = sup.start(px.name, o.envoyBin, envoyArgs(c, plan, px), { logFile: envoyFile(c.runDir, px.name, 'envoy.log') });
+  await waitEnvoyReady(p, `${px.admin.ip}:${px.admin.port}`, c.signal);
+  return p;
 }
 
 function envoyArgs(c: StartContext, plan: MeshPlan, px: { name: string; cluster: string }): string[] {
