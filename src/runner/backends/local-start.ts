@@ -14,8 +14,8 @@ import { CONTROL_TOKEN_ENV } from '../../workload/control-token.ts';
 import { REPO_ROOT } from '../../util/repo-root.ts';
 import { PORTS } from './local-addresses.ts';
 import type { LocalPod } from './local-plan.ts';
+import { workloadBundle } from './workload-bundle.ts';
 
-const WORKLOAD_MAIN = path.join(REPO_ROOT, 'src/workload/main.ts');
 const READY_TIMEOUT_MS = 20_000;
 
 export interface StartContext {
@@ -62,7 +62,9 @@ export async function startPod(sup: Supervisor, c: StartContext, plan: MeshPlan,
 
 async function startApp(sup: Supervisor, c: StartContext, s: LocalPod, o: StartOptions): Promise<ManagedProcess> {
   const cfg = serviceConfig(c.spec, s);
-  const p = sup.start(s.proc, process.execPath, ['--import', 'tsx', WORKLOAD_MAIN, '--config', JSON.stringify(cfg)], {
+  // src/workload/main.ts, pre-built (workload-bundle.ts): a Node start without tsx's per-process transform.
+  const main = await workloadBundle();
+  const p = sup.start(s.proc, process.execPath, [main, '--config', JSON.stringify(cfg)], {
     env: { ...process.env, [CONTROL_TOKEN_ENV]: o.controlToken },
     logFile: path.join(c.runDir, RAW.servicesDir, `${s.proc}.log`),
     captureStdout: true,
