@@ -44,6 +44,8 @@ export class LocalScaler {
   private stopped = false;
   /** Process names of the pods of scaled deployments that are up now (running, not yet sent SIGTERM). */
   private readonly up = new Set<string>();
+  /** proc -> until its deleted processes have exited (a pod scaled up again reuses the address). */
+  private readonly exiting = new Map<string, Promise<unknown>>();
   /** Process names of every pod a scale fault may create or delete. */
   readonly scaled: Set<string>;
 
@@ -96,7 +98,9 @@ export class LocalScaler {
     const { h } = this;
     const createdAt = Date.now();
     this.event({ kind: 'pod', what: `${s.topo.instance} created (scale ${s.name} to ${replicas})`, detail: podDetail(s, 'created') });
-    const starting = startPod(h.sup, h.start, h.plan, s, h.startOptions);
+    // Kubernetes would give the new pod a new address; here it reuses the old one, so the old processes go first.
+    const previous = this.exiting.get(s.proc);
+    const starting = (previous ?? Promise.resolve()).then(() => startPod(h.sup, h.start, h.plan, s, h.startOptions));
     this.live.set(s.proc, starting);
     let procs: ManagedProcess[];
     try {
@@ -134,6 +138,8 @@ export class LocalScaler {
       pods.map(async (s) => {
         const starting = this.live.get(s.proc)!;
         this.live.delete(s.proc);
+        let exited!: () => void;
+        this.exiting.set(s.proc, new Promise<void>((r) => (exited = r)));
         this.event({
           kind: 'pod',
           what: `${s.topo.instance} terminating (scale ${s.name} to ${replicas}): leaves the endpoints, sidecar drains for ${drainMs} ms`,
@@ -149,13 +155,14 @@ export class LocalScaler {
         for (const p of procs) this.up.delete(p.name);
         const graceMs = Math.max(0, deletedAt + killAtMs - Date.now());
         // Supervisor.stop: SIGTERM, then SIGKILL once the grace period is over; the exit is not a crash.
-        void Promise.all(procs.map((p) => h.sup.stop(p, graceMs))).then(() =>
+        void Promise.all(procs.map((p) => h.sup.stop(p, graceMs))).then(() => {
+          exited();
           this.event({
             kind: 'pod',
             what: `${s.topo.instance} terminated (${procs.map((p) => `${p.name} ${exitOf(p)}`).join(', ')})`,
             detail: podDetail(s, 'terminated'),
-          }),
-        );
+          });
+        });
       }),
     );
   }
