@@ -101,7 +101,7 @@ function withLoad(inp: EventInputs, out: RawEvent[]): DetectedEvent[] {
 /** Phases and injected faults frame the timeline; crashes and errors explain gaps in it. */
 function runFrames(runEvents: RunEvent[]): RawEvent[] {
   return runEvents
-    .filter((e) => e.kind === 'phase' || e.kind === 'fault' || e.kind === 'process-exit' || e.kind === 'error' || e.kind === 'push')
+    .filter((e) => ['phase', 'fault', 'process-exit', 'error', 'push', 'pod'].includes(e.kind))
     .map((e) => {
       // A control-plane push is stamped when the Envoy was seen applying it (its update_success counter).
       const push = e.kind === 'push' ? (e.detail as { envoy?: string; latencyMs?: number | null } | undefined) : undefined;

@@ -137,7 +137,8 @@ export interface ClustersRecord {
 export interface RunEvent {
   t: number;
   /** push: the harness's control plane wrote new xDS for an Envoy and saw Envoy apply it (detail: envoy, reason, resources, writtenS, latencyMs). */
-  kind: 'phase' | 'fault' | 'gap' | 'warning' | 'error' | 'process-exit' | 'push';
+  /** pod: a pod's step in a `scale` fault (detail.step: created, running, ready, terminating, sigterm, terminated). */
+  kind: 'phase' | 'fault' | 'gap' | 'warning' | 'error' | 'process-exit' | 'push' | 'pod';
   what: string;
   detail?: Record<string, unknown>;
 }

@@ -10,6 +10,7 @@
  */
 import type { EffectiveTiming } from '../contracts/raw.ts';
 import { parseDurationMs } from '../util/duration.ts';
+import { clientsOf } from './clients.ts';
 import type { Experiment, Fault } from './schema.ts';
 
 /**
@@ -55,6 +56,8 @@ export type ScrapeTimingMs = EffectiveTiming['scrape'];
 export interface RunTiming {
   wanDelayMs: number;
   requestTimeoutMs: number;
+  /** Each client's own `load.requestTimeout` (clientsOf order; the first is requestTimeoutMs). */
+  clientRequestTimeoutMs: Record<string, number>;
   fileFlushIntervalMs: number;
   scrape: ScrapeTimingMs;
   push: PushTimingMs;
@@ -73,6 +76,7 @@ export function normaliseTiming(spec: Experiment, timeScale = 1): RunTiming {
   return {
     wanDelayMs: parseDurationMs(spec.topology.wanDelay),
     requestTimeoutMs: parseDurationMs(spec.load.requestTimeout),
+    clientRequestTimeoutMs: Object.fromEntries(clientsOf(spec).map((x) => [x.name, parseDurationMs(x.load.requestTimeout)])),
     fileFlushIntervalMs: parseDurationMs(spec.envoy.fileFlushInterval),
     scrape: {
       requestedIntervalMs,

@@ -131,9 +131,10 @@ export const FaultSpec = z.discriminatedUnion('action', [
    */
   z.strictObject({ at: duration(), action: z.literal('unready'), target: z.string(), duration: duration().optional() }),
   /**
-   * `kubectl scale`: pods added become ready after probe period x success threshold and join the
-   * endpoints after istiod's debounce; pods removed leave the endpoints after the debounce. The
-   * local backend starts every pod a run will need up front (the extra ones outside the endpoints).
+   * `kubectl scale`: pods added are created at `at` (the local backend starts their processes then),
+   * become ready at the first passing probe tick (success threshold times) and join the endpoints
+   * after istiod's debounce; pods removed leave the endpoints after the debounce, drain, and are
+   * terminated (runner/backends/local-scale.ts).
    */
   z.strictObject({ at: duration(), action: z.literal('scale'), target: z.string(), replicas: z.number().int().min(0).max(64) }),
   /** `kubectl apply` of an Istio resource at `at`: replaces the one of the same kind and name (or adds it); pushed after istiod's debounce. */

@@ -36,7 +36,7 @@ export interface TopologyPod {
   locality: string;
   /** Pod labels as istiod sees them: app, version, the user's, and the topology labels of its node. */
   labels: Record<string, string>;
-  /** Started but outside the endpoints until a `scale` fault brings the deployment up to it. */
+  /** Planned (address, sidecar bootstrap) but not created until a `scale` fault brings the deployment up to it. */
   standby?: boolean;
 }
 
@@ -100,7 +100,7 @@ export function normaliseTopology(spec: Experiment): MeshTopology {
   for (const [service, s] of Object.entries(spec.services)) {
     const base = service.toLowerCase();
     const locality = localityIn(s.cluster, s.node, s.locality);
-    // A later `scale` fault may need more pods than the deployment starts with: they run from the start.
+    // A later `scale` fault may need more pods than the deployment starts with: planned now, created by the fault.
     const scaledTo = spec.faults
       .filter((f) => f.action === 'scale' && f.target.toLowerCase() === service.toLowerCase())
       .map((f) => (f as { replicas: number }).replicas);

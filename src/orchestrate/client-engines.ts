@@ -13,7 +13,6 @@ import type { ResolvedExperiment } from '../experiment/read-experiment.ts';
 import { embeddedEngine, k6Engine, type LoadEngine } from '../load/engine.ts';
 import { readScenario } from '../load/scenario.ts';
 import type { Scenario } from '../load/types.ts';
-import { parseDurationMs } from '../util/duration.ts';
 
 export interface ClientScenario {
   name: string;
@@ -59,7 +58,7 @@ export function clientEngines(exp: ResolvedExperiment, scenarios: ClientScenario
         ? k6Engine(s.scenarioPath, load.env, opts.allowNonLoopback)
         : embeddedEngine(s.scenario, {
             allowNonLoopback: opts.allowNonLoopback,
-            requestTimeoutMs: parseDurationMs(load.requestTimeout),
+            requestTimeoutMs: exp.timing.clientRequestTimeoutMs[s.name],
             reconnectOnError: load.reconnectOnError,
             // One progress line and one /metrics: the first client's.
             live: false,

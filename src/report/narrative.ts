@@ -129,6 +129,8 @@ function eventLine(a: Analysis, e: DetectedEvent, side: (envoy: string) => strin
       if (kind === 'fault') return `${at} a fault was injected: ${what}.${trafficAfter(a, e.t)}`;
       if (kind === 'process-exit') return `${at} a process of the run ended on its own: ${what}.`;
       if (kind === 'error') return `${at} the run recorded an error: ${what}.`;
+      // A scale fault's pods: created, running, ready, terminating, SIGTERM, terminated (runner/backends/local-scale.ts).
+      if (kind === 'pod') return `${at} pod ${what}.`;
       if (kind === 'push') {
         const m = /^(.*) -> \S+?( \(not seen applied\))?, applied (\S+) ms after the write$/.exec(what);
         if (!m) return `${at} ${e.detail}.`;

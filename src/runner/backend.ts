@@ -25,6 +25,8 @@ export interface ScrapeTarget {
   kind: 'envoy' | 'service';
   /** e.g. http://127.0.1.3:15000 (local) or a port-forwarded address (kind). */
   baseUrl: string;
+  /** Only while true (a pod a `scale` fault creates or deletes); always when absent. */
+  exists?: () => boolean;
 }
 
 export interface Deployment {

@@ -22,6 +22,8 @@ export interface CaptureTarget {
   kind: 'envoy' | 'service';
   /** Admin (Envoy) or service base URL, loopback only, e.g. http://127.0.1.3:15000. */
   baseUrl: string;
+  /** A target that does not always exist (a pod a `scale` fault creates or deletes): no scrape, and no gap, while false. */
+  exists?: () => boolean;
 }
 
 export interface CaptureOptions {
@@ -103,6 +105,7 @@ function streamsOf(t: CaptureTarget, opts: CaptureOptions): Stream[] {
         t.name,
         'scrape',
         opts.onRecord,
+        t.exists,
       ),
     );
     streams.push(
@@ -117,6 +120,7 @@ function streamsOf(t: CaptureTarget, opts: CaptureOptions): Stream[] {
         t.name,
         'clusters',
         opts.onRecord,
+        t.exists,
       ),
     );
   } else {
@@ -132,6 +136,7 @@ function streamsOf(t: CaptureTarget, opts: CaptureOptions): Stream[] {
         t.name,
         'scrape',
         opts.onRecord,
+        t.exists,
       ),
     );
   }
@@ -161,6 +166,7 @@ class Stream {
     private readonly targetName: string,
     private readonly shape: 'scrape' | 'clusters',
     private readonly onRecord?: CaptureOptions['onRecord'],
+    private readonly exists?: () => boolean,
   ) {}
 
   start(t0Epoch: number): void {
@@ -183,7 +189,9 @@ class Stream {
   private fire(): void {
     if (this.stopped) return;
     const t = (Date.now() - this.t0) / 1000;
-    if (this.inflight) {
+    if (this.exists && !this.exists()) {
+      // Not there now (not yet created, or terminated): nothing to scrape, so nothing is missing.
+    } else if (this.inflight) {
       this.skippedBusy++;
       this.record({ t, ok: false, ms: 0, error: 'busy: previous request to this endpoint still running' });
     } else {

@@ -35,6 +35,8 @@ export interface ControlPlaneOptions {
 
 const APPLIED_WAIT_MS = 5000;
 
+const names = (ws: WorkloadPlan[]) => ws.map((w) => w.instance ?? w.service).join(',');
+
 export class FileControlPlane {
   /** Sidecar names of pods whose readiness probe fails. */
   private readonly unready = new Set<string>();
@@ -79,35 +81,30 @@ export class FileControlPlane {
     const t = this.o.timing;
     this.later(t.periodMs * t.failureThreshold + t.debounceMs, () => {
       for (const w of pods) this.unready.add(w.sidecar.name);
-      return this.push(`unready ${pods.map((w) => w.instance ?? w.service).join(',')}`);
+      return this.push(`unready ${names(pods)}`);
     });
     if (durationMs !== undefined) {
       this.later(durationMs + t.periodMs * t.successThreshold + t.debounceMs, () => {
         for (const w of pods) this.unready.delete(w.sidecar.name);
-        return this.push(`ready ${pods.map((w) => w.instance ?? w.service).join(',')}`);
+        return this.push(`ready ${names(pods)}`);
       });
     }
   }
 
-  /** `kubectl scale` to `replicas` of a deployment whose pods are `pods` (replica order). */
-  scale(pods: WorkloadPlan[], replicas: number): void {
-    const t = this.o.timing;
-    const up = pods.slice(0, replicas).filter((w) => this.scaledOut.has(w.sidecar.name));
-    const down = pods.slice(replicas).filter((w) => !this.scaledOut.has(w.sidecar.name));
-    const names = (ws: WorkloadPlan[]) => ws.map((w) => w.instance ?? w.service).join(',');
-    if (up.length) {
-      this.later(t.periodMs * t.successThreshold + t.debounceMs, () => {
-        for (const w of up) this.scaledOut.delete(w.sidecar.name);
-        return this.push(`scale up ${names(up)}`);
-      });
-    }
-    if (down.length) {
-      // A deleted pod leaves the endpoints at once (no probe involved), then istiod debounces.
-      this.later(t.debounceMs, () => {
-        for (const w of down) this.scaledOut.add(w.sidecar.name);
-        return this.push(`scale down ${names(down)}`);
-      });
-    }
+  /** Pods a scale-up created passed their readiness probe: they join the endpoints after istiod's debounce. */
+  podsReady(pods: WorkloadPlan[]): void {
+    this.later(this.o.timing.debounceMs, () => {
+      for (const w of pods) this.scaledOut.delete(w.sidecar.name);
+      return this.push(`scale up ${names(pods)}`);
+    });
+  }
+
+  /** Pods a scale-down deleted: they leave the endpoints at once (no probe involved), then istiod debounces. */
+  podsDeleted(pods: WorkloadPlan[]): void {
+    this.later(this.o.timing.debounceMs, () => {
+      for (const w of pods) this.scaledOut.add(w.sidecar.name);
+      return this.push(`scale down ${names(pods)}`);
+    });
   }
 
   /** `kubectl apply`: same kind and name replaces, anything else is added; pushed after the debounce. */

@@ -70,7 +70,7 @@ describe('cli habits', function () {
     // Nothing close: no guess, just the list.
     const r5 = await spillover(['experiment', 'zzzzzzzz']);
     assert.doesNotMatch(r5.err, /did you mean/);
-    assert.match(r5.err, /one of endpoint-updates, failover-kill, peak-load, study-slide, three-cluster/);
+    assert.match(r5.err, /one of endpoint-updates, failover-kill, peak-load, scale, study-slide, three-cluster/);
   });
 
   it('validate checks what run checks (experiment, overrides, resources, scenario, port) and writes nothing', async () => {

@@ -11,6 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { runLoad, warmUp } from '../../src/load/driver.ts';
+import { readScenario } from '../../src/load/scenario.ts';
 import type { RequestRecord } from '../../src/contracts/raw.ts';
 import type { Scenario } from '../../src/load/types.ts';
 
@@ -58,11 +59,27 @@ const oneVu = (port: number): Scenario => ({
   ],
 });
 
-async function run(reconnectOnError: boolean | undefined) {
+/** The same closed loop as a k6 script the VU runtime runs (shared-iterations: one VU, ten requests). */
+async function oneVuScript(port: number, dir: string): Promise<Scenario> {
+  const file = path.join(dir, 'script.js');
+  fs.writeFileSync(
+    file,
+    `import http from 'k6/http';
+export const options = { scenarios: { s: { executor: 'shared-iterations', vus: 1, iterations: 10 } } };
+export default function () { http.get('http://127.0.0.1:${port}/work'); }
+`,
+  );
+  const sc = await readScenario(file);
+  assert.ok(sc.vu, 'shared-iterations runs in the VU runtime');
+  return sc;
+}
+
+async function run(reconnectOnError: boolean | undefined, runtime: 'fast' | 'vu' = 'fast') {
   const srv = await server(new Set([3, 6]));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spillover-reconnect-'));
   try {
-    const result = await runLoad({ scenario: oneVu(srv.port), runDir: dir, live: false, reconnectOnError });
+    const scenario = runtime === 'vu' ? await oneVuScript(srv.port, dir) : oneVu(srv.port);
+    const result = await runLoad({ scenario, runDir: dir, live: false, reconnectOnError });
     const records = fs
       .readFileSync(path.join(dir, 'raw/requests.ndjson'), 'utf8')
       .split('\n')
@@ -104,5 +121,18 @@ describe('load/driver: reconnectOnError', function () {
         'every request on the first connection',
       );
     }
+  });
+
+  // The VU runtime (k6 scripts, shared-iterations for fortio's -n) honours the option through its own transport.
+  it('VU runtime, on: a new connection after each 5xx; off: one connection for all', async () => {
+    const on = await run(true, 'vu');
+    assert.deepEqual(
+      on.records.map((r) => r.status),
+      [200, 200, 503, 200, 200, 503, 200, 200, 200, 200],
+    );
+    assert.deepEqual(on.socketOf, [1, 1, 1, 2, 2, 2, 3, 3, 3, 3]);
+    const off = await run(false, 'vu');
+    assert.equal(off.records.length, 10);
+    assert.equal(off.connections, 1);
   });
 });

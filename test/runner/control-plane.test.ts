@@ -43,7 +43,7 @@ describe('control plane: readiness, DestinationRule change and drain during a ru
     const reqs = lines<{ sent: number; instance?: string; status: number }>(path.join(res.runDir, 'raw/requests.ndjson'));
     const applyAt = apply.find((e) => e.detail?.envoy === 'client')!.t;
     const drainAt = 15 * SCALE;
-    const scaleAt = 17 * SCALE;
+    const scaleAt = 12 * SCALE;
     const between = (a: number, b: number) => reqs.filter((r) => r.sent > a && r.sent < b && r.status === 200);
     assert.ok(
       between(0, 2).some((r) => r.instance === 'helloworld-z1-0'),
@@ -65,10 +65,9 @@ describe('control plane: readiness, DestinationRule change and drain during a ru
       0,
       'the drained pod served nothing more',
     );
-    assert.ok(scaleAt > drainAt);
-    // Scale-up at 17 s: the third pod joins after one probe period (0.5 s) and the debounce.
+    // Scale-up at 12 s: the third pod is created then and joins at a probe tick (0.5 s apart) after its start, plus the debounce.
     const scaled = pushes.find((e) => e.detail?.envoy === 'client' && String(e.detail?.reason).startsWith('scale up'))!;
-    assert.ok(scaled && scaled.t >= 17 * SCALE + 0.5, `scale-up pushed at ${scaled?.t}`);
+    assert.ok(scaled && scaled.t >= scaleAt + 0.5, `scale-up pushed at ${scaled?.t}`);
     assert.equal(
       between(0, scaled.t - 0.2).filter((r) => r.instance === 'helloworld-z1-2').length,
       0,
@@ -83,6 +82,6 @@ describe('control plane: readiness, DestinationRule change and drain during a ru
     for (const envoy of ['client', 'gateway-cluster1'])
       assert.match(report, new RegExp(`${envoy} applied the control plane's push "unready`), `${envoy}'s readiness push is in the report`);
     assert.match(report, /client applied the control plane's push "apply[^\n]*In the next [\d.]+ s the answers came from helloworld-z2-0/);
-    assert.match(report, /a fault was injected: drain[^\n]*In the next [\d.]+ s the answers came from helloworld-z1-1/);
+    assert.match(report, /a fault was injected: drain[^\n]*In the next [\d.]+ s the answers came from helloworld-z1-[12]/);
   });
 });

@@ -27,12 +27,24 @@ describe('Istio documentation tasks on the local backend (time-scaled)', functio
     assert.equal(s.mesh.byVersion.v1 + s.mesh.byVersion.v2, s.requests.total);
   });
 
-  it("circuit breaking: 200 and 503 both appear, every 503 is the caller's overflow, counted by its Envoy", async () => {
+  it("circuit breaking: fortio's -c 2 -n 20 then -c 3 -n 30, 200 and 503 both appear, every 503 the caller's overflow", async () => {
     const res = await run('circuit-breaking', 0.3);
     assert.equal(res.exitCode, 0, 'the expect: block holds');
     const s = res.summary as Summary;
+    assert.equal(s.requests.total, 50);
     assert.equal(s.mesh.status['503'], s.outcomes.overflow503);
     assert.equal(s.mesh.clientPendingOverflow, s.outcomes.overflow503);
+    assert.equal((s.mesh.status['200'] ?? 0) + s.outcomes.overflow503, 50, 'nothing but 200 and overflow 503');
+    // Each phase sends exactly its count, and the second starts only after the first has ended.
+    const recs = fs
+      .readFileSync(path.join(res.runDir, 'raw/requests.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { scenario: string; sent: number; end: number });
+    const phase = (name: string) => recs.filter((r) => r.scenario === name);
+    assert.equal(phase('c2').length, 20);
+    assert.equal(phase('c3').length, 30);
+    assert.ok(Math.max(...phase('c2').map((r) => r.end)) < Math.min(...phase('c3').map((r) => r.sent)));
   });
 
   it('locality failover: region1/zone1 -> region1/zone2 -> region2/zone3 -> region3/zone4, 10+ in a row from each', async () => {

@@ -197,6 +197,7 @@ class VuRun {
   private cloneData = (d: unknown) => (d === undefined ? undefined : this.rt.realmHost.realm.parseJSON(JSON.stringify(d)));
 
   async run(): Promise<LoadResult & { k6: VuRunOutcome }> {
+    sharedTransport().reconnectOnError = this.opts.reconnectOnError ?? false;
     await this.initVus();
     try {
       this.setupData = this.cloneData(await this.call('setup'));

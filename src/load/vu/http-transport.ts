@@ -53,6 +53,7 @@ export class InFlight {
   constructor(
     private readonly pool: OriginConnections,
     private readonly keepBody: boolean,
+    private readonly reconnectOnError = false,
   ) {
     this.done = new Promise<RawResponse>((resolve, reject) => {
       this.resolve = resolve;
@@ -95,7 +96,9 @@ export class InFlight {
   onComplete(): void {
     if (this.finished) return;
     this.finished = true;
-    this.pool.release(this.client!);
+    // load.reconnectOnError: fortio closes its connection after an error response and dials again.
+    if (this.status >= 400 && this.reconnectOnError) this.pool.discard(this.client!);
+    else this.pool.release(this.client!);
     const body = this.single ?? (this.chunks ? Buffer.concat(this.chunks) : EMPTY);
     this.resolve({ status: this.status, rawHeaders: this.rawHeaders, body, bodyBytes: this.bytes, headersAt: this.headersAt });
   }
@@ -113,6 +116,8 @@ export class InFlight {
 
 export class VuTransport {
   private readonly pools = new Map<string, OriginConnections>();
+  /** Close the connection after an error response instead of keeping it (load.reconnectOnError, as fortio does). */
+  reconnectOnError = false;
 
   constructor(private readonly connectTimeoutMs = 10_000) {}
 
@@ -133,7 +138,7 @@ export class VuTransport {
   /** `headers` is undici's flat list (name, value, …). With keepBody false only the body's length is counted. */
   request(origin: string, method: string, path: string, headers: string[], body: string | Buffer | null, keepBody: boolean): InFlight {
     const pool = this.pool(origin);
-    const h = new InFlight(pool, keepBody);
+    const h = new InFlight(pool, keepBody, this.reconnectOnError);
     h.client = pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body }, h as unknown as Dispatcher.DispatchHandler);
     return h;
   }

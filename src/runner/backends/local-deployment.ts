@@ -14,6 +14,7 @@ import type { FileControlPlane } from '../control-plane.ts';
 import { PORTS } from './local-addresses.ts';
 import { injectLocalFault, podsOf, type FaultPod } from './local-faults.ts';
 import type { Prepared } from './local-prepare.ts';
+import type { LocalScaler } from './local-scale.ts';
 
 export interface Running {
   ctx: BackendContext;
@@ -21,6 +22,8 @@ export interface Running {
   sup: Supervisor;
   controlToken: string;
   envoyVersion: string;
+  /** Creates and deletes pods for `scale` faults (only when the run has a control plane). */
+  scaler?: LocalScaler;
 }
 
 export function localDeployment(r: Running): Deployment {
@@ -29,9 +32,16 @@ export function localDeployment(r: Running): Deployment {
   // An outside client (client.ingress) has no sidecar: the client Envoy is neither started nor scraped.
   const clients = ctx.experiment.spec.client.ingress ? [] : clientsOfPlan(plan);
   const proxies: ProxyCommon[] = [...clients, ...gatewaysOf(plan), ...ingressGatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
+  // A pod a scale fault creates or deletes is scraped only while it is up.
+  const exists = r.scaler && ((name: string) => ({ exists: () => r.scaler!.exists(name) }));
   const scrapeTargets: ScrapeTarget[] = [
-    ...proxies.map((px) => ({ name: px.name, kind: 'envoy' as const, baseUrl: `http://${px.admin.ip}:${px.admin.port}` })),
-    ...services.map((s) => ({ name: s.proc, kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}` })),
+    ...proxies.map((px) => ({
+      name: px.name,
+      kind: 'envoy' as const,
+      baseUrl: `http://${px.admin.ip}:${px.admin.port}`,
+      ...exists?.(px.name),
+    })),
+    ...services.map((s) => ({ name: s.proc, kind: 'service' as const, baseUrl: `http://${s.pod}:${PORTS.app}`, ...exists?.(s.proc) })),
   ];
   const target = plan.workloads.find((w) => w.host === mesh.authority) ?? plan.workloads[0];
   const clientCluster = ctx.experiment.spec.client.cluster;
@@ -135,10 +145,7 @@ async function injectFault(r: Running, f: TimedFault): Promise<void> {
         message: `scale target "${f.target}" is not a service of this run`,
         expected: Object.keys(r.ctx.experiment.spec.services).join(', '),
       });
-    return cp.scale(
-      deployment.map((s) => s.w),
-      f.replicas,
-    );
+    return r.scaler!.scale(deployment, f.replicas);
   }
   const targets = new Set(podsOf(f.target, pods).map((p) => p.proc));
   if (!targets.size)

@@ -7,15 +7,15 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { SpilloverError } from '../../errors.ts';
 import type { Experiment } from '../../experiment/schema.ts';
-import { clientsOfPlan, gatewaysOf, ingressGatewaysOf, type MeshPlan } from '../../mesh/plan.ts';
+import { clientsOfPlan, gatewaysOf, ingressGatewaysOf, type MeshPlan, type ProxyCommon } from '../../mesh/plan.ts';
 import { envoyFile, RAW } from '../../contracts/raw.ts';
 import type { ManagedProcess, Supervisor } from '../../process/processes.ts';
 import { CONTROL_TOKEN_ENV } from '../../workload/control-token.ts';
 import { REPO_ROOT } from '../../util/repo-root.ts';
 import { PORTS } from './local-addresses.ts';
 import type { LocalPod } from './local-plan.ts';
+import { workloadBundle } from './workload-bundle.ts';
 
-const WORKLOAD_MAIN = path.join(REPO_ROOT, 'src/workload/main.ts');
 const READY_TIMEOUT_MS = 20_000;
 
 export interface StartContext {
@@ -39,37 +39,53 @@ export function serviceConfig(spec: Experiment, s: LocalPod) {
 /**
  * Apps and Envoys all at once: a sidecar's inbound cluster is static, so it does not need its app to
  * be up to start, and a Node start-up (~0.7 s of CPU) then overlaps the Envoys'. The load waits for all.
+ * Standby pods (a later `scale` fault creates them) are not started here: local-scale.ts does, at the fault's time.
  */
-export async function startAll(
-  sup: Supervisor,
-  c: StartContext,
-  plan: MeshPlan,
-  services: LocalPod[],
-  o: { envoyBin: string; controlToken: string },
-): Promise<void> {
-  const appsReady = Promise.all(
-    services.map(async (s) => {
-      const cfg = serviceConfig(c.spec, s);
-      const p = sup.start(s.proc, process.execPath, ['--import', 'tsx', WORKLOAD_MAIN, '--config', JSON.stringify(cfg)], {
-        env: { ...process.env, [CONTROL_TOKEN_ENV]: o.controlToken },
-        logFile: path.join(c.runDir, RAW.servicesDir, `${s.proc}.log`),
-        captureStdout: true,
-        cwd: REPO_ROOT,
-      });
-      await waitReadyLine(p, `service ${s.proc}`, c.signal);
-    }),
-  );
+export async function startAll(sup: Supervisor, c: StartContext, plan: MeshPlan, services: LocalPod[], o: StartOptions): Promise<void> {
+  const running = services.filter((s) => !s.topo.standby);
+  const sidecars = new Set(running.map((s) => s.w.sidecar.name));
+  const appsReady = Promise.all(running.map((s) => startApp(sup, c, s, o)));
   // client.ingress: the load comes from outside the mesh, so the client's sidecar is not on its path and is not started.
   const clients = c.spec.client.ingress ? [] : clientsOfPlan(plan);
-  const order = [...plan.workloads.map((w) => w.sidecar), ...gatewaysOf(plan), ...ingressGatewaysOf(plan), ...clients];
-  const envoysReady = Promise.all(
-    order.map(async (px) => {
-      fs.mkdirSync(path.dirname(px.files.accessLog), { recursive: true });
-      const p = sup.start(px.name, o.envoyBin, envoyArgs(c, plan, px), { logFile: envoyFile(c.runDir, px.name, 'envoy.log') });
-      await waitEnvoyReady(p, `${px.admin.ip}:${px.admin.port}`, c.signal);
-    }),
-  );
+  const order = [
+    ...plan.workloads.filter((w) => sidecars.has(w.sidecar.name)).map((w) => w.sidecar),
+    ...gatewaysOf(plan),
+    ...ingressGatewaysOf(plan),
+    ...clients,
+  ];
+  const envoysReady = Promise.all(order.map((px) => startEnvoy(sup, c, plan, px, o)));
   await Promise.all([appsReady, envoysReady]);
+}
+
+export interface StartOptions {
+  envoyBin: string;
+  controlToken: string;
+}
+
+/** One pod (what kubelet starts for a created pod): its app and its sidecar, resolved once both are ready. */
+export async function startPod(sup: Supervisor, c: StartContext, plan: MeshPlan, s: LocalPod, o: StartOptions): Promise<ManagedProcess[]> {
+  return Promise.all([startApp(sup, c, s, o), startEnvoy(sup, c, plan, s.w.sidecar, o)]);
+}
+
+async function startApp(sup: Supervisor, c: StartContext, s: LocalPod, o: StartOptions): Promise<ManagedProcess> {
+  const cfg = serviceConfig(c.spec, s);
+  // src/workload/main.ts, pre-built (workload-bundle.ts): a Node start without tsx's per-process transform.
+  const main = await workloadBundle();
+  const p = sup.start(s.proc, process.execPath, [main, '--config', JSON.stringify(cfg)], {
+    env: { ...process.env, [CONTROL_TOKEN_ENV]: o.controlToken },
+    logFile: path.join(c.runDir, RAW.servicesDir, `${s.proc}.log`),
+    captureStdout: true,
+    cwd: REPO_ROOT,
+  });
+  await waitReadyLine(p, `service ${s.proc}`, c.signal);
+  return p;
+}
+
+async function startEnvoy(sup: Supervisor, c: StartContext, plan: MeshPlan, px: ProxyCommon, o: StartOptions): Promise<ManagedProcess> {
+  fs.mkdirSync(path.dirname(px.files.accessLog), { recursive: true });
+  const p = sup.start(px.name, o.envoyBin, envoyArgs(c, plan, px), { logFile: envoyFile(c.runDir, px.name, 'envoy.log') });
+  await waitEnvoyReady(p, `${px.admin.ip}:${px.admin.port}`, c.signal);
+  return p;
 }
 
 function envoyArgs(c: StartContext, plan: MeshPlan, px: { name: string; cluster: string }): string[] {

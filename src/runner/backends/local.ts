@@ -17,9 +17,11 @@ import type { FileControlPlane } from '../control-plane.ts';
 import { ensureEnvoy } from '../envoy-install.ts';
 import { cleanupStaleProcesses, Supervisor } from '../../process/processes.ts';
 import { allocatePodAddresses } from './local-pods.ts';
-import { prepareLocal, topologyOf, writeDryRun } from './local-prepare.ts';
+import { prepareLocal, topologyOf, writeDryRun, type Prepared } from './local-prepare.ts';
 import { startAll } from './local-start.ts';
 import { localDeployment } from './local-deployment.ts';
+import { LocalScaler, type ScaleHost } from './local-scale.ts';
+import { timingOf } from './local-control.ts';
 
 export interface LocalBackendOptions {
   /** Skip the Envoy install check (dry-run needs no binary). */
@@ -38,6 +40,7 @@ class LocalBackend implements Backend {
   private ca?: Ca;
   private releaseSlot?: () => void;
   private controlPlane?: FileControlPlane;
+  private scaler?: LocalScaler;
 
   constructor(private readonly opts: LocalBackendOptions) {}
 
@@ -65,15 +68,16 @@ class LocalBackend implements Backend {
     const sup = (this.supervisor = new Supervisor(ctx.runId, { secretsDir: prepared.caDir, runDir: ctx.runDir }));
     // Only this harness may inject service faults (service.ts CONTROL_TOKEN_HEADER).
     const controlToken = crypto.randomBytes(16).toString('hex');
-    await startAll(sup, { runDir: ctx.runDir, spec: ctx.experiment.spec, signal: ctx.signal }, prepared.plan, prepared.services, {
-      envoyBin: envoy.bin,
-      controlToken,
-    });
-    return localDeployment({ ctx, prepared, sup, controlToken, envoyVersion: envoy.version });
+    const start = { runDir: ctx.runDir, spec: ctx.experiment.spec, signal: ctx.signal };
+    const startOptions = { envoyBin: envoy.bin, controlToken };
+    await startAll(sup, start, prepared.plan, prepared.services, startOptions);
+    const scaler = (this.scaler = scalerFor(ctx, prepared, { sup, start, plan: prepared.plan, startOptions }));
+    return localDeployment({ ctx, prepared, sup, controlToken, envoyVersion: envoy.version, scaler });
   }
 
   async down({ keep }: { keep: boolean }): Promise<void> {
     this.controlPlane?.stop();
+    this.scaler?.stop();
     if (keep) {
       this.supervisor?.detach();
       return;
@@ -88,4 +92,13 @@ class LocalBackend implements Backend {
   async cleanupStale(): Promise<string[]> {
     return cleanupStaleProcesses();
   }
+}
+
+/** Pods created and deleted by `scale` faults, when the run has them (they need the control plane's pushes). */
+function scalerFor(ctx: BackendContext, prepared: Prepared, h: Pick<ScaleHost, 'sup' | 'start' | 'plan' | 'startOptions'>) {
+  const scaled = ctx.experiment.spec.faults.flatMap((f) => (f.action === 'scale' ? [f.target] : []));
+  const cp = prepared.controlPlane;
+  if (!cp || !scaled.length) return undefined;
+  const { timeScale } = ctx.experiment;
+  return new LocalScaler({ ...h, cp, timing: timingOf(ctx.experiment.timing), timeScale, event: ctx.event }, prepared.services, scaled);
 }
