@@ -76,7 +76,7 @@ function checkLoopbackEndpoints(exp: ResolvedExperiment, file: string): ProblemD
 
 /** What the backend needs: loopback-only addresses locally, and for a real run the tools (k6). */
 export async function checkRunTools(exp: ResolvedExperiment, backend: string, dryRun = false): Promise<void> {
-  refuseClientsOffLocal(exp, backend, await rel(exp.file));
+  refuseClientsOffLocal(exp, backend, rel(exp.file));
   if (backend === 'local') {
     const problems = checkLoopbackEndpoints(exp, rel(exp.file));
     if (problems.length) throw new SpilloverError(problems.map((p) => blameOverride(p, exp.overrides)));
