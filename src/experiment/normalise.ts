@@ -57,7 +57,7 @@ export interface RunTiming {
   wanDelayMs: number;
   requestTimeoutMs: number;
   /** Each client's own `load.requestTimeout` (clientsOf order; the first is requestTimeoutMs). */
-  clientRequestTimeoutMs: Record<string, number>;
+  requestTimeoutMsByClient: Record<string, number>;
   fileFlushIntervalMs: number;
   scrape: ScrapeTimingMs;
   push: PushTimingMs;
@@ -76,7 +76,7 @@ export function normaliseTiming(spec: Experiment, timeScale = 1): RunTiming {
   return {
     wanDelayMs: parseDurationMs(spec.topology.wanDelay),
     requestTimeoutMs: parseDurationMs(spec.load.requestTimeout),
-    clientRequestTimeoutMs: Object.fromEntries(clientsOf(spec).map((x) => [x.name, parseDurationMs(x.load.requestTimeout)])),
+    requestTimeoutMsByClient: Object.fromEntries(clientsOf(spec).map((x) => [x.name, parseDurationMs(x.load.requestTimeout)])),
     fileFlushIntervalMs: parseDurationMs(spec.envoy.fileFlushInterval),
     scrape: {
       requestedIntervalMs,

@@ -58,7 +58,7 @@ export function clientEngines(exp: ResolvedExperiment, scenarios: ClientScenario
         ? k6Engine(s.scenarioPath, load.env, opts.allowNonLoopback)
         : embeddedEngine(s.scenario, {
             allowNonLoopback: opts.allowNonLoopback,
-            requestTimeoutMs: exp.timing.clientRequestTimeoutMs[s.name],
+            requestTimeoutMs: exp.timing.requestTimeoutMsByClient[s.name],
             reconnectOnError: load.reconnectOnError,
             // One progress line and one /metrics: the first client's.
             live: false,
