@@ -9,14 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runExperiment } from '../../src/orchestrate/run.ts';
+import { ndjsonLines } from './ndjson-lines.ts';
 import type { RunEvent } from '../../src/contracts/raw.ts';
 
-const lines = <T>(f: string) =>
-  fs
-    .readFileSync(f, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as T);
+const lines = ndjsonLines;
 const SCALE = 0.5;
 
 describe('control plane: readiness, DestinationRule change and drain during a run (time scale 0.5)', function () {

@@ -9,15 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runExperiment } from '../../src/orchestrate/run.ts';
+import { ndjsonLines } from './ndjson-lines.ts';
 import type { RunEvent, ScrapeRecord } from '../../src/contracts/raw.ts';
 import { TERMINATION } from '../../src/runner/backends/local-scale.ts';
 
-const lines = <T>(f: string) =>
-  fs
-    .readFileSync(f, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as T);
+const lines = ndjsonLines;
 const SCALE = 0.5;
 
 describe('scale fault: pods created and terminated at the fault (time scale 0.5)', function () {

@@ -8,6 +8,7 @@ import { RAW } from '../../contracts/raw.ts';
 import type { TimedFault } from '../../experiment/normalise.ts';
 import { clientsOfPlan, gatewaysOf, ingressGatewaysOf, type ProxyCommon } from '../../mesh/plan.ts';
 import { ingressEntry } from './local-ingress.ts';
+import { runningClients } from './local-start.ts';
 import type { Supervisor } from '../../process/processes.ts';
 import type { BackendContext, Deployment, ScrapeTarget } from '../backend.ts';
 import type { FileControlPlane } from '../control-plane.ts';
@@ -29,8 +30,7 @@ export interface Running {
 export function localDeployment(r: Running): Deployment {
   const { ctx, sup } = r;
   const { plan, mesh, services } = r.prepared;
-  // An outside client (client.ingress) has no sidecar: the client Envoy is neither started nor scraped.
-  const clients = ctx.experiment.spec.client.ingress ? [] : clientsOfPlan(plan);
+  const clients = runningClients(ctx.experiment.spec, plan);
   const proxies: ProxyCommon[] = [...clients, ...gatewaysOf(plan), ...ingressGatewaysOf(plan), ...plan.workloads.map((w) => w.sidecar)];
   // A pod a scale fault creates or deletes is scraped only while it is up.
   const exists = r.scaler && ((name: string) => ({ exists: () => r.scaler!.exists(name) }));

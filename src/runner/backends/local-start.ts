@@ -41,12 +41,14 @@ export function serviceConfig(spec: Experiment, s: LocalPod) {
  * be up to start, and a Node start-up (~0.7 s of CPU) then overlaps the Envoys'. The load waits for all.
  * Standby pods (a later `scale` fault creates them) are not started here: local-scale.ts does, at the fault's time.
  */
+/** The client sidecars a run starts and scrapes: none for an outside client (client.ingress), whose load skips the mesh's sidecars. */
+export const runningClients = (spec: Experiment, plan: MeshPlan) => (spec.client.ingress ? [] : clientsOfPlan(plan));
+
 export async function startAll(sup: Supervisor, c: StartContext, plan: MeshPlan, services: LocalPod[], o: StartOptions): Promise<void> {
   const running = services.filter((s) => !s.topo.standby);
   const sidecars = new Set(running.map((s) => s.w.sidecar.name));
   const appsReady = Promise.all(running.map((s) => startApp(sup, c, s, o)));
-  // client.ingress: the load comes from outside the mesh, so the client's sidecar is not on its path and is not started.
-  const clients = c.spec.client.ingress ? [] : clientsOfPlan(plan);
+  const clients = runningClients(c.spec, plan);
   const order = [
     ...plan.workloads.filter((w) => sidecars.has(w.sidecar.name)).map((w) => w.sidecar),
     ...gatewaysOf(plan),
